@@ -1,0 +1,69 @@
+"""Thin command-line front. Each command lives in ``crawler/commands/<name>.py`` and exposes
+
+    HELP = "one line"
+    def add_arguments(parser): ...      # flags; the parser's epilog should carry an example
+    def run(args) -> int: ...           # exit status
+
+Commands are discovered, so a feature adds a command without editing this file. Module-level imports
+in command modules stay light (heavy imports go inside ``run``) so that ``newsmon --help`` is instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import pkgutil
+import sys
+
+from crawler import __version__, commands
+from crawler.exceptions import NewsmonError
+
+log = logging.getLogger("newsmon")
+
+
+def command_modules() -> dict[str, object]:
+    found = {}
+    for info in pkgutil.iter_modules(commands.__path__):
+        if not info.name.startswith("_"):
+            found[info.name.replace("_", "-")] = importlib.import_module(f"crawler.commands.{info.name}")
+    return dict(sorted(found.items()))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="newsmon", description="Multilingual news-monitoring crawler.",
+        epilog="Example: newsmon run --source kremlin-en", formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"newsmon {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, module in command_modules().items():
+        cmd = sub.add_parser(name, help=module.HELP, description=module.HELP,
+                             formatter_class=argparse.RawDescriptionHelpFormatter)
+        cmd.add_argument("-v", "--verbose", action="count", default=0, help=argparse.SUPPRESS)
+        module.add_arguments(cmd)
+        cmd.set_defaults(handler=module.run)
+    return parser
+
+
+def setup_logging(verbosity: int) -> None:
+    level = logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        stream=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    setup_logging(args.verbose)
+    try:
+        return int(args.handler(args) or 0)
+    except NewsmonError as exc:
+        print(f"newsmon: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("newsmon: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,1 @@
+"""One module per CLI command (see crawler/cli.py for the contract)."""

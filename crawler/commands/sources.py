@@ -1,0 +1,29 @@
+"""newsmon sources list|check"""
+
+from __future__ import annotations
+
+import argparse
+
+HELP = "list the configured sources and sections, or validate a sources file"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = ("Examples:\n  newsmon sources list\n  newsmon sources check --config my-sources.toml")
+    parser.add_argument("action", choices=["list", "check"], help="list: show sections; check: validate")
+    parser.add_argument("--config", metavar="PATH", help="user config file (overrides/extends the defaults)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from crawler.config import load_config
+
+    config = load_config(args.config)
+    if args.action == "check":
+        print(f"ok: {len(config.sources)} sources, {len(config.sections)} sections "
+              f"({' + '.join(config.files)})")
+        return 0
+    for source in config.sources:
+        print(f"{source.id}  {source.name}")
+        for sec in source.sections:
+            langs = ",".join(sec.languages) or "?"
+            print(f"  {sec.key:<36} {sec.kind:<8} {langs:<6} {sec.url}")
+    return 0

@@ -1,0 +1,310 @@
+"""Configuration: the shipped, commented ``defaults.toml``, then the user's file, then flags.
+
+Precedence (written down once): command-line flags > user file (``--config PATH``) > ``defaults.toml``.
+A user file overrides only the keys it sets: tables merge key by key, ``[[sources]]`` merge by ``id``
+and their ``[[sources.sections]]`` by ``id``; a source or section with a new id extends the list.
+A source with ``enabled = false`` is dropped.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from crawler.exceptions import ConfigError
+
+ENTRY_KINDS = ("listing", "feed", "sitemap")
+
+# Keys a section may carry, with their expected Python type(s). Anything else is a typo we name.
+SECTION_KEYS: dict[str, tuple[type, ...]] = {
+    "id": (str,),
+    "name": (str,),
+    "kind": (str,),
+    "url": (str,),
+    "link_css": (str,),
+    "link_xpath": (str,),
+    "link_pattern": (str,),
+    "next_css": (str,),
+    "max_pages": (int,),
+    "languages": (list,),
+    "body_css": (str,),
+    "parser": (str,),
+    "ignore_patterns": (list,),
+    "cadence_hours": (int, float),
+    "cron": (str,),
+    "download_delay": (int, float),
+    "enabled": (bool,),
+}
+SOURCE_KEYS: dict[str, tuple[type, ...]] = {
+    "id": (str,),
+    "name": (str,),
+    "homepage": (str,),
+    "parser": (str,),
+    "download_delay": (int, float),
+    "enabled": (bool,),
+    "sections": (list,),
+}
+ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+@dataclass(frozen=True)
+class Section:
+    """One followed section: an entry point plus the rule that recognises its article links."""
+
+    source_id: str
+    source_name: str
+    id: str
+    name: str
+    kind: str
+    url: str
+    link_css: str | None = None
+    link_xpath: str | None = None
+    link_pattern: str | None = None
+    next_css: str | None = None
+    max_pages: int = 1
+    languages: tuple[str, ...] = ()
+    body_css: str | None = None
+    parser: str | None = None
+    ignore_patterns: tuple[str, ...] = ()
+    cadence_hours: float | None = None
+    cron: str | None = None
+    download_delay: float | None = None
+
+    @property
+    def key(self) -> str:
+        """Globally unique id, ``source/section``: the name used in state, output and alerts."""
+        return f"{self.source_id}/{self.id}"
+
+    def link_rule(self) -> str:
+        """The link rule in words, for messages such as 'the rule finds nothing'."""
+        parts = [f"css {self.link_css!r}" if self.link_css else "",
+                 f"xpath {self.link_xpath!r}" if self.link_xpath else "",
+                 f"url pattern {self.link_pattern!r}" if self.link_pattern else ""]
+        return " and ".join(p for p in parts if p) or "all links"
+
+
+@dataclass(frozen=True)
+class Source:
+    id: str
+    name: str
+    sections: tuple[Section, ...]
+    homepage: str | None = None
+
+
+@dataclass
+class Config:
+    """The merged configuration. ``raw`` keeps every table for the modules that own them."""
+
+    raw: dict[str, Any]
+    sources: tuple[Source, ...]
+    files: tuple[str, ...] = ()
+
+    def table(self, name: str) -> dict[str, Any]:
+        """A top-level table such as ``crawler``, ``translation``, ``alerts``, ``schedule``."""
+        return self.raw.get(name, {})
+
+    @property
+    def sections(self) -> list[Section]:
+        return [s for src in self.sources for s in src.sections]
+
+    @property
+    def output_dir(self) -> Path:
+        return Path(self.table("crawler").get("output_dir", "output"))
+
+    def select(self, source_ids: list[str] | None) -> "Config":
+        """A copy restricted to the given source ids (or ``source/section`` keys)."""
+        if not source_ids:
+            return self
+        known = {s.id for s in self.sources} | {sec.key for sec in self.sections}
+        unknown = [i for i in source_ids if i not in known]
+        if unknown:
+            raise ConfigError(f"unknown source(s): {', '.join(unknown)} (see `newsmon sources list`)")
+        picked = []
+        for src in self.sources:
+            if src.id in source_ids:
+                picked.append(src)
+                continue
+            secs = tuple(s for s in src.sections if s.key in source_ids)
+            if secs:
+                picked.append(Source(src.id, src.name, secs, src.homepage))
+        return Config(self.raw, tuple(picked), self.files)
+
+
+def defaults_text() -> str:
+    return resources.files("crawler").joinpath("defaults.toml").read_text(encoding="utf-8")
+
+
+def load_config(path: str | Path | None = None, *, output_dir: str | Path | None = None,
+                include_defaults_sources: bool = True) -> Config:
+    """Load defaults, merge the user file at ``path`` over them, apply flags, validate."""
+    raw = _parse(defaults_text(), "defaults.toml")
+    files = ["defaults.toml"]
+    if path is not None:
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read config file: {exc.strerror or exc}") from None
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+        user = _parse(text, str(path))
+        if user.get("replace_default_sources") or not include_defaults_sources:
+            raw["sources"] = []
+        raw = merge(raw, user)
+        files.append(str(path))
+        source_text = (text, str(path))
+    else:
+        source_text = (defaults_text(), "defaults.toml")
+    if output_dir is not None:
+        raw.setdefault("crawler", {})["output_dir"] = str(output_dir)
+    sources = _build_sources(raw.get("sources", []), *source_text)
+    return Config(raw, sources, tuple(files))
+
+
+def _parse(text: str, name: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        # tomllib's message already carries "(at line L, column C)".
+        raise ConfigError(f"{name}: TOML syntax error: {exc}") from None
+
+
+def merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """Merge ``over`` into a copy of ``base``: tables key by key, id-keyed lists by id."""
+    out = copy.deepcopy(base)
+    for key, value in over.items():
+        if key == "replace_default_sources":
+            continue
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        elif key in ("sources", "sections") and isinstance(value, list) and isinstance(out.get(key), list):
+            out[key] = _merge_by_id(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _merge_by_id(base: list, over: list) -> list:
+    merged = list(base)
+    index = {item.get("id"): i for i, item in enumerate(merged) if isinstance(item, dict)}
+    for item in over:
+        if isinstance(item, dict) and item.get("id") in index:
+            i = index[item["id"]]
+            merged[i] = merge(merged[i], item)
+        else:
+            merged.append(copy.deepcopy(item))
+    return merged
+
+
+def _line_of(text: str, needle: str) -> int | None:
+    """Best-effort line number of ``needle`` (an id or key) in the TOML text, for error messages."""
+    for number, line in enumerate(text.splitlines(), 1):
+        if needle in line:
+            return number
+    return None
+
+
+def _where(text: str, filename: str, needle: str) -> str:
+    line = _line_of(text, needle)
+    return f"{filename}:{line}" if line else filename
+
+
+def _check_keys(table: dict, allowed: dict, path: str, text: str, filename: str) -> None:
+    for key, value in table.items():
+        if key not in allowed:
+            raise ConfigError(f"{_where(text, filename, key)}: {path}.{key}: unknown key "
+                              f"(allowed: {', '.join(sorted(allowed))})")
+        types = allowed[key]
+        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+            want = " or ".join(t.__name__ for t in types)
+            raise ConfigError(f"{_where(text, filename, key)}: {path}.{key}: expected {want}, "
+                              f"got {type(value).__name__} {value!r}")
+
+
+def _build_sources(entries: list, text: str, filename: str) -> tuple[Source, ...]:
+    if not isinstance(entries, list):
+        raise ConfigError(f"{filename}: 'sources' must be an array of tables ([[sources]])")
+    sources, seen = [], set()
+    for n, entry in enumerate(entries):
+        path = f"sources[{entry.get('id', n) if isinstance(entry, dict) else n}]"
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{filename}: {path}: expected a table")
+        _check_keys(entry, SOURCE_KEYS, path, text, filename)
+        sid = _require_id(entry, path, text, filename)
+        if sid in seen:
+            raise ConfigError(f"{_where(text, filename, sid)}: {path}: duplicate source id {sid!r}")
+        seen.add(sid)
+        if entry.get("enabled", True) is False:
+            continue
+        sections = _build_sections(entry, path, text, filename)
+        sources.append(Source(sid, entry.get("name", sid), sections, entry.get("homepage")))
+    return tuple(sources)
+
+
+def _build_sections(src: dict, path: str, text: str, filename: str) -> tuple[Section, ...]:
+    out, seen = [], set()
+    for n, sec in enumerate(src.get("sections", [])):
+        spath = f"{path}.sections[{sec.get('id', n) if isinstance(sec, dict) else n}]"
+        if not isinstance(sec, dict):
+            raise ConfigError(f"{filename}: {spath}: expected a table")
+        _check_keys(sec, SECTION_KEYS, spath, text, filename)
+        sid = _require_id(sec, spath, text, filename)
+        if sid in seen:
+            raise ConfigError(f"{_where(text, filename, sid)}: {spath}: duplicate section id {sid!r}")
+        seen.add(sid)
+        if sec.get("enabled", True) is False:
+            continue
+        out.append(_section(src, sec, spath, text, filename))
+    if not out and src.get("enabled", True):
+        raise ConfigError(f"{_where(text, filename, src['id'])}: {path}: a source needs at least one section")
+    return tuple(out)
+
+
+def _require_id(table: dict, path: str, text: str, filename: str) -> str:
+    value = table.get("id")
+    if not isinstance(value, str) or not ID_RE.match(value):
+        raise ConfigError(f"{filename}: {path}.id: required, lowercase letters, digits, '-' or '_' "
+                          f"(got {value!r})")
+    return value
+
+
+def _section(src: dict, sec: dict, path: str, text: str, filename: str) -> Section:
+    where = _where(text, filename, sec["id"])
+    kind = sec.get("kind")
+    if kind not in ENTRY_KINDS:
+        raise ConfigError(f"{where}: {path}.kind: expected one of {', '.join(ENTRY_KINDS)}, got {kind!r}")
+    url = sec.get("url")
+    if not isinstance(url, str) or not re.match(r"^https?://", url):
+        raise ConfigError(f"{where}: {path}.url: expected an http(s) URL, got {url!r}")
+    if sec.get("link_pattern"):
+        _check_regex(sec["link_pattern"], f"{path}.link_pattern", where)
+    for pattern in sec.get("ignore_patterns", []):
+        _check_regex(pattern, f"{path}.ignore_patterns", where)
+    if sec.get("max_pages", 1) < 1:
+        raise ConfigError(f"{where}: {path}.max_pages: must be ≥ 1")
+    if kind == "listing" and not (sec.get("link_css") or sec.get("link_xpath") or sec.get("link_pattern")):
+        raise ConfigError(f"{where}: {path}: a listing section needs link_css, link_xpath or link_pattern")
+    return Section(
+        source_id=src["id"], source_name=src.get("name", src["id"]), id=sec["id"],
+        name=sec.get("name", sec["id"]), kind=kind, url=url,
+        link_css=sec.get("link_css"), link_xpath=sec.get("link_xpath"), link_pattern=sec.get("link_pattern"),
+        next_css=sec.get("next_css"), max_pages=sec.get("max_pages", 1),
+        languages=tuple(sec.get("languages", ())), body_css=sec.get("body_css"),
+        parser=sec.get("parser", src.get("parser")), ignore_patterns=tuple(sec.get("ignore_patterns", ())),
+        cadence_hours=sec.get("cadence_hours"), cron=sec.get("cron"),
+        download_delay=sec.get("download_delay", src.get("download_delay")),
+    )
+
+
+def _check_regex(pattern: Any, path: str, where: str) -> None:
+    if not isinstance(pattern, str):
+        raise ConfigError(f"{where}: {path}: expected a regular expression string, got {pattern!r}")
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ConfigError(f"{where}: {path}: invalid regular expression {pattern!r}: {exc}") from None

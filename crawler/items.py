@@ -1,0 +1,59 @@
+"""The item: one article as one JSON object (schema in README.md, "Output")."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from datetime import datetime, timezone
+from urllib.parse import urlsplit, urlunsplit, parse_qsl, urlencode
+
+# Query parameters that never change what an article is.
+TRACKING_PARAMS = re.compile(r"^(utm_\w+|fbclid|gclid|yclid|from|spm|ref)$", re.I)
+TRANSLATION_FIELDS = ("title_en", "text_en", "paragraphs_en", "translation")
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def canonicalize_url(url: str) -> str:
+    """Canonical form: lower-case scheme/host, no fragment, no tracking params, no default port."""
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower()
+    if parts.port and not ((parts.scheme == "http" and parts.port == 80) or
+                           (parts.scheme == "https" and parts.port == 443)):
+        host = f"{host}:{parts.port}"
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+                       if not TRACKING_PARAMS.match(k)])
+    return urlunsplit((parts.scheme.lower(), host, parts.path or "/", query, ""))
+
+
+def item_id(canonical_url: str) -> str:
+    """Stable id: the same article gets the same id on every run and machine."""
+    return hashlib.sha256(canonical_url.encode("utf-8")).hexdigest()[:16]
+
+
+def normalize_text(text: str) -> str:
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", text or "")).strip()
+
+
+def content_hash(title: str | None, paragraphs: list[str]) -> str:
+    """Hash of the normalized title and paragraphs: whitespace-only changes are not edits."""
+    h = hashlib.sha256()
+    h.update(normalize_text(title or "").encode("utf-8"))
+    for p in paragraphs:
+        h.update(b"\n")
+        h.update(normalize_text(p).encode("utf-8"))
+    return h.hexdigest()
+
+
+def empty_translation(lang: str | None) -> dict:
+    """The translation fields an item lands with, before the translation stage runs."""
+    needed = lang in ("zh", "ru")
+    return {
+        "title_en": None, "text_en": None, "paragraphs_en": None,
+        "translation": {"engine": None, "model": None,
+                        "status": "pending" if needed else "not_needed",
+                        "error": None, "translated_at": None},
+    }
