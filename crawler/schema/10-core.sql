@@ -8,6 +8,7 @@ CREATE TABLE IF NOT EXISTS articles (
     section       TEXT NOT NULL,               -- section key "source/section"
     url           TEXT NOT NULL,
     day           TEXT NOT NULL,               -- YYYY-MM-DD of the items.jsonl file holding it
+    run_id        INTEGER,                     -- the run that first stored it
     first_seen    TEXT NOT NULL,
     last_fetched  TEXT NOT NULL,
     published_at  TEXT,
