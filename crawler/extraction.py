@@ -1,0 +1,151 @@
+"""Decoded article page → ``Extracted`` (title, paragraphs, date, authors, extras).
+
+Generic path: trafilatura (precision-first) for the body and its metadata (htmldate) for the date.
+Sites that trafilatura gets wrong have a small parser class in ``crawler/parsers/``, chosen by the
+section's ``parser`` key or by the page's host (see ``crawler.parsers.parser_for``).
+
+Input is text that is already decoded (Scrapy's ``response.text``, which maps a gb2312 label to
+GB18030 as browsers do): extracting from raw bytes would let the extractor guess the charset again.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import lxml.html
+import trafilatura
+from lxml import etree
+
+from crawler.exceptions import ExtractionError
+from crawler.textutil import clean_text, iso_date_or_none, split_authors
+
+if TYPE_CHECKING:
+    from crawler.config import Section
+
+log = logging.getLogger(__name__)
+
+# Elements of trafilatura's output tree that are one paragraph each.
+BLOCK_TAGS = {"p", "head", "quote", "item", "row", "code", "cell"}
+MIN_BODY_CHARS = 20
+
+
+@dataclass
+class Extracted:
+    title: str | None
+    paragraphs: list[str]
+    published_at: str | None          # ISO-8601: a date, or a datetime with its UTC offset
+    authors: list[str] = field(default_factory=list)
+    extras: dict = field(default_factory=dict)   # place, tags, lead, turns (transcripts), parser
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(self.paragraphs)
+
+
+def extract_article(html: str, url: str, section: "Section | None" = None) -> Extracted:
+    """Extract one article; raise ``ExtractionError`` naming the reason when there is none."""
+    from crawler.parsers import parser_for
+
+    tree = parse_html(html, url)
+    parser = parser_for(url, section.parser if section else None, tree)
+    result = parser.parse(tree, url) if parser is not None else None
+    if result is None:
+        if parser is not None:
+            log.warning("%s parser does not recognise the page at %s; using generic extraction",
+                        parser.name, url)
+        result = extract_generic(tree, url, section.body_css if section else None)
+    if sum(len(p) for p in result.paragraphs) < MIN_BODY_CHARS:
+        raise ExtractionError(f"no article body found at {url}")
+    return result
+
+
+def parse_html(html: str, url: str) -> lxml.html.HtmlElement:
+    if not html or not html.strip():
+        raise ExtractionError(f"empty page at {url}")
+    try:
+        tree = lxml.html.document_fromstring(html)
+    except (etree.ParserError, ValueError) as exc:
+        raise ExtractionError(f"unparseable HTML at {url}: {exc}") from None
+    if tree is None or tree.find(".//body") is None:
+        raise ExtractionError(f"no HTML body at {url}")
+    return tree
+
+
+def extract_generic(tree: lxml.html.HtmlElement, url: str, body_css: str | None = None) -> Extracted:
+    """trafilatura over the page (or over the ``body_css`` element when the section names one)."""
+    doc = _trafilatura(tree, url)
+    paragraphs = paragraphs_of_doc(doc)
+    if body_css:
+        hinted = _hinted_paragraphs(tree, url, body_css)
+        if hinted:
+            paragraphs = hinted
+    meta = doc if doc is not None else trafilatura.extract_metadata(tree, default_url=url)
+    return Extracted(
+        title=clean_text(meta.title) if meta is not None and meta.title else None,
+        paragraphs=paragraphs,
+        published_at=iso_date_or_none(meta.date) if meta is not None else None,
+        authors=split_authors(meta.author) if meta is not None else [],
+        extras=_generic_extras(meta),
+    )
+
+
+def _trafilatura(tree, url: str):
+    # bare_extraction mutates the tree it gets: hand it a copy so parsers and hints see the original.
+    return trafilatura.bare_extraction(
+        _copy(tree), url=url, favor_precision=True, with_metadata=True, include_comments=False,
+        include_tables=True, deduplicate=False)
+
+
+def _copy(tree):
+    return lxml.html.document_fromstring(etree.tostring(tree, encoding="unicode"))
+
+
+def paragraphs_of_doc(doc) -> list[str]:
+    if doc is None or doc.body is None:
+        return []
+    out = []
+    for el in doc.body.iter(*BLOCK_TAGS):
+        if any(parent.tag in BLOCK_TAGS for parent in el.iterancestors()):
+            continue        # a cell inside a row, an item inside a quote: counted with its parent
+        text = clean_text(" ".join(el.itertext()))
+        if text:
+            out.append(text)
+    return out
+
+
+def _hinted_paragraphs(tree, url: str, body_css: str) -> list[str]:
+    """Paragraphs of the section's body element, still cleaned by trafilatura; [] if it matches nothing."""
+    try:
+        found = tree.cssselect(body_css)
+    except Exception as exc:  # cssselect raises several parse error types
+        log.warning("body_css %r is not a valid selector (%s); using the whole page", body_css, exc)
+        return []
+    if not found:
+        log.info("body_css %r matched nothing at %s; using the whole page", body_css, url)
+        return []
+    wrapper = lxml.html.document_fromstring("<html><body><article></article></body></html>")
+    article = wrapper.find(".//article")
+    for el in found:
+        article.append(_copy_element(el))
+    doc = trafilatura.bare_extraction(wrapper, url=url, favor_recall=True, include_comments=False)
+    return paragraphs_of_doc(doc)
+
+
+def _copy_element(el):
+    return lxml.html.fragment_fromstring(etree.tostring(el, encoding="unicode"))
+
+
+def _generic_extras(meta) -> dict:
+    extras = {}
+    if meta is None:
+        return extras
+    tags = [t.strip() for tag in (meta.tags or []) for t in tag.split(",") if t.strip()]
+    if tags:
+        extras["tags"] = tags
+    if meta.description:
+        extras["description"] = clean_text(meta.description)
+    if meta.sitename:
+        extras["sitename"] = meta.sitename
+    return extras

@@ -1,0 +1,76 @@
+"""What every site parser shares: the interface and small lxml helpers."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from crawler.textutil import clean_text, element_text, iso_date_or_none
+
+BLOCK_TAGS = ("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre")
+SEPARATOR = re.compile(r"^[\s*•·]+$")
+
+
+class SiteParser:
+    """Turns one site's article page into an ``Extracted``; ``parse`` returns None when the page
+    does not have the template the parser knows (the caller then falls back to generic extraction)."""
+
+    name: str = ""
+    hosts: tuple[str, ...] = ()
+    signature: str | None = None       # CSS selector that only this site's article pages match
+
+    def parse(self, tree, url: str):
+        raise NotImplementedError
+
+
+def first(tree, css: str):
+    found = tree.cssselect(css)
+    return found[0] if found else None
+
+
+def first_of(tree, *selectors: str):
+    for css in selectors:
+        el = first(tree, css)
+        if el is not None:
+            return el
+    return None
+
+
+def text_of(tree, css: str) -> str:
+    return element_text(first(tree, css))
+
+
+def meta_content(tree, name: str) -> str:
+    el = first(tree, f'meta[name="{name}"]')
+    return clean_text(el.get("content")) if el is not None else ""
+
+
+def drop(root, *selectors: str) -> None:
+    """Remove elements but keep their tail text (the words after them belong to the paragraph)."""
+    for css in selectors:
+        for el in root.cssselect(css):
+            el.drop_tree()
+
+
+def block_paragraphs(root) -> list[str]:
+    """Text of each outermost block element under ``root``; separators such as ``* * *`` left out."""
+    out = []
+    for el in root.iter(*BLOCK_TAGS):
+        if any(a.tag in BLOCK_TAGS for a in el.iterancestors() if a is not root):
+            continue
+        text = element_text(el)
+        if text and not SEPARATOR.match(text):
+            out.append(text)
+    return out
+
+
+def local_datetime(day: str, hhmm: str | None, tz: str) -> str | None:
+    """``YYYY-MM-DD`` plus an optional ``HH:MM`` in the site's zone → ISO-8601 with offset."""
+    if not hhmm:
+        return iso_date_or_none(day)
+    try:
+        moment = datetime.fromisoformat(f"{day}T{hhmm}").replace(tzinfo=ZoneInfo(tz))
+    except ValueError:
+        return iso_date_or_none(day)
+    return iso_date_or_none(moment.isoformat())
