@@ -1,0 +1,88 @@
+"""Events: what the lifecycle and the article re-checks report, stored once in the DB and alerts.jsonl.
+
+An event's ``id`` is derived from its run, type, section and article, so recording the same finding twice
+(a stage rerun after a crash) inserts nothing. ``flush_jsonl`` appends every event not yet in
+``output/alerts.jsonl`` and skips ids already there, so a crash between the append and the bookkeeping
+never duplicates a line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from crawler import jsonl
+
+log = logging.getLogger(__name__)
+
+ALERTS_FILE = "alerts.jsonl"
+SECTION_TYPES = ("section_appeared", "section_gone", "section_empty", "section_reappeared", "section_broken",
+                 "section_erroring", "section_changed", "section_stale")
+ARTICLE_TYPES = ("article_edited", "article_deleted")
+EVENT_TYPES = SECTION_TYPES + ARTICLE_TYPES
+
+
+@dataclass(frozen=True)
+class Event:
+    type: str
+    section: str
+    at: str
+    run_id: int | None
+    cause: str
+    details: dict[str, Any] = field(default_factory=dict)
+    article_id: str | None = None
+
+    @property
+    def id(self) -> str:
+        key = f"{self.run_id}|{self.type}|{self.section}|{self.article_id or ''}"
+        return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+
+    @property
+    def source(self) -> str:
+        return self.section.split("/", 1)[0]
+
+    def to_json(self) -> dict[str, Any]:
+        """The alerts.jsonl object (schema in README.md, "Section lifecycle and alerts")."""
+        return {"id": self.id, "type": self.type, "at": self.at, "run_id": self.run_id,
+                "section": self.section, "source": self.source, "article_id": self.article_id,
+                "cause": self.cause, "details": self.details}
+
+
+def from_row(row: sqlite3.Row) -> dict[str, Any]:
+    """An ``events`` row as the alerts.jsonl object."""
+    return {"id": row["id"], "type": row["type"], "at": row["at"], "run_id": row["run_id"],
+            "section": row["section"], "source": row["source"], "article_id": row["article_id"],
+            "cause": row["cause"], "details": json.loads(row["details"] or "{}")}
+
+
+def record(conn: sqlite3.Connection, events: Iterable[Event]) -> int:
+    """Insert events (idempotent). Returns how many were new."""
+    added = 0
+    for ev in events:
+        cur = conn.execute(
+            "INSERT OR IGNORE INTO events(id, type, at, run_id, section, source, article_id, cause, details) "
+            "VALUES (?,?,?,?,?,?,?,?,?)",
+            (ev.id, ev.type, ev.at, ev.run_id, ev.section, ev.source, ev.article_id, ev.cause,
+             json.dumps(ev.details, ensure_ascii=False)))
+        added += cur.rowcount
+        if cur.rowcount:
+            log.info("event %s %s: %s", ev.type, ev.section, ev.cause)
+    return added
+
+
+def flush_jsonl(conn: sqlite3.Connection, output_dir: str | Path) -> int:
+    """Append every event not yet written to ``output/alerts.jsonl``. Returns lines written."""
+    rows = conn.execute("SELECT * FROM events WHERE written = 0 ORDER BY seq").fetchall()
+    if not rows:
+        return 0
+    path = Path(output_dir) / ALERTS_FILE
+    already = jsonl.ids_in(path)
+    objs = [from_row(r) for r in rows if r["id"] not in already]
+    jsonl.append_lines(path, objs)
+    conn.executemany("UPDATE events SET written = 1 WHERE id = ?", [(r["id"],) for r in rows])
+    return len(objs)
