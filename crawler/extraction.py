@@ -10,6 +10,7 @@ GB18030 as browsers do): extracting from raw bytes would let the extractor guess
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -19,16 +20,16 @@ import trafilatura
 from lxml import etree
 
 from crawler.exceptions import ExtractionError
-from crawler.textutil import clean_text, iso_date_or_none, split_authors
+from crawler.textutil import block_paragraphs, clean_text, iso_date_or_none, split_authors
 
 if TYPE_CHECKING:
     from crawler.config import Section
 
 log = logging.getLogger(__name__)
 
-# Elements of trafilatura's output tree that are one paragraph each.
-BLOCK_TAGS = {"p", "head", "quote", "item", "row", "code", "cell"}
 MIN_BODY_CHARS = 20
+# Photo captions and credits are not article text (trafilatura keeps them when precision-first).
+PRUNE_XPATH = ["//figure", "//figcaption"]
 
 
 @dataclass
@@ -85,7 +86,7 @@ def extract_generic(tree: lxml.html.HtmlElement, url: str, body_css: str | None 
     return Extracted(
         title=clean_text(meta.title) if meta is not None and meta.title else None,
         paragraphs=paragraphs,
-        published_at=iso_date_or_none(meta.date) if meta is not None else None,
+        published_at=published_at(tree, meta.date if meta is not None else None),
         authors=split_authors(meta.author) if meta is not None else [],
         extras=_generic_extras(meta),
     )
@@ -95,7 +96,7 @@ def _trafilatura(tree, url: str):
     # bare_extraction mutates the tree it gets: hand it a copy so parsers and hints see the original.
     return trafilatura.bare_extraction(
         _copy(tree), url=url, favor_precision=True, with_metadata=True, include_comments=False,
-        include_tables=True, deduplicate=False)
+        include_tables=True, deduplicate=False, prune_xpath=PRUNE_XPATH)
 
 
 def _copy(tree):
@@ -105,14 +106,7 @@ def _copy(tree):
 def paragraphs_of_doc(doc) -> list[str]:
     if doc is None or doc.body is None:
         return []
-    out = []
-    for el in doc.body.iter(*BLOCK_TAGS):
-        if any(parent.tag in BLOCK_TAGS for parent in el.iterancestors()):
-            continue        # a cell inside a row, an item inside a quote: counted with its parent
-        text = clean_text(" ".join(el.itertext()))
-        if text:
-            out.append(text)
-    return out
+    return block_paragraphs(doc.body)
 
 
 def _hinted_paragraphs(tree, url: str, body_css: str) -> list[str]:
@@ -135,6 +129,46 @@ def _hinted_paragraphs(tree, url: str, body_css: str) -> list[str]:
 
 def _copy_element(el):
     return lxml.html.fragment_fromstring(etree.tostring(el, encoding="unicode"))
+
+
+def published_at(tree, day: str | None) -> str | None:
+    """trafilatura's date (htmldate: a day), made precise by the page's own timestamp when they agree.
+
+    htmldate returns only YYYY-MM-DD; article:published_time or JSON-LD datePublished usually carry the
+    time and offset too, which ordering items of one day needs.
+    """
+    day = iso_date_or_none(day)
+    for stamp in declared_timestamps(tree):
+        precise = iso_date_or_none(stamp)
+        if precise and len(precise) > 10 and (day is None or precise[:10] == day):
+            return precise
+    return day
+
+
+def declared_timestamps(tree) -> list[str]:
+    stamps = [el.get("content", "") for el in tree.xpath(
+        '//meta[@property="article:published_time" or @itemprop="datePublished" '
+        'or @name="article:published_time"]')]
+    for script in tree.xpath('//script[@type="application/ld+json"]/text()'):
+        stamps.extend(_json_ld_dates(script))
+    return [s.strip() for s in stamps if s and s.strip()]
+
+
+def _json_ld_dates(text: str) -> list[str]:
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return []
+    found, stack = [], [data]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if isinstance(node.get("datePublished"), str):
+                found.append(node["datePublished"])
+            stack.extend(v for v in node.values() if isinstance(v, (dict, list)))
+        elif isinstance(node, list):
+            stack.extend(node)
+    return found
 
 
 def _generic_extras(meta) -> dict:

@@ -1,13 +1,16 @@
 """Language of an article: langdetect, seeded once so the same text always gets the same answer.
 
 Chinese is decided by script before langdetect is asked: on short Chinese text langdetect wavers
-between zh-cn, zh-tw, ko and ja, and counting Han characters is both exact and fast.
+between zh-cn, zh-tw, ko and ja, and counting Han characters is exact and a hundred times faster.
+Per-paragraph languages are computed only when the paragraphs are written in different scripts
+(Han, Cyrillic, Latin…): that is what a mixed page looks like here (a Chinese or Russian article
+quoting English, a bilingual transcript), and langdetect on short same-script paragraphs is noise
+(an English answer of three words comes out as Tagalog or Norwegian).
 """
 
 from __future__ import annotations
 
 import re
-from collections import Counter
 from dataclasses import dataclass
 
 from langdetect import DetectorFactory, detect_langs
@@ -15,13 +18,19 @@ from langdetect.lang_detect_exception import LangDetectException
 
 DetectorFactory.seed = 0   # langdetect is random by default: the seed makes results repeatable
 
-HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-KANA = re.compile(r"[\u3040-\u30ff]")
-HANGUL = re.compile(r"[\uac00-\ud7af]")
+SCRIPTS = {
+    "han": re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"),
+    "kana": re.compile(r"[\u3040-\u30ff]"),
+    "hangul": re.compile(r"[\uac00-\ud7af\u1100-\u11ff]"),
+    "cyrillic": re.compile(r"[\u0400-\u04ff]"),
+    "latin": re.compile(r"[A-Za-z\u00c0-\u024f]"),
+    "arabic": re.compile(r"[\u0600-\u06ff]"),
+}
 LETTER = re.compile(r"[^\W\d_]")
-CJK_SHORTCUT = 0.3           # share of Han characters among letters above which text is Chinese
+CJK_SHORTCUT = 0.3           # share of Han among letters that makes text Chinese…
+OTHER_CJK = 0.05             # …unless this share of kana or hangul says Japanese or Korean
 MIN_PARAGRAPH_LETTERS = 20   # shorter paragraphs are too short to judge alone
-SAMPLE_CHARS = 3000          # langdetect on more text than this changes nothing but the time
+SAMPLE_CHARS = 2000          # langdetect on more text changes nothing but the time it takes
 NORMALISE = {"zh-cn": "zh", "zh-tw": "zh"}
 
 
@@ -33,23 +42,24 @@ class LangResult:
 
 
 def detect_language(paragraphs: list[str], title: str | None = None) -> LangResult:
-    """Language of the body (the title helps only when the body is empty)."""
+    """Language of the body text; the title is used only when there is no body."""
     texts = [p for p in paragraphs if p and p.strip()]
-    if not texts and title:
-        texts = [title]
     if not texts:
-        return LangResult(None, 0.0)
-    lang, confidence = detect_text(" ".join(texts)[:SAMPLE_CHARS])
-    return LangResult(lang, confidence, _mixed_paragraph_langs(texts if texts != [title] else [], lang))
+        lang, confidence = detect_text(title or "")
+        return LangResult(lang, confidence)
+    lang, confidence = detect_text(_sample(texts))
+    return LangResult(lang, confidence, paragraph_languages(texts, lang))
 
 
 def detect_text(text: str) -> tuple[str | None, float]:
-    letters = LETTER.findall(text)
+    """(language code, probability) of one text; (None, 0.0) when there is nothing to judge."""
+    letters = len(LETTER.findall(text))
     if not letters:
         return None, 0.0
-    han = len(HAN.findall(text))
-    if han / len(letters) >= CJK_SHORTCUT and not KANA.search(text) and not HANGUL.search(text):
-        return "zh", round(min(1.0, 0.5 + han / len(letters) / 2), 4)
+    han = len(SCRIPTS["han"].findall(text)) / letters
+    if han >= CJK_SHORTCUT and _share(text, "kana", letters) < OTHER_CJK \
+            and _share(text, "hangul", letters) < OTHER_CJK:
+        return "zh", round(han, 4)      # the shortcut's confidence: the share of Han letters
     try:
         best = detect_langs(text)[0]
     except LangDetectException:
@@ -57,13 +67,36 @@ def detect_text(text: str) -> tuple[str | None, float]:
     return NORMALISE.get(best.lang, best.lang), round(best.prob, 4)
 
 
-def _mixed_paragraph_langs(paragraphs: list[str], page_lang: str | None) -> list[str | None] | None:
-    """Per-paragraph languages, kept only if at least one long paragraph is in another language."""
-    if len(paragraphs) < 2:
+def _share(text: str, script: str, letters: int) -> float:
+    return len(SCRIPTS[script].findall(text)) / letters
+
+
+def paragraph_languages(paragraphs: list[str], page_lang: str | None) -> list[str | None] | None:
+    """Each paragraph's language when the page mixes scripts and languages, else None."""
+    scripts = [dominant_script(p) for p in paragraphs]
+    if len({s for s in scripts if s}) < 2:
         return None
-    langs = [detect_text(p)[0] if len(LETTER.findall(p)) >= MIN_PARAGRAPH_LETTERS else None
-             for p in paragraphs]
-    counted = Counter(lang for lang in langs if lang)
-    if len(counted) < 2 or all(lang in (None, page_lang) for lang in langs):
+    langs = [detect_text(p)[0] if s else None for p, s in zip(paragraphs, scripts)]
+    if all(lang in (None, page_lang) for lang in langs):
         return None
     return langs
+
+
+def dominant_script(text: str) -> str | None:
+    """The script most letters are written in; None for text too short to count."""
+    counts = {name: len(rx.findall(text)) for name, rx in SCRIPTS.items()}
+    total = sum(counts.values())
+    if total < MIN_PARAGRAPH_LETTERS and counts["han"] < MIN_PARAGRAPH_LETTERS // 4:
+        return None
+    return max(counts, key=counts.get)
+
+
+def _sample(texts: list[str]) -> str:
+    """The first SAMPLE_CHARS characters of the body, whole paragraphs where possible."""
+    out, size = [], 0
+    for text in texts:
+        out.append(text)
+        size += len(text)
+        if size >= SAMPLE_CHARS:
+            break
+    return " ".join(out)[:SAMPLE_CHARS]

@@ -15,8 +15,59 @@ def clean_text(text: str | None) -> str:
     return _SPACES.sub(" ", text or "").strip()
 
 
+# Elements that start a new paragraph, in HTML and in trafilatura's output tree (head, quote, item…).
+BLOCK_TAGS = frozenset({
+    "p", "div", "section", "article", "main", "header", "footer", "aside", "blockquote", "pre",
+    "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "dl", "dt", "dd", "table", "tbody",
+    "thead", "tr", "td", "th", "figure", "figcaption", "center", "form",
+    "head", "quote", "list", "item", "row", "cell", "code", "graphic",
+})
+LINE_BREAKS = frozenset({"br", "lb", "hr"})
+NOT_TEXT_TAGS = frozenset({"script", "style", "noscript", "template", "iframe", "select", "button"})
+SEPARATOR = re.compile(r"^[\s*•·\-–—=_]+$")
+
+
 def element_text(el) -> str:
-    return clean_text(" ".join(el.itertext())) if el is not None else ""
+    """The element's text as one line (a <br> is a space here; use ``block_paragraphs`` to split)."""
+    if el is None:
+        return ""
+    return clean_text(" ".join(block_paragraphs(el, keep_separators=True)))
+
+
+def block_paragraphs(root, keep_separators: bool = False) -> list[str]:
+    """One string per paragraph: text runs between block boundaries and line breaks, in order.
+
+    Handles nesting the way a browser lays it out: a <td> holding <p>s gives one paragraph per
+    <p>, a <div> with loose text and a <p> gives two. Separators such as ``* * *`` are dropped.
+    """
+    out: list[str] = []
+    buf: list[str] = []
+
+    def flush() -> None:
+        text = clean_text("".join(buf))
+        buf.clear()
+        if text and (keep_separators or not SEPARATOR.match(text)):
+            out.append(text)
+
+    def walk(el) -> None:
+        buf.append(el.text or "")
+        for child in el:
+            tag = child.tag if isinstance(child.tag, str) else None
+            if tag is None or tag in NOT_TEXT_TAGS:    # comments, scripts: no reader sees them
+                pass
+            elif tag in LINE_BREAKS:
+                flush()
+            elif tag in BLOCK_TAGS:
+                flush()
+                walk(child)
+                flush()
+            else:
+                walk(child)
+            buf.append(child.tail or "")
+
+    walk(root)
+    flush()
+    return out
 
 
 def split_authors(value: str | None) -> list[str]:

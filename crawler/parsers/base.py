@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from crawler.textutil import clean_text, element_text, iso_date_or_none
+from crawler.textutil import block_paragraphs, clean_text, element_text, iso_date_or_none  # noqa: F401 (re-exported for parsers)
 
-BLOCK_TAGS = ("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre")
-SEPARATOR = re.compile(r"^[\s*•·]+$")
 
 
 class SiteParser:
@@ -51,18 +48,6 @@ def drop(root, *selectors: str) -> None:
     for css in selectors:
         for el in root.cssselect(css):
             el.drop_tree()
-
-
-def block_paragraphs(root) -> list[str]:
-    """Text of each outermost block element under ``root``; separators such as ``* * *`` left out."""
-    out = []
-    for el in root.iter(*BLOCK_TAGS):
-        if any(a.tag in BLOCK_TAGS for a in el.iterancestors() if a is not root):
-            continue
-        text = element_text(el)
-        if text and not SEPARATOR.match(text):
-            out.append(text)
-    return out
 
 
 def local_datetime(day: str, hhmm: str | None, tz: str) -> str | None:

@@ -8,6 +8,7 @@ parser reads the body, the title ``h1``, date and source from ``div.box01 .fl`` 
 from __future__ import annotations
 
 import re
+from urllib.parse import urljoin
 
 from crawler.extraction import Extracted
 from crawler.parsers import register
@@ -18,8 +19,9 @@ from crawler.textutil import clean_text, element_text
 DATE_RE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日\s*(\d{1,2}:\d{2})?")
 SOURCE_RE = re.compile(r"来源[：:]\s*(\S+)")
 EDITOR_RE = re.compile(r"责编[：:]\s*([^)）]+)")
+# Inside the body but not article text: picture boxes, the pager, editor line, share widget.
 NOT_TEXT = ("script", "style", "div.box_pic", "div.zdfy", "div.edit", "div.bza", "table.pci_c",
-            "center", "div.otitle")
+            "center", "div.otitle", "p.paper_num", ".section-common-share-wrap")
 
 
 @register
@@ -33,17 +35,40 @@ class PeoplesDailyParser(SiteParser):
         if body is None:
             return None
         editor = EDITOR_RE.search(element_text(first(tree, "div.edit")))
+        continued = continuation_pages(body, url)
         drop(body, *NOT_TEXT)
+        drop_link_only_paragraphs(body)
         dateline = element_text(first_of(tree, "div.box01 .fl", "div.col-1-1 .fl", "div.col-1-1"))
         extras = {"parser": self.name}
         source = SOURCE_RE.search(dateline) or SOURCE_RE.search(meta_content(tree, "source"))
         if source:
             extras["source"] = source.group(1)
+        if continued:
+            extras["continued_at"] = continued
         if editor:
             extras["editors"] = [e.strip() for e in re.split(r"[、，,]", editor.group(1)) if e.strip()]
         return Extracted(title=_title(tree), paragraphs=block_paragraphs(body),
                          published_at=_date(dateline, meta_content(tree, "publishdate")),
                          authors=[], extras=extras)
+
+
+def continuation_pages(body, url: str) -> list[str]:
+    """Absolute URLs of the article's further pages (``…-2.html``) listed in the ``div.zdfy`` pager."""
+    pages = []
+    for a in body.cssselect("div.zdfy a[href]"):
+        href = urljoin(url, a.get("href"))
+        if href != url and href not in pages:
+            pages.append(href)
+    return pages
+
+
+def drop_link_only_paragraphs(body) -> None:
+    """Drop promotion paragraphs ("点击进入…>>"): every word of them is inside a link."""
+    for p in list(body.iter("p")):
+        text = element_text(p)
+        linked = "".join(element_text(a) for a in p.iter("a"))
+        if text and clean_text(linked).replace(" ", "") == text.replace(" ", ""):
+            p.drop_tree()
 
 
 def _title(tree) -> str | None:
