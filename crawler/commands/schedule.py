@@ -1,0 +1,59 @@
+"""newsmon schedule: run cycles by themselves (nightly by default), until SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import argparse
+
+HELP = "run crawl cycles on a schedule (nightly by default) until stopped; see also `newsmon status`"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = ("Examples:\n"
+                     "  newsmon schedule --config my-sources.toml          # run until SIGTERM/Ctrl-C\n"
+                     "  newsmon schedule --dry-run                         # show jobs and next run times\n"
+                     "Schedule: [schedule] in the config (nightly cron, time zone, misfire grace, lock);\n"
+                     "a section's `cron` (\"0 */2 * * *\", \"0 16 * * * Asia/Shanghai\") overrides it.")
+    parser.add_argument("--config", metavar="PATH", help="user config file (overrides/extends the defaults)")
+    parser.add_argument("--output", metavar="DIR", help="output directory (default: [crawler] output_dir)")
+    parser.add_argument("--dry-run", action="store_true", help="print the jobs and their next run times, exit")
+    parser.add_argument("--every", metavar="SECONDS", type=_positive,
+                        help="run every section every SECONDS instead of by cron (testing, demos)")
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
+
+def run(args: argparse.Namespace) -> int:
+    from crawler import logfile, scheduler
+    from crawler.config import load_config
+    from crawler.lock import SCHEDULER_LOCK_NAME, CycleLock
+    from crawler.schedule_plan import load_settings, plan_jobs
+
+    config = load_config(args.config, output_dir=args.output)
+    settings = load_settings(config)
+    jobs = plan_jobs(config, settings, every=args.every)
+    if args.dry_run:
+        return _print_plan(jobs, settings)
+    logfile.enable(config)
+    with CycleLock(config.output_dir, name=SCHEDULER_LOCK_NAME, what="scheduler"):
+        daemon = scheduler.Daemon(config.output_dir, settings, jobs,
+                                  scheduler.cycle_argv(args.config, config.output_dir, args.verbose))
+        return daemon.run()
+
+
+def _print_plan(jobs, settings) -> int:
+    from datetime import datetime
+
+    now = datetime.now(settings.timezone)
+    for job in jobs:
+        nxt = job.trigger.get_next_fire_time(None, now)
+        print(f"{job.job_id}\n  next run: {nxt.isoformat() if nxt else 'never'}\n"
+              f"  sections: {', '.join(job.sections)}")
+    return 0

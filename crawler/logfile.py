@@ -1,0 +1,56 @@
+"""The rotating log file of ``newsmon run`` and ``newsmon schedule`` (``[logging]`` in the config).
+
+One writer per file: a cycle started by the scheduler (``NEWSMON_LOG_RELAYED=1`` in its environment)
+does not open the file; the scheduler relays its output lines into its own log instead, so two
+processes never rotate the same file.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
+
+from crawler.config import Config
+from crawler.exceptions import ConfigError
+
+FORMAT = "%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"
+KEYS = {"file": str, "max_bytes": int, "backup_count": int, "level": str}
+
+
+def log_file(config: Config) -> Path | None:
+    name = settings(config)["file"]
+    return config.output_dir / name if name else None
+
+
+def settings(config: Config) -> dict:
+    table = config.table("logging")
+    for key, value in table.items():
+        if key not in KEYS:
+            raise ConfigError(f"logging.{key}: unknown key (allowed: {', '.join(sorted(KEYS))})")
+        if not isinstance(value, KEYS[key]) or isinstance(value, bool):
+            raise ConfigError(f"logging.{key}: expected {KEYS[key].__name__}, got {value!r}")
+    if logging.getLevelName(table.get("level", "INFO")) not in range(0, 51):
+        raise ConfigError(f"logging.level: expected DEBUG, INFO, WARNING or ERROR, got {table['level']!r}")
+    return {"file": "logs/newsmon.log", "max_bytes": 10_000_000, "backup_count": 5, "level": "INFO", **table}
+
+
+def enable(config: Config) -> Path | None:
+    """Add the rotating file handler to the root logger (once). Returns the file, or None."""
+    conf = settings(config)
+    path = log_file(config)
+    if path is None or os.environ.get("NEWSMON_LOG_RELAYED"):
+        return None
+    root = logging.getLogger()
+    if any(getattr(h, "newsmon_file", False) for h in root.handlers):
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = RotatingFileHandler(path, maxBytes=conf["max_bytes"], backupCount=conf["backup_count"],
+                                  encoding="utf-8")
+    handler.newsmon_file = True
+    handler.setLevel(conf["level"])
+    handler.setFormatter(logging.Formatter(FORMAT))
+    root.addHandler(handler)
+    root.setLevel(min(root.level or logging.WARNING, handler.level))
+    return path

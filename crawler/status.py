@@ -1,0 +1,227 @@
+"""``newsmon status``: what ran, what is wrong, what waits — read from the state DB, never written.
+
+``collect(config) -> dict`` gathers the report (also the ``--json`` output); ``report["attention"]`` lists
+what needs a human, in words, and the command exits 1 when it is not empty. Sections' states come from
+the lifecycle (``section_states``, issue 4); a section it has not judged yet falls back to its latest
+``section_snapshots`` row.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import sqlite3
+from contextlib import closing
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from crawler import state
+from crawler.config import Config
+from crawler.lock import current_holder, pid_alive
+from crawler.schedule_plan import ScheduleSettings, load_settings
+
+ATTENTION_STATES = {"gone", "broken", "erroring", "empty", "failing"}
+BAD_RUN_STATES = {"failed", "crashed"}
+BAD_SCHEDULED = {"failed", "missed"}
+RECENT_RUNS = 5
+
+
+def collect(config: Config, now: datetime | None = None) -> dict[str, Any]:
+    now = now or datetime.now(timezone.utc)
+    settings = load_settings(config)
+    out = config.output_dir
+    report: dict[str, Any] = {"output_dir": str(out), "checked_at": now.isoformat(timespec="seconds"),
+                              "disk": disk_use(out)}
+    if not state.db_path(out).exists():
+        report["attention"] = [f"no state DB in {out}: no cycle has run there yet"]
+        return report
+    holder = current_holder(out)
+    report["cycle_running"] = holder.__dict__ if holder else None
+    with closing(state.connect(out)) as conn:
+        report["runs"] = recent_runs(conn, running=holder is not None)
+        report["scheduler"] = scheduler_info(conn)
+        report["sections"] = sections(conn, [s.key for s in config.sections])
+        report["translations"] = translations(conn)
+        report["alerts"] = alerts(conn)
+    report["attention"] = attention(report, settings, now)
+    return report
+
+
+def disk_use(out: Path) -> dict[str, Any]:
+    used = 0
+    for root, _dirs, files in os.walk(out):
+        for name in files:
+            try:
+                used += os.lstat(os.path.join(root, name)).st_size
+            except OSError:
+                pass   # a temp file renamed away while we walk
+    probe = out if out.exists() else Path.cwd()
+    return {"used_bytes": used, "free_bytes": shutil.disk_usage(probe).free}
+
+
+def recent_runs(conn: sqlite3.Connection, running: bool) -> list[dict[str, Any]]:
+    rows = conn.execute("SELECT id, started_at, finished_at, status, summary FROM runs "
+                        "ORDER BY id DESC LIMIT ?", (RECENT_RUNS,)).fetchall()
+    runs = []
+    for n, row in enumerate(rows):
+        status = row["status"]
+        if status == "running" and not (n == 0 and running):
+            status = "crashed"      # no process holds the lock: it died without finishing its run row
+        runs.append({"id": row["id"], "started_at": row["started_at"], "finished_at": row["finished_at"],
+                     "status": status, "errors": _error_count(row["summary"])})
+    return runs
+
+
+def _error_count(summary: str | None) -> int:
+    try:
+        data = json.loads(summary or "{}")
+    except ValueError:
+        return 0
+    sections = data.get("sections", data.get("crawl", {})) if isinstance(data, dict) else {}
+    if not isinstance(sections, dict):
+        return 0
+    return sum(len(v.get("errors", [])) for v in sections.values() if isinstance(v, dict))
+
+
+def scheduler_info(conn: sqlite3.Connection) -> dict[str, Any]:
+    proc = conn.execute("SELECT * FROM scheduler_processes ORDER BY started_at DESC LIMIT 1").fetchone()
+    up = bool(proc and proc["stopped_at"] is None and proc["host"] == socket.gethostname()
+              and pid_alive(proc["pid"]))
+    jobs = [dict(r) for r in conn.execute("SELECT job_id, sections, next_run_at FROM schedule_jobs "
+                                          "ORDER BY job_id")]
+    for job in jobs:
+        job["sections"] = json.loads(job["sections"])
+        last = conn.execute("SELECT scheduled_for, started_at, finished_at, status, exit_code, detail "
+                            "FROM schedule_runs WHERE job_id=? ORDER BY id DESC LIMIT 1",
+                            (job["job_id"],)).fetchone()
+        job["last"] = dict(last) if last else None
+    since = (datetime.now(timezone.utc) - timedelta(days=7)).isoformat()
+    counts = dict(conn.execute("SELECT status, count(*) FROM schedule_runs WHERE scheduled_for >= ? "
+                               "GROUP BY status", (since,)).fetchall())
+    return {"running": up, "pid": proc["pid"] if proc else None,
+            "started_at": proc["started_at"] if proc else None,
+            "stopped_at": proc["stopped_at"] if proc else None, "jobs": jobs, "last_7_days": counts}
+
+
+def sections(conn: sqlite3.Connection, configured: list[str]) -> list[dict[str, Any]]:
+    states = {r["section"]: r for r in conn.execute("SELECT section, state, since, cause FROM section_states")}
+    keys = list(dict.fromkeys([*configured, *states]))
+    return [_section(conn, key, states.get(key)) for key in keys]
+
+
+def _section(conn: sqlite3.Connection, key: str, lifecycle) -> dict[str, Any]:
+    last = conn.execute("SELECT checked_at, http_status, error, links_found, not_modified "
+                        "FROM section_snapshots WHERE section=? ORDER BY run_id DESC LIMIT 1", (key,)).fetchone()
+    ok = conn.execute("SELECT max(checked_at) FROM section_snapshots WHERE section=? AND error IS NULL "
+                      "AND (not_modified=1 OR (http_status BETWEEN 200 AND 399 AND links_found > 0))",
+                      (key,)).fetchone()[0]
+    if lifecycle is not None:
+        st, since, cause = lifecycle["state"], lifecycle["since"], lifecycle["cause"]
+    else:
+        st, since, cause = _snapshot_state(last)
+    return {"section": key, "state": st, "since": since, "cause": cause, "last_success": ok,
+            "last_checked": last["checked_at"] if last else None}
+
+
+def _snapshot_state(last) -> tuple[str, str | None, str | None]:
+    """Without a lifecycle verdict: judge the latest snapshot alone."""
+    if last is None:
+        return "never checked", None, None
+    if last["error"] or (last["http_status"] or 0) >= 400:
+        return "failing", last["checked_at"], last["error"] or f"HTTP {last['http_status']}"
+    if not last["links_found"] and not last["not_modified"]:
+        return "empty", last["checked_at"], "no article links on the entry point"
+    return "ok", last["checked_at"], None
+
+
+def translations(conn: sqlite3.Connection) -> dict[str, int]:
+    rows = conn.execute("SELECT json_extract(json, '$.translation.status') AS s, count(*) FROM items "
+                        "WHERE json_extract(json, '$.translation.status') IN ('pending', 'failed') "
+                        "GROUP BY s").fetchall()
+    return {"pending": 0, "failed": 0, **dict(rows)}
+
+
+def alerts(conn: sqlite3.Connection) -> dict[str, int]:
+    row = conn.execute("SELECT sum(status='undelivered'), sum(status='pending' AND attempts > 0), "
+                       "sum(status='pending') FROM event_deliveries").fetchone()
+    return {"undelivered": row[0] or 0, "retrying": row[1] or 0, "pending": row[2] or 0}
+
+
+def attention(report: dict[str, Any], settings: ScheduleSettings, now: datetime) -> list[str]:
+    out = _run_attention(report["runs"], settings, now)
+    out += _scheduler_attention(report["scheduler"])
+    for sec in report["sections"]:
+        if sec["state"] in ATTENTION_STATES:
+            out.append(f"section {sec['section']} is {sec['state']} since {sec['since']}: {sec['cause']} "
+                       f"(last success: {sec['last_success'] or 'never'})")
+    if report["alerts"]["undelivered"] or report["alerts"]["retrying"]:
+        out.append(f"{report['alerts']['undelivered']} alert deliveries failed for good, "
+                   f"{report['alerts']['retrying']} are being retried")
+    if report["disk"]["free_bytes"] < settings.min_free_mb * 1e6:
+        out.append(f"only {report['disk']['free_bytes'] / 1e6:.0f} MB free under {report['output_dir']}")
+    return out
+
+
+def _run_attention(runs: list[dict], settings: ScheduleSettings, now: datetime) -> list[str]:
+    out = []
+    if runs and runs[0]["status"] in BAD_RUN_STATES:
+        out.append(f"the last run (#{runs[0]['id']}, {runs[0]['started_at']}) {runs[0]['status']}")
+    finished = [r["finished_at"] for r in runs if r["finished_at"]]
+    if not finished:
+        out.append("no cycle has finished yet")
+    elif now - datetime.fromisoformat(max(finished)) > timedelta(hours=settings.stale_after_hours):
+        out.append(f"no cycle has finished since {max(finished)} (more than {settings.stale_after_hours:g} h)")
+    return out
+
+
+def _scheduler_attention(info: dict[str, Any]) -> list[str]:
+    out = []
+    for job in info["jobs"]:
+        last = job["last"]
+        if last and last["status"] in BAD_SCHEDULED:
+            out.append(f"the last scheduled cycle of {job['job_id']} {last['status']} "
+                       f"(scheduled for {last['scheduled_for']}, exit status {last['exit_code']})")
+    return out
+
+
+def render(report: dict[str, Any]) -> str:
+    """The report as plain lines for a terminal, cron mail or a log."""
+    disk = report["disk"]
+    lines = [f"newsmon status of {report['output_dir']} at {report['checked_at']}: "
+             f"{disk['used_bytes'] / 1e6:.1f} MB used, {disk['free_bytes'] / 1e9:.1f} GB free"]
+    if "runs" in report:
+        lines += _render_state(report)
+    attn = report["attention"]
+    lines.append("attention:" if attn else "all well: nothing needs attention")
+    lines += [f"  ! {a}" for a in attn]
+    return "\n".join(lines)
+
+
+def _render_state(report: dict[str, Any]) -> list[str]:
+    holder, sched = report["cycle_running"], report["scheduler"]
+    lines = [f"cycle: running, pid {holder['pid']} since {holder['started_at']}" if holder else "cycle: idle"]
+    lines.append(f"scheduler: running, pid {sched['pid']} since {sched['started_at']}" if sched["running"]
+                 else f"scheduler: not running (last stopped {sched['stopped_at'] or 'never started'})")
+    for job in sched["jobs"]:
+        last = job["last"] or {}
+        lines.append(f"  {job['job_id']}: next {job['next_run_at'] or '-'}; last {last.get('status', '-')} "
+                     f"{last.get('scheduled_for', '')} ({len(job['sections'])} sections)")
+    if sched["last_7_days"]:
+        lines.append("  last 7 days: " + ", ".join(f"{n} {s}" for s, n in sorted(sched["last_7_days"].items())))
+    lines.append("runs:")
+    for r in report["runs"]:
+        errors = f" ({r['errors']} errors)" if r["errors"] else ""
+        lines.append(f"  #{r['id']} {r['started_at']} → {r['finished_at'] or '…'} {r['status']}{errors}")
+    if not report["runs"]:
+        lines.append("  none")
+    lines.append("sections:")
+    for s in report["sections"]:
+        lines.append(f"  {s['section']:<36} {s['state']:<10} last success {s['last_success'] or 'never'}"
+                     + (f" — {s['cause']}" if s["state"] in ATTENTION_STATES and s["cause"] else ""))
+    t, a = report["translations"], report["alerts"]
+    lines.append(f"translations: {t['pending']} pending, {t['failed']} failed")
+    lines.append(f"alerts: {a['undelivered']} undelivered, {a['retrying']} retrying, {a['pending']} pending")
+    return lines
