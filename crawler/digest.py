@@ -1,0 +1,82 @@
+"""The daily digest: ``output/<day>/digest.txt`` (for grep) and ``digest.html`` (to read), and the search index.
+
+``run_stage`` is the post-crawl stage (last in ``crawler.runner.POST_CRAWL_STAGES``): it brings the
+archive search index up to date, then writes the day's digest from the stored data and the live crawl
+report. ``build`` does the same for any day (``newsmon digest --date D``). Both files are written
+atomically, so a reader (or an e-mail job) never sees half a digest.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from crawler import digest_html, digest_text, search, state
+from crawler.config import Config
+from crawler.digest_data import load_day, summary_counts
+from crawler.exceptions import ConfigError
+from crawler.items import utc_now
+from crawler.jsonl import write_atomic
+
+log = logging.getLogger(__name__)
+
+DEFAULTS = {"paragraphs": 3, "html": True, "search_index": True}
+
+
+@dataclass(frozen=True)
+class DigestSettings:
+    paragraphs: int = 3          # first paragraphs shown per item (the HTML folds the rest away)
+    html: bool = True            # also write digest.html
+    search_index: bool = True    # keep the archive search index up to date after each run
+
+
+def settings(config: Config | None) -> DigestSettings:
+    """The ``[digest]`` table, validated (a bad key or type is a ConfigError naming it)."""
+    table = dict(DEFAULTS, **(config.table("digest") if config else {}))
+    for key, value in table.items():
+        if key not in DEFAULTS:
+            raise ConfigError(f"digest.{key}: unknown key (allowed: {', '.join(sorted(DEFAULTS))})")
+        if type(value) is not type(DEFAULTS[key]):
+            raise ConfigError(f"digest.{key}: expected {type(DEFAULTS[key]).__name__}, got {value!r}")
+    if table["paragraphs"] < 1:
+        raise ConfigError(f"digest.paragraphs: must be ≥ 1, got {table['paragraphs']}")
+    return DigestSettings(**table)
+
+
+def build(output_dir: str | Path, day: str, config: Config | None = None, *, crawl: dict | None = None,
+          run_id: int | None = None, conn=None) -> dict:
+    """Write ``<output_dir>/<day>/digest.txt`` (and ``.html``). Returns a summary with the paths."""
+    output_dir = Path(output_dir)
+    opts = settings(config)
+    own = conn is None
+    conn = conn or state.connect(output_dir)
+    try:
+        data = load_day(conn, output_dir, day, config, crawl=crawl, run_id=run_id)
+    finally:
+        if own:
+            conn.close()
+    folder = output_dir / day
+    folder.mkdir(parents=True, exist_ok=True)
+    generated = utc_now()
+    paths = [folder / "digest.txt"]
+    write_atomic(paths[0], digest_text.render(data, opts.paragraphs, generated).encode("utf-8"))
+    if opts.html:
+        paths.append(folder / "digest.html")
+        write_atomic(paths[1], digest_html.render(data, opts.paragraphs, generated).encode("utf-8"))
+    log.info("digest %s: %d items, %d alerts, %d sections in trouble", day, len(data.items), len(data.alerts),
+             len(data.trouble))
+    return {**summary_counts(data), "paths": [str(p) for p in paths]}
+
+
+def run_stage(ctx) -> dict:
+    """Post-crawl stage: update the search index, then write the day's digest."""
+    opts = settings(ctx.config)
+    conn = ctx.db()
+    try:
+        indexed = search.update_index(conn) if opts.search_index else 0
+        summary = build(ctx.output_dir, ctx.day, ctx.config, crawl=ctx.crawl, run_id=ctx.run_id, conn=conn)
+    finally:
+        conn.close()
+    summary["indexed"] = indexed
+    return summary

@@ -1,0 +1,301 @@
+"""What one day's digest shows, gathered from the stored data (state DB, items.jsonl, alerts.jsonl).
+
+``load_day`` is the only reader: the digest stage calls it with the live crawl report, ``newsmon digest``
+without one, so a rebuilt digest says the same as the one written after the run (the live one can add
+article-fetch failures that only the crawl report knows).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from crawler import jsonl
+from crawler.config import Config
+
+log = logging.getLogger(__name__)
+
+SECTION_EVENT_STATES = {"section_gone": "GONE", "section_broken": "BROKEN", "section_empty": "EMPTY",
+                        "section_erroring": "FAILED", "section_stale": "STALE"}
+# States that mean "you may be missing news here": listed first, and counted in the headline.
+TROUBLE = ("FAILED", "BROKEN", "GONE", "EMPTY", "STALE", "PARTIAL")
+# The order of the section list: trouble first, sections not crawled that day last.
+STATE_ORDER = (*TROUBLE, "OK", "QUIET", "NOT-CRAWLED")
+
+
+@dataclass
+class SectionStatus:
+    key: str
+    state: str                    # OK | QUIET | PARTIAL | EMPTY | BROKEN | GONE | STALE | FAILED | NOT-CRAWLED
+    detail: str
+    items: int = 0
+
+
+@dataclass
+class DayData:
+    day: str
+    items: list[dict]
+    alerts: list[dict]
+    sections: list[SectionStatus]
+    runs: list[dict]
+    flags: dict[str, list[str]] = field(default_factory=dict)      # item id → flags
+    names: dict[str, str] = field(default_factory=dict)            # source id / section key → display name
+    order: list[str] = field(default_factory=list)                 # section keys in configured order
+
+    @property
+    def trouble(self) -> list[SectionStatus]:
+        return [s for s in self.sections if s.state in TROUBLE]
+
+
+def local_day(stamp: str | None) -> str | None:
+    """The local calendar day of an ISO timestamp (naive stamps are UTC)."""
+    if not stamp:
+        return None
+    try:
+        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone().date().isoformat()
+
+
+def load_day(conn: sqlite3.Connection, output_dir: Path, day: str, config: Config | None = None, *,
+             crawl: dict | None = None, run_id: int | None = None) -> DayData:
+    runs = runs_of_day(conn, day, run_id)
+    run_ids = {r["id"] for r in runs}
+    items = items_of_day(conn, output_dir, day)
+    alerts = alerts_of_day(conn, output_dir, day, run_ids)
+    crawl = crawl if crawl is not None else _stored_crawl(runs)
+    data = DayData(day, items, alerts, [], runs)
+    _names(data, config)
+    data.sections = section_statuses(conn, data, crawl, run_ids, config)
+    data.flags = {item["id"]: item_flags(item, alerts) for item in items}
+    return data
+
+
+# ---------------------------------------------------------------- runs, items, alerts
+
+def runs_of_day(conn: sqlite3.Connection, day: str, run_id: int | None = None) -> list[dict]:
+    d = date.fromisoformat(day)
+    lo, hi = (d - timedelta(days=1)).isoformat(), (d + timedelta(days=2)).isoformat()
+    rows = conn.execute("SELECT * FROM runs WHERE (started_at >= ? AND started_at < ?) OR id = ? ORDER BY id",
+                        (lo, hi, run_id if run_id is not None else -1)).fetchall()
+    return [dict(r) for r in rows if r["id"] == run_id or local_day(r["started_at"]) == day]
+
+
+def items_of_day(conn: sqlite3.Connection, output_dir: Path, day: str) -> list[dict]:
+    """The latest version of every item of the day: the items table, plus any line only in items.jsonl."""
+    items: dict[str, dict] = {}
+    for row in conn.execute("SELECT id, json FROM items WHERE day = ?", (day,)):
+        try:
+            items[row["id"]] = json.loads(row["json"])
+        except ValueError as exc:
+            log.warning("item %s: unreadable stored JSON, left out of the digest: %s", row["id"], exc)
+    for obj in jsonl.read(Path(output_dir) / day / "items.jsonl"):
+        if obj.get("id") and obj["id"] not in items:
+            items[obj["id"]] = obj
+    return list(items.values())
+
+
+def _table_exists(conn: sqlite3.Connection, name: str) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() \
+        is not None
+
+
+def alerts_of_day(conn: sqlite3.Connection, output_dir: Path, day: str, run_ids: set[int]) -> list[dict]:
+    """Events of the day's runs or dated that day: the ``events`` table, else ``alerts.jsonl``."""
+    if _table_exists(conn, "events") and conn.execute("SELECT 1 FROM events LIMIT 1").fetchone():
+        events = [_event_row(r) for r in conn.execute("SELECT * FROM events ORDER BY at")]
+    else:
+        events = list(jsonl.read(Path(output_dir) / "alerts.jsonl"))
+    picked = [e for e in events if e.get("run_id") in run_ids or local_day(e.get("at")) == day]
+    return sorted(picked, key=lambda e: (e.get("at") or "", e.get("section") or ""))
+
+
+def _event_row(row: sqlite3.Row) -> dict:
+    event = dict(row)
+    try:
+        event["details"] = json.loads(event.get("details") or "{}")
+    except ValueError:
+        event["details"] = {"raw": event.get("details")}
+    return event
+
+
+def _stored_crawl(runs: list[dict]) -> dict:
+    """The per-section crawl report a run stored in its summary (``{"crawl": {key: counts}}``)."""
+    crawl: dict = {}
+    for run in runs:
+        try:
+            summary = json.loads(run.get("summary") or "{}")
+        except ValueError:
+            continue
+        report = summary.get("crawl") if isinstance(summary, dict) else None
+        if isinstance(report, dict):
+            crawl.update({k: v for k, v in report.items() if isinstance(v, dict)})
+    return crawl
+
+
+# ---------------------------------------------------------------- names and flags
+
+def _names(data: DayData, config: Config | None) -> None:
+    if config is None:
+        return
+    for source in config.sources:
+        data.names[source.id] = source.name
+        for sec in source.sections:
+            data.names[sec.key] = sec.name
+            data.order.append(sec.key)
+
+
+def item_flags(item: dict, alerts: list[dict]) -> list[str]:
+    flags = []
+    mine = {e.get("type") for e in alerts if e.get("article_id") == item.get("id")}
+    section_events = {e.get("type") for e in alerts if e.get("section") == section_key(item)}
+    if int(item.get("version") or 1) > 1 or "article_edited" in mine:
+        flags.append("EDITED")
+    if "article_deleted" in mine:
+        flags.append("DELETED")
+    status = (item.get("translation") or {}).get("status")
+    if status in ("pending", "failed"):
+        flags.append(f"TRANSLATION-{status.upper()}")
+    if "section_appeared" in section_events:
+        flags.append("NEW-SECTION")
+    if "section_reappeared" in section_events:
+        flags.append("SECTION-REAPPEARED")
+    if len(set(item.get("paragraph_langs") or [])) > 1:
+        flags.append("MIXED-LANG")
+    return flags
+
+
+def section_key(item: dict) -> str:
+    return item.get("section_key") or f"{item.get('source', '?')}/{item.get('section', '?')}"
+
+
+# ---------------------------------------------------------------- section statuses
+
+def section_statuses(conn: sqlite3.Connection, data: DayData, crawl: dict, run_ids: set[int],
+                     config: Config | None) -> list[SectionStatus]:
+    snapshots = _last_snapshots(conn, run_ids)
+    counts: dict[str, int] = {}
+    for item in data.items:
+        counts[section_key(item)] = counts.get(section_key(item), 0) + 1
+    events: dict[str, dict] = {}
+    for e in data.alerts:
+        if e.get("type") in SECTION_EVENT_STATES and e.get("section"):
+            events[e["section"]] = e
+    keys = list(dict.fromkeys([*data.order, *snapshots, *crawl, *counts, *events]))
+    out = []
+    for key in keys:
+        status = _status(key, snapshots.get(key), crawl.get(key), events.get(key), counts.get(key, 0))
+        if status is None:
+            status = SectionStatus(key, "NOT-CRAWLED", _not_crawled(conn, key))
+        out.append(status)
+    rank = {s: i for i, s in enumerate(STATE_ORDER)}
+    out.sort(key=lambda s: (rank.get(s.state, 0), _position(data.order, s.key)))
+    return out
+
+
+def _position(order: list[str], key: str) -> tuple[int, str]:
+    return (order.index(key), key) if key in order else (len(order), key)
+
+
+def _last_snapshots(conn: sqlite3.Connection, run_ids: set[int]) -> dict[str, dict]:
+    if not run_ids:
+        return {}
+    marks = ",".join("?" * len(run_ids))
+    rows = conn.execute(f"SELECT * FROM section_snapshots WHERE run_id IN ({marks}) ORDER BY run_id",
+                        sorted(run_ids)).fetchall()
+    return {r["section"]: dict(r) for r in rows}
+
+
+def _status(key: str, snap: dict | None, report: dict | None, event: dict | None,
+            items: int) -> SectionStatus | None:
+    if snap is None and report is None and event is None:
+        return SectionStatus(key, "OK", f"{items} new", items) if items else None
+    report = report or {}
+    links = snap["links_found"] if snap else int(report.get("links_found") or 0)
+    new = int(report["new"]) if "new" in report else items
+    failure = _failure(snap, report)
+    if failure:
+        return SectionStatus(key, "FAILED", failure, items)
+    if event is not None:
+        return SectionStatus(key, SECTION_EVENT_STATES[event["type"]], event.get("cause") or event["type"], items)
+    if links == 0 and not (snap and snap.get("not_modified")):
+        rule = f" by {snap['link_rule']}" if snap and snap.get("link_rule") else ""
+        return SectionStatus(key, "EMPTY", f"0 article links found{rule} at {snap['url'] if snap else key}", items)
+    failed = int(report.get("failed") or 0)
+    if failed:
+        first = (report.get("errors") or ["?"])[0]
+        return SectionStatus(key, "PARTIAL", f"{links} links, {new} new, {failed} articles failed: {first}", items)
+    if new == 0 and items == 0:
+        return SectionStatus(key, "QUIET", f"{links} links, no new article", items)
+    return SectionStatus(key, "OK", f"{links} links, {new} new", items)
+
+
+def _failure(snap: dict | None, report: dict) -> str | None:
+    """Why the section's entry page could not be read, or None."""
+    if snap is not None:
+        where = snap.get("final_url") or snap.get("url")
+        if snap.get("error"):
+            return f"{snap['error']} ({where})"
+        if snap.get("http_status") is None and not snap.get("not_modified"):
+            return f"no response ({where})"
+        if snap.get("http_status") and snap["http_status"] >= 400:
+            return f"HTTP {snap['http_status']} ({where})"
+        return None
+    errors = report.get("errors") or []
+    if errors and not report.get("links_found") and not report.get("fetched"):
+        return str(errors[0])
+    return None
+
+
+def _not_crawled(conn: sqlite3.Connection, key: str) -> str:
+    row = conn.execute("SELECT max(checked_at) FROM section_snapshots WHERE section = ? AND error IS NULL "
+                       "AND http_status < 400", (key,)).fetchone()
+    last = row[0] if row else None
+    return f"not crawled this day (last success {last})" if last else "not crawled this day (never succeeded)"
+
+
+def summary_counts(data: DayData) -> dict[str, Any]:
+    return {"items": len(data.items), "alerts": len(data.alerts),
+            "sections": len(data.sections), "trouble": [f"{s.state} {s.key}" for s in data.trouble]}
+
+
+# ---------------------------------------------------------------- what both renderings share
+
+def grouped(data: DayData) -> list[tuple[str, list[dict]]]:
+    """Items by section, sections in configured order (others alphabetically), newest item first."""
+    groups: dict[str, list[dict]] = {}
+    for item in data.items:
+        groups.setdefault(section_key(item), []).append(item)
+    for items in groups.values():
+        items.sort(key=lambda i: (i.get("published_at") or "", i.get("title") or ""), reverse=True)
+        items.sort(key=lambda i: not i.get("published_at"))    # undated last, stable otherwise
+    return sorted(groups.items(), key=lambda kv: _position(data.order, kv[0]))
+
+
+def item_date(item: dict, day: str) -> str:
+    published = item.get("published_at") or ""
+    return published[:10] if len(published) >= 10 and published[4] == "-" else day
+
+
+def english_title(item: dict) -> str | None:
+    return item.get("title") if item.get("lang") == "en" else item.get("title_en")
+
+
+def paragraph_pairs(item: dict, limit: int | None) -> list[tuple[str, str | None]]:
+    """(original, English) for the first ``limit`` paragraphs (all when None); English is None if missing."""
+    originals = item.get("paragraphs") or [p for p in (item.get("text") or "").split("\n\n") if p]
+    if item.get("lang") == "en":
+        english = list(originals)
+    else:
+        english = item.get("paragraphs_en") or ([p for p in item["text_en"].split("\n\n")]
+                                                if item.get("text_en") else [])
+    chosen = originals if limit is None else originals[:limit]
+    return [(p, english[i] if i < len(english) else None) for i, p in enumerate(chosen)]

@@ -1,0 +1,123 @@
+"""``digest.txt``: one day, made for grep.
+
+Layout (every crawled string is put on one line: newlines and tabs become spaces)::
+
+    # newsmon digest 2026-11-29: 12 items, 2 alerts, 1 section in trouble
+    == ALERTS (2) ==
+    ALERT 2026-11-29 02:14 UTC | section_broken | mid/news | the link rule finds nothing (was 20) | http://…
+    == SECTIONS (6) ==
+    FAILED      | mid/news | HTTP 503 (http://…)
+    OK          | kremlin-en/news | 20 links, 3 new
+    == ITEMS (12) ==
+    ### kremlin-en/news — Kremlin (English) › News (3) ###
+    2026-11-29 | kremlin-en | news | en | EN: Meeting with … | ORIG: (same) | http://… | #3f2a1b2c | EDITED
+        #3f2a1b2c EN  first paragraph in English
+        #3f2a1b2c ZH  the original paragraph beneath it (for Chinese and Russian items)
+
+A grep for a phrase of a title lands on the item's header line; a grep for a phrase of its first
+paragraphs lands on a paragraph line, whose ``#id`` finds the header (``grep 3f2a1b2c digest.txt``).
+"""
+
+from __future__ import annotations
+
+import re
+
+from crawler.digest_data import (DayData, english_title, grouped, item_date, paragraph_pairs, section_key,
+                                 TROUBLE)
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]+")
+
+
+def one_line(text: str | None) -> str:
+    return _CONTROL.sub(" ", text or "").strip()
+
+
+def field(text: str | None) -> str:
+    """A header field: one line, and no ' | ' that would shift the columns."""
+    return one_line(text).replace("|", "¦")
+
+
+def render(data: DayData, paragraphs: int, generated_at: str) -> str:
+    lines = [headline(data), f"# generated {generated_at}; runs: {_runs(data)}", ""]
+    lines += alert_lines(data) + [""]
+    lines += section_lines(data) + [""]
+    lines += item_lines(data, paragraphs)
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def headline(data: DayData) -> str:
+    trouble = data.trouble
+    words = f"{len(data.items)} items, {len(data.alerts)} alerts"
+    if trouble:
+        words += f", {len(trouble)} section(s) in trouble: " + ", ".join(f"{s.state} {s.key}" for s in trouble)
+    return f"# newsmon digest {data.day}: {words}"
+
+
+def _runs(data: DayData) -> str:
+    if not data.runs:
+        return "none recorded"
+    return ", ".join(f"#{r['id']} {r['started_at']} {r.get('status') or ''}".rstrip() for r in data.runs)
+
+
+def alert_lines(data: DayData) -> list[str]:
+    out = [f"== ALERTS ({len(data.alerts)}) =="]
+    if not data.alerts:
+        out.append("(no alerts)")
+    for event in data.alerts:
+        details = event.get("details") or {}
+        url = details.get("url") or details.get("article_url") or ""
+        at = (event.get("at") or "")[:16].replace("T", " ")
+        out.append(" | ".join(x for x in (f"ALERT {at} UTC", field(event.get("type")), field(event.get("section")),
+                                          field(event.get("cause")), field(url)) if x))
+    return out
+
+
+def section_lines(data: DayData) -> list[str]:
+    out = [f"== SECTIONS ({len(data.sections)}) =="]
+    if not data.sections:
+        out.append("(no section was crawled and none is configured)")
+    for status in data.sections:
+        mark = "!! " if status.state in TROUBLE else "   "
+        out.append(f"{mark}{status.state:<11} | {status.key} | {field(status.detail)}")
+    return out
+
+
+def item_lines(data: DayData, paragraphs: int) -> list[str]:
+    out = [f"== ITEMS ({len(data.items)}) =="]
+    if not data.items:
+        out.append("(no new items this day: see SECTIONS above for why)")
+    for key, items in grouped(data):
+        if out[-1]:
+            out.append("")
+        name = " › ".join(x for x in (data.names.get(key.split("/")[0]), data.names.get(key)) if x)
+        out.append(f"### {key}{' — ' + name if name else ''} ({len(items)}) ###")
+        for item in items:
+            out.append(header(item, data))
+            out += body(item, paragraphs)
+            out.append("")
+    return out
+
+
+def header(item: dict, data: DayData) -> str:
+    key = section_key(item)
+    source, _, section = key.partition("/")
+    lang = item.get("lang") or "?"
+    title_en = english_title(item)
+    en = f"EN: {field(title_en)}" if title_en else "EN: (translation pending)"
+    orig = "ORIG: (same)" if lang == "en" else f"{lang.upper()}: {field(item.get('title'))}"
+    flags = " ".join(data.flags.get(item["id"], [])) or "-"
+    return " | ".join([item_date(item, data.day), source, section, lang, en, orig, field(item.get("url")),
+                       f"#{item['id'][:8]}", flags])
+
+
+def body(item: dict, paragraphs: int) -> list[str]:
+    tag = f"    #{item['id'][:8]}"
+    lang = (item.get("lang") or "?").upper()
+    out = []
+    for original, english in paragraph_pairs(item, paragraphs):
+        if lang == "EN":
+            out.append(f"{tag} EN  {one_line(original)}")
+            continue
+        out.append(f"{tag} EN  {one_line(english)}" if english else f"{tag} EN  (translation pending)")
+        out.append(f"{tag} {lang:<3} {one_line(original)}")
+    return out
