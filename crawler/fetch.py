@@ -1,0 +1,90 @@
+"""A small polite HTTP fetcher for work outside Scrapy (article re-checks): configured User-Agent,
+robots.txt (urllib.robotparser), a delay per host, a timeout, conditional GET. Blocking and sequential
+on purpose: re-checks are few and run after the crawl, so they never compete with it.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import time
+import urllib.error
+import urllib.request
+import urllib.robotparser
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+log = logging.getLogger(__name__)
+
+MAX_BYTES = 10 * 1024 * 1024
+
+
+@dataclass
+class Fetched:
+    url: str
+    status: int | None                      # None: no response (DNS, refused, timeout, robots)
+    final_url: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    error: str | None = None
+
+
+class PoliteFetcher:
+    def __init__(self, user_agent: str, timeout: float = 20, delay: float = 1.5, obey_robots: bool = True):
+        self.user_agent, self.timeout, self.delay, self.obey_robots = user_agent, timeout, delay, obey_robots
+        self._robots: dict[str, urllib.robotparser.RobotFileParser | None] = {}
+        self._last: dict[str, float] = {}
+
+    def get(self, url: str, etag: str | None = None, last_modified: str | None = None) -> Fetched:
+        if self.obey_robots and not self.allowed(url):
+            return Fetched(url, None, error="forbidden by robots.txt")
+        headers = {"User-Agent": self.user_agent}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        return self._open(url, headers)
+
+    def allowed(self, url: str) -> bool:
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        if origin not in self._robots:
+            self._robots[origin] = self._load_robots(origin)
+        parser = self._robots[origin]
+        return parser is None or parser.can_fetch(self.user_agent, url)
+
+    def _load_robots(self, origin: str) -> urllib.robotparser.RobotFileParser | None:
+        got = self._open(f"{origin}/robots.txt", {"User-Agent": self.user_agent})
+        if got.status != 200:       # no robots.txt (or unreachable): everything is allowed, as in Scrapy
+            return None
+        parser = urllib.robotparser.RobotFileParser()
+        parser.parse(got.body.decode("utf-8", errors="replace").splitlines())
+        return parser
+
+    def _wait(self, host: str) -> None:
+        last = self._last.get(host)
+        if last is not None:
+            pause = self.delay - (time.monotonic() - last)
+            if pause > 0:
+                time.sleep(pause)
+        self._last[host] = time.monotonic()
+
+    def _open(self, url: str, headers: dict[str, str]) -> Fetched:
+        self._wait(urlsplit(url).netloc)
+        request = urllib.request.Request(url, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as resp:
+                return Fetched(url, resp.status, resp.geturl(), dict(resp.headers.items()), resp.read(MAX_BYTES))
+        except urllib.error.HTTPError as exc:
+            with exc:
+                return Fetched(url, exc.code, exc.geturl() or url, dict(exc.headers.items()), b"",
+                               f"HTTP {exc.code}")
+        except (socket.timeout, TimeoutError):
+            return Fetched(url, None, error=f"timeout after {self.timeout:g} s")
+        except urllib.error.URLError as exc:
+            reason = exc.reason
+            if isinstance(reason, socket.gaierror):
+                return Fetched(url, None, error=f"DNS lookup failed for {urlsplit(url).hostname}")
+            return Fetched(url, None, error=f"{type(reason).__name__}: {reason}")
+        except (OSError, ValueError) as exc:
+            return Fetched(url, None, error=f"{type(exc).__name__}: {exc}")

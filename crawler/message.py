@@ -1,0 +1,78 @@
+"""One alert message summarising events: plain text, grouped by type, English and original titles."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+HEADINGS = {
+    "section_gone": "Sections gone", "section_empty": "Sections empty", "section_broken": "Sections broken",
+    "section_erroring": "Sections erroring", "section_reappeared": "Sections back",
+    "section_appeared": "New sections", "section_changed": "New items", "section_stale": "Sections quiet",
+    "article_edited": "Articles edited", "article_deleted": "Articles deleted",
+}
+ORDER = list(HEADINGS)
+MAX_ITEMS = 10
+EXCERPT = 160
+
+
+def compose(pending: list[dict], titles: dict[str, dict], prefix: str, limit: int) -> tuple[str, str]:
+    """``(title, body)`` for the events in ``pending`` (oldest first)."""
+    counts = Counter(e["type"] for e in pending)
+    summary = ", ".join(f"{counts[t]} {HEADINGS[t].lower()}" for t in ORDER if counts[t])
+    title = f"{prefix}: {summary}"
+    shown = pending[:limit]
+    lines = []
+    for kind in ORDER:
+        group = [e for e in shown if e["type"] == kind]
+        if group:
+            lines += ["", f"{HEADINGS[kind]} ({len(group)})"]
+            for ev in group:
+                lines += _lines(ev, titles)
+    if len(pending) > limit:
+        lines += ["", f"… and {len(pending) - limit} more events: see alerts.jsonl or `newsmon alerts`."]
+    runs = sorted({e["run_id"] for e in pending if e["run_id"] is not None})
+    head = f"{len(pending)} event{'s' if len(pending) != 1 else ''} from run{'s' if len(runs) > 1 else ''} " \
+           f"{', '.join(map(str, runs))}"
+    retried = sum(1 for e in pending if e.get("attempts"))
+    if retried:
+        head += f" ({retried} could not be delivered before and are sent again)"
+    return title, "\n".join([head, *lines]).strip() + "\n"
+
+
+def _lines(ev: dict, titles: dict[str, dict]) -> list[str]:
+    details = ev["details"]
+    if ev["type"] == "section_changed":
+        items = [_title({**i, **titles.get(i.get("id"), {})}) for i in details.get("items", [])]
+        head = f"• {ev['section']}: {details.get('count', len(items))} new"
+        more = [f"    – {t}" for t in items[:MAX_ITEMS]]
+        if len(items) > MAX_ITEMS:
+            more.append(f"    – … {len(items) - MAX_ITEMS} more")
+        return [head, *more]
+    if ev["type"].startswith("article_"):
+        item = {**details, **titles.get(ev.get("article_id"), {})}
+        lines = [f"• {ev['section']}: {_title(item)}", f"    {ev['cause']} — {details.get('url')}"]
+        return lines + _diff_excerpt(details)
+    return [f"• {ev['section']}: {ev['cause']}"]
+
+
+def _title(item: dict) -> str:
+    """English title with the original beside it when the item was translated."""
+    original = item.get("title") or item.get("url") or "(untitled)"
+    english = item.get("title_en")
+    if english and english.strip() != original.strip():
+        return f"{english} [original: {original}]"
+    return original
+
+
+def _diff_excerpt(details: dict) -> list[str]:
+    out = []
+    if details.get("title_before") and details.get("title_before") != details.get("title_after"):
+        out += [f"    title − {_cut(details['title_before'])}", f"    title + {_cut(details.get('title_after'))}"]
+    for op in details.get("paragraphs", [])[:2]:
+        out += [f"    − {_cut(p)}" for p in op["old"][:1]] + [f"    + {_cut(p)}" for p in op["new"][:1]]
+    return out
+
+
+def _cut(text: str | None) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= EXCERPT else text[:EXCERPT - 1] + "…"

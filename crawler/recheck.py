@@ -1,0 +1,201 @@
+"""Article re-checks: silent edits and deletions of recently stored articles.
+
+Articles first stored in the last ``recheck_days`` (and not by this run) are fetched again with a
+conditional GET using their stored validators, through ``crawler.fetch.PoliteFetcher``. Then:
+
+* 304, or the same title and paragraphs once the section's ignore patterns are applied → unchanged;
+* 404/410, or a redirect to the homepage or to a page that is not the same article → ``article_deleted``
+  (``articles.status = 'deleted'``; it is not re-checked again);
+* changed title or text → ``article_edited`` with a paragraph diff. Every version is kept in
+  ``article_versions`` (version 1 = as first stored) with its raw page; the ``items`` row becomes the new
+  version (``version`` + 1, translation reset to pending for zh/ru). The day file's JSONL line is **not**
+  rewritten: it stays the record of what was first published; the edit is reported in alerts.jsonl.
+* 5xx, timeouts, robots: nothing is concluded (``article_checks.outcome = 'error'``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from crawler import events, state
+from crawler.config import Config, Section
+from crawler.events import Event
+from crawler.exceptions import ExtractionError
+from crawler.fetch import Fetched, PoliteFetcher
+from crawler.items import canonicalize_url, content_hash, empty_translation, utc_now
+from crawler.lifecycle import _is_homepage, _same_place
+from crawler.textdiff import paragraph_diff, same_content, summarize
+
+log = logging.getLogger(__name__)
+
+
+def recheck_recent(conn: sqlite3.Connection, config: Config, run_id: int, output_dir: Path, table: dict) -> dict:
+    """Re-check due articles; returns outcome counts. Events are recorded in the DB as they are found."""
+    if not table["recheck_max"] or not table["recheck_days"]:
+        return {}
+    due = due_articles(conn, run_id, table)
+    if not due:
+        return {}
+    fetcher = fetcher_of(config, table)
+    sections = {s.key: s for s in config.sections}
+    counts: dict[str, int] = {}
+    for row in due:
+        outcome = recheck_article(conn, fetcher, row, sections.get(row["section"]), run_id, Path(output_dir))
+        counts[outcome] = counts.get(outcome, 0) + 1
+    log.info("re-checked %d articles: %s", len(due), counts)
+    return counts
+
+
+def fetcher_of(config: Config, table: dict) -> PoliteFetcher:
+    crawl = config.table("crawler")
+    return PoliteFetcher(user_agent=crawl.get("user_agent", "newsmon"), timeout=table["recheck_timeout"],
+                         delay=float(crawl.get("download_delay", 1.5)), obey_robots=crawl.get("obey_robots", True))
+
+
+def due_articles(conn: sqlite3.Connection, run_id: int, table: dict) -> list[sqlite3.Row]:
+    now = datetime.now(timezone.utc)
+    since = (now - timedelta(days=table["recheck_days"])).replace(microsecond=0).isoformat()
+    checked_before = (now - timedelta(hours=table["recheck_interval_hours"])).replace(microsecond=0).isoformat()
+    return conn.execute(
+        "SELECT a.*, c.checked_at AS last_check FROM articles a LEFT JOIN article_checks c ON c.article_id = a.id "
+        "WHERE a.status = 'ok' AND a.first_seen >= ? AND (a.run_id IS NULL OR a.run_id != ?) "
+        "AND (c.checked_at IS NULL OR c.checked_at <= ?) "
+        "ORDER BY c.checked_at IS NOT NULL, c.checked_at, a.first_seen LIMIT ?",
+        (since, run_id, checked_before, table["recheck_max"])).fetchall()
+
+
+def recheck_article(conn: sqlite3.Connection, fetcher: PoliteFetcher, row: sqlite3.Row, section: Section | None,
+                    run_id: int, output_dir: Path) -> str:
+    got = fetcher.get(row["url"], row["etag"], row["last_modified"])
+    item_row = conn.execute("SELECT json FROM items WHERE id = ?", (row["id"],)).fetchone()
+    item = json.loads(item_row["json"]) if item_row else {"id": row["id"], "title": row["title"], "paragraphs": []}
+    outcome, event = judge(conn, got, row, item, section, run_id, output_dir)
+    with state.transaction(conn):
+        conn.execute("INSERT OR REPLACE INTO article_checks(article_id, checked_at, http_status, outcome) "
+                     "VALUES (?, ?, ?, ?)", (row["id"], utc_now(), got.status, outcome))
+        if event is not None:
+            events.record(conn, [event])
+    return outcome
+
+
+def judge(conn, got: Fetched, row, item: dict, section: Section | None, run_id: int,
+          output_dir: Path) -> tuple[str, Event | None]:
+    if got.status == 304:
+        return "not_modified", None
+    if got.status in (404, 410):
+        return "deleted", deleted(conn, row, item, run_id, f"HTTP {got.status}: the article page is gone")
+    if got.status != 200:
+        log.info("re-check of %s inconclusive: %s", row["url"], got.error or f"HTTP {got.status}")
+        return "error", None
+    final = got.final_url or row["url"]
+    moved = not _same_place(final, row["url"])
+    if moved and _is_homepage(final, _root(row["url"])):
+        return "deleted", deleted(conn, row, item, run_id, f"redirected to the homepage {final}")
+    extracted = _extract(got, section)
+    if moved and (extracted is None or _norm_title(extracted.title) != _norm_title(item.get("title"))):
+        return "deleted", deleted(conn, row, item, run_id, f"redirected away to {final}")
+    if extracted is None:
+        return "error", None
+    patterns = section.ignore_patterns if section else ()
+    if same_content(item.get("title"), item.get("paragraphs") or [], extracted.title, extracted.paragraphs, patterns):
+        _touch(conn, row, got)
+        return "unchanged", None
+    return "edited", edited(conn, row, item, got, extracted, patterns, run_id, output_dir)
+
+
+def _root(url: str) -> str:
+    from crawler.sections import _site_root
+    return _site_root(url)
+
+
+def _norm_title(title: str | None) -> str:
+    return " ".join((title or "").split()).casefold()
+
+
+def _extract(got: Fetched, section: Section | None):
+    from crawler.extraction import extract_article
+
+    html, encoding = decode(got)
+    try:
+        extracted = extract_article(html, got.final_url or got.url, section)
+    except ExtractionError as exc:
+        log.info("re-check of %s: %s", got.url, exc)
+        return None
+    extracted.extras = {**(extracted.extras or {}), "raw_encoding": encoding}
+    return extracted
+
+
+def decode(got: Fetched) -> tuple[str, str]:
+    """Decode as the crawl does: Scrapy's (w3lib) choice, then crawler.charset's corrections."""
+    from scrapy.http import HtmlResponse
+
+    from crawler.charset import best_response
+
+    response = HtmlResponse(url=got.final_url or got.url, body=got.body,
+                            headers={"Content-Type": got.headers.get("Content-Type", "text/html")})
+    response, note = best_response(response)
+    if note:
+        log.info("%s: %s", got.url, note)
+    return response.text, response.encoding
+
+
+def _touch(conn, row, got: Fetched) -> None:
+    conn.execute("UPDATE articles SET last_fetched = ?, etag = ?, last_modified = ? WHERE id = ?",
+                 (utc_now(), got.headers.get("ETag"), got.headers.get("Last-Modified"), row["id"]))
+
+
+def deleted(conn, row, item: dict, run_id: int, cause: str) -> Event:
+    conn.execute("UPDATE articles SET status = 'deleted', last_fetched = ? WHERE id = ?", (utc_now(), row["id"]))
+    details = {"url": row["url"], "title": item.get("title") or row["title"], "title_en": item.get("title_en"),
+               "first_seen": row["first_seen"], "published_at": row["published_at"]}
+    return Event("article_deleted", row["section"], utc_now(), run_id, cause, details, article_id=row["id"])
+
+
+def edited(conn, row, item: dict, got: Fetched, extracted, patterns, run_id: int, output_dir: Path) -> Event:
+    from crawler.store import save_raw
+
+    old_paras, new_paras = list(item.get("paragraphs") or []), list(extracted.paragraphs)
+    ops = paragraph_diff(old_paras, new_paras, patterns)
+    title_changed = _norm_title(item.get("title")) != _norm_title(extracted.title)
+    version = int(item.get("version") or 1) + 1
+    raw_path = f"raw/{row['source']}/{row['id']}.v{version}.html.gz"
+    save_raw(output_dir, raw_path, got.body)
+    now = utc_now()
+    diff = {"title_before": item.get("title"), "title_after": extracted.title, "paragraphs": ops}
+    new_item = _new_version(item, extracted, version, raw_path, now)
+    with state.transaction(conn):
+        _keep_first_version(conn, row, item)
+        conn.execute("INSERT OR REPLACE INTO article_versions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                     (row["id"], version, now, extracted.title, json.dumps(new_paras, ensure_ascii=False),
+                      new_item["content_hash"], raw_path, json.dumps(diff, ensure_ascii=False)))
+        conn.execute("UPDATE items SET json = ? WHERE id = ?", (json.dumps(new_item, ensure_ascii=False), row["id"]))
+        conn.execute("UPDATE articles SET title = ?, content_hash = ?, last_fetched = ?, etag = ?, last_modified = ?, "
+                     "raw_path = ? WHERE id = ?", (extracted.title, new_item["content_hash"], now,
+                                                   got.headers.get("ETag"), got.headers.get("Last-Modified"),
+                                                   raw_path, row["id"]))
+    details = {"url": row["url"], "title": extracted.title, "title_en": item.get("title_en"),
+               "version": version, "previous_version": version - 1, **diff}
+    return Event("article_edited", row["section"], now, run_id, summarize(ops, title_changed), details,
+                 article_id=row["id"])
+
+
+def _keep_first_version(conn, row, item: dict) -> None:
+    conn.execute("INSERT OR IGNORE INTO article_versions VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
+                 (row["id"], int(item.get("version") or 1), item.get("fetched_at") or row["first_seen"],
+                  item.get("title"), json.dumps(item.get("paragraphs") or [], ensure_ascii=False),
+                  item.get("content_hash") or row["content_hash"], item.get("raw_path") or row["raw_path"]))
+
+
+def _new_version(item: dict, extracted, version: int, raw_path: str, now: str) -> dict:
+    paragraphs = list(extracted.paragraphs)
+    new = dict(item)
+    new.update({"title": extracted.title, "paragraphs": paragraphs, "text": "\n\n".join(paragraphs),
+                "content_hash": content_hash(extracted.title, paragraphs), "version": version,
+                "raw_path": raw_path, "raw_encoding": (extracted.extras or {}).get("raw_encoding"),
+                "fetched_at": now, "edited_at": now})
+    new.update(empty_translation(item.get("lang")))
+    return new

@@ -1,0 +1,154 @@
+"""Post-crawl stage: fold this run's ``section_snapshots`` into each section's lifecycle state, re-check
+recent articles for silent edits and deletions, and record the resulting events (DB + alerts.jsonl).
+
+The state machine itself is the pure ``crawler.lifecycle.step``; this module only reads and writes rows.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sqlite3
+from dataclasses import asdict, fields
+from typing import Any
+from urllib.parse import urlsplit
+
+from crawler import events, lifecycle, state
+from crawler.config import Config, Section
+from crawler.lifecycle import SectionState, Settings
+from crawler.tables import read_table
+
+log = logging.getLogger(__name__)
+
+LIFECYCLE_SPEC = {
+    "hysteresis_runs": ((int,), 2, 1),
+    "broken_min_bytes": ((int,), 10_000, 0),
+    "broken_ratio": ((int, float), 0.5, 0),
+    "stale_factor": ((int, float), 3.0, 1),
+    "stale_min_hours": ((int, float), 6.0, 0),
+    "cadence_samples": ((int,), 3, 1),
+    "recheck_days": ((int, float), 3, 0),
+    "recheck_max": ((int,), 100, 0),
+    "recheck_interval_hours": ((int, float), 6.0, 0),
+    "recheck_timeout": ((int, float), 20, 1),
+}
+SETTING_KEYS = {f.name for f in fields(Settings)}
+
+
+def lifecycle_table(config: Config) -> dict[str, Any]:
+    return read_table(config.table("lifecycle"), LIFECYCLE_SPEC, "lifecycle")
+
+
+def settings_of(config: Config) -> Settings:
+    table = lifecycle_table(config)
+    return Settings(**{k: v for k, v in table.items() if k in SETTING_KEYS})
+
+
+def run_stage(ctx) -> dict:
+    """``run_stage(ctx: CycleContext) -> dict``: lifecycle, then article re-checks, then alerts.jsonl."""
+    from crawler import recheck
+
+    table = lifecycle_table(ctx.config)
+    conn = ctx.db()
+    try:
+        summary = update_sections(conn, ctx.config, ctx.run_id, settings_of(ctx.config))
+        summary["rechecks"] = recheck.recheck_recent(conn, ctx.config, ctx.run_id, ctx.output_dir, table)
+        summary["alerts_written"] = events.flush_jsonl(conn, ctx.output_dir)
+        return summary
+    finally:
+        conn.close()
+
+
+def update_sections(conn: sqlite3.Connection, config: Config, run_id: int, cfg: Settings) -> dict:
+    """Fold every snapshot of ``run_id`` into its section's state. Idempotent for a given run."""
+    by_key = {s.key: s for s in config.sections}
+    homepages = {s.key: src.homepage for src in config.sources for s in src.sections}
+    rows = conn.execute("SELECT * FROM section_snapshots WHERE run_id = ? ORDER BY section", (run_id,)).fetchall()
+    states, emitted = {}, []
+    for row in rows:
+        section = by_key.get(row["section"])
+        old = load_state(conn, row["section"])
+        if old.last_run_id is not None and old.last_run_id >= run_id:
+            states[row["section"]] = old.state        # already folded (a stage rerun)
+            continue
+        snap = snapshot_of(conn, row, section, homepages.get(row["section"]))
+        new, evs = lifecycle.step(old, snap, cfg)
+        with state.transaction(conn):
+            save_state(conn, new)
+            events.record(conn, evs)
+        states[row["section"]] = new.state
+        emitted += [e.type for e in evs]
+    return {"sections": states, "events": emitted}
+
+
+def snapshot_of(conn: sqlite3.Connection, row: sqlite3.Row, section: Section | None,
+                homepage: str | None) -> lifecycle.Snapshot:
+    patterns = section.ignore_patterns if section else ()
+    return lifecycle.Snapshot(
+        section=row["section"], run_id=row["run_id"], at=row["checked_at"], url=row["url"],
+        http_status=row["http_status"], final_url=row["final_url"], error=row["error"],
+        page_bytes=row["page_bytes"], not_modified=bool(row["not_modified"]), links_found=row["links_found"],
+        link_rule=row["link_rule"] or (section.link_rule() if section else "all links"),
+        homepage=homepage or _site_root(row["url"]),
+        new_items=tuple(new_items(conn, row["section"], row["run_id"], patterns)),
+        cadence_hours=section.cadence_hours if section else None)
+
+
+def _site_root(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}/"
+
+
+def without_volatile(text: str, patterns: tuple[str, ...]) -> str:
+    """``text`` with every ignore pattern removed (timestamps, counters, tracking parameters…)."""
+    for pattern in patterns:
+        text = re.sub(pattern, "", text)
+    return text
+
+
+def new_items(conn: sqlite3.Connection, section: str, run_id: int, patterns: tuple[str, ...]) -> list[dict]:
+    """Items first stored by ``run_id`` in ``section``, minus those whose URL, volatile parts removed,
+    the section's earlier snapshots already listed (a link that only changed a counter is not new)."""
+    rows = conn.execute("SELECT a.id, a.url, a.title, i.json FROM articles a LEFT JOIN items i ON i.id = a.id "
+                        "WHERE a.section = ? AND a.run_id = ? ORDER BY a.first_seen, a.id", (section, run_id))
+    listed = earlier_urls(conn, section, run_id, patterns) if patterns else set()
+    out = []
+    for row in rows:
+        if patterns and without_volatile(row["url"], patterns) in listed:
+            continue
+        item = json.loads(row["json"]) if row["json"] else {}
+        out.append({"id": row["id"], "url": row["url"], "title": item.get("title", row["title"]),
+                    "title_en": item.get("title_en")})
+    return out
+
+
+def earlier_urls(conn: sqlite3.Connection, section: str, run_id: int, patterns: tuple[str, ...]) -> set[str]:
+    rows = conn.execute("SELECT article_urls FROM section_snapshots WHERE section = ? AND run_id < ? "
+                        "ORDER BY run_id DESC LIMIT 10", (section, run_id))
+    return {without_volatile(u, patterns) for r in rows for u in json.loads(r["article_urls"] or "[]")}
+
+
+# ---------------------------------------------------------------- section_states rows
+def load_state(conn: sqlite3.Connection, section: str) -> SectionState:
+    row = conn.execute("SELECT * FROM section_states WHERE section = ?", (section,)).fetchone()
+    if row is None:
+        return SectionState(section)
+    values = dict(row)
+    values["memory"] = json.loads(values["memory"] or "{}")
+    values["stale_alerted"] = bool(values["stale_alerted"])
+    return SectionState(**values)
+
+
+def save_state(conn: sqlite3.Connection, st: SectionState) -> None:
+    values = asdict(st)
+    values["memory"] = json.dumps(values["memory"], ensure_ascii=False)
+    values["stale_alerted"] = int(values["stale_alerted"])
+    cols = list(values)
+    conn.execute(f"INSERT OR REPLACE INTO section_states({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                 [values[c] for c in cols])
+
+
+def section_states(conn: sqlite3.Connection) -> list[dict]:
+    """Every section's state row, for ``newsmon status`` and the digest."""
+    return [dict(r) for r in conn.execute("SELECT * FROM section_states ORDER BY section")]

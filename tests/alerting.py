@@ -1,0 +1,168 @@
+"""Helpers of the lifecycle/alerts tests: real receivers on loopback and direct state-DB writes."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from email import message_from_bytes, policy
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from aiosmtpd.controller import Controller
+
+from crawler import state
+from crawler.config import load_config
+from crawler.items import canonicalize_url, content_hash, item_id
+from crawler.runner import CycleContext
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class SmtpServer:
+    """A real SMTP server (aiosmtpd) on loopback that keeps every message it accepts."""
+
+    def __init__(self):
+        self.messages = []
+        self.port = free_port()
+        outer = self
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):
+                outer.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+                return "250 OK"
+
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+
+    def url(self) -> str:
+        return (f"mailto://127.0.0.1:{self.port}?from=newsmon@example.org&to=desk@example.org&mode=insecure")
+
+    def bodies(self) -> list[str]:
+        return [m.get_body(preferencelist=("plain",)).get_content() for m in self.messages]
+
+
+class WebhookReceiver:
+    """A real HTTP server on loopback that records JSON POSTs (Apprise's json:// target)."""
+
+    def __init__(self, port: int | None = None):
+        self.port = port or free_port()
+        self.posts: list[dict] = []
+        self.httpd = None
+
+    def start(self) -> "WebhookReceiver":
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length", 0))
+                outer.posts.append(json.loads(self.rfile.read(length)))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self.httpd:
+            self.httpd.shutdown()
+            self.httpd.server_close()
+
+
+def write_config(tmp: Path, base_url: str, extra: str = "") -> Path:
+    """A user config with one source of three listing sections at ``base_url``."""
+    path = tmp / "newsmon.toml"
+    path.write_text(f"""replace_default_sources = true
+[crawler]
+output_dir = "{tmp / 'output'}"
+download_delay = 0
+timeout = 5
+retries = 0
+[lifecycle]
+recheck_max = 0
+[[sources]]
+id = "site"
+name = "Test site"
+homepage = "{base_url}/"
+[[sources.sections]]
+id = "russia"
+kind = "listing"
+url = "{base_url}/world/russia/"
+link_css = "div.item a"
+ignore_patterns = ['\\?t=\\d+']
+[[sources.sections]]
+id = "politics"
+kind = "listing"
+url = "{base_url}/politics/"
+link_css = "div.item a"
+[[sources.sections]]
+id = "world"
+kind = "listing"
+url = "{base_url}/world/"
+link_css = "div.item a"
+{extra}""", encoding="utf-8")
+    return path
+
+
+def context(config_path: Path, run_id: int) -> CycleContext:
+    config = load_config(config_path)
+    return CycleContext(config=config, output_dir=config.output_dir, run_id=run_id, day="2026-11-01")
+
+
+def new_run(output_dir: Path) -> int:
+    conn = state.connect(output_dir)
+    try:
+        return int(conn.execute("INSERT INTO runs(started_at) VALUES ('2026-11-01T02:00:00+00:00')").lastrowid)
+    finally:
+        conn.close()
+
+
+def snapshot(output_dir: Path, run_id: int, section: str, url: str, *, at: str, status: int | None = 200,
+             urls: list[str] = (), page_bytes: int = 30_000, final_url: str | None = None,
+             error: str | None = None, rule: str = "css 'div.item a'") -> None:
+    conn = state.connect(output_dir)
+    try:
+        conn.execute("INSERT INTO section_snapshots(run_id, section, checked_at, url, http_status, final_url, error, "
+                     "page_bytes, links_found, article_urls, link_rule) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                     (run_id, section, at, url, status, final_url, error, page_bytes, len(urls),
+                      json.dumps(list(urls)), rule))
+    finally:
+        conn.close()
+
+
+def store_article(output_dir: Path, run_id: int, section: str, url: str, title: str, paragraphs: list[str], *,
+                  at: str, title_en: str | None = None, lang: str = "en", etag: str | None = None,
+                  last_modified: str | None = None) -> str:
+    canonical = canonicalize_url(url)
+    ident = item_id(canonical)
+    item = {"id": ident, "source": section.split("/")[0], "section": section.split("/")[1], "section_key": section,
+            "url": url, "canonical_url": canonical, "fetched_at": at, "title": title, "paragraphs": paragraphs,
+            "text": "\n\n".join(paragraphs), "lang": lang, "content_hash": content_hash(title, paragraphs),
+            "raw_path": f"raw/{section.split('/')[0]}/{ident}.html.gz", "version": 1, "title_en": title_en}
+    conn = state.connect(output_dir)
+    try:
+        conn.execute("INSERT INTO articles(canonical_url, id, source, section, url, day, run_id, first_seen, "
+                     "last_fetched, title, content_hash, etag, last_modified, raw_path) "
+                     "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                     (canonical, ident, item["source"], section, url, "2026-11-01", run_id, at, at, title,
+                      item["content_hash"], etag, last_modified, item["raw_path"]))
+        conn.execute("INSERT INTO items(id, day, json) VALUES (?,?,?)", (ident, "2026-11-01", json.dumps(item)))
+    finally:
+        conn.close()
+    return ident
+
+
+def rows(output_dir: Path, sql: str, *args) -> list[dict]:
+    conn = state.connect(output_dir)
+    try:
+        return [dict(r) for r in conn.execute(sql, args)]
+    finally:
+        conn.close()
