@@ -1,0 +1,58 @@
+"""newsmon models list | install LANG… | install --file PATH.argosmodel"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+HELP = "list the installed translation models, or install zh→en / ru→en Argos packages"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = (
+        "Examples:\n"
+        "  newsmon models list\n"
+        "  newsmon models install zh ru                       # from the Argos package index (needs the Internet)\n"
+        "  newsmon models install --file translate-zh_en-1_9.argosmodel   # air-gapped machines\n\n"
+        "Packages go to [translation] packages_dir, else $ARGOS_PACKAGES_DIR, else Argos' default directory\n"
+        "(~/.local/share/argos-translate/packages); packages installed with argospm are found there too.")
+    parser.add_argument("action", choices=["list", "install"], help="list: installed pairs; install: add models")
+    parser.add_argument("langs", nargs="*", metavar="LANG", help="source languages to install from the index (zh ru)")
+    parser.add_argument("--file", action="append", default=[], metavar="PATH",
+                        help="install this .argosmodel file instead of downloading (repeatable)")
+    parser.add_argument("--config", metavar="PATH", help="user config file (its [translation] table)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from crawler.config import load_config
+    from crawler.translation import models
+    from crawler.translation.settings import TranslationSettings
+
+    settings = TranslationSettings.from_config(load_config(args.config))
+    if args.action == "list":
+        return _list(settings, models)
+    if not args.langs and not args.file:
+        print("newsmon: error: models install: name languages (zh ru) or give --file PATH.argosmodel",
+              file=sys.stderr)
+        return 2
+    dest = models.install_dir(settings.packages_dir)
+    done = [models.install_file(path, dest) for path in args.file]
+    if args.langs:
+        done += models.install_from_index(args.langs, settings.target, dest)
+    for package in done:
+        print(f"installed {package.from_code}→{package.to_code}  {package.name} {package.version}  {package.path}")
+    return 0
+
+
+def _list(settings, models) -> int:
+    dirs = models.package_dirs(settings.packages_dir)
+    packages = models.installed(dirs)
+    print(f"packages directory: {', '.join(str(d) for d in dirs)}")
+    for p in packages:
+        print(f"  {p.from_code}→{p.to_code}  {p.name:<20} {p.version:<8} {p.path}")
+    have = {p.from_code for p in packages if p.to_code == settings.target}
+    missing = [lang for lang in settings.languages if lang not in have]
+    if missing:
+        print(f"missing: {', '.join(f'{m}→{settings.target}' for m in missing)}; install with: "
+              f"{models.INSTALL_HINT.format(langs=' '.join(missing))}")
+    return 0 if not missing else 1

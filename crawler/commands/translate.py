@@ -1,0 +1,45 @@
+"""newsmon translate --pending [--failed]"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+HELP = "translate stored zh/ru items that are still pending (or failed) into English, offline"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = ("Examples:\n"
+                     "  newsmon translate --pending\n"
+                     "  newsmon translate --pending --failed --output /srv/newsmon/output\n\n"
+                     "Updates each item's DB row and its line in output/<day>/items.jsonl in place (atomically).")
+    parser.add_argument("--pending", action="store_true", help="translate items whose status is pending")
+    parser.add_argument("--failed", action="store_true", help="retry items whose translation failed")
+    parser.add_argument("--config", metavar="PATH", help="user config file (overrides/extends the defaults)")
+    parser.add_argument("--output", metavar="DIR", help="output directory (default: [crawler] output_dir)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from crawler.config import load_config
+    from crawler.translation.settings import TranslationSettings
+    from crawler.translation.stage import translate_pending
+
+    statuses = tuple(s for s, on in (("pending", args.pending), ("failed", args.failed)) if on)
+    if not statuses:
+        print("newsmon: error: translate: say what to translate: --pending and/or --failed", file=sys.stderr)
+        return 2
+    config = load_config(args.config, output_dir=args.output)
+    summary = translate_pending(TranslationSettings.from_config(config), config.output_dir, statuses)
+    print(describe(summary))
+    return 0 if not summary["failed"] and not summary["pending"] else 1
+
+
+def describe(s: dict) -> str:
+    if not s["items"]:
+        return "nothing to translate"
+    line = (f"{s['items']} item(s): {s['done']} translated, {s['failed']} failed, {s['pending']} still pending; "
+            f"sentences: {s.get('from_memory', 0)} from memory, {s.get('by_model', 0)} by the model "
+            f"in {s.get('model_calls', 0)} model call(s); {s['seconds']} s")
+    if s["missing_models"]:
+        line += f"\nmissing models: {', '.join(s['missing_models'])} (newsmon models install …)"
+    return line

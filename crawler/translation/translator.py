@@ -1,0 +1,202 @@
+"""Items → sentences → translation memory / model → English fields, aligned paragraph by paragraph.
+
+Two rounds, each batched across every item of the chunk: (1) every sentence (names protected by the
+glossary) goes to the memory, and the misses to the model in one length-sorted run; (2) the few sentences
+whose output lost a glossary name are translated again in pieces around the names. An item whose data is
+malformed, or one of whose sentences the model rejected, is ``failed`` with the reason; the others are done.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from importlib.metadata import version
+from typing import Callable
+
+from crawler.items import utc_now
+from crawler.translation.engine import Engine, SentenceFailed
+from crawler.translation.glossary import Glossary
+from crawler.translation.memory import TranslationMemory
+from crawler.translation.models import ModelPackage
+from crawler.translation.settings import TranslationSettings
+from crawler.translation.splitter import split_sentences
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Sentence:
+    lang: str
+    protected: str            # the model input: the sentence with glossary names in English
+    expected: tuple[str, ...]  # the English names that must appear in its translation
+
+
+@dataclass
+class Plan:
+    item: dict
+    lang: str
+    texts: list = field(default_factory=list)   # [title, paragraph 0, …]: list[Sentence] | str (kept) | None
+    error: str | None = None
+
+
+@dataclass
+class Outcome:
+    item_id: str
+    status: str               # done | failed
+    fields: dict              # title_en, text_en, paragraphs_en, translation
+
+
+class Translator:
+    def __init__(self, settings: TranslationSettings, glossary: Glossary, memory: TranslationMemory,
+                 packages: dict[str, ModelPackage], engine_factory: Callable = Engine):
+        self.settings, self.glossary, self.memory, self.packages = settings, glossary, memory, packages
+        self.engine_factory = engine_factory
+        self.engines: dict[str, Engine] = {}
+        self.stats: Counter = Counter()
+        self.engine_name = f"ctranslate2 {version('ctranslate2')}"
+
+    @property
+    def model_calls(self) -> int:
+        return sum(e.calls for e in self.engines.values())
+
+    def engine(self, lang: str) -> Engine:
+        """Loaded on first need only: a run served entirely from memory never loads a model."""
+        if lang not in self.engines:
+            self.engines[lang] = self.engine_factory(self.packages[lang], self.settings)
+        return self.engines[lang]
+
+    def translate(self, items: list[dict], progress=None) -> list[Outcome]:
+        plans = [self.plan(item) for item in items]
+        results: dict[tuple[str, str], str | SentenceFailed] = {}
+        self.resolve({(s.lang, s.protected) for s in _sentences(plans)}, results, progress)
+        self.resolve(self.fallback_pieces(plans, results), results, progress)
+        return [self.assemble(plan, results) for plan in plans]
+
+    # -- planning ---------------------------------------------------------------------------------------
+    def plan(self, item: dict) -> Plan:
+        lang = item_lang(item)
+        plan = Plan(item, lang)
+        try:
+            paragraphs, title = item.get("paragraphs"), item.get("title")
+            if not isinstance(paragraphs, list) or not all(isinstance(p, str) for p in paragraphs):
+                raise ValueError("'paragraphs' is not a list of strings")
+            if title is not None and not isinstance(title, str):
+                raise ValueError("'title' is not a string")
+            langs = item.get("paragraph_langs")
+            langs = langs if isinstance(langs, list) and len(langs) == len(paragraphs) else [None] * len(paragraphs)
+            plan.texts = [self.sentences(title, lang) if title is not None else None]
+            plan.texts += [p if p_lang == self.settings.target else self.sentences(p, lang)
+                           for p, p_lang in zip(paragraphs, langs)]
+        except ValueError as exc:
+            plan.error = f"malformed item: {exc}"
+        return plan
+
+    def sentences(self, text: str, lang: str) -> list[Sentence]:
+        out = []
+        for sentence in split_sentences(text, lang, self.settings.max_sentence_chars):
+            protected, expected = self.glossary.protect(sentence, lang)
+            out.append(Sentence(lang, protected, tuple(expected)))
+        return out
+
+    # -- memory and model -------------------------------------------------------------------------------
+    def resolve(self, needed: set[tuple[str, str]], results: dict, progress=None) -> None:
+        by_lang: dict[str, list[str]] = {}
+        for lang, text in needed - results.keys():
+            by_lang.setdefault(lang, []).append(text)
+        for lang, texts in sorted(by_lang.items()):
+            model = self.packages[lang].ref
+            found = self.memory.lookup(model, texts)
+            self.stats["from_memory"] += len(found)
+            results.update(((lang, s), t) for s, t in found.items())
+            misses = sorted(set(texts) - found.keys())
+            if misses:
+                self.translate_misses(lang, misses, results, progress)
+
+    def translate_misses(self, lang: str, misses: list[str], results: dict, progress) -> None:
+        if progress:
+            progress.add_total(len(misses))
+        outputs = self.engine(lang).translate(misses, progress.advance if progress else None)
+        self.stats["by_model"] += len(misses)
+        good = {s: t for s, t in zip(misses, outputs) if isinstance(t, str)}
+        self.memory.store(self.packages[lang].ref, good)
+        results.update(((lang, s), t) for s, t in zip(misses, outputs))
+
+    def fallback_pieces(self, plans: list[Plan], results: dict) -> set[tuple[str, str]]:
+        """Pieces to translate for the sentences whose output lost a glossary name."""
+        pieces = set()
+        for s in _sentences(plans):
+            out = results.get((s.lang, s.protected))
+            if s.expected and isinstance(out, str) and self.glossary.repair(out, list(s.expected), s.lang) is None:
+                self.stats["glossary_fallbacks"] += 1
+                pieces.update((s.lang, text) for text, is_name in Glossary.segments(s.protected, list(s.expected))
+                              if not is_name and not Glossary.punctuation_only(text))
+        return pieces
+
+    # -- assembling -------------------------------------------------------------------------------------
+    def assemble(self, plan: Plan, results: dict) -> Outcome:
+        item_id = plan.item.get("id")
+        if plan.error is None:
+            try:
+                rendered = [self.render_text(t, results) for t in plan.texts]
+                return self.done(item_id, plan.lang, rendered)
+            except SentenceFailed as exc:
+                plan.error = f"the model failed on a sentence: {exc}"
+        return self.failed(item_id, plan.lang, plan.error)
+
+    def render_text(self, text, results: dict) -> str | None:
+        if text is None or isinstance(text, str):
+            return text
+        return " ".join(self.render(s, results) for s in text)
+
+    def render(self, s: Sentence, results: dict) -> str:
+        out = _value(results[(s.lang, s.protected)])
+        if not s.expected:
+            return out
+        fixed = self.glossary.repair(out, list(s.expected), s.lang)
+        if fixed is not None:
+            return fixed
+        parts = []
+        for text, is_name in Glossary.segments(s.protected, list(s.expected)):
+            if is_name:
+                parts.append(text)
+            elif Glossary.punctuation_only(text):
+                parts.append(Glossary.english_punctuation(text))
+            else:
+                parts.append(_value(results[(s.lang, text)]))
+        return re.sub(r"\s+([,.;:!?)])", r"\1", " ".join(p for p in parts if p))
+
+    def done(self, item_id: str, lang: str, rendered: list) -> Outcome:
+        paragraphs = rendered[1:]
+        return Outcome(item_id, "done", {
+            "title_en": rendered[0], "text_en": "\n\n".join(paragraphs), "paragraphs_en": paragraphs,
+            "translation": {"engine": self.engine_name, "model": self.packages[lang].ref, "status": "done",
+                            "error": None, "translated_at": utc_now()}})
+
+    def failed(self, item_id: str, lang: str, error: str) -> Outcome:
+        log.warning("item %s: translation failed: %s", item_id, error)
+        package = self.packages.get(lang)
+        return Outcome(item_id, "failed", {
+            "title_en": None, "text_en": None, "paragraphs_en": None,
+            "translation": {"engine": self.engine_name, "model": package.ref if package else None,
+                            "status": "failed", "error": error, "translated_at": utc_now()}})
+
+
+def item_lang(item: dict) -> str:
+    """"zh" for "zh", "zh-cn", "zh-tw"; "" when unknown."""
+    return str(item.get("lang") or "").split("-")[0].lower()
+
+
+def _sentences(plans: list[Plan]):
+    for plan in plans:
+        if plan.error is None:
+            for text in plan.texts:
+                if isinstance(text, list):
+                    yield from text
+
+
+def _value(result) -> str:
+    if isinstance(result, SentenceFailed):
+        raise result
+    return result
