@@ -18,8 +18,9 @@ from crawler.textutil import clean_text, element_text
 TIME_RE = re.compile(r"\b(\d{1,2}:\d{2})\b")
 # After a bold name: an optional stage note in parentheses, then the colon ("<b>Putin</b> (<i>…</i>):").
 NOTE_THEN_COLON = re.compile(r"^\s*(\([^)]*\))?\s*:")
+MAX_SPEAKER_CHARS = 120      # a longer bold run is a heading, not a name
 # Inside the body but not text: hidden person tooltips, photo sliders, embedded video/audio players.
-NOT_TEXT = ("span.read__tooltip", ".hidden", ".slider", ".masha-ignore", "script", "style",
+NOT_TEXT = ("span.read__tooltip", ".hidden", ".slider", ".masha-ignore", ".read__bottommeta", "script", "style",
             "figure", "video", "audio", "noscript")
 
 
@@ -33,6 +34,7 @@ class KremlinParser(SiteParser):
         body = first(tree, "div.read__internal_content")
         if body is None:
             return None
+        published = published_at(tree)      # before the drop: the fallback date sits in a dropped block
         drop(body, *NOT_TEXT)
         lead = block_paragraphs(first(tree, "div.read__lead")) if first(tree, "div.read__lead") is not None else []
         body_paragraphs = block_paragraphs(body)
@@ -50,7 +52,7 @@ class KremlinParser(SiteParser):
             extras["turns"] = turns
         return Extracted(title=text_of(tree, "h1.entry-title") or None,
                          paragraphs=lead + body_paragraphs,
-                         published_at=published_at(tree), authors=[], extras=extras)
+                         published_at=published, authors=[], extras=extras)
 
 
 def published_at(tree) -> str | None:
@@ -87,15 +89,18 @@ def speaker_turns(body) -> list[dict]:
 
 
 def speaker_label(p) -> tuple[str, str] | None:
-    """(speaker, remaining text) when the paragraph opens with a bold speaker label, else None."""
+    """(speaker, remaining text) when the paragraph opens with a bold speaker label, else None.
+
+    The label may be split over several bold runs ("<b>Security Council Secretary</b> <b>NIKOLAI
+    PATRUSHEV:</b>"), with the colon inside or after the last run, after an optional stage note.
+    """
     if (p.text or "").strip():
         return None
-    children = list(p)
-    if not children or children[0].tag not in ("b", "strong"):
+    bolds = _leading_bold_run(p)
+    if not bolds:
         return None
-    bold = children[0]
-    label = clean_text(" ".join(bold.itertext()))
-    after = clean_text(_text_after(p, bold))
+    label = clean_text(" ".join(element_text(b) for b in bolds))
+    after = clean_text(_text_after(p, bolds[-1]))
     if label.endswith(":"):
         speaker, rest = label[:-1].strip(), after
     else:
@@ -103,9 +108,21 @@ def speaker_label(p) -> tuple[str, str] | None:
         if not match:
             return None      # bold without a colon: a heading or emphasis, not a speaker
         speaker, rest = label, after[match.end():].strip()
-    if not speaker or len(speaker) > 120:
+    if not speaker or len(speaker) > MAX_SPEAKER_CHARS:
         return None
     return speaker, rest
+
+
+def _leading_bold_run(p) -> list:
+    """The bold elements that open the paragraph, separated by nothing but whitespace."""
+    run = []
+    for child in p:
+        if child.tag not in ("b", "strong"):
+            break
+        run.append(child)
+        if element_text(child).endswith(":") or (child.tail or "").strip():
+            break
+    return run
 
 
 def _text_after(p, bold) -> str:

@@ -14,6 +14,10 @@ from crawler.parsers import register
 from crawler.parsers.base import SiteParser, block_paragraphs, drop, first, local_datetime, text_of
 
 TIME_RE = re.compile(r"(\d{4}-\d{2}-\d{2})\s+(\d{1,2}:\d{2})")
+SOURCE_RE = re.compile(r"来源[：:]\s*(\S+)")
+EDITOR_RE = re.compile(r"责任编辑[：:]\s*(\S+)")
+# "新华社巴黎12月9日电（记者唐霁）": the reporters named in the dateline are the authors.
+DATELINE_RE = re.compile(r"^新华社.{1,30}?电[（(]记者([^）)]+)[）)]")
 BOILERPLATE = re.compile(r"^(纠错|关注新华网|【纠错】.*|责任编辑[：:].*|\[责任编辑[：:].*\])$")
 NOT_TEXT = ("script", "style", "#articleEdit", ".lb", "div.zan-wap", "div.p-tags", "#div_tags")
 
@@ -28,14 +32,30 @@ class XinhuaParser(SiteParser):
         body = first(tree, "#p-detail")
         if body is None:
             return None
+        editor = _match(EDITOR_RE, text_of(tree, ".p-jc"))     # read before the widgets are dropped
         drop(body, *NOT_TEXT)
         paragraphs = [p for p in block_paragraphs(body) if not BOILERPLATE.match(p)]
         extras = {"parser": self.name}
-        source = text_of(tree, "em#source")
+        source = text_of(tree, "em#source") or _match(SOURCE_RE, text_of(tree, "div.h-info"))
         if source:
             extras["source"] = source
+        if editor:
+            extras["editors"] = [editor]
         return Extracted(title=text_of(tree, "div.h-title") or None, paragraphs=paragraphs,
-                         published_at=_time(text_of(tree, "span.h-time")), authors=[], extras=extras)
+                         published_at=_time(text_of(tree, "span.h-time")),
+                         authors=dateline_authors(paragraphs), extras=extras)
+
+
+def dateline_authors(paragraphs: list[str]) -> list[str]:
+    match = DATELINE_RE.match(paragraphs[0]) if paragraphs else None
+    if not match:
+        return []
+    return [name.strip() for name in re.split(r"[、，,\s]+", match.group(1)) if name.strip()]
+
+
+def _match(pattern: re.Pattern, text: str) -> str | None:
+    match = pattern.search(text or "")
+    return match.group(1) if match else None
 
 
 def _time(text: str) -> str | None:

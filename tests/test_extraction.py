@@ -1,0 +1,180 @@
+"""Extraction on real recorded pages, decoded the way the crawl decodes them (Scrapy's ``response.text``).
+
+Each ``tests/resources/expected/<site>/<name>.json`` was written by reading its page (and checked against
+the independent references in ``tests/resources/recorded/``: Fundus' expected JSON, trafilatura's
+evaluation snippets, the speaker-turn counts in ``pages.json``); one parametrised test checks them all.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from scrapy.http import HtmlResponse
+
+from crawler.config import Section
+from crawler.exceptions import ExtractionError
+from crawler.extraction import Extracted, extract_article
+from crawler.language import detect_language
+from crawler.parsers import PARSERS, parser_for
+from crawler.parsers.kremlin import speaker_turns
+from crawler.textutil import block_paragraphs, iso_date_or_none
+
+RESOURCES = Path(__file__).resolve().parent / "resources"
+RECORDED = RESOURCES / "recorded"
+EXPECTED = sorted((RESOURCES / "expected").glob("*/*.json"))
+
+
+def decoded(path: Path, url: str, content_type: str) -> str:
+    """The page as the crawl sees it: a real HtmlResponse over the recorded bytes."""
+    return HtmlResponse(url, body=path.read_bytes(), headers={"Content-Type": content_type}).text
+
+
+def section(**kw) -> Section:
+    fields = dict(source_id="test", source_name="Test", id="s", name="S", kind="listing",
+                  url="http://127.0.0.1/", link_css="a")
+    fields.update(kw)
+    return Section(**fields)
+
+
+def test_every_recorded_article_has_an_expected_file():
+    pages = json.loads((RECORDED / "pages.json").read_text(encoding="utf-8"))["pages"]
+    articles = {p["file"] for p in pages if p["kind"].startswith(("article", "transcript", "SYNTHETIC"))}
+    covered = {json.loads(p.read_text(encoding="utf-8"))["file"] for p in EXPECTED}
+    assert articles and articles <= covered, sorted(articles - covered)
+
+
+@pytest.mark.parametrize("expected_path", EXPECTED, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_recorded_article_matches_expected(expected_path: Path):
+    exp = json.loads(expected_path.read_text(encoding="utf-8"))
+    html = decoded(RECORDED / exp["file"], exp["url"], exp["content_type"])
+    got = extract_article(html, exp["url"])
+    assert got.title == exp["title"]
+    assert got.published_at == exp["published_at"]
+    assert got.authors == exp["authors"]
+    assert got.paragraphs[0] == exp["first_paragraph"]
+    assert got.paragraphs[-1] == exp["last_paragraph"]
+    assert len(got.paragraphs) == exp["paragraph_count"]
+    assert detect_language(got.paragraphs, got.title).lang == exp["lang"]
+    if "speaker_turns" in exp:
+        assert len(got.extras.get("turns", [])) == exp["speaker_turns"]
+    for needle in exp.get("must_contain", []):
+        assert needle in got.text, needle
+    for needle in exp.get("must_not_contain", []):
+        assert needle not in got.text, needle
+    assert not any(ch in got.text for ch in "\u00a0\u3000\ufffd" if ch not in exp["last_paragraph"])
+
+
+def test_gb2312_label_over_gbk_bytes_comes_out_without_mojibake():
+    page = RECORDED / "peoples-daily/culture-2019-0615-c1013-31153719.SYNTHETIC-gbk-bytes.html"
+    body = page.read_bytes()
+    assert b"charset=GB2312" in body
+    with pytest.raises(UnicodeDecodeError):
+        body.decode("gb2312")                  # the bytes hold characters GB2312 does not have…
+    html = decoded(page, "http://culture.people.com.cn/n1/2019/0615/c1013-31153719.html", "text/html")
+    got = extract_article(html, "http://culture.people.com.cn/n1/2019/0615/c1013-31153719.html")
+    assert "——（宋）陆游" in got.paragraphs      # …and they come out right (U+2014 is GBK-only)
+    utf8_copy = decoded(page.with_name("culture-2019-0615-c1013-31153719.html"), "http://x/",
+                        "text/html; charset=utf-8")
+    assert got.paragraphs == extract_article(utf8_copy, "http://culture.people.com.cn/").paragraphs
+
+
+@pytest.mark.parametrize("name, phrase", [
+    ("windows-1251-russian/_chromium_windows-1251_with_no_encoding_specified.html", "РИА Новости"),
+    ("KOI8-R/_chromium_KOI8-R_with_no_encoding_specified.html", "Надежды на разрешение"),
+])
+def test_cyrillic_pages_without_declared_charset_decode(name, phrase):
+    page = RECORDED / "encodings" / name
+    assert b"charset" not in page.read_bytes().lower()
+    html = decoded(page, "http://example.test/", "text/html")
+    got = extract_article(html, "http://example.test/")
+    assert phrase in got.text
+    assert detect_language(got.paragraphs).lang == "ru"
+
+
+@pytest.mark.parametrize("html", ["", "   \n", "<html></html>", "<html><body><div></div></body></html>",
+                                  "\x00\x01\x02 binary junk"])
+def test_empty_or_broken_page_raises_one_clear_error(html):
+    with pytest.raises(ExtractionError, match="http://example.test/a"):
+        extract_article(html, "http://example.test/a")
+
+
+def test_redirect_stub_has_no_article_body():
+    html = decoded(RECORDED / "mid/home-redirect-2018.html", "http://mid.ru/", "text/html")
+    with pytest.raises(ExtractionError, match="no article body"):
+        extract_article(html, "http://mid.ru/")
+
+
+def test_future_dates_are_rejected():
+    assert iso_date_or_none("2099-01-01") is None
+    assert iso_date_or_none("2099-01-01T10:00:00+03:00") is None
+    assert iso_date_or_none("2020-02-19T20:29:00+08:00") == "2020-02-19T20:29:00+08:00"
+    assert iso_date_or_none("not a date") is None
+    page = ("<html><head><title>T</title><meta property='article:published_time' "
+            "content='2099-05-01T10:00:00+00:00'></head><body><article><h1>T</h1>"
+            + "<p>A paragraph of real article text that is long enough to be kept as content.</p>" * 5
+            + "</article></body></html>")
+    got = extract_article(page, "http://example.test/a")
+    assert got.published_at is None or got.published_at < "2099"
+
+
+def test_body_css_hint_picks_the_named_element():
+    noise = "<div class='promo'>" + "<p>Subscribe to our newsletter for the latest updates today.</p>" * 8 + "</div>"
+    story = "<div class='story'><p>The minister said the talks would resume next week in Geneva.</p></div>"
+    page = f"<html><body>{noise}{story}</body></html>"
+    got = extract_article(page, "http://example.test/a", section(body_css="div.story"))
+    assert got.paragraphs == ["The minister said the talks would resume next week in Geneva."]
+
+
+def test_parser_chosen_by_section_then_host_then_template():
+    kremlin = (RECORDED / "kremlin-en/news-52988.html").read_text(encoding="utf-8")
+    served_locally = "http://127.0.0.1:8000/events/president/news/52988"
+    assert extract_article(kremlin, served_locally).extras["parser"] == "kremlin"          # template
+    assert parser_for("http://politics.people.com.cn/n1/x.html").name == "peoples_daily"   # host
+    assert parser_for("http://example.test/", "xinhua").name == "xinhua"                  # section
+    assert extract_article(kremlin, served_locally, section(parser="kremlin")).title == \
+        "Meeting with Aeroflot General Director Vitaly Savelyev"
+    with pytest.raises(ExtractionError, match="unknown parser 'nope'"):
+        extract_article(kremlin, served_locally, section(parser="nope"))
+    assert {"kremlin", "peoples_daily", "xinhua"} <= set(PARSERS)
+
+
+def test_kremlin_speaker_labels_in_all_documented_forms():
+    import lxml.html
+    body = lxml.html.fragment_fromstring(
+        "<div><p>Narration before the first label.</p>"
+        "<p><b>President of Russia Vladimir Putin:</b> Good afternoon.</p>"
+        "<p>A paragraph that continues the same turn.</p>"
+        "<p><b>Anton Vaino: </b>Form two.</p>"
+        "<p><b>Sergei Lavrov</b>: Form three.</p>"
+        "<p><b>Vladimir Putin</b> (<i>answering a question</i>): With a stage note.</p>"
+        "<p><b>A bold heading without a colon</b></p>"
+        "<p><b>* * *</b></p>"
+        "<p><b>Security Council Secretary</b> <b>NIKOLAI PATRUSHEV:</b> Split label.</p></div>")
+    turns = speaker_turns(body)
+    assert [t["speaker"] for t in turns] == [
+        "President of Russia Vladimir Putin", "Anton Vaino", "Sergei Lavrov", "Vladimir Putin",
+        "Security Council Secretary NIKOLAI PATRUSHEV"]
+    assert turns[0]["text"] == "Good afternoon.\n\nA paragraph that continues the same turn."
+    assert turns[3]["text"].startswith("With a stage note.")
+
+
+def test_kremlin_hidden_tooltips_and_nbsp_do_not_leak():
+    html = (RECORDED / "kremlin-en/news-62299.html").read_text(encoding="utf-8")
+    got = extract_article(html, "http://en.kremlin.ru/events/president/news/62299")
+    assert "Vladimir Zhirinovsky has always acted from positions of patriotism" in got.text
+    assert "(LDPR) leader" not in got.text and "\u00a0" not in got.text
+    assert got.extras["place"] == "The Kremlin, Moscow"
+
+
+def test_paragraphs_follow_browser_layout():
+    import lxml.html
+    root = lxml.html.fragment_fromstring(
+        "<div>loose text<p>one <b>bold</b> word</p><table><tr><td><p>cell p1</p><p>cell p2</p></td></tr>"
+        "</table>line a<br>line b<script>var x;</script><!-- c --></div>")
+    assert block_paragraphs(root) == ["loose text", "one bold word", "cell p1", "cell p2", "line a", "line b"]
+
+
+def test_extracted_text_joins_paragraphs():
+    assert Extracted("t", ["a", "b"], None).text == "a\n\nb"

@@ -1,0 +1,66 @@
+"""Language detection: seeded (repeatable across processes), zh normalised, mixed pages per paragraph."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from crawler.extraction import extract_article
+from crawler.language import detect_language, detect_text
+
+ROOT = Path(__file__).resolve().parent.parent
+SHORT_TEXTS = ["中俄关系", "外交部发言人", "習近平會見", "Путин заявил", "Мир", "Putin said", "ok",
+               "Да, конечно", "Hello world again", "Привет мир"]
+ZH = "新华社北京4月24日电，国家主席习近平向首届中国－拉美和加勒比国家航天合作论坛致贺信。"
+RU = "Президент России Владимир Путин провёл переговоры с премьер-министром Малайзии в Кремле."
+EN = "The President of Russia held talks with the Prime Minister of Malaysia in the Kremlin today."
+
+
+def _detect_in_fresh_process() -> list:
+    code = ("import json, sys; from crawler.language import detect_text; "
+            "print(json.dumps([detect_text(t) for t in json.load(sys.stdin)]))")
+    proc = subprocess.run([sys.executable, "-c", code], input=json.dumps(SHORT_TEXTS), cwd=ROOT,
+                          capture_output=True, text=True, timeout=60, check=True)
+    return [tuple(x) for x in json.loads(proc.stdout)]
+
+
+def test_results_repeat_across_processes_on_short_text():
+    here = [detect_text(t) for t in SHORT_TEXTS]
+    assert _detect_in_fresh_process() == here
+    assert [detect_text(t) for t in SHORT_TEXTS] == here
+    assert here[0][0] == here[1][0] == here[2][0] == "zh"
+
+
+def test_main_languages():
+    assert detect_language([ZH]).lang == "zh"
+    assert detect_language([RU]).lang == "ru"
+    assert detect_language([EN]).lang == "en"
+    assert 0.9 <= detect_language([EN]).confidence <= 1.0
+
+
+def test_chinese_variants_are_normalised_to_zh():
+    traditional = "中華人民共和國外交部發言人在例行記者會上回答了記者的提問，談到兩國關係。"
+    assert detect_text(traditional)[0] == "zh"
+    assert detect_text("今日は良い天気ですね。私は学校に行きます。")[0] == "ja"
+
+
+def test_mixed_page_gets_per_paragraph_languages():
+    result = detect_language([RU, EN, ZH, RU])
+    assert result.lang == "ru"
+    assert result.paragraph_langs == ["ru", "en", "zh", "ru"]
+
+
+def test_single_language_page_with_short_answers_is_not_mixed():
+    page = (ROOT / "tests/resources/recorded/kremlin-en/news-57246.html").read_text(encoding="utf-8")
+    got = extract_article(page, "http://en.kremlin.ru/events/president/news/57246")
+    result = detect_language(got.paragraphs, got.title)
+    assert (result.lang, result.paragraph_langs) == ("en", None)
+
+
+def test_empty_body_falls_back_to_title_then_to_nothing():
+    assert detect_language([], title=RU).lang == "ru"
+    empty = detect_language(["", "  "])
+    assert (empty.lang, empty.confidence, empty.paragraph_langs) == (None, 0.0, None)
+    assert detect_language(["12345 — 678"]).lang is None
