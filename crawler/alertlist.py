@@ -1,0 +1,105 @@
+"""Reading events back for ``newsmon alerts`` (and anyone else): filters, table and JSON output."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import sys
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from crawler import jsonl, state
+from crawler.exceptions import NewsmonError
+
+
+def parse_since(text: str | None) -> str | None:
+    """``--since`` as an ISO-8601 UTC string comparable with ``events.at``; one clear error if malformed."""
+    if not text:
+        return None
+    try:
+        if len(text) == 10:
+            return datetime.combine(date.fromisoformat(text), datetime.min.time(), timezone.utc).isoformat()
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise NewsmonError(f"--since {text!r}: expected a date YYYY-MM-DD or an ISO time "
+                           "such as 2026-11-01T06:00") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).isoformat()
+
+
+def query(output_dir: Path, since: str | None = None, types: list[str] | None = None,
+          sections: list[str] | None = None) -> list[dict]:
+    """Events (oldest first) with their delivery status per channel. Reads the state DB when there is one,
+    else ``alerts.jsonl``; creates nothing."""
+    if not state.db_path(output_dir).exists():
+        found = list(jsonl.read(Path(output_dir) / "alerts.jsonl"))
+        return [e for e in found if _keep(e, since, types, sections)]
+    conn = sqlite3.connect(f"file:{state.db_path(output_dir)}?mode=ro", uri=True)
+    conn.row_factory = sqlite3.Row
+    try:
+        return _from_db(conn, since, types, sections)
+    except sqlite3.OperationalError:          # a DB from before the alerts feature: no events table
+        return []
+    finally:
+        conn.close()
+
+
+def _from_db(conn, since, types, sections) -> list[dict]:
+    from crawler.events import from_row
+
+    where, args = ["1 = 1"], []
+    if since:
+        where.append("at >= ?")
+        args.append(since)
+    if types:
+        where.append(f"type IN ({','.join('?' * len(types))})")
+        args += types
+    if sections:
+        where.append(f"section IN ({','.join('?' * len(sections))})")
+        args += sections
+    out = []
+    for row in conn.execute(f"SELECT * FROM events WHERE {' AND '.join(where)} ORDER BY seq", args):
+        event = from_row(row)
+        event["delivery"] = {d["channel"]: d["status"] for d in conn.execute(
+            "SELECT channel, status FROM event_deliveries WHERE event_id = ? ORDER BY channel", (row["id"],))}
+        out.append(event)
+    return out
+
+
+def _keep(event: dict, since, types, sections) -> bool:
+    return ((not since or event.get("at", "") >= since) and (not types or event.get("type") in types)
+            and (not sections or event.get("section") in sections))
+
+
+def show(found: list[dict], as_json: bool = False, out=None) -> None:
+    out = out or sys.stdout
+    if as_json:
+        for event in found:
+            out.write(jsonl.dumps({k: v for k, v in event.items() if k != "delivery"}) + "\n")
+        return
+    if not found:
+        out.write("no events\n")
+        return
+    for event in found:
+        delivery = ", ".join(f"{ch}: {st}" for ch, st in event.get("delivery", {}).items())
+        out.write(f"{event['at']}  {event['type']:<18}  {event['section'] or '-':<28}  {event['cause']}"
+                  f"{f'  [{delivery}]' if delivery else ''}\n")
+    out.write(f"{len(found)} event{'s' if len(found) != 1 else ''}\n")
+
+
+def deliver_now(config) -> int:
+    """Route and send pending/undelivered events (``newsmon alerts --deliver``). Exit 1 if any failed."""
+    from crawler import alerts
+
+    table, channels = alerts.settings_of(config)
+    if not channels:
+        raise NewsmonError("no alert channels configured: add [[alerts.channels]] with an Apprise url")
+    conn = state.connect(config.output_dir)
+    try:
+        result = alerts.process(conn, config.output_dir, table, channels)
+    finally:
+        conn.close()
+    for name, outcome in result["deliveries"].items():
+        print(f"{name}: {outcome}")
+    return 1 if any(o.startswith("undelivered") for o in result["deliveries"].values()) else 0

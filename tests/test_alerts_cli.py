@@ -1,0 +1,43 @@
+"""`newsmon alerts` as a user runs it (real CLI in a subprocess, real state DB)."""
+
+import json
+
+from crawler import events, state
+from crawler.events import Event
+
+
+def seed(out):
+    conn = state.connect(out)
+    try:
+        events.record(conn, [
+            Event("section_gone", "site/russia", "2026-11-01T02:00:00+00:00", 1, "HTTP 404 (not found)"),
+            Event("article_edited", "site/russia", "2026-11-02T02:00:00+00:00", 2, "title changed",
+                  {"url": "http://x/1"}, article_id="abc"),
+            Event("section_reappeared", "site/russia", "2026-11-03T02:00:00+00:00", 3, "5 links found again"),
+        ])
+        conn.execute("INSERT INTO event_deliveries(event_id, channel, status) SELECT id, 'desk', 'undelivered' "
+                     "FROM events WHERE type = 'section_gone'")
+    finally:
+        conn.close()
+
+
+def test_lists_filters_and_prints_json(tmp_path, newsmon):
+    out = tmp_path / "output"
+    seed(out)
+    proc = newsmon("alerts", "--output", str(out), check=True)
+    lines = proc.stdout.splitlines()
+    assert lines[-1] == "3 events" and "section_gone" in lines[0] and "[desk: undelivered]" in lines[0]
+    proc = newsmon("alerts", "--output", str(out), "--since", "2026-11-02", "--type", "section_reappeared",
+                   check=True)
+    assert "section_reappeared" in proc.stdout and "article_edited" not in proc.stdout
+    proc = newsmon("alerts", "--output", str(out), "--json", "--type", "article_edited", check=True)
+    objs = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [o["type"] for o in objs] == ["article_edited"] and objs[0]["article_id"] == "abc"
+
+
+def test_bad_since_is_one_clear_line_and_empty_output_is_not_created(tmp_path, newsmon):
+    out = tmp_path / "nothing-here"
+    proc = newsmon("alerts", "--output", str(out), "--since", "yesterday")
+    assert proc.returncode == 2 and "--since 'yesterday'" in proc.stderr and "Traceback" not in proc.stderr
+    proc = newsmon("alerts", "--output", str(out), check=True)
+    assert proc.stdout == "no events\n" and not out.exists()
