@@ -128,14 +128,14 @@ def _event_row(row: sqlite3.Row) -> dict:
 
 
 def _stored_crawl(runs: list[dict]) -> dict:
-    """The per-section crawl report a run stored in its summary (``{"crawl": {key: counts}}``)."""
+    """The per-section crawl reports the day's runs stored in their summary (``{"sections": {key: …}}``)."""
     crawl: dict = {}
     for run in runs:
         try:
             summary = json.loads(run.get("summary") or "{}")
         except ValueError:
             continue
-        report = summary.get("crawl") if isinstance(summary, dict) else None
+        report = summary.get("sections") if isinstance(summary, dict) else None
         if isinstance(report, dict):
             crawl.update({k: v for k, v in report.items() if isinstance(v, dict)})
     return crawl
@@ -220,7 +220,6 @@ def _status(key: str, snap: dict | None, report: dict | None, event: dict | None
         return SectionStatus(key, "OK", f"{items} new", items) if items else None
     report = report or {}
     links = snap["links_found"] if snap else int(report.get("links_found") or 0)
-    new = int(report["new"]) if "new" in report else items
     failure = _failure(snap, report)
     if failure:
         return SectionStatus(key, "FAILED", failure, items)
@@ -229,13 +228,14 @@ def _status(key: str, snap: dict | None, report: dict | None, event: dict | None
     if links == 0 and not (snap and snap.get("not_modified")):
         rule = f" by {snap['link_rule']}" if snap and snap.get("link_rule") else ""
         return SectionStatus(key, "EMPTY", f"0 article links found{rule} at {snap['url'] if snap else key}", items)
-    failed = int(report.get("failed") or 0)
-    if failed:
-        first = (report.get("errors") or ["?"])[0]
-        return SectionStatus(key, "PARTIAL", f"{links} links, {new} new, {failed} articles failed: {first}", items)
-    if new == 0 and items == 0:
+    failed = int(report.get("failed") or 0) - (1 if report.get("entry_error") else 0)
+    if failed > 0:
+        first = next((e for e in report.get("errors") or [] if e != report.get("entry_error")), "?")
+        return SectionStatus(key, "PARTIAL", f"{links} links, {items} new, {failed} article(s) failed: {first}",
+                             items)
+    if items == 0:
         return SectionStatus(key, "QUIET", f"{links} links, no new article", items)
-    return SectionStatus(key, "OK", f"{links} links, {new} new", items)
+    return SectionStatus(key, "OK", f"{links} links, {items} new", items)
 
 
 def _failure(snap: dict | None, report: dict) -> str | None:
@@ -248,9 +248,10 @@ def _failure(snap: dict | None, report: dict) -> str | None:
             return f"no response ({where})"
         if snap.get("http_status") and snap["http_status"] >= 400:
             return f"HTTP {snap['http_status']} ({where})"
-        return None
+    if report.get("entry_error"):
+        return str(report["entry_error"])
     errors = report.get("errors") or []
-    if errors and not report.get("links_found") and not report.get("fetched"):
+    if snap is None and errors and not report.get("links_found") and not report.get("fetched"):
         return str(errors[0])
     return None
 

@@ -28,7 +28,7 @@ class Progress:
         self.every = every_seconds
         self.done = 0
         self.started = time.monotonic()
-        self._last_draw = 0.0
+        self._last_draw = self.started
 
     def __enter__(self) -> "Progress":
         if not self.tty:

@@ -28,6 +28,7 @@ from crawler.progress import Progress
 log = logging.getLogger(__name__)
 
 BATCH = 200
+PROGRESS_MIN = 500
 TRIGRAM = 3
 DOC_FIELDS = ("id", "day", "date", "source", "section", "lang", "url", "title", "title_en", "text", "text_en",
               "translation", "version")
@@ -103,8 +104,10 @@ def _index_batch(conn: sqlite3.Connection, batch: list[str]) -> int:
 
 
 def update_index(conn: sqlite3.Connection, *, progress: bool = False) -> int:
-    """Incremental: index what changed since the last update. Returns items (re)indexed."""
-    return index_ids(conn, stale_ids(conn), progress=progress)
+    """Incremental: index what changed since the last update. Returns items (re)indexed.
+    With ``progress``, a long catch-up (``PROGRESS_MIN`` items or more) shows its progress."""
+    ids = stale_ids(conn)
+    return index_ids(conn, ids, progress=progress and len(ids) >= PROGRESS_MIN)
 
 
 def rebuild_index(conn: sqlite3.Connection, *, progress: bool = True) -> int:
@@ -216,27 +219,35 @@ def _register_functions(conn: sqlite3.Connection) -> None:
 # ---------------------------------------------------------------- context of a hit
 
 def contexts_of(doc: dict, terms: list[str], width: int = 90) -> list[tuple[str, str]]:
-    """Text around the first match, in the original and (aligned paragraph) in English."""
+    """Text around the best match (the paragraph matching most of the query), in the original and, from
+    the aligned paragraph, in English."""
     lang = doc.get("lang") or "orig"
     orig = [doc.get("title") or ""] + (doc.get("text") or "").split("\n\n")
-    english = [doc.get("title_en") or ""] + (doc.get("text_en") or "").split("\n\n") if doc.get("text_en") or \
-        doc.get("title_en") else []
-    for original, translated in zip_longest(orig, english, fillvalue=""):
-        where_o, where_e = _find(original, terms), _find(translated, terms)
-        if where_o is None and where_e is None:
-            continue
-        out = [(lang, _window(original, where_o, width))] if original else []
-        if translated and lang != "en":
-            out.append(("en", _window(translated, where_e, width)))
-        return out
-    return [(lang, _window(orig[1] if len(orig) > 1 else orig[0], None, width))]
+    english: list[str] = []
+    if lang != "en" and (doc.get("text_en") or doc.get("title_en")):
+        english = [doc.get("title_en") or ""] + (doc.get("text_en") or "").split("\n\n")
+    rows = list(zip_longest(orig, english, fillvalue=""))
+    best = max(range(len(rows)), key=lambda i: (_score(rows[i][0], terms) + _score(rows[i][1], terms), -i))
+    original, translated = rows[best]
+    out = [(lang, _window(original, _find(original, terms), width))] if original else []
+    if translated:
+        out.append(("en", _window(translated, _find(translated, terms), width)))
+    return out
+
+
+def _score(text: str, terms: list[str]) -> int:
+    folded = text.casefold()
+    return sum(len(t) for t in terms if t.casefold() in folded)
 
 
 def _find(text: str, terms: list[str]) -> int | None:
+    """Where the longest term found in ``text`` starts."""
     folded = text.casefold()
-    found = [folded.find(t.casefold()) for t in terms]
-    found = [i for i in found if i >= 0]
-    return min(found) if found else None
+    for term in sorted(terms, key=len, reverse=True):
+        at = folded.find(term.casefold())
+        if at >= 0:
+            return at
+    return None
 
 
 def _window(text: str, at: int | None, width: int) -> str:

@@ -1,0 +1,84 @@
+"""newsmon digest [--date D] [--reextract] [--output DIR]"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+
+HELP = "rebuild a day's digest.txt and digest.html from the stored data (optionally re-extracting first)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = ("Examples:\n"
+                     "  newsmon digest                         # today's digest, from what is stored\n"
+                     "  newsmon digest --date 2026-11-28 --reextract\n"
+                     "  grep -i \"interests of our peoples\" output/*/digest.txt")
+    parser.add_argument("--date", metavar="YYYY-MM-DD", help="the day (default: the latest day with items)")
+    parser.add_argument("--reextract", action="store_true",
+                        help="re-extract the day's items from their stored raw pages first")
+    parser.add_argument("--output", metavar="DIR", help="output directory (default: [crawler] output_dir)")
+    parser.add_argument("--config", metavar="PATH", help="user config file (section names and settings)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from crawler import digest, search, state
+    from crawler.config import load_config
+    from crawler.exceptions import NewsmonError
+
+    config = load_config(args.config, output_dir=args.output)
+    digest.settings(config)                          # a bad [digest] table fails before any work
+    day = args.date or latest_day(config.output_dir)
+    if not re.match(r"^\d{4}-\d{2}-\d{2}$", day or ""):
+        raise NewsmonError(f"--date {day!r}: expected YYYY-MM-DD")
+    check_day(config.output_dir, day)
+    if args.reextract:
+        from crawler.reextract import reextract_day
+        report = reextract_day(config.output_dir, day, config)
+        print(f"re-extracted {day}: {report['items']} items, {report['changed']} changed, "
+              f"{len(report['failed'])} failed", file=sys.stderr)
+        for failure in report["failed"]:
+            print(f"  failed: {failure}", file=sys.stderr)
+    conn = state.connect(config.output_dir)
+    try:
+        search.update_index(conn, progress=True)
+        summary = digest.build(config.output_dir, day, config, conn=conn)
+    finally:
+        conn.close()
+    for path in summary["paths"]:
+        print(path)
+    return 0
+
+
+def latest_day(output_dir) -> str:
+    from crawler import state
+    from crawler.exceptions import NewsmonError
+
+    conn = state.connect(output_dir)
+    try:
+        row = conn.execute("SELECT max(day) FROM items").fetchone()
+    finally:
+        conn.close()
+    if not row or not row[0]:
+        raise NewsmonError(f"no stored items in {output_dir}: run `newsmon run` first, or give --output")
+    return row[0]
+
+
+def check_day(output_dir, day: str) -> None:
+    """A day with neither items nor runs is a typo, not an empty digest."""
+    from pathlib import Path
+
+    from crawler import state
+    from crawler.digest_data import runs_of_day
+    from crawler.exceptions import NewsmonError
+
+    conn = state.connect(output_dir)
+    try:
+        has_items = conn.execute("SELECT 1 FROM items WHERE day = ? LIMIT 1", (day,)).fetchone()
+        days = [r[0] for r in conn.execute("SELECT DISTINCT day FROM items ORDER BY day DESC LIMIT 5")]
+        has_runs = runs_of_day(conn, day)
+    finally:
+        conn.close()
+    if not (has_items or has_runs or (Path(output_dir) / day / "items.jsonl").exists()):
+        known = ", ".join(days) if days else "none"
+        raise NewsmonError(f"nothing stored for {day} in {output_dir} (latest days with items: {known})")

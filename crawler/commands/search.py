@@ -1,0 +1,94 @@
+"""newsmon search QUERY [--since D] [--until D] [--source S] [--lang L] [--limit N] [--json] | --rebuild"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+HELP = "full-text search over every stored item, in the original and in English (Chinese substrings too)"
+
+BOLD, RESET = "\x1b[1m", "\x1b[0m"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = ("Examples:\n"
+                     '  newsmon search "两国人民"\n'
+                     '  newsmon search "интересах наших народов" --since 2026-01-01 --source mid\n'
+                     '  newsmon search "interests of our peoples" --lang zh --limit 50\n'
+                     "  newsmon search --rebuild          # recompute the whole index from the items table\n\n"
+                     "Terms separated by spaces must all occur; quote a phrase to keep it together.\n"
+                     "Matching is by substring, case-insensitive, in titles and text, original or English.")
+    parser.add_argument("query", nargs="?", help="words or a quoted phrase")
+    parser.add_argument("--since", metavar="YYYY-MM-DD", help="published (else crawled) on or after this day")
+    parser.add_argument("--until", metavar="YYYY-MM-DD", help="published (else crawled) on or before this day")
+    parser.add_argument("--source", metavar="S", help="a source id (mid) or a section key (mid/news)")
+    parser.add_argument("--lang", metavar="L", help="original language: zh, ru, en …")
+    parser.add_argument("--limit", type=int, default=20, metavar="N", help="hits to print (default 20)")
+    parser.add_argument("--order", choices=["date", "relevance"], default="date", help="newest first (default)")
+    parser.add_argument("--json", action="store_true", help="one JSON object per hit, for scripts")
+    parser.add_argument("--rebuild", action="store_true", help="rebuild the search index first")
+    parser.add_argument("--output", metavar="DIR", help="output directory holding state.sqlite")
+    parser.add_argument("--config", metavar="PATH", help="user config file")
+
+
+def run(args: argparse.Namespace) -> int:
+    from crawler import search, state
+    from crawler.config import load_config
+
+    config = load_config(args.config, output_dir=args.output)
+    if not args.query and not args.rebuild:
+        raise search.SearchError("give a query, e.g. newsmon search \"两国人民\" (or --rebuild)")
+    conn = state.connect(config.output_dir)
+    try:
+        if args.rebuild:
+            count = search.rebuild_index(conn, progress=True)
+            print(f"search index rebuilt: {count} items", file=sys.stderr)
+        else:
+            search.update_index(conn, progress=True)
+        if not args.query:
+            return 0
+        filters = search.Filters(since=args.since, until=args.until, source=args.source, lang=args.lang)
+        results = search.search(conn, args.query, filters, limit=max(args.limit, 1), order=args.order)
+    finally:
+        conn.close()
+    if args.json:
+        for hit in results.hits:
+            print(json.dumps(hit_json(hit), ensure_ascii=False))
+    else:
+        print_results(results, bold=sys.stdout.isatty())
+    return 0 if results.total else 1
+
+
+def hit_json(hit) -> dict:
+    doc = hit.doc
+    keys = ("id", "date", "day", "source", "section", "lang", "url", "title", "title_en", "translation")
+    return {**{k: doc.get(k) for k in keys}, "context": [{"lang": lang, "text": text} for lang, text in hit.contexts]}
+
+
+def print_results(results, bold: bool = False) -> None:
+    shown = len(results.hits)
+    more = f", showing the newest {shown}" if results.total > shown else ""
+    print(f"{results.total} hit(s){more}\n")
+    for hit in results.hits:
+        doc = hit.doc
+        title_en = doc["title"] if doc.get("lang") == "en" else doc.get("title_en") or "(translation pending)"
+        print(f"{doc['date']}  {doc['section']}  {doc.get('lang') or '?'}  #{doc['id'][:8]}  {doc['url']}")
+        print(f"  EN: {title_en}")
+        if doc.get("lang") != "en":
+            print(f"  {(doc.get('lang') or '?').upper()}: {doc.get('title') or ''}")
+        for lang, text in hit.contexts:
+            print(f"    {lang}: {mark(text, results.terms) if bold else text}")
+        print()
+
+
+def mark(text: str, terms: list[str]) -> str:
+    """Embolden the terms (terminal only)."""
+    folded = text.casefold()
+    for term in sorted(terms, key=len, reverse=True):
+        at = folded.find(term.casefold())
+        if at >= 0 and len(folded) == len(text):
+            end = at + len(term)
+            text = text[:at] + BOLD + text[at:end] + RESET + text[end:]
+            folded = text.casefold()
+    return text

@@ -1,0 +1,132 @@
+"""Re-extract one day's items from their stored raw pages (``newsmon digest --reextract``).
+
+For each item of the day: read ``output/<raw_path>`` (gzip), decode it as it was decoded at fetch time
+(``raw_encoding``; pages stored without one are decoded as Scrapy would, from their own declarations),
+run ``crawler.extraction.extract_article`` with the section's settings, and compare. An item whose
+title, paragraphs, date or authors changed is updated in place: the ``items`` row, the ``articles`` row's
+title/hash/date, and its line in ``output/<day>/items.jsonl`` (``jsonl.rewrite``: atomic, no line added).
+Its translation is reset to pending when its text changed (the translation stage redoes it; its
+translation memory makes unchanged paragraphs free). An item whose raw page is missing or no longer
+yields an article is left as it is and reported.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from crawler import jsonl, state
+from crawler.config import Config, Section
+from crawler.exceptions import ExtractionError
+from crawler.items import content_hash, empty_translation, utc_now
+from crawler.progress import Progress
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ReextractReport:
+    items: int = 0
+    changed: int = 0
+    failed: list[str] = field(default_factory=list)     # "id: reason"
+
+    def as_dict(self) -> dict:
+        return {"items": self.items, "changed": self.changed, "failed": list(self.failed)}
+
+
+def load_page(output_dir: Path, item: dict) -> str:
+    """The stored raw page of ``item``, decoded."""
+    if not item.get("raw_path"):
+        raise ExtractionError("no raw page stored for this item")
+    try:
+        body = gzip.decompress((Path(output_dir) / item["raw_path"]).read_bytes())
+    except FileNotFoundError:
+        raise ExtractionError(f"raw page missing: {item['raw_path']}") from None
+    except (OSError, EOFError, zlib.error) as exc:
+        raise ExtractionError(f"raw page unreadable: {item['raw_path']}: {exc}") from None
+    if item.get("raw_encoding"):
+        return body.decode(item["raw_encoding"], errors="replace")
+    from w3lib.encoding import html_to_unicode
+    return html_to_unicode(None, body)[1]
+
+
+def reextracted(output_dir: Path, item: dict, section: Section | None) -> dict | None:
+    """The item re-extracted from its raw page, or None when nothing changed."""
+    from crawler.extraction import extract_article
+
+    ext = extract_article(load_page(output_dir, item), item["url"], section)
+    paragraphs = list(ext.paragraphs)
+    published = ext.published_at or item.get("published_at")
+    authors = list(ext.authors) or item.get("authors") or []
+    new_hash = content_hash(ext.title, paragraphs)
+    if (new_hash == item.get("content_hash") and published == item.get("published_at")
+            and authors == (item.get("authors") or [])):
+        return None
+    new = dict(item, title=ext.title, paragraphs=paragraphs, text="\n\n".join(paragraphs),
+               published_at=published, authors=authors, content_hash=new_hash,
+               extras={**(item.get("extras") or {}), **(ext.extras or {}), "reextracted_at": utc_now()})
+    if new_hash != item.get("content_hash"):
+        new.update(_redetect(paragraphs, ext.title, item))
+        new.update(empty_translation(new.get("lang")))
+    return new
+
+
+def _redetect(paragraphs: list[str], title: str | None, item: dict) -> dict:
+    try:
+        from crawler.language import detect_language
+        found = detect_language(paragraphs, title)
+    except Exception as exc:  # language detection must not lose a re-extraction
+        log.warning("%s: language re-detection failed (%s); keeping %s", item["id"], exc, item.get("lang"))
+        return {}
+    if not found.lang:
+        return {}
+    return {"lang": found.lang, "lang_confidence": found.confidence, "paragraph_langs": found.paragraph_langs}
+
+
+def reextract_day(output_dir: str | Path, day: str, config: Config | None, *, progress: bool = True) -> dict:
+    """Re-extract every stored item of ``day``. Returns ``{items, changed, failed}``."""
+    output_dir = Path(output_dir)
+    sections = {s.key: s for s in config.sections} if config else {}
+    report, updates = ReextractReport(), {}
+    conn = state.connect(output_dir)
+    try:
+        rows = conn.execute("SELECT id, json FROM items WHERE day = ? ORDER BY id", (day,)).fetchall()
+        report.items = len(rows)
+        bar = Progress("reextract", len(rows)) if progress else None
+        for row in rows:
+            _one(output_dir, json.loads(row["json"]), sections, updates, report)
+            if bar:
+                bar.advance()
+        if bar:
+            bar.finish()
+        if updates:
+            jsonl.rewrite(output_dir / day / "items.jsonl", lambda obj: updates.get(obj.get("id")))
+            _save_rows(conn, updates)
+    finally:
+        conn.close()
+    report.changed = len(updates)
+    return report.as_dict()
+
+
+def _one(output_dir: Path, item: dict, sections: dict, updates: dict, report: ReextractReport) -> None:
+    key = item.get("section_key") or f"{item.get('source')}/{item.get('section')}"
+    try:
+        new = reextracted(output_dir, item, sections.get(key))
+    except ExtractionError as exc:
+        log.warning("reextract %s (%s): %s; the stored item is kept", item["id"], item.get("url"), exc)
+        report.failed.append(f"{item['id']}: {exc}")
+        return
+    if new is not None:
+        updates[item["id"]] = new
+
+
+def _save_rows(conn, updates: dict[str, dict]) -> None:
+    with state.transaction(conn):
+        for ident, item in updates.items():
+            conn.execute("UPDATE items SET json = ? WHERE id = ?", (jsonl.dumps(item), ident))
+            conn.execute("UPDATE articles SET title = ?, content_hash = ?, published_at = ? WHERE id = ?",
+                         (item["title"], item["content_hash"], item["published_at"], ident))
