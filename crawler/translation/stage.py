@@ -14,10 +14,10 @@ import time
 from pathlib import Path
 
 from crawler import state
+from crawler.progress import Progress
 from crawler.translation import models, store
 from crawler.translation.glossary import load_glossary
 from crawler.translation.memory import TranslationMemory
-from crawler.translation.progress import Progress
 from crawler.translation.settings import TranslationSettings
 from crawler.translation.translator import Translator, item_lang
 
@@ -40,7 +40,8 @@ def translate_pending(settings: TranslationSettings, output_dir: str | Path,
         pending = store.pending_items(conn, statuses, settings.languages)
         summary = {"items": len(pending), "done": 0, "failed": 0, "pending": 0, "missing_models": []}
         if pending:
-            _translate(settings, Path(output_dir), conn, pending, summary, progress or Progress())
+            _translate(settings, Path(output_dir), conn, pending, summary,
+                       progress or Progress("translate: sentences", 0))
     finally:
         conn.close()
     summary["seconds"] = round(time.monotonic() - started, 2)
@@ -69,7 +70,8 @@ def _translate(settings, output_dir, conn, pending, summary, progress) -> None:
             _chunk(translator, conn, output_dir, workable[start:start + settings.items_per_chunk], summary,
                    progress)
     finally:
-        progress.close()
+        if progress.total:
+            progress.finish()
         memory.close()
     summary.update(translator.stats, model_calls=translator.model_calls,
                    models={lang: p.ref for lang, p in packages.items()})

@@ -54,7 +54,7 @@ class Translator:
         self.settings, self.glossary, self.memory, self.packages = settings, glossary, memory, packages
         self.engine_factory = engine_factory
         self.engines: dict[str, Engine] = {}
-        self.stats: Counter = Counter()
+        self.stats: Counter = Counter(from_memory=0, by_model=0, glossary_fallbacks=0)
         self.engine_name = f"ctranslate2 {version('ctranslate2')}"
 
     @property
@@ -116,7 +116,7 @@ class Translator:
 
     def translate_misses(self, lang: str, misses: list[str], results: dict, progress) -> None:
         if progress:
-            progress.add_total(len(misses))
+            progress.total += len(misses)
         outputs = self.engine(lang).translate(misses, progress.advance if progress else None)
         self.stats["by_model"] += len(misses)
         good = {s: t for s, t in zip(misses, outputs) if isinstance(t, str)}
