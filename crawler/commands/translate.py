@@ -21,6 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from crawler.config import load_config
+    from crawler.lock import CycleLock
     from crawler.translation.settings import TranslationSettings
     from crawler.translation.stage import translate_pending
 
@@ -29,7 +30,9 @@ def run(args: argparse.Namespace) -> int:
         print("newsmon: error: translate: say what to translate: --pending and/or --failed", file=sys.stderr)
         return 2
     config = load_config(args.config, output_dir=args.output)
-    summary = translate_pending(TranslationSettings.from_config(config), config.output_dir, statuses)
+    settings = TranslationSettings.from_config(config)
+    with CycleLock(config.output_dir, wait=True, what="cycle"):   # never beside a running crawl cycle
+        summary = translate_pending(settings, config.output_dir, statuses)
     print(describe(summary))
     return 0 if not summary["failed"] and not summary["pending"] else 1
 
