@@ -1,7 +1,8 @@
 """Re-extract one day's items from their stored raw pages (``newsmon digest --reextract``).
 
 For each item of the day: read ``output/<raw_path>`` (gzip), decode it as it was decoded at fetch time
-(``raw_encoding``; pages stored without one are decoded as Scrapy would, from their own declarations),
+(``raw_encoding``; a page stored without one is decoded as the crawl decodes: Scrapy, then
+``crawler.charset`` corrections),
 run ``crawler.extraction.extract_article`` with the section's settings, and compare. An item whose
 title, paragraphs, date or authors changed is updated in place: the ``items`` row, the ``articles`` row's
 title/hash/date, and its line in ``output/<day>/items.jsonl`` (``jsonl.rewrite``: atomic, no line added).
@@ -50,8 +51,19 @@ def load_page(output_dir: Path, item: dict) -> str:
         raise ExtractionError(f"raw page unreadable: {item['raw_path']}: {exc}") from None
     if item.get("raw_encoding"):
         return body.decode(item["raw_encoding"], errors="replace")
-    from w3lib.encoding import html_to_unicode
-    return html_to_unicode(None, body)[1]
+    return decode_like_the_crawl(body, item["url"])
+
+
+def decode_like_the_crawl(body: bytes, url: str) -> str:
+    """Decode as the crawl does: Scrapy's choice (header, BOM, declared charset), charset lies corrected."""
+    from scrapy.http import HtmlResponse
+
+    from crawler.charset import best_response
+
+    response, note = best_response(HtmlResponse(url=url, body=body))
+    if note:
+        log.info("%s: %s", url, note)
+    return response.text
 
 
 def reextracted(output_dir: Path, item: dict, section: Section | None) -> dict | None:
