@@ -111,11 +111,14 @@ def update_index(conn: sqlite3.Connection, *, progress: bool = False) -> int:
 
 
 def rebuild_index(conn: sqlite3.Connection, *, progress: bool = True) -> int:
-    """Recompute every row from ``items`` and rebuild the full-text index from scratch."""
-    ids = [r[0] for r in conn.execute("SELECT id FROM items UNION SELECT id FROM search_docs ORDER BY 1")]
-    count = index_ids(conn, ids, progress=progress)
+    """Rebuild the full-text index from scratch, then recompute every row from ``items``.
+
+    The FTS5 'rebuild' comes first: it makes the index match ``search_docs`` whatever state it was in
+    (a damaged index would make the update triggers fail), and the upserts then keep it in step."""
     with state.transaction(conn):
         conn.execute("INSERT INTO search_fts(search_fts) VALUES ('rebuild')")
+    ids = [r[0] for r in conn.execute("SELECT id FROM items UNION SELECT id FROM search_docs ORDER BY 1")]
+    count = index_ids(conn, ids, progress=progress)
     conn.execute("INSERT INTO search_fts(search_fts) VALUES ('optimize')")
     return count
 

@@ -1,0 +1,175 @@
+"""Archive search: Chinese, Russian and English queries find the expected items and nothing else."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from crawler import search, state
+from crawler.search import Filters, SearchError
+from tests import digestkit
+from tests.conftest import ROOT
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory) -> tuple[Path, dict]:
+    out = tmp_path_factory.mktemp("search")
+    items = digestkit.standard_day(out)
+    conn = state.connect(out)
+    try:
+        assert search.update_index(conn) == len(items)
+    finally:
+        conn.close()
+    return out, items
+
+
+@pytest.fixture
+def conn(archive):
+    c = state.connect(archive[0])
+    yield c
+    c.close()
+
+
+def found(conn, query: str, **filters) -> set[str]:
+    return {hit.doc["id"] for hit in search.search(conn, query, Filters(**filters), limit=100).hits}
+
+
+def ids(items: dict, *keys: str) -> set[str]:
+    return {items[k]["id"] for k in keys}
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("两国人民", ["mfa"]),                        # Chinese substring, mid-sentence
+    ("航天合作", ["pd"]),                          # in a recorded People's Daily page
+    ("罢工", ["xinhua"]),                          # two characters: below the trigram size
+    ("俄", ["mfa"]),                               # one character
+    ("интересах наших народов", ["mid"]),          # Russian phrase, original text
+    ("МАЛАЙЗИИ", ["kommersant"]),                  # Cyrillic, case-folded
+    ("Путин", ["kommersant"]),
+    ("interests of our peoples", ["mid"]),         # English, found in a translation
+    ("Taurida motorway", ["kremlin"]),             # English original
+    ("Putin", ["kommersant", "kremlin"]),          # English original and a translation
+    ('"two peoples" China', ["mfa"]),              # a quoted phrase and a word
+    ("friendship Malaysia", []),                   # terms in different items: no item has both
+    ("PWNED", ["planted"]),
+])
+def test_queries_find_exactly_the_expected_items(conn, archive, query, expected):
+    _, items = archive
+    assert found(conn, query) == ids(items, *expected)
+
+
+def test_filters(conn, archive):
+    _, items = archive
+    assert found(conn, "Putin", lang="ru") == ids(items, "kommersant")
+    assert found(conn, "Putin", source="kremlin-en") == ids(items, "kremlin")
+    assert found(conn, "Putin", source="kommersant/politics") == ids(items, "kommersant")
+    assert found(conn, "Putin", since="2025-01-01") == ids(items, "kommersant")       # by publication date
+    assert found(conn, "Putin", until="2020-12-31") == ids(items, "kremlin")
+    with pytest.raises(SearchError, match="--since"):
+        found(conn, "Putin", since="last week")
+    with pytest.raises(SearchError, match="empty query"):
+        found(conn, '  ""  ')
+
+
+def test_a_hit_shows_its_context_in_both_languages(conn, archive):
+    hit = search.search(conn, "两国人民").hits[0]
+    assert hit.contexts == [("zh", "中方愿同俄罗斯一道，巩固两国人民传统友谊。"),
+                            ("en", "China is ready to work with Russia to consolidate the traditional "
+                                   "friendship between the two peoples.")]
+    deep = search.search(conn, "玻中两国").hits[0]            # a paragraph far into a long article
+    assert deep.contexts[0][0] == "zh" and "玻中两国" in deep.contexts[0][1]
+    assert deep.contexts[0][1].startswith("…") or len(deep.contexts[0][1]) <= 180
+
+
+def test_the_index_follows_item_changes(tmp_path):
+    item = digestkit.synthetic_item("mid")
+    digestkit.store(tmp_path, [item])
+    conn = state.connect(tmp_path)
+    try:
+        assert search.update_index(conn) == 1 and search.update_index(conn) == 0     # incremental
+        assert found(conn, "Устава ООН") == {item["id"]}
+        edited = dict(item, paragraphs=["Новый текст о сотрудничестве."], text="Новый текст о сотрудничестве.")
+        with state.transaction(conn):                 # any writer of the items table (here: an edit)
+            conn.execute("UPDATE items SET json = ? WHERE id = ?", (json.dumps(edited), item["id"]))
+        assert search.update_index(conn) == 1
+        assert found(conn, "Устава ООН") == set() and found(conn, "сотрудничестве") == {item["id"]}
+        with state.transaction(conn):
+            conn.execute("DELETE FROM items WHERE id = ?", (item["id"],))
+        search.update_index(conn)
+        assert found(conn, "сотрудничестве") == set()
+        assert conn.execute("SELECT count(*) FROM search_docs").fetchone()[0] == 0
+    finally:
+        conn.close()
+
+
+def test_items_stored_before_the_index_existed_are_caught_up(tmp_path):
+    digestkit.store(tmp_path, [digestkit.synthetic_item("mfa")])
+    conn = state.connect(tmp_path)
+    try:
+        conn.execute("DELETE FROM search_pending")       # as in a DB that predates the triggers
+        assert search.update_index(conn) == 1 and found(conn, "两国人民")
+        conn.execute("DELETE FROM search_fts")           # damage the full-text index …
+        assert search.rebuild_index(conn, progress=False) == 1
+        assert found(conn, "两国人民")                    # … and rebuild it from the items
+        conn.execute("INSERT INTO search_fts(search_fts) VALUES ('integrity-check')")
+    finally:
+        conn.close()
+
+
+# ---------------------------------------------------------------- the real CLI
+
+def test_newsmon_search_prints_hits_in_both_languages(archive, newsmon):
+    out, items = archive
+    proc = newsmon("search", "两国人民", "--output", str(out), check=True)
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "1 hit(s)"
+    assert lines[2].startswith(f"2026-11-28  mfa-cn/statements  zh  #{items['mfa']['id'][:8]}")
+    assert "  EN: Foreign Ministry spokesperson answers a question on China-Russia relations" in lines
+    assert "    zh: 中方愿同俄罗斯一道，巩固两国人民传统友谊。" in lines
+    assert any(line.startswith("    en: China is ready to work with Russia") for line in lines)
+    proc = newsmon("search", "интересах", "--output", str(out), "--json", check=True)
+    hits = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [h["id"] for h in hits] == [items["mid"]["id"]] and hits[0]["context"][1]["lang"] == "en"
+    none = newsmon("search", "no such words anywhere", "--output", str(out))
+    assert none.returncode == 1 and none.stdout.startswith("0 hit(s)")
+    bad = newsmon("search", "x", "--since", "yesterday", "--output", str(out))
+    assert bad.returncode == 2 and "expected a date YYYY-MM-DD" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_rebuild_shows_plain_progress_lines_off_a_terminal(archive, newsmon):
+    out, _ = archive
+    proc = newsmon("search", "--rebuild", "--output", str(out), check=True)
+    assert "search index: 7/7 (100%) done in" in proc.stderr and "\r" not in proc.stderr
+    assert "search index rebuilt: 7 items" in proc.stderr
+
+
+def test_rebuild_draws_a_bar_on_a_terminal(archive):
+    out, _ = archive
+    master, slave = os.openpty()
+    try:
+        proc = subprocess.run([sys.executable, "-m", "crawler", "search", "--rebuild", "--output", str(out)],
+                              cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave,
+                              timeout=60, check=True)
+        os.close(slave)
+        slave = None
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:                                 # EIO: the other end is closed
+                break
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        os.close(master)
+        if slave is not None:
+            os.close(slave)
+    text = seen.decode("utf-8")
+    assert proc.returncode == 0
+    assert "\rsearch index " in text and "█" in text and "7/7 100%" in text
