@@ -13,7 +13,7 @@ import pkgutil
 from urllib.parse import urlsplit
 
 from crawler.exceptions import ExtractionError
-from crawler.parsers.base import SiteParser
+from crawler.parsers.base import SiteParser, select
 
 PARSERS: dict[str, SiteParser] = {}
 
@@ -36,7 +36,7 @@ def parser_for(url: str, name: str | None = None, tree=None) -> SiteParser | Non
             return parser
     if tree is not None:
         for parser in PARSERS.values():
-            if parser.signature and tree.cssselect(parser.signature):
+            if parser.signature and select(tree, parser.signature):
                 return parser
     return None
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
+
+from lxml.cssselect import CSSSelector
 
 from crawler.textutil import block_paragraphs, clean_text, element_text, iso_date_or_none  # noqa: F401 (re-exported for parsers)
 
@@ -21,8 +24,18 @@ class SiteParser:
         raise NotImplementedError
 
 
+@lru_cache(maxsize=256)
+def compiled(css: str) -> CSSSelector:
+    """Selectors are compiled once (to XPath) and reused: compiling costs more than matching."""
+    return CSSSelector(css)
+
+
+def select(tree, css: str) -> list:
+    return compiled(css)(tree)
+
+
 def first(tree, css: str):
-    found = tree.cssselect(css)
+    found = compiled(css)(tree)
     return found[0] if found else None
 
 
@@ -46,7 +59,7 @@ def meta_content(tree, name: str) -> str:
 def drop(root, *selectors: str) -> None:
     """Remove elements but keep their tail text (the words after them belong to the paragraph)."""
     for css in selectors:
-        for el in root.cssselect(css):
+        for el in compiled(css)(root):
             el.drop_tree()
 
 

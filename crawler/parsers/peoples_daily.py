@@ -13,7 +13,7 @@ from urllib.parse import urljoin
 from crawler.extraction import Extracted
 from crawler.parsers import register
 from crawler.parsers.base import (SiteParser, block_paragraphs, drop, first, first_of,
-                                  local_datetime, meta_content)
+                                  local_datetime, meta_content, select)
 from crawler.textutil import clean_text, element_text
 
 DATE_RE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日\s*(\d{1,2}:\d{2})?")
@@ -55,7 +55,7 @@ class PeoplesDailyParser(SiteParser):
 def continuation_pages(body, url: str) -> list[str]:
     """Absolute URLs of the article's further pages (``…-2.html``) listed in the ``div.zdfy`` pager."""
     pages = []
-    for a in body.cssselect("div.zdfy a[href]"):
+    for a in select(body, "div.zdfy a[href]"):
         href = urljoin(url, a.get("href"))
         if href != url and href not in pages:
             pages.append(href)
@@ -72,7 +72,7 @@ def drop_link_only_paragraphs(body) -> None:
 
 
 def _title(tree) -> str | None:
-    for h1 in tree.cssselect("h1"):
+    for h1 in select(tree, "h1"):
         text = element_text(h1)
         if text:
             return text
