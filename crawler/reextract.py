@@ -58,9 +58,12 @@ def decode_like_the_crawl(body: bytes, url: str) -> str:
     """Decode as the crawl does: Scrapy's choice (header, BOM, declared charset), charset lies corrected."""
     from scrapy.http import HtmlResponse
 
-    from crawler.charset import best_response
-
-    response, note = best_response(HtmlResponse(url=url, body=body))
+    response = HtmlResponse(url=url, body=body)
+    try:
+        from crawler.charset import best_response
+    except ImportError:              # a tree without the crawl's charset corrections: Scrapy's choice
+        return response.text
+    response, note = best_response(response)
     if note:
         log.info("%s: %s", url, note)
     return response.text

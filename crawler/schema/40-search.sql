@@ -3,7 +3,8 @@
 -- search_docs holds one row per item (the fields search shows and filters on); search_fts indexes its text
 -- with the trigram tokenizer, so any substring of three or more characters matches (Chinese has no
 -- spaces between words) and case is folded (Latin and Cyrillic). search_fts is an external-content
--- table of search_docs, which is what Datasette looks for to put a search box on the search_docs page.
+-- table of search_docs: written `content="search_docs"` exactly, as Datasette looks for that text to put a
+-- search box on the search_docs page.
 
 CREATE TABLE IF NOT EXISTS search_docs (
     rowid       INTEGER PRIMARY KEY,
@@ -26,7 +27,7 @@ CREATE INDEX IF NOT EXISTS search_docs_section ON search_docs(section);
 
 CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(
     title, title_en, text, text_en,
-    content = 'search_docs', content_rowid = 'rowid', tokenize = 'trigram'
+    content="search_docs", content_rowid="rowid", tokenize="trigram"
 );
 
 -- Keep the index in step with search_docs (the usual external-content triggers).
