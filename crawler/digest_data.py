@@ -81,9 +81,14 @@ def load_day(conn: sqlite3.Connection, output_dir: Path, day: str, config: Confi
 
 # ---------------------------------------------------------------- runs, items, alerts
 
-def runs_of_day(conn: sqlite3.Connection, day: str, run_id: int | None = None) -> list[dict]:
+def _utc_window(day: str) -> tuple[str, str]:
+    """UTC timestamps bracketing the local ``day`` in any time zone (then filtered by ``local_day``)."""
     d = date.fromisoformat(day)
-    lo, hi = (d - timedelta(days=1)).isoformat(), (d + timedelta(days=2)).isoformat()
+    return (d - timedelta(days=1)).isoformat(), (d + timedelta(days=2)).isoformat()
+
+
+def runs_of_day(conn: sqlite3.Connection, day: str, run_id: int | None = None) -> list[dict]:
+    lo, hi = _utc_window(day)
     rows = conn.execute("SELECT * FROM runs WHERE (started_at >= ? AND started_at < ?) OR id = ? ORDER BY id",
                         (lo, hi, run_id if run_id is not None else -1)).fetchall()
     return [dict(r) for r in rows if r["id"] == run_id or local_day(r["started_at"]) == day]
@@ -111,7 +116,11 @@ def _table_exists(conn: sqlite3.Connection, name: str) -> bool:
 def alerts_of_day(conn: sqlite3.Connection, output_dir: Path, day: str, run_ids: set[int]) -> list[dict]:
     """Events of the day's runs or dated that day: the ``events`` table, else ``alerts.jsonl``."""
     if _table_exists(conn, "events") and conn.execute("SELECT 1 FROM events LIMIT 1").fetchone():
-        events = [_event_row(r) for r in conn.execute("SELECT * FROM events ORDER BY at")]
+        lo, hi = _utc_window(day)
+        marks = ",".join("?" * len(run_ids))
+        rows = conn.execute(f"SELECT * FROM events WHERE (at >= ? AND at < ?) OR run_id IN ({marks}) ORDER BY at",
+                            [lo, hi, *sorted(run_ids)])
+        events = [_event_row(r) for r in rows]
     else:
         events = list(jsonl.read(Path(output_dir) / "alerts.jsonl"))
     picked = [e for e in events if e.get("run_id") in run_ids or local_day(e.get("at")) == day]
@@ -191,10 +200,14 @@ def section_statuses(conn: sqlite3.Connection, data: DayData, crawl: dict, run_i
             events[e["section"]] = e
     keys = list(dict.fromkeys([*data.order, *snapshots, *crawl, *counts, *events]))
     out = []
+    last_ok: dict[str, str] | None = None
     for key in keys:
         status = _status(key, snapshots.get(key), crawl.get(key), events.get(key), counts.get(key, 0))
         if status is None:
-            status = SectionStatus(key, "NOT-CRAWLED", _not_crawled(conn, key))
+            last_ok = _last_successes(conn) if last_ok is None else last_ok
+            last = last_ok.get(key)
+            status = SectionStatus(key, "NOT-CRAWLED", f"not crawled this day (last success {last})" if last
+                                   else "not crawled this day (never succeeded)")
         out.append(status)
     rank = {s: i for i, s in enumerate(STATE_ORDER)}
     out.sort(key=lambda s: (rank.get(s.state, 0), _position(data.order, s.key)))
@@ -256,11 +269,11 @@ def _failure(snap: dict | None, report: dict) -> str | None:
     return None
 
 
-def _not_crawled(conn: sqlite3.Connection, key: str) -> str:
-    row = conn.execute("SELECT max(checked_at) FROM section_snapshots WHERE section = ? AND error IS NULL "
-                       "AND http_status < 400", (key,)).fetchone()
-    last = row[0] if row else None
-    return f"not crawled this day (last success {last})" if last else "not crawled this day (never succeeded)"
+def _last_successes(conn: sqlite3.Connection) -> dict[str, str]:
+    """Section key → when its entry page last answered."""
+    rows = conn.execute("SELECT section, max(checked_at) FROM section_snapshots "
+                        "WHERE error IS NULL AND http_status < 400 GROUP BY section")
+    return {r[0]: r[1] for r in rows}
 
 
 def summary_counts(data: DayData) -> dict[str, Any]:

@@ -211,3 +211,29 @@ def test_reextract_updates_items_in_place_from_raw_pages(tmp_path, newsmon):
     assert jsonl.json.loads(row[0]) == stored[stale["id"]] and hash_ == good["content_hash"]
     text = (tmp_path / DAY / "digest.txt").read_text(encoding="utf-8")
     assert "新华社记者" in text and "人民网版权所有" not in text
+
+
+def test_configured_sections_not_crawled_that_day_are_listed_with_their_last_success(tmp_path):
+    cfg = tmp_path / "sources.toml"
+    cfg.write_text('replace_default_sources = true\n'
+                   '[[sources]]\nid = "xinhua"\nname = "Xinhua"\n'
+                   '[[sources.sections]]\nid = "world"\nname = "World"\nkind = "listing"\n'
+                   'url = "http://www.xinhuanet.com/world/"\nlink_css = "a"\n'
+                   '[[sources]]\nid = "tass"\nname = "TASS"\n'
+                   '[[sources.sections]]\nid = "politics"\nkind = "listing"\nurl = "https://tass.ru/politika"\n'
+                   'link_css = "a"\n'
+                   '[[sources.sections]]\nid = "economy"\nkind = "listing"\nurl = "https://tass.ru/ekonomika"\n'
+                   'link_css = "a"\n', encoding="utf-8")
+    config = load_config(cfg, output_dir=tmp_path)
+    digestkit.add_run(tmp_path, [{"section": "tass/politics", "url": "https://tass.ru/politika"}],
+                      started_at="2026-11-27T12:00:00+00:00")
+    digestkit.add_run(tmp_path, [{"section": "xinhua/world", "url": "http://www.xinhuanet.com/world/"}])
+    digestkit.store(tmp_path, [digestkit.recorded_item("xinhua")])
+    digest.build(tmp_path, DAY, config)
+    lines = (tmp_path / DAY / "digest.txt").read_text(encoding="utf-8").splitlines()
+    sections = lines[lines.index("== SECTIONS (3) ==") + 1:lines.index("== SECTIONS (3) ==") + 4]
+    assert sections == [
+        "   OK          | xinhua/world | 10 links, 1 new",
+        "   NOT-CRAWLED | tass/politics | not crawled this day (last success 2026-11-27T12:00:00+00:00)",
+        "   NOT-CRAWLED | tass/economy | not crawled this day (never succeeded)"]
+    assert "### xinhua/world — Xinhua › World (1) ###" in lines
