@@ -166,3 +166,19 @@ def rows(output_dir: Path, sql: str, *args) -> list[dict]:
         return [dict(r) for r in conn.execute(sql, args)]
     finally:
         conn.close()
+
+
+def article_page(title: str, paragraphs: list[str], views: str = "1,234") -> bytes:
+    """A small news article page (title, a volatile counter line, paragraphs) that extraction reads."""
+    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    return (f"<html><head><meta charset='utf-8'><title>{title}</title></head><body><nav><a href='/'>Home</a></nav>"
+            f"<article><h1>{title}</h1><p>Updated 10:42, {views} views</p>{body}</article>"
+            "<footer>Copyright Test News</footer></body></html>").encode()
+
+
+def listing_page(links: list[tuple[str, str]], css_class: str = "item") -> bytes:
+    """A listing page of ``(href, title)`` links in ``div.<css_class> a``, padded to a realistic size."""
+    items = "".join(f'<div class="{css_class}"><a href="{href}">{title}</a></div>' for href, title in links)
+    pad = "<p>" + "About this section, its editors and its archive. " * 250 + "</p>"
+    return (f"<html><head><meta charset='utf-8'><title>Listing</title></head><body><nav><a href='/'>Home</a></nav>"
+            f"{items}{pad}</body></html>").encode()

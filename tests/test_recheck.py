@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 from crawler import jsonl, sections
 from crawler.extraction import extract_article
-from tests.alerting import context, new_run, rows, store_article, write_config
+from tests.alerting import article_page as article, context, new_run, rows, store_article, write_config
 from tests.sitesrv import Route
 
 PARAS = ["The foreign minister arrived in Beijing on Monday for two days of talks with his Chinese counterpart.",
@@ -13,13 +13,6 @@ PARAS = ["The foreign minister arrived in Beijing on Monday for two days of talk
          "The visit is the third this year, following meetings in Moscow in March and in Astana in July."]
 SECTION = "site/russia"
 VOLATILE = r"Updated \d\d:\d\d, [\d,]+ views"
-
-
-def article(title, paragraphs, views="1,234"):
-    body = "".join(f"<p>{p}</p>" for p in paragraphs)
-    return (f"<html><head><meta charset='utf-8'><title>{title}</title></head><body><nav><a href='/'>Home</a></nav>"
-            f"<article><h1>{title}</h1><p>Updated 10:42, {views} views</p>{body}</article>"
-            "<footer>Copyright Test News</footer></body></html>").encode()
 
 
 def ago(**kw):
