@@ -124,6 +124,8 @@ def _by_links(snap: Snapshot, st: SectionState, cfg: Settings) -> tuple[str, str
     if snap.links_found:
         return "active", f"{snap.links_found} article links found"
     size = snap.page_bytes or 0
+    if snap.error and "empty page" not in snap.error:     # e.g. "malformed feed: not well-formed XML"
+        return "broken", f"the page is there ({size:,} bytes) but unreadable by the {snap.link_rule} rule: {snap.error}"
     typical = st.memory.get("typical_bytes")
     sizeable = size >= cfg.broken_ratio * typical if typical else size >= cfg.broken_min_bytes
     extra = f" ({snap.error})" if snap.error else ""

@@ -44,7 +44,11 @@ def recheck_recent(conn: sqlite3.Connection, config: Config, run_id: int, output
     sections = {s.key: s for s in config.sections}
     counts: dict[str, int] = {}
     for row in due:
-        outcome = recheck_article(conn, fetcher, row, sections.get(row["section"]), run_id, Path(output_dir))
+        try:
+            outcome = recheck_article(conn, fetcher, row, sections.get(row["section"]), run_id, Path(output_dir))
+        except Exception as exc:  # one odd page never stops the re-checks of the others
+            log.error("re-check of %s failed: %s: %s", row["url"], type(exc).__name__, exc, exc_info=True)
+            outcome = "error"
         counts[outcome] = counts.get(outcome, 0) + 1
     log.info("re-checked %d articles: %s", len(due), counts)
     return counts

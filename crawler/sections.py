@@ -54,10 +54,12 @@ def run_stage(ctx) -> dict:
     try:
         summary = update_sections(conn, ctx.config, ctx.run_id, settings_of(ctx.config))
         summary["rechecks"] = recheck.recheck_recent(conn, ctx.config, ctx.run_id, ctx.output_dir, table)
-        summary["alerts_written"] = events.flush_jsonl(conn, ctx.output_dir)
         return summary
     finally:
-        conn.close()
+        try:   # whatever happened above, the events already recorded reach alerts.jsonl now
+            events.flush_jsonl(conn, ctx.output_dir)
+        finally:
+            conn.close()
 
 
 def update_sections(conn: sqlite3.Connection, config: Config, run_id: int, cfg: Settings) -> dict:

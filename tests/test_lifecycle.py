@@ -136,3 +136,11 @@ def test_event_ids_are_stable_per_run():
     _, a = step(SectionState("site/russia"), ok(1, 2))
     _, b = step(SectionState("site/russia"), ok(1, 2))
     assert a[0].id == b[0].id and a[0].to_json()["source"] == "site"
+
+
+def test_a_malformed_feed_is_broken_and_an_empty_body_is_empty():
+    bad = dict(links_found=0, page_bytes=812, error="malformed feed: not well-formed XML: line 3")
+    _, events = play([ok(1, 1), snap(2, **bad), snap(3, **bad)])
+    assert types(events)[-1] == (3, "section_broken") and "not well-formed XML" in events[-1][2]
+    _, events = play([ok(1, 1), *(snap(r, links_found=0, page_bytes=0, error="empty page") for r in (2, 3))])
+    assert types(events)[-1] == (3, "section_empty")
