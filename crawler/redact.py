@@ -30,7 +30,8 @@ def secrets_of(url: str) -> set[str]:
     found |= {v for _k, v in parse_qsl(parts.query) if len(v) >= MIN_TOKEN}
     if "@" not in (parts.netloc or "") and parts.scheme not in ("json", "xml", "form", "jsons", "xmls", "forms",
                                                                   "mailto", "mailtos", "http", "https"):
-        found.add(parts.hostname)   # slack://TOKEN/…, tgram://BOTTOKEN/…: the "host" is a token
+        # slack://TOKEN/…, tgram://BOT_ID:BOT_TOKEN/…: the "host" is a token
+        found |= {parts.netloc, *parts.netloc.split(":")}
     found = {s for s in found if s and len(s) >= 3}
     return found | {unquote(s) for s in found}
 
@@ -67,7 +68,10 @@ def _install() -> None:
         record = previous(*args, **kwargs)
         if not _secrets:
             return record
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed log call: leave it to logging's own error report
+            return record
         clean = redact(message)
         if clean != message:
             record.msg, record.args = clean, ()

@@ -139,3 +139,27 @@ def test_channel_filters_by_section(tmp_path, hook):
 def test_bad_channel_config_is_one_clear_error(tmp_path, channel, message):
     with pytest.raises(ConfigError, match=message):
         setup(tmp_path, channel)
+
+
+@pytest.mark.parametrize("url, secret", [
+    ("slack://T1234ABCD/B5678EFGH/abcdefghijklmnopqrstuvwx/#newsroom", "abcdefghijklmnopqrstuvwx"),
+    ("tgram://123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/-100987654321", "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"),
+    ("mailtos://newsmon:app-password@smtp.example.org?to=desk@example.org", "app-password"),
+    ("matrixs://bot:hunter22@matrix.example.org/#newsroom:example.org", "hunter22"),
+    ("jsons://hooks.example.org/newsmon?token=0123456789abcdef", "0123456789abcdef"),
+])
+def test_display_masks_the_secret_of_common_channel_urls(url, secret):
+    from crawler import redact
+
+    shown = redact.display(url)
+    assert secret not in shown and redact.MASK in shown
+
+
+def test_a_long_run_is_one_message_with_the_rest_counted():
+    from crawler.message import compose
+
+    pending = [{"id": str(n), "type": "section_gone", "run_id": 7, "section": f"s/{n}", "cause": "HTTP 404",
+                "details": {}, "article_id": None} for n in range(60)]
+    title, body = compose(pending, {}, "newsmon", limit=50)
+    assert title == "newsmon: 60 sections gone"
+    assert body.count("• s/") == 50 and "… and 10 more events" in body and body.startswith("60 events from run 7")
