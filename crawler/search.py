@@ -190,8 +190,9 @@ def _where(terms: list[str], filters: Filters) -> tuple[str, list, str]:
         params.append(expression)
     for term in terms:
         if len(term) < TRIGRAM:
-            clauses.append("nm_contains(?, d.title, d.title_en, d.text, d.text_en)")
-            params.append(term)
+            clause, values = _short_term(term)
+            clauses.append(clause)
+            params.extend(values)
     for column, op, value in (("d.date", ">=", filters.since), ("d.date", "<=", filters.until),
                               ("d.lang", "=", filters.lang)):
         if value:
@@ -201,6 +202,22 @@ def _where(terms: list[str], filters: Filters) -> tuple[str, list, str]:
         clauses.append("(d.source = ? OR d.section = ?)")
         params.extend([filters.source, filters.source])
     return " AND ".join(clauses), params, from_
+
+
+TEXT_COLUMNS = ("d.title", "d.title_en", "d.text", "d.text_en")
+
+
+def _short_term(term: str) -> tuple[str, list]:
+    """A scan condition for a term the trigram index cannot serve, as cheap as its script allows:
+    ``instr`` for caseless scripts (Chinese), ``LIKE`` for ASCII (case-insensitive there), else a
+    Python case-folding comparison (Cyrillic)."""
+    if term.lower() == term.upper():
+        return "(" + " OR ".join(f"instr({c}, ?)" for c in TEXT_COLUMNS) + ")", [term] * len(TEXT_COLUMNS)
+    if term.isascii():
+        pattern = "%" + re.sub(r"([%_\\])", r"\\\1", term) + "%"
+        return ("(" + " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in TEXT_COLUMNS) + ")",
+                [pattern] * len(TEXT_COLUMNS))
+    return "nm_contains(?, d.title, d.title_en, d.text, d.text_en)", [term]
 
 
 def _check_filters(filters: Filters) -> None:

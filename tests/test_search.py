@@ -48,6 +48,10 @@ def ids(items: dict, *keys: str) -> set[str]:
     ("航天合作", ["pd"]),                          # in a recorded People's Daily page
     ("罢工", ["xinhua"]),                          # two characters: below the trigram size
     ("俄", ["mfa"]),                               # one character
+    ("ъ", ["kommersant"]),                         # one Cyrillic letter, case-folded (“Ъ”)
+    ("xI", ["pd", "xinhua"]),                      # short ASCII, case-insensitive (Xi, Xinhua)
+    ("%", ["xinhua"]),                             # LIKE wildcards are literal characters
+    ("_", []),
     ("интересах наших народов", ["mid"]),          # Russian phrase, original text
     ("МАЛАЙЗИИ", ["kommersant"]),                  # Cyrillic, case-folded
     ("Путин", ["kommersant"]),
