@@ -41,3 +41,21 @@ def test_bad_since_is_one_clear_line_and_empty_output_is_not_created(tmp_path, n
     assert proc.returncode == 2 and "--since 'yesterday'" in proc.stderr and "Traceback" not in proc.stderr
     proc = newsmon("alerts", "--output", str(out), check=True)
     assert proc.stdout == "no events\n" and not out.exists()
+
+
+def test_deliver_sends_what_is_pending_and_says_so(tmp_path, newsmon):
+    from tests.alerting import WebhookReceiver, write_config
+
+    receiver = WebhookReceiver()
+    cfg = write_config(tmp_path, "http://news.test", extra=(
+        f"[alerts]\nretries = 0\n[[alerts.channels]]\nname = \"hook\"\n"
+        f"url = \"json://127.0.0.1:{receiver.port}/\"\n"))
+    seed(tmp_path / "output")
+    proc = newsmon("alerts", "--deliver", "--config", str(cfg))
+    assert proc.returncode == 1 and proc.stdout.startswith("hook: undelivered 3")
+    receiver.start()
+    try:
+        proc = newsmon("alerts", "--deliver", "--config", str(cfg), check=True)
+    finally:
+        receiver.stop()
+    assert proc.stdout == "hook: delivered 3\n" and len(receiver.posts) == 1
