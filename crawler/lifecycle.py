@@ -111,9 +111,9 @@ def classify(snap: Snapshot, st: SectionState, cfg: Settings) -> tuple[str, str]
 
 def _redirected(snap: Snapshot) -> tuple[str, str] | None:
     final = snap.final_url
-    if not final or _same_place(final, snap.url):
+    if not final or same_place(final, snap.url):
         return None
-    if _is_homepage(final, snap.homepage):
+    if is_homepage(final, snap.homepage):
         return "gone", f"redirected to the homepage {final}"
     if not snap.links_found:
         return "gone", f"redirected elsewhere, to {final}, which lists no articles"
@@ -141,13 +141,18 @@ def _where(url: str) -> tuple[str, str]:
     return (parts.netloc.lower().removeprefix("www."), parts.path.rstrip("/") + ("?" + parts.query if parts.query else ""))
 
 
-def _same_place(a: str, b: str) -> bool:
+def same_place(a: str, b: str) -> bool:
     """Same page up to scheme, ``www.`` and a trailing slash."""
     return _where(a) == _where(b)
 
 
-def _is_homepage(url: str, homepage: str | None) -> bool:
-    if homepage and _same_place(url, homepage):
+def site_root(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}/"
+
+
+def is_homepage(url: str, homepage: str | None) -> bool:
+    if homepage and same_place(url, homepage):
         return True
     parts = urlsplit(url)
     return not parts.query and parts.path.strip("/").lower() in HOME_PATHS

@@ -26,8 +26,8 @@ from crawler.config import Config, Section
 from crawler.events import Event
 from crawler.exceptions import ExtractionError
 from crawler.fetch import Fetched, PoliteFetcher
-from crawler.items import canonicalize_url, content_hash, empty_translation, utc_now
-from crawler.lifecycle import _is_homepage, _same_place
+from crawler.items import content_hash, empty_translation, utc_now
+from crawler.lifecycle import is_homepage, same_place, site_root
 from crawler.textdiff import paragraph_diff, same_content, summarize
 
 log = logging.getLogger(__name__)
@@ -96,8 +96,8 @@ def judge(conn, got: Fetched, row, item: dict, section: Section | None, run_id: 
         log.info("re-check of %s inconclusive: %s", row["url"], got.error or f"HTTP {got.status}")
         return "error", None
     final = got.final_url or row["url"]
-    moved = not _same_place(final, row["url"])
-    if moved and _is_homepage(final, _root(row["url"])):
+    moved = not same_place(final, row["url"])
+    if moved and is_homepage(final, site_root(row["url"])):
         return "deleted", deleted(conn, row, item, run_id, f"redirected to the homepage {final}")
     extracted = _extract(got, section)
     if moved and (extracted is None or _norm_title(extracted.title) != _norm_title(item.get("title"))):
@@ -109,11 +109,6 @@ def judge(conn, got: Fetched, row, item: dict, section: Section | None, run_id: 
         _touch(conn, row, got)
         return "unchanged", None
     return "edited", edited(conn, row, item, got, extracted, patterns, run_id, output_dir)
-
-
-def _root(url: str) -> str:
-    from crawler.sections import _site_root
-    return _site_root(url)
 
 
 def _norm_title(title: str | None) -> str:

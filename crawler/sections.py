@@ -12,7 +12,6 @@ import re
 import sqlite3
 from dataclasses import asdict, fields
 from typing import Any
-from urllib.parse import urlsplit
 
 from crawler import events, lifecycle, state
 from crawler.config import Config, Section
@@ -92,14 +91,9 @@ def snapshot_of(conn: sqlite3.Connection, row: sqlite3.Row, section: Section | N
         http_status=row["http_status"], final_url=row["final_url"], error=row["error"],
         page_bytes=row["page_bytes"], not_modified=bool(row["not_modified"]), links_found=row["links_found"],
         link_rule=row["link_rule"] or (section.link_rule() if section else "all links"),
-        homepage=homepage or _site_root(row["url"]),
+        homepage=homepage or lifecycle.site_root(row["url"]),
         new_items=tuple(new_items(conn, row["section"], row["run_id"], patterns)),
         cadence_hours=section.cadence_hours if section else None)
-
-
-def _site_root(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}/"
 
 
 def without_volatile(text: str, patterns: tuple[str, ...]) -> str:
