@@ -82,7 +82,7 @@ def build_model(model_dir: Path, vocab: list[str], *, layers: int, d_model: int,
         elif attr == "beta":
             array = np.zeros(shape, dtype=np.float32)
         else:
-            array = rng.normal(0.0, 0.08, size=shape).astype(np.float32)
+            array = rng.standard_normal(size=shape, dtype=np.float32) * np.float32(0.08)
         setattr(layer, attr, array)
 
     model_spec.visit_spec(spec, fill)
@@ -113,7 +113,7 @@ def build_package(dest: Path, *, lang: str = "zh", to: str = "en", version: str 
             "to_code": to, "to_name": LANG_NAMES.get(to, to)}), encoding="utf-8")
         archive = Path(dest) / f"{top}.argosmodel"
         Path(dest).mkdir(parents=True, exist_ok=True)
-        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as zf:     # random weights do not compress
             for path in sorted(root.rglob("*")):
                 zf.write(path, path.relative_to(work).as_posix())
         return archive

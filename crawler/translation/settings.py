@@ -17,7 +17,7 @@ class TranslationSettings:
     languages: tuple[str, ...] = ("zh", "ru")
     target: str = "en"
     packages_dir: str = ""                 # "" → $ARGOS_PACKAGES_DIR, else Argos' own default directory
-    beam_size: int = 2
+    beam_size: int = 4
     batch_size: int = 32
     threads: int = 0                       # 0 → every core
     compute_type: str = "int8"
