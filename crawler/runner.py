@@ -12,14 +12,17 @@ from __future__ import annotations
 import importlib
 import json
 import logging
+import os
 import time
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from crawler import state
-from crawler.config import Config
+from crawler.config import Config, Section
 from crawler.items import utc_now
 
 log = logging.getLogger(__name__)
@@ -70,6 +73,13 @@ def finish_run(output_dir: Path, run_id: int, status: str, summary: dict) -> Non
         conn.close()
 
 
+def _stage_not_written(exc: ModuleNotFoundError, module_name: str) -> bool:
+    """True when the missing module is the stage's own (or its own package, e.g. crawler.translation),
+    i.e. the feature is not written yet; a missing dependency *inside* a stage is a real failure."""
+    missing = exc.name or ""
+    return missing.startswith("crawler.") and (module_name == missing or module_name.startswith(missing + "."))
+
+
 def run_stages(ctx: CycleContext, stages: list[str] = POST_CRAWL_STAGES) -> None:
     for dotted in stages:
         module_name, func_name = dotted.split(":")
@@ -77,7 +87,156 @@ def run_stages(ctx: CycleContext, stages: list[str] = POST_CRAWL_STAGES) -> None
         try:
             func = getattr(importlib.import_module(module_name), func_name)
             ctx.stages[module_name] = func(ctx) or {}
+        except ModuleNotFoundError as exc:
+            if not _stage_not_written(exc, module_name):
+                log.error("stage %s failed: %s", module_name, exc, exc_info=True)
+                ctx.stages[module_name] = {"error": f"ModuleNotFoundError: {exc}"}
+                continue
+            log.debug("stage %s skipped: not installed in this version", module_name)
+            continue
         except Exception as exc:  # one failing stage never stops the others
             log.error("stage %s failed: %s: %s", module_name, type(exc).__name__, exc, exc_info=True)
             ctx.stages[module_name] = {"error": f"{type(exc).__name__}: {exc}"}
         log.info("stage %s took %.1f s", module_name, time.monotonic() - started)
+
+
+# -- the crawl ---------------------------------------------------------------------------------------
+
+SPIDER_CLASSES = {"listing": "spiders.listing.ListingSpider", "feed": "spiders.feed.FeedSpider",
+                  "sitemap": "spiders.sitemap.SitemapSpider"}
+
+
+@dataclass
+class CycleResult:
+    run_id: int
+    day: str
+    status: str                     # ok | errors | failed | interrupted
+    output_dir: Path
+    crawl: dict[str, dict]          # section key → counts and errors (SectionReport.as_dict)
+    stages: dict[str, Any]
+
+    @property
+    def landed(self) -> int:
+        return sum(r["landed"] for r in self.crawl.values())
+
+    def errors_by_source(self) -> dict[str, list[str]]:
+        """Source id → its sections' errors, each prefixed by the section id."""
+        out: dict[str, list[str]] = defaultdict(list)
+        for key, report in self.crawl.items():
+            source, section = key.split("/", 1)
+            out[source] += [f"{section}: {e}" for e in report["errors"]]
+        return {k: v for k, v in out.items() if v}
+
+
+def run_cycle(config: Config, source_ids: list[str] | None = None, refetch: bool = False) -> CycleResult:
+    """One cycle: crawl the selected sections (Scrapy, in this process), then the post-crawl stages.
+
+    Scrapy's reactor cannot be restarted, so this runs once per process (the scheduler starts one
+    subprocess per cycle). ``refetch`` requests articles even when already stored."""
+    from crawler import settings as scrapy_settings
+    from crawler.store import recover_unlanded
+
+    config = config.select(source_ids)
+    scrapy_settings.crawler_table(config)            # a bad [crawler] table fails before a run is opened
+    output_dir, day = config.output_dir, today()
+    run_id = start_run(output_dir)
+    ctx = CycleContext(config, output_dir, run_id, day)
+    status = "failed"
+    try:
+        recover_unlanded(output_dir, run_id)
+        refetch = refetch or bool(config.table("crawler").get("refetch_known", False))
+        settings = scrapy_settings.for_config(config, output_dir=str(output_dir), run_id=run_id, day=day,
+                                              refetch=refetch)
+        ctx.crawl, interrupted = crawl(config.sections, settings)
+        if interrupted:
+            status = "interrupted"
+        else:
+            run_stages(ctx)
+            status = crawl_status(ctx.crawl)
+    finally:
+        finish_run(output_dir, run_id, status, {"sections": ctx.crawl, "stages": ctx.stages})
+    return CycleResult(run_id, day, status, output_dir, ctx.crawl, ctx.stages)
+
+
+def crawl_status(crawl: dict[str, dict]) -> str:
+    """ok: every section answered; failed: none did; errors: anything in between (or article failures)."""
+    if not crawl:
+        return "ok"
+    entry_failed = sum(1 for r in crawl.values() if r["entry_error"])
+    if entry_failed == len(crawl):
+        return "failed"
+    return "errors" if entry_failed or any(r["failed"] for r in crawl.values()) else "ok"
+
+
+def host_groups(sections: list[Section]) -> list[list[Section]]:
+    """Sections grouped by the host of their entry point. A group is crawled one section after
+    another, so a site never sees more than one request at a time; groups run side by side."""
+    groups: dict[str, list[Section]] = defaultdict(list)
+    for section in sections:
+        groups[urlsplit(section.url).netloc.lower()].append(section)
+    return list(groups.values())
+
+
+def crawl(sections: list[Section], settings: dict) -> tuple[dict[str, dict], bool]:
+    """Crawl ``sections`` with one CrawlerProcess; returns (per-section reports, interrupted?)."""
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
+    from scrapy.crawler import CrawlerProcess
+    from scrapy.utils.misc import load_object
+    from twisted.internet import defer
+
+    from crawler.crawlreport import SectionReport
+
+    class Process(CrawlerProcess):
+        stopping = False
+
+        def _signal_shutdown(self, signum, frame):   # SIGINT/SIGTERM: finish in-flight work, start nothing new
+            Process.stopping = True
+            super()._signal_shutdown(signum, frame)
+
+    quiet_scrapy_logs()
+    process = Process(dict(settings, LOG_INSTALL_ROOT_HANDLER=False))
+    reports = {s.key: SectionReport(s.key) for s in sections}
+
+    @defer.inlineCallbacks
+    def crawl_group(group: list[Section]):
+        for section in group:
+            report = reports[section.key]
+            if Process.stopping:
+                report.entry_failed("not crawled: the run was interrupted")
+                continue
+            report.started = time.monotonic()
+            try:
+                yield process.crawl(load_object(SPIDER_CLASSES[section.kind]), section=section, report=report)
+            except Exception as exc:  # a spider that cannot even start fails its section only
+                log.debug("crawl of %s failed to start", section.key, exc_info=True)
+                report.entry_failed(f"crawl failed: {type(exc).__name__}: {exc}")
+                report.finish()
+
+    def start_groups():
+        done = defer.DeferredList([crawl_group(g) for g in host_groups(sections)])
+        done.addBoth(lambda _: reactor.stop() if reactor.running else None)
+
+    if sections:
+        from scrapy.utils.reactor import install_reactor
+
+        install_reactor(settings.get("TWISTED_REACTOR") or "twisted.internet.asyncioreactor.AsyncioSelectorReactor")
+        from twisted.internet import reactor
+
+        # Start the crawls once the reactor runs, so that even crawls failing at once stop it.
+        reactor.callWhenRunning(start_groups)
+        process.start(stop_after_crawl=False)
+    return {k: r.as_dict() for k, r in reports.items()}, Process.stopping
+
+
+def quiet_scrapy_logs() -> None:
+    """Scrapy's own lines repeat what the spiders report as one warning per problem (retries, robots.txt
+    fetch errors, ignored HTTP statuses); keep them at -v, hide them at the default verbosity."""
+    root = logging.getLogger().getEffectiveLevel()
+    if root <= logging.DEBUG:
+        return
+    logging.getLogger("scrapy").setLevel(logging.INFO if root <= logging.INFO else logging.ERROR)
+    for noisy in ("scrapy.downloadermiddlewares.retry", "scrapy.downloadermiddlewares.robotstxt",
+                  "scrapy.spidermiddlewares.httperror"):
+        if root > logging.INFO:
+            logging.getLogger(noisy).setLevel(logging.CRITICAL)
+    logging.getLogger("twisted").setLevel(logging.ERROR if root > logging.INFO else logging.INFO)

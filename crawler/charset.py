@@ -1,0 +1,80 @@
+"""Choosing how a fetched page is decoded, on top of Scrapy's own choice.
+
+Scrapy (w3lib) decodes by HTTP header, then BOM, then the page's declared charset, and maps gb2312/gbk to
+GB18030 as browsers do: that is what extraction gets (``response.text``), never raw bytes. Two real-world
+lies are corrected here, each with one log line by the caller:
+
+* a legacy label (GB2312, windows-1251, KOI8-R …) over bytes that are valid UTF-8 (saved copies, CMS
+  migrations): decoding them as the label says produces mojibake, so the bytes win;
+* an HTTP header or meta charset whose decode yields replacement characters, while the page's other
+  declaration (or UTF-8) decodes cleanly.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+
+from scrapy.http import TextResponse
+from w3lib.encoding import html_body_declared_encoding, resolve_encoding
+
+# Share of U+FFFD in a decoded page above which a decode is considered wrong.
+BAD_DECODE_RATIO = 0.001
+
+
+def _norm(name: str | None) -> str | None:
+    if not name:
+        return None
+    resolved = resolve_encoding(name)
+    return codecs.lookup(resolved).name if resolved else None
+
+
+_LABEL = re.compile(rb"""(?:charset|encoding)\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.I)
+
+
+def declared_label(body: bytes) -> str | None:
+    """The charset label as the page writes it (``GB2312``), for messages; None when undeclared."""
+    match = _LABEL.search(body[:4096])
+    return match.group(1).decode("ascii") if match else None
+
+
+def replacement_ratio(text: str) -> float:
+    return text.count("\ufffd") / max(len(text), 1)
+
+
+def _is_utf8(body: bytes) -> bool:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return any(b > 0x7F for b in body)
+
+
+def _decodes_cleanly(body: bytes, encoding: str | None) -> bool:
+    if not encoding:
+        return False
+    try:
+        body.decode(encoding)
+    except (UnicodeDecodeError, LookupError):
+        return False
+    return True
+
+
+def best_response(response: TextResponse) -> tuple[TextResponse, str | None]:
+    """``(response, None)`` when Scrapy's decoding is right, else ``(re-decoded response, note)``;
+    the note says in words what was wrong, for one warning line."""
+    used = _norm(response.encoding)
+    body = response.body
+    if used != "utf-8" and _is_utf8(body):
+        # Legacy text that happens to be valid UTF-8 is vanishingly rare, while a legacy decode of UTF-8
+        # often "succeeds" with mojibake: the bytes decide.
+        label = declared_label(body) or response.encoding
+        return response.replace(encoding="utf-8"), f"labelled {label} but the bytes are UTF-8; decoded as UTF-8"
+    if replacement_ratio(response.text) <= BAD_DECODE_RATIO:
+        return response, None
+    declared = _norm(html_body_declared_encoding(body))
+    for candidate in (declared, "utf-8", "gb18030", "cp1251"):
+        if candidate and candidate != used and _decodes_cleanly(body, candidate):
+            fixed = response.replace(encoding=candidate)
+            return fixed, f"{response.encoding} decoding gave replacement characters; decoded as {candidate}"
+    return response, f"{response.encoding} decoding gave replacement characters; no better charset found"

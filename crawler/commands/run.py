@@ -1,0 +1,58 @@
+"""newsmon run — one crawl cycle over the configured sections, with a per-section summary."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+HELP = "run one crawl cycle (crawl, then translate, sections/alerts and digest stages)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = ("Examples:\n  newsmon run\n  newsmon run --source kremlin-en --source tass-en\n"
+                     "  newsmon run --config my-sources.toml --output /srv/newsmon")
+    parser.add_argument("--config", metavar="PATH", help="user config file (overrides/extends the defaults)")
+    parser.add_argument("--source", metavar="ID", action="append", dest="sources",
+                        help="only this source (or source/section); repeatable")
+    parser.add_argument("--output", metavar="DIR", help="output directory (default: [crawler] output_dir)")
+    parser.add_argument("--refetch", action="store_true",
+                        help="fetch articles again even when already stored")
+    # The scheduler feature (issue 6) adds its lock flags (--wait / --no-wait) here.
+
+
+def run(args: argparse.Namespace) -> int:
+    from crawler.config import load_config
+    from crawler.runner import run_cycle
+
+    config = load_config(args.config, output_dir=args.output)
+    # The scheduler feature (issue 6) takes the run lock here, around run_cycle.
+    result = run_cycle(config, source_ids=args.sources, refetch=args.refetch)
+    print_summary(result)
+    return exit_status(result)
+
+
+def exit_status(result) -> int:
+    """0 when every section answered and every article landed; 1 otherwise (monitoring can alert)."""
+    return 0 if result.status == "ok" else 1
+
+
+def print_summary(result, out=None) -> None:
+    out = out or sys.stdout
+    header = f"{'section':<34} {'links':>6} {'new':>5} {'fetched':>7} {'failed':>6} {'seconds':>8}  status"
+    print(header, file=out)
+    for key, r in sorted(result.crawl.items()):
+        status = "error" if r["entry_error"] else ("ok" if not r["failed"] else "partial")
+        print(f"{key:<34} {r['links_found']:>6} {r['new']:>5} {r['fetched']:>7} {r['failed']:>6} "
+              f"{r['seconds']:>8.1f}  {status}", file=out)
+    items = result.output_dir / result.day / "items.jsonl"
+    print(f"\nrun {result.run_id}: {result.status}; {result.landed} new item(s) in {items}", file=out)
+    for stage, summary in result.stages.items():
+        if isinstance(summary, dict) and summary.get("error"):
+            print(f"stage {stage} failed: {summary['error']}", file=out)
+    errors = result.errors_by_source()
+    if errors:
+        print("\nerrors by source:", file=out)
+        for source, lines in sorted(errors.items()):
+            print(f"  {source}:", file=out)
+            for line in lines:
+                print(f"    {line}", file=out)

@@ -1,0 +1,50 @@
+"""Per-section counts of one crawl, filled by the spider and pipelines, read by the runner.
+
+``as_dict()`` is what lands in ``CycleContext.crawl[section_key]`` and in the run summary:
+``{links_found, new, fetched, landed, failed, seconds, errors, entry_error}``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SectionReport:
+    key: str
+    links_found: int = 0        # article links the entry point yielded (after the link rule)
+    new: int = 0                # of which not yet stored (or all of them with --refetch)
+    fetched: int = 0            # articles fetched and extracted in this run
+    landed: int = 0             # of which written as new lines to items.jsonl
+    failed: int = 0             # articles (or the entry point) that failed
+    errors: list[str] = field(default_factory=list)
+    entry_error: str | None = None     # the entry point itself failed: the section yielded nothing
+    started: float = field(default_factory=time.monotonic)
+    seconds: float = 0.0
+
+    def entry_failed(self, message: str) -> None:
+        self.entry_error = message
+        self.failed += 1
+        self._error(message)
+
+    def article_failed(self, url: str, message: str) -> None:
+        self.failed += 1
+        self._error(f"{url}: {message}")
+
+    def _error(self, message: str) -> None:
+        """One clear warning line per problem, named by its section."""
+        self.errors.append(message)
+        log.warning("%s: %s", self.key, message)
+
+    def finish(self) -> None:
+        self.seconds = round(time.monotonic() - self.started, 2)
+
+    def as_dict(self) -> dict:
+        return {"links_found": self.links_found, "new": self.new, "fetched": self.fetched,
+                "landed": self.landed,
+                "failed": self.failed, "seconds": self.seconds, "errors": list(self.errors),
+                "entry_error": self.entry_error}

@@ -1,0 +1,132 @@
+"""A real HTTP server on loopback that serves recorded pages at their original URL paths.
+
+Used by `newsmon demo` (the bundled Kremlin pages) and by the tests (``tests/sitesrv.py`` re-exports it).
+Tests mutate ``server.routes`` between runs (a section that 404s, a changed layout, an edited article);
+the server answers conditional GETs (ETag / If-None-Match, Last-Modified / If-Modified-Since) like a real
+site, and records every request in ``server.log`` so tests can assert what was (not) fetched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from dataclasses import dataclass, field
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+
+@dataclass
+class Route:
+    body: bytes = b""
+    status: int = 200
+    content_type: str = "text/html; charset=utf-8"
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0                 # seconds before answering (timeouts)
+    location: str | None = None       # redirect target (with status 301/302)
+    conditional: bool = True          # answer 304 to matching validators
+    last_modified: str = "Mon, 02 Nov 2026 10:00:00 GMT"
+
+    @property
+    def etag(self) -> str:
+        return '"%s"' % hashlib.sha1(self.body).hexdigest()[:16]
+
+
+def page(path: str | Path, content_type: str = "text/html; charset=utf-8", *,
+         hosts: dict[str, str] | None = None, **kw) -> Route:
+    """A route serving the file at ``path``; ``hosts`` rewrites absolute links (see rewrite_hosts)."""
+    return Route(body=rewrite_hosts(Path(path).read_bytes(), hosts or {}), content_type=content_type, **kw)
+
+
+def rewrite_hosts(body: bytes, hosts: dict[str, str]) -> bytes:
+    """Point a recorded page's absolute links at another origin, e.g. ``http://en.kremlin.ru`` → the
+    loopback server, so that following them stays on loopback. ASCII origins only (they are URLs)."""
+    for old, new in hosts.items():
+        body = body.replace(old.encode("ascii"), new.encode("ascii"))
+    return body
+
+
+class SiteServer:
+    def __init__(self) -> None:
+        self.routes: dict[str, Route] = {"/robots.txt": Route(b"User-agent: *\nAllow: /\n",
+                                                              content_type="text/plain")}
+        self.log: list[tuple[str, str, int]] = []     # (method, path, status)
+        self._lock = threading.Lock()
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def start(self) -> "SiteServer":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def requests_for(self, path: str) -> int:
+        with self._lock:
+            return sum(1 for _m, p, _s in self.log if p == path)
+
+    def clear_log(self) -> None:
+        with self._lock:
+            self.log.clear()
+
+    def _record(self, method: str, path: str, status: int) -> None:
+        with self._lock:
+            self.log.append((method, path, status))
+
+    def _handler(self):
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):  # keep test output clean
+                pass
+
+            def do_HEAD(self):
+                self.do_GET(head=True)
+
+            def do_GET(self, head: bool = False):
+                route = server.routes.get(self.path)
+                if route is None:
+                    route = Route(b"<html><body><h1>Not found</h1></body></html>", status=404)
+                if route.delay:
+                    time.sleep(route.delay)
+                status = route.status
+                if route.conditional and status == 200 and self._not_modified(route):
+                    status = 304
+                server._record("HEAD" if head else "GET", self.path, status)
+                body = b"" if status == 304 else route.body
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", route.content_type)
+                    self.send_header("Content-Length", str(len(body)))
+                    if route.conditional and route.status == 200:
+                        self.send_header("ETag", route.etag)
+                        self.send_header("Last-Modified", route.last_modified)
+                    if route.location:
+                        self.send_header("Location", route.location)
+                    for k, v in route.headers.items():
+                        self.send_header(k, v)
+                    self.end_headers()
+                    if not head:
+                        self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+            def _not_modified(self, route: Route) -> bool:
+                inm = self.headers.get("If-None-Match")
+                if inm is not None:
+                    return route.etag in [t.strip() for t in inm.split(",")]
+                return self.headers.get("If-Modified-Since") == route.last_modified
+
+        return Handler
+
+
+def http_date(ts: float | None = None) -> str:
+    return formatdate(ts, usegmt=True)

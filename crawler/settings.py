@@ -1,0 +1,107 @@
+"""Scrapy settings (``scrapy.cfg``: ``[settings] default = crawler.settings``).
+
+The module-level names are the static defaults Scrapy reads when run as ``scrapy list`` / ``scrapy crawl``
+from the repository root. ``newsmon run`` builds its settings with ``for_config(config, …)``: these
+defaults, then the ``[crawler]`` table of the config (politeness, User-Agent, timeouts), then the run's
+own keys (``NEWSMON_*``: output directory, run id, day, refetch). ``crawler.runner`` sets
+``SCRAPY_SETTINGS_MODULE`` itself, so the installed ``newsmon`` works from any directory.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crawler.exceptions import ConfigError
+
+BOT_NAME = "newsmon"
+SPIDER_MODULES = ["spiders"]
+NEWSPIDER_MODULE = "spiders"
+
+# Pipelines by dotted path (resolved at crawl time; tests load each one).
+ITEM_PIPELINES = {
+    "pipelines.extract.ExtractPipeline": 100,
+    "pipelines.language.LanguagePipeline": 200,
+    "pipelines.store.StorePipeline": 300,
+}
+
+# Politeness: robots.txt, one request at a time per domain with a delay, AutoThrottle on top.
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 8
+CONCURRENT_REQUESTS_PER_DOMAIN = 1
+DOWNLOAD_DELAY = 1.5
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.5
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+USER_AGENT = "newsmon/0.1 (+https://github.com/newsmon/newsmon; news monitoring for a newsletter)"
+
+DOWNLOAD_TIMEOUT = 30
+DNS_TIMEOUT = 30
+RETRY_TIMES = 2
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+# Item logs carry whole pages: log the URL and the reason only.
+LOG_FORMATTER = "crawler.scrapylog.QuietLogFormatter"
+LOG_LEVEL = "INFO"
+
+# Run context, set by crawler.runner (or read from the environment by a bare `scrapy crawl`).
+NEWSMON_CONFIG = None          # path of a user config file (None: the shipped defaults)
+NEWSMON_OUTPUT_DIR = None      # None: the config's [crawler] output_dir
+NEWSMON_RUN_ID = None          # None: the spider opens and closes a run of its own
+NEWSMON_DAY = None
+NEWSMON_REFETCH = False
+
+# [crawler] key → (expected types, Scrapy setting(s) it drives)
+CRAWLER_KEYS: dict[str, tuple[tuple[type, ...], tuple[str, ...]]] = {
+    "output_dir": ((str,), ()),
+    "user_agent": ((str,), ("USER_AGENT",)),
+    "obey_robots": ((bool,), ("ROBOTSTXT_OBEY",)),
+    "concurrent_per_domain": ((int,), ("CONCURRENT_REQUESTS_PER_DOMAIN",)),
+    "download_delay": ((int, float), ("DOWNLOAD_DELAY", "AUTOTHROTTLE_START_DELAY")),
+    "autothrottle": ((bool,), ("AUTOTHROTTLE_ENABLED",)),
+    "timeout": ((int, float), ("DOWNLOAD_TIMEOUT", "DNS_TIMEOUT")),
+    "retries": ((int,), ("RETRY_TIMES",)),
+    "refetch_known": ((bool,), ("NEWSMON_REFETCH",)),
+}
+
+
+def crawler_table(config) -> dict[str, Any]:
+    """The ``[crawler]`` table, validated: an unknown key or a wrong type is a ConfigError naming it."""
+    table = config.table("crawler")
+    for key, value in table.items():
+        if key not in CRAWLER_KEYS:
+            raise ConfigError(f"{_where(config, key)}: crawler.{key}: unknown key "
+                              f"(allowed: {', '.join(sorted(CRAWLER_KEYS))})")
+        types = CRAWLER_KEYS[key][0]
+        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+            want = " or ".join(t.__name__ for t in types)
+            raise ConfigError(f"{_where(config, key)}: crawler.{key}: expected {want}, got {value!r}")
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
+            raise ConfigError(f"{_where(config, key)}: crawler.{key}: must be ≥ 0, got {value!r}")
+    return table
+
+
+def _where(config, key: str) -> str:
+    """``file:line`` of ``key`` in the last config file that sets it (the user's file wins)."""
+    from crawler.config import defaults_text
+    from pathlib import Path
+
+    for name in reversed(config.files):
+        try:
+            text = defaults_text() if name == "defaults.toml" else Path(name).read_text(encoding="utf-8")
+        except OSError:
+            continue
+        for number, line in enumerate(text.splitlines(), 1):
+            if line.strip().startswith(f"{key} ") or line.strip().startswith(f"{key}="):
+                return f"{name}:{number}"
+    return config.files[-1] if config.files else "config"
+
+
+def for_config(config, **run: Any) -> dict[str, Any]:
+    """Settings for one cycle: module defaults < ``[crawler]`` table < run keys (``NEWSMON_*``)."""
+    out = {name: value for name, value in globals().items() if name.isupper()}
+    for key, value in crawler_table(config).items():
+        for setting in CRAWLER_KEYS[key][1]:
+            out[setting] = value
+    out.update({f"NEWSMON_{k.upper()}": v for k, v in run.items()})
+    return out

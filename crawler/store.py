@@ -1,0 +1,176 @@
+"""Landing an article: raw page, state DB rows, one JSONL line — so that a kill at any instant loses no
+fetched item and duplicates none.
+
+Order of writes, and what a kill between them leaves:
+
+1. the raw page, gzip, written to a temp file and renamed: a kill leaves at most an orphan raw file
+   (overwritten when the article is fetched again next run, since nothing says it was stored);
+2. ``articles`` + ``items`` rows (with ``run_id``) in one transaction — the commit point: from here on
+   the article counts as stored and is never fetched again, and it can never land on a second day;
+3. the line in ``output/<day>/items.jsonl`` (one fsync'd ``O_APPEND`` write; ``JsonlAppender`` skips an
+   id already in the file). A kill between 2 and 3 is repaired by ``recover_unlanded`` at the start of
+   the next cycle, which appends the stored items of interrupted runs that are missing from their day file.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import os
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from crawler import state
+from crawler.config import Section
+from crawler.items import canonicalize_url, content_hash, empty_translation, item_id, utc_now
+from crawler.jsonl import JsonlAppender
+
+log = logging.getLogger(__name__)
+
+# One appender per JSONL file per process: its in-memory id set is what prevents duplicate lines, so
+# two crawlers of one cycle (sections run one after another or side by side) must share it.
+_APPENDERS: dict[Path, JsonlAppender] = {}
+
+
+@dataclass
+class FetchedPage:
+    """An article page as fetched: what the spider hands to the pipelines."""
+
+    section: Section
+    requested_url: str          # the link as found on the section's entry point
+    url: str                    # final URL after redirects
+    body: bytes                 # raw bytes as served
+    text: str                   # decoded by Scrapy (response.text), charset lies corrected
+    encoding: str               # the codec that produced ``text``
+    fetched_at: str
+    etag: str | None = None
+    last_modified: str | None = None
+
+    @property
+    def canonical_url(self) -> str:
+        return canonicalize_url(self.requested_url)
+
+
+def appender(path: Path) -> JsonlAppender:
+    path = Path(path)
+    if path not in _APPENDERS:
+        _APPENDERS[path] = JsonlAppender(path)
+    return _APPENDERS[path]
+
+
+def items_path(output_dir: Path, day: str) -> Path:
+    return Path(output_dir) / day / "items.jsonl"
+
+
+def raw_relpath(source: str, ident: str) -> str:
+    return f"raw/{source}/{ident}.html.gz"
+
+
+def save_raw(output_dir: Path, relpath: str, body: bytes) -> None:
+    """Write the gzip atomically (temp + rename): a reader never sees half a file."""
+    path = Path(output_dir) / relpath
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(gzip.compress(body, mtime=0))
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def load_raw(output_dir: Path, item: dict) -> tuple[str, str]:
+    """``(html, url)`` of a stored item's raw page, decoded as it was at fetch time (re-extraction)."""
+    body = gzip.decompress((Path(output_dir) / item["raw_path"]).read_bytes())
+    return body.decode(item.get("raw_encoding") or "utf-8", errors="replace"), item["url"]
+
+
+def build_item(page: FetchedPage, extracted, lang, raw_path: str) -> dict:
+    """The JSONL object (field order = the README's schema), translation fields empty."""
+    sec = page.section
+    paragraphs = list(extracted.paragraphs)
+    item = {
+        "id": item_id(page.canonical_url), "source": sec.source_id, "section": sec.id, "section_key": sec.key,
+        "url": page.url, "canonical_url": page.canonical_url, "fetched_at": page.fetched_at,
+        "published_at": extracted.published_at, "title": extracted.title, "text": "\n\n".join(paragraphs),
+        "paragraphs": paragraphs, "lang": lang.lang, "lang_confidence": lang.confidence,
+        "paragraph_langs": lang.paragraph_langs, "authors": list(extracted.authors),
+        "content_hash": content_hash(extracted.title, paragraphs), "raw_path": raw_path,
+        "raw_encoding": page.encoding, "version": 1, "extras": dict(extracted.extras or {}),
+    }
+    item.update(empty_translation(lang.lang))
+    return item
+
+
+def known_urls(conn: sqlite3.Connection, canonical_urls: list[str]) -> set[str]:
+    """Which of these canonical URLs are already stored."""
+    found: set[str] = set()
+    for start in range(0, len(canonical_urls), 500):
+        chunk = canonical_urls[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        rows = conn.execute(f"SELECT canonical_url FROM articles WHERE canonical_url IN ({marks})", chunk)
+        found.update(r["canonical_url"] for r in rows)
+    return found
+
+
+class Store:
+    """Lands articles of one run into ``output_dir`` (one instance per crawler)."""
+
+    def __init__(self, output_dir: str | Path, run_id: int, day: str):
+        self.output_dir = Path(output_dir)
+        self.run_id, self.day = run_id, day
+        self.conn = state.connect(self.output_dir)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def save(self, page: FetchedPage, extracted, lang) -> dict | None:
+        """Land one article. Returns the item, or None when it was already stored (a duplicate link)."""
+        ident = item_id(page.canonical_url)
+        raw_path = raw_relpath(page.section.source_id, ident)
+        item = build_item(page, extracted, lang, raw_path)
+        save_raw(self.output_dir, raw_path, page.body)
+        if not self._record(page, item):
+            return None
+        appender(items_path(self.output_dir, self.day)).append(item)
+        return item
+
+    def _record(self, page: FetchedPage, item: dict) -> bool:
+        with state.transaction(self.conn):
+            cur = self.conn.execute(
+                "INSERT INTO articles(canonical_url, id, source, section, url, day, run_id, first_seen, "
+                "last_fetched, published_at, title, content_hash, etag, last_modified, raw_path) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(canonical_url) DO NOTHING",
+                (item["canonical_url"], item["id"], item["source"], item["section_key"], item["url"], self.day,
+                 self.run_id, page.fetched_at, page.fetched_at, item["published_at"], item["title"],
+                 item["content_hash"], page.etag, page.last_modified, item["raw_path"]))
+            if cur.rowcount == 0:
+                return False
+            self.conn.execute("INSERT OR REPLACE INTO items(id, day, json) VALUES (?, ?, ?)",
+                              (item["id"], self.day, json.dumps(item, ensure_ascii=False)))
+        return True
+
+
+def recover_unlanded(output_dir: str | Path, current_run_id: int) -> int:
+    """Finish what killed runs left half-done: mark them ``interrupted`` and append their stored items
+    that never reached their day's items.jsonl. Returns the number of lines appended."""
+    output_dir = Path(output_dir)
+    conn = state.connect(output_dir)
+    try:
+        runs = [r["id"] for r in conn.execute(
+            "SELECT id FROM runs WHERE status = 'running' AND id < ?", (current_run_id,))]
+        appended = 0
+        for run_id in runs:
+            rows = conn.execute("SELECT i.day, i.json FROM articles a JOIN items i ON i.id = a.id "
+                                "WHERE a.run_id = ? ORDER BY a.rowid", (run_id,)).fetchall()
+            for row in rows:
+                appended += appender(items_path(output_dir, row["day"])).append(json.loads(row["json"]))
+            conn.execute("UPDATE runs SET status = 'interrupted', finished_at = COALESCE(finished_at, ?) "
+                         "WHERE id = ?", (utc_now(), run_id))
+        if appended:
+            log.warning("recovered %d stored item(s) of interrupted run(s) %s missing from items.jsonl",
+                        appended, ", ".join(map(str, runs)))
+        return appended
+    finally:
+        conn.close()

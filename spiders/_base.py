@@ -1,0 +1,169 @@
+"""What every section spider shares: the entry-point request (conditional GET), the snapshot row, the
+errbacks that record failures, and following the article links. Subclasses only say how links are read
+from their kind of entry point (``links_of``) and what the next entry page is (``next_url``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import scrapy
+from scrapy.http import TextResponse
+
+from crawler import conditional, links, runner_context, snapshots, state, store
+from crawler.charset import best_response
+from crawler.config import Section, load_config
+from crawler.crawlreport import SectionReport
+from crawler.exceptions import ConfigError
+from crawler.fetcherrors import describe
+from crawler.items import canonicalize_url, utc_now
+
+log = logging.getLogger(__name__)
+
+
+class SectionSpider(scrapy.Spider):
+    kind = ""   # listing | feed | sitemap
+
+    def __init__(self, section: Section | str | None = None, report: SectionReport | None = None, **kw):
+        super().__init__(**kw)
+        if section is None:
+            raise ConfigError(f"the {self.name} spider needs a section: -a section=<source/section>")
+        self.section = section
+        self.report = report
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.setup(crawler.settings)
+        return spider
+
+    def setup(self, settings) -> None:
+        """Resolve the section and the run this crawl belongs to (``scrapy crawl`` opens its own run)."""
+        if isinstance(self.section, str):
+            self.section = find_section(settings.get("NEWSMON_CONFIG") or os.environ.get("NEWSMON_CONFIG"),
+                                        self.section)
+        if self.section.kind != self.kind:
+            raise ConfigError(f"section {self.section.key} is a {self.section.kind}, not a {self.kind}")
+        if self.section.download_delay is not None:
+            self.download_delay = self.section.download_delay     # per-section politeness override
+        self.report = self.report or SectionReport(self.section.key)
+        self.run = runner_context.from_settings(settings)
+        self.timeout = settings.getfloat("DOWNLOAD_TIMEOUT")
+        self.db = state.connect(self.run.output_dir)
+        self.snapshot = snapshots.Snapshot(self.section.key, self.section.url, self.section.link_rule())
+        self.followed: set[str] = set()
+
+    # -- entry point -------------------------------------------------------------------------------
+    async def start(self):
+        yield self.entry_request(self.section.url, page=1)
+
+    def entry_request(self, url: str, page: int) -> scrapy.Request:
+        return scrapy.Request(url, headers=conditional.request_headers(self.db, url), callback=self.on_entry,
+                              errback=self.on_entry_error, dont_filter=True,
+                              meta={"page": page, "handle_httpstatus_list": [304]})
+
+    def on_entry(self, response):
+        page = response.meta["page"]
+        if page == 1:
+            self.snapshot.http_status, self.snapshot.final_url = response.status, response.url
+            self.snapshot.page_bytes = len(response.body)
+        if response.status == 304:
+            if page == 1:    # same as last run: carry its links over (they are known, so no request)
+                self.snapshot.not_modified = True
+                carried = snapshots.previous_links(self.db, self.section.key)
+                self.snapshot.add_links(carried)
+                yield from self.follow(carried)
+            return
+        if not isinstance(response, TextResponse) or not response.body.strip():
+            self.entry_page_failed(page, "empty page" if not response.body.strip() else "not a text page")
+            return
+        response = self.decoded(response)
+        self.snapshot.validators[response.request.url] = conditional.validators_of(response.headers)
+        try:
+            found = self.links_of(response)
+        except links.MalformedFeed as exc:
+            self.entry_page_failed(page, f"malformed {self.kind}: {exc}")
+            return
+        self.snapshot.add_links(found)
+        yield from self.follow(found)
+        next_url = self.next_url(response, found)
+        if next_url and page < self.section.max_pages:
+            yield self.entry_request(next_url, page + 1)
+
+    def on_entry_error(self, failure):
+        failed = describe(failure, self.timeout)
+        page = failure.request.meta.get("page", 1)
+        if page == 1:
+            snap = self.snapshot
+            snap.http_status, snap.final_url, snap.page_bytes = failed.http_status, failed.final_url, failed.page_bytes
+        self.entry_page_failed(page, failed.text, url=failure.request.url)
+
+    def entry_page_failed(self, page: int, message: str, url: str | None = None) -> None:
+        if page == 1:
+            self.snapshot.error = message
+            self.report.entry_failed(f"{url or self.section.url}: {message}")
+        else:
+            self.report.article_failed(url or f"{self.kind} page {page}", message)
+
+    def links_of(self, response: TextResponse) -> list[str]:
+        raise NotImplementedError
+
+    def next_url(self, response: TextResponse, found: list[str]) -> str | None:
+        return None
+
+    # -- articles ----------------------------------------------------------------------------------
+    def follow(self, urls: list[str]):
+        """Request the article links not stored yet (all of them with --refetch)."""
+        urls = [u for u in urls if u not in self.followed]
+        self.followed.update(urls)
+        self.report.links_found += len(urls)
+        canonical = {u: canonicalize_url(u) for u in urls}
+        known = set() if self.run.refetch else store.known_urls(self.db, list(canonical.values()))
+        fresh = [u for u in urls if canonical[u] not in known]
+        self.report.new += len(fresh)
+        for url in fresh:
+            yield scrapy.Request(url, callback=self.on_article, errback=self.on_article_error,
+                                 meta={"link": url})
+
+    def on_article(self, response):
+        link = response.meta["link"]
+        if not isinstance(response, TextResponse):
+            self.report.article_failed(link, f"not an HTML page ({response.headers.get('Content-Type', b'?').decode('latin-1')})")
+            return
+        if not response.body.strip():
+            self.report.article_failed(link, "empty body")
+            return
+        response = self.decoded(response)
+        etag, last_modified = conditional.validators_of(response.headers)
+        yield {"page": store.FetchedPage(self.section, link, response.url, response.body, response.text,
+                                         response.encoding, utc_now(), etag, last_modified)}
+
+    def on_article_error(self, failure):
+        self.report.article_failed(failure.request.meta.get("link", failure.request.url),
+                                   describe(failure, self.timeout).text)
+
+    def decoded(self, response: TextResponse) -> TextResponse:
+        better, note = best_response(response)
+        if note:
+            log.warning("%s: %s: %s", self.section.key, response.url, note)
+        return better
+
+    # -- end ---------------------------------------------------------------------------------------
+    def closed(self, reason: str) -> None:
+        try:
+            snapshots.write_snapshot(self.db, self.run.run_id, self.snapshot)
+        finally:
+            self.report.finish()
+            self.db.close()
+            self.run.close()
+
+
+def find_section(config_path: str | None, key: str) -> Section:
+    """The section ``source/section`` of the config (for ``scrapy crawl <kind> -a section=KEY``)."""
+    config = load_config(Path(config_path) if config_path else None)
+    for section in config.sections:
+        if section.key == key:
+            return section
+    raise ConfigError(f"unknown section {key!r} (see `newsmon sources list`)")
