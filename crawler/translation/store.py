@@ -4,7 +4,8 @@ Order of writes, per day: first the day's ``items.jsonl`` is rewritten atomicall
 ``crawler.jsonl.rewrite``), then the ``items`` rows are updated in one transaction. A kill between the two
 leaves the rows ``pending``: the next run translates them again (from the memory, without the model) and
 rewrites the same lines — never a second line. Only the translation fields of a line are replaced, and only
-on the line of the same id and content hash (another version of the article is left alone).
+on the line of the same id and content hash: the line of an article's first version stays as it was when a
+later (edited) version, which lives in the ``items`` row only, is translated.
 """
 
 from __future__ import annotations
@@ -57,9 +58,9 @@ def save(conn: sqlite3.Connection, output_dir: Path, day: str, updates: dict[str
         return {**obj, **hit[1]}
 
     changed = jsonl.rewrite(path, update) if path.exists() else 0
-    if changed < len(updates):
-        log.warning("%s: %s of %s translated items have no line there; their DB rows are updated anyway",
-                    path, len(updates) - changed, len(updates))
+    if changed < len(updates):   # e.g. an edited version (issue 4): its line keeps the first version
+        log.info("%s: %s of %s translated items have no line of that version there; DB rows updated",
+                 path, len(updates) - changed, len(updates))
     with state.transaction(conn):
         for item_id, (content_hash, fields) in updates.items():
             _update_row(conn, item_id, content_hash, fields)
