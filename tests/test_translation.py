@@ -12,6 +12,7 @@ import functools
 import http.server
 import json
 import shutil
+import sys
 import threading
 from pathlib import Path
 
@@ -221,6 +222,7 @@ def test_rerun_is_served_entirely_from_the_memory(newsmon, env, packages, workdi
     config = load_config(workdir / "config.toml", output_dir=out)
     first = run_stage(CycleContext(config, out, run_id=1, day=DAY1))       # the post-crawl stage contract
     assert first["done"] == 2 and first["model_calls"] > 0 and first["by_model"] > 0
+    assert not {"argostranslate.translate", "stanza", "torch"} & set(sys.modules)   # the light path only
     translated = {i["id"]: i for i in lines(out, DAY1)}
     _reset_to_pending(out, [ZH, RU], DAY1)
     second = translate_pending(_settings(env), out)
