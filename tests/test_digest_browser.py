@@ -105,3 +105,34 @@ def test_the_file_is_self_contained(page):
     csp = tree.xpath("//meta[@http-equiv='Content-Security-Policy']/@content")
     assert csp and "default-src 'none'" in csp[0]
     assert tree.xpath("//meta[@name='viewport']")
+
+
+ROW_GEOMETRY = """(() => {
+  const row = document.querySelector('#i-%s .row');
+  const [orig, en] = [...row.querySelectorAll('p')].map(p => p.getBoundingClientRect());
+  return {side_by_side: Math.abs(orig.top - en.top) < 1 && en.left > orig.right,
+          stacked: en.top >= orig.bottom, orig_width: orig.width};
+})()"""
+
+
+def test_phone_layout_has_no_sideways_scroll_and_stacks_the_languages(page, tmp_path):
+    from tests.cdp import Browser
+
+    html_path, items, _ = page
+    with Browser(CHROMIUM, tmp_path / "profile") as browser:
+        browser.open(html_path.as_uri(), width=PHONE[0], height=PHONE[1], mobile=True)
+        assert browser.evaluate("document.title") == f"newsmon digest {DAY}"     # scripts never ran
+        assert browser.evaluate("document.documentElement.scrollWidth") <= PHONE[0]
+        phone = browser.evaluate(ROW_GEOMETRY % items["mfa"]["id"])
+        rendered = browser.evaluate("document.body.innerText")
+        png = browser.screenshot()
+        browser.call("Emulation.setDeviceMetricsOverride",
+                     {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False})
+        desktop = browser.evaluate(ROW_GEOMETRY % items["mfa"]["id"])
+    assert phone["stacked"] and not phone["side_by_side"] and phone["orig_width"] > 300
+    assert desktop["side_by_side"]
+    assert "巩固两国人民传统友谊" in rendered and "the interests of our peoples" in rendered
+    assert PLANTED_SCRIPT in rendered                  # shown as text
+    shot = tmp_path / "phone.png"
+    shot.write_bytes(png)
+    assert png_facts(shot)[:2] == PHONE
