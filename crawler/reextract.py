@@ -5,7 +5,8 @@ For each item of the day: read ``output/<raw_path>`` (gzip), decode it as it was
 ``crawler.charset`` corrections),
 run ``crawler.extraction.extract_article`` with the section's settings, and compare. An item whose
 title, paragraphs, date or authors changed is updated in place: the ``items`` row, the ``articles`` row's
-title/hash/date, and its line in ``output/<day>/items.jsonl`` (``jsonl.rewrite``: atomic, no line added).
+title/hash/date, and its line in ``output/<day>/items.jsonl`` (``jsonl.rewrite``: atomic, no line added)
+unless the article was edited since (that line records its first version).
 Its translation is reset to pending when its text changed (the translation stage redoes it; its
 translation memory makes unchanged paragraphs free). An item whose raw page is missing or no longer
 yields an article is left as it is and reported.
@@ -119,7 +120,7 @@ def reextract_day(output_dir: str | Path, day: str, config: Config | None, *, pr
         if bar:
             bar.finish()
         if updates:
-            jsonl.rewrite(output_dir / day / "items.jsonl", lambda obj: updates.get(obj.get("id")))
+            jsonl.rewrite(output_dir / day / "items.jsonl", lambda obj: _same_version(obj, updates))
             _save_rows(conn, updates)
     finally:
         conn.close()
@@ -137,6 +138,15 @@ def _one(output_dir: Path, item: dict, sections: dict, updates: dict, report: Re
         return
     if new is not None:
         updates[item["id"]] = new
+
+
+def _same_version(line: dict, updates: dict[str, dict]) -> dict | None:
+    """The re-extracted item for a JSONL line of the same version. An edited article's line stays the
+    record of its first version (the ``items`` row holds the latest: see crawler/recheck.py)."""
+    new = updates.get(line.get("id"))
+    if new is None or int(line.get("version") or 1) != int(new.get("version") or 1):
+        return None
+    return new
 
 
 def _save_rows(conn, updates: dict[str, dict]) -> None:

@@ -186,9 +186,9 @@ def test_reextract_updates_items_in_place_from_raw_pages(tmp_path, newsmon):
                     raw_from={stale["id"]: digestkit.RECORDED / digestkit.PAGES["pd"][2], gbk["id"]: pd_page})
     gbk_url = "http://culture.people.com.cn/n1/2019/0615/c1013-31153719.html"
     conn = state.connect(tmp_path)
-    with state.transaction(conn):
-        gbk.update(url=gbk_url)
-        conn.execute("UPDATE items SET json = ? WHERE id = ?", (jsonl.dumps(gbk), gbk["id"]))
+    with state.transaction(conn):                    # as an edit (crawler/recheck.py) leaves it: version 2
+        edited = dict(gbk, url=gbk_url, version=2)      # in the row, the day file keeps version 1
+        conn.execute("UPDATE items SET json = ? WHERE id = ?", (jsonl.dumps(edited), gbk["id"]))
     conn.close()
     lines_before = (tmp_path / DAY / "items.jsonl").read_text(encoding="utf-8").count("\n")
 
@@ -201,14 +201,16 @@ def test_reextract_updates_items_in_place_from_raw_pages(tmp_path, newsmon):
     assert stored[stale["id"]]["paragraphs"][:2] == good["paragraphs"][:2]
     assert stored[stale["id"]]["translation"]["status"] == "pending"
     assert stored[stale["id"]]["title_en"] is None                # stale English dropped, to be redone
-    assert stored[gbk["id"]]["title"] == "女儿出嫁，郑板桥画了几笔兰花当嫁妆"          # GBK bytes decoded
-    assert stored[gbk["id"]]["paragraphs"][0].startswith("父亲的教诲像一盏灯")
+    assert stored[gbk["id"]] == gbk                                # the first version's record stays
     assert stored[missing["id"]] == missing                        # kept as it was
     conn = state.connect(tmp_path)
     row = conn.execute("SELECT json FROM items WHERE id = ?", (stale["id"],)).fetchone()
     hash_ = conn.execute("SELECT content_hash FROM articles WHERE id = ?", (stale["id"],)).fetchone()[0]
+    latest = jsonl.json.loads(conn.execute("SELECT json FROM items WHERE id = ?", (gbk["id"],)).fetchone()[0])
     conn.close()
     assert jsonl.json.loads(row[0]) == stored[stale["id"]] and hash_ == good["content_hash"]
+    assert latest["title"] == "女儿出嫁，郑板桥画了几笔兰花当嫁妆" and latest["version"] == 2   # GBK decoded
+    assert latest["paragraphs"][0].startswith("父亲的教诲像一盏灯")
     text = (tmp_path / DAY / "digest.txt").read_text(encoding="utf-8")
     assert "新华社记者" in text and "人民网版权所有" not in text
 
