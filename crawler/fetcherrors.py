@@ -4,10 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from scrapy import exceptions as scrapy_exc
 from scrapy.exceptions import IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet import error as neterr
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
+
+
+def _scrapy(*names: str) -> tuple[type, ...]:
+    """Scrapy ≥ 2.14 wraps Twisted's errors in its own classes; older versions raise Twisted's."""
+    return tuple(c for c in (getattr(scrapy_exc, n, None) for n in names) if c)
+
+
+DNS_ERRORS = (neterr.DNSLookupError, *_scrapy("CannotResolveHostError"))
+TIMEOUT_ERRORS = (neterr.TimeoutError, neterr.TCPTimedOutError, *_scrapy("DownloadTimeoutError"))
+REFUSED_ERRORS = (neterr.ConnectionRefusedError, *_scrapy("DownloadConnectionRefusedError"))
+LOST_ERRORS = (ResponseNeverReceived, ResponseFailed, neterr.ConnectionLost, neterr.ConnectionDone,
+               *_scrapy("DownloadFailedError", "ResponseDataLossError"))
 
 
 @dataclass(frozen=True)
@@ -26,13 +39,13 @@ def describe(failure, timeout: float | None = None) -> FetchFailure:
     if isinstance(exc, HttpError):
         resp = exc.response
         return FetchFailure(f"HTTP {resp.status}", resp.status, resp.url, len(resp.body))
-    if isinstance(exc, neterr.DNSLookupError):
+    if isinstance(exc, DNS_ERRORS):
         return FetchFailure(f"DNS lookup failed for {host}")
-    if isinstance(exc, (neterr.TimeoutError, neterr.TCPTimedOutError)):
+    if isinstance(exc, TIMEOUT_ERRORS):
         return FetchFailure(f"timeout after {timeout:g} s" if timeout else "timeout")
-    if isinstance(exc, neterr.ConnectionRefusedError):
+    if isinstance(exc, REFUSED_ERRORS):
         return FetchFailure(f"connection refused by {host}")
-    if isinstance(exc, (ResponseNeverReceived, ResponseFailed, neterr.ConnectionLost, neterr.ConnectionDone)):
+    if isinstance(exc, LOST_ERRORS):
         return FetchFailure(f"connection to {host} lost before a complete answer")
     if isinstance(exc, IgnoreRequest):
         reason = str(exc) or "request ignored"

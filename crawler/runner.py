@@ -181,7 +181,6 @@ def crawl(sections: list[Section], settings: dict) -> tuple[dict[str, dict], boo
     """Crawl ``sections`` with one CrawlerProcess; returns (per-section reports, interrupted?)."""
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
     from scrapy.crawler import CrawlerProcess
-    from scrapy.utils.misc import load_object
     from twisted.internet import defer
 
     from crawler.crawlreport import SectionReport
@@ -193,8 +192,8 @@ def crawl(sections: list[Section], settings: dict) -> tuple[dict[str, dict], boo
             Process.stopping = True
             super()._signal_shutdown(signum, frame)
 
-    quiet_scrapy_logs()
     process = Process(dict(settings, LOG_INSTALL_ROOT_HANDLER=False))
+    quiet_scrapy_logs()            # after Scrapy's own logging set-up, which resets logger levels
     reports = {s.key: SectionReport(s.key) for s in sections}
 
     @defer.inlineCallbacks
@@ -206,7 +205,7 @@ def crawl(sections: list[Section], settings: dict) -> tuple[dict[str, dict], boo
                 continue
             report.started = time.monotonic()
             try:
-                yield process.crawl(load_object(SPIDER_CLASSES[section.kind]), section=section, report=report)
+                yield process.crawl(spider_class(section), section=section, report=report)
             except Exception as exc:  # a spider that cannot even start fails its section only
                 log.debug("crawl of %s failed to start", section.key, exc_info=True)
                 report.entry_failed(f"crawl failed: {type(exc).__name__}: {exc}")
@@ -226,6 +225,18 @@ def crawl(sections: list[Section], settings: dict) -> tuple[dict[str, dict], boo
         reactor.callWhenRunning(start_groups)
         process.start(stop_after_crawl=False)
     return {k: r.as_dict() for k, r in reports.items()}, Process.stopping
+
+
+def spider_class(section: Section):
+    """The generic spider of the section's kind, with the section's politeness overrides applied as
+    per-crawler settings (Scrapy reads ``custom_settings`` when it builds the crawler)."""
+    from scrapy.utils.misc import load_object
+
+    base = load_object(SPIDER_CLASSES[section.kind])
+    if section.download_delay is None:
+        return base
+    overrides = {"DOWNLOAD_DELAY": section.download_delay, "AUTOTHROTTLE_START_DELAY": section.download_delay}
+    return type(base.__name__, (base,), {"custom_settings": overrides})
 
 
 def quiet_scrapy_logs() -> None:

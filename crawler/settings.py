@@ -38,6 +38,19 @@ USER_AGENT = "newsmon/0.1 (+https://github.com/newsmon/newsmon; news monitoring 
 DOWNLOAD_TIMEOUT = 30
 DNS_TIMEOUT = 30
 RETRY_TIMES = 2
+# A host that does not resolve will not resolve a second later: fail at once (the next run retries).
+RETRY_EXCEPTIONS = [
+    "scrapy.exceptions.DownloadConnectionRefusedError",
+    "scrapy.exceptions.DownloadFailedError",
+    "scrapy.exceptions.DownloadTimeoutError",
+    "scrapy.exceptions.ResponseDataLossError",
+    "twisted.internet.error.ConnectionDone",
+    "twisted.internet.error.ConnectError",
+    "twisted.internet.error.ConnectionLost",
+    OSError,
+]
+# The spider reports the final failure itself, once.
+RETRY_GIVE_UP_LOG_LEVEL = "DEBUG"
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 # Item logs carry whole pages: log the URL and the reason only.

@@ -46,8 +46,6 @@ class SectionSpider(scrapy.Spider):
                                         self.section)
         if self.section.kind != self.kind:
             raise ConfigError(f"section {self.section.key} is a {self.section.kind}, not a {self.kind}")
-        if self.section.download_delay is not None:
-            self.download_delay = self.section.download_delay     # per-section politeness override
         self.report = self.report or SectionReport(self.section.key)
         self.run = runner_context.from_settings(settings)
         self.timeout = settings.getfloat("DOWNLOAD_TIMEOUT")
