@@ -38,6 +38,14 @@ class SearchError(NewsmonError):
     """A query that cannot be run (empty, or malformed filters)."""
 
 
+def open_archive(output_dir) -> sqlite3.Connection:
+    """The state DB of an existing output directory (a mistyped --output is an error, not a new DB)."""
+    if not state.db_path(output_dir).exists():
+        raise NewsmonError(f"no archive at {state.db_path(output_dir)}: run `newsmon run` first, or give "
+                           f"--output DIR (the directory holding state.sqlite)")
+    return state.connect(output_dir)
+
+
 # ---------------------------------------------------------------- indexing
 
 def doc_of(item: dict, day: str) -> dict:

@@ -177,3 +177,11 @@ def test_rebuild_draws_a_bar_on_a_terminal(archive):
     text = seen.decode("utf-8")
     assert proc.returncode == 0
     assert "\rsearch index " in text and "█" in text and "7/7 100%" in text
+
+
+def test_a_mistyped_output_directory_is_an_error_not_a_new_archive(tmp_path, newsmon):
+    missing = tmp_path / "no-such-dir"
+    for args in (("search", "两国人民"), ("digest",)):
+        proc = newsmon(*args, "--output", str(missing))
+        assert proc.returncode == 2 and "no archive at" in proc.stderr and "Traceback" not in proc.stderr
+    assert not missing.exists()

@@ -22,7 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from crawler import digest, search, state
+    from crawler import digest, search
     from crawler.config import load_config
     from crawler.exceptions import NewsmonError
 
@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
               f"{len(report['failed'])} failed", file=sys.stderr)
         for failure in report["failed"]:
             print(f"  failed: {failure}", file=sys.stderr)
-    conn = state.connect(config.output_dir)
+    conn = search.open_archive(config.output_dir)
     try:
         search.update_index(conn, progress=True)
         summary = digest.build(config.output_dir, day, config, conn=conn)
@@ -51,10 +51,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def latest_day(output_dir) -> str:
-    from crawler import state
     from crawler.exceptions import NewsmonError
+    from crawler.search import open_archive
 
-    conn = state.connect(output_dir)
+    conn = open_archive(output_dir)
     try:
         row = conn.execute("SELECT max(day) FROM items").fetchone()
     finally:
@@ -68,11 +68,11 @@ def check_day(output_dir, day: str) -> None:
     """A day with neither items nor runs is a typo, not an empty digest."""
     from pathlib import Path
 
-    from crawler import state
     from crawler.digest_data import runs_of_day
     from crawler.exceptions import NewsmonError
+    from crawler.search import open_archive
 
-    conn = state.connect(output_dir)
+    conn = open_archive(output_dir)
     try:
         has_items = conn.execute("SELECT 1 FROM items WHERE day = ? LIMIT 1", (day,)).fetchone()
         days = [r[0] for r in conn.execute("SELECT DISTINCT day FROM items ORDER BY day DESC LIMIT 5")]

@@ -33,13 +33,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from crawler import search, state
+    from crawler import search
     from crawler.config import load_config
 
     config = load_config(args.config, output_dir=args.output)
     if not args.query and not args.rebuild:
         raise search.SearchError("give a query, e.g. newsmon search \"两国人民\" (or --rebuild)")
-    conn = state.connect(config.output_dir)
+    conn = search.open_archive(config.output_dir)
     try:
         if args.rebuild:
             count = search.rebuild_index(conn, progress=True)
