@@ -9,6 +9,7 @@ atomically, so a reader (or an e-mail job) never sees half a digest.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,13 +71,20 @@ def build(output_dir: str | Path, day: str, config: Config | None = None, *, cra
 
 
 def run_stage(ctx) -> dict:
-    """Post-crawl stage: update the search index, then write the day's digest."""
+    """Post-crawl stage: write the day's digest, then bring the search index up to date.
+
+    A failing index never costs the digest: it is logged and reported in the stage summary (the items
+    stay queued in ``search_pending``; ``newsmon search --rebuild`` repairs a damaged index)."""
     opts = settings(ctx.config)
     conn = ctx.db()
     try:
-        indexed = search.update_index(conn) if opts.search_index else 0
         summary = build(ctx.output_dir, ctx.day, ctx.config, crawl=ctx.crawl, run_id=ctx.run_id, conn=conn)
+        if opts.search_index:
+            try:
+                summary["indexed"] = search.update_index(conn)
+            except sqlite3.DatabaseError as exc:
+                log.error("search index update failed: %s (run `newsmon search --rebuild`)", exc)
+                summary["index_error"] = f"{type(exc).__name__}: {exc}"
     finally:
         conn.close()
-    summary["indexed"] = indexed
     return summary

@@ -239,3 +239,35 @@ def test_configured_sections_not_crawled_that_day_are_listed_with_their_last_suc
         "   NOT-CRAWLED | tass/politics | not crawled this day (last success 2026-11-27T12:00:00+00:00)",
         "   NOT-CRAWLED | tass/economy | not crawled this day (never succeeded)"]
     assert "### xinhua/world — Xinhua › World (1) ###" in lines
+
+
+def test_the_stage_writes_the_digest_from_the_live_crawl_report_and_indexes(tmp_path):
+    from crawler.runner import CycleContext
+
+    items = [digestkit.recorded_item("kremlin"), digestkit.synthetic_item("mid")]
+    run_id = digestkit.add_run(tmp_path, [
+        {"section": "kremlin-en/news", "url": "http://en.kremlin.ru/events/president/news", "links_found": 20},
+        {"section": "mid/news", "url": "https://mid.ru/ru/foreign_policy/news/", "links_found": 5}])
+    digestkit.store(tmp_path, items)
+    crawl = {
+        "kremlin-en/news": {"links_found": 20, "new": 3, "fetched": 3, "landed": 1, "failed": 2, "seconds": 1.0,
+                            "errors": ["http://en.kremlin.ru/events/president/news/1: ExtractionError: no body",
+                                       "http://en.kremlin.ru/events/president/news/2: HTTP 500"],
+                            "entry_error": None},
+        "mid/news": {"links_found": 5, "new": 1, "fetched": 1, "landed": 1, "failed": 0, "seconds": 1.0,
+                     "errors": [], "entry_error": None},
+        "tass/politics": {"links_found": 0, "new": 0, "fetched": 0, "landed": 0, "failed": 1, "seconds": 30.0,
+                          "errors": ["timeout after 30 s"], "entry_error": "timeout after 30 s"}}
+    ctx = CycleContext(load_config(None, output_dir=tmp_path), tmp_path, run_id, DAY, crawl=crawl)
+    summary = digest.run_stage(ctx)
+    assert summary["indexed"] == 2 and summary["items"] == 2
+    assert summary["trouble"] == ["FAILED tass/politics", "PARTIAL kremlin-en/news"]
+    lines = (tmp_path / DAY / "digest.txt").read_text(encoding="utf-8").splitlines()
+    assert "!! FAILED      | tass/politics | timeout after 30 s" in lines
+    assert ("!! PARTIAL     | kremlin-en/news | 20 links, 1 new, 2 article(s) failed: "
+            "http://en.kremlin.ru/events/president/news/1: ExtractionError: no body") in lines
+    conn = state.connect(tmp_path)
+    try:
+        assert conn.execute("SELECT count(*) FROM search_docs").fetchone()[0] == 2
+    finally:
+        conn.close()
