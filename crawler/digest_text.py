@@ -56,7 +56,8 @@ def headline(data: DayData) -> str:
 def _runs(data: DayData) -> str:
     if not data.runs:
         return "none recorded"
-    return ", ".join(f"#{r['id']} {r['started_at']} {r.get('status') or ''}".rstrip() for r in data.runs)
+    return ", ".join(f"#{r['id']} {r['started_at']}" + (f" {r['status']}" if r.get("status") not in (None, "running")
+                                                          else "") for r in data.runs)
 
 
 def alert_lines(data: DayData) -> list[str]:
@@ -113,11 +114,14 @@ def header(item: dict, data: DayData) -> str:
 def body(item: dict, paragraphs: int) -> list[str]:
     tag = f"    #{item['id'][:8]}"
     lang = (item.get("lang") or "?").upper()
-    out = []
-    for original, english in paragraph_pairs(item, paragraphs):
-        if lang == "EN":
-            out.append(f"{tag} EN  {one_line(original)}")
-            continue
-        out.append(f"{tag} EN  {one_line(english)}" if english else f"{tag} EN  (translation pending)")
+    pairs = paragraph_pairs(item, paragraphs)
+    if lang == "EN":
+        return [f"{tag} EN  {one_line(original)}" for original, _ in pairs]
+    translated = any(english for _, english in pairs)
+    status = (item.get("translation") or {}).get("status") or "pending"
+    out = [] if translated else [f"{tag} EN  (translation {status})"]     # nothing in English yet: once
+    for original, english in pairs:
+        if translated:
+            out.append(f"{tag} EN  {one_line(english)}" if english else f"{tag} EN  (not translated)")
         out.append(f"{tag} {lang:<3} {one_line(original)}")
     return out

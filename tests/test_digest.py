@@ -271,3 +271,13 @@ def test_the_stage_writes_the_digest_from_the_live_crawl_report_and_indexes(tmp_
         assert conn.execute("SELECT count(*) FROM search_docs").fetchone()[0] == 2
     finally:
         conn.close()
+
+
+def test_an_untranslated_item_says_so_once_then_gives_its_original_paragraphs(tmp_path):
+    item = digestkit.recorded_item("xinhua", translated=False)
+    digestkit.store(tmp_path, [item])
+    digest.build(tmp_path, DAY)
+    body = [line for line in (tmp_path / DAY / "digest.txt").read_text(encoding="utf-8").splitlines()
+            if line.startswith(f"    #{item['id'][:8]}")]
+    assert body[0] == f"    #{item['id'][:8]} EN  (translation pending)"
+    assert [line.split()[1] for line in body[1:]] == ["ZH"] * 3
