@@ -9,12 +9,14 @@ site, and records every request in ``server.log`` so tests can assert what was (
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 import time
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import urljoin, urlsplit
 
 
 @dataclass
@@ -47,13 +49,26 @@ def rewrite_hosts(body: bytes, hosts: dict[str, str]) -> bytes:
     return body
 
 
+_RELATIVE_HTML_HREF = re.compile(rb'href="(?![a-z]+:|/|#)([^"]+?)\.html"')
+
+
+def undo_wget_links(body: bytes, page_path: str) -> bytes:
+    """Undo ``wget --convert-links`` in a mirrored page served at ``page_path``: ``href="../63953.html"``
+    becomes ``href="/events/president/news/63953"``, the site's real link, so a listing served from a
+    mirror links articles by the same URLs as the site's feed does."""
+    def real(match: re.Match) -> bytes:
+        resolved = urljoin("http://mirror" + page_path, match.group(1).decode("ascii") + ".html")
+        return b'href="' + urlsplit(resolved).path[:-len(".html")].encode("ascii") + b'"'
+    return _RELATIVE_HTML_HREF.sub(real, body)
+
+
 class SiteServer:
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         self.routes: dict[str, Route] = {"/robots.txt": Route(b"User-agent: *\nAllow: /\n",
                                                               content_type="text/plain")}
         self.log: list[tuple[str, str, int]] = []     # (method, path, status)
         self._lock = threading.Lock()
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"
