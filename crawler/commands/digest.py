@@ -11,7 +11,7 @@ HELP = "rebuild a day's digest.txt and digest.html from the stored data (optiona
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.epilog = ("Examples:\n"
-                     "  newsmon digest                         # today's digest, from what is stored\n"
+                     "  newsmon digest                         # the latest day with items, from what is stored\n"
                      "  newsmon digest --date 2026-11-28 --reextract\n"
                      "  grep -i \"interests of our peoples\" output/*/digest.txt")
     parser.add_argument("--date", metavar="YYYY-MM-DD", help="the day (default: the latest day with items)")

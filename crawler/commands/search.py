@@ -18,7 +18,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      '  newsmon search "interests of our peoples" --lang zh --limit 50\n'
                      "  newsmon search --rebuild          # recompute the whole index from the items table\n\n"
                      "Terms separated by spaces must all occur; quote a phrase to keep it together.\n"
-                     "Matching is by substring, case-insensitive, in titles and text, original or English.")
+                     "Matching is by substring, case-insensitive, in titles and text, original or English.\n"
+                     "Exit status: 0 with hits, 1 without (as grep), 2 on an error.")
     parser.add_argument("query", nargs="?", help="words or a quoted phrase")
     parser.add_argument("--since", metavar="YYYY-MM-DD", help="published (else crawled) on or after this day")
     parser.add_argument("--until", metavar="YYYY-MM-DD", help="published (else crawled) on or before this day")
