@@ -274,3 +274,19 @@ def test_one_failing_item_loses_no_other(newsmon, env, packages, workdir):
     retry = newsmon("translate", "--failed", "--output", str(out), env=env)
     assert retry.returncode == 1 and "1 item(s): 0 translated, 1 failed" in retry.stdout
     assert {i["id"]: i for i in lines(out, DAY1)}["zh1"] == got["zh1"]
+
+
+def test_a_broken_model_fails_its_language_only(newsmon, env, packages, workdir):
+    install(newsmon, env, packages["zh"], packages["ru"])
+    model_bin = Path(env["ARGOS_PACKAGES_DIR"]) / "translate-ru_en-1_0" / "model" / "model.bin"
+    model_bin.write_bytes(model_bin.read_bytes()[:1000])                # a truncated copy, say
+    out = workdir / "output"
+    store_items(out, DAY1, [ZH, RU])
+    proc = newsmon("translate", "--pending", "--output", str(out), "--config", str(workdir / "config.toml"),
+                   env=env)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert sum("cannot load model translate-ru_en" in line for line in proc.stderr.splitlines()) == 1
+    got = {i["id"]: i for i in lines(out, DAY1)}
+    assert got["zh1"]["translation"]["status"] == "done"
+    assert got["ru1"]["translation"]["status"] == "failed"
+    assert "cannot load model translate-ru_en 1.0" in got["ru1"]["translation"]["error"]

@@ -54,6 +54,7 @@ class Translator:
         self.settings, self.glossary, self.memory, self.packages = settings, glossary, memory, packages
         self.engine_factory = engine_factory
         self.engines: dict[str, Engine] = {}
+        self.broken: dict[str, SentenceFailed] = {}
         self.stats: Counter = Counter(from_memory=0, by_model=0, glossary_fallbacks=0)
         self.engine_name = f"ctranslate2 {version('ctranslate2')}"
 
@@ -63,8 +64,17 @@ class Translator:
 
     def engine(self, lang: str) -> Engine:
         """Loaded on first need only: a run served entirely from memory never loads a model."""
+        if lang in self.broken:
+            raise self.broken[lang]
         if lang not in self.engines:
-            self.engines[lang] = self.engine_factory(self.packages[lang], self.settings)
+            package = self.packages[lang]
+            try:
+                self.engines[lang] = self.engine_factory(package, self.settings)
+            except (RuntimeError, OSError, ValueError) as exc:
+                self.broken[lang] = SentenceFailed(f"cannot load model {package.name} {package.version} from "
+                                                   f"{package.path}: {exc} (reinstall it: newsmon models install)")
+                log.error("%s", self.broken[lang])
+                raise self.broken[lang] from None
         return self.engines[lang]
 
     def translate(self, items: list[dict], progress=None) -> list[Outcome]:
@@ -115,9 +125,14 @@ class Translator:
                 self.translate_misses(lang, misses, results, progress)
 
     def translate_misses(self, lang: str, misses: list[str], results: dict, progress) -> None:
+        try:
+            engine = self.engine(lang)
+        except SentenceFailed as exc:   # a broken package fails its language's items, not the others
+            results.update(((lang, s), exc) for s in misses)
+            return
         if progress:
             progress.total += len(misses)
-        outputs = self.engine(lang).translate(misses, progress.advance if progress else None)
+        outputs = engine.translate(misses, progress.advance if progress else None)
         self.stats["by_model"] += len(misses)
         good = {s: t for s, t in zip(misses, outputs) if isinstance(t, str)}
         self.memory.store(self.packages[lang].ref, good)
@@ -142,6 +157,8 @@ class Translator:
                 rendered = [self.render_text(t, results) for t in plan.texts]
                 return self.done(item_id, plan.lang, rendered)
             except SentenceFailed as exc:
+                if any(exc is broken for broken in self.broken.values()):   # logged once, not per item
+                    return self.failed(item_id, plan.lang, str(exc), quiet=True)
                 plan.error = f"the model failed on a sentence: {exc}"
         return self.failed(item_id, plan.lang, plan.error)
 
@@ -174,8 +191,8 @@ class Translator:
             "translation": {"engine": self.engine_name, "model": self.packages[lang].ref, "status": "done",
                             "error": None, "translated_at": utc_now()}})
 
-    def failed(self, item_id: str, lang: str, error: str) -> Outcome:
-        log.warning("item %s: translation failed: %s", item_id, error)
+    def failed(self, item_id: str, lang: str, error: str, quiet: bool = False) -> Outcome:
+        (log.debug if quiet else log.warning)("item %s: translation failed: %s", item_id, error)
         package = self.packages.get(lang)
         return Outcome(item_id, "failed", {
             "title_en": None, "text_en": None, "paragraphs_en": None,
