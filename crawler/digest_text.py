@@ -119,7 +119,8 @@ def body(item: dict, paragraphs: int) -> list[str]:
         return [f"{tag} EN  {one_line(original)}" for original, _ in pairs]
     translated = any(english for _, english in pairs)
     status = (item.get("translation") or {}).get("status") or "pending"
-    out = [] if translated else [f"{tag} EN  (translation {status})"]     # nothing in English yet: once
+    # nothing in English yet: said once (not at all for a language newsmon does not translate)
+    out = [] if translated or status == "not_needed" else [f"{tag} EN  (translation {status})"]
     for original, english in pairs:
         if translated:
             out.append(f"{tag} EN  {one_line(english)}" if english else f"{tag} EN  (not translated)")
