@@ -72,7 +72,7 @@ class SectionState:
     last_links: int | None = None
     last_new_at: str | None = None
     stale_alerted: bool = False
-    memory: dict[str, Any] = field(default_factory=dict)   # intervals (hours), typical_bytes, ever_active
+    memory: dict[str, Any] = field(default_factory=dict)   # intervals, typical_bytes, page, ever_active
 
 
 def step(st: SectionState, snap: Snapshot, cfg: Settings = Settings()) -> tuple[SectionState, list[Event]]:
@@ -80,7 +80,7 @@ def step(st: SectionState, snap: Snapshot, cfg: Settings = Settings()) -> tuple[
     obs, cause = classify(snap, st, cfg)
     st, events = _transition(st, snap, obs, cause, cfg)
     st = replace(st, last_run_id=snap.run_id, last_checked=snap.at, last_links=snap.links_found,
-                 memory=_remember_size(st.memory, snap, obs))
+                 memory=_remember_page(st.memory, snap, obs, cause))
     if st.state == "active":
         st, more = _activity(st, snap, first_seen=not st.memory.get("ever_active"), cfg=cfg)
         events += more
@@ -91,9 +91,11 @@ def step(st: SectionState, snap: Snapshot, cfg: Settings = Settings()) -> tuple[
 # ---------------------------------------------------------------- observation
 def classify(snap: Snapshot, st: SectionState, cfg: Settings) -> tuple[str, str]:
     """What this one snapshot says about the section, and why, in words."""
-    if snap.not_modified:
-        carried = "active" if snap.links_found else (st.state if st.state != "new" else "empty")
-        return carried, f"not modified since the last run ({snap.links_found} article links)"
+    if snap.not_modified:      # the same page as the last full answer: the same verdict
+        if snap.links_found:
+            return "active", f"not modified since the last run ({snap.links_found} article links)"
+        obs, cause = st.memory.get("page", ("empty", "not modified, no article links"))
+        return obs, f"{cause} (not modified since)"
     if snap.http_status is None:
         err = snap.error or "no response"
         if DNS_RE.search(err):
@@ -191,9 +193,13 @@ def _event(kind: str, snap: Snapshot, cause: str, details: dict) -> Event:
     return Event(type=kind, section=snap.section, at=snap.at, run_id=snap.run_id, cause=cause, details=details)
 
 
-def _remember_size(memory: dict, snap: Snapshot, obs: str) -> dict:
-    """The usual page size of a healthy listing (moving average), to tell broken from empty."""
-    if obs != "active" or snap.not_modified or not snap.page_bytes:
+def _remember_page(memory: dict, snap: Snapshot, obs: str, cause: str) -> dict:
+    """The verdict on the last full page (a 304 repeats it) and the usual size of a healthy listing
+    (moving average), to tell broken from empty."""
+    if snap.not_modified or snap.http_status != 200:
+        return memory
+    memory = {**memory, "page": [obs, cause]}
+    if obs != "active" or not snap.page_bytes:
         return memory
     old = memory.get("typical_bytes")
     typical = snap.page_bytes if not old else 0.7 * old + 0.3 * snap.page_bytes

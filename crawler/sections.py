@@ -92,7 +92,8 @@ def snapshot_of(conn: sqlite3.Connection, row: sqlite3.Row, section: Section | N
         page_bytes=row["page_bytes"], not_modified=bool(row["not_modified"]), links_found=row["links_found"],
         link_rule=row["link_rule"] or (section.link_rule() if section else "all links"),
         homepage=homepage or lifecycle.site_root(row["url"]),
-        new_items=tuple(new_items(conn, row["section"], row["run_id"], patterns)),
+        new_items=tuple(new_items(conn, row["section"], row["run_id"], patterns,
+                                  json.loads(row["article_urls"] or "[]"))),
         cadence_hours=section.cadence_hours if section else None)
 
 
@@ -103,9 +104,10 @@ def without_volatile(text: str, patterns: tuple[str, ...]) -> str:
     return text
 
 
-def new_items(conn: sqlite3.Connection, section: str, run_id: int, patterns: tuple[str, ...]) -> list[dict]:
-    """Items first stored by ``run_id`` in ``section``, minus those whose URL, volatile parts removed,
-    the section's earlier snapshots already listed (a link that only changed a counter is not new)."""
+def new_items(conn: sqlite3.Connection, section: str, run_id: int, patterns: tuple[str, ...],
+              listing: list[str] = ()) -> list[dict]:
+    """Items first stored by ``run_id`` in ``section`` in listing order, minus those whose URL, volatile
+    parts removed, the section's earlier snapshots already listed (a link that only changed a counter)."""
     rows = conn.execute("SELECT a.id, a.url, a.title, i.json FROM articles a LEFT JOIN items i ON i.id = a.id "
                         "WHERE a.section = ? AND a.run_id = ? ORDER BY a.first_seen, a.id", (section, run_id))
     listed = earlier_urls(conn, section, run_id, patterns) if patterns else set()
@@ -116,7 +118,8 @@ def new_items(conn: sqlite3.Connection, section: str, run_id: int, patterns: tup
         item = json.loads(row["json"]) if row["json"] else {}
         out.append({"id": row["id"], "url": row["url"], "title": item.get("title", row["title"]),
                     "title_en": item.get("title_en")})
-    return out
+    position = {url: n for n, url in enumerate(listing)}
+    return sorted(out, key=lambda i: position.get(i["url"], len(position)))
 
 
 def earlier_urls(conn: sqlite3.Connection, section: str, run_id: int, patterns: tuple[str, ...]) -> set[str]:

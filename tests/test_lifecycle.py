@@ -144,3 +144,11 @@ def test_a_malformed_feed_is_broken_and_an_empty_body_is_empty():
     assert types(events)[-1] == (3, "section_broken") and "not well-formed XML" in events[-1][2]
     _, events = play([ok(1, 1), *(snap(r, links_found=0, page_bytes=0, error="empty page") for r in (2, 3))])
     assert types(events)[-1] == (3, "section_empty")
+
+
+def test_not_modified_repeats_the_verdict_on_the_last_full_page():
+    broken = dict(links_found=0, page_bytes=39_000)
+    same = dict(http_status=304, not_modified=True, links_found=0, page_bytes=0)
+    st, events = play([ok(1, 3), snap(2, **broken), snap(3, **same), snap(4, **same)])
+    assert types(events) == [(1, "section_appeared"), (3, "section_broken")] and st.state == "broken"
+    assert "not modified since" in st.cause
