@@ -81,6 +81,8 @@ def stale_ids(conn: sqlite3.Connection) -> list[str]:
 def index_ids(conn: sqlite3.Connection, ids: list[str], *, progress: bool = False) -> int:
     """Bring the index rows of ``ids`` up to date (insert, update or delete). Returns rows touched."""
     touched = 0
+    if len(ids) > 1000:
+        conn.execute("PRAGMA cache_size = -65536")    # 64 MB for this connection: fewer FTS page reloads
     bar = Progress("search index", len(ids)) if progress else None
     for start in range(0, len(ids), BATCH):
         batch = ids[start:start + BATCH]
