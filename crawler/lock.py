@@ -92,7 +92,7 @@ class CycleLock:
             self._fd = None
 
     def __enter__(self) -> "CycleLock":
-        return self.acquire()
+        return self if self._fd is not None else self.acquire()   # `with lock.acquire():` works too
 
     def __exit__(self, *exc) -> None:
         self.release()

@@ -48,6 +48,7 @@ class PlannedJob:
     job_id: str
     trigger: BaseTrigger
     sections: tuple[str, ...]
+    start_now: bool = False        # first run at start (``--every``), not at the trigger's next time
 
 
 def load_settings(config: Config) -> ScheduleSettings:
@@ -107,13 +108,13 @@ def parse_cron(text: str, default_tz: tzinfo, where: str) -> tuple[str, CronTrig
 
 
 def plan_jobs(config: Config, settings: ScheduleSettings, every: float | None = None) -> list[PlannedJob]:
-    """One job per distinct schedule; ``every`` (seconds, for tests) runs every section every N s."""
+    """One job per distinct schedule; ``every`` (seconds, for tests) runs every section now, then every N s."""
     sections = [s.key for s in config.sections]
     if not sections:
         raise ConfigError("no sections configured: nothing to schedule")
     if every is not None:
         return [PlannedJob(f"every {every:g}s", IntervalTrigger(seconds=every, timezone=settings.timezone),
-                           tuple(sections))]
+                           tuple(sections), start_now=True)]
     groups: dict[str, tuple[CronTrigger, list[str]]] = {}
     for sec in config.sections:
         where = f"section {sec.key}: cron" if sec.cron else "schedule.cron"

@@ -83,6 +83,12 @@ def last_run_id(output_dir: Path) -> int:
         return int(conn.execute("SELECT coalesce(max(id), 0) FROM runs").fetchone()[0])
 
 
+def run_status(output_dir: Path, run_id: int) -> str | None:
+    with closing(state.connect(output_dir)) as conn:
+        row = conn.execute("SELECT status FROM runs WHERE id=?", (run_id,)).fetchone()
+        return row["status"] if row else None
+
+
 def process_started(output_dir: Path) -> str:
     """Record this scheduler process; rows 'running' under a dead scheduler become 'interrupted'."""
     started, host = utc_now(), socket.gethostname()

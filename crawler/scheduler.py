@@ -139,6 +139,8 @@ class Daemon:
         resume = store.resume_time(self.output_dir, job.job_id)
         if resume is not None:
             kwargs["next_run_time"] = resume
+        elif job.start_now:
+            kwargs["next_run_time"] = datetime.now(timezone.utc)
         self.scheduler.add_job(self._run_job, job.trigger, args=(job,), id=job.job_id, name=job.job_id,
                                **kwargs)
         log.warning("scheduled %s for %s%s", job.job_id, ", ".join(job.sections),
@@ -163,18 +165,22 @@ class Daemon:
         log.warning("cycle %s starting (%d sections)", job.job_id, len(job.sections))
         code, tail = self.cycle.run(self.run_argv(job.sections, self.settings.lock == "wait"))
         after = store.last_run_id(self.output_dir)
-        status = self._status(code)
+        run_id = after if after > before else None
+        status = self._status(code, run_id)
         detail = None if status == "ok" else "\n".join(tail)
-        store.finish_run(self.output_dir, row, status, code, after if after > before else None, detail)
+        store.finish_run(self.output_dir, row, status, code, run_id, detail)
         level = logging.WARNING if status in ("ok", "interrupted", "skipped") else logging.ERROR
         log.log(level, "cycle %s %s (exit status %s)", job.job_id, status, code)
 
-    def _status(self, code: int) -> str:
+    def _status(self, code: int, run_id: int | None) -> str:
+        """interrupted (we were stopping) | skipped (lock held) | the run's own status | failed."""
         if self.stopping:
             return "interrupted"
-        if code == 0:
-            return "ok"
-        return "skipped" if code == LOCK_BUSY_EXIT else "failed"
+        if code == LOCK_BUSY_EXIT:
+            return "skipped"
+        if run_id is not None and code in (0, 1):     # `newsmon run` finished: ok | errors | failed
+            return store.run_status(self.output_dir, run_id) or "failed"
+        return "ok" if code == 0 else "failed"
 
     # -- events and signals ------------------------------------------------------------------------
     def _on_event(self, event) -> None:

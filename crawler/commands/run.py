@@ -17,16 +17,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", metavar="DIR", help="output directory (default: [crawler] output_dir)")
     parser.add_argument("--refetch", action="store_true",
                         help="fetch articles again even when already stored")
-    # The scheduler feature (issue 6) adds its lock flags (--wait / --no-wait) here.
+    wait = parser.add_mutually_exclusive_group()
+    wait.add_argument("--wait", dest="wait", action="store_true", default=False,
+                      help="if another cycle is running on this output directory, wait for it to finish")
+    wait.add_argument("--no-wait", dest="wait", action="store_false",
+                      help="if another cycle is running, exit at once (status 75) naming it (default)")
 
 
 def run(args: argparse.Namespace) -> int:
+    from crawler import logfile
     from crawler.config import load_config
+    from crawler.exceptions import LockHeld
+    from crawler.lock import LOCK_BUSY_EXIT, CycleLock
     from crawler.runner import run_cycle
 
     config = load_config(args.config, output_dir=args.output)
-    # The scheduler feature (issue 6) takes the run lock here, around run_cycle.
-    result = run_cycle(config, source_ids=args.sources, refetch=args.refetch)
+    logfile.enable(config)
+    try:
+        lock = CycleLock(config.output_dir, wait=args.wait).acquire()   # never two cycles at once
+    except LockHeld as exc:
+        print(f"newsmon: {exc}", file=sys.stderr)
+        return LOCK_BUSY_EXIT
+    with lock:
+        result = run_cycle(config, source_ids=args.sources, refetch=args.refetch)
     print_summary(result)
     return exit_status(result)
 

@@ -1,0 +1,97 @@
+"""A small news site on the loopback server for the scheduler tests: one listing, real Kremlin articles.
+
+The articles are recorded pages (tests/resources/recorded/kremlin-en, CC BY 4.0); the listing page that
+links them is written here (synthetic). ``make_config`` writes a user config pointing one section at it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from crawler.jsonl import read
+from tests.sitesrv import Route, SiteServer, page
+
+KREMLIN = Path(__file__).resolve().parent / "resources" / "recorded" / "kremlin-en"
+ARTICLE_IDS = ["11287", "17109", "34018", "52988", "56514", "57246", "62299", "62861"]
+LISTING = "/events/president/news/"
+
+
+def article_path(ident: str) -> str:
+    return f"/events/president/news/{ident}"
+
+
+def listing_html(ids: list[str]) -> bytes:
+    links = "\n".join(f'<li><a href="{article_path(i)}">Item {i}</a></li>' for i in ids)
+    return (f"<!-- synthetic listing for tests -->\n<html><head><title>News</title></head><body>"
+            f"<h1>News</h1><ul class='news'>\n{links}\n</ul></body></html>").encode()
+
+
+def serve_site(server: SiteServer, copies: int = 1, delay: float = 0.0) -> list[str]:
+    """Route the listing and its articles, each answered after ``delay`` seconds; returns their ids.
+
+    ``copies`` > 1 serves each recorded page at that many URLs (more articles than Scrapy keeps in
+    flight, so that a stopped cycle leaves some for the next one)."""
+    pages = {(f"{base}0{n}" if n else base): base for n in range(copies) for base in ARTICLE_IDS}
+    server.routes[LISTING] = Route(listing_html(list(pages)))
+    for ident, base in pages.items():
+        server.routes[article_path(ident)] = page(KREMLIN / f"news-{base}.html", delay=delay)
+    return list(pages)
+
+
+def make_config(tmp_path: Path, server: SiteServer, extra: str = "") -> Path:
+    path = tmp_path / "sched.toml"
+    path.write_text(f"""replace_default_sources = true
+[crawler]
+download_delay = 0
+autothrottle = false
+obey_robots = false
+concurrent_per_domain = 4
+retries = 0
+timeout = 20
+
+[schedule]
+timezone = "UTC"
+stop_timeout_seconds = 60
+
+[[sources]]
+id = "kremlin"
+name = "Kremlin (loopback)"
+
+[[sources.sections]]
+id = "news"
+kind = "listing"
+url = "{server.url}{LISTING}"
+link_pattern = "/events/president/news/\\\\d+$"
+languages = ["en"]
+{extra}""", encoding="utf-8")
+    return path
+
+
+def jsonl_ids(output: Path) -> list[str]:
+    """Every id of every items.jsonl line, in order (duplicates kept, so a test can see them)."""
+    ids = []
+    for path in sorted(output.glob("*/items.jsonl")):
+        raw = path.read_bytes()
+        assert raw == b"" or raw.endswith(b"\n"), f"{path} ends in a partial line"
+        ids += [obj["id"] for obj in read(path)]
+    return ids
+
+
+def db_ids(output: Path) -> tuple[set[str], set[str]]:
+    conn = sqlite3.connect(output / "state.sqlite")
+    try:
+        return ({r[0] for r in conn.execute("SELECT id FROM items")},
+                {r[0] for r in conn.execute("SELECT id FROM articles")})
+    finally:
+        conn.close()
+
+
+def query(output: Path, sql: str, *params) -> list[tuple]:
+    if not (output / "state.sqlite").exists():
+        raise sqlite3.OperationalError(f"no state DB in {output} yet")
+    conn = sqlite3.connect(output / "state.sqlite", timeout=10)
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()

@@ -1,0 +1,171 @@
+"""`newsmon schedule` for real: a scheduler process, cycles as subprocesses against the loopback site,
+real signals, real SQLite. A seconds-level trigger (`--every`) stands in for the nightly cron."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from crawler.config import load_config
+from crawler.exceptions import ConfigError
+from crawler.lock import CycleLock, current_holder
+from crawler.schedule_plan import load_settings, plan_jobs
+from tests.schedsite import ARTICLE_IDS, LISTING, db_ids, jsonl_ids, make_config, query, serve_site
+from tests.sitesrv import Route
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def start_scheduler(cfg: Path, out: Path, *extra: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "crawler", "schedule", "--config", str(cfg),
+                             "--output", str(out), *extra], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, env=dict(os.environ, PYTHONUNBUFFERED="1"))
+
+
+def stop(proc: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 60) -> tuple[int, str]:
+    proc.send_signal(sig)
+    out, _ = proc.communicate(timeout=timeout)
+    return proc.returncode, out
+
+
+def wait_for(predicate, proc: subprocess.Popen, timeout: float = 60, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        if proc.poll() is not None:
+            raise AssertionError(f"scheduler exited ({proc.returncode}) before {what}:\n{proc.stdout.read()}")
+        time.sleep(0.1)
+    proc.kill()
+    raise AssertionError(f"timed out waiting for {what}:\n{proc.communicate()[0]}")
+
+
+def finished_runs(out: Path) -> list[tuple]:
+    try:
+        return query(out, "SELECT status, scheduler_pid, run_id FROM schedule_runs "
+                          "WHERE finished_at IS NOT NULL ORDER BY id")
+    except sqlite3.OperationalError:      # the scheduler has not created its tables yet
+        return []
+
+
+def assert_consistent(out: Path) -> set[str]:
+    """No partial or duplicated JSONL line; the JSONL, items and articles hold the same ids."""
+    lines = jsonl_ids(out)
+    assert len(lines) == len(set(lines)), "duplicated JSONL line"
+    items, articles = db_ids(out)
+    assert set(lines) == items == articles
+    return set(lines)
+
+
+# -- the plan ------------------------------------------------------------------------------------------
+
+def test_sections_sharing_a_schedule_share_one_job_and_zones_apply(tmp_path):
+    cfg = tmp_path / "plan.toml"
+    sections = [("a", None), ("b", "0 */2 * * *"), ("c", "0 16 * * * Asia/Shanghai"), ("d", None)]
+    cfg.write_text('replace_default_sources = true\n[schedule]\ntimezone = "Europe/Moscow"\n'
+                   '[[sources]]\nid = "s"\n' + "".join(
+                       f'[[sources.sections]]\nid = "{sid}"\nkind = "feed"\nurl = "http://127.0.0.1/{sid}"\n'
+                       + (f'cron = "{cron}"\n' if cron else "") for sid, cron in sections), encoding="utf-8")
+    config = load_config(cfg)
+    jobs = {j.job_id: j for j in plan_jobs(config, load_settings(config))}
+    assert {k: v.sections for k, v in jobs.items()} == {
+        "cron 0 2 * * * Europe/Moscow": ("s/a", "s/d"),
+        "cron 0 */2 * * * Europe/Moscow": ("s/b",),
+        "cron 0 16 * * * Asia/Shanghai": ("s/c",)}
+    noon = datetime(2026, 11, 29, 12, 0, tzinfo=timezone.utc)
+    nightly = jobs["cron 0 2 * * * Europe/Moscow"].trigger.get_next_fire_time(None, noon)
+    beijing = jobs["cron 0 16 * * * Asia/Shanghai"].trigger.get_next_fire_time(None, noon)
+    assert nightly.astimezone(timezone.utc) == datetime(2026, 11, 29, 23, 0, tzinfo=timezone.utc)
+    assert beijing.astimezone(timezone.utc) == datetime(2026, 11, 30, 8, 0, tzinfo=timezone.utc)
+
+
+def test_a_bad_cron_names_its_section(tmp_path, newsmon):
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text('replace_default_sources = true\n[[sources]]\nid = "s"\n[[sources.sections]]\nid = "x"\n'
+                   'kind = "feed"\nurl = "http://127.0.0.1/x"\ncron = "0 25 * * *"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="section s/x: cron"):
+        plan_jobs(load_config(cfg), load_settings(load_config(cfg)))
+    proc = newsmon("schedule", "--dry-run", "--config", str(cfg))
+    assert proc.returncode == 2 and "s/x" in proc.stderr and "Traceback" not in proc.stderr
+
+
+# -- the daemon ----------------------------------------------------------------------------------------
+
+def test_three_cycles_in_one_scheduler_process_and_a_failing_one_does_not_stop_it(tmp_path, site_server):
+    serve_site(site_server)
+    site_server.routes[LISTING] = Route(b"<html><body>down</body></html>", status=500)
+    out = tmp_path / "out"
+    proc = start_scheduler(make_config(tmp_path, site_server), out, "--every", "1")
+    wait_for(lambda: len(finished_runs(out)) >= 1, proc, what="the first (failing) cycle")
+    serve_site(site_server)                                      # the site is back
+    runs = wait_for(lambda: len(finished_runs(out)) >= 3 and finished_runs(out), proc, what="three cycles")
+    code, log = stop(proc)
+    assert code == 0, log
+    first_three = runs[:3]
+    assert [r[0] for r in first_three] == ["failed", "ok", "ok"], log
+    assert {r[1] for r in first_three} == {proc.pid}             # one scheduler process ran them all
+    assert len({r[2] for r in first_three}) == 3                 # three separate cycles (runs rows)
+    assert "ReactorNotRestartable" not in log and "Traceback" not in log
+    assert len(assert_consistent(out)) == len(jsonl_ids(out)) == len(ARTICLE_IDS)   # landed once
+    assert query(out, "SELECT stopped_at IS NOT NULL FROM scheduler_processes") == [(1,)]
+    logfile = (out / "logs" / "newsmon.log").read_text(encoding="utf-8")
+    assert "crawler.cycle" in logfile and "kremlin/news" in logfile   # cycle output relayed into the log
+
+
+def test_sigterm_mid_cycle_leaves_consistent_output_and_a_restart_completes_the_work(tmp_path, site_server):
+    ids = serve_site(site_server, copies=3, delay=0.3)          # slow articles: SIGTERM lands mid-crawl
+    cfg = make_config(tmp_path, site_server).read_text(encoding="utf-8")
+    cfg_path = tmp_path / "slow.toml"
+    cfg_path.write_text(cfg.replace("concurrent_per_domain = 4", "concurrent_per_domain = 1"), encoding="utf-8")
+    out = tmp_path / "out"
+    proc = start_scheduler(cfg_path, out, "--every", "600")     # a first run at once, the next in 10 min
+    wait_for(lambda: len(jsonl_ids(out)) >= 2, proc, what="the first items")
+    code, log = stop(proc)
+    assert code == 0, log
+    landed = assert_consistent(out)
+    assert 2 <= len(landed) < len(ids), log
+    assert query(out, "SELECT status FROM runs") == [("interrupted",)]
+    assert [r[0] for r in finished_runs(out)] == ["interrupted"]
+    assert current_holder(out) is None
+    with CycleLock(out):                                        # released
+        pass
+
+    serve_site(site_server, copies=3)                           # fast again
+    proc = start_scheduler(cfg_path, out, "--every", "600")     # the restart resumes the interrupted run
+    wait_for(lambda: len(finished_runs(out)) >= 2, proc, timeout=60, what="the resumed cycle")
+    code, log = stop(proc)
+    assert code == 0, log
+    assert [r[0] for r in finished_runs(out)] == ["interrupted", "ok"], log
+    scheduled = query(out, "SELECT scheduled_for FROM schedule_runs ORDER BY id LIMIT 2")
+    assert scheduled[0] == scheduled[1]                         # the same run time, run again after the restart
+    final = assert_consistent(out)
+    assert landed < final and len(final) == len(jsonl_ids(out)) == len(ids)
+
+
+def test_a_second_run_waits_or_exits_naming_the_holder(tmp_path, site_server, newsmon):
+    serve_site(site_server)
+    cfg, out = make_config(tmp_path, site_server), tmp_path / "out"
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time\nfrom crawler.lock import CycleLock\n"
+                               "with CycleLock(sys.argv[1]):\n    print('held', flush=True)\n"
+                               "    time.sleep(float(sys.argv[2]))\n", str(out), "2"],
+                              cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    refused = newsmon("run", "--config", str(cfg), "--output", str(out), "--no-wait")
+    assert refused.returncode == 75
+    assert f"pid {holder.pid}" in refused.stderr and "Traceback" not in refused.stderr
+    started = time.monotonic()
+    waited = newsmon("run", "--config", str(cfg), "--output", str(out), "--wait")
+    assert waited.returncode == 0, waited.stderr
+    assert holder.wait() == 0
+    holder.stdout.close()
+    assert time.monotonic() - started >= 1.0
+    assert len(jsonl_ids(out)) == len(ARTICLE_IDS)
