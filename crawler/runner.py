@@ -241,13 +241,16 @@ def spider_class(section: Section):
 
 def quiet_scrapy_logs() -> None:
     """Scrapy's own lines repeat what the spiders report as one warning per problem (retries, robots.txt
-    fetch errors, ignored HTTP statuses); keep them at -v, hide them at the default verbosity."""
-    root = logging.getLogger().getEffectiveLevel()
-    if root <= logging.DEBUG:
+    fetch errors, ignored HTTP statuses, with tracebacks): hide those unless debugging (-vv)."""
+    if logging.getLogger().getEffectiveLevel() <= logging.DEBUG:
         return
-    logging.getLogger("scrapy").setLevel(logging.INFO if root <= logging.INFO else logging.ERROR)
     for noisy in ("scrapy.downloadermiddlewares.retry", "scrapy.downloadermiddlewares.robotstxt",
                   "scrapy.spidermiddlewares.httperror"):
-        if root > logging.INFO:
-            logging.getLogger(noisy).setLevel(logging.CRITICAL)
-    logging.getLogger("twisted").setLevel(logging.ERROR if root > logging.INFO else logging.INFO)
+        logging.getLogger(noisy).setLevel(logging.CRITICAL)
+    # Scrapy's progress lines (INFO) only when the user asked for -v.
+    verbose = any(h.level <= logging.INFO for h in logging.getLogger().handlers if not _is_file(h))
+    logging.getLogger("scrapy").setLevel(logging.INFO if verbose else logging.WARNING)
+
+
+def _is_file(handler: logging.Handler) -> bool:
+    return isinstance(handler, logging.FileHandler)
