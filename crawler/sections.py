@@ -110,10 +110,11 @@ def new_items(conn: sqlite3.Connection, section: str, run_id: int, patterns: tup
     parts removed, the section's earlier snapshots already listed (a link that only changed a counter)."""
     rows = conn.execute("SELECT a.id, a.url, a.title, i.json FROM articles a LEFT JOIN items i ON i.id = a.id "
                         "WHERE a.section = ? AND a.run_id = ? ORDER BY a.first_seen, a.id", (section, run_id))
-    listed = earlier_urls(conn, section, run_id, patterns) if patterns else set()
+    listed = earlier_urls(conn, section, run_id, patterns) if patterns else {}
     out = []
     for row in rows:
-        if patterns and without_volatile(row["url"], patterns) in listed:
+        before = listed.get(without_volatile(row["url"], patterns)) if patterns else None
+        if before and row["url"] not in before:    # listed before under another counter/timestamp
             continue
         item = json.loads(row["json"]) if row["json"] else {}
         out.append({"id": row["id"], "url": row["url"], "title": item.get("title", row["title"]),
@@ -122,10 +123,16 @@ def new_items(conn: sqlite3.Connection, section: str, run_id: int, patterns: tup
     return sorted(out, key=lambda i: position.get(i["url"], len(position)))
 
 
-def earlier_urls(conn: sqlite3.Connection, section: str, run_id: int, patterns: tuple[str, ...]) -> set[str]:
+def earlier_urls(conn: sqlite3.Connection, section: str, run_id: int,
+                 patterns: tuple[str, ...]) -> dict[str, set[str]]:
+    """URLs the section's last ten snapshots before ``run_id`` listed, keyed by their non-volatile part."""
     rows = conn.execute("SELECT article_urls FROM section_snapshots WHERE section = ? AND run_id < ? "
                         "ORDER BY run_id DESC LIMIT 10", (section, run_id))
-    return {without_volatile(u, patterns) for r in rows for u in json.loads(r["article_urls"] or "[]")}
+    out: dict[str, set[str]] = {}
+    for row in rows:
+        for url in json.loads(row["article_urls"] or "[]"):
+            out.setdefault(without_volatile(url, patterns), set()).add(url)
+    return out
 
 
 # ---------------------------------------------------------------- section_states rows

@@ -96,3 +96,12 @@ def test_bad_lifecycle_setting_is_one_clear_error(tmp_path):
     cfg.write_text(text.replace("hysteresis_runs = 0", "hysteresis = 2"))
     with pytest.raises(ConfigError, match=r"\[lifecycle\] hysteresis: unknown key"):
         sections.settings_of(load_config(cfg))
+
+
+def test_an_item_listed_before_but_stored_only_now_is_new(setup):
+    cfg, out = setup
+    listed = [art(RU, 1), art(RU, 2)]
+    run(cfg, out, 1, {RU: dict(urls=listed)}, new=[(RU, listed[0], "One")])    # story 2 failed to fetch
+    run(cfg, out, 2, {RU: dict(urls=listed)}, new=[(RU, listed[1], "Two")])
+    got = rows(out, "SELECT type, cause FROM events WHERE run_id = 2")
+    assert got == [{"type": "section_changed", "cause": "1 new item: Two"}]
