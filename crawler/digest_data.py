@@ -46,6 +46,7 @@ class DayData:
     flags: dict[str, list[str]] = field(default_factory=dict)      # item id → flags
     names: dict[str, str] = field(default_factory=dict)            # source id / section key → display name
     order: list[str] = field(default_factory=list)                 # section keys in configured order
+    problems: list[str] = field(default_factory=list)              # stored data that could not be read
 
     @property
     def trouble(self) -> list[SectionStatus]:
@@ -69,10 +70,11 @@ def load_day(conn: sqlite3.Connection, output_dir: Path, day: str, config: Confi
              crawl: dict | None = None, run_id: int | None = None) -> DayData:
     runs = runs_of_day(conn, day, run_id)
     run_ids = {r["id"] for r in runs}
-    items = items_of_day(conn, output_dir, day)
+    problems: list[str] = []
+    items = items_of_day(conn, output_dir, day, problems)
     alerts = alerts_of_day(conn, output_dir, day, run_ids)
     crawl = crawl if crawl is not None else _stored_crawl(runs)
-    data = DayData(day, items, alerts, [], runs)
+    data = DayData(day, items, alerts, [], runs, problems=problems)
     _names(data, config)
     data.sections = section_statuses(conn, data, crawl, run_ids, config)
     data.flags = {item["id"]: item_flags(item, alerts) for item in items}
@@ -94,18 +96,39 @@ def runs_of_day(conn: sqlite3.Connection, day: str, run_id: int | None = None) -
     return [dict(r) for r in rows if r["id"] == run_id or local_day(r["started_at"]) == day]
 
 
-def items_of_day(conn: sqlite3.Connection, output_dir: Path, day: str) -> list[dict]:
-    """The latest version of every item of the day: the items table, plus any line only in items.jsonl."""
+def items_of_day(conn: sqlite3.Connection, output_dir: Path, day: str,
+                 problems: list[str] | None = None) -> list[dict]:
+    """The latest version of every item of the day: the items table, plus any line only in items.jsonl.
+    What cannot be read is named in ``problems`` (and left where it is)."""
+    problems = problems if problems is not None else []
     items: dict[str, dict] = {}
     for row in conn.execute("SELECT id, json FROM items WHERE day = ?", (day,)):
         try:
             items[row["id"]] = json.loads(row["json"])
         except ValueError as exc:
-            log.warning("item %s: unreadable stored JSON, left out of the digest: %s", row["id"], exc)
-    for obj in jsonl.read(Path(output_dir) / day / "items.jsonl"):
-        if obj.get("id") and obj["id"] not in items:
+            problems.append(f"item {row['id']}: unreadable row in the items table ({exc})")
+    for number, obj in _jsonl_lines(Path(output_dir) / day / "items.jsonl", problems):
+        if not isinstance(obj, dict) or not obj.get("id"):
+            problems.append(f"{day}/items.jsonl line {number}: not an item (no id)")
+        elif obj["id"] not in items:
             items[obj["id"]] = obj
+    for problem in problems:
+        log.warning("digest %s: %s", day, problem)
     return list(items.values())
+
+
+def _jsonl_lines(path: Path, problems: list[str]):
+    """(line number, object) of every complete line; a line that is not JSON is named, not fatal."""
+    if not path.exists():
+        return
+    with open(path, "rb") as fh:
+        for number, raw in enumerate(fh, 1):
+            if not raw.endswith(b"\n") or not raw.strip():
+                continue
+            try:
+                yield number, json.loads(raw)
+            except ValueError as exc:
+                problems.append(f"{path.parent.name}/{path.name} line {number}: not JSON ({exc})")
 
 
 def _table_exists(conn: sqlite3.Connection, name: str) -> bool:

@@ -98,6 +98,8 @@ def _sections(data: DayData) -> str:
         cls = "bad" if s.state in TROUBLE else "nc" if s.state == "NOT-CRAWLED" else ""
         rows.append(f'<tr class="{cls}"><td class="state">{esc(s.state)}</td><td>{esc(s.key)}</td>'
                     f'<td class="detail">{esc(s.detail)}</td></tr>')
+    rows += [f'<tr class="bad"><td class="state">UNREADABLE</td><td colspan="2">{esc(p)}</td></tr>'
+             for p in data.problems]
     body = "".join(rows) or '<tr><td colspan="3">No section was crawled.</td></tr>'
     return f'<h2 id="sections">Sections</h2><table class="sections">{body}</table>'
 

@@ -50,6 +50,8 @@ def headline(data: DayData) -> str:
     words = f"{len(data.items)} items, {len(data.alerts)} alerts"
     if trouble:
         words += f", {len(trouble)} section(s) in trouble: " + ", ".join(f"{s.state} {s.key}" for s in trouble)
+    if data.problems:
+        words += f", {len(data.problems)} stored record(s) unreadable"
     return f"# newsmon digest {data.day}: {words}"
 
 
@@ -75,6 +77,7 @@ def alert_lines(data: DayData) -> list[str]:
 
 def section_lines(data: DayData) -> list[str]:
     out = [f"== SECTIONS ({len(data.sections)}) =="]
+    out += [f"!! UNREADABLE | {field(problem)}" for problem in data.problems]
     if not data.sections:
         out.append("(no section was crawled and none is configured)")
     for status in data.sections:

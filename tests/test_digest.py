@@ -281,3 +281,20 @@ def test_an_untranslated_item_says_so_once_then_gives_its_original_paragraphs(tm
             if line.startswith(f"    #{item['id'][:8]}")]
     assert body[0] == f"    #{item['id'][:8]} EN  (translation pending)"
     assert [line.split()[1] for line in body[1:]] == ["ZH"] * 3
+
+
+def test_unreadable_stored_records_are_named_and_cost_nothing_else(tmp_path):
+    good, damaged = digestkit.synthetic_item("mid"), digestkit.synthetic_item("mfa")
+    digestkit.store(tmp_path, [good, damaged])
+    conn = state.connect(tmp_path)
+    conn.execute("UPDATE items SET json = '{\"id\": broken' WHERE id = ?", (damaged["id"],))
+    conn.close()
+    with open(tmp_path / DAY / "items.jsonl", "ab") as fh:
+        fh.write(b'{"not": "json"\n')
+    digest.build(tmp_path, DAY)
+    text = (tmp_path / DAY / "digest.txt").read_text(encoding="utf-8")
+    assert "2 stored record(s) unreadable" in text.splitlines()[0]
+    assert f"!! UNREADABLE | item {damaged['id']}: unreadable row in the items table" in text
+    assert "!! UNREADABLE | 2026-11-28/items.jsonl line 3: not JSON" in text
+    assert "巩固两国人民传统友谊" in text                # the damaged row's item, from its JSONL line
+    assert "интересах наших народов" in text
