@@ -114,7 +114,12 @@ def reextract_day(output_dir: str | Path, day: str, config: Config | None, *, pr
         report.items = len(rows)
         bar = Progress("reextract", len(rows)) if progress else None
         for row in rows:
-            _one(output_dir, json.loads(row["json"]), sections, updates, report)
+            try:
+                item = json.loads(row["json"])
+            except ValueError as exc:
+                report.failed.append(f"{row['id']}: unreadable row in the items table ({exc})")
+            else:
+                _one(output_dir, item, sections, updates, report)
             if bar:
                 bar.advance()
         if bar:
