@@ -178,3 +178,22 @@ def test_paragraphs_follow_browser_layout():
 
 def test_extracted_text_joins_paragraphs():
     assert Extracted("t", ["a", "b"], None).text == "a\n\nb"
+
+
+def test_analysis_pool_runs_extraction_in_a_worker_process():
+    import asyncio
+
+    from crawler.analysis import AnalysisPool, analyse_page
+
+    html = (RECORDED / "xinhua/world-2019-12-10-c_1125327450.html").read_text(encoding="utf-8")
+    url = "http://www.xinhuanet.com/world/2019-12/10/c_1125327450.htm"
+    here = analyse_page(html, url)
+    pool = AnalysisPool(workers=1)
+    try:
+        extracted, lang = asyncio.run(pool.analyse(html, url, section(parser="xinhua")))
+        with pytest.raises(ExtractionError, match="empty page"):
+            asyncio.run(pool.analyse("", url))
+    finally:
+        pool.close()
+    assert (extracted, lang) == here
+    assert lang.lang == "zh" and extracted.title == "法国全国大罢工再次严重影响交通"
