@@ -121,10 +121,10 @@ def site_config(server: SiteServer) -> str:
         section("newsru", "all", "feed", f"{u}/legacy/newsru.koi8-r.xml", link_pattern=r"/ankara\.html$"),
         section("acnnewswire", "all", "feed", f"{u}/legacy/acnnewswire.gb2312.xml", link_pattern=r"Art_ID=29698$"),
     ]
-    return _merge_sources(parts)
+    return merge_sources(parts)
 
 
-def _merge_sources(parts: list[str]) -> str:
+def merge_sources(parts: list[str]) -> str:
     """Sections of one source must sit under one [[sources]] table: drop repeated source headers."""
     out, seen = [], set()
     for part in parts:

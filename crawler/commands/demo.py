@@ -39,14 +39,17 @@ def run(args: argparse.Namespace) -> int:
 
 # The demo's article URLs include the server's port: a fixed port keeps them (and so the item ids) the
 # same from one demo run to the next, so a second run finds nothing new, as a real second run would.
+# NEWSMON_DEMO_PORT picks another one.
 DEMO_PORT = 47181
 
 
 def start_server():
     from crawler.localsite import SiteServer
 
+    import os
+
     try:
-        return SiteServer(port=DEMO_PORT)
+        return SiteServer(port=int(os.environ.get("NEWSMON_DEMO_PORT", DEMO_PORT)))
     except OSError:       # port taken: any free port (a rerun then sees the pages as new ones)
         return SiteServer()
 
