@@ -42,6 +42,9 @@ class SectionReport:
 
     def finish(self) -> None:
         self.seconds = round(time.monotonic() - self.started, 2)
+        # Progress as each section ends: a plain line in the log file (and on the console with -v).
+        log.info("%s done: %d links, %d new, %d fetched, %d failed, %.1f s", self.key, self.links_found,
+                 self.new, self.fetched, self.failed, self.seconds)
 
     def as_dict(self) -> dict:
         return {"links_found": self.links_found, "new": self.new, "fetched": self.fetched,

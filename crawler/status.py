@@ -116,7 +116,7 @@ def _section(conn: sqlite3.Connection, key: str, lifecycle) -> dict[str, Any]:
     last = conn.execute("SELECT checked_at, http_status, error, links_found, not_modified "
                         "FROM section_snapshots WHERE section=? ORDER BY run_id DESC LIMIT 1", (key,)).fetchone()
     ok = conn.execute("SELECT max(checked_at) FROM section_snapshots WHERE section=? AND error IS NULL "
-                      "AND (not_modified=1 OR (http_status BETWEEN 200 AND 399 AND links_found > 0))",
+                      "AND links_found > 0 AND (not_modified=1 OR http_status BETWEEN 200 AND 399)",
                       (key,)).fetchone()[0]
     if lifecycle is not None:
         st, since, cause = lifecycle["state"], lifecycle["since"], lifecycle["cause"]
@@ -204,7 +204,8 @@ def _render_state(report: dict[str, Any]) -> list[str]:
     holder, sched = report["cycle_running"], report["scheduler"]
     lines = [f"cycle: running, pid {holder['pid']} since {holder['started_at']}" if holder else "cycle: idle"]
     lines.append(f"scheduler: running, pid {sched['pid']} since {sched['started_at']}" if sched["running"]
-                 else f"scheduler: not running (last stopped {sched['stopped_at'] or 'never started'})")
+                 else f"scheduler: not running (stopped {sched['stopped_at']})" if sched["pid"]
+                 else "scheduler: never started on this output directory")
     for job in sched["jobs"]:
         last = job["last"] or {}
         lines.append(f"  {job['job_id']}: next {job['next_run_at'] or '-'}; last {last.get('status', '-')} "

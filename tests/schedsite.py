@@ -53,6 +53,7 @@ timeout = 20
 [schedule]
 timezone = "UTC"
 stop_timeout_seconds = 60
+min_free_mb = 0
 
 [[sources]]
 id = "kremlin"
