@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -39,6 +40,7 @@ except ImportError:  # pragma: no cover - depends on the installed trafilatura
     _cheap_meta = None
 
 MIN_BODY_CHARS = 20
+XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 # Photo captions and credits are not article text (trafilatura keeps them when precision-first).
 # Dropped by us in one pass: trafilatura's own prune_xpath walks the tree once per expression and
 # costs more than a fifth of the whole extraction.
@@ -78,6 +80,9 @@ def extract_article(html: str, url: str, section: "Section | None" = None) -> Ex
 def parse_html(html: str, url: str) -> lxml.html.HtmlElement:
     if not html or not html.strip():
         raise ExtractionError(f"empty page at {url}")
+    # lxml refuses str input that carries an encoding declaration (XHTML pages often start with one);
+    # the text is already decoded, so the declaration has nothing left to say.
+    html = XML_DECLARATION.sub("", html, count=1)
     try:
         tree = lxml.html.document_fromstring(html)
     except (etree.ParserError, ValueError) as exc:
@@ -98,9 +103,10 @@ def extract_generic(tree: lxml.html.HtmlElement, url: str, body_css: str | None 
         doc = trafilatura.bare_extraction(clone, url=url, favor_precision=True, with_metadata=False,
                                           include_comments=False, include_tables=True, deduplicate=False)
         paragraphs = paragraphs_of_doc(doc)
+    title = clean_text(meta.title) if meta is not None and meta.title else None
     return Extracted(
-        title=clean_text(meta.title) if meta is not None and meta.title else None,
-        paragraphs=paragraphs,
+        title=title,
+        paragraphs=paragraphs[1:] if paragraphs[:1] == [title] else paragraphs,   # the headline again
         published_at=published_at(tree, meta.date if meta is not None else None),
         authors=split_authors(meta.author) if meta is not None else [],
         extras=_generic_extras(meta),

@@ -100,6 +100,16 @@ def test_empty_or_broken_page_raises_one_clear_error(html):
         extract_article(html, "http://example.test/a")
 
 
+def test_xhtml_page_with_xml_declaration_is_read():
+    paras = "".join(f"<p>The minister said the talks would resume in week {i}, officials confirmed.</p>"
+                    for i in range(3))
+    page = ('<?xml version="1.0" encoding="windows-1251"?>\n<html><head><title>Talks</title></head>'
+            f"<body><article><h1>Talks</h1>{paras}</article></body></html>")
+    got = extract_article(page, "http://example.test/a")
+    assert got.title == "Talks"
+    assert got.paragraphs[0] == "The minister said the talks would resume in week 0, officials confirmed."
+
+
 def test_redirect_stub_has_no_article_body():
     html = decoded(RECORDED / "mid/home-redirect-2018.html", "http://mid.ru/", "text/html")
     with pytest.raises(ExtractionError, match="no article body"):
