@@ -12,8 +12,9 @@ one run on the same machine:
              politeness switched off for loopback: pages/s over the crawl's own seconds (the section
              report), and over the whole command's wall time (start-up and post-crawl stages included).
 
-The baseline is measured before and after the crawl and averaged, so that a change in machine load
-during the run shows up as a spread rather than as a false ratio. Target: crawl ≥ 0.7 × baseline.
+Baseline and crawl alternate (--repeat times; the baseline once more at the end) and the medians are
+compared, so that a change in machine load during the run (other work on a shared machine) shows up as
+a spread between repeats rather than as a false ratio. Target: crawl ≥ 0.7 × baseline.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import sys
 import tempfile
 import time
 import warnings
+from statistics import median
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -145,41 +147,52 @@ def _section_report(out: Path) -> dict | None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pages", type=int, default=300, help="article pages to crawl (default 300)")
-    parser.add_argument("--rounds", type=int, default=1, help="passes of the in-process measurements")
+    parser.add_argument("--repeat", type=int, default=2, help="alternations of baseline and crawl (default 2)")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
 
     server = SiteServer().start()
+    baselines, stages, crawls = [], [], []
     try:
         pages = serve(server, recorded_articles(), args.pages)
         docs = decoded(pages)
         newsmon_stage(*docs[0][::-1])                   # load langdetect's profiles outside the timing
         bare_trafilatura(*docs[0][::-1])
-        before = rate(bare_trafilatura, docs, args.rounds)
-        stage = rate(newsmon_stage, docs, args.rounds)
-        with tempfile.TemporaryDirectory(prefix="newsmon-bench-") as tmp:
-            result = crawl(server, Path(tmp))
-        after = rate(bare_trafilatura, docs, args.rounds)
+        for _ in range(args.repeat):
+            baselines.append(rate(bare_trafilatura, docs, 1))
+            stages.append(rate(newsmon_stage, docs, 1))
+            with tempfile.TemporaryDirectory(prefix="newsmon-bench-") as tmp:
+                crawls.append(crawl(server, Path(tmp)))
+        baselines.append(rate(bare_trafilatura, docs, 1))
     finally:
         server.stop()
-    report(args.pages, before, after, stage, result)
+    report(args.pages, baselines, stages, crawls)
 
 
-def report(n: int, before: float, after: float, stage: float, crawl: dict) -> None:
-    baseline = (before + after) / 2
-    crawl_rate = crawl["fetched"] / crawl["seconds"] if crawl["seconds"] else 0.0
-    wall_rate = crawl["fetched"] / crawl["wall"]
-    print(f"pages: {n} recorded article pages on loopback ({os.cpu_count()} CPUs)")
-    print(f"{'measurement':<46} {'pages/s':>8} {'× baseline':>11}")
-    print(f"{'trafilatura.extract() (baseline, mean)':<46} {baseline:>8.1f} {1:>11.2f}"
-          f"   (before {before:.1f}, after {after:.1f})")
-    print(f"{'newsmon extract + langdetect, in process':<46} {stage:>8.1f} {stage / baseline:>11.2f}")
+def report(n: int, baselines: list[float], stages: list[float], crawls: list[dict]) -> None:
+    baseline, stage = median(baselines), median(stages)
+    crawl_rates = [c["fetched"] / c["seconds"] if c["seconds"] else 0.0 for c in crawls]
+    wall_rates = [c["fetched"] / c["wall"] for c in crawls]
+    crawl_rate, wall_rate = median(crawl_rates), median(wall_rates)
+    print(f"pages: {n} recorded article pages on loopback, {os.cpu_count()} CPUs, "
+          f"load average {os.getloadavg()[0]:.1f}; medians of {len(crawls)} alternations")
+    print(f"{'measurement':<46} {'pages/s':>8} {'× baseline':>11}   runs")
+    print(f"{'trafilatura.extract() (baseline)':<46} {baseline:>8.1f} {1:>11.2f}   {_runs(baselines)}")
+    print(f"{'newsmon extract + langdetect, in process':<46} {stage:>8.1f} {stage / baseline:>11.2f}"
+          f"   {_runs(stages)}")
     print(f"{'newsmon run: crawl (section seconds)':<46} {crawl_rate:>8.1f} {crawl_rate / baseline:>11.2f}"
-          f"   ({crawl['fetched']} fetched, {crawl['failed']} failed in {crawl['seconds']:.1f} s)")
+          f"   {_runs(crawl_rates)}")
     print(f"{'newsmon run: whole command (wall)':<46} {wall_rate:>8.1f} {wall_rate / baseline:>11.2f}"
-          f"   ({crawl['wall']:.1f} s incl. start-up and post-crawl stages; exit {crawl['exit']})")
+          f"   {_runs(wall_rates)}  (start-up and post-crawl stages included)")
+    for c in crawls:
+        print(f"  run: {c['fetched']} fetched, {c['failed']} failed, crawl {c['seconds']:.1f} s, "
+              f"command {c['wall']:.1f} s, exit {c['exit']}")
     verdict = "meets" if crawl_rate / baseline >= TARGET else "MISSES"
     print(f"crawl/baseline = {crawl_rate / baseline:.2f}: {verdict} the target of {TARGET}")
+
+
+def _runs(values: list[float]) -> str:
+    return " ".join(f"{v:.1f}" for v in values)
 
 
 if __name__ == "__main__":
