@@ -145,9 +145,9 @@ def translations(conn: sqlite3.Connection) -> dict[str, int]:
 
 
 def alerts(conn: sqlite3.Connection) -> dict[str, int]:
-    row = conn.execute("SELECT sum(status='undelivered'), sum(status='pending' AND attempts > 0), "
-                       "sum(status='pending') FROM event_deliveries").fetchone()
-    return {"undelivered": row[0] or 0, "retrying": row[1] or 0, "pending": row[2] or 0}
+    """Alert deliveries: undelivered = a delivery failed (the alerts stage retries it next run)."""
+    row = conn.execute("SELECT sum(status='undelivered'), sum(status='pending') FROM event_deliveries").fetchone()
+    return {"undelivered": row[0] or 0, "pending": row[1] or 0}
 
 
 def attention(report: dict[str, Any], settings: ScheduleSettings, now: datetime) -> list[str]:
@@ -157,9 +157,9 @@ def attention(report: dict[str, Any], settings: ScheduleSettings, now: datetime)
         if sec["state"] in ATTENTION_STATES:
             out.append(f"section {sec['section']} is {sec['state']} since {sec['since']}: {sec['cause']} "
                        f"(last success: {sec['last_success'] or 'never'})")
-    if report["alerts"]["undelivered"] or report["alerts"]["retrying"]:
-        out.append(f"{report['alerts']['undelivered']} alert deliveries failed for good, "
-                   f"{report['alerts']['retrying']} are being retried")
+    if report["alerts"]["undelivered"]:
+        out.append(f"{report['alerts']['undelivered']} alert deliveries failed (retried at the next run): "
+                   "see `newsmon alerts`")
     if report["disk"]["free_bytes"] < settings.min_free_mb * 1e6:
         out.append(f"only {report['disk']['free_bytes'] / 1e6:.0f} MB free under {report['output_dir']}")
     return out
@@ -224,5 +224,5 @@ def _render_state(report: dict[str, Any]) -> list[str]:
                      + (f" — {s['cause']}" if s["state"] in ATTENTION_STATES and s["cause"] else ""))
     t, a = report["translations"], report["alerts"]
     lines.append(f"translations: {t['pending']} pending, {t['failed']} failed")
-    lines.append(f"alerts: {a['undelivered']} undelivered, {a['retrying']} retrying, {a['pending']} pending")
+    lines.append(f"alerts: {a['undelivered']} undelivered, {a['pending']} pending delivery")
     return lines

@@ -3,6 +3,7 @@ real signals, real SQLite. A seconds-level trigger (`--every`) stands in for the
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -18,6 +19,7 @@ from crawler.config import load_config
 from crawler.exceptions import ConfigError
 from crawler.lock import CycleLock, current_holder
 from crawler.schedule_plan import load_settings, plan_jobs
+from tests.conftest import run_newsmon
 from tests.schedsite import ARTICLE_IDS, LISTING, db_ids, jsonl_ids, make_config, query, serve_site
 from tests.sitesrv import Route
 
@@ -104,11 +106,18 @@ def test_three_cycles_in_one_scheduler_process_and_a_failing_one_does_not_stop_i
     serve_site(site_server)
     site_server.routes[LISTING] = Route(b"<html><body>down</body></html>", status=500)
     out = tmp_path / "out"
-    proc = start_scheduler(make_config(tmp_path, site_server), out, "--every", "1")
+    cfg = make_config(tmp_path, site_server)
+    proc = start_scheduler(cfg, out, "--every", "1")
     wait_for(lambda: len(finished_runs(out)) >= 1, proc, what="the first (failing) cycle")
     serve_site(site_server)                                      # the site is back
     runs = wait_for(lambda: len(finished_runs(out)) >= 3 and finished_runs(out), proc, what="three cycles")
-    code, log = stop(proc)
+    second = run_newsmon("schedule", "--config", str(cfg), "--output", str(out), "--every", "1")
+    assert second.returncode == 2 and f"another scheduler is running on {out} (pid {proc.pid}" in second.stderr
+    status = json.loads(run_newsmon("status", "--json", "--config", str(cfg), "--output", str(out)).stdout)
+    assert status["scheduler"]["running"] and status["scheduler"]["pid"] == proc.pid
+    assert status["scheduler"]["jobs"][0]["job_id"] == "every 1s"
+    assert status["scheduler"]["last_7_days"]["failed"] == 1
+    code, log = stop(proc, signal.SIGINT)                       # Ctrl-C stops it as cleanly as SIGTERM
     assert code == 0, log
     first_three = runs[:3]
     assert [r[0] for r in first_three] == ["failed", "ok", "ok"], log
