@@ -8,6 +8,7 @@ the site's real ones (``undo_wget_links``), so that every followed link stays on
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
 from crawler.localsite import Route, SiteServer, page, rewrite_hosts, undo_wget_links
@@ -31,7 +32,23 @@ def kremlin_routes(server: SiteServer) -> None:
     server.routes["/events/president/transcripts/archive"] = page(SYN / "kremlin-en-archive.html")
 
 
+def sitemap_routes(server: SiteServer) -> None:
+    """A SYNTHETIC sitemap index (generated here) → a gzipped child sitemap listing one People's Daily
+    article, as people.cn's sitemap_index.xml does."""
+    ns = 'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"'
+    index = (f'<?xml version="1.0" encoding="UTF-8"?><!-- SYNTHETIC sitemap index for tests -->'
+             f'<sitemapindex {ns}><sitemap><loc>{server.url}/sitemaps/politics-1.xml.gz</loc></sitemap>'
+             f'</sitemapindex>')
+    child = (f'<?xml version="1.0" encoding="UTF-8"?><urlset {ns}>'
+             f'<url><loc>{server.url}/n1/2024/0424/c1001-40223222.html</loc></url>'
+             f'<url><loc>{server.url}/about.html</loc></url></urlset>')
+    server.routes["/sitemap_index.xml"] = Route(index.encode(), content_type="application/xml")
+    server.routes["/sitemaps/politics-1.xml.gz"] = Route(gzip.compress(child.encode()),
+                                                         content_type="application/octet-stream")
+
+
 def chinese_routes(server: SiteServer) -> None:
+    sitemap_routes(server)
     server.routes["/GB/157278/index.html"] = page(SYN / "peoples-daily-russia.html")
     # UTF-8 copies that still declare GB2312 (as saved copies do), and the GBK-bytes copy (as served).
     server.routes["/n1/2024/0424/c1001-40223222.html"] = page(
@@ -106,6 +123,7 @@ def site_config(server: SiteServer) -> str:
                 next_css="a.more-next[rel=next]", max_pages=2),
         section("kremlin-en", "archive", "listing", f"{u}/events/president/transcripts/archive",
                 link_css="h3.hentry__title a[rel=bookmark]"),
+        section("peoples-daily", "sitemap", "sitemap", f"{u}/sitemap_index.xml", link_pattern=n1, max_pages=3),
         section("peoples-daily", "russia", "listing", f"{u}/GB/157278/index.html",
                 link_css='div.ej_bor a[href*="/n1/"]', link_pattern=n1),
         section("xinhua", "world", "listing", f"{u}/world/index.htm",

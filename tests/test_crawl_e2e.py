@@ -27,10 +27,10 @@ def crawl(tmp_path_factory):
     (work / "sites.toml").write_text(site_config(server), encoding="utf-8")
     out = work / "out"
     runs = []
-    for _ in range(2):
+    for extra in ([], [], ["--source", "kremlin-en/archive", "--refetch"]):
         server.clear_log()
         # From an unrelated working directory: the installed CLI must not depend on the repo's cwd.
-        proc = run_newsmon("run", "--config", str(work / "sites.toml"), "--output", str(out), cwd=work)
+        proc = run_newsmon("run", "--config", str(work / "sites.toml"), "--output", str(out), *extra, cwd=work)
         runs.append((proc, list(server.log), _items_file(out).read_bytes()))
     yield server, out, runs
     server.stop()
@@ -108,7 +108,7 @@ def test_summary_table_names_every_section(crawl):
 
 def test_second_run_lands_nothing_and_requests_no_article(crawl):
     _server, _out, runs = crawl
-    (proc1, _log1, items1), (proc2, log2, items2) = runs
+    (proc1, _log1, items1), (proc2, log2, items2), _refetch = runs
     assert proc2.returncode == 0, proc2.stdout + proc2.stderr
     assert items2 == items1
     assert "0 new item(s)" in proc2.stdout
@@ -122,8 +122,8 @@ def test_snapshots_record_each_section_each_run(crawl):
     _server, out, _runs = crawl
     conn = sqlite3.connect(out / "state.sqlite")
     conn.row_factory = sqlite3.Row
-    rows = conn.execute("SELECT * FROM section_snapshots ORDER BY run_id, section").fetchall()
-    assert len(rows) == 2 * 12
+    rows = conn.execute("SELECT * FROM section_snapshots WHERE run_id < 3 ORDER BY run_id, section").fetchall()
+    assert len(rows) == 2 * 13
     first = {r["section"]: r for r in rows if r["run_id"] == 1}
     second = {r["section"]: r for r in rows if r["run_id"] == 2}
     archive = first["kremlin-en/archive"]
@@ -134,6 +134,25 @@ def test_snapshots_record_each_section_each_run(crawl):
     assert (again["http_status"], again["not_modified"], again["links_found"]) == (304, 1, 10)
     assert again["fingerprint"] == archive["fingerprint"] and again["article_urls"] == archive["article_urls"]
     runs = conn.execute("SELECT id, status FROM runs ORDER BY id").fetchall()
-    assert [tuple(r) for r in runs] == [(1, "ok"), (2, "ok")]
+    assert [tuple(r) for r in runs] == [(1, "ok"), (2, "ok"), (3, "ok")]
     stored = conn.execute("SELECT COUNT(*) FROM articles WHERE run_id = 1").fetchone()[0]
     assert stored == len(EXPECTED)
+
+
+def test_sitemap_index_is_followed_into_a_gzipped_child_sitemap(crawl):
+    server, out, _runs = crawl
+    by_url = {item["url"].removeprefix(server.url): item for item in _items(out)}
+    assert by_url["/n1/2024/0424/c1001-40223222.html"]["section_key"] == "peoples-daily/sitemap"
+    conn = sqlite3.connect(out / "state.sqlite")
+    row = conn.execute("SELECT http_status, links_found, error FROM section_snapshots "
+                       "WHERE run_id = 1 AND section = 'peoples-daily/sitemap'").fetchone()
+    assert row == (200, 1, None)
+
+
+def test_refetch_requests_stored_articles_again_without_new_lines(crawl):
+    _server, _out, runs = crawl
+    (_p1, _l1, items1), (proc, log, items3) = runs[0], runs[2][:3]
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    fetched = [path for _m, path, status in log if status == 200 and "/events/president/news/" in path]
+    assert len(fetched) == 10                     # the archive's ten articles, stored, fetched again
+    assert items3 == items1 and "0 new item(s)" in proc.stdout
