@@ -298,3 +298,22 @@ def test_unreadable_stored_records_are_named_and_cost_nothing_else(tmp_path):
     assert "!! UNREADABLE | 2026-11-28/items.jsonl line 3: not JSON" in text
     assert "巩固两国人民传统友谊" in text                # the damaged row's item, from its JSONL line
     assert "интересах наших народов" in text
+
+
+def test_reextract_waits_for_a_running_cycle(tmp_path):
+    import sys
+
+    from crawler.lock import CycleLock
+    from tests.conftest import ROOT
+
+    item = digestkit.recorded_item("kremlin")
+    digestkit.store(tmp_path, [item], raw_from={item["id"]: digestkit.RECORDED / digestkit.PAGES["kremlin"][2]})
+    with CycleLock(tmp_path):                                        # a cycle is appending to items.jsonl
+        proc = subprocess.Popen([sys.executable, "-m", "crawler", "digest", "--output", str(tmp_path), "--date",
+                                 DAY, "--reextract"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        first = proc.stderr.readline().decode("utf-8")               # said before it blocks
+        assert "waiting for the cycle lock" in first, first
+        assert proc.poll() is None and not (tmp_path / DAY / "digest.txt").exists()
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert "re-extracted 2026-11-28: 1 items" in err.decode("utf-8")

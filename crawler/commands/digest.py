@@ -33,8 +33,12 @@ def run(args: argparse.Namespace) -> int:
         raise NewsmonError(f"--date {day!r}: expected YYYY-MM-DD")
     check_day(config.output_dir, day)
     if args.reextract:
+        from crawler.lock import CycleLock
         from crawler.reextract import reextract_day
-        report = reextract_day(config.output_dir, day, config)
+
+        # rewriting items.jsonl beside a cycle appending to it could drop a line: wait for the cycle
+        with CycleLock(config.output_dir, wait=True, what="cycle"):
+            report = reextract_day(config.output_dir, day, config)
         print(f"re-extracted {day}: {report['items']} items, {report['changed']} changed, "
               f"{len(report['failed'])} failed", file=sys.stderr)
         for failure in report["failed"]:
