@@ -10,11 +10,13 @@ import sqlite3
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from contextlib import closing
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
+from crawler import state
 from crawler.config import load_config
 from crawler.exceptions import ConfigError
 from crawler.lock import CycleLock, current_holder
@@ -178,3 +180,26 @@ def test_a_second_run_waits_or_exits_naming_the_holder(tmp_path, site_server, ne
     holder.stdout.close()
     assert time.monotonic() - started >= 1.0
     assert len(jsonl_ids(out)) == len(ARTICLE_IDS)
+
+
+def test_a_restart_runs_what_was_missed_within_the_grace_time_and_records_the_rest(tmp_path, site_server):
+    serve_site(site_server)
+    cfg = make_config(tmp_path, site_server, extra='cron = "0 0 1 1 *"\n[[sources.sections]]\nid = "again"\n'
+                      f'kind = "listing"\nurl = "{site_server.url}{LISTING}"\nlink_pattern = "/news/\\\\d+$"\n'
+                      'cron = "0 0 2 1 *"\n')
+    out = tmp_path / "out"
+    now = datetime.now(timezone.utc)
+    due, too_late = (now - timedelta(seconds=30)).isoformat(), (now - timedelta(hours=2)).isoformat()
+    with closing(state.connect(out)) as conn:    # what a scheduler stopped before these runs left behind
+        conn.executemany("INSERT INTO schedule_jobs(job_id, sections, next_run_at, updated_at) VALUES (?,?,?,?)",
+                         [("cron 0 0 1 1 * UTC", '["kremlin/news"]', due, due),
+                          ("cron 0 0 2 1 * UTC", '["kremlin/again"]', too_late, too_late)])
+    proc = start_scheduler(cfg, out)
+    wait_for(lambda: len(finished_runs(out)) >= 2, proc, what="the missed runs")
+    code, log = stop(proc)
+    assert code == 0, log
+    rows = query(out, "SELECT job_id, scheduled_for, status FROM schedule_runs ORDER BY job_id")
+    assert rows == [("cron 0 0 1 1 * UTC", due, "ok"), ("cron 0 0 2 1 * UTC", too_late, "missed")]
+    nxt = dict(query(out, "SELECT job_id, next_run_at FROM schedule_jobs"))
+    assert nxt["cron 0 0 1 1 * UTC"].startswith(f"{now.year + 1}-01-01T00:00:00")
+    assert nxt["cron 0 0 2 1 * UTC"].startswith(f"{now.year + 1}-01-02T00:00:00")
