@@ -205,6 +205,17 @@ def item_flags(item: dict, alerts: list[dict]) -> list[str]:
     return flags
 
 
+def alert_extra(event: dict) -> str:
+    """What an event's details add to its cause, in words (an edited title: before → after)."""
+    details = event.get("details") or {}
+    before, after = details.get("title_before"), details.get("title_after")
+    if event.get("type") == "article_edited" and before and after and before != after:
+        return f"title: «{before}» → «{after}»"
+    if event.get("type") == "article_deleted" and details.get("title"):
+        return f"was: «{details['title']}»"
+    return ""
+
+
 def section_key(item: dict) -> str:
     return item.get("section_key") or f"{item.get('source', '?')}/{item.get('section', '?')}"
 

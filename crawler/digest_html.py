@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import re
 
-from crawler.digest_data import (DayData, english_title, grouped, item_date, paragraph_pairs, section_key,
+from crawler.digest_data import (DayData, alert_extra, english_title, grouped, item_date, paragraph_pairs, section_key,
                                  TROUBLE)
 
 CSS = """
@@ -81,14 +81,18 @@ def _top(data: DayData, generated_at: str) -> str:
 def _alerts(data: DayData) -> str:
     if not data.alerts:
         return '<h2 id="alerts">Alerts</h2><p class="muted">No alerts.</p>'
-    rows = []
+    rows, on_page = [], {item["id"] for item in data.items}
     for event in data.alerts:
         details = event.get("details") or {}
         url = safe_url(details.get("url") or details.get("article_url"))
         link = f' <a href="{esc(url)}">{esc(url)}</a>' if url else ""
+        if event.get("article_id") in on_page:
+            link += f' · <a href="#i-{esc(event["article_id"])}">below</a>'
+        extra = alert_extra(event)
+        extra = f"<br>{esc(extra)}" if extra else ""
         rows.append(f'<div class="alert"><strong>{esc(event.get("type"))}</strong> · {esc(event.get("section"))}'
                     f' · {esc((event.get("at") or "")[:16].replace("T", " "))} UTC<br>{esc(event.get("cause"))}'
-                    f"{link}</div>")
+                    f"{extra}{link}</div>")
     return f'<h2 id="alerts">Alerts ({len(data.alerts)})</h2>' + "".join(rows)
 
 
@@ -133,7 +137,8 @@ def _item(item: dict, data: DayData, paragraphs: int) -> str:
     title_en = english_title(item)
     shown = esc(title_en) if title_en else f'<span class="pending">{esc(item.get("title"))}</span>'
     title = f'<a href="{esc(url)}">{shown}</a>' if url else shown
-    original = "" if lang == "en" or not title_en else f'<p class="otitle" lang="{esc(lang)}">{esc(item.get("title"))}</p>'
+    original = ("" if lang == "en" or not title_en
+                else f'<p class="otitle" lang="{esc(lang)}">{esc(item.get("title"))}</p>')
     flags = "".join(f'<span class="flag">{esc(f)}</span>' for f in data.flags.get(item["id"], []))
     meta = (f'<p class="meta">{flags}{esc(item_date(item, data.day))} · {esc(section_key(item))} · '
             f'{esc(lang)} · #{esc(item["id"][:8])}</p>')

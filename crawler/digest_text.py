@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 
-from crawler.digest_data import (DayData, english_title, grouped, item_date, paragraph_pairs, section_key,
+from crawler.digest_data import (DayData, alert_extra, english_title, grouped, item_date, paragraph_pairs, section_key,
                                  TROUBLE)
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]+")
@@ -71,7 +71,7 @@ def alert_lines(data: DayData) -> list[str]:
         url = details.get("url") or details.get("article_url") or ""
         at = (event.get("at") or "")[:16].replace("T", " ")
         out.append(" | ".join(x for x in (f"ALERT {at} UTC", field(event.get("type")), field(event.get("section")),
-                                          field(event.get("cause")), field(url)) if x))
+                                          field(event.get("cause")), field(alert_extra(event)), field(url)) if x))
     return out
 
 

@@ -24,7 +24,8 @@ def day_dir(tmp_path_factory) -> tuple[Path, dict]:
             events.Event("section_broken", "tass/politics", STARTED, 1,
                          "the link rule css 'a.news' finds nothing (was 20 links)"),
             events.Event("article_edited", "kremlin-en/news", STARTED, 1, "title changed",
-                         {"url": items["kremlin"]["url"]}, article_id=items["kremlin"]["id"]),
+                         {"url": items["kremlin"]["url"], "title_before": "Launching traffic",
+                          "title_after": items["kremlin"]["title"]}, article_id=items["kremlin"]["id"]),
             events.Event("section_appeared", "mfa-cn/statements", STARTED, 1, "first seen"),
         ])
     finally:
@@ -90,6 +91,8 @@ def test_alerts_come_first_and_flag_their_items(day_dir):
     alerts = [line for line in text.splitlines() if line.startswith("ALERT ")]
     assert len(alerts) == 3 and text.index("== ALERTS") < text.index("== SECTIONS")
     assert any("section_broken | tass/politics | the link rule css 'a.news' finds nothing" in a for a in alerts)
+    assert any("article_edited | kremlin-en/news | title changed | title: «Launching traffic» → «Launching motor"
+               in a and a.endswith(items["kremlin"]["url"]) for a in alerts)
     assert header_of(items["kremlin"], out / DAY / "digest.txt").endswith("| EDITED")
     assert header_of(items["mfa"], out / DAY / "digest.txt").endswith("| NEW-SECTION")
     assert header_of(items["xinhua"], out / DAY / "digest.txt").endswith("| -")
