@@ -94,11 +94,18 @@ def deliver_now(config) -> int:
     table, channels = alerts.settings_of(config)
     if not channels:
         raise NewsmonError("no alert channels configured: add [[alerts.channels]] with an Apprise url")
-    conn = state.connect(config.output_dir)
-    try:
-        result = alerts.process(conn, config.output_dir, table, channels)
-    finally:
-        conn.close()
+    from crawler.exceptions import LockHeld
+    from crawler.lock import CycleLock
+
+    try:   # never side by side with a cycle's own alerts stage: the same events would go out twice
+        with CycleLock(config.output_dir, wait=False):
+            conn = state.connect(config.output_dir)
+            try:
+                result = alerts.process(conn, config.output_dir, table, channels)
+            finally:
+                conn.close()
+    except LockHeld as exc:
+        raise NewsmonError(f"{exc}; its alerts stage sends pending events itself — try again after it") from None
     for name, outcome in result["deliveries"].items():
         print(f"{name}: {outcome}")
     return 1 if any(o.startswith("undelivered") for o in result["deliveries"].values()) else 0

@@ -59,3 +59,16 @@ def test_deliver_sends_what_is_pending_and_says_so(tmp_path, newsmon):
     finally:
         receiver.stop()
     assert proc.stdout == "hook: delivered 3\n" and len(receiver.posts) == 1
+
+
+def test_deliver_never_runs_beside_a_cycle(tmp_path, newsmon):
+    from crawler.lock import CycleLock
+    from tests.alerting import rows, write_config
+
+    cfg = write_config(tmp_path, "http://news.test",
+                       extra='[[alerts.channels]]\nname = "hook"\nurl = "json://127.0.0.1:9/"\n')
+    seed(tmp_path / "output")
+    with CycleLock(tmp_path / "output"):
+        proc = newsmon("alerts", "--deliver", "--config", str(cfg))
+    assert proc.returncode == 2 and "its alerts stage sends pending events itself" in proc.stderr
+    assert not rows(tmp_path / "output", "SELECT 1 FROM event_deliveries WHERE channel = 'hook'")
