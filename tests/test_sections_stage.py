@@ -105,3 +105,17 @@ def test_an_item_listed_before_but_stored_only_now_is_new(setup):
     run(cfg, out, 2, {RU: dict(urls=listed)}, new=[(RU, listed[1], "Two")])
     got = rows(out, "SELECT type, cause FROM events WHERE run_id = 2")
     assert got == [{"type": "section_changed", "cause": "1 new item: Two"}]
+
+
+def test_configured_cadence_reaches_the_state_machine(tmp_path):
+    cfg = write_config(tmp_path, BASE)
+    cfg.write_text(cfg.read_text().replace('url = "http://news.test/politics/"',
+                                           'url = "http://news.test/politics/"\ncadence_hours = 12'))
+    out = tmp_path / "output"
+    pol = [art(POL, 1)]
+    run(cfg, out, 1, {POL: dict(urls=pol)}, new=[(POL, pol[0], "P")])
+    run(cfg, out, 2, {POL: dict(urls=pol)})
+    run(cfg, out, 3, {POL: dict(urls=pol)})
+    got = rows(out, "SELECT run_id, type, cause FROM events WHERE type = 'section_stale'")
+    assert [(e["run_id"], e["type"]) for e in got] == [(2, "section_stale")]
+    assert "no new item for 24.0 hours" in got[0]["cause"] and "cadence_hours = 12" in got[0]["cause"]
