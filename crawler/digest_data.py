@@ -22,6 +22,10 @@ log = logging.getLogger(__name__)
 
 SECTION_EVENT_STATES = {"section_gone": "GONE", "section_broken": "BROKEN", "section_empty": "EMPTY",
                         "section_erroring": "FAILED", "section_stale": "STALE"}
+# Alerts: what may hide news first, then what changed published text, then good news.
+ALERT_ORDER = {t: i for i, t in enumerate((
+    "section_gone", "section_broken", "section_erroring", "section_empty", "section_stale",
+    "article_deleted", "article_edited", "section_changed", "section_reappeared", "section_appeared"))}
 # States that mean "you may be missing news here": listed first, and counted in the headline.
 TROUBLE = ("FAILED", "BROKEN", "GONE", "EMPTY", "STALE", "PARTIAL")
 # The order of the section list: trouble first, sections not crawled that day last.
@@ -147,7 +151,8 @@ def alerts_of_day(conn: sqlite3.Connection, output_dir: Path, day: str, run_ids:
     else:
         events = list(jsonl.read(Path(output_dir) / "alerts.jsonl"))
     picked = [e for e in events if e.get("run_id") in run_ids or local_day(e.get("at")) == day]
-    return sorted(picked, key=lambda e: (e.get("at") or "", e.get("section") or ""))
+    return sorted(picked, key=lambda e: (ALERT_ORDER.get(e.get("type"), len(ALERT_ORDER)), e.get("at") or "",
+                                         e.get("section") or ""))
 
 
 def _event_row(row: sqlite3.Row) -> dict:

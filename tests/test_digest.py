@@ -90,6 +90,7 @@ def test_alerts_come_first_and_flag_their_items(day_dir):
     text = (out / DAY / "digest.txt").read_text(encoding="utf-8")
     alerts = [line for line in text.splitlines() if line.startswith("ALERT ")]
     assert len(alerts) == 3 and text.index("== ALERTS") < text.index("== SECTIONS")
+    assert [a.split(" | ")[1] for a in alerts] == ["section_broken", "article_edited", "section_appeared"]
     assert any("section_broken | tass/politics | the link rule css 'a.news' finds nothing" in a for a in alerts)
     assert any("article_edited | kremlin-en/news | title changed | title: «Launching traffic» → «Launching motor"
                in a and a.endswith(items["kremlin"]["url"]) for a in alerts)
