@@ -203,3 +203,25 @@ def test_a_restart_runs_what_was_missed_within_the_grace_time_and_records_the_re
     nxt = dict(query(out, "SELECT job_id, next_run_at FROM schedule_jobs"))
     assert nxt["cron 0 0 1 1 * UTC"].startswith(f"{now.year + 1}-01-01T00:00:00")
     assert nxt["cron 0 0 2 1 * UTC"].startswith(f"{now.year + 1}-01-02T00:00:00")
+
+
+def test_a_cycle_that_does_not_stop_in_time_is_killed_and_the_next_run_repairs(tmp_path, site_server):
+    ids = serve_site(site_server, delay=2.0)                    # in-flight requests outlast the stop timeout
+    cfg = make_config(tmp_path, site_server).read_text(encoding="utf-8")
+    cfg_path = tmp_path / "stubborn.toml"
+    cfg_path.write_text(cfg.replace("stop_timeout_seconds = 60", "stop_timeout_seconds = 1")
+                        .replace("concurrent_per_domain = 4", "concurrent_per_domain = 1"), encoding="utf-8")
+    out = tmp_path / "out"
+    proc = start_scheduler(cfg_path, out, "--every", "600")
+    wait_for(lambda: len(jsonl_ids(out)) >= 1, proc, what="the first item")
+    code, log = stop(proc)
+    assert code == 0 and "killing it" in log, log
+    assert query(out, "SELECT status, exit_code FROM schedule_runs") == [("interrupted", -signal.SIGKILL)]
+    lines = jsonl_ids(out)                                      # no partial line, no duplicate …
+    assert len(lines) == len(set(lines)) and set(lines) <= db_ids(out)[0] == db_ids(out)[1]
+    assert current_holder(out) is None
+
+    serve_site(site_server)
+    done = run_newsmon("run", "--config", str(cfg_path), "--output", str(out))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert len(assert_consistent(out)) == len(ids)              # … and the next run completes the work
