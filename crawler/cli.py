@@ -68,6 +68,10 @@ def main(argv: list[str] | None = None) -> int:
     except NewsmonError as exc:
         print(f"newsmon: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # an unwritable output directory, a full disk: one line, not a traceback
+        log.debug("OS error", exc_info=True)
+        print(f"newsmon: error: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("newsmon: interrupted", file=sys.stderr)
         return 130

@@ -13,6 +13,7 @@ import importlib
 import json
 import logging
 import os
+import sqlite3
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from urllib.parse import urlsplit
 
 from crawler import state
 from crawler.config import Config, Section
+from crawler.exceptions import NewsmonError
 from crawler.items import utc_now
 
 log = logging.getLogger(__name__)
@@ -139,7 +141,10 @@ def run_cycle(config: Config, source_ids: list[str] | None = None, refetch: bool
     config = config.select(source_ids)
     scrapy_settings.crawler_table(config)            # a bad [crawler] table fails before a run is opened
     output_dir, day = config.output_dir, today()
-    run_id = start_run(output_dir)
+    try:
+        run_id = start_run(output_dir)
+    except (OSError, sqlite3.Error) as exc:
+        raise NewsmonError(f"{output_dir}: cannot open the state database: {exc}") from None
     ctx = CycleContext(config, output_dir, run_id, day)
     status = "failed"
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 
 from scrapy.exceptions import DropItem
 
@@ -33,7 +34,7 @@ class StorePipeline:
         page = item["page"]
         try:
             landed = self.store.save(page, item["extracted"], item["lang"])
-        except OSError as exc:  # disk full, permissions: the article stays unstored, so it is retried
+        except (OSError, sqlite3.Error) as exc:  # disk full, permissions, a locked DB: unstored, so retried next run
             report.article_failed(page.requested_url, f"could not store: {exc}")
             raise DropItem(str(exc)) from None
         report.fetched += 1

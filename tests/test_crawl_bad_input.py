@@ -28,6 +28,8 @@ def bad_routes(server: SiteServer) -> None:
     server.routes["/broken.xml"] = Route(b'<?xml version="1.0"?><rss><channel><item><link>http://x/1</li',
                                          content_type="application/rss+xml")
     server.routes["/empty"] = Route(b"")
+    server.routes["/moved"] = Route(b"", status=301, location="/home")      # a section redirected away
+    server.routes["/home"] = Route(b"<html><body><a href='/about'>About us</a></body></html>")
     links = "".join(f'<li><a href="/art/{n}">{n}</a></li>' for n in ("wrong-charset", "empty", "gone", "error"))
     server.routes["/articles"] = Route(f"<html><body><ul class='list'>{links}</ul></body></html>".encode())
     # GBK bytes sent with a header that says UTF-8: recoverable, with a warning naming the lie.
@@ -49,6 +51,7 @@ def bad_config(server: SiteServer) -> str:
         section("bad-feed", "malformed", "feed", f"{u}/broken.xml"),
         section("bad-empty", "listing", "listing", f"{u}/empty", link_css="a"),
         section("articles", "mixed", "listing", f"{u}/articles", link_css="ul.list a"),
+        section("moved", "listing", "listing", f"{u}/moved", link_css="ul.list a"),
     ])
 
 
@@ -93,7 +96,7 @@ def test_the_run_goes_on_and_reports_failures_per_source(bad_run):
     assert "errors by source:" in proc.stdout
     for source in ("bad", "bad-500", "bad-slow", "bad-refused", "bad-feed", "bad-empty", "articles"):
         assert f"  {source}:" in proc.stdout
-    assert "  good:" not in proc.stdout
+    assert "  good:" not in proc.stdout and "  moved:" not in proc.stdout
 
 
 def test_other_sections_are_unaffected(bad_run):
@@ -119,6 +122,9 @@ def test_failures_are_recorded_in_section_snapshots(bad_run):
     assert snaps["bad-empty/listing"][:2] == (200, "empty page")
     assert snaps["articles/mixed"] == (200, None, 4)
     assert snaps["good/kremlin-feed"] == (200, None, 1)
+    assert snaps["moved/listing"] == (200, None, 0)
+    final_url = conn.execute("SELECT final_url FROM section_snapshots WHERE section = 'moved/listing'").fetchone()[0]
+    assert final_url.endswith("/home")
     status = conn.execute("SELECT status FROM runs").fetchone()[0]
     assert status == "errors"
 
@@ -136,3 +142,11 @@ def test_a_malformed_config_is_one_line_naming_file_line_and_key(tmp_path):
     assert proc.returncode == 2 and "syntax.toml" in proc.stderr and "line 3" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert not (tmp_path / "out" / "state.sqlite").exists()      # nothing started
+
+
+def test_an_unwritable_output_directory_is_one_clear_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory", encoding="utf-8")
+    proc = run_newsmon("run", "--source", "kremlin-en", "--output", str(blocker / "out"))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "newsmon: error:" in proc.stderr and str(blocker / "out") in proc.stderr
