@@ -28,7 +28,7 @@ from crawler.exceptions import ExtractionError
 from crawler.fetch import Fetched, PoliteFetcher
 from crawler.items import content_hash, empty_translation, utc_now
 from crawler.lifecycle import is_homepage, same_place, site_root
-from crawler.textdiff import paragraph_diff, same_content, summarize
+from crawler.textdiff import comparable, paragraph_diff, same_content, summarize
 
 log = logging.getLogger(__name__)
 
@@ -100,15 +100,27 @@ def judge(conn, got: Fetched, row, item: dict, section: Section | None, run_id: 
     if moved and is_homepage(final, site_root(row["url"])):
         return "deleted", deleted(conn, row, item, run_id, f"redirected to the homepage {final}")
     extracted = _extract(got, section)
-    if moved and (extracted is None or _norm_title(extracted.title) != _norm_title(item.get("title"))):
+    patterns = section.ignore_patterns if section else ()
+    if moved and (extracted is None or not same_article(item, extracted, patterns)):
         return "deleted", deleted(conn, row, item, run_id, f"redirected away to {final}")
     if extracted is None:
         return "error", None
-    patterns = section.ignore_patterns if section else ()
     if same_content(item.get("title"), item.get("paragraphs") or [], extracted.title, extracted.paragraphs, patterns):
         _touch(conn, row, got)
         return "unchanged", None
     return "edited", edited(conn, row, item, got, extracted, patterns, run_id, output_dir)
+
+
+def same_article(item: dict, extracted, patterns: tuple[str, ...]) -> bool:
+    """Is the page a redirect led to still this article? Same title, or at least half of its text in
+    identical paragraphs (a news URL whose slug follows an edited title redirects to the new slug: an
+    edit, not a deletion). Weighted by length, so shared boilerplate lines do not make two stories one."""
+    if _norm_title(extracted.title) == _norm_title(item.get("title")):
+        return True
+    old = {comparable(p, patterns) for p in item.get("paragraphs") or []} - {""}
+    new = {comparable(p, patterns) for p in extracted.paragraphs}
+    total = sum(len(p) for p in old)
+    return bool(total) and sum(len(p) for p in old & new) >= total / 2
 
 
 def _norm_title(title: str | None) -> str:
@@ -178,8 +190,11 @@ def edited(conn, row, item: dict, got: Fetched, extracted, patterns, run_id: int
                                                    raw_path, row["id"]))
     details = {"url": row["url"], "title": extracted.title, "title_en": item.get("title_en"),
                "version": version, "previous_version": version - 1, **diff}
-    return Event("article_edited", row["section"], now, run_id, summarize(ops, title_changed), details,
-                 article_id=row["id"])
+    cause = summarize(ops, title_changed)
+    if got.final_url and not same_place(got.final_url, row["url"]):
+        details["moved_to"] = got.final_url
+        cause += f"; moved to {got.final_url}"
+    return Event("article_edited", row["section"], now, run_id, cause, details, article_id=row["id"])
 
 
 def _keep_first_version(conn, row, item: dict) -> None:

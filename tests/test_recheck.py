@@ -60,8 +60,9 @@ def test_edits_deletions_and_noise(tmp_path, site_server):
     assert got[ids["home"]]["cause"].startswith("redirected to the homepage")
     diff = json.loads(got[ids["edited"]]["details"])["paragraphs"]
     assert diff[0]["op"] == "replace" and diff[0]["new"] == [edited[1]]
-    # positions count the extracted title and the "Updated" line, which trafilatura keeps as paragraphs
-    assert diff[1] == {"op": "insert", "old_index": 5, "new_index": 5, "old": [], "new": [edited[3]]}
+    end = len(json.loads(rows(out, "SELECT paragraphs FROM article_versions WHERE article_id = ? AND version = 1",
+                              ids["edited"])[0]["paragraphs"]))   # extraction may keep the "Updated" line
+    assert diff[1] == {"op": "insert", "old_index": end, "new_index": end, "old": [], "new": [edited[3]]}
 
     versions = rows(out, "SELECT version, paragraphs FROM article_versions WHERE article_id = ? ORDER BY version",
                     ids["edited"])
@@ -81,3 +82,25 @@ def test_edits_deletions_and_noise(tmp_path, site_server):
     assert again["rechecks"].get("edited", 0) == 0 and len(rows(out, "SELECT id FROM events")) == 3
     assert ("GET", "/world/russia/edited.html", 304) in server.log   # the new version's validators were kept
     assert not any(p in ("/world/russia/deleted.html", "/world/russia/home.html") for _m, p, _s in server.log)
+
+
+def test_a_redirect_to_the_same_article_is_an_edit_and_to_another_page_a_deletion(tmp_path, site_server):
+    server = site_server
+    cfg = write_config(tmp_path, server.url)
+    cfg.write_text(cfg.read_text().replace("recheck_max = 0", "recheck_max = 50\nrecheck_interval_hours = 0"))
+    out = tmp_path / "output"
+    new_run(out)
+    slug = stored(server, out, "/world/russia/minister-visits-beijing.html")
+    gone = stored(server, out, "/world/russia/talks.html", title="Talks in Astana",
+                  paragraphs=["Another story entirely, about talks held in Astana in July with officials."])
+    server.routes["/world/russia/minister-visits-beijing.html"] = Route(
+        status=301, location="/world/russia/minister-visits-beijing-and-shanghai.html")
+    server.routes["/world/russia/minister-visits-beijing-and-shanghai.html"] = Route(
+        article("Minister visits Beijing and Shanghai", PARAS))
+    server.routes["/world/russia/talks.html"] = Route(status=302, location="/world/russia/minister-visits-beijing"
+                                                                          "-and-shanghai.html")
+    sections.run_stage(context(cfg, new_run(out)))
+    got = {e["article_id"]: e for e in rows(out, "SELECT * FROM events")}
+    assert got[slug]["type"] == "article_edited"
+    assert got[slug]["cause"].startswith("title changed; moved to http://127.0.0.1")
+    assert got[gone]["type"] == "article_deleted" and got[gone]["cause"].startswith("redirected away to")
