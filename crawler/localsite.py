@@ -68,6 +68,8 @@ class SiteServer:
                                                               content_type="text/plain")}
         self.log: list[tuple[str, str, int]] = []     # (method, path, status)
         self._lock = threading.Lock()
+        self.in_flight = self.max_in_flight = 0
+        self.user_agents: set[str] = set()
         self.httpd = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
@@ -90,6 +92,17 @@ class SiteServer:
         with self._lock:
             self.log.clear()
 
+    def _enter(self, user_agent: str) -> None:
+        """Count requests in flight (politeness: one at a time per site) and the User-Agents seen."""
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            self.user_agents.add(user_agent)
+
+    def _leave(self) -> None:
+        with self._lock:
+            self.in_flight -= 1
+
     def _record(self, method: str, path: str, status: int) -> None:
         with self._lock:
             self.log.append((method, path, status))
@@ -107,6 +120,13 @@ class SiteServer:
                 self.do_GET(head=True)
 
             def do_GET(self, head: bool = False):
+                server._enter(self.headers.get("User-Agent", ""))
+                try:
+                    self._answer(head)
+                finally:
+                    server._leave()
+
+            def _answer(self, head: bool) -> None:
                 route = server.routes.get(self.path)
                 if route is None:
                     route = Route(b"<html><body><h1>Not found</h1></body></html>", status=404)

@@ -23,6 +23,7 @@ def closed_port() -> int:
 
 def bad_routes(server: SiteServer) -> None:
     kremlin_routes(server)                                                   # the healthy section
+    server.routes["/robots.txt"] = Route(b"User-agent: *\nDisallow: /private/\n", content_type="text/plain")
     server.routes["/boom.xml"] = Route(b"<h1>Internal error</h1>", status=500)
     server.routes["/slow"] = Route(b"<html><a href='/art/x'>x</a></html>", delay=2.5)
     server.routes["/broken.xml"] = Route(b'<?xml version="1.0"?><rss><channel><item><link>http://x/1</li',
@@ -52,6 +53,7 @@ def bad_config(server: SiteServer) -> str:
         section("bad-empty", "listing", "listing", f"{u}/empty", link_css="a"),
         section("articles", "mixed", "listing", f"{u}/articles", link_css="ul.list a"),
         section("moved", "listing", "listing", f"{u}/moved", link_css="ul.list a"),
+        section("bad-robots", "listing", "listing", f"{u}/private/list", link_css="a"),
     ])
 
 
@@ -77,6 +79,7 @@ def warnings_about(stderr: str, needle: str) -> list[str]:
     ("bad-refused/listing", "connection refused"),
     ("bad-feed/malformed", "malformed feed: not well-formed XML"),
     ("bad-empty/listing", "empty page"),
+    ("bad-robots/listing", "/private/list: forbidden by robots.txt"),
     ("articles/mixed", "/art/gone: HTTP 404"),
     ("articles/mixed", "/art/error: HTTP 500"),
     ("articles/mixed", "/art/empty: empty body"),
@@ -94,9 +97,14 @@ def test_the_run_goes_on_and_reports_failures_per_source(bad_run):
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr and "Traceback" not in proc.stdout
     assert "errors by source:" in proc.stdout
-    for source in ("bad", "bad-500", "bad-slow", "bad-refused", "bad-feed", "bad-empty", "articles"):
+    for source in ("bad", "bad-500", "bad-slow", "bad-refused", "bad-feed", "bad-empty", "bad-robots", "articles"):
         assert f"  {source}:" in proc.stdout
     assert "  good:" not in proc.stdout and "  moved:" not in proc.stdout
+
+
+def test_robots_txt_is_obeyed(bad_run):
+    _proc, _out, server = bad_run
+    assert server.requests_for("/private/list") == 0
 
 
 def test_other_sections_are_unaffected(bad_run):
@@ -123,6 +131,7 @@ def test_failures_are_recorded_in_section_snapshots(bad_run):
     assert snaps["articles/mixed"] == (200, None, 4)
     assert snaps["good/kremlin-feed"] == (200, None, 1)
     assert snaps["moved/listing"] == (200, None, 0)
+    assert snaps["bad-robots/listing"][:2] == (None, "forbidden by robots.txt")
     final_url = conn.execute("SELECT final_url FROM section_snapshots WHERE section = 'moved/listing'").fetchone()[0]
     assert final_url.endswith("/home")
     status = conn.execute("SELECT status FROM runs").fetchone()[0]

@@ -156,3 +156,12 @@ def test_refetch_requests_stored_articles_again_without_new_lines(crawl):
     fetched = [path for _m, path, status in log if status == 200 and "/events/president/news/" in path]
     assert len(fetched) == 10                     # the archive's ten articles, stored, fetched again
     assert items3 == items1 and "0 new item(s)" in proc.stdout
+
+
+def test_one_request_at_a_time_with_an_honest_user_agent(crawl):
+    server, _out, _runs = crawl
+    assert server.max_in_flight == 1                 # sections of one host run one after another
+    assert len(server.user_agents) == 1
+    (agent,) = server.user_agents
+    assert agent.startswith("newsmon/") and "+https://" in agent      # names itself and a contact URL
+    assert server.requests_for("/robots.txt") >= 1
