@@ -131,7 +131,7 @@ class Daemon:
             for s, handler in previous.items():
                 signal.signal(s, handler)
             store.process_stopped(self.output_dir, started)
-        log.warning("scheduler stopped")
+        log.info("scheduler stopped")
         return 0
 
     def _add(self, job: PlannedJob) -> None:
@@ -143,7 +143,7 @@ class Daemon:
             kwargs["next_run_time"] = datetime.now(timezone.utc)
         self.scheduler.add_job(self._run_job, job.trigger, args=(job,), id=job.job_id, name=job.job_id,
                                **kwargs)
-        log.warning("scheduled %s for %s%s", job.job_id, ", ".join(job.sections),
+        log.info("scheduled %s for %s%s", job.job_id, ", ".join(job.sections),
                     f" (resuming at {resume.isoformat()})" if resume else "")
 
     # -- one cycle ---------------------------------------------------------------------------------
@@ -162,14 +162,15 @@ class Daemon:
         scheduled = self._scheduled.pop(job.job_id, datetime.now(timezone.utc))
         row = store.start_run(self.output_dir, job.job_id, scheduled)
         before = store.last_run_id(self.output_dir)
-        log.warning("cycle %s starting (%d sections)", job.job_id, len(job.sections))
+        log.info("cycle %s starting (%d sections)", job.job_id, len(job.sections))
         code, tail = self.cycle.run(self.run_argv(job.sections, self.settings.lock == "wait"))
         after = store.last_run_id(self.output_dir)
         run_id = after if after > before else None
         status = self._status(code, run_id)
         detail = None if status == "ok" else "\n".join(tail)
         store.finish_run(self.output_dir, row, status, code, run_id, detail)
-        level = logging.WARNING if status in ("ok", "interrupted", "skipped") else logging.ERROR
+        level = {"ok": logging.INFO, "interrupted": logging.WARNING, "skipped": logging.WARNING}.get(status,
+                                                                                          logging.ERROR)
         log.log(level, "cycle %s %s (exit status %s)", job.job_id, status, code)
 
     def _status(self, code: int, run_id: int | None) -> str:

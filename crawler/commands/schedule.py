@@ -41,10 +41,12 @@ def run(args: argparse.Namespace) -> int:
     jobs = plan_jobs(config, settings, every=args.every)
     if args.dry_run:
         return _print_plan(jobs, settings)
-    logfile.enable(config)
+    log_path = logfile.enable(config)
     with CycleLock(config.output_dir, name=SCHEDULER_LOCK_NAME, what="scheduler"):
         daemon = scheduler.Daemon(config.output_dir, settings, jobs,
                                   scheduler.cycle_argv(args.config, config.output_dir, args.verbose))
+        _print_plan(jobs, settings)
+        print(f"log: {log_path or 'none ([logging] file is empty)'}; stop with SIGTERM or Ctrl-C", flush=True)
         return daemon.run()
 
 
