@@ -121,9 +121,17 @@ class SiteServer:
 
             def do_GET(self, head: bool = False):
                 server._enter(self.headers.get("User-Agent", ""))
+                self._counted = True
                 try:
                     self._answer(head)
                 finally:
+                    self._done()
+
+            def _done(self) -> None:
+                # A request stops counting as in flight once its answer starts: the client can only
+                # send its next request after reading this one's, so this measures real overlap.
+                if self._counted:
+                    self._counted = False
                     server._leave()
 
             def _answer(self, head: bool) -> None:
@@ -137,6 +145,7 @@ class SiteServer:
                     status = 304
                 server._record("HEAD" if head else "GET", self.path, status)
                 body = b"" if status == 304 else route.body
+                self._done()
                 try:
                     self.send_response(status)
                     self.send_header("Content-Type", route.content_type)

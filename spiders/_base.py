@@ -58,7 +58,10 @@ class SectionSpider(scrapy.Spider):
         yield self.entry_request(self.section.url, page=1)
 
     def entry_request(self, url: str, page: int) -> scrapy.Request:
-        return scrapy.Request(url, headers=conditional.request_headers(self.db, url), callback=self.on_entry,
+        # Only the first page is asked conditionally: a 304 carries the previous run's links of *all*
+        # pages over, while a 304 on page 2 alone could not say which links were on it.
+        headers = conditional.request_headers(self.db, url) if page == 1 else {}
+        return scrapy.Request(url, headers=headers, callback=self.on_entry,
                               errback=self.on_entry_error, dont_filter=True,
                               meta={"page": page, "handle_httpstatus_list": [304]})
 
@@ -78,7 +81,8 @@ class SectionSpider(scrapy.Spider):
             self.entry_page_failed(page, "empty page" if not response.body.strip() else "not a text page")
             return
         response = self.decoded(response)
-        self.snapshot.validators[response.request.url] = conditional.validators_of(response.headers)
+        if page == 1:
+            self.snapshot.validators[self.section.url] = conditional.validators_of(response.headers)
         try:
             found = self.links_of(response)
         except links.MalformedFeed as exc:
