@@ -38,6 +38,8 @@ def run(args: argparse.Namespace) -> int:
     dest = models.install_dir(settings.packages_dir)
     done = [models.install_file(path, dest) for path in args.file]
     if args.langs:
+        print(f"installing {', '.join(f'{lang}→{settings.target}' for lang in args.langs)} from the Argos "
+              f"package index {models.index_url()} (needs the Internet) …", flush=True)
         done += models.install_from_index(args.langs, settings.target, dest)
     for package in done:
         print(f"installed {package.from_code}→{package.to_code}  {package.name} {package.version}  {package.path}")

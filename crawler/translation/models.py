@@ -204,7 +204,8 @@ def install_from_index(langs: list[str], target: str, dest: Path, url: str | Non
     done = []
     for lang in langs:
         metadata = pick_from_index(index, lang, target)
-        log.warning("downloading %s→%s %s …", lang, target, metadata.get("package_version", ""))
+        log.info("downloading %s→%s %s from %s", lang, target, metadata.get("package_version", ""),
+                 metadata["links"][0])
         path = download(metadata, dest)
         try:
             done.append(install_file(path, dest))
