@@ -34,6 +34,19 @@ class SectionSpider(scrapy.Spider):
         self.report = report
 
     @classmethod
+    def update_settings(cls, settings) -> None:
+        """A bare ``scrapy crawl`` gets the config's ``[crawler]`` politeness too (``newsmon run`` has
+        already put it in the settings)."""
+        super().update_settings(settings)
+        if settings.get("NEWSMON_RUN_ID") is None:
+            from crawler.settings import CRAWLER_KEYS, crawler_table
+
+            config = load_config(settings.get("NEWSMON_CONFIG") or os.environ.get("NEWSMON_CONFIG"))
+            for key, value in crawler_table(config).items():
+                for name in CRAWLER_KEYS[key][1]:
+                    settings.set(name, value, priority="spider")
+
+    @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.setup(crawler.settings)

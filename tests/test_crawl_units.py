@@ -214,3 +214,22 @@ def test_bad_crawler_table_is_named(tmp_path):
     built = for_config(load_config(cfg), run_id=7)
     assert built["USER_AGENT"] == "me (+https://example.org/contact)" and built["DOWNLOAD_DELAY"] == 0
     assert built["NEWSMON_RUN_ID"] == 7 and built["ROBOTSTXT_OBEY"] is True
+
+
+def test_scrapy_crawl_of_one_section_from_the_repository_root(tmp_path, site_server):
+    from tests.crawlsite import CRAWLER_TABLE, kremlin_routes, section
+
+    kremlin_routes(site_server)
+    config = tmp_path / "one.toml"
+    config.write_text(CRAWLER_TABLE + section("kremlin-en", "archive", "listing",
+                                              f"{site_server.url}/events/president/transcripts/archive",
+                                              link_css="h3.hentry__title a[rel=bookmark]"), encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "listing", "-a", "section=kremlin-en/archive",
+                           "-s", f"NEWSMON_CONFIG={config}", "-s", f"NEWSMON_OUTPUT_DIR={tmp_path / 'out'}",
+                           "-s", "LOG_LEVEL=WARNING"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    lines = [line for f in (tmp_path / "out").glob("*/items.jsonl") for line in f.read_text("utf-8").splitlines()]
+    assert len(lines) == 10
+    conn = state.connect(tmp_path / "out")
+    assert conn.execute("SELECT status FROM runs").fetchall()[0][0] == "ok"      # the crawl opened its own run
+    assert conn.execute("SELECT links_found FROM section_snapshots").fetchone()[0] == 10
