@@ -84,7 +84,7 @@ def write_config(tmp: Path, base_url: str, extra: str = "") -> Path:
 [crawler]
 output_dir = "{tmp / 'output'}"
 download_delay = 0
-timeout = 5
+timeout = 30
 retries = 0
 [lifecycle]
 recheck_max = 0

@@ -72,13 +72,14 @@ def test_four_nights_of_a_changing_site(tmp_path, site_server, smtp, newsmon):
         hook.stop()
 
     got = rows(out, "SELECT run_id, type, section, cause FROM events ORDER BY seq")
+    seen = rows(out, "SELECT run_id, section, http_status, error, not_modified, links_found FROM section_snapshots")
     assert [(e["run_id"], e["type"], e["section"]) for e in got] == [
         (1, "section_appeared", "site/politics"), (1, "section_appeared", "site/russia"),
         (1, "section_appeared", "site/world"),
         (2, "article_edited", "site/politics"),
         (3, "section_gone", "site/russia"), (3, "section_broken", "site/world"),
         (3, "article_deleted", "site/politics"),
-        (4, "section_reappeared", "site/russia"), (4, "section_changed", "site/russia")]
+        (4, "section_reappeared", "site/russia"), (4, "section_changed", "site/russia")], (got, seen)
     cause = {e["type"]: e["cause"] for e in got}
     assert "HTTP 404" in cause["section_gone"] and "2 consecutive runs" in cause["section_gone"]
     assert "css 'div.item a'" in cause["section_broken"]
