@@ -152,6 +152,16 @@ def feed_entries(text: str, url: str) -> list[FeedEntry]:
     return entries
 
 
+def feed_next_page(text: str, url: str) -> str | None:
+    """The feed's next page (Atom ``<link rel="next">``, also used by RSS as ``atom:link``), or None."""
+    root = parse_xml(text)
+    channel = next((c for c in root if _local(c.tag) == "channel"), root)
+    for child in channel:
+        if _local(child.tag) == "link" and child.get("rel") == "next" and child.get("href"):
+            return absolute(child.get("href"), url)
+    return None
+
+
 def feed_links(text: str, url: str, section: Section) -> list[str]:
     return matches_pattern(unique(e.url for e in feed_entries(text, url)), section.link_pattern)
 

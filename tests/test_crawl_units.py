@@ -17,7 +17,8 @@ from crawler.config import Section
 from crawler.extraction import Extracted
 from crawler.jsonl import read
 from crawler.language import LangResult
-from crawler.links import MalformedFeed, feed_entries, feed_links, fingerprint, listing_links, next_page, sitemap_urls
+from crawler.links import (MalformedFeed, feed_entries, feed_links, feed_next_page, fingerprint, listing_links,
+                           next_page, sitemap_urls)
 from crawler.localsite import undo_wget_links
 from crawler.runner import finish_run, host_groups, start_run
 from crawler.snapshots import Snapshot, previous_links, write_snapshot
@@ -75,6 +76,14 @@ def test_feeds_decode_by_their_xml_declaration(file, count, title):
         assert entries[0].title == title
     assert all(e.url.startswith("http") for e in entries)
     assert "\ufffd" not in "".join(e.title or "" for e in entries)
+
+
+def test_feed_pagination_link():
+    response = XmlResponse("http://en.kremlin.ru/events/president/news/feed",
+                           body=(REC / "kremlin-en/feed-news.atom.xml").read_bytes())
+    assert feed_next_page(response.text, response.url) == "http://en.kremlin.ru/events/president/news/feed/page/2"
+    rss = XmlResponse("http://h/rss", body=(REC / "encodings/KOI8-R/newsru.com.xml").read_bytes())
+    assert feed_next_page(rss.text, rss.url) is None
 
 
 def test_acnnewswire_gb2312_feed_keeps_its_chinese_title():
