@@ -145,7 +145,8 @@ class SectionSpider(scrapy.Spider):
     def on_article(self, response):
         link = response.meta["link"]
         if not isinstance(response, TextResponse):
-            self.report.article_failed(link, f"not an HTML page ({response.headers.get('Content-Type', b'?').decode('latin-1')})")
+            content_type = response.headers.get("Content-Type", b"?").decode("latin-1")
+            self.report.article_failed(link, f"not an HTML page ({content_type})")
             return
         if not response.body.strip():
             self.report.article_failed(link, "empty body")
