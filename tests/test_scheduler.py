@@ -112,19 +112,21 @@ def test_three_cycles_in_one_scheduler_process_and_a_failing_one_does_not_stop_i
     proc = start_scheduler(cfg, out, "--every", "1")
     wait_for(lambda: len(finished_runs(out)) >= 1, proc, what="the first (failing) cycle")
     serve_site(site_server)                                      # the site is back
-    runs = wait_for(lambda: len(finished_runs(out)) >= 3 and finished_runs(out), proc, what="three cycles")
+    runs = wait_for(lambda: sum(r[0] == "ok" for r in finished_runs(out)) >= 2 and finished_runs(out), proc,
+                    what="two good cycles after the failing one(s)")
+    statuses = [r[0] for r in runs]
+    failed = statuses.index("ok")          # ≥ 1: the cycle(s) that ran while the site was down
     second = run_newsmon("schedule", "--config", str(cfg), "--output", str(out), "--every", "1")
     assert second.returncode == 2 and f"another scheduler is running on {out} (pid {proc.pid}" in second.stderr
     status = json.loads(run_newsmon("status", "--json", "--config", str(cfg), "--output", str(out)).stdout)
     assert status["scheduler"]["running"] and status["scheduler"]["pid"] == proc.pid
     assert status["scheduler"]["jobs"][0]["job_id"] == "every 1s"
-    assert status["scheduler"]["last_7_days"]["failed"] == 1
+    assert status["scheduler"]["last_7_days"]["failed"] == failed
     code, log = stop(proc, signal.SIGINT)                       # Ctrl-C stops it as cleanly as SIGTERM
     assert code == 0, log
-    first_three = runs[:3]
-    assert [r[0] for r in first_three] == ["failed", "ok", "ok"], log
-    assert {r[1] for r in first_three} == {proc.pid}             # one scheduler process ran them all
-    assert len({r[2] for r in first_three}) == 3                 # three separate cycles (runs rows)
+    assert failed >= 1 and statuses == ["failed"] * failed + ["ok", "ok"], log
+    assert {r[1] for r in runs} == {proc.pid}                    # one scheduler process ran them all
+    assert len({r[2] for r in runs}) == len(runs) >= 3           # separate cycles (runs rows)
     assert "ReactorNotRestartable" not in log and "Traceback" not in log
     assert len(assert_consistent(out)) == len(jsonl_ids(out)) == len(ARTICLE_IDS)   # landed once
     assert query(out, "SELECT stopped_at IS NOT NULL FROM scheduler_processes") == [(1,)]
@@ -206,14 +208,15 @@ def test_a_restart_runs_what_was_missed_within_the_grace_time_and_records_the_re
 
 
 def test_a_cycle_that_does_not_stop_in_time_is_killed_and_the_next_run_repairs(tmp_path, site_server):
-    ids = serve_site(site_server, delay=2.0)                    # in-flight requests outlast the stop timeout
+    ids = serve_site(site_server, delay=6.0)                    # a download outlasts the stop timeout
     cfg = make_config(tmp_path, site_server).read_text(encoding="utf-8")
     cfg_path = tmp_path / "stubborn.toml"
     cfg_path.write_text(cfg.replace("stop_timeout_seconds = 60", "stop_timeout_seconds = 1")
                         .replace("concurrent_per_domain = 4", "concurrent_per_domain = 1"), encoding="utf-8")
     out = tmp_path / "out"
     proc = start_scheduler(cfg_path, out, "--every", "600")
-    wait_for(lambda: len(jsonl_ids(out)) >= 1, proc, what="the first item")
+    wait_for(lambda: site_server.requests_for(LISTING) >= 1, proc, what="the listing fetch")
+    time.sleep(1.0)                                             # the first article download is under way
     code, log = stop(proc)
     assert code == 0 and "killing it" in log, log
     assert query(out, "SELECT status, exit_code FROM schedule_runs") == [("interrupted", -signal.SIGKILL)]
