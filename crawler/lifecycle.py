@@ -180,7 +180,7 @@ def _transition(st: SectionState, snap: Snapshot, obs: str, cause: str,
     details = {"state": obs, "previous_state": st.state, "runs": count, "since": since, "url": snap.url,
                "http_status": snap.http_status, "final_url": snap.final_url, "error": snap.error,
                "page_bytes": snap.page_bytes, "link_rule": snap.link_rule}
-    return _enter(replace(st, pending_since=since), snap, obs, cause, since), [
+    return _enter(st, snap, obs, cause, since), [
         _event(BAD_EVENTS[obs], snap, why, details)]
 
 
