@@ -7,11 +7,14 @@ links them is written here (synthetic). ``make_config`` writes a user config poi
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 from crawler.jsonl import read
 from tests.sitesrv import Route, SiteServer, page
 
+ROOT = Path(__file__).resolve().parent.parent
 KREMLIN = Path(__file__).resolve().parent / "resources" / "recorded" / "kremlin-en"
 ARTICLE_IDS = ["11287", "17109", "34018", "52988", "56514", "57246", "62299", "62861"]
 LISTING = "/events/president/news/"
@@ -96,3 +99,29 @@ def query(output: Path, sql: str, *params) -> list[tuple]:
         return conn.execute(sql, params).fetchall()
     finally:
         conn.close()
+
+
+HOLD = """
+import sys, time
+from crawler.lock import CycleLock
+with CycleLock(sys.argv[1]):
+    print("held", flush=True)
+    time.sleep(float(sys.argv[2]))
+"""
+
+
+def hold_lock(output: Path, seconds: float) -> subprocess.Popen:
+    """A separate process holding the cycle lock of ``output`` for ``seconds``; returns once it holds it.
+    Finish with ``release(proc)``."""
+    proc = subprocess.Popen([sys.executable, "-c", HOLD, str(output), str(seconds)], cwd=ROOT,
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "held"
+    return proc
+
+
+def release(proc: subprocess.Popen, kill: bool = False) -> int:
+    if kill:
+        proc.kill()
+    code = proc.wait()
+    proc.stdout.close()
+    return code

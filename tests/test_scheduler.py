@@ -22,11 +22,9 @@ from crawler.exceptions import ConfigError
 from crawler.lock import CycleLock, current_holder
 from crawler.schedule_plan import load_settings, plan_jobs
 from tests.conftest import run_newsmon
-from tests.schedsite import ARTICLE_IDS, LISTING, db_ids, jsonl_ids, make_config, query, serve_site
+from tests.schedsite import (ARTICLE_IDS, LISTING, ROOT, db_ids, hold_lock, jsonl_ids, make_config, query,
+                              release, serve_site)
 from tests.sitesrv import Route
-
-ROOT = Path(__file__).resolve().parent.parent
-
 
 def start_scheduler(cfg: Path, out: Path, *extra: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "crawler", "schedule", "--config", str(cfg),
@@ -167,19 +165,14 @@ def test_sigterm_mid_cycle_leaves_consistent_output_and_a_restart_completes_the_
 def test_a_second_run_waits_or_exits_naming_the_holder(tmp_path, site_server, newsmon):
     serve_site(site_server)
     cfg, out = make_config(tmp_path, site_server), tmp_path / "out"
-    holder = subprocess.Popen([sys.executable, "-c", "import sys, time\nfrom crawler.lock import CycleLock\n"
-                               "with CycleLock(sys.argv[1]):\n    print('held', flush=True)\n"
-                               "    time.sleep(float(sys.argv[2]))\n", str(out), "2"],
-                              cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    assert holder.stdout.readline().strip() == "held"
+    holder = hold_lock(out, 2)
     refused = newsmon("run", "--config", str(cfg), "--output", str(out), "--no-wait")
     assert refused.returncode == 75
     assert f"pid {holder.pid}" in refused.stderr and "Traceback" not in refused.stderr
     started = time.monotonic()
     waited = newsmon("run", "--config", str(cfg), "--output", str(out), "--wait")
     assert waited.returncode == 0, waited.stderr
-    assert holder.wait() == 0
-    holder.stdout.close()
+    assert release(holder) == 0
     assert time.monotonic() - started >= 1.0
     assert len(jsonl_ids(out)) == len(ARTICLE_IDS)
 
@@ -228,3 +221,22 @@ def test_a_cycle_that_does_not_stop_in_time_is_killed_and_the_next_run_repairs(t
     done = run_newsmon("run", "--config", str(cfg_path), "--output", str(out))
     assert done.returncode == 0, done.stdout + done.stderr
     assert len(assert_consistent(out)) == len(ids)              # … and the next run completes the work
+
+
+def test_a_scheduled_cycle_skips_when_told_to_and_a_manual_run_holds_the_lock(tmp_path, site_server):
+    serve_site(site_server)
+    cfg = make_config(tmp_path, site_server)
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace("[schedule]", '[schedule]\nlock = "skip"'),
+                   encoding="utf-8")
+    out = tmp_path / "out"
+    holder = hold_lock(out, 60)
+    try:
+        proc = start_scheduler(cfg, out, "--every", "600")
+        wait_for(lambda: finished_runs(out), proc, what="the skipped cycle")
+        code, log = stop(proc)
+    finally:
+        release(holder, kill=True)
+    assert code == 0, log
+    (status, detail), = query(out, "SELECT status, detail FROM schedule_runs")
+    assert status == "skipped" and f"pid {holder.pid}" in detail
+    assert query(out, "SELECT count(*) FROM runs") == [(0,)]    # nothing ran beside the holder
