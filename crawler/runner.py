@@ -174,12 +174,25 @@ def crawl_status(crawl: dict[str, dict]) -> str:
 
 
 def host_groups(sections: list[Section]) -> list[list[Section]]:
-    """Sections grouped by the host of their entry point. A group is crawled one section after
-    another, so a site never sees more than one request at a time; groups run side by side."""
-    groups: dict[str, list[Section]] = defaultdict(list)
+    """Sections that share a source or an entry-point host, in config order. A group is crawled one
+    section after another, so a site never sees more than one request at a time (a source's feeds and
+    listings often live on different hosts but link articles on the same ones); groups run side by side."""
+    group_of: dict[str, int] = {}
+    groups: list[list[Section]] = []
     for section in sections:
-        groups[urlsplit(section.url).netloc.lower()].append(section)
-    return list(groups.values())
+        keys = (f"source:{section.source_id}", f"host:{urlsplit(section.url).netloc.lower()}")
+        found = sorted({group_of[k] for k in keys if k in group_of})
+        if not found:
+            groups.append([])
+            found = [len(groups) - 1]
+        target = found[0]
+        for other in found[1:]:                      # this section joins two groups: merge them
+            groups[target] += groups[other]
+            groups[other] = []
+            group_of.update({k: target for k, g in group_of.items() if g == other})
+        groups[target].append(section)
+        group_of.update({k: target for k in keys})
+    return [g for g in groups if g]
 
 
 def crawl(sections: list[Section], settings: dict) -> tuple[dict[str, dict], bool]:

@@ -189,10 +189,14 @@ def test_a_kill_between_the_db_commit_and_the_jsonl_line_is_repaired_next_run(tm
     assert statuses[killed] == "interrupted"
 
 
-def test_sections_of_one_host_are_crawled_one_after_another():
+def test_sections_of_one_host_or_source_are_crawled_one_after_another():
     a, b = sec(id="a", url="http://one/a"), sec(id="b", url="http://one/b")
-    c = sec(id="c", url="https://two/c")
+    c = sec(source_id="t", id="c", url="https://two/c")
     assert host_groups([a, c, b]) == [[a, b], [c]]
+    feed = sec(source_id="pd", id="feed", url="http://www.people.example/rss.xml")
+    listing = sec(source_id="pd", id="list", url="http://world.people.example/index.html")
+    other = sec(source_id="x", id="y", url="http://world.people.example/other.html")
+    assert host_groups([feed, c, other, listing]) == [[feed, other, listing], [c]]
 
 
 def test_scrapy_settings_point_at_loadable_objects():
