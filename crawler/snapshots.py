@@ -43,6 +43,14 @@ def previous_links(conn: sqlite3.Connection, section_key: str) -> list[str]:
     return json.loads(row["article_urls"]) if row else []
 
 
+def same_rule_as_last_time(conn: sqlite3.Connection, section_key: str, link_rule: str) -> bool:
+    """Whether the section's last readable snapshot used this link rule: links carried over on a 304
+    are only right if the rule that found them has not been edited since."""
+    row = conn.execute("SELECT link_rule FROM section_snapshots WHERE section = ? AND error IS NULL "
+                       "AND http_status IN (200, 304) ORDER BY run_id DESC LIMIT 1", (section_key,)).fetchone()
+    return bool(row) and row["link_rule"] == link_rule
+
+
 def write_snapshot(conn: sqlite3.Connection, run_id: int, snap: Snapshot) -> None:
     """Write the row and the validators together: a crash never leaves validators without links."""
     with state.transaction(conn):

@@ -65,6 +65,7 @@ class SectionSpider(scrapy.Spider):
         self.db = state.connect(self.run.output_dir)
         self.snapshot = snapshots.Snapshot(self.section.key, self.section.url, self.section.link_rule())
         self.followed: set[str] = set()
+        self.entry_pages: set[str] = {self.section.url}
 
     # -- entry point -------------------------------------------------------------------------------
     async def start(self):
@@ -73,7 +74,10 @@ class SectionSpider(scrapy.Spider):
     def entry_request(self, url: str, page: int) -> scrapy.Request:
         # Only the first page is asked conditionally: a 304 carries the previous run's links of *all*
         # pages over, while a 304 on page 2 alone could not say which links were on it.
-        headers = conditional.request_headers(self.db, url) if page == 1 else {}
+        # An edited link rule (or a first run) needs the full page, not a 304.
+        conditional_get = page == 1 and snapshots.same_rule_as_last_time(self.db, self.section.key,
+                                                                         self.section.link_rule())
+        headers = conditional.request_headers(self.db, url) if conditional_get else {}
         return scrapy.Request(url, headers=headers, callback=self.on_entry,
                               errback=self.on_entry_error, dont_filter=True,
                               meta={"page": page, "handle_httpstatus_list": [304]})
@@ -104,7 +108,8 @@ class SectionSpider(scrapy.Spider):
         self.snapshot.add_links(found)
         yield from self.follow(found)
         next_url = self.next_url(response, found)
-        if next_url and page < self.section.max_pages:
+        if next_url and page < self.section.max_pages and next_url not in self.entry_pages:
+            self.entry_pages.add(next_url)            # a "next" link back to a read page ends the walk
             yield self.entry_request(next_url, page + 1)
 
     def on_entry_error(self, failure):

@@ -246,3 +246,13 @@ def test_scrapy_crawl_of_one_section_from_the_repository_root(tmp_path, site_ser
     conn = state.connect(tmp_path / "out")
     assert conn.execute("SELECT status FROM runs").fetchall()[0][0] == "ok"      # the crawl opened its own run
     assert conn.execute("SELECT links_found FROM section_snapshots").fetchone()[0] == 10
+
+
+def test_an_edited_link_rule_is_not_answered_from_the_last_run(tmp_path):
+    from crawler.snapshots import same_rule_as_last_time
+
+    conn = state.connect(tmp_path)
+    assert not same_rule_as_last_time(conn, "s/x", "css 'a'")            # first run: full GET
+    write_snapshot(conn, start_run(tmp_path), Snapshot("s/x", "http://h/", "css 'a'", http_status=200))
+    assert same_rule_as_last_time(conn, "s/x", "css 'a'")
+    assert not same_rule_as_last_time(conn, "s/x", "css 'h3 a'")
