@@ -40,7 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     for name, module in command_modules().items():
         cmd = sub.add_parser(name, help=module.HELP, description=module.HELP,
                              formatter_class=argparse.RawDescriptionHelpFormatter)
-        cmd.add_argument("-v", "--verbose", action="count", default=0, help=argparse.SUPPRESS)
+        # SUPPRESS: "newsmon -v run" keeps the top-level count (a sub-parser default of 0 would reset it).
+        cmd.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
         module.add_arguments(cmd)
         cmd.set_defaults(handler=module.run)
     return parser

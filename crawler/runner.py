@@ -268,6 +268,10 @@ def quiet_scrapy_logs() -> None:
     # Scrapy's progress lines (INFO) only when the user asked for -v.
     verbose = any(h.level <= logging.INFO for h in logging.getLogger().handlers if not _is_file(h))
     logging.getLogger("scrapy").setLevel(logging.INFO if verbose else logging.WARNING)
+    # Per-crawler set-up dumps (middleware lists, settings, stats: ~60 lines per section) only at -vv.
+    for setup in ("scrapy.statscollectors", "scrapy.middleware", "scrapy.addons", "scrapy.crawler",
+                  "scrapy.utils.log"):
+        logging.getLogger(setup).setLevel(logging.WARNING)
 
 
 def _is_file(handler: logging.Handler) -> bool:

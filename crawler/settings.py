@@ -52,7 +52,10 @@ RETRY_EXCEPTIONS = [
 # The spider reports the final failure itself, once.
 RETRY_GIVE_UP_LOG_LEVEL = "DEBUG"
 COOKIES_ENABLED = False
+# No control ports: Scrapy's telnet console and its remote-control HTTP server (on by default since
+# Scrapy 2.19, it listens on a port and executes code sent to it) stay off in a nightly crawler.
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
 # Item logs carry whole pages: log the URL and the reason only.
 LOG_FORMATTER = "crawler.scrapylog.QuietLogFormatter"
 LOG_LEVEL = "INFO"
