@@ -205,6 +205,14 @@ def test_scrapy_settings_point_at_loadable_objects():
     for dotted in [*settings.ITEM_PIPELINES, settings.LOG_FORMATTER,
                    "spiders.listing.ListingSpider", "spiders.feed.FeedSpider", "spiders.sitemap.SitemapSpider"]:
         assert load_object(dotted)
+    assert settings.REMOTE_CONTROL_ENABLED is False and settings.TELNETCONSOLE_ENABLED is False   # no open ports
+
+
+def test_verbose_flag_works_before_and_after_the_command():
+    from crawler.cli import build_parser
+
+    parser = build_parser()
+    assert [parser.parse_args(a).verbose for a in (["-v", "run"], ["run", "-vv"], ["run"])] == [1, 2, 0]
 
 
 def test_scrapy_list_works_from_the_repository_root():
