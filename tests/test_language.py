@@ -40,6 +40,12 @@ def test_main_languages():
     assert 0.9 <= detect_language([EN]).confidence <= 1.0
 
 
+def test_russian_shortcut_leaves_other_cyrillic_languages_to_langdetect():
+    assert detect_text(RU) == ("ru", 1.0)
+    assert detect_text("Президент України Володимир Зеленський провів переговори з прем'єр-міністром.")[0] == "uk"
+    assert detect_text("Президентът на България проведе разговори с министър-председателя днес.")[0] == "bg"
+
+
 def test_chinese_variants_are_normalised_to_zh():
     traditional = "中華人民共和國外交部發言人在例行記者會上回答了記者的提問，談到兩國關係。"
     assert detect_text(traditional)[0] == "zh"
