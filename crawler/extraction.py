@@ -68,10 +68,12 @@ def extract_article(html: str, url: str, section: "Section | None" = None) -> Ex
     parser = parser_for(url, section.parser if section else None, tree)
     result = parser.parse(tree, url) if parser is not None else None
     if result is None:
-        if parser is not None:
-            log.warning("%s parser does not recognise the page at %s; using generic extraction",
-                        parser.name, url)
         result = extract_generic(tree, url, section.body_css if section else None)
+        if parser is not None:
+            # Not this parser's template: an older one (regional Xinhua pages) or a redesign. Recorded
+            # on the item, so that a site whose every page falls back shows up without log noise.
+            log.info("%s parser does not recognise the page at %s; generic extraction", parser.name, url)
+            result.extras["parser_fallback"] = parser.name
     if sum(len(p) for p in result.paragraphs) < MIN_BODY_CHARS:
         raise ExtractionError(f"no article body found at {url}")
     return result

@@ -150,6 +150,14 @@ def test_parser_chosen_by_section_then_host_then_template():
     assert {"kremlin", "peoples_daily", "xinhua"} <= set(PARSERS)
 
 
+def test_page_of_an_older_template_falls_back_to_generic_and_says_so():
+    url = "http://www.he.xinhuanet.com/news/2012-06/04/content_25340717.htm"
+    html = decoded(RECORDED / "xinhua/he-2012-06-04-content_25340717.gb2312.html", url, "text/html")
+    got = extract_article(html, url)
+    assert got.extras["parser_fallback"] == "xinhua" and "parser" not in got.extras
+    assert got.title == "话剧《约定无期限》河北各市巡演结束"
+
+
 def test_kremlin_speaker_labels_in_all_documented_forms():
     import lxml.html
     body = lxml.html.fragment_fromstring(
