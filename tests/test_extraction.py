@@ -215,3 +215,20 @@ def test_analysis_pool_runs_extraction_in_a_worker_process():
         pool.close()
     assert (extracted, lang) == here
     assert lang.lang == "zh" and extracted.title == "法国全国大罢工再次严重影响交通"
+
+
+def test_shared_pool_is_one_per_process_and_can_run_in_line():
+    import asyncio
+
+    from crawler.analysis import close_shared_pool, shared_pool
+
+    try:
+        pool = shared_pool(workers=0)
+        assert shared_pool(workers=4) is pool and pool.workers == 0
+        html = (RECORDED / "kommersant/doc-7715044.html").read_text(encoding="utf-8")
+        extracted, lang = asyncio.run(pool.analyse(html, "https://www.kommersant.ru/doc/7715044"))
+        assert (extracted.title, lang.lang) == ("Легкий троннинг", "ru")
+    finally:
+        close_shared_pool()
+    assert shared_pool(workers=0) is not pool
+    close_shared_pool()
