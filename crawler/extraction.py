@@ -95,21 +95,27 @@ def parse_html(html: str, url: str) -> lxml.html.HtmlElement:
 
 
 def extract_generic(tree: lxml.html.HtmlElement, url: str, body_css: str | None = None) -> Extracted:
-    """trafilatura over the page, or over the ``body_css`` elements when the section names some."""
-    hinted = _hinted_elements(tree, url, body_css) if body_css else []
-    clone = _without_captions(tree)
-    meta = declared_metadata(clone, url)       # before bare_extraction, which prunes the clone
+    """trafilatura over the page, or over the ``body_css`` elements when the section names some.
+
+    Consumes ``tree``: what is needed from the intact page (hinted elements, declared timestamps) is
+    taken first, then metadata, then trafilatura prunes the tree in place (no copy of the page).
+    """
+    hinted = _hinted_paragraphs(_hinted_elements(tree, url, body_css), url) if body_css else []
+    stamps = declared_timestamps(tree)
+    for el in NOT_TEXT_XPATH(tree):
+        el.drop_tree()
+    meta = declared_metadata(tree, url)
     if hinted:
-        paragraphs = _hinted_paragraphs(hinted, url)
+        paragraphs = hinted
     else:
-        doc = trafilatura.bare_extraction(clone, url=url, favor_precision=True, with_metadata=False,
+        doc = trafilatura.bare_extraction(tree, url=url, favor_precision=True, with_metadata=False,
                                           include_comments=False, include_tables=True, deduplicate=False)
         paragraphs = paragraphs_of_doc(doc)
     title = clean_text(meta.title) if meta is not None and meta.title else None
     return Extracted(
         title=title,
         paragraphs=paragraphs[1:] if paragraphs[:1] == [title] else paragraphs,   # the headline again
-        published_at=published_at(tree, meta.date if meta is not None else None),
+        published_at=precise_date(stamps, meta.date if meta is not None else None),
         authors=split_authors(meta.author) if meta is not None else [],
         extras=_generic_extras(meta),
     )
@@ -135,14 +141,6 @@ def declared_metadata(tree, url: str):
     return meta
 
 
-def _without_captions(tree):
-    """A copy (bare_extraction prunes the tree it gets; ours is still needed for the date lookup)."""
-    clone = copy.deepcopy(tree)
-    for el in NOT_TEXT_XPATH(clone):
-        el.drop_tree()
-    return clone
-
-
 def paragraphs_of_doc(doc) -> list[str]:
     if doc is None or doc.body is None:
         return []
@@ -163,6 +161,8 @@ def _hinted_elements(tree, url: str, body_css: str) -> list:
 def _hinted_paragraphs(elements: list, url: str) -> list[str]:
     """The section's body elements, still cleaned of boilerplate by trafilatura (recall-first, as the
     section already said where the text is); their plain paragraphs if trafilatura keeps nothing."""
+    if not elements:
+        return []
     wrapper = lxml.html.document_fromstring("<html><body><article></article></body></html>")
     article = wrapper.find(".//article")
     for el in elements:
@@ -171,14 +171,14 @@ def _hinted_paragraphs(elements: list, url: str) -> list[str]:
     return paragraphs_of_doc(doc) or [p for el in elements for p in block_paragraphs(el)]
 
 
-def published_at(tree, day: str | None) -> str | None:
-    """trafilatura's date (htmldate: a day), made precise by the page's own timestamp when they agree.
+def precise_date(stamps: list[str], day: str | None) -> str | None:
+    """htmldate's date (a day), made precise by the page's own timestamp when they agree.
 
     htmldate returns only YYYY-MM-DD; article:published_time or JSON-LD datePublished usually carry the
     time and offset too, which ordering items of one day needs.
     """
     day = iso_date_or_none(day)
-    for stamp in declared_timestamps(tree):
+    for stamp in stamps:
         precise = iso_date_or_none(stamp)
         if precise and len(precise) > 10 and (day is None or precise[:10] == day):
             return precise
@@ -186,6 +186,7 @@ def published_at(tree, day: str | None) -> str | None:
 
 
 def declared_timestamps(tree) -> list[str]:
+    """article:published_time / datePublished values of meta tags and JSON-LD blocks, in page order."""
     stamps = [el.get("content", "") for el in tree.xpath(
         '//meta[@property="article:published_time" or @itemprop="datePublished" '
         'or @name="article:published_time"]')]
