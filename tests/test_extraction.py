@@ -137,6 +137,14 @@ def test_body_css_hint_picks_the_named_element():
     assert got.paragraphs == ["The minister said the talks would resume next week in Geneva."]
 
 
+@pytest.mark.parametrize("body_css", ["div.nowhere", "div[[broken"])
+def test_body_css_that_matches_nothing_or_is_invalid_falls_back_to_the_whole_page(body_css):
+    html = decoded(RECORDED / "kommersant/doc-7715044.html", "https://www.kommersant.ru/doc/7715044",
+                   "text/html; charset=utf-8")
+    got = extract_article(html, "https://www.kommersant.ru/doc/7715044", section(body_css=body_css))
+    assert got.paragraphs[-1] == "Ходишь-ходишь в Малахитовый зал на эти переговоры годами, а все равно что-то еще происходит."
+
+
 def test_parser_chosen_by_section_then_host_then_template():
     kremlin = (RECORDED / "kremlin-en/news-52988.html").read_text(encoding="utf-8")
     served_locally = "http://127.0.0.1:8000/events/president/news/52988"
