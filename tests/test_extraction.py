@@ -177,11 +177,12 @@ def test_kremlin_speaker_labels_in_all_documented_forms():
         "<p><b>Vladimir Putin</b> (<i>answering a question</i>): With a stage note.</p>"
         "<p><b>A bold heading without a colon</b></p>"
         "<p><b>* * *</b></p>"
-        "<p><b>Security Council Secretary</b> <b>NIKOLAI PATRUSHEV:</b> Split label.</p></div>")
+        "<p><b>Security Council Secretary</b> <b>NIKOLAI PATRUSHEV:</b> Split label.</p>"
+        "<p><b>В.Путин:</b> Русская страница.</p></div>")
     turns = speaker_turns(body)
     assert [t["speaker"] for t in turns] == [
         "President of Russia Vladimir Putin", "Anton Vaino", "Sergei Lavrov", "Vladimir Putin",
-        "Security Council Secretary NIKOLAI PATRUSHEV"]
+        "Security Council Secretary NIKOLAI PATRUSHEV", "В.Путин"]
     assert turns[0]["text"] == "Good afternoon.\n\nA paragraph that continues the same turn."
     assert turns[3]["text"].startswith("With a stage note.")
 
