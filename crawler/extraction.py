@@ -1,8 +1,9 @@
 """Decoded article page → ``Extracted`` (title, paragraphs, date, authors, extras).
 
-Generic path: trafilatura (precision-first) for the body and its metadata (htmldate) for the date.
-Sites that trafilatura gets wrong have a small parser class in ``crawler/parsers/``, chosen by the
-section's ``parser`` key or by the page's host (see ``crawler.parsers.parser_for``).
+Generic path: trafilatura (precision-first) for the body, the page's declared metadata (meta tags,
+JSON-LD) and htmldate for title, authors and date. Sites that trafilatura gets wrong have a small parser
+class in ``crawler/parsers/``, chosen by the section's ``parser`` key, the page's host or its template
+(see ``crawler.parsers.parser_for``).
 
 Input is text that is already decoded (Scrapy's ``response.text``, which maps a gb2312 label to
 GB18030 as browsers do): extracting from raw bytes would let the extractor guess the charset again.
@@ -19,9 +20,8 @@ from typing import TYPE_CHECKING
 
 import lxml.html
 import trafilatura
-from lxml import etree
-
 from htmldate import find_date
+from lxml import etree
 from trafilatura.settings import set_date_params
 
 from crawler.exceptions import ExtractionError
