@@ -17,7 +17,7 @@ from crawler.config import Section
 from crawler.exceptions import ExtractionError
 from crawler.extraction import Extracted, extract_article
 from crawler.language import detect_language
-from crawler.parsers import PARSERS, parser_for
+from crawler.parsers import PARSERS, known_parsers, parser_for
 from crawler.parsers.kremlin import speaker_turns
 from crawler.textutil import block_paragraphs, iso_date_or_none
 
@@ -155,7 +155,7 @@ def test_parser_chosen_by_section_then_host_then_template():
         "Meeting with Aeroflot General Director Vitaly Savelyev"
     with pytest.raises(ExtractionError, match="unknown parser 'nope'"):
         extract_article(kremlin, served_locally, section(parser="nope"))
-    assert {"kremlin", "peoples_daily", "xinhua"} <= set(PARSERS)
+    assert known_parsers() == sorted(PARSERS) and {"kremlin", "peoples_daily", "xinhua"} <= set(PARSERS)
 
 
 def test_page_of_an_older_template_falls_back_to_generic_and_says_so():

@@ -23,6 +23,12 @@ def register(cls: type[SiteParser]) -> type[SiteParser]:
     return cls
 
 
+def known_parsers() -> list[str]:
+    """Names a section's ``parser`` key may take (for config validation)."""
+    _load_all()
+    return sorted(PARSERS)
+
+
 def parser_for(url: str, name: str | None = None, tree=None) -> SiteParser | None:
     """The parser named by the section, else the one owning the URL's host or the page's template."""
     _load_all()
