@@ -201,28 +201,46 @@ def _merge_by_id(base: list, over: list) -> list:
     return merged
 
 
-def _line_of(text: str, needle: str) -> int | None:
-    """Best-effort line number of ``needle`` (an id or key) in the TOML text, for error messages."""
-    for number, line in enumerate(text.splitlines(), 1):
-        if needle in line:
-            return number
-    return None
+def _line_of(text: str, ids: tuple[str, ...], key: str | None = None) -> int | None:
+    """Line number of a table (found by its ``id = "…"`` lines, outer to inner) or of one of its keys.
+
+    Outer ids anchor inner ones, so section "news" of source "tass" is not confused with another
+    source's "news"; a key is looked up within the table that holds the innermost id.
+    """
+    lines, start, found = text.splitlines(), 0, None
+    for ident in ids:
+        pattern = re.compile(r"""^\s*id\s*=\s*["']%s["']""" % re.escape(ident))
+        hit = next((i for i in range(start, len(lines)) if pattern.match(lines[i])), None)
+        if hit is None:
+            break
+        start = found = hit
+    if key is None or found is None:
+        return None if found is None else found + 1
+    head = next((i for i in range(found, -1, -1) if lines[i].lstrip().startswith("[")), 0)
+    pattern = re.compile(r"^\s*%s\s*=" % re.escape(key))
+    for i in range(head, len(lines)):
+        if i > head and lines[i].lstrip().startswith("["):
+            break
+        if pattern.match(lines[i]):
+            return i + 1
+    return found + 1
 
 
-def _where(text: str, filename: str, needle: str) -> str:
-    line = _line_of(text, needle)
+def _where(text: str, filename: str, ids: tuple[str, ...], key: str | None = None) -> str:
+    line = _line_of(text, ids, key)
     return f"{filename}:{line}" if line else filename
 
 
-def _check_keys(table: dict, allowed: dict, path: str, text: str, filename: str) -> None:
+def _check_keys(table: dict, allowed: dict, path: str, text: str, filename: str,
+                ids: tuple[str, ...]) -> None:
     for key, value in table.items():
         if key not in allowed:
-            raise ConfigError(f"{_where(text, filename, key)}: {path}.{key}: unknown key "
+            raise ConfigError(f"{_where(text, filename, ids, key)}: {path}.{key}: unknown key "
                               f"(allowed: {', '.join(sorted(allowed))})")
         types = allowed[key]
         if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
             want = " or ".join(t.__name__ for t in types)
-            raise ConfigError(f"{_where(text, filename, key)}: {path}.{key}: expected {want}, "
+            raise ConfigError(f"{_where(text, filename, ids, key)}: {path}.{key}: expected {want}, "
                               f"got {type(value).__name__} {value!r}")
 
 
@@ -234,10 +252,10 @@ def _build_sources(entries: list, text: str, filename: str) -> tuple[Source, ...
         path = f"sources[{entry.get('id', n) if isinstance(entry, dict) else n}]"
         if not isinstance(entry, dict):
             raise ConfigError(f"{filename}: {path}: expected a table")
-        _check_keys(entry, SOURCE_KEYS, path, text, filename)
+        _check_keys(entry, SOURCE_KEYS, path, text, filename, (str(entry.get("id")),))
         sid = _require_id(entry, path, text, filename)
         if sid in seen:
-            raise ConfigError(f"{_where(text, filename, sid)}: {path}: duplicate source id {sid!r}")
+            raise ConfigError(f"{filename}: {path}: duplicate source id {sid!r}")
         seen.add(sid)
         if entry.get("enabled", True) is False:
             continue
@@ -252,16 +270,16 @@ def _build_sections(src: dict, path: str, text: str, filename: str) -> tuple[Sec
         spath = f"{path}.sections[{sec.get('id', n) if isinstance(sec, dict) else n}]"
         if not isinstance(sec, dict):
             raise ConfigError(f"{filename}: {spath}: expected a table")
-        _check_keys(sec, SECTION_KEYS, spath, text, filename)
+        _check_keys(sec, SECTION_KEYS, spath, text, filename, (src["id"], str(sec.get("id"))))
         sid = _require_id(sec, spath, text, filename)
         if sid in seen:
-            raise ConfigError(f"{_where(text, filename, sid)}: {spath}: duplicate section id {sid!r}")
+            raise ConfigError(f"{filename}: {spath}: duplicate section id {sid!r}")
         seen.add(sid)
         if sec.get("enabled", True) is False:
             continue
         out.append(_section(src, sec, spath, text, filename))
     if not out and src.get("enabled", True):
-        raise ConfigError(f"{_where(text, filename, src['id'])}: {path}: a source needs at least one section")
+        raise ConfigError(f"{_where(text, filename, (src['id'],))}: {path}: a source needs at least one section")
     return tuple(out)
 
 
@@ -274,21 +292,26 @@ def _require_id(table: dict, path: str, text: str, filename: str) -> str:
 
 
 def _section(src: dict, sec: dict, path: str, text: str, filename: str) -> Section:
-    where = _where(text, filename, sec["id"])
+    def at(key: str | None = None) -> str:
+        return _where(text, filename, (src["id"], sec["id"]), key)
+
     kind = sec.get("kind")
     if kind not in ENTRY_KINDS:
-        raise ConfigError(f"{where}: {path}.kind: expected one of {', '.join(ENTRY_KINDS)}, got {kind!r}")
+        raise ConfigError(f"{at('kind')}: {path}.kind: expected one of {', '.join(ENTRY_KINDS)}, got {kind!r}")
     url = sec.get("url")
     if not isinstance(url, str) or not re.match(r"^https?://", url):
-        raise ConfigError(f"{where}: {path}.url: expected an http(s) URL, got {url!r}")
+        raise ConfigError(f"{at('url')}: {path}.url: expected an http(s) URL, got {url!r}")
     if sec.get("link_pattern"):
-        _check_regex(sec["link_pattern"], f"{path}.link_pattern", where)
+        _check_regex(sec["link_pattern"], f"{path}.link_pattern", at("link_pattern"))
     for pattern in sec.get("ignore_patterns", []):
-        _check_regex(pattern, f"{path}.ignore_patterns", where)
+        _check_regex(pattern, f"{path}.ignore_patterns", at("ignore_patterns"))
+    parser = sec.get("parser", src.get("parser"))
+    if parser is not None:
+        _check_parser(parser, f"{path}.parser", at("parser"))
     if sec.get("max_pages", 1) < 1:
-        raise ConfigError(f"{where}: {path}.max_pages: must be ≥ 1")
+        raise ConfigError(f"{at('max_pages')}: {path}.max_pages: must be ≥ 1")
     if kind == "listing" and not (sec.get("link_css") or sec.get("link_xpath") or sec.get("link_pattern")):
-        raise ConfigError(f"{where}: {path}: a listing section needs link_css, link_xpath or link_pattern")
+        raise ConfigError(f"{at()}: {path}: a listing section needs link_css, link_xpath or link_pattern")
     return Section(
         source_id=src["id"], source_name=src.get("name", src["id"]), id=sec["id"],
         name=sec.get("name", sec["id"]), kind=kind, url=url,
@@ -308,3 +331,10 @@ def _check_regex(pattern: Any, path: str, where: str) -> None:
         re.compile(pattern)
     except re.error as exc:
         raise ConfigError(f"{where}: {path}: invalid regular expression {pattern!r}: {exc}") from None
+
+
+def _check_parser(name: str, path: str, where: str) -> None:
+    from crawler.parsers import known_parsers   # imported late: parsers pull in lxml and trafilatura
+
+    if name not in known_parsers():
+        raise ConfigError(f"{where}: {path}: unknown parser {name!r} (known: {', '.join(known_parsers())})")
