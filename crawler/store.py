@@ -74,7 +74,8 @@ def save_raw(output_dir: Path, relpath: str, body: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(tmp, "wb") as fh:
-        fh.write(gzip.compress(body, compresslevel=6, mtime=0)  # level 9 costs ~55% more time for ~1% size)
+        # Level 6, not gzip's default 9: level 9 took ~55% longer on a 144 KB page for ~1% smaller files.
+        fh.write(gzip.compress(body, compresslevel=6, mtime=0))
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
