@@ -6,13 +6,13 @@ Serves N article pages (the recorded articles of tests/resources, cycled) on loo
 one run on the same machine:
 
   baseline   trafilatura.extract(text, url) over the same N decoded pages, in one process;
-  stage      crawler.extraction.extract_article + crawler.language.detect_language, in one process
+  stage      crawler.extract.extraction.extract_article + crawler.extract.language.detect_language, in one process
              (newsmon's per-page work without the crawl, for the breakdown);
   crawl      `newsmon run` (the real CLI, in a subprocess) over a listing that links the N pages, with
              politeness switched off for loopback: pages/s over the crawl's own seconds (the section
              report), and over the whole command's wall time (start-up and post-crawl stages included);
   pool       with --pool-workers W: the same cycle with extraction + langdetect in W worker processes
-             (benchmarks/crawl_with_pool.py, crawler.analysis.shared_pool) instead of on the reactor.
+             (benchmarks/crawl_with_pool.py, crawler.extract.analysis.shared_pool) instead of on the reactor.
 
 Baseline and crawl alternate (--repeat times; the baseline once more at the end) and the medians are
 compared, so that a change in machine load during the run (other work on a shared machine) shows up as
@@ -50,8 +50,8 @@ def recorded_articles(mix: str = "all") -> list[dict]:
 
     ``mix="generic"``: only the pages no site parser claims (they go through trafilatura, as TASS,
     RFE/RL and the ministries do), the worst case for newsmon against bare trafilatura."""
-    from crawler.extraction import parse_html
-    from crawler.parsers import parser_for
+    from crawler.extract.extraction import parse_html
+    from crawler.extract.parsers import parser_for
 
     specs = [json.loads(p.read_text(encoding="utf-8")) for p in sorted((RESOURCES / "expected").glob("*/*.json"))]
     out = []
@@ -100,8 +100,8 @@ def bare_trafilatura(html: str, url: str) -> None:
 
 def newsmon_stage(html: str, url: str) -> None:
     from crawler.exceptions import ExtractionError
-    from crawler.extraction import extract_article
-    from crawler.language import detect_language
+    from crawler.extract.extraction import extract_article
+    from crawler.extract.language import detect_language
 
     try:
         got = extract_article(html, url)

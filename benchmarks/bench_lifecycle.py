@@ -15,7 +15,8 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from crawler import lifecycle, sections, state
+from crawler.lifecycle import machine as lifecycle, stage as sections
+from crawler import state
 from crawler.config import load_config
 
 T0 = datetime(2026, 11, 1, tzinfo=timezone.utc)

@@ -31,7 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from crawler import digest, search, state  # noqa: E402
+from crawler.digest import stage as digest, search
+from crawler import state  # noqa: E402
 from tests import digestkit  # noqa: E402
 
 QUERIES = [("zh", "两国人民"), ("zh", "航天合作"), ("ru", "Малайзии"), ("en", "interests of our peoples"),

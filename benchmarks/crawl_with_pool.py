@@ -3,7 +3,7 @@
     python benchmarks/crawl_with_pool.py CONFIG OUTPUT WORKERS
 
 The shipped pipelines extract in-line on the reactor thread. This runner swaps the extract and language
-pipelines for ``PoolAnalysePipeline`` (``crawler.analysis.shared_pool``) and runs the same cycle, so that
+pipelines for ``PoolAnalysePipeline`` (``crawler.extract.analysis.shared_pool``) and runs the same cycle, so that
 bench_crawl.py can measure what moving that CPU work off the reactor would change. Nothing else differs.
 """
 
@@ -28,14 +28,14 @@ class PoolAnalysePipeline:
         return cls(crawler)
 
     def open_spider(self):
-        from crawler.analysis import shared_pool
+        from crawler.extract.analysis import shared_pool
 
         shared_pool(int(os.environ["BENCH_POOL_WORKERS"]))
 
     async def process_item(self, item):
         from scrapy.exceptions import DropItem
 
-        from crawler.analysis import shared_pool
+        from crawler.extract.analysis import shared_pool
         from crawler.exceptions import ExtractionError
 
         page = item["page"]
@@ -48,13 +48,13 @@ class PoolAnalysePipeline:
 
 
 def main(config_path: str, output: str, workers: str) -> int:
-    import crawler.settings
-    from crawler.analysis import close_shared_pool
+    import crawler.crawl.settings
+    from crawler.extract.analysis import close_shared_pool
     from crawler.config import load_config
     from crawler.runner import run_cycle
 
     os.environ["BENCH_POOL_WORKERS"] = workers
-    crawler.settings.ITEM_PIPELINES = {"crawl_with_pool.PoolAnalysePipeline": 100,
+    crawler.crawl.settings.ITEM_PIPELINES = {"crawl_with_pool.PoolAnalysePipeline": 100,
                                        "pipelines.store.StorePipeline": 300}
     try:
         result = run_cycle(load_config(config_path, output_dir=output))

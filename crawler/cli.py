@@ -51,7 +51,7 @@ def setup_logging(verbosity: int) -> None:
     level = logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         stream=sys.stderr)
-    # The console keeps this level even when the log file (crawler.logfile.enable) lowers the root's.
+    # The console keeps this level even when the log file (crawler.ops.logfile.enable) lowers the root's.
     for handler in logging.getLogger().handlers:
         if type(handler) is logging.StreamHandler:
             handler.setLevel(level)

@@ -334,7 +334,7 @@ def _check_regex(pattern: Any, path: str, where: str) -> None:
 
 
 def _check_parser(name: str, path: str, where: str) -> None:
-    from crawler.parsers import known_parsers   # imported late: parsers pull in lxml and trafilatura
+    from crawler.extract.parsers import known_parsers   # imported late: parsers pull in lxml and trafilatura
 
     if name not in known_parsers():
         raise ConfigError(f"{where}: {path}: unknown parser {name!r} (known: {', '.join(known_parsers())})")

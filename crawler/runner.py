@@ -32,9 +32,9 @@ log = logging.getLogger(__name__)
 # Dotted paths "module:function", run in this order after the crawl.
 POST_CRAWL_STAGES = [
     "crawler.translation.stage:run_stage",   # issue 3: translate pending zh/ru items
-    "crawler.sections:run_stage",            # issue 4: section lifecycle, article re-checks, events
-    "crawler.alerts:run_stage",              # issue 4: alerts.jsonl + Apprise delivery
-    "crawler.digest:run_stage",              # issue 5: digest.txt / digest.html, search index
+    "crawler.lifecycle.stage:run_stage",            # issue 4: section lifecycle, article re-checks, events
+    "crawler.alerts.stage:run_stage",              # issue 4: alerts.jsonl + Apprise delivery
+    "crawler.digest.stage:run_stage",              # issue 5: digest.txt / digest.html, search index
 ]
 
 
@@ -135,8 +135,8 @@ def run_cycle(config: Config, source_ids: list[str] | None = None, refetch: bool
 
     Scrapy's reactor cannot be restarted, so this runs once per process (the scheduler starts one
     subprocess per cycle). ``refetch`` requests articles even when already stored."""
-    from crawler import settings as scrapy_settings
-    from crawler.store import recover_unlanded
+    from crawler.crawl import settings as scrapy_settings
+    from crawler.crawl.store import recover_unlanded
 
     config = config.select(source_ids)
     scrapy_settings.crawler_table(config)            # a bad [crawler] table fails before a run is opened
@@ -197,11 +197,11 @@ def host_groups(sections: list[Section]) -> list[list[Section]]:
 
 def crawl(sections: list[Section], settings: dict) -> tuple[dict[str, dict], bool]:
     """Crawl ``sections`` with one CrawlerProcess; returns (per-section reports, interrupted?)."""
-    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.crawl.settings")
     from scrapy.crawler import CrawlerProcess
     from twisted.internet import defer
 
-    from crawler.crawlreport import SectionReport
+    from crawler.crawl.report import SectionReport
 
     class Process(CrawlerProcess):
         stopping = False

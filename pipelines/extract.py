@@ -7,7 +7,7 @@ import logging
 from scrapy.exceptions import DropItem
 
 from crawler.exceptions import ExtractionError
-from crawler.extraction import extract_article
+from crawler.extract.extraction import extract_article
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from crawler.language import LangResult, detect_language
+from crawler.extract.language import LangResult, detect_language
 
 log = logging.getLogger(__name__)
 

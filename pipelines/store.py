@@ -1,4 +1,4 @@
-"""Store: raw page (gzip) + state DB rows + one line in the day's items.jsonl (crawler.store)."""
+"""Store: raw page (gzip) + state DB rows + one line in the day's items.jsonl (crawler.crawl.store)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sqlite3
 
 from scrapy.exceptions import DropItem
 
-from crawler.store import Store
+from crawler.crawl.store import Store
 
 log = logging.getLogger(__name__)
 

@@ -12,12 +12,13 @@ from pathlib import Path
 import scrapy
 from scrapy.http import TextResponse
 
-from crawler import conditional, links, runner_context, snapshots, state, store
-from crawler.charset import best_response
+from crawler.crawl import conditional, links, context as runner_context, snapshots, store
+from crawler import state
+from crawler.crawl.charset import best_response
 from crawler.config import Section, load_config
-from crawler.crawlreport import SectionReport
+from crawler.crawl.report import SectionReport
 from crawler.exceptions import ConfigError
-from crawler.fetcherrors import describe
+from crawler.crawl.fetcherrors import describe
 from crawler.items import canonicalize_url, utc_now
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ class SectionSpider(scrapy.Spider):
         already put it in the settings)."""
         super().update_settings(settings)
         if settings.get("NEWSMON_RUN_ID") is None:
-            from crawler.settings import CRAWLER_KEYS, crawler_table
+            from crawler.crawl.settings import CRAWLER_KEYS, crawler_table
 
             config = load_config(settings.get("NEWSMON_CONFIG") or os.environ.get("NEWSMON_CONFIG"))
             for key, value in crawler_table(config).items():

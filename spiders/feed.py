@@ -4,7 +4,7 @@ GB18030); the section's URL regex, if any, filters the entry links; ``max_pages`
 
 from __future__ import annotations
 
-from crawler import links
+from crawler.crawl import links
 from spiders._base import SectionSpider
 
 

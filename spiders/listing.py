@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from crawler import links
+from crawler.crawl import links
 from spiders._base import SectionSpider
 
 

@@ -7,7 +7,7 @@ import gzip
 
 from scrapy.http import XmlResponse
 
-from crawler import links
+from crawler.crawl import links
 from spiders._base import SectionSpider
 
 

@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 
 from crawler import jsonl, state
-from crawler.extraction import extract_article
+from crawler.extract.extraction import extract_article
 from crawler.items import canonicalize_url, content_hash, empty_translation, item_id
 
 RECORDED = Path(__file__).resolve().parent / "resources" / "recorded"

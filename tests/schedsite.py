@@ -103,7 +103,7 @@ def query(output: Path, sql: str, *params) -> list[tuple]:
 
 HOLD = """
 import sys, time
-from crawler.lock import CycleLock
+from crawler.ops.lock import CycleLock
 with CycleLock(sys.argv[1]):
     print("held", flush=True)
     time.sleep(float(sys.argv[2]))

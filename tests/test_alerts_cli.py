@@ -2,8 +2,9 @@
 
 import json
 
-from crawler import events, state
-from crawler.events import Event
+from crawler.lifecycle import events
+from crawler import state
+from crawler.lifecycle.events import Event
 
 
 def seed(out):
@@ -62,7 +63,7 @@ def test_deliver_sends_what_is_pending_and_says_so(tmp_path, newsmon):
 
 
 def test_deliver_never_runs_beside_a_cycle(tmp_path, newsmon):
-    from crawler.lock import CycleLock
+    from crawler.ops.lock import CycleLock
     from tests.alerting import rows, write_config
 
     cfg = write_config(tmp_path, "http://news.test",

@@ -4,9 +4,11 @@ import logging
 
 import pytest
 
-from crawler import alerts, events, jsonl, state
+from crawler.alerts import stage as alerts
+from crawler.lifecycle import events
+from crawler import jsonl, state
 from crawler.config import load_config
-from crawler.events import Event
+from crawler.lifecycle.events import Event
 from crawler.exceptions import ConfigError
 from tests.alerting import SmtpServer, WebhookReceiver, rows, store_article, write_config
 
@@ -149,14 +151,14 @@ def test_bad_channel_config_is_one_clear_error(tmp_path, channel, message):
     ("jsons://hooks.example.org/newsmon?token=0123456789abcdef", "0123456789abcdef"),
 ])
 def test_display_masks_the_secret_of_common_channel_urls(url, secret):
-    from crawler import redact
+    from crawler.alerts import redact
 
     shown = redact.display(url)
     assert secret not in shown and redact.MASK in shown
 
 
 def test_a_long_run_is_one_message_with_the_rest_counted():
-    from crawler.message import compose
+    from crawler.alerts.message import compose
 
     pending = [{"id": str(n), "type": "section_gone", "run_id": 7, "section": f"s/{n}", "cause": "HTTP 404",
                 "details": {}, "article_id": None} for n in range(60)]

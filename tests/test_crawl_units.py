@@ -12,17 +12,17 @@ from scrapy.http import HtmlResponse, XmlResponse
 from scrapy.utils.misc import load_object
 
 from crawler import state
-from crawler.charset import best_response
+from crawler.crawl.charset import best_response
 from crawler.config import Section
-from crawler.extraction import Extracted
+from crawler.extract.extraction import Extracted
 from crawler.jsonl import read
-from crawler.language import LangResult
-from crawler.links import (MalformedFeed, feed_entries, feed_links, feed_next_page, fingerprint, listing_links,
+from crawler.extract.language import LangResult
+from crawler.crawl.links import (MalformedFeed, feed_entries, feed_links, feed_next_page, fingerprint, listing_links,
                            next_page, sitemap_urls)
 from crawler.localsite import undo_wget_links
 from crawler.runner import finish_run, host_groups, start_run
-from crawler.snapshots import Snapshot, previous_links, write_snapshot
-from crawler.store import FetchedPage, Store, items_path, recover_unlanded
+from crawler.crawl.snapshots import Snapshot, previous_links, write_snapshot
+from crawler.crawl.store import FetchedPage, Store, items_path, recover_unlanded
 from tests.conftest import RESOURCES, ROOT
 
 REC = RESOURCES / "recorded"
@@ -174,7 +174,7 @@ def test_a_kill_between_the_db_commit_and_the_jsonl_line_is_repaired_next_run(tm
     store = Store(tmp_path, killed, "2026-11-02")
     landed = store.save(fetched(1), extracted(1), LangResult("en", 0.99))
     page = fetched(2)         # the kill: the DB commit of article 2 happened, its JSONL append did not
-    from crawler.store import build_item
+    from crawler.crawl.store import build_item
     store._record(page, build_item(page, extracted(2), LangResult("en", 0.99), "raw/s/x.html.gz"))
     store.close()
     path = items_path(tmp_path, "2026-11-02")
@@ -200,7 +200,7 @@ def test_sections_of_one_host_or_source_are_crawled_one_after_another():
 
 
 def test_scrapy_settings_point_at_loadable_objects():
-    from crawler import settings
+    from crawler.crawl import settings
 
     for dotted in [*settings.ITEM_PIPELINES, settings.LOG_FORMATTER,
                    "spiders.listing.ListingSpider", "spiders.feed.FeedSpider", "spiders.sitemap.SitemapSpider"]:
@@ -225,7 +225,7 @@ def test_scrapy_list_works_from_the_repository_root():
 def test_bad_crawler_table_is_named(tmp_path):
     from crawler.config import load_config
     from crawler.exceptions import ConfigError
-    from crawler.settings import for_config
+    from crawler.crawl.settings import for_config
 
     cfg = tmp_path / "c.toml"
     cfg.write_text("[crawler]\ntimeout = 5\ndownload_delay = 'fast'\n", encoding="utf-8")
@@ -257,7 +257,7 @@ def test_scrapy_crawl_of_one_section_from_the_repository_root(tmp_path, site_ser
 
 
 def test_an_edited_link_rule_is_not_answered_from_the_last_run(tmp_path):
-    from crawler.snapshots import same_rule_as_last_time
+    from crawler.crawl.snapshots import same_rule_as_last_time
 
     conn = state.connect(tmp_path)
     assert not same_rule_as_last_time(conn, "s/x", "css 'a'")            # first run: full GET

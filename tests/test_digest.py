@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from crawler import digest, events, jsonl, state
+from crawler.digest import stage as digest
+from crawler.lifecycle import events
+from crawler import jsonl, state
 from crawler.config import load_config
 from crawler.exceptions import ConfigError
 from tests import digestkit
@@ -190,7 +192,7 @@ def test_reextract_updates_items_in_place_from_raw_pages(tmp_path, newsmon):
                     raw_from={stale["id"]: digestkit.RECORDED / digestkit.PAGES["pd"][2], gbk["id"]: pd_page})
     gbk_url = "http://culture.people.com.cn/n1/2019/0615/c1013-31153719.html"
     conn = state.connect(tmp_path)
-    with state.transaction(conn):                    # as an edit (crawler/recheck.py) leaves it: version 2
+    with state.transaction(conn):                    # as an edit (crawler/lifecycle/recheck.py) leaves it: version 2
         edited = dict(gbk, url=gbk_url, version=2)      # in the row, the day file keeps version 1
         conn.execute("UPDATE items SET json = ? WHERE id = ?", (jsonl.dumps(edited), gbk["id"]))
     conn.close()
@@ -307,7 +309,7 @@ def test_unreadable_stored_records_are_named_and_cost_nothing_else(tmp_path):
 def test_reextract_waits_for_a_running_cycle(tmp_path):
     import sys
 
-    from crawler.lock import CycleLock
+    from crawler.ops.lock import CycleLock
     from tests.conftest import ROOT
 
     item = digestkit.recorded_item("kremlin")

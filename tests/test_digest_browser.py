@@ -11,7 +11,7 @@ from pathlib import Path
 import lxml.html
 import pytest
 
-from crawler import digest
+from crawler.digest import stage as digest
 from tests import digestkit
 from tests.digestkit import DAY, PLANTED_SCRIPT
 

@@ -61,7 +61,7 @@ def test_a_real_run_writes_the_digest_and_feeds_search(tmp_path, site_server, ne
     cfg = write_config(tmp_path, site_server.url)
     proc = newsmon("run", "--config", str(cfg), timeout=60)
     assert "Traceback" not in proc.stderr, proc.stderr
-    assert "stage crawler.digest failed" not in proc.stdout, proc.stdout
+    assert "stage crawler.digest.stage failed" not in proc.stdout, proc.stdout
 
     out = tmp_path / "output"
     digests = list(out.glob("*/digest.txt"))

@@ -15,11 +15,11 @@ from scrapy.http import HtmlResponse
 
 from crawler.config import Section
 from crawler.exceptions import ExtractionError
-from crawler.extraction import Extracted, extract_article
-from crawler.language import detect_language
-from crawler.parsers import PARSERS, known_parsers, parser_for
-from crawler.parsers.kremlin import speaker_turns
-from crawler.textutil import block_paragraphs, iso_date_or_none
+from crawler.extract.extraction import Extracted, extract_article
+from crawler.extract.language import detect_language
+from crawler.extract.parsers import PARSERS, known_parsers, parser_for
+from crawler.extract.parsers.kremlin import speaker_turns
+from crawler.extract.textutil import block_paragraphs, iso_date_or_none
 
 RESOURCES = Path(__file__).resolve().parent / "resources"
 RECORDED = RESOURCES / "recorded"
@@ -210,7 +210,7 @@ def test_extracted_text_joins_paragraphs():
 def test_analysis_pool_runs_extraction_in_a_worker_process():
     import asyncio
 
-    from crawler.analysis import AnalysisPool, analyse_page
+    from crawler.extract.analysis import AnalysisPool, analyse_page
 
     html = (RECORDED / "xinhua/world-2019-12-10-c_1125327450.html").read_text(encoding="utf-8")
     url = "http://www.xinhuanet.com/world/2019-12/10/c_1125327450.htm"
@@ -229,7 +229,7 @@ def test_analysis_pool_runs_extraction_in_a_worker_process():
 def test_shared_pool_is_one_per_process_and_can_run_in_line():
     import asyncio
 
-    from crawler.analysis import close_shared_pool, shared_pool
+    from crawler.extract.analysis import close_shared_pool, shared_pool
 
     try:
         pool = shared_pool(workers=0)

@@ -7,8 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from crawler.extraction import extract_article
-from crawler.language import detect_language, detect_text
+from crawler.extract.extraction import extract_article
+from crawler.extract.language import detect_language, detect_text
 
 ROOT = Path(__file__).resolve().parent.parent
 SHORT_TEXTS = ["中俄关系", "外交部发言人", "習近平會見", "Путин заявил", "Мир", "Putin said", "ok",
@@ -19,7 +19,7 @@ EN = "The President of Russia held talks with the Prime Minister of Malaysia in 
 
 
 def _detect_in_fresh_process() -> list:
-    code = ("import json, sys; from crawler.language import detect_text; "
+    code = ("import json, sys; from crawler.extract.language import detect_text; "
             "print(json.dumps([detect_text(t) for t in json.load(sys.stdin)]))")
     proc = subprocess.run([sys.executable, "-c", code], input=json.dumps(SHORT_TEXTS), cwd=ROOT,
                           capture_output=True, text=True, timeout=60, check=True)

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from crawler.lifecycle import SectionState, Settings, Snapshot, step
+from crawler.lifecycle.machine import SectionState, Settings, Snapshot, step
 
 T0 = datetime(2026, 11, 1, 2, 0, tzinfo=timezone.utc)
 URL = "http://site.test/world/russia/"

@@ -43,8 +43,8 @@ def test_four_nights_of_a_changing_site(tmp_path, site_server, smtp, newsmon):
         proc = newsmon("run", "--config", str(cfg), timeout=90)
         assert "Traceback" not in proc.stderr, proc.stderr
         assert proc.returncode == (0 if expect_ok else 1), proc.stdout + proc.stderr
-        assert "stage crawler.sections failed" not in proc.stdout, proc.stdout
-        assert "stage crawler.alerts failed" not in proc.stdout, proc.stdout
+        assert "stage crawler.lifecycle.stage failed" not in proc.stdout, proc.stdout
+        assert "stage crawler.alerts.stage failed" not in proc.stdout, proc.stdout
         return proc
 
     # Night 1: everything answers.

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from crawler.exceptions import LockHeld
-from crawler.lock import CycleLock, current_holder, lock_path
+from crawler.ops.lock import CycleLock, current_holder, lock_path
 from tests.schedsite import hold_lock as hold, release
 
 

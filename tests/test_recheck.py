@@ -3,8 +3,9 @@
 import json
 from datetime import datetime, timedelta, timezone
 
-from crawler import jsonl, sections
-from crawler.extraction import extract_article
+from crawler import jsonl
+from crawler.lifecycle import stage as sections
+from crawler.extract.extraction import extract_article
 from tests.alerting import article_page as article, context, new_run, rows, store_article, write_config
 from tests.sitesrv import Route
 

@@ -19,8 +19,8 @@ import pytest
 from crawler import state
 from crawler.config import load_config
 from crawler.exceptions import ConfigError
-from crawler.lock import CycleLock, current_holder
-from crawler.schedule_plan import load_settings, plan_jobs
+from crawler.ops.lock import CycleLock, current_holder
+from crawler.ops.plan import load_settings, plan_jobs
 from tests.conftest import run_newsmon
 from tests.schedsite import (ARTICLE_IDS, LISTING, ROOT, db_ids, hold_lock, jsonl_ids, make_config, query,
                               release, serve_site)

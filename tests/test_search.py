@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from crawler import search, state
-from crawler.search import Filters, SearchError
+from crawler.digest import search
+from crawler import state
+from crawler.digest.search import Filters, SearchError
 from tests import digestkit
 from tests.conftest import ROOT
 

@@ -2,7 +2,8 @@
 
 import pytest
 
-from crawler import jsonl, sections, state
+from crawler import jsonl, state
+from crawler.lifecycle import stage as sections
 from crawler.exceptions import ConfigError
 from crawler.config import load_config
 from tests.alerting import context, new_run, rows, snapshot, store_article, write_config

@@ -6,7 +6,7 @@ import argparse
 
 HELP = "list section lifecycle and article events (alerts), or deliver the undelivered ones"
 
-from crawler.events import EVENT_TYPES as TYPES
+from crawler.lifecycle.events import EVENT_TYPES as TYPES
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -25,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from crawler import alertlist
+    from crawler.alerts import listing as alertlist
     from crawler.config import load_config
 
     config = load_config(args.config, output_dir=args.output)

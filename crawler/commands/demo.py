@@ -15,7 +15,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from crawler.commands.run import exit_status, print_summary
-    from crawler.demosite import demo_config, serve
+    from crawler.demo_site import demo_config, serve
     from crawler.runner import run_cycle
 
     server = serve(start_server()).start()

@@ -22,7 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from crawler import digest, search
+    from crawler.digest import stage as digest, search
     from crawler.config import load_config
     from crawler.exceptions import NewsmonError
 
@@ -33,8 +33,8 @@ def run(args: argparse.Namespace) -> int:
         raise NewsmonError(f"--date {day!r}: expected YYYY-MM-DD")
     check_day(config.output_dir, day)
     if args.reextract:
-        from crawler.lock import CycleLock
-        from crawler.reextract import reextract_day
+        from crawler.ops.lock import CycleLock
+        from crawler.digest.reextract import reextract_day
 
         # rewriting items.jsonl beside a cycle appending to it could drop a line: wait for the cycle
         with CycleLock(config.output_dir, wait=True, what="cycle"):
@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
 
 def latest_day(output_dir) -> str:
     from crawler.exceptions import NewsmonError
-    from crawler.search import open_archive
+    from crawler.digest.search import open_archive
 
     conn = open_archive(output_dir)
     try:
@@ -72,9 +72,9 @@ def check_day(output_dir, day: str) -> None:
     """A day with neither items nor runs is a typo, not an empty digest."""
     from pathlib import Path
 
-    from crawler.digest_data import runs_of_day
+    from crawler.digest.data import runs_of_day
     from crawler.exceptions import NewsmonError
-    from crawler.search import open_archive
+    from crawler.digest.search import open_archive
 
     conn = open_archive(output_dir)
     try:

@@ -25,10 +25,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from crawler import logfile
+    from crawler.ops import logfile
     from crawler.config import load_config
     from crawler.exceptions import LockHeld
-    from crawler.lock import LOCK_BUSY_EXIT, CycleLock
+    from crawler.ops.lock import LOCK_BUSY_EXIT, CycleLock
     from crawler.runner import run_cycle
 
     config = load_config(args.config, output_dir=args.output)

@@ -31,10 +31,10 @@ def _positive(text: str) -> float:
 
 
 def run(args: argparse.Namespace) -> int:
-    from crawler import logfile, scheduler
+    from crawler.ops import logfile, scheduler
     from crawler.config import load_config
-    from crawler.lock import SCHEDULER_LOCK_NAME, CycleLock
-    from crawler.schedule_plan import load_settings, plan_jobs
+    from crawler.ops.lock import SCHEDULER_LOCK_NAME, CycleLock
+    from crawler.ops.plan import load_settings, plan_jobs
 
     config = load_config(args.config, output_dir=args.output)
     settings = load_settings(config)

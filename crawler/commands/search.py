@@ -34,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from crawler import search
+    from crawler.digest import search
     from crawler.config import load_config
 
     config = load_config(args.config, output_dir=args.output)

@@ -18,7 +18,7 @@ def run(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     if args.action == "check":
-        from crawler.settings import crawler_table
+        from crawler.crawl.settings import crawler_table
 
         crawler_table(config)          # the [crawler] table (politeness, User-Agent) is checked too
         print(f"ok: {len(config.sources)} sources, {len(config.sections)} sections "

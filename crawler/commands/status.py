@@ -21,7 +21,7 @@ def run(args: argparse.Namespace) -> int:
     import json
 
     from crawler.config import load_config
-    from crawler.status import collect, render
+    from crawler.ops.status import collect, render
 
     report = collect(load_config(args.config, output_dir=args.output))
     print(json.dumps(report, ensure_ascii=False, indent=2) if args.json else render(report))

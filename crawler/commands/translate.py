@@ -21,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from crawler.config import load_config
-    from crawler.lock import CycleLock
+    from crawler.ops.lock import CycleLock
     from crawler.translation.settings import TranslationSettings
     from crawler.translation.stage import translate_pending
 

@@ -1,7 +1,7 @@
 -- Section lifecycle, article re-checks and alerts (issue 4). Times are ISO-8601 UTC strings.
 -- Read by `newsmon status` (issue 6) and the digest (issue 5): columns documented in docs/ARCHITECTURE.md.
 
--- The current lifecycle state of every section ever observed (crawler/lifecycle.py keeps it).
+-- The current lifecycle state of every section ever observed (crawler/lifecycle/machine.py keeps it).
 CREATE TABLE IF NOT EXISTS section_states (
     section        TEXT PRIMARY KEY,              -- "source/section"
     state          TEXT NOT NULL,                 -- new | active | empty | gone | broken | erroring

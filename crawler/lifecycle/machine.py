@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from crawler.events import Event
+from crawler.lifecycle.events import Event
 
 BAD_EVENTS = {"gone": "section_gone", "empty": "section_empty", "broken": "section_broken",
               "erroring": "section_erroring"}

@@ -2,8 +2,8 @@
 
 Generic path: trafilatura (precision-first) for the body, the page's declared metadata (meta tags,
 JSON-LD) and htmldate for title, authors and date. Sites that trafilatura gets wrong have a small parser
-class in ``crawler/parsers/``, chosen by the section's ``parser`` key, the page's host or its template
-(see ``crawler.parsers.parser_for``).
+class in ``crawler/extract/parsers/``, chosen by the section's ``parser`` key, the page's host or its template
+(see ``crawler.extract.parsers.parser_for``).
 
 Input is text that is already decoded (Scrapy's ``response.text``, which maps a gb2312 label to
 GB18030 as browsers do): extracting from raw bytes would let the extractor guess the charset again.
@@ -25,8 +25,8 @@ from lxml import etree
 from trafilatura.settings import set_date_params
 
 from crawler.exceptions import ExtractionError
-from crawler.parsers.base import select
-from crawler.textutil import block_paragraphs, clean_text, iso_date_or_none, split_authors
+from crawler.extract.parsers.base import select
+from crawler.extract.textutil import block_paragraphs, clean_text, iso_date_or_none, split_authors
 
 if TYPE_CHECKING:
     from crawler.config import Section
@@ -62,7 +62,7 @@ class Extracted:
 
 def extract_article(html: str, url: str, section: "Section | None" = None) -> Extracted:
     """Extract one article; raise ``ExtractionError`` naming the reason when there is none."""
-    from crawler.parsers import parser_for
+    from crawler.extract.parsers import parser_for
 
     tree = parse_html(html, url)
     parser = parser_for(url, section.parser if section else None, tree)

@@ -20,8 +20,8 @@ from typing import Any
 
 from crawler import state
 from crawler.config import Config
-from crawler.lock import current_holder, pid_alive
-from crawler.schedule_plan import ScheduleSettings, load_settings
+from crawler.ops.lock import current_holder, pid_alive
+from crawler.ops.plan import ScheduleSettings, load_settings
 
 ATTENTION_STATES = {"gone", "broken", "erroring", "empty", "failing"}
 BAD_RUN_STATES = {"failed", "crashed"}

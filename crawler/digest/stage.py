@@ -13,9 +13,10 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from crawler import digest_html, digest_text, search, state
+from crawler.digest import html as digest_html, text as digest_text, search
+from crawler import state
 from crawler.config import Config
-from crawler.digest_data import load_day, summary_counts
+from crawler.digest.data import load_day, summary_counts
 from crawler.exceptions import ConfigError
 from crawler.items import utc_now
 from crawler.jsonl import write_atomic

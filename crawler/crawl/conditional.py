@@ -1,7 +1,7 @@
 """Conditional GET for listing pages and feeds: remember ETag/Last-Modified, send them back next time.
 
 A 304 answer means "same as last time": the spider then carries the previous run's links over instead of
-re-reading the page (see crawler.snapshots.previous_links).
+re-reading the page (see crawler.crawl.snapshots.previous_links).
 """
 
 from __future__ import annotations

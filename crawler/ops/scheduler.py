@@ -2,7 +2,7 @@
 
 * Each cycle is a fresh subprocess, ``python -m crawler run --source … --wait|--no-wait``: Twisted's
   reactor starts once per process, so ``ReactorNotRestartable`` cannot happen however long this runs.
-  The subprocess takes the cycle lock (``crawler.lock``), so a manual ``newsmon run`` never overlaps.
+  The subprocess takes the cycle lock (``crawler.ops.lock``), so a manual ``newsmon run`` never overlaps.
 * One worker thread: cycles never overlap inside the scheduler either; a job that comes due while
   another cycle runs waits for it, within the misfire grace time, or is recorded as missed.
 * Job state lives in the state DB (``schema/50-schedule.sql``), not in APScheduler's SQLAlchemy store:
@@ -36,9 +36,9 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.base import SchedulerNotRunningError
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from crawler import schedule_store as store
-from crawler.lock import LOCK_BUSY_EXIT
-from crawler.schedule_plan import PlannedJob, ScheduleSettings
+from crawler.ops import store
+from crawler.ops.lock import LOCK_BUSY_EXIT
+from crawler.ops.plan import PlannedJob, ScheduleSettings
 
 log = logging.getLogger(__name__)
 cycle_log = logging.getLogger("crawler.cycle")   # the relayed output of each cycle subprocess

@@ -1,7 +1,7 @@
 """Post-crawl stage: fold this run's ``section_snapshots`` into each section's lifecycle state, re-check
 recent articles for silent edits and deletions, and record the resulting events (DB + alerts.jsonl).
 
-The state machine itself is the pure ``crawler.lifecycle.step``; this module only reads and writes rows.
+The state machine itself is the pure ``crawler.lifecycle.machine.step``; this module only reads and writes rows.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ import sqlite3
 from dataclasses import asdict, fields
 from typing import Any
 
-from crawler import events, lifecycle, state
+from crawler.lifecycle import events, machine as lifecycle
+from crawler import state
 from crawler.config import Config, Section
-from crawler.lifecycle import SectionState, Settings
+from crawler.lifecycle.machine import SectionState, Settings
 from crawler.tables import read_table
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,7 @@ def settings_of(config: Config) -> Settings:
 
 def run_stage(ctx) -> dict:
     """``run_stage(ctx: CycleContext) -> dict``: lifecycle, then article re-checks, then alerts.jsonl."""
-    from crawler import recheck
+    from crawler.lifecycle import recheck
 
     table = lifecycle_table(ctx.config)
     conn = ctx.db()

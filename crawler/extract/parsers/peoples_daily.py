@@ -10,11 +10,11 @@ from __future__ import annotations
 import re
 from urllib.parse import urljoin
 
-from crawler.extraction import Extracted
-from crawler.parsers import register
-from crawler.parsers.base import (SiteParser, block_paragraphs, drop, first, first_of,
+from crawler.extract.extraction import Extracted
+from crawler.extract.parsers import register
+from crawler.extract.parsers.base import (SiteParser, block_paragraphs, drop, first, first_of,
                                   local_datetime, meta_content, select)
-from crawler.textutil import clean_text, element_text
+from crawler.extract.textutil import clean_text, element_text
 
 DATE_RE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日\s*(\d{1,2}:\d{2})?")
 SOURCE_RE = re.compile(r"来源[：:]\s*(\S+)")

@@ -2,8 +2,8 @@
 
 For each item of the day: read ``output/<raw_path>`` (gzip), decode it as it was decoded at fetch time
 (``raw_encoding``; a page stored without one is decoded as the crawl decodes: Scrapy, then
-``crawler.charset`` corrections),
-run ``crawler.extraction.extract_article`` with the section's settings, and compare. An item whose
+``crawler.crawl.charset`` corrections),
+run ``crawler.extract.extraction.extract_article`` with the section's settings, and compare. An item whose
 title, paragraphs, date or authors changed is updated in place: the ``items`` row, the ``articles`` row's
 title/hash/date, and its line in ``output/<day>/items.jsonl`` (``jsonl.rewrite``: atomic, no line added)
 unless the article was edited since (that line records its first version).
@@ -61,7 +61,7 @@ def decode_like_the_crawl(body: bytes, url: str) -> str:
 
     response = HtmlResponse(url=url, body=body)
     try:
-        from crawler.charset import best_response
+        from crawler.crawl.charset import best_response
     except ImportError:              # a tree without the crawl's charset corrections: Scrapy's choice
         return response.text
     response, note = best_response(response)
@@ -72,7 +72,7 @@ def decode_like_the_crawl(body: bytes, url: str) -> str:
 
 def reextracted(output_dir: Path, item: dict, section: Section | None) -> dict | None:
     """The item re-extracted from its raw page, or None when nothing changed."""
-    from crawler.extraction import extract_article
+    from crawler.extract.extraction import extract_article
 
     ext = extract_article(load_page(output_dir, item), item["url"], section)
     paragraphs = list(ext.paragraphs)
@@ -93,7 +93,7 @@ def reextracted(output_dir: Path, item: dict, section: Section | None) -> dict |
 
 def _redetect(paragraphs: list[str], title: str | None, item: dict) -> dict:
     try:
-        from crawler.language import detect_language
+        from crawler.extract.language import detect_language
         found = detect_language(paragraphs, title)
     except Exception as exc:  # language detection must not lose a re-extraction
         log.warning("%s: language re-detection failed (%s); keeping %s", item["id"], exc, item.get("lang"))
@@ -147,7 +147,7 @@ def _one(output_dir: Path, item: dict, sections: dict, updates: dict, report: Re
 
 def _same_version(line: dict, updates: dict[str, dict]) -> dict | None:
     """The re-extracted item for a JSONL line of the same version. An edited article's line stays the
-    record of its first version (the ``items`` row holds the latest: see crawler/recheck.py)."""
+    record of its first version (the ``items`` row holds the latest: see crawler/lifecycle/recheck.py)."""
     new = updates.get(line.get("id"))
     if new is None or int(line.get("version") or 1) != int(new.get("version") or 1):
         return None

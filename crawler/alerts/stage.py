@@ -1,6 +1,6 @@
 """Post-crawl stage: events → ``output/alerts.jsonl`` and Apprise channels, never losing one.
 
-Every event is already in the ``events`` table (recorded by crawler.sections / crawler.recheck). This stage
+Every event is already in the ``events`` table (recorded by crawler.lifecycle.stage / crawler.lifecycle.recheck). This stage
 1. appends the ones not yet written to alerts.jsonl (``events.flush_jsonl``);
 2. routes new events: one ``event_deliveries`` row (``pending``) per channel whose filter accepts the type
    and section;
@@ -21,12 +21,13 @@ import warnings
 from dataclasses import dataclass
 from typing import Any
 
-from crawler import events, redact
+from crawler.lifecycle import events
+from crawler.alerts import redact
 from crawler.config import Config
-from crawler.events import EVENT_TYPES
+from crawler.lifecycle.events import EVENT_TYPES
 from crawler.exceptions import ConfigError
 from crawler.items import utc_now
-from crawler.message import compose
+from crawler.alerts.message import compose
 from crawler.tables import check_value, read_table
 
 log = logging.getLogger(__name__)

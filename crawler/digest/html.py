@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import re
 
-from crawler.digest_data import (DayData, alert_extra, english_title, grouped, item_date, paragraph_pairs, section_key,
+from crawler.digest.data import (DayData, alert_extra, english_title, grouped, item_date, paragraph_pairs, section_key,
                                  TROUBLE)
 
 CSS = """

@@ -1,7 +1,7 @@
 """Article re-checks: silent edits and deletions of recently stored articles.
 
 Articles first stored in the last ``recheck_days`` (and not by this run) are fetched again with a
-conditional GET using their stored validators, through ``crawler.fetch.PoliteFetcher``. Then:
+conditional GET using their stored validators, through ``crawler.lifecycle.fetch.PoliteFetcher``. Then:
 
 * 304, or the same title and paragraphs once the section's ignore patterns are applied → unchanged;
 * 404/410, or a redirect to the homepage or to a page that is not the same article → ``article_deleted``
@@ -21,14 +21,15 @@ import sqlite3
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from crawler import events, state
+from crawler.lifecycle import events
+from crawler import state
 from crawler.config import Config, Section
-from crawler.events import Event
+from crawler.lifecycle.events import Event
 from crawler.exceptions import ExtractionError
-from crawler.fetch import Fetched, PoliteFetcher
+from crawler.lifecycle.fetch import Fetched, PoliteFetcher
 from crawler.items import content_hash, empty_translation, utc_now
-from crawler.lifecycle import is_homepage, same_place, site_root
-from crawler.textdiff import comparable, paragraph_diff, same_content, summarize
+from crawler.lifecycle.machine import is_homepage, same_place, site_root
+from crawler.lifecycle.textdiff import comparable, paragraph_diff, same_content, summarize
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +129,7 @@ def _norm_title(title: str | None) -> str:
 
 
 def _extract(got: Fetched, section: Section | None):
-    from crawler.extraction import extract_article
+    from crawler.extract.extraction import extract_article
 
     html, encoding = decode(got)
     try:
@@ -141,10 +142,10 @@ def _extract(got: Fetched, section: Section | None):
 
 
 def decode(got: Fetched) -> tuple[str, str]:
-    """Decode as the crawl does: Scrapy's (w3lib) choice, then crawler.charset's corrections."""
+    """Decode as the crawl does: Scrapy's (w3lib) choice, then crawler.crawl.charset's corrections."""
     from scrapy.http import HtmlResponse
 
-    from crawler.charset import best_response
+    from crawler.crawl.charset import best_response
 
     response = HtmlResponse(url=got.final_url or got.url, body=got.body,
                             headers={"Content-Type": got.headers.get("Content-Type", "text/html")})
@@ -167,7 +168,7 @@ def deleted(conn, row, item: dict, run_id: int, cause: str) -> Event:
 
 
 def edited(conn, row, item: dict, got: Fetched, extracted, patterns, run_id: int, output_dir: Path) -> Event:
-    from crawler.store import save_raw
+    from crawler.crawl.store import save_raw
 
     old_paras, new_paras = list(item.get("paragraphs") or []), list(extracted.paragraphs)
     ops = paragraph_diff(old_paras, new_paras, patterns)

@@ -13,7 +13,7 @@ import pkgutil
 from urllib.parse import urlsplit
 
 from crawler.exceptions import ExtractionError
-from crawler.parsers.base import SiteParser, select
+from crawler.extract.parsers.base import SiteParser, select
 
 PARSERS: dict[str, SiteParser] = {}
 

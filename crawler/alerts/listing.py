@@ -45,7 +45,7 @@ def query(output_dir: Path, since: str | None = None, types: list[str] | None = 
 
 
 def _from_db(conn, since, types, sections) -> list[dict]:
-    from crawler.events import from_row
+    from crawler.lifecycle.events import from_row
 
     where, args = ["1 = 1"], []
     if since:
@@ -89,13 +89,13 @@ def show(found: list[dict], as_json: bool = False, out=None) -> None:
 
 def deliver_now(config) -> int:
     """Route and send pending/undelivered events (``newsmon alerts --deliver``). Exit 1 if any failed."""
-    from crawler import alerts
+    from crawler.alerts import stage as alerts
 
     table, channels = alerts.settings_of(config)
     if not channels:
         raise NewsmonError("no alert channels configured: add [[alerts.channels]] with an Apprise url")
     from crawler.exceptions import LockHeld
-    from crawler.lock import CycleLock
+    from crawler.ops.lock import CycleLock
 
     try:   # never side by side with a cycle's own alerts stage: the same events would go out twice
         with CycleLock(config.output_dir, wait=False):

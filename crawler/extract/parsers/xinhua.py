@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 
-from crawler.extraction import Extracted
-from crawler.parsers import register
-from crawler.parsers.base import SiteParser, block_paragraphs, drop, first, local_datetime, text_of
+from crawler.extract.extraction import Extracted
+from crawler.extract.parsers import register
+from crawler.extract.parsers.base import SiteParser, block_paragraphs, drop, first, local_datetime, text_of
 
 TIME_RE = re.compile(r"(\d{4}-\d{2}-\d{2})\s+(\d{1,2}:\d{2})")
 SOURCE_RE = re.compile(r"来源[：:]\s*(\S+)")

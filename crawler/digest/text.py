@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 
-from crawler.digest_data import (DayData, alert_extra, english_title, grouped, item_date, paragraph_pairs, section_key,
+from crawler.digest.data import (DayData, alert_extra, english_title, grouped, item_date, paragraph_pairs, section_key,
                                  TROUBLE)
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]+")

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import re
 
-from crawler.extraction import Extracted
-from crawler.parsers import register
-from crawler.parsers.base import (SiteParser, block_paragraphs, drop, first, local_datetime,
+from crawler.extract.extraction import Extracted
+from crawler.extract.parsers import register
+from crawler.extract.parsers.base import (SiteParser, block_paragraphs, drop, first, local_datetime,
                                   meta_content, text_of)
-from crawler.textutil import clean_text, element_text
+from crawler.extract.textutil import clean_text, element_text
 
 TIME_RE = re.compile(r"\b(\d{1,2}:\d{2})\b")
 # After a bold name: an optional stage note in parentheses, then the colon ("<b>Putin</b> (<i>…</i>):").

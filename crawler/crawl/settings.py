@@ -1,4 +1,4 @@
-"""Scrapy settings (``scrapy.cfg``: ``[settings] default = crawler.settings``).
+"""Scrapy settings (``scrapy.cfg``: ``[settings] default = crawler.crawl.settings``).
 
 The module-level names are the static defaults Scrapy reads when run as ``scrapy list`` / ``scrapy crawl``
 from the repository root. ``newsmon run`` builds its settings with ``for_config(config, …)``: these
@@ -57,7 +57,7 @@ COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 # Item logs carry whole pages: log the URL and the reason only.
-LOG_FORMATTER = "crawler.scrapylog.QuietLogFormatter"
+LOG_FORMATTER = "crawler.crawl.scrapylog.QuietLogFormatter"
 LOG_LEVEL = "INFO"
 
 # Run context, set by crawler.runner (or read from the environment by a bare `scrapy crawl`).

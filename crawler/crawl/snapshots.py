@@ -12,9 +12,9 @@ import sqlite3
 from dataclasses import dataclass, field
 
 from crawler import state
-from crawler.conditional import save_validators
+from crawler.crawl.conditional import save_validators
 from crawler.items import utc_now
-from crawler.links import fingerprint
+from crawler.crawl.links import fingerprint
 
 
 @dataclass

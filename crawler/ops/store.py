@@ -15,7 +15,7 @@ from pathlib import Path
 
 from crawler import state
 from crawler.items import utc_now
-from crawler.lock import pid_alive
+from crawler.ops.lock import pid_alive
 
 RESUMABLE = ("running", "interrupted")
 

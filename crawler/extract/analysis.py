@@ -25,8 +25,8 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from typing import TYPE_CHECKING
 
-from crawler.extraction import Extracted, extract_article
-from crawler.language import LangResult, detect_language
+from crawler.extract.extraction import Extracted, extract_article
+from crawler.extract.language import LangResult, detect_language
 
 if TYPE_CHECKING:
     from crawler.config import Section

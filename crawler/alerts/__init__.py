@@ -1,0 +1,1 @@
+"""Events → output/alerts.jsonl and Apprise channels, with retry; reading them back."""

@@ -1,0 +1,1 @@
+"""The editors' morning: digest.txt / digest.html and full-text archive search."""

@@ -1,0 +1,1 @@
+"""Page → article → language: trafilatura, per-site parsers, seeded langdetect."""

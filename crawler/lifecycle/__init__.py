@@ -1,0 +1,1 @@
+"""Section lifecycle (snapshots → states → events) and article re-checks (edits, deletions)."""

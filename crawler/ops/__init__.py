@@ -1,0 +1,1 @@
+"""Running by itself: the cycle lock, the APScheduler daemon, status, log files."""
