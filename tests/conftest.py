@@ -25,7 +25,9 @@ def site_server():
 def run_newsmon(*args: str, cwd: Path | None = None, env: dict | None = None, timeout: float = 180,
                 check: bool = False) -> subprocess.CompletedProcess:
     """Run the real CLI (``python -m crawler``) as a separate process, as a user would."""
-    full_env = dict(os.environ, PYTHONUNBUFFERED="1", **(env or {}))
+    # A developer's own NEWSMON_CONFIG must not leak into the tests' runs.
+    inherited = {k: v for k, v in os.environ.items() if k != "NEWSMON_CONFIG"}
+    full_env = dict(inherited, PYTHONUNBUFFERED="1", **(env or {}))
     proc = subprocess.run([sys.executable, "-m", "crawler", *args], cwd=cwd or ROOT, env=full_env,
                           capture_output=True, text=True, timeout=timeout)
     if check and proc.returncode != 0:

@@ -79,3 +79,10 @@ def test_toml_syntax_error_names_the_line(tmp_path):
     with pytest.raises(ConfigError) as err:
         load_config(write(tmp_path, "[crawler\nx = 1\n"))
     assert "user.toml" in str(err.value) and "line 1" in str(err.value)
+
+
+def test_newsmon_config_environment_variable_is_the_default_config(tmp_path, newsmon):
+    path = write(tmp_path, "replace_default_sources = true\n" + SECTION)
+    proc = newsmon("sources", "list", env={"NEWSMON_CONFIG": str(path)})
+    assert proc.returncode == 0, proc.stderr
+    assert "tass-en/world" in proc.stdout and "kremlin" not in proc.stdout

@@ -8,6 +8,8 @@ HELP = "list section lifecycle and article events (alerts), or deliver the undel
 
 from crawler.lifecycle.events import EVENT_TYPES as TYPES
 
+from crawler.commands._options import add_config, add_output, load
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.epilog = ("Examples:\n  newsmon alerts --since 2026-11-01\n  newsmon alerts --type section_gone "
@@ -20,15 +22,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the alerts.jsonl objects instead of a table")
     parser.add_argument("--deliver", action="store_true",
                         help="send pending and undelivered events to the configured channels now")
-    parser.add_argument("--config", metavar="PATH", help="user config file (overrides/extends the defaults)")
-    parser.add_argument("--output", metavar="DIR", help="output directory (default: [crawler] output_dir)")
+    add_config(parser)
+    add_output(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     from crawler.alerts import listing as alertlist
-    from crawler.config import load_config
 
-    config = load_config(args.config, output_dir=args.output)
+    config = load(args)
     if args.deliver:
         return alertlist.deliver_now(config)
     since = alertlist.parse_since(args.since)

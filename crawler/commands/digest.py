@@ -6,6 +6,8 @@ import argparse
 import re
 import sys
 
+from crawler.commands._options import add_config, add_output, load
+
 HELP = "rebuild a day's digest.txt and digest.html from the stored data (optionally re-extracting first)"
 
 
@@ -17,16 +19,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--date", metavar="YYYY-MM-DD", help="the day (default: the latest day with items)")
     parser.add_argument("--reextract", action="store_true",
                         help="re-extract the day's items from their stored raw pages first")
-    parser.add_argument("--output", metavar="DIR", help="output directory (default: [crawler] output_dir)")
-    parser.add_argument("--config", metavar="PATH", help="user config file (section names and settings)")
+    add_output(parser)
+    add_config(parser, "user config file (section names and settings)")
 
 
 def run(args: argparse.Namespace) -> int:
     from crawler.digest import stage as digest, search
-    from crawler.config import load_config
     from crawler.exceptions import NewsmonError
 
-    config = load_config(args.config, output_dir=args.output)
+    config = load(args)
     digest.settings(config)                          # a bad [digest] table fails before any work
     day = args.date or latest_day(config.output_dir)
     if not re.match(r"^\d{4}-\d{2}-\d{2}$", day or ""):

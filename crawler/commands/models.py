@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from crawler.commands._options import add_config, load
+
 HELP = "list the installed translation models, or install zh→en / ru→en Argos packages"
 
 
@@ -20,15 +22,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("langs", nargs="*", metavar="LANG", help="source languages to install from the index (zh ru)")
     parser.add_argument("--file", action="append", default=[], metavar="PATH",
                         help="install this .argosmodel file instead of downloading (repeatable)")
-    parser.add_argument("--config", metavar="PATH", help="user config file (its [translation] table)")
+    add_config(parser, "user config file (its [translation] table)")
 
 
 def run(args: argparse.Namespace) -> int:
-    from crawler.config import load_config
     from crawler.translation import models
     from crawler.translation.settings import TranslationSettings
 
-    settings = TranslationSettings.from_config(load_config(args.config))
+    settings = TranslationSettings.from_config(load(args))
     if args.action == "list":
         return _list(settings, models)
     if not args.langs and not args.file:

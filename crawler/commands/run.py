@@ -5,16 +5,18 @@ from __future__ import annotations
 import argparse
 import sys
 
+from crawler.commands._options import add_config, add_output, load
+
 HELP = "run one crawl cycle (crawl, then translate, sections/alerts and digest stages)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.epilog = ("Examples:\n  newsmon run\n  newsmon run --source kremlin-en --source tass-en\n"
                      "  newsmon run --config my-sources.toml --output /srv/newsmon")
-    parser.add_argument("--config", metavar="PATH", help="user config file (overrides/extends the defaults)")
+    add_config(parser)
     parser.add_argument("--source", metavar="ID", action="append", dest="sources",
                         help="only this source (or source/section); repeatable")
-    parser.add_argument("--output", metavar="DIR", help="output directory (default: [crawler] output_dir)")
+    add_output(parser)
     parser.add_argument("--refetch", action="store_true",
                         help="fetch articles again even when already stored")
     wait = parser.add_mutually_exclusive_group()
@@ -26,12 +28,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from crawler.ops import logfile
-    from crawler.config import load_config
     from crawler.exceptions import LockHeld
     from crawler.ops.lock import LOCK_BUSY_EXIT, CycleLock
     from crawler.runner import run_cycle
 
-    config = load_config(args.config, output_dir=args.output)
+    config = load(args)
     logfile.enable(config)
     try:
         lock = CycleLock(config.output_dir, wait=args.wait).acquire()   # never two cycles at once

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from crawler.commands._options import add_config, add_output, load
+
 HELP = "run crawl cycles on a schedule (nightly by default) until stopped; see also `newsmon status`"
 
 
@@ -13,8 +15,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      "  newsmon schedule --dry-run                         # show jobs and next run times\n"
                      "Schedule: [schedule] in the config (nightly cron, time zone, misfire grace, lock);\n"
                      "a section's `cron` (\"0 */2 * * *\", \"0 16 * * * Asia/Shanghai\") overrides it.")
-    parser.add_argument("--config", metavar="PATH", help="user config file (overrides/extends the defaults)")
-    parser.add_argument("--output", metavar="DIR", help="output directory (default: [crawler] output_dir)")
+    add_config(parser)
+    add_output(parser)
     parser.add_argument("--dry-run", action="store_true", help="print the jobs and their next run times, exit")
     parser.add_argument("--every", metavar="SECONDS", type=_positive,
                         help="run every section every SECONDS instead of by cron (testing, demos)")
@@ -32,11 +34,10 @@ def _positive(text: str) -> float:
 
 def run(args: argparse.Namespace) -> int:
     from crawler.ops import logfile, scheduler
-    from crawler.config import load_config
     from crawler.ops.lock import SCHEDULER_LOCK_NAME, CycleLock
     from crawler.ops.plan import load_settings, plan_jobs
 
-    config = load_config(args.config, output_dir=args.output)
+    config = load(args)
     settings = load_settings(config)
     jobs = plan_jobs(config, settings, every=args.every)
     if args.dry_run:

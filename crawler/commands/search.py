@@ -6,6 +6,8 @@ import argparse
 import json
 import sys
 
+from crawler.commands._options import add_config, add_output, load
+
 HELP = "full-text search over every stored item, in the original and in English (Chinese substrings too)"
 
 BOLD, RESET = "\x1b[1m", "\x1b[0m"
@@ -29,15 +31,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--order", choices=["date", "relevance"], default="date", help="newest first (default)")
     parser.add_argument("--json", action="store_true", help="one JSON object per hit, for scripts")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the search index first")
-    parser.add_argument("--output", metavar="DIR", help="output directory holding state.sqlite")
-    parser.add_argument("--config", metavar="PATH", help="user config file")
+    add_output(parser, "output directory holding state.sqlite")
+    add_config(parser, "user config file")
 
 
 def run(args: argparse.Namespace) -> int:
     from crawler.digest import search
-    from crawler.config import load_config
 
-    config = load_config(args.config, output_dir=args.output)
+    config = load(args)
     if not args.query and not args.rebuild:
         raise search.SearchError("give a query, e.g. newsmon search \"两国人民\" (or --rebuild)")
     conn = search.open_archive(config.output_dir)

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import argparse
 
+from crawler.commands._options import add_config, load
+
 HELP = "list the configured sources and sections, or validate a sources file"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.epilog = ("Examples:\n  newsmon sources list\n  newsmon sources check --config my-sources.toml")
     parser.add_argument("action", choices=["list", "check"], help="list: show sections; check: validate")
-    parser.add_argument("--config", metavar="PATH", help="user config file (overrides/extends the defaults)")
+    add_config(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    from crawler.config import load_config
 
-    config = load_config(args.config)
+    config = load(args)
     if args.action == "check":
         from crawler.crawl.settings import crawler_table
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from crawler.commands._options import add_config, add_output, load
+
 HELP = "translate stored zh/ru items that are still pending (or failed) into English, offline"
 
 
@@ -15,12 +17,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      "Updates each item's DB row and its line in output/<day>/items.jsonl in place (atomically).")
     parser.add_argument("--pending", action="store_true", help="translate items whose status is pending")
     parser.add_argument("--failed", action="store_true", help="retry items whose translation failed")
-    parser.add_argument("--config", metavar="PATH", help="user config file (overrides/extends the defaults)")
-    parser.add_argument("--output", metavar="DIR", help="output directory (default: [crawler] output_dir)")
+    add_config(parser)
+    add_output(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    from crawler.config import load_config
     from crawler.ops.lock import CycleLock
     from crawler.translation.settings import TranslationSettings
     from crawler.translation.stage import translate_pending
@@ -29,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     if not statuses:
         print("newsmon: error: translate: say what to translate: --pending and/or --failed", file=sys.stderr)
         return 2
-    config = load_config(args.config, output_dir=args.output)
+    config = load(args)
     settings = TranslationSettings.from_config(config)
     with CycleLock(config.output_dir, wait=True, what="cycle"):   # never beside a running crawl cycle
         summary = translate_pending(settings, config.output_dir, statuses)
