@@ -11,8 +11,8 @@ one run on the same machine:
   crawl      `newsmon run` (the real CLI, in a subprocess) over a listing that links the N pages, with
              politeness switched off for loopback: pages/s over the crawl's own seconds (the section
              report), and over the whole command's wall time (start-up and post-crawl stages included);
-  pool       with --pool-workers W: the same cycle with extraction + langdetect in W worker processes
-             (benchmarks/crawl_with_pool.py, crawler.extract.analysis.shared_pool) instead of on the reactor.
+  pool       with --pool-workers W: the same cycle with `[crawler] extraction_workers = W`: extraction +
+             langdetect in W worker processes (crawler.extract.analysis) instead of on the reactor.
 
 Baseline and crawl alternate (--repeat times; the baseline once more at the end) and the medians are
 compared, so that a change in machine load during the run (other work on a shared machine) shows up as
@@ -110,11 +110,12 @@ def newsmon_stage(html: str, url: str) -> None:
     detect_language(got.paragraphs, got.title)
 
 
-def config_text(server_url: str) -> str:
+def config_text(server_url: str, extraction_workers: int = 0) -> str:
     return f"""
 replace_default_sources = true
 
 [crawler]
+extraction_workers = {extraction_workers}
 obey_robots = false
 concurrent_per_domain = 16
 download_delay = 0
@@ -137,13 +138,9 @@ link_css = "li a"
 
 def crawl(server: SiteServer, workdir: Path, pool_workers: int = 0) -> dict:
     cfg = workdir / "bench.toml"
-    cfg.write_text(config_text(server.url), encoding="utf-8")
+    cfg.write_text(config_text(server.url, pool_workers), encoding="utf-8")
     out = workdir / "output"
-    if pool_workers:
-        command = [sys.executable, str(ROOT / "benchmarks" / "crawl_with_pool.py"), str(cfg), str(out),
-                   str(pool_workers)]
-    else:
-        command = [sys.executable, "-m", "crawler", "run", "--config", str(cfg), "--output", str(out)]
+    command = [sys.executable, "-m", "crawler", "run", "--config", str(cfg), "--output", str(out)]
     cpu_before = _children_cpu()
     started = time.perf_counter()
     proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True,

@@ -241,7 +241,12 @@ def crawl(sections: list[Section], settings: dict) -> tuple[dict[str, dict], boo
 
         # Start the crawls once the reactor runs, so that even crawls failing at once stop it.
         reactor.callWhenRunning(start_groups)
-        process.start(stop_after_crawl=False)
+        try:
+            process.start(stop_after_crawl=False)
+        finally:
+            from crawler.extract.analysis import close_shared_pool
+
+            close_shared_pool()    # extraction workers, if [crawler] extraction_workers started any
     return {k: r.as_dict() for k, r in reports.items()}, Process.stopping
 
 

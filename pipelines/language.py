@@ -11,6 +11,8 @@ log = logging.getLogger(__name__)
 
 class LanguagePipeline:
     def process_item(self, item):
+        if "lang" in item:          # already detected in an extraction worker process
+            return item
         extracted = item["extracted"]
         try:
             item["lang"] = detect_language(extracted.paragraphs, extracted.title)

@@ -165,3 +165,19 @@ def test_one_request_at_a_time_with_an_honest_user_agent(crawl):
     (agent,) = server.user_agents
     assert agent.startswith("newsmon/") and "+https://" in agent      # names itself and a contact URL
     assert server.requests_for("/robots.txt") >= 1
+
+
+def test_extraction_in_worker_processes_lands_the_same_items(crawl, tmp_path):
+    """[crawler] extraction_workers moves extraction + langdetect off the reactor; the output must not change."""
+    server, out, _runs = crawl
+    config = site_config(server).replace("[crawler]\n", "[crawler]\nextraction_workers = 2\n", 1)
+    assert "extraction_workers = 2" in config
+    (tmp_path / "sites.toml").write_text(config, encoding="utf-8")
+    pooled = tmp_path / "out"
+    proc = run_newsmon("run", "--config", str(tmp_path / "sites.toml"), "--output", str(pooled), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+    def essentials(items):
+        return sorted((i["id"], i["title"], i["lang"], i["published_at"], i["paragraphs"][-1]) for i in items)
+
+    assert essentials(_items(pooled)) == essentials(_items(out))

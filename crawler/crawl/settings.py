@@ -66,6 +66,7 @@ NEWSMON_OUTPUT_DIR = None      # None: the config's [crawler] output_dir
 NEWSMON_RUN_ID = None          # None: the spider opens and closes a run of its own
 NEWSMON_DAY = None
 NEWSMON_REFETCH = False
+NEWSMON_EXTRACTION_WORKERS = 0  # >0: extraction + language in that many worker processes (off the reactor)
 
 # [crawler] key → (expected types, Scrapy setting(s) it drives)
 CRAWLER_KEYS: dict[str, tuple[tuple[type, ...], tuple[str, ...]]] = {
@@ -78,6 +79,7 @@ CRAWLER_KEYS: dict[str, tuple[tuple[type, ...], tuple[str, ...]]] = {
     "timeout": ((int, float), ("DOWNLOAD_TIMEOUT", "DNS_TIMEOUT")),
     "retries": ((int,), ("RETRY_TIMES",)),
     "refetch_known": ((bool,), ("NEWSMON_REFETCH",)),
+    "extraction_workers": ((int,), ("NEWSMON_EXTRACTION_WORKERS",)),
 }
 
 
