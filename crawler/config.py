@@ -166,6 +166,31 @@ def load_config(path: str | Path | None = None, *, output_dir: str | Path | None
     return Config(raw, sources, tuple(files))
 
 
+def key_location(config: Config, table: str, key: str) -> str:
+    """``file:line`` of ``key`` in ``[table]`` of the last config file that sets it (the user's file wins)."""
+    for name in reversed(config.files):
+        try:
+            text = defaults_text() if name == "defaults.toml" else Path(name).read_text(encoding="utf-8")
+        except OSError:
+            continue
+        line = _table_key_line(text, table, key)
+        if line:
+            return f"{name}:{line}"
+    return config.files[-1] if config.files else "config"
+
+
+def _table_key_line(text: str, table: str, key: str) -> int | None:
+    inside = False
+    key_re = re.compile(r"^\s*%s\s*=" % re.escape(key))
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            inside = stripped == f"[{table}]"
+        elif inside and key_re.match(line):
+            return number
+    return None
+
+
 def _parse(text: str, name: str) -> dict[str, Any]:
     try:
         return tomllib.loads(text)

@@ -86,3 +86,29 @@ def test_newsmon_config_environment_variable_is_the_default_config(tmp_path, new
     proc = newsmon("sources", "list", env={"NEWSMON_CONFIG": str(path)})
     assert proc.returncode == 0, proc.stderr
     assert "tass-en/world" in proc.stdout and "kremlin" not in proc.stdout
+
+
+def test_sources_check_validates_every_feature_table_and_names_each_problem(tmp_path, newsmon):
+    path = write(tmp_path, '[digest]\nparagraphs = 0\n[alerts]\nbogus = 1\n[schedule]\ncron = "61 2 * * *"\n'
+                           '[translation]\nbeam_size = "four"\n')
+    proc = newsmon("sources", "check", "--config", str(path))
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert any("user.toml:2: digest.paragraphs" in line for line in lines), proc.stderr
+    assert any("user.toml:4: [alerts] bogus: unknown key" in line for line in lines), proc.stderr
+    assert any("user.toml:6: schedule.cron: invalid cron" in line for line in lines), proc.stderr
+    assert any("beam_size" in line for line in lines), proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_sources_check_names_a_section_cron_with_an_unknown_time_zone(tmp_path, newsmon):
+    first = load_config().sections[0]
+    path = write(tmp_path, f'[[sources]]\nid = "{first.source_id}"\n[[sources.sections]]\nid = "{first.id}"\n'
+                           'cron = "0 */2 * * * Mars/Olympus"\n')
+    proc = newsmon("sources", "check", "--config", str(path))
+    assert proc.returncode == 2 and f"section {first.key}: cron: unknown time zone 'Mars/Olympus'" in proc.stderr
+
+
+def test_sources_check_passes_the_shipped_defaults(newsmon):
+    proc = newsmon("sources", "check")
+    assert proc.returncode == 0 and proc.stdout.startswith("ok: "), proc.stderr

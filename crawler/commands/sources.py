@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from crawler.commands._options import add_config, load
 
@@ -19,9 +20,13 @@ def run(args: argparse.Namespace) -> int:
 
     config = load(args)
     if args.action == "check":
-        from crawler.crawl.settings import crawler_table
+        from crawler.checks import check_config
 
-        crawler_table(config)          # the [crawler] table (politeness, User-Agent) is checked too
+        problems = check_config(config)     # feature tables and section cron lines, not only sources
+        for problem in problems:
+            print(f"newsmon: error: {problem}", file=sys.stderr)
+        if problems:
+            return 2
         print(f"ok: {len(config.sources)} sources, {len(config.sections)} sections "
               f"({' + '.join(config.files)})")
         return 0

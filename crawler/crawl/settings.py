@@ -100,19 +100,9 @@ def crawler_table(config) -> dict[str, Any]:
 
 
 def _where(config, key: str) -> str:
-    """``file:line`` of ``key`` in the last config file that sets it (the user's file wins)."""
-    from crawler.config import defaults_text
-    from pathlib import Path
+    from crawler.config import key_location
 
-    for name in reversed(config.files):
-        try:
-            text = defaults_text() if name == "defaults.toml" else Path(name).read_text(encoding="utf-8")
-        except OSError:
-            continue
-        for number, line in enumerate(text.splitlines(), 1):
-            if line.strip().startswith(f"{key} ") or line.strip().startswith(f"{key}="):
-                return f"{name}:{number}"
-    return config.files[-1] if config.files else "config"
+    return key_location(config, "crawler", key)
 
 
 def for_config(config, **run: Any) -> dict[str, Any]:

@@ -73,6 +73,11 @@ def load_settings(config: Config) -> ScheduleSettings:
                             float(table["min_free_mb"]))
 
 
+def check(config: Config) -> None:
+    """Validate ``[schedule]`` and every section's ``cron`` (for ``newsmon sources check``)."""
+    plan_jobs(config, load_settings(config))
+
+
 def zone(name: str, where: str) -> tzinfo:
     """An IANA zone; ``"local"`` is this machine's zone."""
     if name == "local":

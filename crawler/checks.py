@@ -1,0 +1,54 @@
+"""Every table of a config checked at once (``newsmon sources check``), each by its feature's own validator.
+
+Loading the config already checks the sources and sections; the feature tables are otherwise checked only
+when their stage runs, which is too late to learn of a typo in ``[alerts]`` or a section's ``cron``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+
+from crawler.config import Config, key_location
+from crawler.exceptions import ConfigError
+
+# (table, "module:callable taking the Config"), in the order a cycle meets them.
+VALIDATORS = [
+    ("crawler", "crawler.crawl.settings:crawler_table"),
+    ("translation", "crawler.translation.settings:TranslationSettings.from_config"),
+    ("lifecycle", "crawler.lifecycle.stage:settings_of"),
+    ("alerts", "crawler.alerts.stage:settings_of"),
+    ("digest", "crawler.digest.stage:settings"),
+    ("schedule", "crawler.ops.plan:check"),
+    ("logging", "crawler.ops.logfile:settings"),
+]
+# Validators name the key as "table.key: …" or "[table] key: …".
+TABLE_KEY = re.compile(r"^(?:(?P<table>[a-z_]+)\.|\[(?P<bracketed>[a-z_]+)\] )(?P<key>[a-z_]+)\b")
+
+
+def check_config(config: Config) -> list[str]:
+    """One message per table that fails its validator (empty: all good), each naming file:line when known."""
+    problems = []
+    for table, dotted in VALIDATORS:
+        try:
+            _resolve(dotted)(config)
+        except ConfigError as exc:
+            problems.append(_located(config, str(exc)))
+    return problems
+
+
+def _resolve(dotted: str):
+    module_name, attr_path = dotted.split(":")
+    obj = importlib.import_module(module_name)
+    for attr in attr_path.split("."):
+        obj = getattr(obj, attr)
+    return obj
+
+
+def _located(config: Config, message: str) -> str:
+    """Prefix ``file:line`` to messages of the form ``table.key: …`` that do not carry one yet."""
+    match = TABLE_KEY.match(message)
+    if not match or ".toml" in message.split(":", 1)[0]:
+        return message
+    table = match["table"] or match["bracketed"]
+    return f"{key_location(config, table, match['key'])}: {message}"
