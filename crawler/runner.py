@@ -13,7 +13,9 @@ import importlib
 import json
 import logging
 import os
+import signal
 import sqlite3
+import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -147,20 +149,47 @@ def run_cycle(config: Config, source_ids: list[str] | None = None, refetch: bool
         raise NewsmonError(f"{output_dir}: cannot open the state database: {exc}") from None
     ctx = CycleContext(config, output_dir, run_id, day)
     status = "failed"
+    previous = _raise_on_sigterm()
     try:
         recover_unlanded(output_dir, run_id)
         refetch = refetch or bool(config.table("crawler").get("refetch_known", False))
         settings = scrapy_settings.for_config(config, output_dir=str(output_dir), run_id=run_id, day=day,
                                               refetch=refetch)
         ctx.crawl, interrupted = crawl(config.sections, settings)
+        _raise_on_sigterm()        # Scrapy's own handlers served the crawl; ours cover the stages again
         if interrupted:
             status = "interrupted"
         else:
             run_stages(ctx)
             status = crawl_status(ctx.crawl)
+    except KeyboardInterrupt:      # SIGINT, or SIGTERM outside the crawl (CycleInterrupted)
+        status = "interrupted"
+        raise
     finally:
         finish_run(output_dir, run_id, status, {"sections": ctx.crawl, "stages": ctx.stages})
+        _restore_sigterm(previous)
     return CycleResult(run_id, day, status, output_dir, ctx.crawl, ctx.stages)
+
+
+class CycleInterrupted(KeyboardInterrupt):
+    """SIGTERM before or after the crawl (Scrapy handles it during the crawl). Unwinding through
+    ``run_cycle`` records the run as interrupted instead of leaving a 'running' row behind."""
+
+
+def _raise_interrupted(signum, _frame):
+    raise CycleInterrupted(signal.Signals(signum).name)
+
+
+def _raise_on_sigterm():
+    """Turn SIGTERM into CycleInterrupted; returns the previous handler (None off the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _raise_interrupted)
+
+
+def _restore_sigterm(previous) -> None:
+    if previous is not None and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, previous)
 
 
 def crawl_status(crawl: dict[str, dict]) -> str:
@@ -231,7 +260,7 @@ def crawl(sections: list[Section], settings: dict) -> tuple[dict[str, dict], boo
 
     def start_groups():
         done = defer.DeferredList([crawl_group(g) for g in host_groups(sections)])
-        done.addBoth(lambda _: reactor.stop() if reactor.running else None)
+        done.addBoth(_stop_reactor)
 
     if sections:
         from scrapy.utils.reactor import install_reactor
@@ -248,6 +277,16 @@ def crawl(sections: list[Section], settings: dict) -> tuple[dict[str, dict], boo
 
             close_shared_pool()    # extraction workers, if [crawler] extraction_workers started any
     return {k: r.as_dict() for k, r in reports.items()}, Process.stopping
+
+
+def _stop_reactor(_result) -> None:
+    """Stop the reactor once every group is done — unless a signal's graceful shutdown already is."""
+    from twisted.internet import error, reactor
+
+    try:
+        reactor.stop()
+    except error.ReactorNotRunning:
+        pass
 
 
 def spider_class(section: Section):

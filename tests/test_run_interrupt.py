@@ -1,0 +1,61 @@
+"""SIGTERM at any moment of `newsmon run` leaves the run recorded as interrupted, never as 'running'.
+
+Before the crawl starts (imports, recovery) and after it (the stages) newsmon's own handler serves; during
+the crawl Scrapy's graceful shutdown does. Both must end with the same record and no traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+from crawler.localsite import Route
+from tests.conftest import ROOT
+
+CONFIG = """replace_default_sources = true
+[crawler]
+download_delay = 0
+retries = 0
+timeout = 20
+[[sources]]
+id = "slow"
+[[sources.sections]]
+id = "news"
+kind = "listing"
+url = "{url}/news/"
+link_css = "a"
+"""
+
+
+def run_rows(db) -> list[tuple[int, str]]:
+    if not db.exists():
+        return []
+    try:
+        with sqlite3.connect(db, timeout=5) as conn:
+            return conn.execute("SELECT id, status FROM runs").fetchall()
+    except sqlite3.OperationalError:      # schema not created yet
+        return []
+
+
+def test_sigterm_as_soon_as_the_run_opens_records_it_as_interrupted(site_server, tmp_path):
+    """The window before Scrapy installs its handlers (imports, recovery). Mid-crawl SIGTERM is covered by
+    the scheduler's stop tests (tests/test_scheduler.py)."""
+    site_server.routes["/news/"] = Route(b'<html><body><a href="/a/1">one</a></body></html>', delay=4)
+    (tmp_path / "c.toml").write_text(CONFIG.format(url=site_server.url), encoding="utf-8")
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "crawler", "run", "--config", str(tmp_path / "c.toml"),
+                             "--output", str(out)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=dict(os.environ, PYTHONUNBUFFERED="1"))
+    deadline = time.monotonic() + 60
+    while not run_rows(out / "state.sqlite"):
+        assert proc.poll() is None and time.monotonic() < deadline, "the run never opened"
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGTERM)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode != 0, stdout + stderr
+    assert "Traceback" not in stderr, stderr
+    assert run_rows(out / "state.sqlite") == [(1, "interrupted")]
