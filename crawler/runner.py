@@ -77,13 +77,6 @@ def finish_run(output_dir: Path, run_id: int, status: str, summary: dict) -> Non
         conn.close()
 
 
-def _stage_not_written(exc: ModuleNotFoundError, module_name: str) -> bool:
-    """True when the missing module is the stage's own (or its own package, e.g. crawler.translation),
-    i.e. the feature is not written yet; a missing dependency *inside* a stage is a real failure."""
-    missing = exc.name or ""
-    return missing.startswith("crawler.") and (module_name == missing or module_name.startswith(missing + "."))
-
-
 def run_stages(ctx: CycleContext, stages: list[str] = POST_CRAWL_STAGES) -> None:
     for dotted in stages:
         module_name, func_name = dotted.split(":")
@@ -91,13 +84,6 @@ def run_stages(ctx: CycleContext, stages: list[str] = POST_CRAWL_STAGES) -> None
         try:
             func = getattr(importlib.import_module(module_name), func_name)
             ctx.stages[module_name] = func(ctx) or {}
-        except ModuleNotFoundError as exc:
-            if not _stage_not_written(exc, module_name):
-                log.error("stage %s failed: %s", module_name, exc, exc_info=True)
-                ctx.stages[module_name] = {"error": f"ModuleNotFoundError: {exc}"}
-                continue
-            log.debug("stage %s skipped: not installed in this version", module_name)
-            continue
         except Exception as exc:  # one failing stage never stops the others
             log.error("stage %s failed: %s: %s", module_name, type(exc).__name__, exc, exc_info=True)
             ctx.stages[module_name] = {"error": f"{type(exc).__name__}: {exc}"}

@@ -39,3 +39,14 @@ def run_newsmon(*args: str, cwd: Path | None = None, env: dict | None = None, ti
 @pytest.fixture
 def newsmon():
     return run_newsmon
+
+
+@pytest.fixture
+def smtp():
+    """A real SMTP server on loopback (aiosmtpd) collecting the alert mails."""
+    from tests.alerting import SmtpServer
+
+    server = SmtpServer()
+    server.controller.start()
+    yield server
+    server.controller.stop()

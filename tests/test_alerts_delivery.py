@@ -10,18 +10,10 @@ from crawler import jsonl, state
 from crawler.config import load_config
 from crawler.lifecycle.events import Event
 from crawler.exceptions import ConfigError
-from tests.alerting import SmtpServer, WebhookReceiver, rows, store_article, write_config
+from tests.alerting import WebhookReceiver, rows, store_article, write_config
 
 AT = "2026-11-02T02:00:00+00:00"
 SECRET, TOKEN = "s3cr3tpass", "AbCdEf0123456789"
-
-
-@pytest.fixture
-def smtp():
-    server = SmtpServer()
-    server.controller.start()
-    yield server
-    server.controller.stop()
 
 
 @pytest.fixture

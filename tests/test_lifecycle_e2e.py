@@ -3,10 +3,8 @@ SMTP server and a webhook receiver that is down for the first two runs."""
 
 import json
 
-import pytest
-
 from crawler import jsonl
-from tests.alerting import SmtpServer, WebhookReceiver, article_page, listing_page, rows, write_config
+from tests.alerting import WebhookReceiver, article_page, listing_page, rows, write_config
 from tests.sitesrv import Route
 
 PARAS = ["The foreign minister arrived in Beijing on Monday for two days of talks with his counterpart.",
@@ -19,14 +17,6 @@ def serve_section(server, name, numbers, css_class="item"):
     server.routes[f"/{name}/"] = Route(listing_page(links, css_class))
     for path, title in links:
         server.routes.setdefault(path, Route(article_page(title, PARAS)))
-
-
-@pytest.fixture
-def smtp():
-    server = SmtpServer()
-    server.controller.start()
-    yield server
-    server.controller.stop()
 
 
 def test_four_nights_of_a_changing_site(tmp_path, site_server, smtp, newsmon):
