@@ -6,24 +6,25 @@ when their stage runs, which is too late to learn of a typo in ``[alerts]`` or a
 
 from __future__ import annotations
 
-import importlib
 import re
+
+from scrapy.utils.misc import load_object
 
 from crawler.config import Config, key_location
 from crawler.exceptions import ConfigError
 
-# (table, "module:callable taking the Config"), in the order a cycle meets them.
+# (table, dotted path of a callable taking the Config), in the order a cycle meets them.
 VALIDATORS = [
-    ("crawler", "crawler.crawl.settings:crawler_table"),
-    ("translation", "crawler.translation.settings:TranslationSettings.from_config"),
-    ("lifecycle", "crawler.lifecycle.stage:settings_of"),
-    ("alerts", "crawler.alerts.stage:settings_of"),
-    ("digest", "crawler.digest.stage:settings"),
-    ("schedule", "crawler.ops.plan:check"),
-    ("logging", "crawler.ops.logfile:settings"),
+    ("crawler", "crawler.crawl.settings.crawler_table"),
+    ("translation", "crawler.translation.settings.settings_of"),
+    ("lifecycle", "crawler.lifecycle.stage.settings_of"),
+    ("alerts", "crawler.alerts.stage.settings_of"),
+    ("digest", "crawler.digest.stage.settings"),
+    ("schedule", "crawler.ops.plan.check"),
+    ("logging", "crawler.ops.logfile.settings"),
 ]
-# Validators name the key as "table.key: …" or "[table] key: …".
-TABLE_KEY = re.compile(r"^(?:(?P<table>[a-z_]+)\.|\[(?P<bracketed>[a-z_]+)\] )(?P<key>[a-z_]+)\b")
+# Validators name the key as "[table] key: …" (crawler.tables); most already prefix its file:line.
+TABLE_KEY = re.compile(r"^\[(?P<table>[a-z_]+)\] (?P<key>[a-z_]+):")
 
 
 def check_config(config: Config) -> list[str]:
@@ -31,24 +32,15 @@ def check_config(config: Config) -> list[str]:
     problems = []
     for table, dotted in VALIDATORS:
         try:
-            _resolve(dotted)(config)
+            load_object(dotted)(config)
         except ConfigError as exc:
             problems.append(_located(config, str(exc)))
     return problems
 
 
-def _resolve(dotted: str):
-    module_name, attr_path = dotted.split(":")
-    obj = importlib.import_module(module_name)
-    for attr in attr_path.split("."):
-        obj = getattr(obj, attr)
-    return obj
-
-
 def _located(config: Config, message: str) -> str:
-    """Prefix ``file:line`` to messages of the form ``table.key: …`` that do not carry one yet."""
+    """Prefix ``file:line`` to messages of the form ``[table] key: …`` that do not carry one yet."""
     match = TABLE_KEY.match(message)
-    if not match or ".toml" in message.split(":", 1)[0]:
+    if not match:
         return message
-    table = match["table"] or match["bracketed"]
-    return f"{key_location(config, table, match['key'])}: {message}"
+    return f"{key_location(config, match['table'], match['key'])}: {message}"

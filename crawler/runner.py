@@ -9,7 +9,6 @@ Stage contract: ``stage(ctx: CycleContext) -> dict | None`` (a JSON-able summary
 
 from __future__ import annotations
 
-import importlib
 import json
 import logging
 import os
@@ -24,6 +23,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from scrapy.utils.misc import load_object
+
 from crawler import state
 from crawler.config import Config, Section
 from crawler.exceptions import NewsmonError
@@ -33,10 +34,10 @@ log = logging.getLogger(__name__)
 
 # Dotted paths "module:function", run in this order after the crawl.
 POST_CRAWL_STAGES = [
-    "crawler.translation.stage:run_stage",   # issue 3: translate pending zh/ru items
-    "crawler.lifecycle.stage:run_stage",            # issue 4: section lifecycle, article re-checks, events
-    "crawler.alerts.stage:run_stage",              # issue 4: alerts.jsonl + Apprise delivery
-    "crawler.digest.stage:run_stage",              # issue 5: digest.txt / digest.html, search index
+    "crawler.translation.stage.run_stage",    # issue 3: translate pending zh/ru items
+    "crawler.lifecycle.stage.run_stage",      # issue 4: section lifecycle, article re-checks, events
+    "crawler.alerts.stage.run_stage",         # issue 4: alerts.jsonl + Apprise delivery
+    "crawler.digest.stage.run_stage",         # issue 5: digest.txt / digest.html, search index
 ]
 
 
@@ -79,11 +80,10 @@ def finish_run(output_dir: Path, run_id: int, status: str, summary: dict) -> Non
 
 def run_stages(ctx: CycleContext, stages: list[str] = POST_CRAWL_STAGES) -> None:
     for dotted in stages:
-        module_name, func_name = dotted.split(":")
+        module_name = dotted.rsplit(".", 1)[0]
         started = time.monotonic()
         try:
-            func = getattr(importlib.import_module(module_name), func_name)
-            ctx.stages[module_name] = func(ctx) or {}
+            ctx.stages[module_name] = load_object(dotted)(ctx) or {}
         except Exception as exc:  # one failing stage never stops the others
             log.error("stage %s failed: %s: %s", module_name, type(exc).__name__, exc, exc_info=True)
             ctx.stages[module_name] = {"error": f"{type(exc).__name__}: {exc}"}

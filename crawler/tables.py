@@ -1,4 +1,10 @@
-"""Validating a feature's config table (``[lifecycle]``, ``[alerts]``): defaults, types, one clear error."""
+"""Validating a feature's config table (``[crawler]``, ``[translation]``, ``[lifecycle]``, …) in one way.
+
+Every table is described by a ``Spec`` and read with ``config_table``: defaults filled in, an unknown key,
+a wrong type, a value below its minimum or outside its choices is a ``ConfigError`` worded the same for
+every table — ``file:line: [table] key: problem`` — so ``newsmon sources check`` and a stage failing at
+run time point at the same line.
+"""
 
 from __future__ import annotations
 
@@ -10,22 +16,52 @@ from crawler.exceptions import ConfigError
 Spec = dict[str, tuple[tuple[type, ...], Any, float | None]]
 
 
-def read_table(table: dict[str, Any], spec: Spec, name: str, extra: tuple[str, ...] = ()) -> dict[str, Any]:
-    """The table with defaults filled in; ``ConfigError`` naming ``[name] key`` on a bad or unknown key."""
-    out = {}
-    for key, value in table.items():
+def config_table(config, name: str, spec: Spec, *, extra: tuple[str, ...] = (),
+                 choices: dict[str, tuple] | None = None) -> dict[str, Any]:
+    """``read_table`` over ``config.table(name)``, with an error located at the bad key's ``file:line``."""
+    from crawler.config import key_location
+
+    try:
+        return read_table(config.table(name), spec, name, extra, choices)
+    except TableKeyError as exc:
+        raise ConfigError(f"{key_location(config, name, exc.key)}: {exc}") from None
+
+
+def read_table(table: dict[str, Any], spec: Spec, name: str, extra: tuple[str, ...] = (),
+               choices: dict[str, tuple] | None = None) -> dict[str, Any]:
+    """The table with defaults filled in; ``TableKeyError`` naming ``[name] key`` on a bad or unknown key.
+
+    ``extra`` keys are allowed but left to the caller (e.g. ``[[alerts.channels]]``)."""
+    for key in table:
         if key not in spec and key not in extra:
-            raise ConfigError(f"[{name}] {key}: unknown key (allowed: {', '.join(sorted([*spec, *extra]))})")
+            raise TableKeyError(name, key, f"unknown key (allowed: {', '.join(sorted([*spec, *extra]))})")
+    out = {}
     for key, (types, default, minimum) in spec.items():
-        value = table.get(key, default)
-        out[key] = check_value(value, types, minimum, f"[{name}] {key}") if key in table else value
+        if key not in table:
+            out[key] = default
+            continue
+        try:
+            out[key] = check_value(table[key], types, minimum, f"[{name}] {key}", (choices or {}).get(key))
+        except ConfigError as exc:
+            raise TableKeyError(name, key, str(exc).split(": ", 1)[1]) from None
     return out
 
 
-def check_value(value: Any, types: tuple[type, ...], minimum: float | None, where: str) -> Any:
+def check_value(value: Any, types: tuple[type, ...], minimum: float | None, where: str,
+                allowed: tuple | None = None) -> Any:
     if isinstance(value, bool) and bool not in types or not isinstance(value, types):
         want = " or ".join(t.__name__ for t in types)
         raise ConfigError(f"{where}: expected {want}, got {type(value).__name__} {value!r}")
     if minimum is not None and value < minimum:
         raise ConfigError(f"{where}: must be ≥ {minimum:g}, got {value!r}")
+    if allowed is not None and value not in allowed:
+        raise ConfigError(f"{where}: expected one of {', '.join(map(str, allowed))}, got {value!r}")
     return value
+
+
+class TableKeyError(ConfigError):
+    """A bad key of a config table; ``key`` lets the caller say where it is."""
+
+    def __init__(self, table: str, key: str, problem: str):
+        super().__init__(f"[{table}] {key}: {problem}")
+        self.table, self.key = table, key

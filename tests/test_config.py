@@ -94,10 +94,10 @@ def test_sources_check_validates_every_feature_table_and_names_each_problem(tmp_
     proc = newsmon("sources", "check", "--config", str(path))
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
-    assert any("user.toml:2: digest.paragraphs" in line for line in lines), proc.stderr
+    assert any("user.toml:2: [digest] paragraphs: must be ≥ 1" in line for line in lines), proc.stderr
     assert any("user.toml:4: [alerts] bogus: unknown key" in line for line in lines), proc.stderr
-    assert any("user.toml:6: schedule.cron: invalid cron" in line for line in lines), proc.stderr
-    assert any("beam_size" in line for line in lines), proc.stderr
+    assert any("user.toml:6: [schedule] cron: invalid cron" in line for line in lines), proc.stderr
+    assert any("user.toml:8: [translation] beam_size: expected int" in line for line in lines), proc.stderr
     assert "Traceback" not in proc.stderr
 
 

@@ -158,10 +158,10 @@ def test_files_are_replaced_whole(day_dir):
 def test_digest_settings_are_validated(tmp_path):
     bad = tmp_path / "c.toml"
     bad.write_text("[digest]\nparagraphs = \"three\"\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match="digest.paragraphs: expected int"):
+    with pytest.raises(ConfigError, match=r"c.toml:2: \[digest\] paragraphs: expected int"):
         digest.settings(load_config(bad))
     bad.write_text("[digest]\nparagrafs = 2\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match="digest.paragrafs: unknown key"):
+    with pytest.raises(ConfigError, match=r"c.toml:2: \[digest\] paragrafs: unknown key"):
         digest.settings(load_config(bad))
 
 

@@ -27,9 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from crawler.translation import models
-    from crawler.translation.settings import TranslationSettings
+    from crawler.translation.settings import settings_of as translation_settings
 
-    settings = TranslationSettings.from_config(load(args))
+    settings = translation_settings(load(args))
     if args.action == "list":
         return _list(settings, models)
     if not args.langs and not args.file:

@@ -23,7 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from crawler.ops.lock import CycleLock
-    from crawler.translation.settings import TranslationSettings
+    from crawler.translation.settings import settings_of as translation_settings
     from crawler.translation.stage import translate_pending
 
     statuses = tuple(s for s, on in (("pending", args.pending), ("failed", args.failed)) if on)
@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
         print("newsmon: error: translate: say what to translate: --pending and/or --failed", file=sys.stderr)
         return 2
     config = load(args)
-    settings = TranslationSettings.from_config(config)
+    settings = translation_settings(config)
     with CycleLock(config.output_dir, wait=True, what="cycle"):   # never beside a running crawl cycle
         summary = translate_pending(settings, config.output_dir, statuses)
     print(describe(summary))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from crawler.exceptions import ConfigError
+from crawler.tables import config_table
 
 BOT_NAME = "newsmon"
 SPIDER_MODULES = ["spiders"]
@@ -84,25 +84,10 @@ CRAWLER_KEYS: dict[str, tuple[tuple[type, ...], tuple[str, ...]]] = {
 
 
 def crawler_table(config) -> dict[str, Any]:
-    """The ``[crawler]`` table, validated: an unknown key or a wrong type is a ConfigError naming it."""
-    table = config.table("crawler")
-    for key, value in table.items():
-        if key not in CRAWLER_KEYS:
-            raise ConfigError(f"{_where(config, key)}: crawler.{key}: unknown key "
-                              f"(allowed: {', '.join(sorted(CRAWLER_KEYS))})")
-        types = CRAWLER_KEYS[key][0]
-        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
-            want = " or ".join(t.__name__ for t in types)
-            raise ConfigError(f"{_where(config, key)}: crawler.{key}: expected {want}, got {value!r}")
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
-            raise ConfigError(f"{_where(config, key)}: crawler.{key}: must be ≥ 0, got {value!r}")
-    return table
-
-
-def _where(config, key: str) -> str:
-    from crawler.config import key_location
-
-    return key_location(config, "crawler", key)
+    """The keys the ``[crawler]`` table sets, validated (a bad one is a ConfigError naming its line)."""
+    spec = {key: (types, None, 0 if int in types else None) for key, (types, _) in CRAWLER_KEYS.items()}
+    table = config_table(config, "crawler", spec)
+    return {key: value for key, value in table.items() if key in config.table("crawler")}
 
 
 def for_config(config, **run: Any) -> dict[str, Any]:

@@ -17,13 +17,14 @@ from crawler.digest import html as digest_html, text as digest_text, search
 from crawler import state
 from crawler.config import Config
 from crawler.digest.data import load_day, summary_counts
-from crawler.exceptions import ConfigError
 from crawler.items import utc_now
 from crawler.jsonl import write_atomic
+from crawler.tables import config_table, read_table
 
 log = logging.getLogger(__name__)
 
-DEFAULTS = {"paragraphs": 3, "html": True, "search_index": True}
+# key → (types, default, minimum); the defaults are also those of DigestSettings.
+SPEC = {"paragraphs": ((int,), 3, 1), "html": ((bool,), True, None), "search_index": ((bool,), True, None)}
 
 
 @dataclass(frozen=True)
@@ -34,16 +35,8 @@ class DigestSettings:
 
 
 def settings(config: Config | None) -> DigestSettings:
-    """The ``[digest]`` table, validated (a bad key or type is a ConfigError naming it)."""
-    table = dict(DEFAULTS, **(config.table("digest") if config else {}))
-    for key, value in table.items():
-        if key not in DEFAULTS:
-            raise ConfigError(f"digest.{key}: unknown key (allowed: {', '.join(sorted(DEFAULTS))})")
-        if type(value) is not type(DEFAULTS[key]):
-            raise ConfigError(f"digest.{key}: expected {type(DEFAULTS[key]).__name__}, got {value!r}")
-    if table["paragraphs"] < 1:
-        raise ConfigError(f"digest.paragraphs: must be ≥ 1, got {table['paragraphs']}")
-    return DigestSettings(**table)
+    """The ``[digest]`` table, validated (a bad key or type is a ConfigError naming its line)."""
+    return DigestSettings(**(config_table(config, "digest", SPEC) if config else read_table({}, SPEC, "digest")))
 
 
 def build(output_dir: str | Path, day: str, config: Config | None = None, *, crawl: dict | None = None,

@@ -13,10 +13,13 @@ from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
 from crawler.config import Config
-from crawler.exceptions import ConfigError
+from crawler.tables import config_table
 
 FORMAT = "%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"
-KEYS = {"file": str, "max_bytes": int, "backup_count": int, "level": str}
+LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# key → (types, default, minimum)
+SPEC = {"file": ((str,), "logs/newsmon.log", None), "max_bytes": ((int,), 10_000_000, 0),
+        "backup_count": ((int,), 5, 0), "level": ((str,), "INFO", None)}
 
 
 def log_file(config: Config) -> Path | None:
@@ -25,15 +28,8 @@ def log_file(config: Config) -> Path | None:
 
 
 def settings(config: Config) -> dict:
-    table = config.table("logging")
-    for key, value in table.items():
-        if key not in KEYS:
-            raise ConfigError(f"logging.{key}: unknown key (allowed: {', '.join(sorted(KEYS))})")
-        if not isinstance(value, KEYS[key]) or isinstance(value, bool):
-            raise ConfigError(f"logging.{key}: expected {KEYS[key].__name__}, got {value!r}")
-    if logging.getLevelName(table.get("level", "INFO")) not in range(0, 51):
-        raise ConfigError(f"logging.level: expected DEBUG, INFO, WARNING or ERROR, got {table['level']!r}")
-    return {"file": "logs/newsmon.log", "max_bytes": 10_000_000, "backup_count": 5, "level": "INFO", **table}
+    """The ``[logging]`` table, validated (a bad key or level is a ConfigError naming its line)."""
+    return config_table(config, "logging", SPEC, choices={"level": LEVELS})
 
 
 def enable(config: Config) -> Path | None:

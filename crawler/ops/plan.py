@@ -19,16 +19,18 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from crawler.config import Config
 from crawler.exceptions import ConfigError
+from crawler.tables import config_table
 
 LOCK_MODES = ("wait", "skip")
-SETTINGS: dict[str, tuple[type, ...]] = {
-    "timezone": (str,),
-    "cron": (str,),
-    "misfire_grace_seconds": (int,),
-    "lock": (str,),
-    "stop_timeout_seconds": (int, float),
-    "stale_after_hours": (int, float),
-    "min_free_mb": (int, float),
+# key → (types, default, minimum); the defaults are those of defaults.toml.
+SPEC = {
+    "timezone": ((str,), "local", None),
+    "cron": ((str,), "0 2 * * *", None),
+    "misfire_grace_seconds": ((int,), 3600, 1),
+    "lock": ((str,), "wait", None),
+    "stop_timeout_seconds": ((int, float), 300, 1),
+    "stale_after_hours": ((int, float), 26, 0),
+    "min_free_mb": ((int, float), 500, 0),
 }
 
 
@@ -53,21 +55,9 @@ class PlannedJob:
 
 def load_settings(config: Config) -> ScheduleSettings:
     """Validate ``[schedule]``; a bad key or value raises ``ConfigError`` naming it."""
-    table = config.table("schedule")
-    for key, value in table.items():
-        if key not in SETTINGS:
-            raise ConfigError(f"schedule.{key}: unknown key (allowed: {', '.join(sorted(SETTINGS))})")
-        if not isinstance(value, SETTINGS[key]) or isinstance(value, bool):
-            raise ConfigError(f"schedule.{key}: expected {SETTINGS[key][0].__name__}, got {value!r}")
-    missing = [k for k in SETTINGS if k not in table]
-    if missing:
-        raise ConfigError(f"schedule: missing key(s) {', '.join(missing)}")
-    if table["lock"] not in LOCK_MODES:
-        raise ConfigError(f"schedule.lock: expected one of {', '.join(LOCK_MODES)}, got {table['lock']!r}")
-    if table["misfire_grace_seconds"] < 1 or table["stop_timeout_seconds"] <= 0:
-        raise ConfigError("schedule.misfire_grace_seconds and schedule.stop_timeout_seconds must be > 0")
-    tz = zone(table["timezone"], "schedule.timezone")
-    parse_cron(table["cron"], tz, "schedule.cron")
+    table = config_table(config, "schedule", SPEC, choices={"lock": LOCK_MODES})
+    tz = zone(table["timezone"], "[schedule] timezone")
+    parse_cron(table["cron"], tz, "[schedule] cron")
     return ScheduleSettings(tz, table["cron"], table["misfire_grace_seconds"], table["lock"],
                             float(table["stop_timeout_seconds"]), float(table["stale_after_hours"]),
                             float(table["min_free_mb"]))
@@ -122,7 +112,7 @@ def plan_jobs(config: Config, settings: ScheduleSettings, every: float | None = 
                            tuple(sections), start_now=True)]
     groups: dict[str, tuple[CronTrigger, list[str]]] = {}
     for sec in config.sections:
-        where = f"section {sec.key}: cron" if sec.cron else "schedule.cron"
+        where = f"section {sec.key}: cron" if sec.cron else "[schedule] cron"
         spec, trigger = parse_cron(sec.cron or settings.cron, settings.timezone, where)
         groups.setdefault(spec, (trigger, []))[1].append(sec.key)
     return [PlannedJob(f"cron {spec}", trigger, tuple(keys)) for spec, (trigger, keys) in groups.items()]

@@ -7,8 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from crawler.exceptions import ConfigError
+from crawler.tables import Spec, config_table, read_table
 
 COMPUTE_TYPES = ("int8", "int8_float32", "int16", "float32", "auto", "default")
+CHOICES = {"compute_type": COMPUTE_TYPES}
 
 
 @dataclass(frozen=True)
@@ -29,32 +31,35 @@ class TranslationSettings:
 
     @classmethod
     def from_table(cls, table: dict[str, Any]) -> "TranslationSettings":
-        known = {f.name: f for f in fields(cls)}
-        values: dict[str, Any] = {}
-        for key, value in table.items():
-            if key not in known:
-                raise ConfigError(f"[translation].{key}: unknown key (allowed: {', '.join(sorted(known))})")
-            values[key] = _check(key, value, getattr(cls, key))
-        return cls(**values)
+        return cls._of(read_table(table, SPEC, "translation", choices=CHOICES))
 
     @classmethod
-    def from_config(cls, config) -> "TranslationSettings":
-        return cls.from_table(config.table("translation"))
+    def _of(cls, values: dict[str, Any]) -> "TranslationSettings":
+        return cls(**{**values, "languages": _language_codes(values["languages"])})
 
     def memory_path(self, output_dir: str | Path) -> Path | None:
         return Path(output_dir) / self.memory if self.memory else None
 
 
-def _check(key: str, value: Any, default: Any) -> Any:
-    if isinstance(default, tuple):
-        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-            raise ConfigError(f"[translation].{key}: expected a list of language codes, got {value!r}")
-        return tuple(value)
-    if type(value) is not type(default):
-        raise ConfigError(f"[translation].{key}: expected {type(default).__name__}, "
-                          f"got {type(value).__name__} {value!r}")
-    if isinstance(value, int) and not isinstance(value, bool) and value < (0 if key == "threads" else 1):
-        raise ConfigError(f"[translation].{key}: must be ≥ {0 if key == 'threads' else 1}, got {value}")
-    if key == "compute_type" and value not in COMPUTE_TYPES:
-        raise ConfigError(f"[translation].compute_type: expected one of {', '.join(COMPUTE_TYPES)}, got {value!r}")
-    return value
+def settings_of(config) -> TranslationSettings:
+    """The ``[translation]`` table of ``config``, validated (an error names the key's file:line)."""
+    return TranslationSettings._of(config_table(config, "translation", SPEC, choices=CHOICES))
+
+
+def _spec() -> Spec:
+    """From the dataclass: each key's type and default; counts are ≥ 1 (``threads`` 0 = every core)."""
+    spec: Spec = {}
+    for f in fields(TranslationSettings):
+        types = (list, tuple) if isinstance(f.default, tuple) else (type(f.default),)
+        minimum = (0 if f.name == "threads" else 1) if types == (int,) else None
+        spec[f.name] = (types, f.default, minimum)
+    return spec
+
+
+def _language_codes(value: list | tuple) -> tuple[str, ...]:
+    if not all(isinstance(v, str) and v for v in value):
+        raise ConfigError(f"[translation] languages: expected a list of language codes, got {value!r}")
+    return tuple(value)
+
+
+SPEC = _spec()

@@ -18,7 +18,7 @@ from crawler.progress import Progress
 from crawler.translation import models, store
 from crawler.translation.glossary import load_glossary
 from crawler.translation.memory import TranslationMemory
-from crawler.translation.settings import TranslationSettings
+from crawler.translation.settings import TranslationSettings, settings_of as translation_settings
 from crawler.translation.translator import Translator, item_lang
 
 log = logging.getLogger(__name__)
@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 def run_stage(ctx) -> dict:
     """Post-crawl stage contract (``crawler.runner``): translate what is pending; return a summary."""
-    settings = TranslationSettings.from_config(ctx.config)
+    settings = translation_settings(ctx.config)
     if not settings.enabled:
         return {"enabled": False}
     return translate_pending(settings, ctx.output_dir)
