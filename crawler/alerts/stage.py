@@ -28,7 +28,7 @@ from crawler.lifecycle.events import EVENT_TYPES
 from crawler.exceptions import ConfigError
 from crawler.items import utc_now
 from crawler.alerts.message import compose
-from crawler.tables import check_value, read_table
+from crawler.tables import check_value, config_table
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ class Channel:
 
 
 def settings_of(config: Config) -> tuple[dict[str, Any], list[Channel]]:
-    table = read_table(config.table("alerts"), ALERTS_SPEC, "alerts", extra=("channels",))
+    table = config_table(config, "alerts", ALERTS_SPEC, extra=("channels",))
     raw = config.table("alerts").get("channels", [])
     if not isinstance(raw, list):
         raise ConfigError("[alerts] channels: expected an array of tables ([[alerts.channels]])")
