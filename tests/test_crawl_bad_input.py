@@ -102,9 +102,10 @@ def test_the_run_goes_on_and_reports_failures_per_source(bad_run):
     assert "  good:" not in proc.stdout and "  moved:" not in proc.stdout
 
 
-def test_robots_txt_is_obeyed(bad_run):
+def test_robots_txt_is_obeyed_and_fetched_once_for_all_the_sections_of_a_host(bad_run):
     _proc, _out, server = bad_run
     assert server.requests_for("/private/list") == 0
+    assert server.requests_for("/robots.txt") == 1        # a dozen sections on this host, one robots.txt
 
 
 def test_other_sections_are_unaffected(bad_run):
@@ -144,7 +145,7 @@ def test_a_malformed_config_is_one_line_naming_file_line_and_key(tmp_path):
     proc = run_newsmon("run", "--config", str(bad), "--output", str(tmp_path / "out"))
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [proc.stderr.strip()]
-    assert "bad.toml:3" in proc.stderr and "crawler.retrys" in proc.stderr
+    assert "bad.toml:3" in proc.stderr and "[crawler] retrys: unknown key" in proc.stderr
     syntax = tmp_path / "syntax.toml"
     syntax.write_text('[[sources]]\nid = "x"\nname = "unterminated\n', encoding="utf-8")
     proc = run_newsmon("run", "--config", str(syntax), "--output", str(tmp_path / "out"))

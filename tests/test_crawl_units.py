@@ -202,7 +202,8 @@ def test_sections_of_one_host_or_source_are_crawled_one_after_another():
 def test_scrapy_settings_point_at_loadable_objects():
     from crawler.crawl import settings
 
-    for dotted in [*settings.ITEM_PIPELINES, settings.LOG_FORMATTER,
+    middlewares = [dotted for dotted, order in settings.DOWNLOADER_MIDDLEWARES.items() if order is not None]
+    for dotted in [*settings.ITEM_PIPELINES, *middlewares, settings.LOG_FORMATTER,
                    "spiders.listing.ListingSpider", "spiders.feed.FeedSpider", "spiders.sitemap.SitemapSpider"]:
         assert load_object(dotted)
     assert settings.REMOTE_CONTROL_ENABLED is False and settings.TELNETCONSOLE_ENABLED is False   # no open ports
@@ -229,7 +230,7 @@ def test_bad_crawler_table_is_named(tmp_path):
 
     cfg = tmp_path / "c.toml"
     cfg.write_text("[crawler]\ntimeout = 5\ndownload_delay = 'fast'\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"c\.toml:3: crawler\.download_delay: expected int or float"):
+    with pytest.raises(ConfigError, match=r"c\.toml:3: \[crawler\] download_delay: expected int or float"):
         for_config(load_config(cfg))
     cfg.write_text("[crawler]\nuser_agent = 'me (+https://example.org/contact)'\ndownload_delay = 0\n", encoding="utf-8")
     built = for_config(load_config(cfg), run_id=7)

@@ -26,6 +26,11 @@ ITEM_PIPELINES = {
 
 # Politeness: robots.txt, one request at a time per domain with a delay, AutoThrottle on top.
 ROBOTSTXT_OBEY = True
+# robots.txt once per host per cycle, shared by the sections' crawlers (Scrapy's own is per crawler).
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.crawl.robots.SharedRobotsTxtMiddleware": 100,
+}
 CONCURRENT_REQUESTS = 8
 CONCURRENT_REQUESTS_PER_DOMAIN = 1
 DOWNLOAD_DELAY = 1.5
