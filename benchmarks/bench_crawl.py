@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/bench_crawl.py [--pages N] [--rounds R]
 
-Serves N article pages (the recorded articles of tests/resources, cycled) on loopback and measures, in
+Serves N article pages (the recorded articles of tests/resources/expected, cycled) on loopback and measures, in
 one run on the same machine:
 
   baseline   trafilatura.extract(text, url) over the same N decoded pages, in one process;
@@ -39,7 +39,8 @@ sys.path.insert(0, str(ROOT))
 
 from scrapy.http import HtmlResponse  # noqa: E402
 
-from crawler.localsite import Route, SiteServer  # noqa: E402
+from crawler.localsite import Route, SiteServer, write_loopback_config  # noqa: E402
+from tests.recorded import recorded  # noqa: E402
 
 RESOURCES = ROOT / "tests" / "resources"
 TARGET = 0.7
@@ -56,7 +57,7 @@ def recorded_articles(mix: str = "all") -> list[dict]:
     specs = [json.loads(p.read_text(encoding="utf-8")) for p in sorted((RESOURCES / "expected").glob("*/*.json"))]
     out = []
     for spec in specs:
-        body = (RESOURCES / "recorded" / spec["file"]).read_bytes()
+        body = recorded(spec["file"]).read_bytes()
         text = HtmlResponse(spec["url"], body=body, headers={"Content-Type": spec["content_type"]}).text
         if mix == "generic" and parser_for("http://127.0.0.1/", None, parse_html(text, spec["url"])):
             continue
@@ -110,35 +111,17 @@ def newsmon_stage(html: str, url: str) -> None:
     detect_language(got.paragraphs, got.title)
 
 
-def config_text(server_url: str, extraction_workers: int = 0) -> str:
-    return f"""
-replace_default_sources = true
-
-[crawler]
-extraction_workers = {extraction_workers}
-obey_robots = false
-concurrent_per_domain = 16
-download_delay = 0
-autothrottle = false
-retries = 0
-timeout = 60
-
-[[sources]]
-id = "bench"
-name = "Benchmark pages"
-
-[[sources.sections]]
-id = "articles"
-name = "Recorded articles on loopback"
-kind = "listing"
-url = "{server_url}/listing.html"
-link_css = "li a"
-"""
+def write_config(path: Path, server_url: str, extraction_workers: int = 0) -> Path:
+    section = {"id": "articles", "name": "Recorded articles on loopback", "kind": "listing",
+               "url": f"{server_url}/listing.html", "link_css": "li a"}
+    crawler = {"extraction_workers": extraction_workers, "obey_robots": False, "concurrent_per_domain": 16,
+               "autothrottle": False, "timeout": 60}
+    return write_loopback_config(path, [{"id": "bench", "name": "Benchmark pages", "sections": [section]}],
+                                 crawler=crawler)
 
 
 def crawl(server: SiteServer, workdir: Path, pool_workers: int = 0) -> dict:
-    cfg = workdir / "bench.toml"
-    cfg.write_text(config_text(server.url, pool_workers), encoding="utf-8")
+    cfg = write_config(workdir / "bench.toml", server.url, pool_workers)
     out = workdir / "output"
     command = [sys.executable, "-m", "crawler", "run", "--config", str(cfg), "--output", str(out)]
     cpu_before = _children_cpu()

@@ -1,5 +1,6 @@
 """The demo: the bundled Kremlin pages (crawler/demo/, CC BY 4.0) on a loopback server, and a config whose
-sections point at it. ``newsmon demo`` runs a normal cycle against them."""
+sections point at it. ``newsmon demo`` runs a normal cycle against them. The tests serve and read these
+pages from here too (tests/recorded.py): the package holds the only copy."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from importlib import resources
 from pathlib import Path
 
 from crawler.config import Config, load_config
-from crawler.localsite import Route, SiteServer, rewrite_hosts, undo_wget_links
+from crawler.localsite import Route, SiteServer, rewrite_hosts, undo_wget_links, write_loopback_config
 
 ORIGIN = "http://en.kremlin.ru"
 NEWS = "/events/president/news"
@@ -40,64 +41,39 @@ def index_page(files: dict[str, bytes]) -> bytes:
 
 
 def serve(server: SiteServer) -> SiteServer:
-    """Register the demo routes on ``server`` (original paths; absolute links point back at it)."""
+    """Register the demo routes on ``server``: the recorded pages and a generated index of the articles."""
     files = demo_files()
-    hosts = {ORIGIN: server.url}
-    for ident in article_ids(files):
-        server.routes[f"{NEWS}/{ident}"] = Route(files[f"news-{ident}.html"])
-    server.routes[f"{NEWS}/feed"] = Route(rewrite_hosts(files["feed-news.atom.xml"], hosts),
-                                          content_type="application/atom+xml")
-    for path, name in ((f"{NEWS}/by-date/27.08.2020", "listing-news-by-date-27.08.2020.html"),
-                       (f"{NEWS}/page/2", "listing-news-page-2.html")):
-        server.routes[path] = Route(undo_wget_links(files[name], path))
+    serve_recorded(server, files)
     server.routes["/demo/index.html"] = Route(index_page(files))
     return server
 
 
+def serve_recorded(server: SiteServer, files: dict[str, bytes]) -> None:
+    """The recorded pages at their original paths, their links pointing back at ``server`` (the tests'
+    crawl site serves them too)."""
+    for ident in article_ids(files):
+        server.routes[f"{NEWS}/{ident}"] = Route(files[f"news-{ident}.html"])
+    server.routes[f"{NEWS}/feed"] = Route(rewrite_hosts(files["feed-news.atom.xml"], {ORIGIN: server.url}),
+                                          content_type="application/atom+xml")
+    for path, name in ((f"{NEWS}/by-date/27.08.2020", "listing-news-by-date-27.08.2020.html"),
+                       (f"{NEWS}/page/2", "listing-news-page-2.html")):
+        server.routes[path] = Route(undo_wget_links(files[name], path))
+
+
 def demo_config(server: SiteServer, output_dir: str | Path) -> Config:
     """The shipped defaults with the sources replaced by three sections on the demo server."""
-    ids = "|".join(article_ids(demo_files()))
-    bundled = rf"/events/president/news/({ids})$"
-    text = f"""
-replace_default_sources = true
-[crawler]
-download_delay = 0
-autothrottle = false
-retries = 0
-timeout = 10
-
-[[sources]]
-id = "kremlin-en"
-name = "Kremlin (English), recorded pages"
-
-[[sources.sections]]
-id = "demo-index"
-name = "All bundled articles (generated listing)"
-kind = "listing"
-url = "{server.url}/demo/index.html"
-link_css = "h3.hentry__title a[rel=bookmark]"
-languages = ["en"]
-
-[[sources.sections]]
-id = "news-feed"
-name = "President: news (Atom, recorded)"
-kind = "feed"
-url = "{server.url}{NEWS}/feed"
-link_pattern = '{bundled}'
-languages = ["en"]
-
-[[sources.sections]]
-id = "news-by-date"
-name = "President: news of 27.08.2020 and the next page (recorded listings)"
-kind = "listing"
-url = "{server.url}{NEWS}/by-date/27.08.2020"
-link_css = "h3.hentry__title a[rel=bookmark]"
-link_pattern = '{bundled}'
-next_css = "a.more-next[rel=next]"
-max_pages = 2
-languages = ["en"]
-"""
-    path = Path(output_dir) / "demo-sources.toml"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    bundled = rf"{NEWS}/({'|'.join(article_ids(demo_files()))})$"
+    kremlin_links = "h3.hentry__title a[rel=bookmark]"
+    sections = [
+        {"id": "demo-index", "name": "All bundled articles (generated listing)", "kind": "listing",
+         "url": f"{server.url}/demo/index.html", "link_css": kremlin_links, "languages": ["en"]},
+        {"id": "news-feed", "name": "President: news (Atom, recorded)", "kind": "feed",
+         "url": f"{server.url}{NEWS}/feed", "link_pattern": bundled, "languages": ["en"]},
+        {"id": "news-by-date", "name": "President: news of 27.08.2020 and the next page (recorded listings)",
+         "kind": "listing", "url": f"{server.url}{NEWS}/by-date/27.08.2020", "link_css": kremlin_links,
+         "link_pattern": bundled, "next_css": "a.more-next[rel=next]", "max_pages": 2, "languages": ["en"]},
+    ]
+    source = {"id": "kremlin-en", "name": "Kremlin (English), recorded pages", "sections": sections}
+    path = write_loopback_config(Path(output_dir) / "demo-sources.toml", [source],
+                                 crawler={"autothrottle": False, "timeout": 10})
     return load_config(path, output_dir=output_dir)

@@ -4,11 +4,13 @@ Used by `newsmon demo` (the bundled Kremlin pages) and by the tests (``tests/sit
 Tests mutate ``server.routes`` between runs (a section that 404s, a changed layout, an edited article);
 the server answers conditional GETs (ETag / If-None-Match, Last-Modified / If-Modified-Since) like a real
 site, and records every request in ``server.log`` so tests can assert what was (not) fetched.
+``write_loopback_config`` writes the user config whose sections point at such a server.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import threading
 import time
@@ -174,3 +176,39 @@ class SiteServer:
 
 def http_date(ts: float | None = None) -> str:
     return formatdate(ts, usegmt=True)
+
+
+# No politeness delay and no retries against loopback: there is no one to spare, and a failure should
+# show at once rather than after retries.
+LOOPBACK_CRAWLER = {"download_delay": 0, "retries": 0}
+
+
+def write_loopback_config(path: str | Path, sources: list[dict], *, crawler: dict | None = None,
+                          extra: str = "", **tables: dict) -> Path:
+    """Write a user config holding only ``sources`` (each a dict of its keys plus ``sections``, a list of
+    dicts), the ``[crawler]`` table LOOPBACK_CRAWLER updated by ``crawler``, other tables by name
+    (``schedule={...}``), then the TOML text ``extra`` as is (it may continue the last section)."""
+    tables = {"crawler": {**LOOPBACK_CRAWLER, **(crawler or {})}, **tables}
+    lines = ["replace_default_sources = true"]
+    for name, table in tables.items():
+        lines += [f"[{name}]", *toml_keys(table)]
+    for source in sources:
+        lines += ["[[sources]]", *toml_keys({k: v for k, v in source.items() if k != "sections"})]
+        for section in source["sections"]:
+            lines += ["[[sources.sections]]", *toml_keys(section)]
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n" + extra, encoding="utf-8")
+    return path
+
+
+def toml_keys(table: dict) -> list[str]:
+    return [f"{key} = {toml_value(value)}" for key, value in table.items()]
+
+
+def toml_value(value: str | bool | int | float | list) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    return json.dumps(value)          # numbers, and strings: JSON's string escapes are all TOML escapes

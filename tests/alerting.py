@@ -14,6 +14,7 @@ from aiosmtpd.controller import Controller
 from crawler import state
 from crawler.config import load_config
 from crawler.items import canonicalize_url, content_hash, item_id
+from crawler.localsite import write_loopback_config
 from crawler.runner import CycleContext
 
 
@@ -79,37 +80,13 @@ class WebhookReceiver:
 
 def write_config(tmp: Path, base_url: str, extra: str = "") -> Path:
     """A user config with one source of three listing sections at ``base_url``."""
-    path = tmp / "newsmon.toml"
-    path.write_text(f"""replace_default_sources = true
-[crawler]
-output_dir = "{tmp / 'output'}"
-download_delay = 0
-timeout = 30
-retries = 0
-[lifecycle]
-recheck_max = 0
-[[sources]]
-id = "site"
-name = "Test site"
-homepage = "{base_url}/"
-[[sources.sections]]
-id = "russia"
-kind = "listing"
-url = "{base_url}/world/russia/"
-link_css = "div.item a"
-ignore_patterns = ['\\?t=\\d+']
-[[sources.sections]]
-id = "politics"
-kind = "listing"
-url = "{base_url}/politics/"
-link_css = "div.item a"
-[[sources.sections]]
-id = "world"
-kind = "listing"
-url = "{base_url}/world/"
-link_css = "div.item a"
-{extra}""", encoding="utf-8")
-    return path
+    sections = [{"id": ident, "kind": "listing", "url": f"{base_url}{path}", "link_css": "div.item a"}
+                for ident, path in (("russia", "/world/russia/"), ("politics", "/politics/"), ("world", "/world/"))]
+    sections[0]["ignore_patterns"] = [r"\?t=\d+"]
+    source = {"id": "site", "name": "Test site", "homepage": f"{base_url}/", "sections": sections}
+    return write_loopback_config(tmp / "newsmon.toml", [source], extra=extra,
+                                 crawler={"output_dir": str(tmp / "output"), "timeout": 30},
+                                 lifecycle={"recheck_max": 0})
 
 
 def context(config_path: Path, run_id: int) -> CycleContext:

@@ -1,9 +1,10 @@
 """The crawl tests' site: every monitored site's pages on one loopback server, and a config pointing at it.
 
-Recorded pages (tests/resources/recorded, see pages.json) are served at their original paths; sites with
-no capture get the SYNTHETIC pages of tests/resources/synthetic. Absolute links inside served pages are
-rewritten to the server (``rewrite_hosts``) and the Kremlin mirror's relative links are turned back into
-the site's real ones (``undo_wget_links``), so that every followed link stays on loopback.
+Recorded pages (tests/resources/recorded, see pages.json; the Kremlin ones are the demo's, served as the
+demo serves them) are at their original paths; sites with no capture get the SYNTHETIC pages of
+tests/resources/synthetic. Absolute links inside served pages are rewritten to the server
+(``rewrite_hosts``) and the Kremlin mirror's relative links are turned back into the site's real ones
+(``undo_wget_links``), so that every followed link stays on loopback.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
-from crawler.localsite import Route, SiteServer, page, rewrite_hosts, undo_wget_links
+from crawler.demo_site import demo_files, serve_recorded
+from crawler.localsite import Route, SiteServer, page
 
 RES = Path(__file__).resolve().parent / "resources"
 REC, SYN = RES / "recorded", RES / "synthetic"
@@ -22,13 +24,8 @@ RSS = "application/rss+xml"
 
 
 def kremlin_routes(server: SiteServer) -> None:
-    for ident in KREMLIN_IDS:
-        server.routes[f"{NEWS}/{ident}"] = page(REC / f"kremlin-en/news-{ident}.html")
-    server.routes[f"{NEWS}/feed"] = page(REC / "kremlin-en/feed-news.atom.xml", "application/atom+xml",
-                                         hosts={"http://en.kremlin.ru": server.url})
-    for path, name in ((f"{NEWS}/by-date/27.08.2020", "listing-news-by-date-27.08.2020.html"),
-                       (f"{NEWS}/page/2", "listing-news-page-2.html")):
-        server.routes[path] = Route(undo_wget_links((REC / "kremlin-en" / name).read_bytes(), path))
+    """The Kremlin pages `newsmon demo` bundles, served as the demo serves them, and a synthetic archive."""
+    serve_recorded(server, demo_files())
     server.routes["/events/president/transcripts/archive"] = page(SYN / "kremlin-en-archive.html")
 
 
@@ -57,6 +54,7 @@ def chinese_routes(server: SiteServer) -> None:
         REC / "peoples-daily/culture-2019-0615-c1013-31153719.html", "text/html; charset=utf-8")
     server.routes["/n1/2019/0615/c1013-91153719.html"] = page(
         REC / "peoples-daily/culture-2019-0615-c1013-31153719.SYNTHETIC-gbk-bytes.html", HTML)
+    culture_further_pages(server)
     server.routes["/world/index.htm"] = page(SYN / "xinhua-world.html")
     server.routes["/world/2019-12/10/c_1125327450.htm"] = page(REC / "xinhua/world-2019-12-10-c_1125327450.html")
     server.routes["/local/2020-02/19/c_1125597921.htm"] = page(REC / "xinhua/local-2020-02-19-c_1125597921.html")
@@ -64,6 +62,17 @@ def chinese_routes(server: SiteServer) -> None:
         REC / "xinhua/he-2012-06-04-content_25340717.gb2312.html", HTML)
     server.routes["/web/wjdt_674879/fyrbt_674889/"] = page(SYN / "fmprc-list.html")
     server.routes["/web/wjdt_674879/fyrbt_674889/202611/t20261102_11900001.shtml"] = page(SYN / "fmprc-article.html")
+
+
+# The recorded culture article's pager lists 4 pages: SYNTHETIC pages 2-4, page 3 as GBK bytes (as served).
+CULTURE_FURTHER = {2: ("peoples-daily-culture-31153719-2.SYNTHETIC.html", "text/html; charset=utf-8"),
+                   3: ("peoples-daily-culture-31153719-3.SYNTHETIC-gbk-bytes.html", HTML),
+                   4: ("peoples-daily-culture-31153719-4.SYNTHETIC.html", HTML)}
+
+
+def culture_further_pages(server: SiteServer) -> None:
+    for number, (name, content_type) in CULTURE_FURTHER.items():
+        server.routes[f"/n1/2019/0615/c1013-31153719-{number}.html"] = page(SYN / name, content_type)
 
 
 def other_routes(server: SiteServer) -> None:

@@ -16,8 +16,8 @@ from pathlib import Path
 from crawler import jsonl, state
 from crawler.extract.extraction import extract_article
 from crawler.items import canonicalize_url, content_hash, empty_translation, item_id
+from tests.recorded import recorded
 
-RECORDED = Path(__file__).resolve().parent / "resources" / "recorded"
 DAY = "2026-11-28"
 STARTED = "2026-11-28T12:00:00+00:00"     # noon UTC: the same calendar day in any time zone within ±11 h
 
@@ -107,7 +107,7 @@ def translate(item: dict, title_en: str, paragraphs_en: list[str]) -> dict:
 
 def recorded_item(key: str, *, translated: bool = True) -> dict:
     source, section, path, url, lang = PAGES[key]
-    html = (RECORDED / path).read_text(encoding="utf-8", errors="replace")
+    html = recorded(path).read_text(encoding="utf-8", errors="replace")
     ext = extract_article(html, url)
     item = base_item(source, section, url, lang, ext.title, ext.paragraphs, ext.published_at)
     if lang != "en" and translated:

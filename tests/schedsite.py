@@ -1,7 +1,8 @@
 """A small news site on the loopback server for the scheduler tests: one listing, real Kremlin articles.
 
-The articles are recorded pages (tests/resources/recorded/kremlin-en, CC BY 4.0); the listing page that
-links them is written here (synthetic). ``make_config`` writes a user config pointing one section at it.
+The articles are the recorded Kremlin pages the demo bundles (crawler/demo/kremlin-en, CC BY 4.0); the
+listing page that links them is written here (synthetic). ``make_config`` writes a user config pointing
+one section at it.
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ import sys
 from pathlib import Path
 
 from crawler.jsonl import read
-from tests.sitesrv import Route, SiteServer, page
+from tests.recorded import recorded
+from tests.sitesrv import Route, SiteServer, page, write_loopback_config
 
 ROOT = Path(__file__).resolve().parent.parent
-KREMLIN = Path(__file__).resolve().parent / "resources" / "recorded" / "kremlin-en"
 ARTICLE_IDS = ["11287", "17109", "34018", "52988", "56514", "57246", "62299", "62861"]
 LISTING = "/events/president/news/"
 
@@ -38,38 +39,18 @@ def serve_site(server: SiteServer, copies: int = 1, delay: float = 0.0) -> list[
     pages = {(f"{base}0{n}" if n else base): base for n in range(copies) for base in ARTICLE_IDS}
     server.routes[LISTING] = Route(listing_html(list(pages)))
     for ident, base in pages.items():
-        server.routes[article_path(ident)] = page(KREMLIN / f"news-{base}.html", delay=delay)
+        server.routes[article_path(ident)] = page(recorded(f"kremlin-en/news-{base}.html"), delay=delay)
     return list(pages)
 
 
 def make_config(tmp_path: Path, server: SiteServer, extra: str = "") -> Path:
-    path = tmp_path / "sched.toml"
-    path.write_text(f"""replace_default_sources = true
-[crawler]
-download_delay = 0
-autothrottle = false
-obey_robots = false
-concurrent_per_domain = 4
-retries = 0
-timeout = 20
-
-[schedule]
-timezone = "UTC"
-stop_timeout_seconds = 60
-min_free_mb = 0
-
-[[sources]]
-id = "kremlin"
-name = "Kremlin (loopback)"
-
-[[sources.sections]]
-id = "news"
-kind = "listing"
-url = "{server.url}{LISTING}"
-link_pattern = "/events/president/news/\\\\d+$"
-languages = ["en"]
-{extra}""", encoding="utf-8")
-    return path
+    section = {"id": "news", "kind": "listing", "url": f"{server.url}{LISTING}",
+               "link_pattern": r"/events/president/news/\d+$", "languages": ["en"]}
+    crawler = {"autothrottle": False, "obey_robots": False, "concurrent_per_domain": 4, "timeout": 20}
+    schedule = {"timezone": "UTC", "stop_timeout_seconds": 60, "min_free_mb": 0}
+    return write_loopback_config(tmp_path / "sched.toml", [
+        {"id": "kremlin", "name": "Kremlin (loopback)", "sections": [section]}],
+        crawler=crawler, schedule=schedule, extra=extra)
 
 
 def jsonl_ids(output: Path) -> list[str]:

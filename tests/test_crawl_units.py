@@ -23,9 +23,8 @@ from crawler.localsite import undo_wget_links
 from crawler.runner import finish_run, host_groups, start_run
 from crawler.crawl.snapshots import Snapshot, previous_links, write_snapshot
 from crawler.crawl.store import FetchedPage, Store, items_path, recover_unlanded
-from tests.conftest import RESOURCES, ROOT
-
-REC = RESOURCES / "recorded"
+from tests.conftest import ROOT
+from tests.recorded import recorded
 
 
 def sec(**kw) -> Section:
@@ -35,7 +34,7 @@ def sec(**kw) -> Section:
 
 def kremlin_listing() -> tuple[str, str]:
     path = "/events/president/news/by-date/27.08.2020"
-    body = undo_wget_links((REC / "kremlin-en/listing-news-by-date-27.08.2020.html").read_bytes(), path)
+    body = undo_wget_links(recorded("kremlin-en/listing-news-by-date-27.08.2020.html").read_bytes(), path)
     return body.decode("utf-8"), "http://en.kremlin.ru" + path
 
 
@@ -69,7 +68,7 @@ def test_link_rules_combine_css_xpath_and_regex():
     ("kremlin-en/feed-news.atom.xml", 20, "Launching motor traffic on\xa0completed sections of\xa0Taurida motorway"),
 ])
 def test_feeds_decode_by_their_xml_declaration(file, count, title):
-    response = XmlResponse("http://feed.example/rss", body=(REC / file).read_bytes())   # Scrapy's own decoding
+    response = XmlResponse("http://feed.example/rss", body=recorded(file).read_bytes())   # Scrapy's own decoding
     entries = feed_entries(response.text, response.url)
     assert len(entries) == count
     if title:
@@ -80,14 +79,14 @@ def test_feeds_decode_by_their_xml_declaration(file, count, title):
 
 def test_feed_pagination_link():
     response = XmlResponse("http://en.kremlin.ru/events/president/news/feed",
-                           body=(REC / "kremlin-en/feed-news.atom.xml").read_bytes())
+                           body=recorded("kremlin-en/feed-news.atom.xml").read_bytes())
     assert feed_next_page(response.text, response.url) == "http://en.kremlin.ru/events/president/news/feed/page/2"
-    rss = XmlResponse("http://h/rss", body=(REC / "encodings/KOI8-R/newsru.com.xml").read_bytes())
+    rss = XmlResponse("http://h/rss", body=recorded("encodings/KOI8-R/newsru.com.xml").read_bytes())
     assert feed_next_page(rss.text, rss.url) is None
 
 
 def test_acnnewswire_gb2312_feed_keeps_its_chinese_title():
-    response = XmlResponse("http://feed.example/rss", body=(REC / "encodings/GB2312/acnnewswire.net.xml").read_bytes())
+    response = XmlResponse("http://feed.example/rss", body=recorded("encodings/GB2312/acnnewswire.net.xml").read_bytes())
     entry = next(e for e in feed_entries(response.text, response.url) if "29698" in e.url)
     assert entry.title.startswith("JCB 与中国银联")
     assert feed_links(response.text, response.url, sec(kind="feed", link_pattern="Art_ID=29698$")) == [entry.url]
@@ -125,7 +124,7 @@ def test_fingerprint_ignores_order_only():
     ("kremlin-en/news-63953.html", "text/html; charset=utf-8", "utf-8", None),
 ])
 def test_charset_lies_are_corrected_with_a_note(file, content_type, encoding, note):
-    response = HtmlResponse("http://h/a", body=(REC / file).read_bytes(), headers={"Content-Type": content_type})
+    response = HtmlResponse("http://h/a", body=recorded(file).read_bytes(), headers={"Content-Type": content_type})
     fixed, said = best_response(response)
     assert fixed.encoding == encoding
     assert (said is None) if note is None else (note in said)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -14,14 +15,14 @@ from crawler.config import load_config
 from crawler.exceptions import ConfigError
 from tests import digestkit
 from tests.digestkit import DAY, STARTED
+from tests.recorded import recorded
 
 
 @pytest.fixture(scope="module")
 def day_dir(tmp_path_factory) -> tuple[Path, dict]:
     out = tmp_path_factory.mktemp("digest")
     items = digestkit.standard_day(out)
-    conn = state.connect(out)
-    try:
+    with closing(state.connect(out)) as conn:
         events.record(conn, [
             events.Event("section_broken", "tass/politics", STARTED, 1,
                          "the link rule css 'a.news' finds nothing (was 20 links)"),
@@ -30,8 +31,6 @@ def day_dir(tmp_path_factory) -> tuple[Path, dict]:
                           "title_after": items["kremlin"]["title"]}, article_id=items["kremlin"]["id"]),
             events.Event("section_appeared", "mfa-cn/statements", STARTED, 1, "first seen"),
         ])
-    finally:
-        conn.close()
     digest.build(out, DAY)
     return out, items
 
@@ -187,9 +186,9 @@ def test_reextract_updates_items_in_place_from_raw_pages(tmp_path, newsmon):
     gbk["paragraphs"] = ["旧的段落"]
     gbk["content_hash"] = "old"
     missing = dict(digestkit.synthetic_item("mid"))     # no raw page on disk
-    pd_page = digestkit.RECORDED / "peoples-daily/culture-2019-0615-c1013-31153719.SYNTHETIC-gbk-bytes.html"
+    pd_page = recorded("peoples-daily/culture-2019-0615-c1013-31153719.SYNTHETIC-gbk-bytes.html")
     digestkit.store(tmp_path, [stale, gbk, missing],
-                    raw_from={stale["id"]: digestkit.RECORDED / digestkit.PAGES["pd"][2], gbk["id"]: pd_page})
+                    raw_from={stale["id"]: recorded(digestkit.PAGES["pd"][2]), gbk["id"]: pd_page})
     gbk_url = "http://culture.people.com.cn/n1/2019/0615/c1013-31153719.html"
     conn = state.connect(tmp_path)
     with state.transaction(conn):                    # as an edit (crawler/lifecycle/recheck.py) leaves it: version 2
@@ -313,7 +312,7 @@ def test_reextract_waits_for_a_running_cycle(tmp_path):
     from tests.conftest import ROOT
 
     item = digestkit.recorded_item("kremlin")
-    digestkit.store(tmp_path, [item], raw_from={item["id"]: digestkit.RECORDED / digestkit.PAGES["kremlin"][2]})
+    digestkit.store(tmp_path, [item], raw_from={item["id"]: recorded(digestkit.PAGES["kremlin"][2])})
     with CycleLock(tmp_path):                                        # a cycle is appending to items.jsonl
         proc = subprocess.Popen([sys.executable, "-m", "crawler", "digest", "--output", str(tmp_path), "--date",
                                  DAY, "--reextract"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)

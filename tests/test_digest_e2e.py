@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests import digestkit
-from tests.sitesrv import Route, page
+from tests.recorded import recorded
+from tests.sitesrv import Route, page, write_loopback_config
 
 PD_PATH = "/n1/2024/0424/c1001-40223222.html"
 KREMLIN_PATH = "/events/president/news/63953"
@@ -17,46 +18,22 @@ def listing(links: list[str]) -> Route:
 
 
 def write_config(tmp: Path, base: str) -> Path:
-    path = tmp / "newsmon.toml"
-    path.write_text(f"""replace_default_sources = true
-[crawler]
-output_dir = "{tmp / 'output'}"
-download_delay = 0
-timeout = 5
-retries = 0
-[[sources]]
-id = "people"
-name = "People's Daily"
-[[sources.sections]]
-id = "politics"
-name = "Politics"
-kind = "listing"
-url = "{base}/politics/"
-link_css = "li.item a"
-[[sources]]
-id = "kremlin"
-name = "Kremlin"
-[[sources.sections]]
-id = "news"
-kind = "listing"
-url = "{base}/news/"
-link_css = "li.item a"
-[[sources.sections]]
-id = "gone"
-kind = "listing"
-url = "{base}/gone/"
-link_css = "li.item a"
-""", encoding="utf-8")
-    return path
+    def listed(ident: str, path: str) -> dict:
+        return {"id": ident, "kind": "listing", "url": f"{base}{path}", "link_css": "li.item a"}
+
+    politics = {**listed("politics", "/politics/"), "name": "Politics"}
+    return write_loopback_config(tmp / "newsmon.toml", [
+        {"id": "people", "name": "People's Daily", "sections": [politics]},
+        {"id": "kremlin", "name": "Kremlin", "sections": [listed("news", "/news/"), listed("gone", "/gone/")]},
+    ], crawler={"output_dir": str(tmp / "output"), "timeout": 5})
 
 
 def test_a_real_run_writes_the_digest_and_feeds_search(tmp_path, site_server, newsmon):
-    recorded = digestkit.RECORDED
     site_server.routes.update({
         "/politics/": listing([PD_PATH]),
-        PD_PATH: page(recorded / digestkit.PAGES["pd"][2]),
+        PD_PATH: page(recorded(digestkit.PAGES["pd"][2])),
         "/news/": listing([KREMLIN_PATH]),
-        KREMLIN_PATH: page(recorded / digestkit.PAGES["kremlin"][2]),
+        KREMLIN_PATH: page(recorded(digestkit.PAGES["kremlin"][2])),
     })                                                            # /gone/ is not served: 404
     cfg = write_config(tmp_path, site_server.url)
     proc = newsmon("run", "--config", str(cfg), timeout=60)

@@ -20,9 +20,9 @@ from crawler.extract.language import detect_language
 from crawler.extract.parsers import PARSERS, known_parsers, parser_for
 from crawler.extract.parsers.kremlin import speaker_turns
 from crawler.extract.textutil import block_paragraphs, iso_date_or_none
+from tests.recorded import RECORDED, recorded
 
 RESOURCES = Path(__file__).resolve().parent / "resources"
-RECORDED = RESOURCES / "recorded"
 EXPECTED = sorted((RESOURCES / "expected").glob("*/*.json"))
 
 
@@ -48,7 +48,7 @@ def test_every_recorded_article_has_an_expected_file():
 @pytest.mark.parametrize("expected_path", EXPECTED, ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_recorded_article_matches_expected(expected_path: Path):
     exp = json.loads(expected_path.read_text(encoding="utf-8"))
-    html = decoded(RECORDED / exp["file"], exp["url"], exp["content_type"])
+    html = decoded(recorded(exp["file"]), exp["url"], exp["content_type"])
     got = extract_article(html, exp["url"])
     assert got.title == exp["title"]
     assert got.published_at == exp["published_at"]
@@ -67,7 +67,7 @@ def test_recorded_article_matches_expected(expected_path: Path):
 
 
 def test_gb2312_label_over_gbk_bytes_comes_out_without_mojibake():
-    page = RECORDED / "peoples-daily/culture-2019-0615-c1013-31153719.SYNTHETIC-gbk-bytes.html"
+    page = recorded("peoples-daily/culture-2019-0615-c1013-31153719.SYNTHETIC-gbk-bytes.html")
     body = page.read_bytes()
     assert b"charset=GB2312" in body
     with pytest.raises(UnicodeDecodeError):
@@ -85,7 +85,7 @@ def test_gb2312_label_over_gbk_bytes_comes_out_without_mojibake():
     ("KOI8-R/_chromium_KOI8-R_with_no_encoding_specified.html", "Надежды на разрешение"),
 ])
 def test_cyrillic_pages_without_declared_charset_decode(name, phrase):
-    page = RECORDED / "encodings" / name
+    page = recorded(f"encodings/{name}")
     assert b"charset" not in page.read_bytes().lower()
     html = decoded(page, "http://example.test/", "text/html")
     got = extract_article(html, "http://example.test/")
@@ -111,7 +111,7 @@ def test_xhtml_page_with_xml_declaration_is_read():
 
 
 def test_redirect_stub_has_no_article_body():
-    html = decoded(RECORDED / "mid/home-redirect-2018.html", "http://mid.ru/", "text/html")
+    html = decoded(recorded("mid/home-redirect-2018.html"), "http://mid.ru/", "text/html")
     with pytest.raises(ExtractionError, match="no article body"):
         extract_article(html, "http://mid.ru/")
 
@@ -139,14 +139,14 @@ def test_body_css_hint_picks_the_named_element():
 
 @pytest.mark.parametrize("body_css", ["div.nowhere", "div[[broken"])
 def test_body_css_that_matches_nothing_or_is_invalid_falls_back_to_the_whole_page(body_css):
-    html = decoded(RECORDED / "kommersant/doc-7715044.html", "https://www.kommersant.ru/doc/7715044",
+    html = decoded(recorded("kommersant/doc-7715044.html"), "https://www.kommersant.ru/doc/7715044",
                    "text/html; charset=utf-8")
     got = extract_article(html, "https://www.kommersant.ru/doc/7715044", section(body_css=body_css))
     assert got.paragraphs[-1] == "Ходишь-ходишь в Малахитовый зал на эти переговоры годами, а все равно что-то еще происходит."
 
 
 def test_parser_chosen_by_section_then_host_then_template():
-    kremlin = (RECORDED / "kremlin-en/news-52988.html").read_text(encoding="utf-8")
+    kremlin = recorded("kremlin-en/news-52988.html").read_text(encoding="utf-8")
     served_locally = "http://127.0.0.1:8000/events/president/news/52988"
     assert extract_article(kremlin, served_locally).extras["parser"] == "kremlin"          # template
     assert parser_for("http://politics.people.com.cn/n1/x.html").name == "peoples_daily"   # host
@@ -160,7 +160,7 @@ def test_parser_chosen_by_section_then_host_then_template():
 
 def test_page_of_an_older_template_falls_back_to_generic_and_says_so():
     url = "http://www.he.xinhuanet.com/news/2012-06/04/content_25340717.htm"
-    html = decoded(RECORDED / "xinhua/he-2012-06-04-content_25340717.gb2312.html", url, "text/html")
+    html = decoded(recorded("xinhua/he-2012-06-04-content_25340717.gb2312.html"), url, "text/html")
     got = extract_article(html, url)
     assert got.extras["parser_fallback"] == "xinhua" and "parser" not in got.extras
     assert got.title == "话剧《约定无期限》河北各市巡演结束"
@@ -188,7 +188,7 @@ def test_kremlin_speaker_labels_in_all_documented_forms():
 
 
 def test_kremlin_hidden_tooltips_and_nbsp_do_not_leak():
-    html = (RECORDED / "kremlin-en/news-62299.html").read_text(encoding="utf-8")
+    html = recorded("kremlin-en/news-62299.html").read_text(encoding="utf-8")
     got = extract_article(html, "http://en.kremlin.ru/events/president/news/62299")
     assert "Vladimir Zhirinovsky has always acted from positions of patriotism" in got.text
     assert "(LDPR) leader" not in got.text and "\u00a0" not in got.text
@@ -212,7 +212,7 @@ def test_analysis_pool_runs_extraction_in_a_worker_process():
 
     from crawler.extract.analysis import AnalysisPool, analyse_page
 
-    html = (RECORDED / "xinhua/world-2019-12-10-c_1125327450.html").read_text(encoding="utf-8")
+    html = recorded("xinhua/world-2019-12-10-c_1125327450.html").read_text(encoding="utf-8")
     url = "http://www.xinhuanet.com/world/2019-12/10/c_1125327450.htm"
     here = analyse_page(html, url)
     pool = AnalysisPool(workers=1)
@@ -234,7 +234,7 @@ def test_shared_pool_is_one_per_process_and_can_run_in_line():
     try:
         pool = shared_pool(workers=0)
         assert shared_pool(workers=4) is pool and pool.workers == 0
-        html = (RECORDED / "kommersant/doc-7715044.html").read_text(encoding="utf-8")
+        html = recorded("kommersant/doc-7715044.html").read_text(encoding="utf-8")
         extracted, lang = asyncio.run(pool.analyse(html, "https://www.kommersant.ru/doc/7715044"))
         assert (extracted.title, lang.lang) == ("Легкий троннинг", "ru")
     finally:

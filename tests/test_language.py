@@ -9,6 +9,7 @@ from pathlib import Path
 
 from crawler.extract.extraction import extract_article
 from crawler.extract.language import detect_language, detect_text
+from tests.recorded import recorded
 
 ROOT = Path(__file__).resolve().parent.parent
 SHORT_TEXTS = ["中俄关系", "外交部发言人", "習近平會見", "Путин заявил", "Мир", "Putin said", "ok",
@@ -59,7 +60,7 @@ def test_mixed_page_gets_per_paragraph_languages():
 
 
 def test_single_language_page_with_short_answers_is_not_mixed():
-    page = (ROOT / "tests/resources/recorded/kremlin-en/news-57246.html").read_text(encoding="utf-8")
+    page = recorded("kremlin-en/news-57246.html").read_text(encoding="utf-8")
     got = extract_article(page, "http://en.kremlin.ru/events/president/news/57246")
     result = detect_language(got.paragraphs, got.title)
     assert (result.lang, result.paragraph_langs) == ("en", None)

@@ -13,23 +13,8 @@ import subprocess
 import sys
 import time
 
-from crawler.localsite import Route
+from crawler.localsite import Route, write_loopback_config
 from tests.conftest import ROOT
-
-CONFIG = """replace_default_sources = true
-[crawler]
-download_delay = 0
-retries = 0
-timeout = 20
-[[sources]]
-id = "slow"
-[[sources.sections]]
-id = "news"
-kind = "listing"
-url = "{url}/news/"
-link_css = "a"
-"""
-
 
 def run_rows(db) -> list[tuple[int, str]]:
     if not db.exists():
@@ -45,9 +30,11 @@ def test_sigterm_as_soon_as_the_run_opens_records_it_as_interrupted(site_server,
     """The window before Scrapy installs its handlers (imports, recovery). Mid-crawl SIGTERM is covered by
     the scheduler's stop tests (tests/test_scheduler.py)."""
     site_server.routes["/news/"] = Route(b'<html><body><a href="/a/1">one</a></body></html>', delay=4)
-    (tmp_path / "c.toml").write_text(CONFIG.format(url=site_server.url), encoding="utf-8")
+    cfg = write_loopback_config(tmp_path / "c.toml", [{"id": "slow", "sections": [
+        {"id": "news", "kind": "listing", "url": f"{site_server.url}/news/", "link_css": "a"}]}],
+        crawler={"timeout": 20})
     out = tmp_path / "out"
-    proc = subprocess.Popen([sys.executable, "-m", "crawler", "run", "--config", str(tmp_path / "c.toml"),
+    proc = subprocess.Popen([sys.executable, "-m", "crawler", "run", "--config", str(cfg),
                              "--output", str(out)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, env=dict(os.environ, PYTHONUNBUFFERED="1"))
     deadline = time.monotonic() + 60
