@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -21,11 +22,8 @@ from tests.conftest import ROOT
 def archive(tmp_path_factory) -> tuple[Path, dict]:
     out = tmp_path_factory.mktemp("search")
     items = digestkit.standard_day(out)
-    conn = state.connect(out)
-    try:
+    with closing(state.connect(out)) as conn:
         assert search.update_index(conn) == len(items)
-    finally:
-        conn.close()
     return out, items
 
 
