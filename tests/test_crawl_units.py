@@ -122,6 +122,12 @@ def test_fingerprint_ignores_order_only():
     ("peoples-daily/culture-2019-0615-c1013-31153719.SYNTHETIC-gbk-bytes.html", "text/html; charset=utf-8", "gb18030",
      "utf-8 decoding gave replacement characters"),
     ("kremlin-en/news-63953.html", "text/html; charset=utf-8", "utf-8", None),
+    ("encodings/KOI8-R/_chromium_KOI8-R_with_no_encoding_specified.html", "text/html; charset=windows-1251",
+     "koi8-r", "cp1251 decoding reads as capitals only; decoded as koi8-r"),
+    ("encodings/windows-1251-russian/_chromium_windows-1251_with_no_encoding_specified.html",
+     "text/html; charset=koi8-r", "cp1251", "koi8-r decoding reads as capitals only; decoded as cp1251"),
+    ("encodings/windows-1251-russian/_chromium_windows-1251_with_no_encoding_specified.html",
+     "text/html; charset=windows-1251", "cp1251", None),
 ])
 def test_charset_lies_are_corrected_with_a_note(file, content_type, encoding, note):
     response = HtmlResponse("http://h/a", body=recorded(file).read_bytes(), headers={"Content-Type": content_type})
@@ -129,6 +135,7 @@ def test_charset_lies_are_corrected_with_a_note(file, content_type, encoding, no
     assert fixed.encoding == encoding
     assert (said is None) if note is None else (note in said)
     assert "\ufffd" not in fixed.text
+    assert "мониторинговой" in fixed.text if "encodings/" in file else True   # the words, not mojibake
 
 
 def test_a_304_carries_the_previous_links(tmp_path):
