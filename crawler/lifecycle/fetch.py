@@ -1,6 +1,7 @@
 """A small polite HTTP fetcher for work outside Scrapy (article re-checks): configured User-Agent,
-robots.txt (urllib.robotparser), a delay per host, a timeout, conditional GET. Blocking and sequential
-on purpose: re-checks are few and run after the crawl, so they never compete with it.
+robots.txt (urllib.robotparser), a delay per host, a timeout, conditional GET. Blocking, and not meant to be
+shared between threads: ``crawler.lifecycle.hostpool`` gives each host thread its own fetcher, so each host
+keeps one request at a time, its delay and its robots.txt, while several hosts are fetched side by side.
 """
 
 from __future__ import annotations

@@ -1,11 +1,17 @@
 """Article re-checks: silent edits and deletions of recently stored articles.
 
 Articles first stored in the last ``recheck_days`` (and not by this run) are fetched again with a
-conditional GET using their stored validators, through ``crawler.lifecycle.fetch.PoliteFetcher``. Then:
+conditional GET using their stored validators, through ``crawler.lifecycle.fetch.PoliteFetcher``; the hosts
+side by side, each host's articles one after the other (``crawler.lifecycle.hostpool``, ``recheck_workers``).
+All reading and writing of the state DB stays on the calling thread. Then:
 
 * 304, or the same title and paragraphs once the section's ignore patterns are applied → unchanged;
-* 404/410, or a redirect to the homepage or to a page that is not the same article → ``article_deleted``
-  (``articles.status = 'deleted'``; it is not re-checked again);
+* 404/410, or a redirect to the homepage or to a page that is not the same article → the article looks
+  *gone*. One such answer is only a suspicion (a CMS hiccup, a transient 404): it is kept in
+  ``pending_deletions`` and ``article_deleted`` fires only when ``recheck_gone_checks`` consecutive re-checks
+  (default: ``hysteresis_runs``, as for sections) found it gone (``articles.status = 'deleted'``; it is not
+  re-checked again). A normal answer in between clears the suspicion; an inconclusive one (below) neither
+  counts nor clears. A suspected article stays due even past ``recheck_days``, until confirmed or cleared.
 * changed title or text → ``article_edited`` with a paragraph diff. Every version is kept in
   ``article_versions`` (version 1 = as first stored) with its raw page; the ``items`` row becomes the new
   version (``version`` + 1, translation reset to pending for zh/ru). The day file's JSONL line is **not**
@@ -18,6 +24,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -27,11 +34,31 @@ from crawler.config import Config, Section
 from crawler.lifecycle.events import Event
 from crawler.exceptions import ExtractionError
 from crawler.lifecycle.fetch import Fetched, PoliteFetcher
+from crawler.lifecycle.hostpool import Job, fetch_all
 from crawler.items import content_hash, empty_translation, utc_now
 from crawler.lifecycle.machine import is_homepage, same_place, site_root
 from crawler.lifecycle.textdiff import comparable, paragraph_diff, same_content, summarize
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What one answer says about an article, before the deletion hysteresis is applied."""
+
+    outcome: str                      # not_modified | unchanged | edited | gone | error
+    event: Event | None = None        # the article_edited event
+    gone_cause: str | None = None     # why it looks gone, in words (outcome "gone")
+
+
+@dataclass(frozen=True)
+class RecheckRun:
+    """This run's re-check parameters: what processing one answer needs besides the DB connection."""
+
+    run_id: int
+    output_dir: Path
+    sections: dict[str, Section]
+    gone_checks: int                  # consecutive "gone" re-checks that confirm a deletion
 
 
 def recheck_recent(conn: sqlite3.Connection, config: Config, run_id: int, output_dir: Path, table: dict) -> dict:
@@ -41,18 +68,19 @@ def recheck_recent(conn: sqlite3.Connection, config: Config, run_id: int, output
     due = due_articles(conn, run_id, table)
     if not due:
         return {}
-    fetcher = fetcher_of(config, table)
-    sections = {s.key: s for s in config.sections}
+    run = RecheckRun(run_id, Path(output_dir), {s.key: s for s in config.sections}, gone_checks_of(table))
+    jobs = [Job(row["url"], row["etag"], row["last_modified"], tag=row) for row in due]
     counts: dict[str, int] = {}
-    for row in due:
-        try:
-            outcome = recheck_article(conn, fetcher, row, sections.get(row["section"]), run_id, Path(output_dir))
-        except Exception as exc:  # one odd page never stops the re-checks of the others
-            log.error("re-check of %s failed: %s: %s", row["url"], type(exc).__name__, exc, exc_info=True)
-            outcome = "error"
+    for done, got in fetch_all(jobs, lambda: fetcher_of(config, table), table["recheck_workers"]):
+        outcome = apply_safely(conn, done.tag, got, run)
         counts[outcome] = counts.get(outcome, 0) + 1
     log.info("re-checked %d articles: %s", len(due), counts)
     return counts
+
+
+def gone_checks_of(table: dict) -> int:
+    """``recheck_gone_checks``, unset: the sections' ``hysteresis_runs`` (one bad night never alerts)."""
+    return table["recheck_gone_checks"] or table["hysteresis_runs"]
 
 
 def fetcher_of(config: Config, table: dict) -> PoliteFetcher:
@@ -62,54 +90,113 @@ def fetcher_of(config: Config, table: dict) -> PoliteFetcher:
 
 
 def due_articles(conn: sqlite3.Connection, run_id: int, table: dict) -> list[sqlite3.Row]:
+    """Articles to re-check now: recent ones, and older ones under a deletion suspicion (first, so that a
+    full ``recheck_max`` never starves a confirmation), each at most once per ``recheck_interval_hours``."""
     now = datetime.now(timezone.utc)
     since = (now - timedelta(days=table["recheck_days"])).replace(microsecond=0).isoformat()
     checked_before = (now - timedelta(hours=table["recheck_interval_hours"])).replace(microsecond=0).isoformat()
     return conn.execute(
-        "SELECT a.*, c.checked_at AS last_check FROM articles a LEFT JOIN article_checks c ON c.article_id = a.id "
-        "WHERE a.status = 'ok' AND a.first_seen >= ? AND (a.run_id IS NULL OR a.run_id != ?) "
-        "AND (c.checked_at IS NULL OR c.checked_at <= ?) "
-        "ORDER BY c.checked_at IS NOT NULL, c.checked_at, a.first_seen LIMIT ?",
+        "SELECT a.*, c.checked_at AS last_check FROM articles a "
+        "LEFT JOIN article_checks c ON c.article_id = a.id LEFT JOIN pending_deletions p ON p.article_id = a.id "
+        "WHERE a.status = 'ok' AND (a.first_seen >= ? OR p.article_id IS NOT NULL) "
+        "AND (a.run_id IS NULL OR a.run_id != ?) AND (c.checked_at IS NULL OR c.checked_at <= ?) "
+        "ORDER BY p.article_id IS NULL, c.checked_at IS NOT NULL, c.checked_at, a.first_seen LIMIT ?",
         (since, run_id, checked_before, table["recheck_max"])).fetchall()
 
 
-def recheck_article(conn: sqlite3.Connection, fetcher: PoliteFetcher, row: sqlite3.Row, section: Section | None,
-                    run_id: int, output_dir: Path) -> str:
-    got = fetcher.get(row["url"], row["etag"], row["last_modified"])
-    item_row = conn.execute("SELECT json FROM items WHERE id = ?", (row["id"],)).fetchone()
-    item = json.loads(item_row["json"]) if item_row else {"id": row["id"], "title": row["title"], "paragraphs": []}
-    outcome, event = judge(conn, got, row, item, section, run_id, output_dir)
+def apply_safely(conn: sqlite3.Connection, row: sqlite3.Row, got: Fetched, run: RecheckRun) -> str:
+    try:
+        return apply_answer(conn, row, got, run)
+    except Exception as exc:  # one odd page never stops the re-checks of the others
+        log.error("re-check of %s failed: %s: %s", row["url"], type(exc).__name__, exc, exc_info=True)
+        return "error"
+
+
+def recheck_article(conn: sqlite3.Connection, fetcher: PoliteFetcher, row: sqlite3.Row, run: RecheckRun) -> str:
+    """Fetch and judge one article on this thread (no pool): what ``recheck_recent`` does per article."""
+    return apply_answer(conn, row, fetcher.get(row["url"], row["etag"], row["last_modified"]), run)
+
+
+def apply_answer(conn: sqlite3.Connection, row: sqlite3.Row, got: Fetched, run: RecheckRun) -> str:
+    """Judge one answer and record it (check row, suspicion, events) in one transaction; the outcome."""
+    item = stored_item(conn, row)
+    verdict = Verdict("error") if item is None else judge(conn, got, row, item, run.sections.get(row["section"]),
+                                                         run.run_id, run.output_dir)
+    now = utc_now()
     with state.transaction(conn):
+        outcome, event = verdict.outcome, verdict.event
+        if outcome == "gone":
+            outcome, event = seen_gone(conn, row, item, verdict.gone_cause, got, now, run)
+        elif outcome != "error":
+            clear_suspicion(conn, row)
         conn.execute("INSERT OR REPLACE INTO article_checks(article_id, checked_at, http_status, outcome) "
-                     "VALUES (?, ?, ?, ?)", (row["id"], utc_now(), got.status, outcome))
+                     "VALUES (?, ?, ?, ?)", (row["id"], now, got.status, outcome))
         if event is not None:
             events.record(conn, [event])
     return outcome
 
 
-def judge(conn, got: Fetched, row, item: dict, section: Section | None, run_id: int,
-          output_dir: Path) -> tuple[str, Event | None]:
+def stored_item(conn, row) -> dict | None:
+    """The article's latest item; None (one log line; the check counts as an error) when its JSON is bad."""
+    item_row = conn.execute("SELECT json FROM items WHERE id = ?", (row["id"],)).fetchone()
+    if item_row is None:
+        return {"id": row["id"], "title": row["title"], "paragraphs": []}
+    try:
+        return json.loads(item_row["json"])
+    except ValueError as exc:
+        log.error("re-check of %s skipped: its stored item is not valid JSON (%s)", row["url"], exc)
+        return None
+
+
+def seen_gone(conn, row, item: dict, cause: str, got: Fetched, now: str, run: RecheckRun) -> tuple[str, Event | None]:
+    """One more consecutive "gone" answer: a suspicion (outcome ``gone``) until ``gone_checks`` of them,
+    then the deletion (outcome ``deleted`` and its event)."""
+    pending = conn.execute("SELECT checks, since FROM pending_deletions WHERE article_id = ?", (row["id"],)).fetchone()
+    checks, since = (pending["checks"] + 1, pending["since"]) if pending else (1, now)
+    if checks < run.gone_checks:
+        suspect(conn, row, checks, since, now, cause, got.status)
+        log.info("re-check of %s: %s; deletion suspected (%d of %d re-checks)", row["url"], cause, checks,
+                 run.gone_checks)
+        return "gone", None
+    conn.execute("DELETE FROM pending_deletions WHERE article_id = ?", (row["id"],))
+    seen = f"{checks} consecutive re-checks, since {since}" if checks > 1 else f"re-checked {since}"
+    details = {"checks": checks, "gone_since": since, "http_status": got.status, "final_url": got.final_url}
+    return "deleted", deleted(conn, row, item, run.run_id, f"{cause} ({seen})", details)
+
+
+def suspect(conn, row, checks: int, since: str, now: str, cause: str, http_status: int | None) -> None:
+    conn.execute("INSERT OR REPLACE INTO pending_deletions(article_id, checks, since, last_checked, cause, http_status) "
+                 "VALUES (?, ?, ?, ?, ?, ?)", (row["id"], checks, since, now, cause, http_status))
+
+
+def clear_suspicion(conn, row) -> None:
+    cleared = conn.execute("DELETE FROM pending_deletions WHERE article_id = ?", (row["id"],)).rowcount
+    if cleared:
+        log.info("re-check of %s: the article answers again; deletion suspicion cleared", row["url"])
+
+
+def judge(conn, got: Fetched, row, item: dict, section: Section | None, run_id: int, output_dir: Path) -> Verdict:
     if got.status == 304:
-        return "not_modified", None
+        return Verdict("not_modified")
     if got.status in (404, 410):
-        return "deleted", deleted(conn, row, item, run_id, f"HTTP {got.status}: the article page is gone")
+        return Verdict("gone", gone_cause=f"HTTP {got.status}: the article page is gone")
     if got.status != 200:
         log.info("re-check of %s inconclusive: %s", row["url"], got.error or f"HTTP {got.status}")
-        return "error", None
+        return Verdict("error")
     final = got.final_url or row["url"]
     moved = not same_place(final, row["url"])
     if moved and is_homepage(final, site_root(row["url"])):
-        return "deleted", deleted(conn, row, item, run_id, f"redirected to the homepage {final}")
+        return Verdict("gone", gone_cause=f"redirected to the homepage {final}")
     extracted = _extract(got, section)
     patterns = section.ignore_patterns if section else ()
     if moved and (extracted is None or not same_article(item, extracted, patterns)):
-        return "deleted", deleted(conn, row, item, run_id, f"redirected away to {final}")
+        return Verdict("gone", gone_cause=f"redirected away to {final}")
     if extracted is None:
-        return "error", None
+        return Verdict("error")
     if same_content(item.get("title"), item.get("paragraphs") or [], extracted.title, extracted.paragraphs, patterns):
         _touch(conn, row, got)
-        return "unchanged", None
-    return "edited", edited(conn, row, item, got, extracted, patterns, run_id, output_dir)
+        return Verdict("unchanged")
+    return Verdict("edited", edited(conn, row, item, got, extracted, patterns, run_id, output_dir))
 
 
 def same_article(item: dict, extracted, patterns: tuple[str, ...]) -> bool:
@@ -160,10 +247,10 @@ def _touch(conn, row, got: Fetched) -> None:
                  (utc_now(), got.headers.get("ETag"), got.headers.get("Last-Modified"), row["id"]))
 
 
-def deleted(conn, row, item: dict, run_id: int, cause: str) -> Event:
+def deleted(conn, row, item: dict, run_id: int, cause: str, seen: dict) -> Event:
     conn.execute("UPDATE articles SET status = 'deleted', last_fetched = ? WHERE id = ?", (utc_now(), row["id"]))
     details = {"url": row["url"], "title": item.get("title") or row["title"], "title_en": item.get("title_en"),
-               "first_seen": row["first_seen"], "published_at": row["published_at"]}
+               "first_seen": row["first_seen"], "published_at": row["published_at"], **seen}
     return Event("article_deleted", row["section"], utc_now(), run_id, cause, details, article_id=row["id"])
 
 

@@ -32,6 +32,8 @@ LIFECYCLE_SPEC = {
     "recheck_max": ((int,), 100, 0),
     "recheck_interval_hours": ((int, float), 6.0, 0),
     "recheck_timeout": ((int, float), 20, 1),
+    "recheck_gone_checks": ((int,), None, 1),      # None: hysteresis_runs
+    "recheck_workers": ((int,), 8, 1),
 }
 SETTING_KEYS = {f.name for f in fields(Settings)}
 

@@ -68,5 +68,18 @@ CREATE TABLE IF NOT EXISTS article_checks (
     article_id  TEXT PRIMARY KEY,
     checked_at  TEXT NOT NULL,
     http_status INTEGER,
-    outcome     TEXT NOT NULL                      -- unchanged | not_modified | edited | deleted | error | skipped
+    outcome     TEXT NOT NULL      -- unchanged | not_modified | edited | gone (suspected) | deleted (confirmed) | error
+);
+
+-- Articles the last re-check(s) found gone (404/410, redirected away), deletion not confirmed yet: the
+-- deletion hysteresis (crawler/lifecycle/recheck.py). The row goes when the article answers normally again or
+-- when the deletion is confirmed. A new table, not new article_checks columns: every schema file is applied
+-- on every connect (crawler/state.py), and CREATE … IF NOT EXISTS is what upgrades an existing DB.
+CREATE TABLE IF NOT EXISTS pending_deletions (
+    article_id   TEXT PRIMARY KEY,
+    checks       INTEGER NOT NULL,                 -- consecutive re-checks that found it gone
+    since        TEXT NOT NULL,                    -- the first of them
+    last_checked TEXT NOT NULL,
+    cause        TEXT NOT NULL,                    -- the last observation in words
+    http_status  INTEGER
 );
