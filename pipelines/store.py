@@ -33,7 +33,7 @@ class StorePipeline:
         report = self.crawler.spider.report
         page = item["page"]
         try:
-            landed = self.store.save(page, item["extracted"], item["lang"])
+            landed = self.store.save(page, item["extracted"], item["lang"], item.get("further_pages", ()))
         except (OSError, sqlite3.Error) as exc:  # disk full, permissions, a locked DB: unstored, so retried next run
             report.article_failed(page.requested_url, f"could not store: {exc}")
             raise DropItem(str(exc)) from None

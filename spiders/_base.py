@@ -1,6 +1,7 @@
 """What every section spider shares: the entry-point request (conditional GET), the snapshot row, the
-errbacks that record failures, and following the article links. Subclasses only say how links are read
-from their kind of entry point (``links_of``) and what the next entry page is (``next_url``).
+errbacks that record failures, following the article links, and fetching the further pages of an article
+for the extraction pipeline (``fetch_page``). Subclasses only say how links are read from their kind of
+entry point (``links_of``) and what the next entry page is (``next_url``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import scrapy
 from scrapy.http import TextResponse
+from twisted.python.failure import Failure
 
 from crawler.crawl import conditional, links, context as runner_context, snapshots, store
 from crawler import state
@@ -18,7 +20,7 @@ from crawler.crawl.charset import best_response
 from crawler.config import Section, load_config
 from crawler.crawl.report import SectionReport
 from crawler.exceptions import ConfigError
-from crawler.crawl.fetcherrors import describe
+from crawler.crawl.fetcherrors import PageFetchFailed, describe
 from crawler.items import canonicalize_url, utc_now
 
 log = logging.getLogger(__name__)
@@ -66,6 +68,7 @@ class SectionSpider(scrapy.Spider):
         self.db = state.connect(self.run.output_dir)
         self.snapshot = snapshots.Snapshot(self.section.key, self.section.url, self.section.link_rule())
         self.followed: set[str] = set()
+        self.claimed: set[str] = set()        # canonical URLs of the articles this crawl fetches
         self.entry_pages: set[str] = {self.section.url}
 
     # -- entry point -------------------------------------------------------------------------------
@@ -143,6 +146,7 @@ class SectionSpider(scrapy.Spider):
         canonical = {u: canonicalize_url(u) for u in urls}
         known = set() if self.run.refetch else store.known_urls(self.db, list(canonical.values()))
         fresh = [u for u in urls if canonical[u] not in known]
+        self.claimed.update(canonical[u] for u in fresh)
         self.report.new += len(fresh)
         for url in fresh:
             yield scrapy.Request(url, callback=self.on_article, errback=self.on_article_error,
@@ -150,17 +154,50 @@ class SectionSpider(scrapy.Spider):
 
     def on_article(self, response):
         link = response.meta["link"]
+        page, problem = self.article_page(link, response)
+        if problem:
+            self.report.article_failed(link, problem)
+            return
+        yield {"page": page}
+
+    def article_page(self, link: str, response) -> tuple[store.FetchedPage | None, str | None]:
+        """The response as a ``FetchedPage`` (charset lies corrected), or why it is not an article page."""
         if not isinstance(response, TextResponse):
             content_type = response.headers.get("Content-Type", b"?").decode("latin-1")
-            self.report.article_failed(link, f"not an HTML page ({content_type})")
-            return
+            return None, f"not an HTML page ({content_type})"
         if not response.body.strip():
-            self.report.article_failed(link, "empty body")
-            return
+            return None, "empty body"
         response = self.decoded(response)
         etag, last_modified = conditional.validators_of(response.headers)
-        yield {"page": store.FetchedPage(self.section, link, response.url, response.body, response.text,
-                                         response.encoding, utc_now(), etag, last_modified)}
+        return store.FetchedPage(self.section, link, response.url, response.body, response.text,
+                                 response.encoding, utc_now(), etag, last_modified), None
+
+    async def fetch_page(self, url: str) -> store.FetchedPage:
+        """Another page of an article (a further page, or the first page of a further page linked on its
+        own), fetched like any request of this crawl: robots.txt, User-Agent, retries and redirects
+        (downloader middlewares) and the site's politeness slot. Raises ``PageFetchFailed`` saying why."""
+        request = scrapy.Request(url, dont_filter=True)
+        try:
+            response = await self.crawler.engine.download_async(request)
+        except Exception as exc:  # the download failed: say why in the words the errbacks use
+            failure = Failure(exc)
+            failure.request = request
+            raise PageFetchFailed(describe(failure, self.timeout).text) from None
+        if not 200 <= response.status < 300:
+            raise PageFetchFailed(f"HTTP {response.status}")
+        page, problem = self.article_page(url, response)
+        if problem:
+            raise PageFetchFailed(problem)
+        return page
+
+    def claim(self, url: str) -> bool:
+        """Take on the article whose first page is ``url``: False when this crawl already fetches it or
+        it is stored (with --refetch: only when this crawl already fetches it)."""
+        canonical = canonicalize_url(url)
+        if canonical in self.claimed or (not self.run.refetch and store.known_urls(self.db, [canonical])):
+            return False
+        self.claimed.add(canonical)
+        return True
 
     def on_article_error(self, failure):
         self.report.article_failed(failure.request.meta.get("link", failure.request.url),

@@ -54,6 +54,7 @@ def chinese_routes(server: SiteServer) -> None:
         REC / "peoples-daily/culture-2019-0615-c1013-31153719.html", "text/html; charset=utf-8")
     server.routes["/n1/2019/0615/c1013-91153719.html"] = page(
         REC / "peoples-daily/culture-2019-0615-c1013-31153719.SYNTHETIC-gbk-bytes.html", HTML)
+    culture_further_pages(server)
     server.routes["/world/index.htm"] = page(SYN / "xinhua-world.html")
     server.routes["/world/2019-12/10/c_1125327450.htm"] = page(REC / "xinhua/world-2019-12-10-c_1125327450.html")
     server.routes["/local/2020-02/19/c_1125597921.htm"] = page(REC / "xinhua/local-2020-02-19-c_1125597921.html")
@@ -61,6 +62,17 @@ def chinese_routes(server: SiteServer) -> None:
         REC / "xinhua/he-2012-06-04-content_25340717.gb2312.html", HTML)
     server.routes["/web/wjdt_674879/fyrbt_674889/"] = page(SYN / "fmprc-list.html")
     server.routes["/web/wjdt_674879/fyrbt_674889/202611/t20261102_11900001.shtml"] = page(SYN / "fmprc-article.html")
+
+
+# The recorded culture article's pager lists 4 pages: SYNTHETIC pages 2-4, page 3 as GBK bytes (as served).
+CULTURE_FURTHER = {2: ("peoples-daily-culture-31153719-2.SYNTHETIC.html", "text/html; charset=utf-8"),
+                   3: ("peoples-daily-culture-31153719-3.SYNTHETIC-gbk-bytes.html", HTML),
+                   4: ("peoples-daily-culture-31153719-4.SYNTHETIC.html", HTML)}
+
+
+def culture_further_pages(server: SiteServer) -> None:
+    for number, (name, content_type) in CULTURE_FURTHER.items():
+        server.routes[f"/n1/2019/0615/c1013-31153719-{number}.html"] = page(SYN / name, content_type)
 
 
 def other_routes(server: SiteServer) -> None:

@@ -23,6 +23,11 @@ LOST_ERRORS = (ResponseNeverReceived, ResponseFailed, neterr.ConnectionLost, net
                *_scrapy("DownloadFailedError", "ResponseDataLossError"))
 
 
+class PageFetchFailed(Exception):
+    """A page fetched outside a spider callback (an article's further page) did not come back; the
+    message says why in the words of ``describe``."""
+
+
 @dataclass(frozen=True)
 class FetchFailure:
     text: str                          # e.g. "HTTP 404", "DNS lookup failed for mid.ru"

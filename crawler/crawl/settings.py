@@ -72,6 +72,7 @@ NEWSMON_RUN_ID = None          # None: the spider opens and closes a run of its 
 NEWSMON_DAY = None
 NEWSMON_REFETCH = False
 NEWSMON_EXTRACTION_WORKERS = 0  # >0: extraction + language in that many worker processes (off the reactor)
+NEWSMON_MAX_FURTHER_PAGES = 10  # further pages (…-2.html) fetched per article (crawler.extract.continuation)
 
 # [crawler] key → (expected types, Scrapy setting(s) it drives)
 CRAWLER_KEYS: dict[str, tuple[tuple[type, ...], tuple[str, ...]]] = {
@@ -85,6 +86,7 @@ CRAWLER_KEYS: dict[str, tuple[tuple[type, ...], tuple[str, ...]]] = {
     "retries": ((int,), ("RETRY_TIMES",)),
     "refetch_known": ((bool,), ("NEWSMON_REFETCH",)),
     "extraction_workers": ((int,), ("NEWSMON_EXTRACTION_WORKERS",)),
+    "max_further_pages": ((int,), ("NEWSMON_MAX_FURTHER_PAGES",)),
 }
 
 

@@ -3,9 +3,11 @@ fetched item and duplicates none.
 
 Order of writes, and what a kill between them leaves:
 
-1. the raw page, gzip, written to a temp file and renamed: a kill leaves at most an orphan raw file
-   (overwritten when the article is fetched again next run, since nothing says it was stored);
-2. ``articles`` + ``items`` rows (with ``run_id``) in one transaction — the commit point: from here on
+1. the raw page, gzip, written to a temp file and renamed (then those of a multi-page article's further
+   pages, ``<id>.p2.html.gz`` …): a kill leaves at most orphan raw files (overwritten when the article is
+   fetched again next run, since nothing says it was stored);
+2. ``articles`` + ``items`` rows (with ``run_id``) and the further pages' ``article_pages`` rows in one
+   transaction — the commit point: from here on
    the article counts as stored and is never fetched again, and it can never land on a second day;
 3. the line in ``output/<day>/items.jsonl`` (one fsync'd ``O_APPEND`` write; ``JsonlAppender`` skips an
    id already in the file). A kill between 2 and 3 is repaired by ``recover_unlanded`` at the start of
@@ -24,6 +26,7 @@ from pathlib import Path
 
 from crawler import state
 from crawler.config import Section
+from crawler.extract.continuation import INCOMPLETE, PAGES
 from crawler.items import canonicalize_url, content_hash, empty_translation, item_id, utc_now
 from crawler.jsonl import JsonlAppender
 
@@ -64,8 +67,9 @@ def items_path(output_dir: Path, day: str) -> Path:
     return Path(output_dir) / day / "items.jsonl"
 
 
-def raw_relpath(source: str, ident: str) -> str:
-    return f"raw/{source}/{ident}.html.gz"
+def raw_relpath(source: str, ident: str, page: int = 1) -> str:
+    """Where the raw page goes: ``raw/<source>/<id>.html.gz``, a further page ``<id>.p<n>.html.gz``."""
+    return f"raw/{source}/{ident}.html.gz" if page == 1 else f"raw/{source}/{ident}.p{page}.html.gz"
 
 
 def save_raw(output_dir: Path, relpath: str, body: bytes) -> None:
@@ -104,13 +108,33 @@ def build_item(page: FetchedPage, extracted, lang, raw_path: str) -> dict:
     return item
 
 
+def save_further_pages(item: dict, further: list[FetchedPage], output_dir: Path) -> None:
+    """Raw copies of a multi-page article's further pages (``further``, in the order of
+    ``extras["pages"][1:]``), their paths and encodings recorded in those entries."""
+    if not item["extras"].get(PAGES):
+        return
+    pages = item["extras"][PAGES] = [dict(entry) for entry in item["extras"][PAGES]]   # the item's own
+    for number, (entry, page) in enumerate(zip(pages[1:], further), start=2):
+        entry["raw_path"] = raw_relpath(item["source"], item["id"], number)
+        entry["raw_encoding"] = page.encoding
+        save_raw(output_dir, entry["raw_path"], page.body)
+
+
+def page_rows(item: dict) -> list[tuple[str, str]]:
+    """``article_pages`` rows of an item: every further page, merged or missing, as (canonical URL, id)."""
+    extras = item["extras"]
+    urls = [p["url"] for p in (extras.get(PAGES) or [])[1:]] + [m["url"] for m in extras.get(INCOMPLETE) or []]
+    return [(canonicalize_url(url), item["id"]) for url in urls]
+
+
 def known_urls(conn: sqlite3.Connection, canonical_urls: list[str]) -> set[str]:
-    """Which of these canonical URLs are already stored."""
+    """Which of these canonical URLs are already stored: an article, or a further page of one."""
     found: set[str] = set()
     for start in range(0, len(canonical_urls), 500):
         chunk = canonical_urls[start:start + 500]
         marks = ",".join("?" * len(chunk))
-        rows = conn.execute(f"SELECT canonical_url FROM articles WHERE canonical_url IN ({marks})", chunk)
+        rows = conn.execute(f"SELECT canonical_url FROM articles WHERE canonical_url IN ({marks}) UNION "
+                            f"SELECT canonical_url FROM article_pages WHERE canonical_url IN ({marks})", chunk * 2)
         found.update(r["canonical_url"] for r in rows)
     return found
 
@@ -126,12 +150,14 @@ class Store:
     def close(self) -> None:
         self.conn.close()
 
-    def save(self, page: FetchedPage, extracted, lang) -> dict | None:
-        """Land one article. Returns the item, or None when it was already stored (a duplicate link)."""
+    def save(self, page: FetchedPage, extracted, lang, further: list[FetchedPage] = ()) -> dict | None:
+        """Land one article (``further``: the further pages merged into ``extracted``, in order).
+        Returns the item, or None when it was already stored (a duplicate link)."""
         ident = item_id(page.canonical_url)
         raw_path = raw_relpath(page.section.source_id, ident)
         item = build_item(page, extracted, lang, raw_path)
         save_raw(self.output_dir, raw_path, page.body)
+        save_further_pages(item, list(further), self.output_dir)
         if not self._record(page, item):
             return None
         appender(items_path(self.output_dir, self.day)).append(item)
@@ -150,6 +176,8 @@ class Store:
                 return False
             self.conn.execute("INSERT OR REPLACE INTO items(id, day, json) VALUES (?, ?, ?)",
                               (item["id"], self.day, json.dumps(item, ensure_ascii=False)))
+            self.conn.executemany("INSERT OR IGNORE INTO article_pages(canonical_url, article_id) VALUES (?, ?)",
+                                  page_rows(item))
         return True
 
 

@@ -3,7 +3,10 @@
 For each item of the day: read ``output/<raw_path>`` (gzip), decode it as it was decoded at fetch time
 (``raw_encoding``; a page stored without one is decoded as the crawl decodes: Scrapy, then
 ``crawler.crawl.charset`` corrections),
-run ``crawler.extract.extraction.extract_article`` with the section's settings, and compare. An item whose
+run ``crawler.extract.extraction.extract_article`` with the section's settings, and compare. A multi-page
+article (``extras["pages"]``) is re-extracted page by page, each further page from its own raw copy and
+encoding, and merged again (``crawler.extract.continuation.merge``); pages that were missing at fetch time
+stay missing (``extras["incomplete"]`` is kept). An item whose
 title, paragraphs, date or authors changed is updated in place: the ``items`` row, the ``articles`` row's
 title/hash/date, and its line in ``output/<day>/items.jsonl`` (``jsonl.rewrite``: atomic, no line added)
 unless the article was edited since (that line records its first version).
@@ -75,6 +78,7 @@ def reextracted(output_dir: Path, item: dict, section: Section | None) -> dict |
     from crawler.extract.extraction import extract_article
 
     ext = extract_article(load_page(output_dir, item), item["url"], section)
+    ext = with_further_pages(output_dir, item, ext, section)
     paragraphs = list(ext.paragraphs)
     published = ext.published_at or item.get("published_at")
     authors = list(ext.authors) or item.get("authors") or []
@@ -89,6 +93,22 @@ def reextracted(output_dir: Path, item: dict, section: Section | None) -> dict |
         new.update(_redetect(paragraphs, ext.title, item))
         new.update(empty_translation(new.get("lang")))
     return new
+
+
+def with_further_pages(output_dir: Path, item: dict, first, section: Section | None):
+    """The re-extracted first page followed by the item's further pages, each re-extracted from its raw
+    copy; ``first`` itself for a one-page article. A further page that cannot be read fails the item."""
+    from crawler.extract.continuation import PAGES, merge
+    from crawler.extract.extraction import extract_article
+
+    records = (item.get("extras") or {}).get(PAGES) or []
+    if len(records) < 2:
+        return first
+    pages = [(records[0], first)]
+    for record in records[1:]:
+        stored = {"raw_path": record.get("raw_path"), "raw_encoding": record.get("raw_encoding"), "url": record["url"]}
+        pages.append((record, extract_article(load_page(output_dir, stored), record["url"], section)))
+    return merge(pages)
 
 
 def _redetect(paragraphs: list[str], title: str | None, item: dict) -> dict:

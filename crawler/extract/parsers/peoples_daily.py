@@ -3,6 +3,11 @@
 Generic extraction can come out as the page's copyright line or lose the date and source; this
 parser reads the body, the title ``h1``, date and source from ``div.box01 .fl`` (or the 2020+
 ``col-1-1`` line), and the editor from ``div.edit``.
+
+Long articles continue in ``…-2.html``, ``…-3.html``, listed in the ``div.zdfy`` pager of every page
+(``【1】【2】…``, page 1 included). The parser declares the pages after the current one in
+``extras["continued_at"]`` and, on a further page, page 1 in ``extras["continues"]``; following and
+merging them is generic (``crawler.extract.continuation``).
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ from crawler.extract.textutil import clean_text, element_text
 DATE_RE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日\s*(\d{1,2}:\d{2})?")
 SOURCE_RE = re.compile(r"来源[：:]\s*(\S+)")
 EDITOR_RE = re.compile(r"责编[：:]\s*([^)）]+)")
+# Article pages: ``…/c<catalog>-<content>.html`` is page 1, ``…/c<catalog>-<content>-<n>.html`` page n.
+PAGE_RE = re.compile(r"^(.*/c\d+-\d+)(?:-(\d+))?\.html$")
 # Inside the body but not article text: picture boxes, the pager, editor line, share widget.
 NOT_TEXT = ("script", "style", "div.box_pic", "div.zdfy", "div.edit", "div.bza", "table.pci_c",
             "center", "div.otitle", "p.paper_num", ".section-common-share-wrap")
@@ -36,6 +43,7 @@ class PeoplesDailyParser(SiteParser):
             return None
         editor = EDITOR_RE.search(element_text(first(tree, "div.edit")))
         continued = continuation_pages(body, url)
+        first_page = first_page_url(url)
         drop(body, *NOT_TEXT)
         drop_link_only_paragraphs(body)
         dateline = element_text(first_of(tree, "div.box01 .fl", "div.col-1-1 .fl", "div.col-1-1"))
@@ -45,6 +53,8 @@ class PeoplesDailyParser(SiteParser):
             extras["source"] = source.group(1)
         if continued:
             extras["continued_at"] = continued
+        if first_page:
+            extras["continues"] = first_page
         if editor:
             extras["editors"] = [e.strip() for e in re.split(r"[、，,]", editor.group(1)) if e.strip()]
         return Extracted(title=_title(tree), paragraphs=block_paragraphs(body),
@@ -53,13 +63,32 @@ class PeoplesDailyParser(SiteParser):
 
 
 def continuation_pages(body, url: str) -> list[str]:
-    """Absolute URLs of the article's further pages (``…-2.html``) listed in the ``div.zdfy`` pager."""
+    """Absolute URLs of the article's pages after this one (``…-2.html`` …) in the ``div.zdfy`` pager.
+
+    By page number, not by position: the pager lists page 1 and the current page too, and a copy of a
+    page served under another address (a mirror) still links the original's pages."""
+    current = page_number(url) or 1
     pages = []
     for a in select(body, "div.zdfy a[href]"):
         href = urljoin(url, a.get("href"))
-        if href != url and href not in pages:
+        if (page_number(href) or 0) > current and href not in pages:
             pages.append(href)
     return pages
+
+
+def page_number(url: str) -> int | None:
+    """1 for ``…/c1001-40223222.html``, n for ``…/c1001-40223222-n.html``, None for another address."""
+    match = PAGE_RE.match(url.split("?", 1)[0].split("#", 1)[0])
+    if not match:
+        return None
+    return int(match.group(2)) if match.group(2) else 1
+
+
+def first_page_url(url: str) -> str | None:
+    """Page 1 of the article when ``url`` is one of its further pages (``…-2.html``), else None."""
+    if (page_number(url) or 1) < 2:
+        return None
+    return PAGE_RE.match(url.split("?", 1)[0].split("#", 1)[0]).group(1) + ".html"
 
 
 def drop_link_only_paragraphs(body) -> None:
