@@ -295,3 +295,24 @@ def test_failed_further_pages_are_named_and_the_article_still_lands(site):
     assert items[POLITICS]["paragraphs"] and "incomplete" not in items[POLITICS]["extras"]
     culture_line = next(line for line in proc.stdout.splitlines() if line.startswith("peoples-daily/culture"))
     assert culture_line.split()[1:5] == ["1", "1", "1", "2"] and culture_line.endswith("partial")
+
+
+def test_a_recheck_of_page_1_answered_in_full_finds_the_article_unchanged(site, tmp_path):
+    """Re-checks fetch page 1 only: without the stored further pages it would look cut short (an edit)."""
+    server, work, _runs = site
+    out = tmp_path / "out"
+    shutil.copytree(work / "out", out)
+    (tmp_path / "recheck.toml").write_text(
+        config(server).replace("recheck_max = 0", "recheck_max = 10"), encoding="utf-8")
+    saved = server.routes[PAGE_PATHS[0]]
+    server.routes[PAGE_PATHS[0]] = page(CULTURE, "text/html; charset=utf-8", conditional=False)   # no 304
+    try:
+        run_newsmon("run", "--config", str(tmp_path / "recheck.toml"), "--output", str(out), cwd=tmp_path)
+    finally:
+        server.routes[PAGE_PATHS[0]] = saved
+    conn = sqlite3.connect(out / "state.sqlite")
+    item = by_path(server, items_of(out))[PAGE_PATHS[0]]
+    checks = dict(conn.execute("SELECT article_id, outcome FROM article_checks").fetchall())
+    events = [t for (t,) in conn.execute("SELECT type FROM events WHERE article_id = ?", (item["id"],))]
+    conn.close()
+    assert checks[item["id"]] == "unchanged" and events == []

@@ -33,6 +33,7 @@ from crawler import state
 from crawler.config import Config, Section
 from crawler.lifecycle.events import Event
 from crawler.exceptions import ExtractionError
+from crawler.extract.continuation import with_stored_further_pages
 from crawler.lifecycle.fetch import Fetched, PoliteFetcher
 from crawler.lifecycle.hostpool import Job, fetch_all
 from crawler.items import content_hash, empty_translation, utc_now
@@ -193,6 +194,7 @@ def judge(conn, got: Fetched, row, item: dict, section: Section | None, run_id: 
         return Verdict("gone", gone_cause=f"redirected away to {final}")
     if extracted is None:
         return Verdict("error")
+    extracted = with_stored_further_pages(item, extracted)     # a multi-page article: page 1 + the rest as stored
     if same_content(item.get("title"), item.get("paragraphs") or [], extracted.title, extracted.paragraphs, patterns):
         _touch(conn, row, got)
         return Verdict("unchanged")
