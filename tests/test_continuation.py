@@ -131,6 +131,40 @@ def test_default_link_rules_do_not_take_further_pages_for_articles():
         assert matches_pattern([SITE + p for p in PAGE_PATHS[1:]], sec.link_pattern) == [], sec.key
 
 
+def test_storing_an_article_again_keeps_its_raw_pages(tmp_path):
+    """--refetch or a duplicate link: a further page missing this time must not shift page 3 onto page 2's
+    raw copy of the stored item."""
+    from crawler.config import Section
+    from crawler.crawl.store import FetchedPage, Store
+    from crawler.extract.language import LangResult
+
+    sec = Section("pd", "PD", "s", "S", "listing", "http://s/")
+
+    def fetched(url: str, body: str) -> FetchedPage:
+        return FetchedPage(sec, url, url, body.encode(), body, "utf-8", "2026-11-29T00:00:00+00:00")
+
+    def merged(*numbers: int) -> Extracted:
+        walk = PageWalk("http://s/a.html", ext(["one"], ["http://s/a-2.html", "http://s/a-3.html"]))
+        while (url := walk.next_url()) is not None:
+            if int(url[-6]) in numbers:
+                walk.add(url, ext([url]))
+            else:
+                walk.fail(url, "HTTP 404")
+        return walk.merged()
+
+    store = Store(tmp_path, 1, "2026-11-29")
+    lang = LangResult("en", 1.0, None)
+    item = store.save(fetched("http://s/a.html", "p1"), merged(2, 3), lang,
+                      [fetched("http://s/a-2.html", "p2"), fetched("http://s/a-3.html", "p3")])
+    assert [p.get("raw_path") for p in item["extras"]["pages"]] == [None, f"raw/pd/{item['id']}.p2.html.gz",
+                                                                     f"raw/pd/{item['id']}.p3.html.gz"]
+    again = store.save(fetched("http://s/a.html", "p1 again"), merged(3), lang, [fetched("http://s/a-3.html", "p3")])
+    store.close()
+    assert again is None
+    assert [gzip.decompress((tmp_path / p).read_bytes()) for p in (item["raw_path"], f"raw/pd/{item['id']}.p2.html.gz")] \
+        == [b"p1", b"p2"]
+
+
 def test_the_limit_is_a_crawler_setting(tmp_path):
     from crawler.crawl.settings import for_config
     from crawler.exceptions import ConfigError

@@ -153,6 +153,10 @@ class Store:
     def save(self, page: FetchedPage, extracted, lang, further: list[FetchedPage] = ()) -> dict | None:
         """Land one article (``further``: the further pages merged into ``extracted``, in order).
         Returns the item, or None when it was already stored (a duplicate link)."""
+        if self._stored(page.canonical_url):
+            # A duplicate link or --refetch: the stored item's raw pages stay the ones it was extracted from
+            # (a further page missing this time would shift the others onto its raw path).
+            return None
         ident = item_id(page.canonical_url)
         raw_path = raw_relpath(page.section.source_id, ident)
         item = build_item(page, extracted, lang, raw_path)
@@ -162,6 +166,9 @@ class Store:
             return None
         appender(items_path(self.output_dir, self.day)).append(item)
         return item
+
+    def _stored(self, canonical_url: str) -> bool:
+        return self.conn.execute("SELECT 1 FROM articles WHERE canonical_url = ?", (canonical_url,)).fetchone() is not None
 
     def _record(self, page: FetchedPage, item: dict) -> bool:
         with state.transaction(self.conn):
