@@ -17,7 +17,7 @@ from crawler.lifecycle import events, machine as lifecycle
 from crawler import state
 from crawler.config import Config, Section
 from crawler.lifecycle.machine import SectionState, Settings
-from crawler.tables import read_table
+from crawler.tables import config_table
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ SETTING_KEYS = {f.name for f in fields(Settings)}
 
 
 def lifecycle_table(config: Config) -> dict[str, Any]:
-    return read_table(config.table("lifecycle"), LIFECYCLE_SPEC, "lifecycle")
+    return config_table(config, "lifecycle", LIFECYCLE_SPEC)
 
 
 def settings_of(config: Config) -> Settings:
