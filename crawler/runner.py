@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 # Dotted paths "module:function", run in this order after the crawl.
 POST_CRAWL_STAGES = [
     "crawler.translation.stage.run_stage",    # issue 3: translate pending zh/ru items
+    "crawler.watch.stage.run_stage",          # watch phrases in the original and the English → events
     "crawler.lifecycle.stage.run_stage",      # issue 4: section lifecycle, article re-checks, events
     "crawler.alerts.stage.run_stage",         # issue 4: alerts.jsonl + Apprise delivery
     "crawler.digest.stage.run_stage",         # issue 5: digest.txt / digest.html, search index

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 
+from crawler.watch.matcher import in_words
+
 HEADINGS = {
+    "watch_matched": "Watch hits",
     "section_gone": "Sections gone", "section_empty": "Sections empty", "section_broken": "Sections broken",
     "section_erroring": "Sections erroring", "section_reappeared": "Sections back",
     "section_appeared": "New sections", "section_changed": "New items", "section_stale": "Sections quiet",
@@ -48,6 +51,12 @@ def _lines(ev: dict, titles: dict[str, dict]) -> list[str]:
         if len(items) > MAX_ITEMS:
             more.append(f"    – … {len(items) - MAX_ITEMS} more")
         return [head, *more]
+    if ev["type"] == "watch_matched":
+        item = {**details, **titles.get(ev.get("article_id"), {})}
+        phrases = in_words(details.get("phrases", []), details.get("found", []))
+        return [f"• {ev['section']}: {_title(item)}",
+                f"    watch {details.get('watch')}: {phrases} in {', '.join(details.get('in', []))} — "
+                f"{details.get('url')}"]
     if ev["type"].startswith("article_"):
         item = {**details, **titles.get(ev.get("article_id"), {})}
         lines = [f"• {ev['section']}: {_title(item)}", f"    {ev['cause']} — {details.get('url')}"]

@@ -51,6 +51,7 @@ class DayData:
     names: dict[str, str] = field(default_factory=dict)            # source id / section key → display name
     order: list[str] = field(default_factory=list)                 # section keys in configured order
     problems: list[str] = field(default_factory=list)              # stored data that could not be read
+    watched: list[tuple[dict, dict]] = field(default_factory=list)  # (item, its hit) per watch hit of the day
 
     @property
     def trouble(self) -> list[SectionStatus]:
@@ -77,11 +78,14 @@ def load_day(conn: sqlite3.Connection, output_dir: Path, day: str, config: Confi
     problems: list[str] = []
     items = items_of_day(conn, output_dir, day, problems)
     alerts = alerts_of_day(conn, output_dir, day, run_ids)
+    day_ids = {item.get("id") for item in items}     # their watch hits have their own block ("Watched")
+    alerts = [e for e in alerts if not (e.get("type") == "watch_matched" and e.get("article_id") in day_ids)]
     crawl = crawl if crawl is not None else _stored_crawl(runs)
     data = DayData(day, items, alerts, [], runs, problems=problems)
     _names(data, config)
     data.sections = section_statuses(conn, data, crawl, run_ids, config)
     data.flags = {item["id"]: item_flags(item, alerts) for item in items}
+    data.watched = watch_hits(items)
     return data
 
 
@@ -207,7 +211,19 @@ def item_flags(item: dict, alerts: list[dict]) -> list[str]:
         flags.append("SECTION-REAPPEARED")
     if len(set(item.get("paragraph_langs") or [])) > 1:
         flags.append("MIXED-LANG")
+    flags += [f"watch:{hit.get('name')}" for hit in _hits(item)]    # grep "watch:Sanctions" digest.txt
     return flags
+
+
+def watch_hits(items: list[dict]) -> list[tuple[dict, dict]]:
+    """(item, hit) for every watch hit of the items (their ``watch`` field), by watch name then section."""
+    pairs = [(item, hit) for item in items for hit in _hits(item)]
+    return sorted(pairs, key=lambda p: (str(p[1].get("name")), section_key(p[0]), p[0].get("id") or ""))
+
+
+def _hits(item: dict) -> list[dict]:
+    hits = item.get("watch")
+    return [h for h in hits if isinstance(h, dict) and h.get("name")] if isinstance(hits, list) else []
 
 
 def alert_extra(event: dict) -> str:

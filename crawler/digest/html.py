@@ -12,6 +12,7 @@ import re
 
 from crawler.digest.data import (DayData, alert_extra, english_title, grouped, item_date, paragraph_pairs, section_key,
                                  TROUBLE)
+from crawler.watch.matcher import in_words
 
 CSS = """
 :root{color-scheme:light dark;--fg:#1b1b1b;--muted:#5f6368;--bg:#fff;--card:#f7f7f5;--line:#ddd;
@@ -58,7 +59,8 @@ def safe_url(url: str | None) -> str | None:
 
 
 def render(data: DayData, paragraphs: int, generated_at: str) -> str:
-    parts = [_head(data), "<body>", _top(data, generated_at), _alerts(data), _sections(data), _toc(data)]
+    parts = [_head(data), "<body>", _top(data, generated_at), _watched(data), _alerts(data), _sections(data),
+             _toc(data)]
     parts += [_group(key, items, data, paragraphs) for key, items in grouped(data)]
     parts.append(f'<p class="muted">newsmon · generated {esc(generated_at)}</p></body></html>\n')
     return "\n".join(parts)
@@ -76,6 +78,20 @@ def _top(data: DayData, generated_at: str) -> str:
     note = f", <strong>{len(trouble)} section(s) in trouble</strong>" if trouble else ""
     return (f"<header><h1>newsmon digest {esc(data.day)}</h1>"
             f'<p class="muted">{len(data.items)} items, {len(data.alerts)} alerts{note}</p></header>')
+
+
+def _watched(data: DayData) -> str:
+    """The day's watch hits, each linking to its item below (nothing when there are none)."""
+    if not data.watched:
+        return ""
+    rows = []
+    for item, hit in data.watched:
+        phrases = in_words(hit.get("phrases") or [], hit.get("found") or [])
+        title = english_title(item) or item.get("title")
+        rows.append(f'<li><span class="flag">watch:{esc(hit.get("name"))}</span> <a href="#i-{esc(item["id"])}">'
+                    f'{esc(title)}</a> <span class="muted">· {esc(section_key(item))} · {esc(phrases)} in '
+                    f'{esc(", ".join(hit.get("in") or []))}</span></li>')
+    return f'<h2 id="watched">Watched ({len(data.watched)})</h2><ul class="watched">{"".join(rows)}</ul>'
 
 
 def _alerts(data: DayData) -> str:

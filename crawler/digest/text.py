@@ -2,7 +2,9 @@
 
 Layout (every crawled string is put on one line: newlines and tabs become spaces)::
 
-    # newsmon digest 2026-11-29: 12 items, 2 alerts, 1 section in trouble
+    # newsmon digest 2026-11-29: 12 items, 2 alerts, 1 watch hit(s), 1 section in trouble
+    == WATCHED (1) ==            (only when a [[watch]] matched an item of the day)
+    WATCH watch:Xi | people/politics | "习近平" in title, text | EN: … | #3f2a1b2c
     == ALERTS (2) ==
     ALERT 2026-11-29 02:14 UTC | section_broken | mid/news | the link rule finds nothing (was 20) | http://…
     == SECTIONS (6) ==
@@ -24,6 +26,7 @@ import re
 
 from crawler.digest.data import (DayData, alert_extra, english_title, grouped, item_date, paragraph_pairs, section_key,
                                  TROUBLE)
+from crawler.watch.matcher import in_words
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]+")
 
@@ -39,6 +42,7 @@ def field(text: str | None) -> str:
 
 def render(data: DayData, paragraphs: int, generated_at: str) -> str:
     lines = [headline(data), f"# generated {generated_at}; runs: {_runs(data)}", ""]
+    lines += watched_lines(data) + [""] if data.watched else []
     lines += alert_lines(data) + [""]
     lines += section_lines(data) + [""]
     lines += item_lines(data, paragraphs)
@@ -48,6 +52,8 @@ def render(data: DayData, paragraphs: int, generated_at: str) -> str:
 def headline(data: DayData) -> str:
     trouble = data.trouble
     words = f"{len(data.items)} items, {len(data.alerts)} alerts"
+    if data.watched:
+        words += f", {len(data.watched)} watch hit(s)"
     if trouble:
         words += f", {len(trouble)} section(s) in trouble: " + ", ".join(f"{s.state} {s.key}" for s in trouble)
     if data.problems:
@@ -72,6 +78,19 @@ def alert_lines(data: DayData) -> list[str]:
         at = (event.get("at") or "")[:16].replace("T", " ")
         out.append(" | ".join(x for x in (f"ALERT {at} UTC", field(event.get("type")), field(event.get("section")),
                                           field(event.get("cause")), field(alert_extra(event)), field(url)) if x))
+    return out
+
+
+def watched_lines(data: DayData) -> list[str]:
+    """One line per watch hit: ``WATCH watch:Xi | people/politics | "习近平" in title, text | EN: … | #3f2a1b2c``."""
+    out = [f"== WATCHED ({len(data.watched)}) =="]
+    for item, hit in data.watched:
+        phrases = in_words(hit.get("phrases") or [], hit.get("found") or [])
+        where = ", ".join(hit.get("in") or [])
+        title = english_title(item)
+        title = f"EN: {field(title)}" if title else f"{(item.get('lang') or '?').upper()}: {field(item.get('title'))}"
+        out.append(" | ".join([f"WATCH watch:{field(hit.get('name'))}", section_key(item),
+                               field(f"{phrases} in {where}"), title, f"#{item['id'][:8]}"]))
     return out
 
 

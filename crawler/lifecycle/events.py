@@ -24,7 +24,8 @@ ALERTS_FILE = "alerts.jsonl"
 SECTION_TYPES = ("section_appeared", "section_gone", "section_empty", "section_reappeared", "section_broken",
                  "section_erroring", "section_changed", "section_stale")
 ARTICLE_TYPES = ("article_edited", "article_deleted")
-EVENT_TYPES = SECTION_TYPES + ARTICLE_TYPES
+WATCH_TYPES = ("watch_matched",)              # crawler/watch/stage.py: one per item and watch, ever
+EVENT_TYPES = SECTION_TYPES + ARTICLE_TYPES + WATCH_TYPES
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""Watch phrases: ``[[watch]]`` entries matched in every item's original and English text (issue: watchlist)."""
