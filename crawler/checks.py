@@ -18,6 +18,7 @@ VALIDATORS = [
     ("crawler", "crawler.crawl.settings.crawler_table"),
     ("translation", "crawler.translation.settings.settings_of"),
     ("watch", "crawler.watch.settings.watches_of"),
+    ("stories", "crawler.stories.stage.settings_of"),
     ("lifecycle", "crawler.lifecycle.stage.settings_of"),
     ("alerts", "crawler.alerts.stage.settings_of"),
     ("digest", "crawler.digest.stage.settings"),

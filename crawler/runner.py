@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 POST_CRAWL_STAGES = [
     "crawler.translation.stage.run_stage",    # issue 3: translate pending zh/ru items
     "crawler.watch.stage.run_stage",          # watch phrases in the original and the English → events
+    "crawler.stories.stage.run_stage",        # syndicated copies grouped into stories (needs the English)
     "crawler.lifecycle.stage.run_stage",      # issue 4: section lifecycle, article re-checks, events
     "crawler.alerts.stage.run_stage",         # issue 4: alerts.jsonl + Apprise delivery
     "crawler.digest.stage.run_stage",         # issue 5: digest.txt / digest.html, search index

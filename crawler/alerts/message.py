@@ -45,7 +45,8 @@ def compose(pending: list[dict], titles: dict[str, dict], prefix: str, limit: in
 def _lines(ev: dict, titles: dict[str, dict]) -> list[str]:
     details = ev["details"]
     if ev["type"] == "section_changed":
-        items = [_title({**i, **titles.get(i.get("id"), {})}) for i in details.get("items", [])]
+        merged = [{**i, **titles.get(i.get("id"), {})} for i in details.get("items", [])]
+        items = [_title(i) + _also(i) for i in merged]
         head = f"• {ev['section']}: {details.get('count', len(items))} new"
         more = [f"    – {t}" for t in items[:MAX_ITEMS]]
         if len(items) > MAX_ITEMS:
@@ -71,6 +72,13 @@ def _title(item: dict) -> str:
     if english and english.strip() != original.strip():
         return f"{english} [original: {original}]"
     return original
+
+
+def _also(item: dict) -> str:
+    """A new item whose story other outlets carry too (crawler/stories) says in how many."""
+    story = item.get("story") if isinstance(item.get("story"), dict) else {}
+    others = [s for s in story.get("sources") or [] if s != item.get("source")]
+    return f" (also in {len(others)} other outlet{'s' if len(others) != 1 else ''})" if others else ""
 
 
 def _diff_excerpt(details: dict) -> list[str]:

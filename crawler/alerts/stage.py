@@ -172,7 +172,8 @@ def _titles(conn: sqlite3.Connection, pending: list[dict]) -> dict[str, dict]:
         row = conn.execute("SELECT json FROM items WHERE id = ?", (ident,)).fetchone()
         if row:
             item = json.loads(row["json"])
-            out[ident] = {"title": item.get("title"), "title_en": item.get("title_en")}
+            out[ident] = {"title": item.get("title"), "title_en": item.get("title_en"), "source": item.get("source"),
+                          "story": item.get("story")}
     return out
 
 

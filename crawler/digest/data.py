@@ -17,6 +17,7 @@ from typing import Any
 
 from crawler import jsonl
 from crawler.config import Config
+from crawler.stories.view import day_copies
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,7 @@ class DayData:
     names: dict[str, str] = field(default_factory=dict)            # source id / section key → display name
     order: list[str] = field(default_factory=list)                 # section keys in configured order
     problems: list[str] = field(default_factory=list)              # stored data that could not be read
+    copies: dict[str, list[dict]] = field(default_factory=dict)    # shown item id → its story's other items
     watched: list[tuple[dict, dict]] = field(default_factory=list)  # (item, its hit) per watch hit of the day
 
     @property
@@ -85,6 +87,7 @@ def load_day(conn: sqlite3.Connection, output_dir: Path, day: str, config: Confi
     _names(data, config)
     data.sections = section_statuses(conn, data, crawl, run_ids, config)
     data.flags = {item["id"]: item_flags(item, alerts) for item in items}
+    data.copies = day_copies(items)                  # a story is shown once, its copies as "also:" lines
     data.watched = watch_hits(items)
     return data
 
@@ -339,10 +342,13 @@ def summary_counts(data: DayData) -> dict[str, Any]:
 # ---------------------------------------------------------------- what both renderings share
 
 def grouped(data: DayData) -> list[tuple[str, list[dict]]]:
-    """Items by section, sections in configured order (others alphabetically), newest item first."""
+    """Items by section, sections in configured order (others alphabetically), newest item first.
+    A copy of a story shown in full elsewhere is left out (it is listed under that item)."""
     groups: dict[str, list[dict]] = {}
+    copies = {copy["id"] for group in data.copies.values() for copy in group}
     for item in data.items:
-        groups.setdefault(section_key(item), []).append(item)
+        if item["id"] not in copies:
+            groups.setdefault(section_key(item), []).append(item)
     for items in groups.values():
         items.sort(key=lambda i: (i.get("published_at") or "", i.get("title") or ""), reverse=True)
         items.sort(key=lambda i: not i.get("published_at"))    # undated last, stable otherwise

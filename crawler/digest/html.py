@@ -39,6 +39,7 @@ border-radius:4px;margin-right:.25rem;color:var(--warn)}
 .row{display:grid;grid-template-columns:1fr 1fr;gap:1rem;border-top:1px solid var(--line);padding:.4rem 0}
 .row p{margin:0}.row .en{color:var(--fg)}.pending{color:var(--muted);font-style:italic}
 .single{grid-template-columns:1fr}
+.also{margin:.4rem 0 0;padding-left:1.2rem;font-size:.9rem;color:var(--muted)}
 details summary{cursor:pointer;color:var(--muted);font-size:.9rem;margin-top:.3rem}
 @media (max-width:40rem){body{padding:.6rem}.row{grid-template-columns:1fr;gap:.3rem}
 .row .en{border-left:3px solid var(--line);padding-left:.5rem}
@@ -163,7 +164,19 @@ def _item(item: dict, data: DayData, paragraphs: int) -> str:
     rest = "".join(_row(o, e, lang) for o, e in pairs[paragraphs:])
     more = f"<details><summary>{len(pairs) - paragraphs} more paragraphs</summary>{rest}</details>" if rest else ""
     return (f'<article class="item" id="i-{esc(item["id"])}"><h3>{title}</h3>{original}{meta}{rows}{more}'
-            f"</article>")
+            f"{_also(item, data)}</article>")
+
+
+def _also(item: dict, data: DayData) -> str:
+    """The other copies of the item's story that day, one line each (anchors kept for links from alerts)."""
+    rows = []
+    for copy in data.copies.get(item["id"], []):
+        url = safe_url(copy.get("url"))
+        shown = esc(english_title(copy) or copy.get("title"))
+        link = f'<a href="{esc(url)}">{shown}</a>' if url else shown
+        rows.append(f'<li id="i-{esc(copy["id"])}">also: {link} · {esc(section_key(copy))} · '
+                    f'{esc(copy.get("lang") or "und")} · #{esc(copy["id"][:8])}</li>')
+    return f'<ul class="also">{"".join(rows)}</ul>' if rows else ""
 
 
 def _row(original: str, english: str | None, lang: str) -> str:

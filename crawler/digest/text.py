@@ -117,6 +117,7 @@ def item_lines(data: DayData, paragraphs: int) -> list[str]:
         for item in items:
             out.append(header(item, data))
             out += body(item, paragraphs)
+            out += also_lines(item, data)
             out.append("")
     return out
 
@@ -131,6 +132,19 @@ def header(item: dict, data: DayData) -> str:
     flags = " ".join(data.flags.get(item["id"], [])) or "-"
     return " | ".join([item_date(item, data.day), source, section, lang, en, orig, field(item.get("url")),
                        f"#{item['id'][:8]}", flags])
+
+
+def also_lines(item: dict, data: DayData) -> list[str]:
+    """One line per other copy of the item's story that day: grep still finds its title and URL."""
+    out = []
+    for copy in data.copies.get(item["id"], []):
+        lang = copy.get("lang") or "?"
+        title_en = english_title(copy) if lang != "en" else None
+        english = f" (EN: {field(title_en)})" if title_en else ""
+        flags = " ".join(data.flags.get(copy["id"], []))
+        out.append(" ".join(x for x in (f"  also: {section_key(copy)} {lang} {field(copy.get('title'))}{english}",
+                                        field(copy.get("url")), f"#{copy['id'][:8]}", flags) if x))
+    return out
 
 
 def body(item: dict, paragraphs: int) -> list[str]:

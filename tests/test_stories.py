@@ -1,0 +1,411 @@
+"""Stories: syndicated copies across outlets and languages are grouped, the digest shows a story once.
+
+Items are built and stored the way the digest tests build them (tests/digestkit.py: the real store format,
+real SQLite); the texts are the recorded pages', extracted by the real extractor. Copies are made here by
+changing a page's dateline, boilerplate and a few sentences. The Russian text of the cross-language test and
+its English (in the style of a machine translation) are ours, written for the tests.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+from contextlib import closing
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from crawler import jsonl, state
+from crawler.alerts.message import compose
+from crawler.config import load_config
+from crawler.checks import check_config
+from crawler.digest import stage as digest
+from crawler.exceptions import ConfigError
+from crawler.extract.extraction import extract_article
+from crawler.stories import fingerprint as fp
+from crawler.stories.index import StorySettings, epoch
+from crawler.stories.stage import settings_of, update_stories
+from crawler.translation import store as translation_store
+from tests import digestkit
+from tests.conftest import ROOT
+from tests.digestkit import DAY, STARTED
+from tests.recorded import recorded
+from tests.sitesrv import Route, page, write_loopback_config
+
+NOW = epoch(STARTED, 0)
+DEFAULTS = StorySettings()
+SYNTHETIC_XINHUA = Path(__file__).parent / "resources" / "synthetic" / "xinhua-politics-c_1130000424.SYNTHETIC.html"
+
+# Every recorded article page with its URL (pages.json), and the source it stands for.
+RECORDED = {
+    **{f"kremlin-en/news-{n}.html": ("kremlin-en", f"http://en.kremlin.ru/events/president/news/{n}", "en")
+       for n in (11287, 17109, 34018, 52988, 56514, 57246, 62299, 62861, 63440, 63953, 8043)},
+    "peoples-daily/politics-2024-0424-c1001-40223222.html":
+        ("peoples-daily", "http://politics.people.com.cn/n1/2024/0424/c1001-40223222.html", "zh"),
+    "peoples-daily/culture-2019-0615-c1013-31153719.html":
+        ("peoples-daily", "http://culture.people.com.cn/n1/2019/0615/c1013-31153719.html", "zh"),
+    "xinhua/local-2020-02-19-c_1125597921.html":
+        ("xinhua", "http://www.xinhuanet.com/local/2020-02/19/c_1125597921.htm", "zh"),
+    "xinhua/world-2019-12-10-c_1125327450.html":
+        ("xinhua", "http://www.xinhuanet.com/world/2019-12/10/c_1125327450.htm", "zh"),
+    "kommersant/doc-7715044.html": ("kommersant", "https://www.kommersant.ru/doc/7715044", "ru"),
+}
+
+# Ours: the recorded Kremlin article news-63953 in Russian, and an English rendering of that Russian in the
+# manner of a machine translation (other words, other order), as the translation stage would store it.
+RU_PARAGRAPHS = [
+    "В ходе рабочей поездки в Республику Крым Владимир Путин принял участие в открытии автомобильного движения "
+    "по завершённым участкам трассы «Таврида».",
+    "Президент проехал на автомобиле Aurus по новому участку трассы «Таврида» вместе с Министром транспорта "
+    "Евгением Дитрихом, генеральным директором ВАД Валерием Абрамовым и главным инженером производства ВАД "
+    "Андреем Волковым.",
+    "Глава государства осмотрел информационные стенды об этапах строительства трассы и пообщался с работниками "
+    "ВАД. В беседе с рабочими Президент отметил, что эта дорога даст импульс развитию всего полуострова. Она так "
+    "же важна, как энергетика и водоснабжение. Будут решены и проблемы нехватки воды в регионе. Всё это позволяет "
+    "Крыму развиваться нужными темпами. Владимир Путин также сообщил, что программа развития Крыма продлена до "
+    "2024 года и предусматривает строительство ещё 200 километров дорог.",
+    "Затем Владимир Путин дал команду начать движение транспорта по новым участкам.",
+    "Четырёхполосная трасса «Таврида» имеет первую техническую категорию и проходит по территории двух субъектов "
+    "России – Республики Крым и города федерального значения Севастополя. Завершение строительства трассы "
+    "запланировано на конец 2023 года. Участок длиной 250,7 км от Керчи до Севастополя будет открыт до конца года.",
+    "В рамках проекта строительства дороги будут возведены 95 искусственных сооружений, в том числе мосты и "
+    "путепроводы, а также 18 транспортных развязок и 30 пешеходных переходов с лифтами для маломобильных граждан.",
+]
+RU_ENGLISH = [
+    "During a working visit to Crimea, Vladimir Putin participated in the opening of automobile traffic on the "
+    "completed parts of the Tavrida highway.",
+    "The President drove an Aurus car along a new part of the Tavrida highway together with Transport Minister "
+    "Evgeny Dietrich, the general director of VAD Valery Abramov and the chief engineer of production of VAD "
+    "Andrey Volkov.",
+    "The head of state looked at the information stands about the stages of the construction of the highway and "
+    "talked with the workers of VAD. In the conversation with the workers the President said that this road will "
+    "give an impulse to the development of the whole peninsula. It is as important as energy and water supply. "
+    "The problems of water shortage in the region will also be solved. All this lets Crimea develop at the needed "
+    "pace. Vladimir Putin also said that the programme of development of Crimea was extended to 2024 and that it "
+    "provides for the construction of 200 more kilometres of roads.",
+    "Then Vladimir Putin gave the command to start the movement of vehicles along the new sections.",
+    "The Tavrida highway with four lanes has the first technical category and passes across the territory of two "
+    "subjects of Russia, the Republic of Crimea and the city of federal significance Sevastopol. Completion of the "
+    "highway is planned for the end of 2023. The 250.7 km section from Kerch to Sevastopol will be opened before "
+    "the end of the year.",
+    "Within the project of the road construction 95 artificial structures, including bridges and overpasses, and "
+    "also 18 transport junctions and 30 pedestrian crossings with lifts for disabled people will be built.",
+]
+
+
+@cache
+def extracted(name: str) -> tuple[str | None, tuple[str, ...]]:
+    _source, url, _lang = RECORDED[name]
+    raw = recorded(name).read_bytes()
+    ext = extract_article(raw.decode("utf-8", errors="replace"), url)
+    return ext.title, tuple(ext.paragraphs)
+
+
+def item_of(name: str, *, source: str | None = None, section: str = "news", url: str | None = None,
+            paragraphs: list[str] | None = None, fetched_at: str = STARTED) -> dict:
+    """A stored-format item of a recorded page (or of ``paragraphs``: a copy of it) as ``source``'s."""
+    own_source, own_url, lang = RECORDED[name]
+    title, original = extracted(name)
+    item = digestkit.base_item(source or own_source, section, url or own_url, lang, title,
+                               list(paragraphs or original), None)
+    item["fetched_at"] = fetched_at
+    return item
+
+
+def syndicated_copy(paragraphs: tuple[str, ...]) -> list[str]:
+    """What an outlet reprinting a wire story does to it: its own dateline and credit lines, two sentences
+    reworded, a reader-facing footer."""
+    out = list(paragraphs)
+    out[0] = "MOSCOW, August 27. /TASS/. " + out[0]
+    out[1] = out[1].replace("drove an Aurus limousine", "was behind the wheel of an Aurus car")
+    out[2] = out[2].replace("would spur the development of the entire peninsula",
+                            "would give a boost to the whole peninsula's development")
+    return out + ["Read more: the full text of the statement is published on the Kremlin website.",
+                  "Follow TASS on Telegram. All rights reserved. Reproduction without permission is prohibited."]
+
+
+def group(out: Path, items: list[dict], settings: StorySettings = DEFAULTS, now: float = NOW) -> dict[str, dict]:
+    """Store ``items`` (if any), run the grouping, return each item's ``story`` as stored in its items row."""
+    if items:
+        digestkit.store(out, items)
+    with closing(state.connect(out)) as conn:
+        update_stories(conn, out, settings, now=now)
+        rows = conn.execute("SELECT id, json FROM items WHERE json_valid(json)").fetchall()
+    return {r["id"]: json.loads(r["json"]).get("story") for r in rows}
+
+
+def lines(out: Path, day: str = DAY) -> list[dict]:
+    return list(jsonl.read(out / day / "items.jsonl"))
+
+
+# ---------------------------------------------------------------- fingerprints
+
+def test_a_copy_with_other_boilerplate_and_edited_sentences_is_one_story(tmp_path):
+    name = "kremlin-en/news-63953.html"
+    original = item_of(name)
+    copy = item_of(name, source="tass-en", url="https://tass.com/politics/1194507",
+                   paragraphs=syndicated_copy(extracted(name)[1]), fetched_at="2026-11-28T12:30:00+00:00")
+    estimate = fp.similarity(fp.minhash(fp.original_shingles(original["text"]), fp.ORIGINAL),
+                             fp.minhash(fp.original_shingles(copy["text"]), fp.ORIGINAL))
+    assert DEFAULTS.threshold <= estimate < 1
+
+    stories = group(tmp_path, [original, copy])
+    assert stories[original["id"]] == stories[copy["id"]]
+    story = stories[copy["id"]]
+    assert story["id"] == original["id"]                        # the first fetched names the story
+    assert story["size"] == 2 and story["items"] == [original["id"], copy["id"]]
+    assert story["sources"] == ["kremlin-en", "tass-en"] and story["langs"] == ["en"]
+
+
+def test_different_articles_are_never_grouped(tmp_path):
+    """Eleven Kremlin articles, four People's Daily / Xinhua pages and a Kommersant one: no pair is a copy,
+    neither in the original nor (English pages) through the cross-language fingerprint."""
+    items = [item_of(name) for name in RECORDED]
+    english = [fp.minhash(fp.english_shingles(i["text"]), fp.ENGLISH) for i in items if i["lang"] == "en"]
+    originals = [(i["lang"], fp.minhash(fp.original_shingles(i["text"]), fp.ORIGINAL)) for i in items]
+    same_language = [fp.similarity(a, b) for n, (la, a) in enumerate(originals) for lb, b in originals[n + 1:]
+                     if la == lb]
+    across = [fp.similarity(a, b) for n, a in enumerate(english) for b in english[n + 1:]]
+    assert len(same_language) == 55 + 6 and len(across) == 55
+    assert max(same_language) < DEFAULTS.threshold and max(across) < DEFAULTS.cross_threshold
+
+    stories = group(tmp_path, items)
+    assert len(stories) == len(RECORDED)
+    assert all(story["size"] == 1 and story["id"] == ident for ident, story in stories.items())
+
+
+def test_chinese_copies_are_grouped_on_character_shingles(tmp_path):
+    """People's Daily reprints a Xinhua wire story: another dateline, the reporters' line moved, an editor
+    credit added, one sentence shortened."""
+    name = "peoples-daily/politics-2024-0424-c1001-40223222.html"
+    paragraphs = list(extracted(name)[1])
+    assert fp.is_cjk(paragraphs[2]) and {len(s) for s in fp.original_shingles(paragraphs[2])} == {4}
+    copy = [paragraphs[0].replace("新华社北京4月24日电", "本报北京4月24日电（新华社记者）")] + paragraphs[2:]
+    copy[3] = copy[3].replace("，适应新时代发展的步伐", "")
+    copy += ["（责编：王某、李某）", "人民网版权所有，未经书面授权禁止使用"]
+    wire = item_of(name, source="xinhua", url="http://www.news.cn/politics/2024-04/24/c_1130000424.htm")
+    reprint = item_of(name, source="regional-daily", url="http://www.example-daily.cn/2024/0425/123.html",
+                      paragraphs=copy, fetched_at="2026-11-28T13:00:00+00:00")
+    stories = group(tmp_path, [wire, reprint])
+    assert stories[reprint["id"]]["id"] == wire["id"] and stories[wire["id"]]["size"] == 2
+
+
+def russian_copy() -> dict:
+    item = digestkit.base_item("kremlin-ru", "news", "http://kremlin.ru/events/president/news/63951", "ru",
+                               "Открытие движения по завершённым участкам трассы «Таврида»", RU_PARAGRAPHS, None)
+    item["fetched_at"] = "2026-11-28T14:00:00+00:00"
+    item["extras"] = {"synthetic": "written for the tests; not a capture"}
+    return item
+
+
+def test_a_russian_item_translated_later_joins_the_english_story(tmp_path):
+    """Across languages through English: the Russian item has no English at first (no model installed);
+    once `newsmon translate --pending` has stored its English, the next grouping compares it again."""
+    english = item_of("kremlin-en/news-63953.html")
+    russian = russian_copy()
+    stories = group(tmp_path, [english, russian])
+    assert stories[russian["id"]]["size"] == 1 and stories[english["id"]]["size"] == 1
+
+    fields = {"title_en": "Opening of traffic on the completed sections of the Tavrida highway",
+              "text_en": "\n\n".join(RU_ENGLISH), "paragraphs_en": RU_ENGLISH,
+              "translation": {"engine": "test", "model": "hand-made", "status": "done", "error": None,
+                              "translated_at": STARTED}}
+    with closing(state.connect(tmp_path)) as conn:       # what the translation stage does with its output
+        translation_store.save(conn, tmp_path, DAY, {russian["id"]: (russian["content_hash"], fields)})
+    stories = group(tmp_path, [])
+    story = stories[russian["id"]]
+    assert story == stories[english["id"]] and story["id"] == english["id"]
+    assert story["size"] == 2 and story["langs"] == ["en", "ru"]
+    assert [line["story"] for line in lines(tmp_path)] == [story, story]        # rewritten in place: 2 lines
+
+
+def test_the_cross_language_threshold_decides_and_one_language_compares_originals(tmp_path):
+    english = item_of("kremlin-en/news-63953.html")
+    russian = digestkit.translate(russian_copy(), "Opening of traffic", RU_ENGLISH)
+    stories = group(tmp_path / "strict", [english, russian], StorySettings(cross_threshold=0.4))
+    assert stories[russian["id"]]["size"] == 1
+    assert group(tmp_path / "default", [english, russian])[russian["id"]]["size"] == 2
+    # the same English as an English outlet's own wording: one language, so their originals are compared
+    rewrite = digestkit.base_item("tass-en", "news", "https://tass.com/politics/1194508", "en", "Tavrida",
+                                  RU_ENGLISH, None)
+    stories = group(tmp_path / "english", [english, rewrite])
+    assert stories[rewrite["id"]]["size"] == 1
+
+
+def test_the_look_back_window(tmp_path):
+    name = "kremlin-en/news-56514.html"
+    first = item_of(name)
+    late = item_of(name, source="tass-en", url="https://tass.com/politics/1", paragraphs=syndicated_copy(
+        extracted(name)[1]), fetched_at="2026-12-03T12:00:00+00:00")                # five days later
+    stories = group(tmp_path, [first, late], now=epoch("2026-12-03T12:00:00+00:00", 0))
+    assert stories[late["id"]]["size"] == 1
+    wider = tmp_path / "wider"
+    stories = group(wider, [first, late], StorySettings(window_days=7), now=epoch("2026-12-03T12:00:00+00:00", 0))
+    assert stories[late["id"]]["size"] == 2
+
+
+def test_an_item_copying_two_stories_merges_them_under_the_older(tmp_path):
+    name = "kremlin-en/news-8043.html"
+    paragraphs = extracted(name)[1]
+    half = len(paragraphs) // 2
+    head = item_of(name, url="https://a.example/head", paragraphs=paragraphs[:half])
+    tail = item_of(name, url="https://b.example/tail", paragraphs=paragraphs[half:],
+                   fetched_at="2026-11-28T12:10:00+00:00")
+    whole = item_of(name, url="https://c.example/whole", fetched_at="2026-11-28T12:20:00+00:00")
+    settings = StorySettings(threshold=0.3)
+    stories = group(tmp_path, [head, tail], settings)
+    assert stories[head["id"]]["size"] == stories[tail["id"]]["size"] == 1
+    stories = group(tmp_path, [whole], settings)
+    assert {s["id"] for s in stories.values()} == {head["id"]}
+    assert stories[tail["id"]]["items"] == [head["id"], tail["id"], whole["id"]]
+
+
+def test_a_bad_item_is_left_out_and_the_others_are_grouped(tmp_path, caplog):
+    name = "kremlin-en/news-63953.html"
+    original = item_of(name)
+    copy = item_of(name, source="tass-en", url="https://tass.com/x", paragraphs=syndicated_copy(extracted(name)[1]))
+    odd = digestkit.base_item("odd", "news", "https://odd.example/1", "en", "Odd", ["A paragraph."], None)
+    digestkit.store(tmp_path, [original, odd, copy])
+    with closing(state.connect(tmp_path)) as conn:
+        conn.execute("UPDATE items SET json = json_set(json, '$.text', 42) WHERE id = ?", (odd["id"],))
+        conn.execute("INSERT INTO items(id, day, json) VALUES ('broken', ?, '{\"id\": ')", (DAY,))
+        with caplog.at_level(logging.WARNING, logger="crawler.stories"):
+            summary = update_stories(conn, tmp_path, DEFAULTS, now=NOW)
+    assert summary["failed"] == 1 and summary["items"] == 2 and summary["copies"] == 1
+    warnings = [r.getMessage() for r in caplog.records]
+    assert any(odd["id"] in w and "text is a int" in w for w in warnings), warnings
+    assert any("broken" in w and "no valid JSON" in w for w in warnings), warnings
+    assert group(tmp_path, [])[copy["id"]]["size"] == 2
+
+
+def test_a_second_run_changes_nothing_and_a_rewritten_row_gets_its_story_back(tmp_path):
+    name = "kremlin-en/news-63953.html"
+    items = [item_of(name), item_of(name, source="tass-en", url="https://tass.com/y",
+                                    paragraphs=syndicated_copy(extracted(name)[1]))]
+    group(tmp_path, items)
+    before = (tmp_path / DAY / "items.jsonl").read_bytes()
+    with closing(state.connect(tmp_path)) as conn:
+        assert update_stories(conn, tmp_path, DEFAULTS, now=NOW)["synced"] == 0
+        conn.execute("UPDATE items SET json = json_remove(json, '$.story') WHERE id = ?", (items[1]["id"],))
+        summary = update_stories(conn, tmp_path, DEFAULTS, now=NOW)
+    assert summary["items"] == 0 and summary["synced"] == 1
+    assert group(tmp_path, [])[items[1]["id"]]["size"] == 2
+    assert (tmp_path / DAY / "items.jsonl").read_bytes() == before
+
+
+def test_signatures_do_not_depend_on_the_process():
+    """Seeded hashing: the same band keys in processes with different Python hash seeds."""
+    code = ("from crawler.stories import fingerprint as fp; import sys; "
+            "print(fp.band_keys(fp.minhash(fp.original_shingles(sys.argv[1]), fp.ORIGINAL), fp.ORIGINAL, 'en')[:5])")
+    text = " ".join(RU_ENGLISH)
+    runs = {subprocess.run([sys.executable, "-c", code, text], capture_output=True, text=True, check=True, cwd=ROOT,
+                           env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2")}
+    assert len(runs) == 1
+    assert runs.pop().strip() == str(fp.band_keys(fp.minhash(fp.original_shingles(text), fp.ORIGINAL),
+                                                  fp.ORIGINAL, "en")[:5])
+
+
+# ---------------------------------------------------------------- config
+
+@pytest.mark.parametrize("line, message", [
+    ("threshold = 1.5", "[stories] threshold: a Jaccard similarity: must be ≤ 1, got 1.5"),
+    ("windw_days = 2", "[stories] windw_days: unknown key"),
+    ("index_days = 1", "[stories] index_days: must be ≥ window_days (3), got 1"),
+    ("cross_threshold = \"low\"", "[stories] cross_threshold: expected int or float, got str 'low'"),
+])
+def test_the_stories_table_is_validated_at_its_line(tmp_path, line, message):
+    path = tmp_path / "my.toml"
+    path.write_text(f"[stories]\nenabled = true\n{line}\n", encoding="utf-8")
+    config = load_config(path)
+    with pytest.raises(ConfigError) as err:
+        settings_of(config)
+    assert str(err.value).startswith(f"{path}:3: {message}")
+    assert [p for p in check_config(config) if "[stories]" in p] == [str(err.value)]
+
+
+# ---------------------------------------------------------------- digest and alerts
+
+def test_the_digest_shows_a_story_once_with_an_also_line_per_copy(tmp_path):
+    name = "kremlin-en/news-63953.html"
+    original = item_of(name)
+    copy = item_of(name, source="tass-en", section="politics", url="https://tass.com/politics/1194507",
+                   paragraphs=syndicated_copy(extracted(name)[1]), fetched_at="2026-11-28T12:30:00+00:00")
+    other = digestkit.synthetic_item("mid")
+    group(tmp_path, [copy, original, other])
+    digest.build(tmp_path, DAY)
+    text = (tmp_path / DAY / "digest.txt").read_text(encoding="utf-8")
+    rows = text.splitlines()
+    assert rows[0].startswith("# newsmon digest 2026-11-28: 3 items")
+    headers = [r for r in rows if "Launching motor traffic" in r and not r.startswith(" ")]
+    assert len(headers) == 1 and original["url"] in headers[0]          # shown once, from the first fetched
+    also = [r for r in rows if r.startswith("  also: ")]
+    assert also == [f"  also: tass-en/politics en {copy['title']} {copy['url']} #{copy['id'][:8]}"]
+    assert [r for r in rows if copy["url"] in r] == also                # grep for the copy's URL lands here
+    assert not any(r.startswith(f"    #{copy['id'][:8]}") for r in rows)   # its paragraphs are not repeated
+    assert rows.index(also[0]) > rows.index(headers[0])
+    assert not any(r.startswith("### tass-en/politics") for r in rows)
+    assert any(r.startswith("### mid/news") for r in rows)                # other items as before
+
+    html = (tmp_path / DAY / "digest.html").read_text(encoding="utf-8")
+    assert html.count('<article class="item"') == 2
+    assert f'<li id="i-{copy["id"]}">also: <a href="{copy["url"]}">' in html
+
+
+def test_the_new_items_alert_says_how_many_other_outlets_carry_the_story():
+    event = {"type": "section_changed", "section": "tass-en/politics", "run_id": 1, "details": {
+        "count": 2, "items": [{"id": "a1", "title": "Launching motor traffic"}, {"id": "b2", "title": "Other"}]}}
+    titles = {"a1": {"source": "tass-en", "story": {"id": "z9", "size": 3, "sources": ["kremlin-en", "rt", "tass-en"]}},
+              "b2": {"source": "tass-en", "story": {"id": "b2", "size": 1, "sources": ["tass-en"]}}}
+    _title, body = compose([event], titles, "newsmon", 50)
+    assert "    – Launching motor traffic (also in 2 other outlets)" in body.splitlines()
+    assert "    – Other" in body.splitlines()
+
+
+# ---------------------------------------------------------------- end to end
+
+PD_PATH = "/n1/2024/0424/c1001-40223222.html"
+XINHUA_PATH = "/politics/2024-04/24/c_1130000424.htm"
+
+
+def listing(href: str) -> Route:
+    return Route(f'<html><body><ul><li class="item"><a href="{href}">story</a></li></ul></body></html>'.encode())
+
+
+def test_a_run_groups_a_wire_story_and_its_reprint_and_the_digest_shows_it_once(tmp_path, site_server, newsmon):
+    """Xinhua's wire story (SYNTHETIC page in Xinhua's template) and People's Daily's reprint of it (recorded),
+    two sources, two sections: both land, one story of two, the digest shows the wire story and an "also:"
+    line for the reprint."""
+    site_server.routes.update({
+        "/people-politics/": listing(PD_PATH), PD_PATH: page(recorded(digestkit.PAGES["pd"][2])),
+        "/xinhua-politics/": listing(XINHUA_PATH), XINHUA_PATH: page(SYNTHETIC_XINHUA),
+    })
+    base = site_server.url
+    cfg = write_loopback_config(tmp_path / "newsmon.toml", [
+        {"id": "people", "name": "People's Daily", "sections": [
+            {"id": "politics", "kind": "listing", "url": f"{base}/people-politics/", "link_css": "li.item a"}]},
+        {"id": "xinhua", "name": "Xinhua", "sections": [
+            {"id": "politics", "kind": "listing", "url": f"{base}/xinhua-politics/", "link_css": "li.item a"}]},
+    ], crawler={"output_dir": str(tmp_path / "output"), "timeout": 5})
+    proc = newsmon("run", "--config", str(cfg), timeout=90)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stdout + proc.stderr
+    assert "stage crawler.stories.stage failed" not in proc.stdout + proc.stderr
+
+    day_dir = next((tmp_path / "output").glob("*/items.jsonl")).parent
+    landed = {line["url"]: line for line in jsonl.read(day_dir / "items.jsonl")}
+    reprint, wire = landed[base + PD_PATH], landed[base + XINHUA_PATH]
+    assert len(landed) == 2 and reprint["story"] == wire["story"]
+    assert wire["story"]["size"] == 2 and wire["story"]["id"] in (wire["id"], reprint["id"])
+    assert wire["story"]["sources"] == ["people", "xinhua"]
+
+    rows = (day_dir / "digest.txt").read_text(encoding="utf-8").splitlines()
+    headers = [r for r in rows if "促进航天技术更好惠及人民" in r and not r.startswith(" ")]
+    assert len(headers) == 1 and headers[0].startswith("2024-04-24 | xinhua | politics | zh | ")   # wire first
+    also = [r for r in rows if r.startswith("  also: ")]
+    assert len(also) == 1
+    assert also[0].startswith(f"  also: people/politics zh {reprint['title']} {base + PD_PATH} #{reprint['id'][:8]} ")
+    assert "TRANSLATION-PENDING" in also[0]                             # the copy's flags come along
+    assert any(r.startswith("   OK          | people/politics | 1 links, 1 new") for r in rows)
