@@ -51,12 +51,12 @@ class ExtractPipeline:
         except PageFetchFailed as exc:
             self._failed(page, f"first page of the article: {exc}")
         except ExtractionError as exc:
-            self._failed(page, f"extraction failed: {exc}")
+            self._failed(page, f"extraction failed: {exc}", unextracted=True)
         except DropItem:
             raise
         except Exception as exc:  # an extractor bug on one odd page must not stop the section
             log.debug("extraction of %s crashed", page.url, exc_info=True)
-            self._failed(page, f"extraction crashed: {type(exc).__name__}: {exc}")
+            self._failed(page, f"extraction crashed: {type(exc).__name__}: {exc}", unextracted=True)
         return item
 
     async def analyse(self, page):
@@ -106,6 +106,7 @@ class ExtractPipeline:
         # extracted the pages: the worker's answer covered page 1 only.
         item.pop("lang", None)
 
-    def _failed(self, page, reason: str) -> None:
-        self.crawler.spider.report.article_failed(page.requested_url, reason)
+    def _failed(self, page, reason: str, unextracted: bool = False) -> None:
+        report = self.crawler.spider.report      # unextracted: the page answered, the article was not in it
+        (report.extraction_failed if unextracted else report.article_failed)(page.requested_url, reason)
         raise DropItem(reason) from None

@@ -1,7 +1,7 @@
 """Per-section counts of one crawl, filled by the spider and pipelines, read by the runner.
 
 ``as_dict()`` is what lands in ``CycleContext.crawl[section_key]`` and in the run summary:
-``{links_found, new, fetched, landed, failed, seconds, errors, entry_error}``.
+``{links_found, new, fetched, landed, failed, unextracted, unextracted_error, seconds, errors, entry_error}``.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ class SectionReport:
     fetched: int = 0            # articles fetched and extracted in this run
     landed: int = 0             # of which written as new lines to items.jsonl
     failed: int = 0             # articles (or the entry point) that failed
+    unextracted: int = 0        # of which answered with no article in them (crawler/lifecycle/health.py)
+    unextracted_error: str | None = None    # why the first of those failed, naming its URL
     errors: list[str] = field(default_factory=list)
     entry_error: str | None = None     # the entry point itself failed: the section yielded nothing
     started: float = field(default_factory=time.monotonic)
@@ -34,6 +36,12 @@ class SectionReport:
     def article_failed(self, url: str, message: str) -> None:
         self.failed += 1
         self._error(f"{url}: {message}")
+
+    def extraction_failed(self, url: str, message: str) -> None:
+        """An article page that answered but yielded no article (a new template, a bot wall)."""
+        self.unextracted += 1
+        self.article_failed(url, message)
+        self.unextracted_error = self.unextracted_error or (message if url in message else f"{message} ({url})")
 
     def _error(self, message: str) -> None:
         """One clear warning line per problem, named by its section."""
@@ -50,4 +58,5 @@ class SectionReport:
         return {"links_found": self.links_found, "new": self.new, "fetched": self.fetched,
                 "landed": self.landed,
                 "failed": self.failed, "seconds": self.seconds, "errors": list(self.errors),
-                "entry_error": self.entry_error}
+                "entry_error": self.entry_error,
+                "unextracted": self.unextracted, "unextracted_error": self.unextracted_error}

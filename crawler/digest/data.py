@@ -17,6 +17,7 @@ from typing import Any
 
 from crawler import jsonl
 from crawler.config import Config
+from crawler.lifecycle.healthdb import degraded_in_runs
 from crawler.stories.view import day_copies
 
 log = logging.getLogger(__name__)
@@ -26,9 +27,10 @@ SECTION_EVENT_STATES = {"section_gone": "GONE", "section_broken": "BROKEN", "sec
 # Alerts: what may hide news first, then what changed published text, then good news.
 ALERT_ORDER = {t: i for i, t in enumerate((
     "section_gone", "section_broken", "section_erroring", "section_empty", "section_stale",
-    "article_deleted", "article_edited", "section_changed", "section_reappeared", "section_appeared"))}
+    "section_extraction_degraded", "article_deleted", "article_edited", "section_changed", "section_reappeared",
+    "section_extraction_recovered", "section_appeared"))}
 # States that mean "you may be missing news here": listed first, and counted in the headline.
-TROUBLE = ("FAILED", "BROKEN", "GONE", "EMPTY", "STALE", "PARTIAL")
+TROUBLE = ("FAILED", "BROKEN", "GONE", "EMPTY", "STALE", "DEGRADED", "PARTIAL")
 # The order of the section list: trouble first, sections not crawled that day last.
 STATE_ORDER = (*TROUBLE, "OK", "QUIET", "NOT-CRAWLED")
 
@@ -36,7 +38,7 @@ STATE_ORDER = (*TROUBLE, "OK", "QUIET", "NOT-CRAWLED")
 @dataclass
 class SectionStatus:
     key: str
-    state: str                    # OK | QUIET | PARTIAL | EMPTY | BROKEN | GONE | STALE | FAILED | NOT-CRAWLED
+    state: str                    # OK | QUIET | PARTIAL | DEGRADED | EMPTY | BROKEN | GONE | STALE | FAILED | NOT-CRAWLED
     detail: str
     items: int = 0
 
@@ -257,10 +259,12 @@ def section_statuses(conn: sqlite3.Connection, data: DayData, crawl: dict, run_i
         if e.get("type") in SECTION_EVENT_STATES and e.get("section"):
             events[e["section"]] = e
     keys = list(dict.fromkeys([*data.order, *snapshots, *crawl, *counts, *events]))
+    degraded = degraded_in_runs(conn, run_ids) if _table_exists(conn, "section_health") else {}
     out = []
     last_ok: dict[str, str] | None = None
     for key in keys:
         status = _status(key, snapshots.get(key), crawl.get(key), events.get(key), counts.get(key, 0))
+        status = _extraction(status, degraded.get(key))
         if status is None:
             last_ok = _last_successes(conn) if last_ok is None else last_ok
             last = last_ok.get(key)
@@ -307,6 +311,14 @@ def _status(key: str, snap: dict | None, report: dict | None, event: dict | None
     if items == 0:
         return SectionStatus(key, "QUIET", f"{links} links, no new article", items)
     return SectionStatus(key, "OK", f"{links} links, {items} new", items)
+
+
+def _extraction(status: SectionStatus | None, degraded: str | None) -> SectionStatus | None:
+    """A section whose pages answer but whose articles no longer extract (crawler/lifecycle/health.py): its
+    items, or their absence, must not read as the news of the day."""
+    if status is None or not degraded or status.state not in ("OK", "QUIET", "PARTIAL"):
+        return status
+    return SectionStatus(status.key, "DEGRADED", f"extraction degraded: {degraded}; {status.detail}", status.items)
 
 
 def _failure(snap: dict | None, report: dict) -> str | None:

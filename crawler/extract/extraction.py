@@ -27,6 +27,7 @@ from trafilatura.settings import set_date_params
 from crawler.exceptions import ExtractionError
 from crawler.extract.parsers.base import select
 from crawler.extract.textutil import block_paragraphs, clean_text, iso_date_or_none, split_authors
+from crawler.extract.walls import find_wall
 
 if TYPE_CHECKING:
     from crawler.config import Section
@@ -65,6 +66,9 @@ def extract_article(html: str, url: str, section: "Section | None" = None) -> Ex
     from crawler.extract.parsers import parser_for
 
     tree = parse_html(html, url)
+    wall = find_wall(html, tree)
+    if wall:      # a challenge or a JavaScript shell would land as an item of junk text
+        raise ExtractionError(f"{wall} at {url}")
     parser = parser_for(url, section.parser if section else None, tree)
     result = parser.parse(tree, url) if parser is not None else None
     if result is None:

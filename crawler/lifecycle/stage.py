@@ -1,5 +1,6 @@
-"""Post-crawl stage: fold this run's ``section_snapshots`` into each section's lifecycle state, re-check
-recent articles for silent edits and deletions, and record the resulting events (DB + alerts.jsonl).
+"""Post-crawl stage: fold this run's ``section_snapshots`` into each section's lifecycle state, judge each
+section's extraction health (``healthdb``), re-check recent articles for silent edits and deletions, and
+record the resulting events (DB + alerts.jsonl).
 
 The state machine itself is the pure ``crawler.lifecycle.machine.step``; this module only reads and writes rows.
 """
@@ -13,9 +14,11 @@ import sqlite3
 from dataclasses import asdict, fields
 from typing import Any
 
-from crawler.lifecycle import events, machine as lifecycle
+from crawler.lifecycle import events, healthdb, machine as lifecycle
 from crawler import state
-from crawler.config import Config, Section
+from crawler.config import Config, Section, key_location
+from crawler.exceptions import ConfigError
+from crawler.lifecycle.health import HealthSettings
 from crawler.lifecycle.machine import SectionState, Settings
 from crawler.tables import config_table
 
@@ -34,17 +37,36 @@ LIFECYCLE_SPEC = {
     "recheck_timeout": ((int, float), 20, 1),
     "recheck_gone_checks": ((int,), None, 1),      # None: hysteresis_runs
     "recheck_workers": ((int,), 8, 1),
+    "health_runs": ((int,), 5, 1),
+    "health_min_items": ((int,), 3, 1),
+    "health_text_ratio": ((int, float), 0.25, 0),
+    "health_failed_share": ((int, float), 0.5, 0),
+    "short_text_chars": ((int,), 200, 0),
 }
 SETTING_KEYS = {f.name for f in fields(Settings)}
+HEALTH_KEYS = {f.name for f in fields(HealthSettings)}
+
+
+SHARES = ("health_text_ratio", "health_failed_share")     # fractions: above 1 they would mean nothing
 
 
 def lifecycle_table(config: Config) -> dict[str, Any]:
-    return config_table(config, "lifecycle", LIFECYCLE_SPEC)
+    table = config_table(config, "lifecycle", LIFECYCLE_SPEC)
+    for key in SHARES:
+        if table[key] > 1:
+            raise ConfigError(f"{key_location(config, 'lifecycle', key)}: [lifecycle] {key}: must be ≤ 1, "
+                              f"got {table[key]!r}")
+    return table
 
 
 def settings_of(config: Config) -> Settings:
     table = lifecycle_table(config)
     return Settings(**{k: v for k, v in table.items() if k in SETTING_KEYS})
+
+
+def health_settings_of(config: Config) -> HealthSettings:
+    table = lifecycle_table(config)
+    return HealthSettings(**{k: v for k, v in table.items() if k in HEALTH_KEYS})
 
 
 def run_stage(ctx) -> dict:
@@ -55,6 +77,7 @@ def run_stage(ctx) -> dict:
     conn = ctx.db()
     try:
         summary = update_sections(conn, ctx.config, ctx.run_id, settings_of(ctx.config))
+        summary["extraction"] = healthdb.update_health(conn, ctx.run_id, ctx.crawl, health_settings_of(ctx.config))
         summary["rechecks"] = recheck.recheck_recent(conn, ctx.config, ctx.run_id, ctx.output_dir, table)
         return summary
     finally:

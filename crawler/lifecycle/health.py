@@ -1,0 +1,170 @@
+"""Extraction health of a section, as pure functions: is what this run extracted like what it usually does?
+
+The section lifecycle (``machine.py``) watches the listing; this watches the article pages behind it. A
+template change there does not stop the crawl: links are found, pages fetched, and extraction yields the
+copyright line, forty characters, no date, or a bot wall — items land looking fine. Per run and section:
+items stored, their median text length, how many carry a publication date, how many are very short, and
+how many fetched pages yielded no article at all (``RunHealth``). ``judge`` compares a run with the
+section's own usual (``Usual``: its last ``health_runs`` runs that had items and were not judged degraded);
+``step`` applies the lifecycle's hysteresis and says when to emit ``section_extraction_degraded`` and
+``section_extraction_recovered``. No history yet, or too few pages in the run: no judgement. No I/O here.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, replace
+
+from crawler.lifecycle.events import Event
+
+DEGRADED, RECOVERED = "section_extraction_degraded", "section_extraction_recovered"
+# Dates: a section whose items usually carry one (this share or more) and now mostly do not (this share or
+# less) lost its date to a template change; shares in between are a site's normal untidiness.
+DATES_USUAL, DATES_LOST = 0.8, 0.2
+
+
+@dataclass(frozen=True)
+class HealthSettings:
+    hysteresis_runs: int = 2
+    health_runs: int = 5              # the usual: the section's last runs that had items, at most this many
+    health_min_items: int = 3         # a run with fewer fetched pages (or items, for text and dates) is not judged
+    health_text_ratio: float = 0.25   # degraded below this share of the usual median text length
+    health_failed_share: float = 0.5  # degraded when more than this share of fetched pages yield no article
+    short_text_chars: int = 200       # a text shorter than this counts as very short (reported, not judged)
+
+
+@dataclass(frozen=True)
+class RunHealth:
+    """What one run extracted in one section (a ``section_health`` row)."""
+
+    section: str
+    run_id: int
+    at: str
+    items: int = 0                    # items the run stored
+    median_chars: int | None = None   # their median text length, in characters
+    dated: int = 0                    # of which with a publication date
+    short: int = 0                    # of which shorter than short_text_chars
+    pages: int = 0                    # article pages that answered (extracted, or not)
+    failed: int = 0                   # of which no article could be extracted from
+    failure: str | None = None        # the first of those failures, in words
+
+    @property
+    def date_share(self) -> float:
+        return self.dated / self.items if self.items else 0.0
+
+
+def measure(section: str, run_id: int, at: str, items: list[tuple[int, bool]], pages: int, failed: int,
+            failure: str | None, cfg: HealthSettings) -> RunHealth:
+    """``items``: (text length, has a date) of every item the run stored in the section."""
+    lengths = [n for n, _dated in items]
+    return RunHealth(section, run_id, at, items=len(items),
+                     median_chars=round(statistics.median(lengths)) if lengths else None,
+                     dated=sum(1 for _n, dated in items if dated),
+                     short=sum(1 for n in lengths if n < cfg.short_text_chars),
+                     pages=max(pages, len(items) + failed), failed=failed, failure=failure)
+
+
+@dataclass(frozen=True)
+class Usual:
+    runs: int
+    median_chars: int
+    dated: int
+    items: int
+
+    @property
+    def date_share(self) -> float:
+        return self.dated / self.items if self.items else 0.0
+
+
+def usual_of(history: list[RunHealth]) -> Usual | None:
+    """The section's usual from its past healthy runs that had items (newest first); None without any."""
+    runs = [r for r in history if r.items and r.median_chars is not None]
+    if not runs:
+        return None
+    return Usual(len(runs), round(statistics.median(r.median_chars for r in runs)),
+                 sum(r.dated for r in runs), sum(r.items for r in runs))
+
+
+@dataclass(frozen=True)
+class Verdict:
+    state: str | None                 # ok | degraded | None (not judged)
+    cause: str
+
+
+def judge(run: RunHealth, history: list[RunHealth], cfg: HealthSettings) -> Verdict:
+    """This run against the section's usual, in words."""
+    usual = usual_of(history)
+    if usual is None:
+        return Verdict(None, "no history yet: no run with items to compare with")
+    if run.pages < cfg.health_min_items:
+        return Verdict(None, f"{run.pages} article page(s) fetched, fewer than health_min_items = "
+                             f"{cfg.health_min_items}")
+    problems = []
+    if run.failed > cfg.health_failed_share * run.pages:
+        problems.append(_failures(run))
+    if run.items >= cfg.health_min_items:
+        if run.median_chars < cfg.health_text_ratio * usual.median_chars:
+            problems.append(f"median text {run.median_chars:,} characters (usual {usual.median_chars:,})")
+        if usual.date_share >= DATES_USUAL and run.date_share <= DATES_LOST:
+            problems.append(f"dates on {run.dated} of {run.items} items ({_usual_dates(usual)})")
+    elif not problems:
+        return Verdict(None, f"{run.items} item(s), fewer than health_min_items = {cfg.health_min_items}")
+    if problems:
+        return Verdict("degraded", "; ".join(problems))
+    return Verdict("ok", f"median text {run.median_chars:,} characters (usual {usual.median_chars:,}); dates on "
+                         f"{run.dated} of {run.items} items ({_usual_dates(usual)}); {run.failed} of "
+                         f"{run.pages} pages without an article")
+
+
+def _failures(run: RunHealth) -> str:
+    first = f"; first: {run.failure}" if run.failure else ""
+    return f"{run.failed} of {run.pages} fetched pages yielded no article{first}"
+
+
+def _usual_dates(usual: Usual) -> str:
+    over = f" over the last {usual.runs} runs" if usual.runs > 1 else ""
+    return f"usual {usual.dated} of {usual.items}{over}"
+
+
+# ---------------------------------------------------------------- state and hysteresis
+@dataclass(frozen=True)
+class HealthState:
+    """A section's extraction state (an ``extraction_states`` row)."""
+
+    section: str
+    state: str = "ok"                 # ok | degraded
+    since: str | None = None
+    cause: str | None = None
+    pending_count: int = 0            # consecutive judged runs that found it degraded, not yet confirmed
+    pending_since: str | None = None
+    last_run_id: int | None = None
+
+
+def step(st: HealthState, run: RunHealth, verdict: Verdict,
+         cfg: HealthSettings) -> tuple[HealthState, list[Event]]:
+    """Fold one run's verdict into the state. Degraded takes ``hysteresis_runs`` judged runs in a row (a run
+    not judged neither counts nor breaks the row); back to ok takes one, as a section's return does."""
+    st = replace(st, last_run_id=run.run_id)
+    if verdict.state is None:
+        return st, []
+    if verdict.state == st.state:
+        return replace(st, cause=verdict.cause, pending_count=0, pending_since=None), []
+    if verdict.state == "ok":
+        cause = f"{verdict.cause} (extraction degraded since {st.since}: {st.cause})"
+        back = replace(st, state="ok", since=run.at, cause=verdict.cause, pending_count=0, pending_since=None)
+        return back, [_event(RECOVERED, run, cause, {"state": "ok", "degraded_since": st.since}, verdict)]
+    count, since = st.pending_count + 1, st.pending_since or run.at
+    if count < cfg.hysteresis_runs:
+        return replace(st, pending_count=count, pending_since=since), []
+    runs = f"{count} consecutive runs" if count > 1 else "this run"
+    down = replace(st, state="degraded", since=since, cause=verdict.cause, pending_count=0, pending_since=None)
+    return down, [_event(DEGRADED, run, f"{verdict.cause} ({runs}, since {since})",
+                         {"state": "degraded", "runs": count, "since": since}, verdict)]
+
+
+def _event(kind: str, run: RunHealth, cause: str, details: dict, verdict: Verdict) -> Event:
+    # The figures under their own key: "items" in details means a list of items to every other reader.
+    measured = {"items": run.items, "median_chars": run.median_chars, "dated": run.dated, "short": run.short,
+                "pages": run.pages, "failed": run.failed}
+    details = {**details, "measured": measured, "observed": verdict.cause}
+    return Event(type=kind, section=run.section, at=run.at, run_id=run.run_id, cause=cause, details=details)
