@@ -55,7 +55,8 @@ class RunHealth:
 
 def measure(section: str, run_id: int, at: str, items: list[tuple[int, bool]], pages: int, failed: int,
             failure: str | None, cfg: HealthSettings) -> RunHealth:
-    """``items``: (text length, has a date) of every item the run stored in the section."""
+    """``items``: (text length, has a date) of every item the run stored in the section; ``pages``: the article
+    pages that answered (the crawl report's, or none known: a stage run without it still counts the items)."""
     lengths = [n for n, _dated in items]
     return RunHealth(section, run_id, at, items=len(items),
                      median_chars=round(statistics.median(lengths)) if lengths else None,
