@@ -191,3 +191,13 @@ def test_config_keys_are_validated_with_their_location(tmp_path):
     settings = health_settings_of(load_config(cfg))
     assert (settings.health_runs, settings.health_min_items, settings.hysteresis_runs) == (3, 1, 2)
     assert health.HealthSettings().health_runs != 3          # the file, not the default, gave 3
+
+
+def test_a_db_from_before_the_feature_gets_its_tables_on_connect(tmp_path):
+    with closing(state.connect(tmp_path)) as conn:
+        conn.execute("DROP TABLE section_health")
+        conn.execute("DROP TABLE extraction_states")
+    with closing(state.connect(tmp_path)) as conn:
+        names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert {"section_health", "extraction_states"} <= names
+        assert healthdb.degraded_sections(conn) == {} and healthdb.degraded_in_runs(conn, {1}) == {}
