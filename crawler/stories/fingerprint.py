@@ -139,14 +139,19 @@ def minhash(shingles: set[str], scheme: Scheme) -> np.ndarray | None:
 
 
 def band_keys(signature: np.ndarray, scheme: Scheme, space: str) -> list[int]:
-    """One signed 64-bit key per band (SQLite INTEGER). ``space`` keeps schemes and languages apart."""
-    rows = signature.reshape(scheme.bands, scheme.rows)
-    prefix = f"{scheme.name}:{space}:".encode("utf-8")
-    keys = []
-    for i in range(scheme.bands):
-        digest = hashlib.blake2b(prefix + i.to_bytes(2, "big") + rows[i].astype("<u4").tobytes(), digest_size=8)
-        keys.append(int.from_bytes(digest.digest(), "big", signed=True))
-    return keys
+    """One signed 64-bit key per band (SQLite INTEGER): the band's values chained through ``_mix`` from a
+    salt of the scheme, the ``space`` (keeps languages apart) and the band's number."""
+    values = signature.astype(np.uint64).reshape(scheme.bands, scheme.rows)
+    keys = _salt(scheme.name, space) ^ (np.arange(scheme.bands, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15))
+    for row in range(scheme.rows):
+        keys = _mix(keys ^ values[:, row])
+    return keys.view(np.int64).tolist()
+
+
+@cache
+def _salt(name: str, space: str) -> np.uint64:
+    return np.uint64(int.from_bytes(hashlib.blake2b(f"{name}:{space}".encode("utf-8"), digest_size=8).digest(),
+                                    "little"))
 
 
 def similarity(a: np.ndarray, b: np.ndarray) -> float:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import datetime, timezone
 
 import numpy as np
@@ -50,13 +51,18 @@ class Entry:
     signature: np.ndarray | None
     signature_en: np.ndarray | None
 
+    @cached_property
+    def original_keys(self) -> list[int]:
+        """LSH band keys of the original, in its language's space (only its language is compared)."""
+        return [] if self.signature is None else fp.band_keys(self.signature, fp.ORIGINAL, self.lang)
+
+    @cached_property
+    def english_keys(self) -> list[int]:
+        return [] if self.signature_en is None else fp.band_keys(self.signature_en, fp.ENGLISH, ENGLISH_SPACE)
+
+    @property
     def keys(self) -> list[int]:
-        out = []
-        if self.signature is not None:
-            out += fp.band_keys(self.signature, fp.ORIGINAL, self.lang)
-        if self.signature_en is not None:
-            out += fp.band_keys(self.signature_en, fp.ENGLISH, ENGLISH_SPACE)
-        return out
+        return self.original_keys + self.english_keys
 
 
 def english_text(item: dict) -> str | None:
@@ -103,15 +109,27 @@ class StoryIndex:
         self.conn = conn
         self.settings = settings
         self.window = int(settings.window_days * 86400)
+        # Band keys are random: each item's bands land on pages all over the index. A cache the size of a
+        # few weeks' index (64 MB; SQLite's default is 2 MB) keeps them in memory for this connection.
+        conn.execute("PRAGMA cache_size = -65536")
 
-    def add(self, entry: Entry) -> tuple[str, int]:
-        """Index ``entry`` and put it in its story; returns (story id, copies confirmed)."""
-        with state.transaction(self.conn):
+    def add(self, entry: Entry) -> tuple[str, list[str]]:
+        """Index ``entry`` and put it in its story; returns (story id, item ids of the copies found).
+
+        All or nothing (a savepoint): inside a caller's transaction — the stage commits items in batches,
+        as every item's bands land on ~230 random pages of the index — or as one of its own."""
+        self.conn.execute("SAVEPOINT story_item")
+        try:
             number, story = self._upsert(entry)
-            self._insert_bands(number, entry.keys())
+            self._insert_bands(number, entry.keys)
             copies = self.copies(entry, number)
             story = self._join(entry.item_id, story, {c["story_id"] for c in copies})
-        return story, len(copies)
+        except BaseException:
+            self.conn.execute("ROLLBACK TO story_item")
+            self.conn.execute("RELEASE story_item")
+            raise
+        self.conn.execute("RELEASE story_item")
+        return story, [c["item_id"] for c in copies]
 
     # ---------------------------------------------------------------- rows and bands
     def _upsert(self, entry: Entry) -> tuple[int, str | None]:
@@ -137,7 +155,7 @@ class StoryIndex:
         """Delete a row's band rows by their keys (recomputed from its stored signatures: no table scan)."""
         if not row["indexed"]:
             return
-        keys = _row_entry(row).keys()
+        keys = _row_entry(row).keys
         self.conn.executemany("DELETE FROM story_bands WHERE key = ? AND item = ?", [(k, row["no"]) for k in keys])
 
     def prune(self, before: int) -> int:
@@ -151,22 +169,30 @@ class StoryIndex:
         return len(rows)
 
     # ---------------------------------------------------------------- candidates and copies
-    def candidates(self, entry: Entry, number: int) -> list[sqlite3.Row]:
-        """Items sharing a band with ``entry``, fetched within the window around it."""
-        keys = entry.keys()
+    def candidates(self, entry: Entry, number: int) -> tuple[list[sqlite3.Row], list[sqlite3.Row]]:
+        """Items fetched within the window around ``entry`` that share a band with it: (items of its language,
+        through the original's bands; items of other languages, through the English's). Each row: no,
+        item_id, story_id and the signature to compare."""
+        window = (number, entry.at - self.window, entry.at + self.window)
+        return (self._lookup(entry.original_keys, "signature", "lang = ?", entry.lang, window),
+                self._lookup(entry.english_keys, "signature_en", "lang != ?", entry.lang, window))
+
+    def _lookup(self, keys: list[int], column: str, same_or_not: str, lang: str,
+                window: tuple[int, int, int]) -> list[sqlite3.Row]:
         if not keys:
             return []
         marks = ",".join("?" * len(keys))
         return self.conn.execute(
-            f"SELECT * FROM story_items WHERE no IN (SELECT DISTINCT item FROM story_bands WHERE key IN ({marks})) "
-            "AND no != ? AND at BETWEEN ? AND ?", (*keys, number, entry.at - self.window, entry.at + self.window)
-        ).fetchall()
+            f"SELECT no, item_id, story_id, {column} AS signature FROM story_items "
+            f"WHERE no IN (SELECT item FROM story_bands WHERE key IN ({marks})) AND {same_or_not} "
+            f"AND {column} IS NOT NULL AND no != ? AND at BETWEEN ? AND ?", (*keys, lang, *window)).fetchall()
 
     def copies(self, entry: Entry, number: int) -> list[sqlite3.Row]:
-        return [row for row in self.candidates(entry, number) if self.is_copy(entry, _row_entry(row))]
-
-    def is_copy(self, a: Entry, b: Entry) -> bool:
-        return is_copy(a, b, self.settings)
+        """The candidates that are copies: one language, originals compared (``threshold``); different
+        languages, their English (``cross_threshold``: translations paraphrase)."""
+        same, other = self.candidates(entry, number)
+        return (_passing(entry.signature, same, self.settings.threshold)
+                + _passing(entry.signature_en, other, self.settings.cross_threshold))
 
     # ---------------------------------------------------------------- stories
     def _join(self, item_id: str, own: str | None, found: set[str]) -> str:
@@ -194,13 +220,13 @@ class StoryIndex:
         return min(stories, key=lambda s: (known.get(s, float("inf")), s))
 
 
-def is_copy(a: Entry, b: Entry, settings: StorySettings) -> bool:
-    """Same language: originals compared; different languages: their English, with its own threshold."""
-    if a.lang == b.lang:
-        return (a.signature is not None and b.signature is not None
-                and fp.similarity(a.signature, b.signature) >= settings.threshold)
-    return (a.signature_en is not None and b.signature_en is not None
-            and fp.similarity(a.signature_en, b.signature_en) >= settings.cross_threshold)
+def _passing(signature: np.ndarray | None, rows: list[sqlite3.Row], threshold: float) -> list[sqlite3.Row]:
+    """The rows whose signature agrees with ``signature`` on at least ``threshold`` of its hashes."""
+    if signature is None or not rows:
+        return []
+    matrix = np.frombuffer(b"".join(r["signature"] for r in rows), dtype="<u4").reshape(len(rows), -1)
+    scores = np.count_nonzero(matrix == signature, axis=1) / len(signature)
+    return [row for row, score in zip(rows, scores) if score >= threshold]
 
 
 def _row_entry(row: sqlite3.Row) -> Entry:

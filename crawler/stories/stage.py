@@ -32,6 +32,8 @@ from crawler.tables import config_table
 
 log = logging.getLogger(__name__)
 
+BATCH = 200        # items per transaction: one commit per item would rewrite ~230 index pages each time
+
 SPEC = {
     "enabled": ((bool,), True, None),
     "window_days": ((int, float), 3, 0),
@@ -77,15 +79,11 @@ def update_stories(conn: sqlite3.Connection, output_dir: str | Path, settings: S
     horizon = now - settings.index_days * 86400
     summary = {"items": 0, "copies": 0, "failed": 0, "pruned": index.prune(int(horizon))}
     since_day = date.fromtimestamp(horizon).isoformat()
-    for day, item in pending(conn, since_day, now):
-        try:
-            _story, copies = index.add(entry_of(item, day, now))
-        except (ValueError, TypeError, AttributeError, KeyError) as exc:   # one bad item never stops the others
-            log.warning("stories: item %s (%s) left out: %s", item.get("id"), day, exc)
-            summary["failed"] += 1
-            continue
-        summary["items"] += 1
-        summary["copies"] += bool(copies)
+    work = pending(conn, since_day, now)
+    for start in range(0, len(work), BATCH):
+        with state.transaction(conn):
+            for day, item in work[start:start + BATCH]:
+                _add(index, day, item, now, summary)
     summary["synced"] = sync(conn, Path(output_dir), since_day)
     summary["seconds"] = round(time.monotonic() - started, 2)
     log.info("stories: %d item(s) fingerprinted, %d found a copy, %d item(s) got their story written, %d failed",
@@ -93,11 +91,22 @@ def update_stories(conn: sqlite3.Connection, output_dir: str | Path, settings: S
     return summary
 
 
+def _add(index: StoryIndex, day: str, item: dict, now: float, summary: dict) -> None:
+    try:
+        _story, copies = index.add(entry_of(item, day, now))
+    except (ValueError, TypeError, AttributeError, KeyError) as exc:   # one bad item never stops the others
+        log.warning("stories: item %s (%s) left out: %s", item.get("id"), day, exc)
+        summary["failed"] += 1
+        return
+    summary["items"] += 1
+    summary["copies"] += bool(copies)
+
+
 _PENDING = """
 SELECT i.id, i.day, i.json FROM items i LEFT JOIN story_items s ON s.item_id = i.id
-WHERE i.day >= ? AND (s.item_id IS NULL
+WHERE i.day >= ? AND CASE WHEN NOT json_valid(i.json) THEN s.item_id IS NULL ELSE s.item_id IS NULL
    OR s.content_hash IS NOT json_extract(i.json, '$.content_hash')
-   OR (s.english = 0 AND coalesce(json_extract(i.json, '$.text_en'), '') != ''))
+   OR (s.english = 0 AND coalesce(json_extract(i.json, '$.text_en'), '') != '') END
 """
 
 
@@ -132,8 +141,9 @@ def sync(conn: sqlite3.Connection, output_dir: Path, since_day: str = "") -> int
     for day, updates in sorted(by_day.items()):
         try:
             written += _write_day(conn, output_dir, day, updates)
-        except OSError as exc:   # one unwritable day costs no other; it stays unsynced for the next run
-            log.error("stories: could not write the stories of %s (%d items): %s", day, len(updates), exc)
+        except (OSError, ValueError) as exc:   # an unwritable day, or a line that is not JSON, costs no other
+            log.error("stories: could not write the stories of %s (%d items; tried again next run): %s",
+                      day, len(updates), exc)
     return written
 
 
@@ -141,7 +151,8 @@ def _unsync_rewritten_rows(conn: sqlite3.Connection, since_day: str) -> None:
     """An items row of the last days written again without its story (a re-fetch stores the item afresh)."""
     conn.execute("UPDATE story_items SET synced = 0 WHERE synced = 1 AND no IN ("
                  "SELECT s.no FROM items i JOIN story_items s ON s.item_id = i.id "
-                 "WHERE i.day >= ? AND json_extract(i.json, '$.story.id') IS NOT s.story_id)", (since_day,))
+                 "WHERE i.day >= ? AND CASE WHEN json_valid(i.json) "
+                 "THEN json_extract(i.json, '$.story.id') IS NOT s.story_id ELSE 0 END)", (since_day,))
 
 
 def _write_day(conn: sqlite3.Connection, output_dir: Path, day: str, updates: dict[str, dict]) -> int:
