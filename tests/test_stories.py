@@ -297,6 +297,20 @@ def test_a_second_run_changes_nothing_and_a_rewritten_row_gets_its_story_back(tm
     assert (tmp_path / DAY / "items.jsonl").read_bytes() == before
 
 
+def test_items_older_than_index_days_leave_the_index_and_keep_their_story(tmp_path):
+    name = "kremlin-en/news-63953.html"
+    items = [item_of(name), item_of(name, source="tass-en", url="https://tass.com/z",
+                                    paragraphs=syndicated_copy(extracted(name)[1]))]
+    group(tmp_path, items)
+    with closing(state.connect(tmp_path)) as conn:
+        assert conn.execute("SELECT count(*) FROM story_bands").fetchone()[0] > 0
+        later = NOW + 15 * 86400                                   # index_days = 14 have passed
+        assert update_stories(conn, tmp_path, DEFAULTS, now=later)["pruned"] == 2
+        assert conn.execute("SELECT count(*) FROM story_bands").fetchone()[0] == 0
+        assert update_stories(conn, tmp_path, DEFAULTS, now=later)["pruned"] == 0
+    assert group(tmp_path, [])[items[0]["id"]]["size"] == 2
+
+
 def test_signatures_do_not_depend_on_the_process():
     """Seeded hashing: the same band keys in processes with different Python hash seeds."""
     code = ("from crawler.stories import fingerprint as fp; import sys; "
