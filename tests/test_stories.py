@@ -175,7 +175,8 @@ def test_different_articles_are_never_grouped(tmp_path):
 
     stories = group(tmp_path, items)
     assert len(stories) == len(RECORDED)
-    assert all(story["size"] == 1 and story["id"] == ident for ident, story in stories.items())
+    assert all(story is None for story in stories.values())      # no copies: no story, lines as first written
+    assert all("story" not in line for line in lines(tmp_path))
 
 
 def test_chinese_copies_are_grouped_on_character_shingles(tmp_path):
@@ -208,7 +209,7 @@ def test_a_russian_item_translated_later_joins_the_english_story(tmp_path):
     english = item_of("kremlin-en/news-63953.html")
     russian = russian_copy()
     stories = group(tmp_path, [english, russian])
-    assert stories[russian["id"]]["size"] == 1 and stories[english["id"]]["size"] == 1
+    assert stories[russian["id"]] is None and stories[english["id"]] is None
 
     fields = {"title_en": "Opening of traffic on the completed sections of the Tavrida highway",
               "text_en": "\n\n".join(RU_ENGLISH), "paragraphs_en": RU_ENGLISH,
@@ -227,13 +228,13 @@ def test_the_cross_language_threshold_decides_and_one_language_compares_original
     english = item_of("kremlin-en/news-63953.html")
     russian = digestkit.translate(russian_copy(), "Opening of traffic", RU_ENGLISH)
     stories = group(tmp_path / "strict", [english, russian], StorySettings(cross_threshold=0.4))
-    assert stories[russian["id"]]["size"] == 1
+    assert stories[russian["id"]] is None
     assert group(tmp_path / "default", [english, russian])[russian["id"]]["size"] == 2
     # the same English as an English outlet's own wording: one language, so their originals are compared
     rewrite = digestkit.base_item("tass-en", "news", "https://tass.com/politics/1194508", "en", "Tavrida",
                                   RU_ENGLISH, None)
     stories = group(tmp_path / "english", [english, rewrite])
-    assert stories[rewrite["id"]]["size"] == 1
+    assert stories[rewrite["id"]] is None
 
 
 def test_the_look_back_window(tmp_path):
@@ -242,7 +243,7 @@ def test_the_look_back_window(tmp_path):
     late = item_of(name, source="tass-en", url="https://tass.com/politics/1", paragraphs=syndicated_copy(
         extracted(name)[1]), fetched_at="2026-12-03T12:00:00+00:00")                # five days later
     stories = group(tmp_path, [first, late], now=epoch("2026-12-03T12:00:00+00:00", 0))
-    assert stories[late["id"]]["size"] == 1
+    assert stories[late["id"]] is None
     wider = tmp_path / "wider"
     stories = group(wider, [first, late], StorySettings(window_days=7), now=epoch("2026-12-03T12:00:00+00:00", 0))
     assert stories[late["id"]]["size"] == 2
@@ -258,7 +259,7 @@ def test_an_item_copying_two_stories_merges_them_under_the_older(tmp_path):
     whole = item_of(name, url="https://c.example/whole", fetched_at="2026-11-28T12:20:00+00:00")
     settings = StorySettings(threshold=0.3)
     stories = group(tmp_path, [head, tail], settings)
-    assert stories[head["id"]]["size"] == stories[tail["id"]]["size"] == 1
+    assert stories[head["id"]] is None and stories[tail["id"]] is None
     stories = group(tmp_path, [whole], settings)
     assert {s["id"] for s in stories.values()} == {head["id"]}
     assert stories[tail["id"]]["items"] == [head["id"], tail["id"], whole["id"]]

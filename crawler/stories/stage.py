@@ -7,9 +7,10 @@ fingerprinted. So a zh/ru item translated later — by ``newsmon translate --pen
 without the translation feature knowing about stories, and under the cycle lock that rewriting
 ``items.jsonl`` needs.
 
-Each member's ``story`` ({id, size, items, sources, langs}) is written into its ``items`` row and, in place,
-into its ``items.jsonl`` line (``crawler.jsonl.rewrite``, as the translation stage does: never a second
-line), so readers of the JSONL see the grouping without the DB. The line is matched by id only: a story
+Each member of a story with copies (size ≥ 2) gets ``story`` ({id, size, items, sources, langs}) in its
+``items`` row and, in place, in its ``items.jsonl`` line (``crawler.jsonl.rewrite``, as the translation
+stage does: never a second line), so readers of the JSONL see the grouping without the DB. An item alone
+has no ``story`` and keeps its line as first written. The line is matched by id only: a story
 belongs to the article, whatever version the line holds. Order per day: the JSONL file first, then the
 rows with ``synced = 1`` in one transaction; a kill in between leaves ``synced = 0`` and the next run writes
 both again, to the same values.
@@ -133,10 +134,16 @@ def sync(conn: sqlite3.Connection, output_dir: Path, since_day: str = "") -> int
     rows = conn.execute("SELECT item_id, day, story_id FROM story_items WHERE synced = 0").fetchall()
     stories: dict[str, dict] = {}
     by_day: dict[str, dict[str, dict]] = {}
+    alone = []
     for row in rows:
         if row["story_id"] not in stories:
             stories[row["story_id"]] = story_record(row["story_id"], members(conn, row["story_id"]))
+        if stories[row["story_id"]]["size"] < 2:
+            alone.append(row["item_id"])   # no copies: nothing to say, and the line stays as first written
+            continue
         by_day.setdefault(row["day"], {})[row["item_id"]] = stories[row["story_id"]]
+    with state.transaction(conn):
+        conn.executemany("UPDATE story_items SET synced = 1 WHERE item_id = ?", [(i,) for i in alone])
     written = 0
     for day, updates in sorted(by_day.items()):
         try:
@@ -152,7 +159,8 @@ def _unsync_rewritten_rows(conn: sqlite3.Connection, since_day: str) -> None:
     conn.execute("UPDATE story_items SET synced = 0 WHERE synced = 1 AND no IN ("
                  "SELECT s.no FROM items i JOIN story_items s ON s.item_id = i.id "
                  "WHERE i.day >= ? AND CASE WHEN json_valid(i.json) "
-                 "THEN json_extract(i.json, '$.story.id') IS NOT s.story_id ELSE 0 END)", (since_day,))
+                 "THEN json_extract(i.json, '$.story.id') IS NOT s.story_id ELSE 0 END "
+                 "AND (SELECT COUNT(*) FROM story_items t WHERE t.story_id = s.story_id) > 1)", (since_day,))
 
 
 def _write_day(conn: sqlite3.Connection, output_dir: Path, day: str, updates: dict[str, dict]) -> int:
