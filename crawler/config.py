@@ -36,6 +36,7 @@ SECTION_KEYS: dict[str, tuple[type, ...]] = {
     "parser": (str,),
     "ignore_patterns": (list,),
     "cadence_hours": (int, float),
+    "subject": (list,),
     "cron": (str,),
     "download_delay": (int, float),
     "enabled": (bool,),
@@ -72,6 +73,7 @@ class Section:
     parser: str | None = None
     ignore_patterns: tuple[str, ...] = ()
     cadence_hours: float | None = None
+    subject: tuple[str, ...] = ()        # watch-phrase syntax; empty: the section's subject is never judged
     cron: str | None = None
     download_delay: float | None = None
 
@@ -330,6 +332,7 @@ def _section(src: dict, sec: dict, path: str, text: str, filename: str) -> Secti
         _check_regex(sec["link_pattern"], f"{path}.link_pattern", at("link_pattern"))
     for pattern in sec.get("ignore_patterns", []):
         _check_regex(pattern, f"{path}.ignore_patterns", at("ignore_patterns"))
+    subject = _subject(sec.get("subject"), f"{path}.subject", at("subject")) if "subject" in sec else ()
     parser = sec.get("parser", src.get("parser"))
     if parser is not None:
         _check_parser(parser, f"{path}.parser", at("parser"))
@@ -344,7 +347,7 @@ def _section(src: dict, sec: dict, path: str, text: str, filename: str) -> Secti
         next_css=sec.get("next_css"), max_pages=sec.get("max_pages", 1),
         languages=tuple(sec.get("languages", ())), body_css=sec.get("body_css"),
         parser=sec.get("parser", src.get("parser")), ignore_patterns=tuple(sec.get("ignore_patterns", ())),
-        cadence_hours=sec.get("cadence_hours"), cron=sec.get("cron"),
+        cadence_hours=sec.get("cadence_hours"), subject=subject, cron=sec.get("cron"),
         download_delay=sec.get("download_delay", src.get("download_delay")),
     )
 
@@ -356,6 +359,18 @@ def _check_regex(pattern: Any, path: str, where: str) -> None:
         re.compile(pattern)
     except re.error as exc:
         raise ConfigError(f"{where}: {path}: invalid regular expression {pattern!r}: {exc}") from None
+
+
+def _subject(phrases: list, path: str, where: str) -> tuple[str, ...]:
+    """The section's subject phrases, checked as watch phrases are (crawler/watch/settings.py)."""
+    from crawler.watch.settings import check_phrase   # imported late: crawler.watch.settings imports this module
+
+    def fail(problem: str) -> ConfigError:
+        return ConfigError(f"{where}: {path}: {problem}")
+
+    if not phrases:
+        raise fail("expected a non-empty list of phrases such as [\"俄罗斯\", \"Russia*\"] (or no subject key)")
+    return tuple(check_phrase(p, fail) for p in phrases)
 
 
 def _check_parser(name: str, path: str, where: str) -> None:

@@ -11,6 +11,7 @@ HEADINGS = {
     "section_gone": "Sections gone", "section_empty": "Sections empty", "section_broken": "Sections broken",
     "section_erroring": "Sections erroring", "section_reappeared": "Sections back",
     "section_extraction_degraded": "Extraction degraded", "section_extraction_recovered": "Extraction back",
+    "section_off_subject": "Sections off subject", "section_on_subject": "Sections on subject again",
     "section_appeared": "New sections", "section_changed": "New items", "section_stale": "Sections quiet",
     "article_edited": "Articles edited", "article_deleted": "Articles deleted",
 }

@@ -18,6 +18,7 @@ from typing import Any
 from crawler import jsonl
 from crawler.config import Config
 from crawler.lifecycle.healthdb import degraded_in_runs
+from crawler.lifecycle.subjectdb import off_subject_in_runs
 from crawler.stories.view import day_copies
 
 log = logging.getLogger(__name__)
@@ -27,10 +28,10 @@ SECTION_EVENT_STATES = {"section_gone": "GONE", "section_broken": "BROKEN", "sec
 # Alerts: what may hide news first, then what changed published text, then good news.
 ALERT_ORDER = {t: i for i, t in enumerate((
     "section_gone", "section_broken", "section_erroring", "section_empty", "section_stale",
-    "section_extraction_degraded", "article_deleted", "article_edited", "section_changed", "section_reappeared",
-    "section_extraction_recovered", "section_appeared"))}
+    "section_extraction_degraded", "section_off_subject", "article_deleted", "article_edited", "section_changed",
+    "section_reappeared", "section_extraction_recovered", "section_on_subject", "section_appeared"))}
 # States that mean "you may be missing news here": listed first, and counted in the headline.
-TROUBLE = ("FAILED", "BROKEN", "GONE", "EMPTY", "STALE", "DEGRADED", "PARTIAL")
+TROUBLE = ("FAILED", "BROKEN", "GONE", "EMPTY", "STALE", "DEGRADED", "OFF-SUBJECT", "PARTIAL")
 # The order of the section list: trouble first, sections not crawled that day last.
 STATE_ORDER = (*TROUBLE, "OK", "QUIET", "NOT-CRAWLED")
 
@@ -38,7 +39,7 @@ STATE_ORDER = (*TROUBLE, "OK", "QUIET", "NOT-CRAWLED")
 @dataclass
 class SectionStatus:
     key: str
-    state: str                    # OK | QUIET | PARTIAL | DEGRADED | EMPTY | BROKEN | GONE | STALE | FAILED | NOT-CRAWLED
+    state: str                    # OK | QUIET | PARTIAL | DEGRADED | OFF-SUBJECT | EMPTY | BROKEN | GONE | STALE | FAILED | NOT-CRAWLED
     detail: str
     items: int = 0
 
@@ -260,11 +261,13 @@ def section_statuses(conn: sqlite3.Connection, data: DayData, crawl: dict, run_i
             events[e["section"]] = e
     keys = list(dict.fromkeys([*data.order, *snapshots, *crawl, *counts, *events]))
     degraded = degraded_in_runs(conn, run_ids) if _table_exists(conn, "section_health") else {}
+    off_subject = off_subject_in_runs(conn, run_ids) if _table_exists(conn, "section_subject") else {}
     out = []
     last_ok: dict[str, str] | None = None
     for key in keys:
         status = _status(key, snapshots.get(key), crawl.get(key), events.get(key), counts.get(key, 0))
         status = _extraction(status, degraded.get(key))
+        status = _off_subject(status, off_subject.get(key))
         if status is None:
             last_ok = _last_successes(conn) if last_ok is None else last_ok
             last = last_ok.get(key)
@@ -319,6 +322,14 @@ def _extraction(status: SectionStatus | None, degraded: str | None) -> SectionSt
     if status is None or not degraded or status.state not in ("OK", "QUIET", "PARTIAL"):
         return status
     return SectionStatus(status.key, "DEGRADED", f"extraction degraded: {degraded}; {status.detail}", status.items)
+
+
+def _off_subject(status: SectionStatus | None, cause: str | None) -> SectionStatus | None:
+    """A section whose items stopped being about its subject (crawler/lifecycle/subject.py): it looks fine,
+    but what the editors follow it for is missing."""
+    if status is None or not cause or status.state not in ("OK", "QUIET", "PARTIAL"):
+        return status
+    return SectionStatus(status.key, "OFF-SUBJECT", f"off subject: {cause}; {status.detail}", status.items)
 
 
 def _failure(snap: dict | None, report: dict) -> str | None:

@@ -23,7 +23,8 @@ log = logging.getLogger(__name__)
 ALERTS_FILE = "alerts.jsonl"
 SECTION_TYPES = ("section_appeared", "section_gone", "section_empty", "section_reappeared", "section_broken",
                  "section_erroring", "section_changed", "section_stale",
-                 "section_extraction_degraded", "section_extraction_recovered")   # lifecycle/health.py
+                 "section_extraction_degraded", "section_extraction_recovered",   # lifecycle/health.py
+                 "section_off_subject", "section_on_subject")                     # lifecycle/subject.py
 ARTICLE_TYPES = ("article_edited", "article_deleted")
 WATCH_TYPES = ("watch_matched",)              # crawler/watch/stage.py: one per item and watch, ever
 EVENT_TYPES = SECTION_TYPES + ARTICLE_TYPES + WATCH_TYPES

@@ -1,5 +1,6 @@
 """Post-crawl stage: fold this run's ``section_snapshots`` into each section's lifecycle state, judge each
-section's extraction health (``healthdb``), re-check recent articles for silent edits and deletions, and
+section's extraction health (``healthdb``) and whether its items are still about its ``subject``
+(``subjectdb``), re-check recent articles for silent edits and deletions, and
 record the resulting events (DB + alerts.jsonl).
 
 The state machine itself is the pure ``crawler.lifecycle.machine.step``; this module only reads and writes rows.
@@ -14,12 +15,13 @@ import sqlite3
 from dataclasses import asdict, fields
 from typing import Any
 
-from crawler.lifecycle import events, healthdb, machine as lifecycle
+from crawler.lifecycle import events, healthdb, machine as lifecycle, subjectdb
 from crawler import state
 from crawler.config import Config, Section, key_location
 from crawler.exceptions import ConfigError
 from crawler.lifecycle.health import HealthSettings
 from crawler.lifecycle.machine import SectionState, Settings
+from crawler.lifecycle.subject import SubjectSettings
 from crawler.tables import config_table
 
 log = logging.getLogger(__name__)
@@ -42,12 +44,15 @@ LIFECYCLE_SPEC = {
     "health_text_ratio": ((int, float), 0.25, 0),
     "health_failed_share": ((int, float), 0.5, 0),
     "short_text_chars": ((int,), 200, 0),
+    "subject_min_share": ((int, float), 0.3, 0),
 }
 SETTING_KEYS = {f.name for f in fields(Settings)}
 HEALTH_KEYS = {f.name for f in fields(HealthSettings)}
+SUBJECT_KEYS = {f.name for f in fields(SubjectSettings)}
 
 
-SHARES = ("health_text_ratio", "health_failed_share")     # fractions: above 1 they would mean nothing
+# Fractions: above 1 they would mean nothing.
+SHARES = ("health_text_ratio", "health_failed_share", "subject_min_share")
 
 
 def lifecycle_table(config: Config) -> dict[str, Any]:
@@ -69,6 +74,11 @@ def health_settings_of(config: Config) -> HealthSettings:
     return HealthSettings(**{k: v for k, v in table.items() if k in HEALTH_KEYS})
 
 
+def subject_settings_of(config: Config) -> SubjectSettings:
+    table = lifecycle_table(config)
+    return SubjectSettings(**{k: v for k, v in table.items() if k in SUBJECT_KEYS})
+
+
 def run_stage(ctx) -> dict:
     """``run_stage(ctx: CycleContext) -> dict``: lifecycle, then article re-checks, then alerts.jsonl."""
     from crawler.lifecycle import recheck
@@ -78,6 +88,7 @@ def run_stage(ctx) -> dict:
     try:
         summary = update_sections(conn, ctx.config, ctx.run_id, settings_of(ctx.config))
         summary["extraction"] = healthdb.update_health(conn, ctx.run_id, ctx.crawl, health_settings_of(ctx.config))
+        summary["subject"] = subjectdb.update_subject(conn, ctx.config, ctx.run_id, subject_settings_of(ctx.config))
         summary["rechecks"] = recheck.recheck_recent(conn, ctx.config, ctx.run_id, ctx.output_dir, table)
         return summary
     finally:

@@ -3,7 +3,8 @@
 ``collect(config) -> dict`` gathers the report (also the ``--json`` output); ``report["attention"]`` lists
 what needs a human, in words, and the command exits 1 when it is not empty. Sections' states come from
 the lifecycle (``section_states``, issue 4); a section it has not judged yet falls back to its latest
-``section_snapshots`` row. A section whose extraction is degraded (``extraction_states``) needs attention too.
+``section_snapshots`` row. A section whose extraction is degraded (``extraction_states``) or whose items are
+off its ``subject`` (``subject_states``) needs attention too.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 from crawler import state
 from crawler.config import Config
 from crawler.lifecycle.healthdb import degraded_sections
+from crawler.lifecycle.subjectdb import off_subject_sections
 from crawler.ops.lock import current_holder, pid_alive
 from crawler.ops.plan import ScheduleSettings, load_settings
 
@@ -109,9 +111,10 @@ def scheduler_info(conn: sqlite3.Connection) -> dict[str, Any]:
 
 def sections(conn: sqlite3.Connection, configured: list[str]) -> list[dict[str, Any]]:
     states = {r["section"]: r for r in conn.execute("SELECT section, state, since, cause FROM section_states")}
-    degraded = degraded_sections(conn)
+    degraded, off_subject = degraded_sections(conn), off_subject_sections(conn)
     keys = list(dict.fromkeys([*configured, *states]))
-    return [{**_section(conn, key, states.get(key)), "extraction": degraded.get(key)} for key in keys]
+    return [{**_section(conn, key, states.get(key)), "extraction": degraded.get(key),
+             "subject": off_subject.get(key)} for key in keys]
 
 
 def _section(conn: sqlite3.Connection, key: str, lifecycle) -> dict[str, Any]:
@@ -162,6 +165,9 @@ def attention(report: dict[str, Any], settings: ScheduleSettings, now: datetime)
         if sec.get("extraction"):
             out.append(f"section {sec['section']}: extraction degraded since {sec['extraction']['since']}: "
                        f"{sec['extraction']['cause']}")
+        if sec.get("subject"):
+            out.append(f"section {sec['section']}: off subject since {sec['subject']['since']}: "
+                       f"{sec['subject']['cause']}")
     if report["alerts"]["undelivered"]:
         out.append(f"{report['alerts']['undelivered']} alert deliveries failed (retried at the next run): "
                    "see `newsmon alerts`")
@@ -229,6 +235,8 @@ def _render_state(report: dict[str, Any]) -> list[str]:
                      + (f" — {s['cause']}" if s["state"] in ATTENTION_STATES and s["cause"] else ""))
         if s.get("extraction"):
             lines.append(f"  {'':<36} extraction degraded — {s['extraction']['cause']}")
+        if s.get("subject"):
+            lines.append(f"  {'':<36} off subject — {s['subject']['cause']}")
     t, a = report["translations"], report["alerts"]
     lines.append(f"translations: {t['pending']} pending, {t['failed']} failed")
     lines.append(f"alerts: {a['undelivered']} undelivered, {a['pending']} pending delivery")

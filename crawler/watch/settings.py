@@ -82,8 +82,8 @@ def _entry(config: Config, entry: Any, n: int) -> Watch | None:
         return None
     if not entry.get("phrases"):
         raise fail("phrases" if "phrases" in entry else None, "required: a non-empty list of phrases")
-    phrases = tuple(_phrase(p, lambda problem: fail("phrases", problem)) for p in entry["phrases"])
-    exclude = tuple(_phrase(p, lambda problem: fail("exclude", problem)) for p in entry.get("exclude", []))
+    phrases = tuple(check_phrase(p, lambda problem: fail("phrases", problem)) for p in entry["phrases"])
+    exclude = tuple(check_phrase(p, lambda problem: fail("exclude", problem)) for p in entry.get("exclude", []))
     for pattern in entry.get("sections", []):
         if not isinstance(pattern, str) or not pattern.strip():
             raise fail("sections", f"expected fnmatch patterns on \"source/section\" such as \"kremlin-*/*\", "
@@ -91,7 +91,8 @@ def _entry(config: Config, entry: Any, n: int) -> Watch | None:
     return Watch(name, phrases, tuple(entry.get("sections", [])), exclude)
 
 
-def _phrase(value: Any, fail) -> str:
+def check_phrase(value: Any, fail) -> str:
+    """One phrase in NFC with single spaces, or ``fail(problem)`` raised (also a section's ``subject``)."""
     if not isinstance(value, str) or not value.strip():
         raise fail(f"expected non-empty strings, got {value!r}")
     phrase = " ".join(unicodedata.normalize("NFC", value).split())

@@ -1,0 +1,117 @@
+"""Subject rows: measure each section with a ``subject`` from the new items a run stored in it, judge it
+(``crawler.lifecycle.subject``), keep ``section_subject`` and ``subject_states`` (``schema/37-subject.sql``),
+record the events. Called by the lifecycle stage after extraction health; read by ``newsmon status``
+(``off_subject_sections``) and the digest (``off_subject_in_runs``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from dataclasses import asdict, fields
+
+from crawler import state
+from crawler.config import Config
+from crawler.lifecycle import events
+from crawler.lifecycle.subject import (RunSubject, SubjectSettings, SubjectState, Verdict, judge, measure,
+                                       step)
+
+log = logging.getLogger(__name__)
+
+RUN_FIELDS = [f.name for f in fields(RunSubject)]
+
+
+def update_subject(conn: sqlite3.Connection, config: Config, run_id: int, cfg: SubjectSettings) -> dict:
+    """Judge every section with a ``subject`` that the run looked at (its ``section_snapshots``).
+    Idempotent for a run."""
+    subjects = {s.key: s.subject for s in config.sections if s.subject}
+    rows = conn.execute("SELECT section, checked_at FROM section_snapshots WHERE run_id = ? ORDER BY section",
+                        (run_id,)).fetchall()
+    states, emitted = {}, []
+    for row in (r for r in rows if r["section"] in subjects):
+        key, phrases = row["section"], subjects[row["section"]]
+        old = load_state(conn, key)
+        if old.last_run_id is not None and old.last_run_id >= run_id:
+            states[key] = old.state                   # already judged (a stage rerun)
+            continue
+        run = measure(key, run_id, row["checked_at"], new_items(conn, key, run_id), phrases)
+        verdict = judge(run, history(conn, key, run_id, cfg.health_runs), phrases, cfg)
+        new, evs = step(old, run, verdict, phrases, cfg)
+        with state.transaction(conn):
+            save_run(conn, run, verdict, new.state)
+            save_state(conn, new)
+            events.record(conn, evs)
+        log.debug("%s subject: %s (%s)", key, verdict.state or "not judged", verdict.cause)
+        states[key] = new.state
+        emitted += [e.type for e in evs]
+    return {"sections": states, "events": emitted}
+
+
+def new_items(conn: sqlite3.Connection, section: str, run_id: int) -> list[dict]:
+    """The items ``run_id`` first stored in ``section``, oldest first: the fields the subject is looked for in."""
+    rows = conn.execute("SELECT a.title, i.json FROM articles a JOIN items i ON i.id = a.id "
+                        "WHERE a.section = ? AND a.run_id = ? ORDER BY a.first_seen, a.id", (section, run_id))
+    out = []
+    for row in rows:
+        try:
+            item = json.loads(row["json"] or "{}")
+        except ValueError:      # an unreadable row costs its item, not the section's judgement
+            item = {}
+        out.append({"title": item.get("title") or row["title"], "text": item.get("text"),
+                    "title_en": item.get("title_en"), "text_en": item.get("text_en")})
+    return out
+
+
+def history(conn: sqlite3.Connection, section: str, run_id: int, limit: int) -> list[RunSubject]:
+    """The section's last ``limit`` runs before ``run_id`` that had items and were on subject (newest first)."""
+    rows = conn.execute("SELECT section, run_id, checked_at AS at, items, on_subject, examples FROM section_subject "
+                        "WHERE section = ? AND run_id < ? AND items > 0 AND verdict IS NOT 'off' AND state = 'on' "
+                        "ORDER BY run_id DESC LIMIT ?", (section, run_id, limit)).fetchall()
+    return [RunSubject(**{**{k: r[k] for k in RUN_FIELDS}, "examples": tuple(json.loads(r["examples"] or "[]"))})
+            for r in rows]
+
+
+def save_run(conn: sqlite3.Connection, run: RunSubject, verdict: Verdict, state_after: str) -> None:
+    values = {**asdict(run), "verdict": verdict.state, "cause": verdict.cause, "state": state_after}
+    values["checked_at"] = values.pop("at")
+    values["examples"] = json.dumps(list(run.examples), ensure_ascii=False)
+    cols = list(values)
+    conn.execute(f"INSERT OR REPLACE INTO section_subject({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                 [values[c] for c in cols])
+
+
+def load_state(conn: sqlite3.Connection, section: str) -> SubjectState:
+    row = conn.execute("SELECT * FROM subject_states WHERE section = ?", (section,)).fetchone()
+    return SubjectState(**dict(row)) if row else SubjectState(section)
+
+
+def save_state(conn: sqlite3.Connection, st: SubjectState) -> None:
+    values = asdict(st)
+    cols = list(values)
+    conn.execute(f"INSERT OR REPLACE INTO subject_states({', '.join(cols)}) VALUES "
+                 f"({', '.join('?' * len(cols))})", [values[c] for c in cols])
+
+
+# ---------------------------------------------------------------- readers (status, digest)
+def off_subject_sections(conn: sqlite3.Connection) -> dict[str, dict]:
+    """Section key → {since, cause} of every section that is off its subject now."""
+    rows = conn.execute("SELECT section, since, cause FROM subject_states WHERE state = 'off'")
+    return {r["section"]: {"since": r["since"], "cause": r["cause"]} for r in rows}
+
+
+def off_subject_in_runs(conn: sqlite3.Connection, run_ids: set[int]) -> dict[str, str]:
+    """Section key → why it was off subject after the last of ``run_ids`` that judged it (a rebuilt digest
+    says what the day's runs found, not what holds today)."""
+    if not run_ids:
+        return {}
+    marks = ",".join("?" * len(run_ids))
+    last = conn.execute(f"SELECT section, max(run_id) AS run_id, state FROM section_subject "
+                        f"WHERE run_id IN ({marks}) GROUP BY section", sorted(run_ids)).fetchall()
+    out = {}
+    for row in (r for r in last if r["state"] == "off"):
+        found = conn.execute("SELECT cause FROM section_subject WHERE section = ? AND run_id <= ? "
+                             "AND verdict = 'off' ORDER BY run_id DESC LIMIT 1",
+                             (row["section"], row["run_id"])).fetchone()
+        out[row["section"]] = found["cause"] if found else "no cause recorded"
+    return out
