@@ -73,6 +73,7 @@ NEWSMON_DAY = None
 NEWSMON_REFETCH = False
 NEWSMON_EXTRACTION_WORKERS = 0  # >0: extraction + language in that many worker processes (off the reactor)
 NEWSMON_MAX_FURTHER_PAGES = 10  # further pages (…-2.html) fetched per article (crawler.extract.continuation)
+NEWSMON_FURTHER_PAGE_RETRIES = 3  # re-checks that retry an incomplete article's missing pages (lifecycle.completion)
 
 # [crawler] key → (expected types, Scrapy setting(s) it drives)
 CRAWLER_KEYS: dict[str, tuple[tuple[type, ...], tuple[str, ...]]] = {
@@ -87,6 +88,7 @@ CRAWLER_KEYS: dict[str, tuple[tuple[type, ...], tuple[str, ...]]] = {
     "refetch_known": ((bool,), ("NEWSMON_REFETCH",)),
     "extraction_workers": ((int,), ("NEWSMON_EXTRACTION_WORKERS",)),
     "max_further_pages": ((int,), ("NEWSMON_MAX_FURTHER_PAGES",)),
+    "further_page_retries": ((int,), ("NEWSMON_FURTHER_PAGE_RETRIES",)),
 }
 
 

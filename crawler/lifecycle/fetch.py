@@ -2,6 +2,10 @@
 robots.txt (urllib.robotparser), a delay per host, a timeout, conditional GET. Blocking, and not meant to be
 shared between threads: ``crawler.lifecycle.hostpool`` gives each host thread its own fetcher, so each host
 keeps one request at a time, its delay and its robots.txt, while several hosts are fetched side by side.
+
+The delay is ``delays[netloc]`` when given (the re-checks pass each host's section ``download_delay``), else
+``delay``. Every redirect hop is a request like any other: it waits its target host's delay first (urllib
+would follow it at once, to a host that may have just been asked by this fetcher).
 """
 
 from __future__ import annotations
@@ -28,13 +32,20 @@ class Fetched:
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
     error: str | None = None
+    further: list["Fetched"] = field(default_factory=list)   # the article's further pages (hostpool Job.further)
 
 
 class PoliteFetcher:
-    def __init__(self, user_agent: str, timeout: float = 20, delay: float = 1.5, obey_robots: bool = True):
+    def __init__(self, user_agent: str, timeout: float = 20, delay: float = 1.5, obey_robots: bool = True,
+                 delays: dict[str, float] | None = None):
         self.user_agent, self.timeout, self.delay, self.obey_robots = user_agent, timeout, delay, obey_robots
+        self.delays = {host.lower(): seconds for host, seconds in (delays or {}).items()}
         self._robots: dict[str, urllib.robotparser.RobotFileParser | None] = {}
         self._last: dict[str, float] = {}
+        self._opener = urllib.request.build_opener(_PoliteRedirects(self))
+
+    def delay_of(self, host: str) -> float:
+        return self.delays.get(host.lower(), self.delay)
 
     def get(self, url: str, etag: str | None = None, last_modified: str | None = None) -> Fetched:
         if self.obey_robots and not self.allowed(url):
@@ -65,7 +76,7 @@ class PoliteFetcher:
     def _wait(self, host: str) -> None:
         last = self._last.get(host)
         if last is not None:
-            pause = self.delay - (time.monotonic() - last)
+            pause = self.delay_of(host) - (time.monotonic() - last)
             if pause > 0:
                 time.sleep(pause)
         self._last[host] = time.monotonic()
@@ -74,7 +85,7 @@ class PoliteFetcher:
         self._wait(urlsplit(url).netloc)
         request = urllib.request.Request(url, headers=headers)
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as resp:
+            with self._opener.open(request, timeout=self.timeout) as resp:
                 return Fetched(url, resp.status, resp.geturl(), dict(resp.headers.items()), resp.read(MAX_BYTES))
         except urllib.error.HTTPError as exc:
             with exc:
@@ -89,3 +100,16 @@ class PoliteFetcher:
             return Fetched(url, None, error=f"{type(reason).__name__}: {reason}")
         except (OSError, ValueError) as exc:
             return Fetched(url, None, error=f"{type(exc).__name__}: {exc}")
+
+
+class _PoliteRedirects(urllib.request.HTTPRedirectHandler):
+    """urllib's redirect handling, but a hop waits its target host's delay, as any request does."""
+
+    def __init__(self, fetcher: PoliteFetcher):
+        self.fetcher = fetcher
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        hop = super().redirect_request(req, fp, code, msg, headers, newurl)
+        if hop is not None:
+            self.fetcher._wait(urlsplit(hop.full_url).netloc)
+        return hop

@@ -31,6 +31,8 @@ class Job:
     etag: str | None = None
     last_modified: str | None = None
     tag: Any = None               # the caller's object (e.g. a DB row), handed back with the answer
+    further: tuple[str, ...] = () # pages fetched right after this one when it answers 200 or 304 (the missing
+                                  # pages of a multi-page article), by the same fetcher: the host's delay holds
 
 
 def fetch_all(jobs: list[Job], new_fetcher: Callable[[], PoliteFetcher],
@@ -98,9 +100,17 @@ def _put(answers: queue.Queue, item: object, stop: threading.Event) -> None:
 
 
 def safe_get(fetcher: PoliteFetcher, job: Job) -> Fetched:
-    """The fetcher's answer; a bug on one page is an answer-less ``Fetched``, never a lost host."""
+    """The fetcher's answer, with ``job.further`` fetched after a 200 or 304 (``Fetched.further``)."""
+    got = _get(fetcher, job.url, job.etag, job.last_modified)
+    if job.further and got.status in (200, 304):
+        got.further = [_get(fetcher, url) for url in job.further]
+    return got
+
+
+def _get(fetcher: PoliteFetcher, url: str, etag: str | None = None, last_modified: str | None = None) -> Fetched:
+    """A bug on one page is an answer-less ``Fetched``, never a lost host."""
     try:
-        return fetcher.get(job.url, job.etag, job.last_modified)
+        return fetcher.get(url, etag, last_modified)
     except Exception as exc:  # noqa: BLE001 — one odd page never stops its host's other pages
-        log.error("fetching %s failed: %s: %s", job.url, type(exc).__name__, exc, exc_info=True)
-        return Fetched(job.url, None, error=f"{type(exc).__name__}: {exc}")
+        log.error("fetching %s failed: %s: %s", url, type(exc).__name__, exc, exc_info=True)
+        return Fetched(url, None, error=f"{type(exc).__name__}: {exc}")

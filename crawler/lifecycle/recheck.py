@@ -27,6 +27,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from crawler.lifecycle import events
 from crawler import state
@@ -34,6 +35,7 @@ from crawler.config import Config, Section
 from crawler.lifecycle.events import Event
 from crawler.exceptions import ExtractionError
 from crawler.extract.continuation import with_stored_further_pages
+from crawler.lifecycle.completion import PageRetry, complete, missing_pages
 from crawler.lifecycle.fetch import Fetched, PoliteFetcher
 from crawler.lifecycle.hostpool import Job, fetch_all
 from crawler.items import content_hash, empty_translation, utc_now
@@ -70,9 +72,12 @@ def recheck_recent(conn: sqlite3.Connection, config: Config, run_id: int, output
     if not due:
         return {}
     run = RecheckRun(run_id, Path(output_dir), {s.key: s for s in config.sections}, gone_checks_of(table))
-    jobs = [Job(row["url"], row["etag"], row["last_modified"], tag=row) for row in due]
+    bounds = page_retry_of(config)
+    jobs = [Job(row["url"], row["etag"], row["last_modified"], tag=row,
+                further=missing_pages(_item_or_none(conn, row), bounds)) for row in due]
+    delays = host_delays(due, run.sections, _default_delay(config))
     counts: dict[str, int] = {}
-    for done, got in fetch_all(jobs, lambda: fetcher_of(config, table), table["recheck_workers"]):
+    for done, got in fetch_all(jobs, lambda: fetcher_of(config, table, delays), table["recheck_workers"]):
         outcome = apply_safely(conn, done.tag, got, run)
         counts[outcome] = counts.get(outcome, 0) + 1
     log.info("re-checked %d articles: %s", len(due), counts)
@@ -84,10 +89,43 @@ def gone_checks_of(table: dict) -> int:
     return table["recheck_gone_checks"] or table["hysteresis_runs"]
 
 
-def fetcher_of(config: Config, table: dict) -> PoliteFetcher:
+def fetcher_of(config: Config, table: dict, delays: dict[str, float] | None = None) -> PoliteFetcher:
     crawl = config.table("crawler")
     return PoliteFetcher(user_agent=crawl.get("user_agent", "newsmon"), timeout=table["recheck_timeout"],
-                         delay=float(crawl.get("download_delay", 1.5)), obey_robots=crawl.get("obey_robots", True))
+                         delay=_default_delay(config), obey_robots=crawl.get("obey_robots", True), delays=delays)
+
+
+def _default_delay(config: Config) -> float:
+    return float(config.table("crawler").get("download_delay", 1.5))
+
+
+def host_delays(rows: list[sqlite3.Row], sections: dict[str, Section], default: float) -> dict[str, float]:
+    """Each host's delay between re-check requests: the largest ``download_delay`` of the sections whose
+    articles are on it (a section or its source may override ``[crawler] download_delay``), as the crawl
+    would wait for the strictest of them."""
+    delays: dict[str, float] = {}
+    for row in rows:
+        section = sections.get(row["section"])
+        own = section.download_delay if section is not None and section.download_delay is not None else default
+        host = urlsplit(row["url"]).netloc.lower()
+        delays[host] = max(delays.get(host, 0.0), float(own))
+    return delays
+
+
+def page_retry_of(config: Config) -> PageRetry:
+    from crawler.crawl.settings import for_config
+
+    settings = for_config(config)
+    return PageRetry(settings["NEWSMON_MAX_FURTHER_PAGES"], settings["NEWSMON_FURTHER_PAGE_RETRIES"])
+
+
+def _item_or_none(conn: sqlite3.Connection, row: sqlite3.Row) -> dict | None:
+    """The stored item when readable (a bad one is reported once, when its answer is judged)."""
+    found = conn.execute("SELECT json FROM items WHERE id = ?", (row["id"],)).fetchone()
+    try:
+        return json.loads(found["json"]) if found else None
+    except ValueError:
+        return None
 
 
 def due_articles(conn: sqlite3.Connection, run_id: int, table: dict) -> list[sqlite3.Row]:
@@ -123,6 +161,8 @@ def apply_answer(conn: sqlite3.Connection, row: sqlite3.Row, got: Fetched, run: 
     item = stored_item(conn, row)
     verdict = Verdict("error") if item is None else judge(conn, got, row, item, run.sections.get(row["section"]),
                                                          run.run_id, run.output_dir)
+    if got.further and verdict.outcome in ("not_modified", "unchanged", "edited"):
+        verdict = with_missing_pages(conn, row, got, verdict, run)
     now = utc_now()
     with state.transaction(conn):
         outcome, event = verdict.outcome, verdict.event
@@ -135,6 +175,16 @@ def apply_answer(conn: sqlite3.Connection, row: sqlite3.Row, got: Fetched, run: 
         if event is not None:
             events.record(conn, [event])
     return outcome
+
+
+def with_missing_pages(conn, row, got: Fetched, verdict: Verdict, run: RecheckRun) -> Verdict:
+    """Merge the missing pages fetched after page 1 (``crawler.lifecycle.completion``): outcome ``completed``
+    or ``incomplete``; an edit found on page 1 (already kept) stays the outcome, its event unchanged."""
+    item = stored_item(conn, row)           # read again: an edit of page 1 is now the latest version
+    if item is None:
+        return verdict
+    outcome = complete(conn, row, item, got.further, run.sections.get(row["section"]), run.output_dir)
+    return verdict if verdict.outcome == "edited" else Verdict(outcome)
 
 
 def stored_item(conn, row) -> dict | None:
