@@ -9,7 +9,8 @@ What a page says about the others is the site parser's business, in two ``extras
 Everything else is generic and free of I/O: ``PageWalk`` decides which page to fetch next (each page once,
 never the first page again, at most ``max_further`` of them) and merges what was fetched; the crawl
 (``pipelines/extract.py``) fetches, re-extraction (``crawler/digest/reextract.py``) reads the stored raw
-pages back, and article re-checks (``crawler/lifecycle/recheck.py``) compare the first page only.
+pages back, and article re-checks (``crawler/lifecycle/recheck.py``) compare the first page only and
+retry the missing pages of an incomplete article (``crawler/lifecycle/completion.py``).
 
 On the item, ``extras["pages"]`` lists every merged page in order, ``{url, paragraphs}`` (paragraphs =
 how many of the item's paragraphs came from that page), further pages with their ``raw_path`` and

@@ -17,6 +17,10 @@ All reading and writing of the state DB stays on the calling thread. Then:
   version (``version`` + 1, translation reset to pending for zh/ru). The day file's JSONL line is **not**
   rewritten: it stays the record of what was first published; the edit is reported in alerts.jsonl.
 * 5xx, timeouts, robots: nothing is concluded (``article_checks.outcome = 'error'``).
+* an incomplete multi-page article: its missing pages are fetched again after page 1 and merged when they
+  arrive (``crawler.lifecycle.completion``; outcome ``completed`` or ``incomplete``, no event).
+
+Each host waits the largest ``download_delay`` of the sections whose articles are on it (``host_delays``).
 """
 
 from __future__ import annotations
