@@ -26,8 +26,8 @@ def update_subject(conn: sqlite3.Connection, config: Config, run_id: int, cfg: S
     """Judge every section with a ``subject`` that the run looked at (its ``section_snapshots``).
     Idempotent for a run."""
     subjects = {s.key: s.subject for s in config.sections if s.subject}
-    rows = conn.execute("SELECT section, checked_at FROM section_snapshots WHERE run_id = ? ORDER BY section",
-                        (run_id,)).fetchall()
+    rows = conn.execute("SELECT section, checked_at, article_urls FROM section_snapshots WHERE run_id = ? "
+                        "ORDER BY section", (run_id,)).fetchall()
     states, emitted = {}, []
     for row in (r for r in rows if r["section"] in subjects):
         key, phrases = row["section"], subjects[row["section"]]
@@ -35,7 +35,8 @@ def update_subject(conn: sqlite3.Connection, config: Config, run_id: int, cfg: S
         if old.last_run_id is not None and old.last_run_id >= run_id:
             states[key] = old.state                   # already judged (a stage rerun)
             continue
-        run = measure(key, run_id, row["checked_at"], new_items(conn, key, run_id), phrases)
+        listing = json.loads(row["article_urls"] or "[]")
+        run = measure(key, run_id, row["checked_at"], new_items(conn, key, run_id, listing), phrases)
         verdict = judge(run, history(conn, key, run_id, cfg.health_runs), phrases, cfg)
         new, evs = step(old, run, verdict, phrases, cfg)
         with state.transaction(conn):
@@ -48,12 +49,14 @@ def update_subject(conn: sqlite3.Connection, config: Config, run_id: int, cfg: S
     return {"sections": states, "events": emitted}
 
 
-def new_items(conn: sqlite3.Connection, section: str, run_id: int) -> list[dict]:
-    """The items ``run_id`` first stored in ``section``, oldest first: the fields the subject is looked for in."""
-    rows = conn.execute("SELECT a.title, i.json FROM articles a JOIN items i ON i.id = a.id "
+def new_items(conn: sqlite3.Connection, section: str, run_id: int, listing: list[str] = ()) -> list[dict]:
+    """The items ``run_id`` first stored in ``section`` in listing order (the examples a cause quotes are the
+    section's top ones, whatever order the fetches finished in): the fields the subject is looked for in."""
+    rows = conn.execute("SELECT a.url, a.title, i.json FROM articles a JOIN items i ON i.id = a.id "
                         "WHERE a.section = ? AND a.run_id = ? ORDER BY a.first_seen, a.id", (section, run_id))
+    position = {url: n for n, url in enumerate(listing)}
     out = []
-    for row in rows:
+    for row in sorted(rows, key=lambda r: position.get(r["url"], len(position))):
         try:
             item = json.loads(row["json"] or "{}")
         except ValueError:      # an unreadable row costs its item, not the section's judgement
