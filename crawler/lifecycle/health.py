@@ -13,9 +13,10 @@ section's own usual (``Usual``: its last ``health_runs`` runs that had items and
 from __future__ import annotations
 
 import statistics
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from crawler.lifecycle.events import Event
+from crawler.lifecycle.judged import JudgedState, fold
 
 DEGRADED, RECOVERED = "section_extraction_degraded", "section_extraction_recovered"
 # Dates: a section whose items usually carry one (this share or more) and now mostly do not (this share or
@@ -129,38 +130,21 @@ def _usual_dates(usual: Usual) -> str:
 
 # ---------------------------------------------------------------- state and hysteresis
 @dataclass(frozen=True)
-class HealthState:
-    """A section's extraction state (an ``extraction_states`` row)."""
+class HealthState(JudgedState):
+    """A section's extraction state (an ``extraction_states`` row): ok | degraded."""
 
-    section: str
-    state: str = "ok"                 # ok | degraded
-    since: str | None = None
-    cause: str | None = None
-    pending_count: int = 0            # consecutive judged runs that found it degraded, not yet confirmed
-    pending_since: str | None = None
-    last_run_id: int | None = None
+    state: str = "ok"
 
 
 def step(st: HealthState, run: RunHealth, verdict: Verdict,
          cfg: HealthSettings) -> tuple[HealthState, list[Event]]:
-    """Fold one run's verdict into the state. Degraded takes ``hysteresis_runs`` judged runs in a row (a run
-    not judged neither counts nor breaks the row); back to ok takes one, as a section's return does."""
-    st = replace(st, last_run_id=run.run_id)
-    if verdict.state is None:
+    """Fold one run's verdict into the state (``judged.fold``: degraded takes ``hysteresis_runs`` judged runs
+    in a row, ok takes one)."""
+    st, turn = fold(st, run.run_id, run.at, verdict.state, verdict.cause, good="ok",
+                    runs_needed=cfg.hysteresis_runs, bad_words="extraction degraded")
+    if turn is None:
         return st, []
-    if verdict.state == st.state:
-        return replace(st, cause=verdict.cause, pending_count=0, pending_since=None), []
-    if verdict.state == "ok":
-        cause = f"{verdict.cause} (extraction degraded since {st.since}: {st.cause})"
-        back = replace(st, state="ok", since=run.at, cause=verdict.cause, pending_count=0, pending_since=None)
-        return back, [_event(RECOVERED, run, cause, {"state": "ok", "degraded_since": st.since}, verdict)]
-    count, since = st.pending_count + 1, st.pending_since or run.at
-    if count < cfg.hysteresis_runs:
-        return replace(st, pending_count=count, pending_since=since), []
-    runs = f"{count} consecutive runs" if count > 1 else "this run"
-    down = replace(st, state="degraded", since=since, cause=verdict.cause, pending_count=0, pending_since=None)
-    return down, [_event(DEGRADED, run, f"{verdict.cause} ({runs}, since {since})",
-                         {"state": "degraded", "runs": count, "since": since}, verdict)]
+    return st, [_event(RECOVERED if turn.to == "ok" else DEGRADED, run, turn.cause, turn.details, verdict)]
 
 
 def _event(kind: str, run: RunHealth, cause: str, details: dict, verdict: Verdict) -> Event:

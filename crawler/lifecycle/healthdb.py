@@ -11,7 +11,7 @@ import sqlite3
 from dataclasses import asdict, fields
 
 from crawler import state
-from crawler.lifecycle import events
+from crawler.lifecycle import events, judged
 from crawler.lifecycle.health import HealthSettings, HealthState, RunHealth, Verdict, judge, measure, step
 
 log = logging.getLogger(__name__)
@@ -68,42 +68,23 @@ def history(conn: sqlite3.Connection, section: str, run_id: int, limit: int) -> 
 def save_run(conn: sqlite3.Connection, run: RunHealth, verdict: Verdict, state_after: str) -> None:
     values = {**asdict(run), "verdict": verdict.state, "cause": verdict.cause, "state": state_after}
     values["checked_at"] = values.pop("at")
-    cols = list(values)
-    conn.execute(f"INSERT OR REPLACE INTO section_health({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-                 [values[c] for c in cols])
+    judged.upsert(conn, "section_health", values)
 
 
 def load_state(conn: sqlite3.Connection, section: str) -> HealthState:
-    row = conn.execute("SELECT * FROM extraction_states WHERE section = ?", (section,)).fetchone()
-    return HealthState(**dict(row)) if row else HealthState(section)
+    return judged.load_state(conn, "extraction_states", section, HealthState)
 
 
 def save_state(conn: sqlite3.Connection, st: HealthState) -> None:
-    values = asdict(st)
-    cols = list(values)
-    conn.execute(f"INSERT OR REPLACE INTO extraction_states({', '.join(cols)}) VALUES "
-                 f"({', '.join('?' * len(cols))})", [values[c] for c in cols])
+    judged.save_state(conn, "extraction_states", st)
 
 
 # ---------------------------------------------------------------- readers (status, digest)
 def degraded_sections(conn: sqlite3.Connection) -> dict[str, dict]:
     """Section key → {since, cause} of every section whose extraction is degraded now."""
-    rows = conn.execute("SELECT section, since, cause FROM extraction_states WHERE state = 'degraded'")
-    return {r["section"]: {"since": r["since"], "cause": r["cause"]} for r in rows}
+    return judged.bad_now(conn, "extraction_states", "degraded")
 
 
 def degraded_in_runs(conn: sqlite3.Connection, run_ids: set[int]) -> dict[str, str]:
-    """Section key → why its extraction was degraded after the last of ``run_ids`` that judged it (a
-    rebuilt digest says what the day's runs found, not what holds today)."""
-    if not run_ids:
-        return {}
-    marks = ",".join("?" * len(run_ids))
-    last = conn.execute(f"SELECT section, max(run_id) AS run_id, state FROM section_health "
-                        f"WHERE run_id IN ({marks}) GROUP BY section", sorted(run_ids)).fetchall()
-    out = {}
-    for row in (r for r in last if r["state"] == "degraded"):
-        found = conn.execute("SELECT cause FROM section_health WHERE section = ? AND run_id <= ? "
-                             "AND verdict = 'degraded' ORDER BY run_id DESC LIMIT 1",
-                             (row["section"], row["run_id"])).fetchone()
-        out[row["section"]] = found["cause"] if found else "no cause recorded"
-    return out
+    """Section key → why its extraction was degraded after the last of ``run_ids`` that judged it."""
+    return judged.bad_in_runs(conn, "section_health", "degraded", run_ids)

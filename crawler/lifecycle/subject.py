@@ -12,9 +12,10 @@ section's new items mention the subject in their original or English title or te
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from crawler.lifecycle.events import Event
+from crawler.lifecycle.judged import JudgedState, fold
 from crawler.watch.matcher import CompiledWatch, Texts
 from crawler.watch.settings import Watch
 
@@ -110,38 +111,21 @@ def phrases_in_words(phrases: tuple[str, ...]) -> str:
 
 # ---------------------------------------------------------------- state and hysteresis
 @dataclass(frozen=True)
-class SubjectState:
-    """A section's subject state (a ``subject_states`` row)."""
+class SubjectState(JudgedState):
+    """A section's subject state (a ``subject_states`` row): on | off."""
 
-    section: str
-    state: str = "on"                 # on | off
-    since: str | None = None
-    cause: str | None = None
-    pending_count: int = 0            # consecutive judged runs found off subject, not yet confirmed
-    pending_since: str | None = None
-    last_run_id: int | None = None
+    state: str = "on"
 
 
 def step(st: SubjectState, run: RunSubject, verdict: Verdict, phrases: tuple[str, ...],
          cfg: SubjectSettings) -> tuple[SubjectState, list[Event]]:
-    """Fold one run's verdict into the state. Off subject takes ``hysteresis_runs`` judged runs in a row (a run
-    not judged neither counts nor breaks the row); back on subject takes one, as a section's return does."""
-    st = replace(st, last_run_id=run.run_id)
-    if verdict.state is None:
+    """Fold one run's verdict into the state (``judged.fold``: off subject takes ``hysteresis_runs`` judged
+    runs in a row, back on subject takes one)."""
+    st, turn = fold(st, run.run_id, run.at, verdict.state, verdict.cause, good="on",
+                    runs_needed=cfg.hysteresis_runs, bad_words="off subject")
+    if turn is None:
         return st, []
-    if verdict.state == st.state:
-        return replace(st, cause=verdict.cause, pending_count=0, pending_since=None), []
-    if verdict.state == "on":
-        cause = f"{verdict.cause} (off subject since {st.since}: {st.cause})"
-        back = replace(st, state="on", since=run.at, cause=verdict.cause, pending_count=0, pending_since=None)
-        return back, [_event(ON, run, cause, {"state": "on", "off_since": st.since}, verdict, phrases)]
-    count, since = st.pending_count + 1, st.pending_since or run.at
-    if count < cfg.hysteresis_runs:
-        return replace(st, pending_count=count, pending_since=since), []
-    runs = f"{count} consecutive runs" if count > 1 else "this run"
-    down = replace(st, state="off", since=since, cause=verdict.cause, pending_count=0, pending_since=None)
-    return down, [_event(OFF, run, f"{verdict.cause} ({runs}, since {since})",
-                         {"state": "off", "runs": count, "since": since}, verdict, phrases)]
+    return st, [_event(ON if turn.to == "on" else OFF, run, turn.cause, turn.details, verdict, phrases)]
 
 
 def _event(kind: str, run: RunSubject, cause: str, details: dict, verdict: Verdict,

@@ -13,7 +13,7 @@ from dataclasses import asdict, fields
 
 from crawler import state
 from crawler.config import Config
-from crawler.lifecycle import events
+from crawler.lifecycle import events, judged
 from crawler.lifecycle.subject import (RunSubject, SubjectSettings, SubjectState, Verdict, judge, measure,
                                        step)
 
@@ -79,42 +79,23 @@ def save_run(conn: sqlite3.Connection, run: RunSubject, verdict: Verdict, state_
     values = {**asdict(run), "verdict": verdict.state, "cause": verdict.cause, "state": state_after}
     values["checked_at"] = values.pop("at")
     values["examples"] = json.dumps(list(run.examples), ensure_ascii=False)
-    cols = list(values)
-    conn.execute(f"INSERT OR REPLACE INTO section_subject({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-                 [values[c] for c in cols])
+    judged.upsert(conn, "section_subject", values)
 
 
 def load_state(conn: sqlite3.Connection, section: str) -> SubjectState:
-    row = conn.execute("SELECT * FROM subject_states WHERE section = ?", (section,)).fetchone()
-    return SubjectState(**dict(row)) if row else SubjectState(section)
+    return judged.load_state(conn, "subject_states", section, SubjectState)
 
 
 def save_state(conn: sqlite3.Connection, st: SubjectState) -> None:
-    values = asdict(st)
-    cols = list(values)
-    conn.execute(f"INSERT OR REPLACE INTO subject_states({', '.join(cols)}) VALUES "
-                 f"({', '.join('?' * len(cols))})", [values[c] for c in cols])
+    judged.save_state(conn, "subject_states", st)
 
 
 # ---------------------------------------------------------------- readers (status, digest)
 def off_subject_sections(conn: sqlite3.Connection) -> dict[str, dict]:
     """Section key → {since, cause} of every section that is off its subject now."""
-    rows = conn.execute("SELECT section, since, cause FROM subject_states WHERE state = 'off'")
-    return {r["section"]: {"since": r["since"], "cause": r["cause"]} for r in rows}
+    return judged.bad_now(conn, "subject_states", "off")
 
 
 def off_subject_in_runs(conn: sqlite3.Connection, run_ids: set[int]) -> dict[str, str]:
-    """Section key → why it was off subject after the last of ``run_ids`` that judged it (a rebuilt digest
-    says what the day's runs found, not what holds today)."""
-    if not run_ids:
-        return {}
-    marks = ",".join("?" * len(run_ids))
-    last = conn.execute(f"SELECT section, max(run_id) AS run_id, state FROM section_subject "
-                        f"WHERE run_id IN ({marks}) GROUP BY section", sorted(run_ids)).fetchall()
-    out = {}
-    for row in (r for r in last if r["state"] == "off"):
-        found = conn.execute("SELECT cause FROM section_subject WHERE section = ? AND run_id <= ? "
-                             "AND verdict = 'off' ORDER BY run_id DESC LIMIT 1",
-                             (row["section"], row["run_id"])).fetchone()
-        out[row["section"]] = found["cause"] if found else "no cause recorded"
-    return out
+    """Section key → why it was off subject after the last of ``run_ids`` that judged it."""
+    return judged.bad_in_runs(conn, "section_subject", "off", run_ids)
