@@ -25,7 +25,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from crawler import state
 from crawler.items import utc_now
 from crawler.lifecycle.events import Event
 from crawler.progress import Progress
@@ -59,12 +58,6 @@ def match_queued(conn: sqlite3.Connection, output_dir: str | Path, matcher: Matc
         store.dequeue(conn, ids)
         return {"watches": 0, "items": len(ids)}
     return match_ids(conn, output_dir, matcher, ids, run_id=run_id, progress=progress)
-
-
-def rematch(conn: sqlite3.Connection, output_dir: str | Path, matcher: Matcher, since: str | None, *,
-            progress: Progress | None = None) -> dict:
-    """Match every stored item of day ``since`` or later again (``newsmon watch --rematch``)."""
-    return match_ids(conn, output_dir, matcher, store.ids_since(conn, since), run_id=None, progress=progress)
 
 
 def match_ids(conn: sqlite3.Connection, output_dir: str | Path, matcher: Matcher, ids: list[str], *,
