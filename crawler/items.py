@@ -57,3 +57,13 @@ def empty_translation(lang: str | None) -> dict:
                         "status": "pending" if needed else "not_needed",
                         "error": None, "translated_at": None},
     }
+
+
+def section_key(item: dict) -> str:
+    """The item's "source/section" key ("?" for a part it lacks)."""
+    return item.get("section_key") or f"{item.get('source', '?')}/{item.get('section', '?')}"
+
+
+def english_title(item: dict) -> str | None:
+    """The item's title in English: its own when English, else its translation (None until translated)."""
+    return item.get("title") if item.get("lang") == "en" else item.get("title_en")

@@ -116,26 +116,25 @@ def show(config, args) -> int:
 
 
 def hit_json(hit: dict) -> dict:
+    from crawler.items import english_title
+
     item = hit["item"]
     return {"watch": hit["watch"], "day": hit["day"], "section": hit["section"], "id": hit["item_id"],
             "phrases": hit["phrases"], "found": hit["found"], "in": hit["in"], "url": item.get("url"),
-            "title": item.get("title"), "title_en": _english(item), "lang": item.get("lang"),
+            "title": item.get("title"), "title_en": english_title(item), "lang": item.get("lang"),
             "first_matched_at": hit["first_matched_at"]}
 
 
 def describe(hit: dict) -> str:
-    item = hit["item"]
+    from crawler.items import english_title
     from crawler.watch.matcher import in_words
 
+    item = hit["item"]
     phrases = in_words(hit["phrases"], hit["found"])
     lines = [f"{hit['day']}  {hit['section']}  watch:{hit['watch']}  {phrases} in {', '.join(hit['in'])}"]
-    english = _english(item)
+    english = english_title(item)
     if item.get("lang") != "en":
         lines.append(f"  EN: {english or '(translation pending)'}")
     lines.append(f"  {(item.get('lang') or '?').upper()}: {item.get('title') or '(untitled)'}")
     lines.append(f"  {item.get('url') or '(item row missing)'}  #{hit['item_id'][:8]}")
     return "\n".join(lines)
-
-
-def _english(item: dict) -> str | None:
-    return item.get("title") if item.get("lang") == "en" else item.get("title_en")

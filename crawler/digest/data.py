@@ -17,6 +17,7 @@ from typing import Any
 
 from crawler import jsonl
 from crawler.config import Config
+from crawler.items import section_key
 from crawler.lifecycle.healthdb import degraded_in_runs
 from crawler.lifecycle.subjectdb import off_subject_in_runs
 from crawler.stories.view import day_copies
@@ -243,10 +244,6 @@ def alert_extra(event: dict) -> str:
     return ""
 
 
-def section_key(item: dict) -> str:
-    return item.get("section_key") or f"{item.get('source', '?')}/{item.get('section', '?')}"
-
-
 # ---------------------------------------------------------------- section statuses
 
 def section_statuses(conn: sqlite3.Connection, data: DayData, crawl: dict, run_ids: set[int],
@@ -381,10 +378,6 @@ def grouped(data: DayData) -> list[tuple[str, list[dict]]]:
 def item_date(item: dict, day: str) -> str:
     published = item.get("published_at") or ""
     return published[:10] if len(published) >= 10 and published[4] == "-" else day
-
-
-def english_title(item: dict) -> str | None:
-    return item.get("title") if item.get("lang") == "en" else item.get("title_en")
 
 
 def paragraph_pairs(item: dict, limit: int | None) -> list[tuple[str, str | None]]:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import html
 import re
 
-from crawler.digest.data import (DayData, alert_extra, english_title, grouped, item_date, paragraph_pairs, section_key,
-                                 TROUBLE)
+from crawler.digest.data import DayData, alert_extra, grouped, item_date, paragraph_pairs, TROUBLE
+from crawler.items import english_title, section_key
 from crawler.watch.matcher import in_words
 
 CSS = """

@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from crawler.items import utc_now
+from crawler.items import english_title, section_key, utc_now
 from crawler.lifecycle.events import Event
 from crawler.progress import Progress
 from crawler.watch import store
@@ -128,11 +128,10 @@ class WatchEvent(Event):
 
 def announce(stored: store.Stored, hit: Hit, run_id: int | None) -> WatchEvent:
     item = stored.item
-    section = item.get("section_key") or f"{item.get('source', '?')}/{item.get('section', '?')}"
     details = {"watch": hit.name, "phrases": list(hit.phrases), "found": list(hit.found), "in": list(hit.fields),
                "url": item.get("url"), "title": item.get("title"), "title_en": english_title(item),
                "lang": item.get("lang"), "day": stored.day}
-    return WatchEvent(EVENT_TYPE, section, utc_now(), run_id, cause(hit, item), details, article_id=stored.id,
+    return WatchEvent(EVENT_TYPE, section_key(item), utc_now(), run_id, cause(hit, item), details, article_id=stored.id,
                       watch=hit.name)
 
 
@@ -147,10 +146,6 @@ def titles(item: dict) -> str:
     if english and english != original:
         return f"«{english}» [original: «{original}»]"
     return f"«{original}»"
-
-
-def english_title(item: dict) -> str | None:
-    return item.get("title") if item.get("lang") == "en" else item.get("title_en")
 
 
 def _cut(text: str | None) -> str:

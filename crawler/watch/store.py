@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Iterable
 
 from crawler import jsonl, state
-from crawler.items import utc_now
+from crawler.items import section_key, utc_now
 from crawler.lifecycle import events
 from crawler.lifecycle.events import Event
 from crawler.watch.matcher import Hit
@@ -139,8 +139,7 @@ def _update_row(conn: sqlite3.Connection, change: Change) -> bool:
 
 
 def _replace_hits(conn: sqlite3.Connection, change: Change, day: str, now: str, run_id: int | None) -> None:
-    item = change.stored.item
-    section = item.get("section_key") or f"{item.get('source', '?')}/{item.get('section', '?')}"
+    section = section_key(change.stored.item)
     names = [h.name for h in change.hits]
     conn.execute(f"DELETE FROM watch_hits WHERE item_id = ? AND watch NOT IN ({','.join('?' * len(names))})",
                  (change.stored.id, *names))
