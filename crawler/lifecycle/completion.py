@@ -14,7 +14,6 @@ raw copies ``raw/<source>/<id>.p<n>.html.gz``) and keeps the result as a new ver
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,8 +22,9 @@ from crawler import state
 from crawler.config import Section
 from crawler.exceptions import ExtractionError
 from crawler.extract.continuation import CONTINUED_AT, INCOMPLETE, PAGES, merge
-from crawler.items import canonicalize_url, content_hash, empty_translation, utc_now
+from crawler.items import canonicalize_url, utc_now
 from crawler.lifecycle.fetch import Fetched
+from crawler.lifecycle.versions import keep_version, next_version, save_item
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ def complete(conn, row, item: dict, further: list[Fetched], section: Section | N
     retries = int(extras.get(RETRIES) or 0) + 1
     if not arrived:
         with state.transaction(conn):
-            _update_item(conn, row, dict(item, extras={**extras, INCOMPLETE: still, RETRIES: retries}))
+            save_item(conn, row, dict(item, extras={**extras, INCOMPLETE: still, RETRIES: retries}))
         log.info("re-check of %s: missing page(s) still failing (%s); retry %d", row["url"],
                  "; ".join(f"{m['url']}: {m['error']}" for m in still if canonicalize_url(m["url"]) in retried),
                  retries)
@@ -137,26 +137,12 @@ def _free_raw_path(raw_relpath, item: dict, taken: set) -> str:
 
 
 def _keep_completed(conn, row, item: dict, merged, added: list[str]) -> int:
-    from crawler.lifecycle.recheck import _keep_first_version
-
-    version = int(item.get("version") or 1) + 1
     now = utc_now()
-    paragraphs = list(merged.paragraphs)
-    new = dict(item, paragraphs=paragraphs, text="\n\n".join(paragraphs), extras=merged.extras, version=version,
-               content_hash=content_hash(item.get("title"), paragraphs), completed_at=now)
-    new.update(empty_translation(item.get("lang")))
+    new = next_version(item, item.get("title"), merged.paragraphs)
+    new.update(extras=merged.extras, completed_at=now)
     if INCOMPLETE not in merged.extras:
         new["extras"] = {k: v for k, v in merged.extras.items() if k != RETRIES}
-    note = {"completed": added}       # a completion, not an edit: no paragraph diff to report
     with state.transaction(conn):
-        _keep_first_version(conn, row, item)
-        conn.execute("INSERT OR REPLACE INTO article_versions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                     (row["id"], version, now, item.get("title"), json.dumps(paragraphs, ensure_ascii=False),
-                      new["content_hash"], item.get("raw_path") or row["raw_path"], json.dumps(note)))
-        _update_item(conn, row, new)
+        keep_version(conn, row, item, new, now, {"completed": added})   # a completion, not an edit: no paragraph diff
         conn.execute("UPDATE articles SET content_hash = ? WHERE id = ?", (new["content_hash"], row["id"]))
-    return version
-
-
-def _update_item(conn, row, item: dict) -> None:
-    conn.execute("UPDATE items SET json = ? WHERE id = ?", (json.dumps(item, ensure_ascii=False), row["id"]))
+    return new["version"]

@@ -42,9 +42,10 @@ from crawler.extract.continuation import with_stored_further_pages
 from crawler.lifecycle.completion import PageRetry, complete, missing_pages
 from crawler.lifecycle.fetch import Fetched, PoliteFetcher
 from crawler.lifecycle.hostpool import Job, fetch_all
-from crawler.items import content_hash, empty_translation, utc_now
+from crawler.items import utc_now
 from crawler.lifecycle.machine import is_homepage, same_place, site_root
 from crawler.lifecycle.textdiff import comparable, paragraph_diff, same_content, summarize
+from crawler.lifecycle.versions import keep_version, next_version
 
 log = logging.getLogger(__name__)
 
@@ -313,21 +314,18 @@ def deleted(conn, row, item: dict, run_id: int, cause: str, seen: dict) -> Event
 def edited(conn, row, item: dict, got: Fetched, extracted, patterns, run_id: int, output_dir: Path) -> Event:
     from crawler.crawl.store import save_raw
 
-    old_paras, new_paras = list(item.get("paragraphs") or []), list(extracted.paragraphs)
-    ops = paragraph_diff(old_paras, new_paras, patterns)
+    ops = paragraph_diff(list(item.get("paragraphs") or []), list(extracted.paragraphs), patterns)
     title_changed = _norm_title(item.get("title")) != _norm_title(extracted.title)
-    version = int(item.get("version") or 1) + 1
+    new_item = next_version(item, extracted.title, extracted.paragraphs)
+    version = new_item["version"]
     raw_path = f"raw/{row['source']}/{row['id']}.v{version}.html.gz"
     save_raw(output_dir, raw_path, got.body)
     now = utc_now()
+    new_item.update({"raw_path": raw_path, "raw_encoding": (extracted.extras or {}).get("raw_encoding"),
+                     "fetched_at": now, "edited_at": now})
     diff = {"title_before": item.get("title"), "title_after": extracted.title, "paragraphs": ops}
-    new_item = _new_version(item, extracted, version, raw_path, now)
     with state.transaction(conn):
-        _keep_first_version(conn, row, item)
-        conn.execute("INSERT OR REPLACE INTO article_versions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                     (row["id"], version, now, extracted.title, json.dumps(new_paras, ensure_ascii=False),
-                      new_item["content_hash"], raw_path, json.dumps(diff, ensure_ascii=False)))
-        conn.execute("UPDATE items SET json = ? WHERE id = ?", (json.dumps(new_item, ensure_ascii=False), row["id"]))
+        keep_version(conn, row, item, new_item, now, diff)
         conn.execute("UPDATE articles SET title = ?, content_hash = ?, last_fetched = ?, etag = ?, last_modified = ?, "
                      "raw_path = ? WHERE id = ?", (extracted.title, new_item["content_hash"], now,
                                                    got.headers.get("ETag"), got.headers.get("Last-Modified"),
@@ -339,21 +337,3 @@ def edited(conn, row, item: dict, got: Fetched, extracted, patterns, run_id: int
         details["moved_to"] = got.final_url
         cause += f"; moved to {got.final_url}"
     return Event("article_edited", row["section"], now, run_id, cause, details, article_id=row["id"])
-
-
-def _keep_first_version(conn, row, item: dict) -> None:
-    conn.execute("INSERT OR IGNORE INTO article_versions VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
-                 (row["id"], int(item.get("version") or 1), item.get("fetched_at") or row["first_seen"],
-                  item.get("title"), json.dumps(item.get("paragraphs") or [], ensure_ascii=False),
-                  item.get("content_hash") or row["content_hash"], item.get("raw_path") or row["raw_path"]))
-
-
-def _new_version(item: dict, extracted, version: int, raw_path: str, now: str) -> dict:
-    paragraphs = list(extracted.paragraphs)
-    new = dict(item)
-    new.update({"title": extracted.title, "paragraphs": paragraphs, "text": "\n\n".join(paragraphs),
-                "content_hash": content_hash(extracted.title, paragraphs), "version": version,
-                "raw_path": raw_path, "raw_encoding": (extracted.extras or {}).get("raw_encoding"),
-                "fetched_at": now, "edited_at": now})
-    new.update(empty_translation(item.get("lang")))
-    return new
