@@ -263,8 +263,8 @@ def section_statuses(conn: sqlite3.Connection, data: DayData, crawl: dict, run_i
     last_ok: dict[str, str] | None = None
     for key in keys:
         status = _status(key, snapshots.get(key), crawl.get(key), events.get(key), counts.get(key, 0))
-        status = _extraction(status, degraded.get(key))
-        status = _off_subject(status, off_subject.get(key))
+        status = _judged(status, "DEGRADED", "extraction degraded", degraded.get(key))
+        status = _judged(status, "OFF-SUBJECT", "off subject", off_subject.get(key))
         if status is None:
             last_ok = _last_successes(conn) if last_ok is None else last_ok
             last = last_ok.get(key)
@@ -313,20 +313,14 @@ def _status(key: str, snap: dict | None, report: dict | None, event: dict | None
     return SectionStatus(key, "OK", f"{links} links, {items} new", items)
 
 
-def _extraction(status: SectionStatus | None, degraded: str | None) -> SectionStatus | None:
-    """A section whose pages answer but whose articles no longer extract (crawler/lifecycle/health.py): its
-    items, or their absence, must not read as the news of the day."""
-    if status is None or not degraded or status.state not in ("OK", "QUIET", "PARTIAL"):
-        return status
-    return SectionStatus(status.key, "DEGRADED", f"extraction degraded: {degraded}; {status.detail}", status.items)
-
-
-def _off_subject(status: SectionStatus | None, cause: str | None) -> SectionStatus | None:
-    """A section whose items stopped being about its subject (crawler/lifecycle/subject.py): it looks fine,
-    but what the editors follow it for is missing."""
+def _judged(status: SectionStatus | None, state: str, words: str, cause: str | None) -> SectionStatus | None:
+    """A section that answers but is judged bad by the lifecycle: DEGRADED when its articles no longer
+    extract (crawler/lifecycle/health.py), OFF-SUBJECT when its items stopped being about its subject
+    (crawler/lifecycle/subject.py). It looks fine, but its items, or their absence, must not read as the
+    news of the day. A state already in trouble (or not crawled) is kept."""
     if status is None or not cause or status.state not in ("OK", "QUIET", "PARTIAL"):
         return status
-    return SectionStatus(status.key, "OFF-SUBJECT", f"off subject: {cause}; {status.detail}", status.items)
+    return SectionStatus(status.key, state, f"{words}: {cause}; {status.detail}", status.items)
 
 
 def _failure(snap: dict | None, report: dict) -> str | None:
