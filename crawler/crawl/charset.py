@@ -16,10 +16,13 @@ lies are corrected here, each with one log line by the caller:
 from __future__ import annotations
 
 import codecs
+import logging
 import re
 
 from scrapy.http import TextResponse
 from w3lib.encoding import html_body_declared_encoding, resolve_encoding
+
+log = logging.getLogger(__name__)
 
 # Share of U+FFFD in a decoded page above which a decode is considered wrong.
 BAD_DECODE_RATIO = 0.001
@@ -97,3 +100,15 @@ def best_response(response: TextResponse) -> tuple[TextResponse, str | None]:
             fixed = response.replace(encoding=candidate)
             return fixed, f"{response.encoding} decoding gave replacement characters; decoded as {candidate}"
     return response, f"{response.encoding} decoding gave replacement characters; no better charset found"
+
+
+def decode(body: bytes, url: str, content_type: str | None = None) -> tuple[str, str]:
+    """``(text, encoding)`` of bytes read outside a crawl (an article re-check, a raw copy without its
+    encoding), decoded as the crawl decodes: Scrapy's choice, then ``best_response`` (a correction logged)."""
+    from scrapy.http import HtmlResponse
+
+    headers = {"Content-Type": content_type} if content_type else {}
+    response, note = best_response(HtmlResponse(url=url, body=body, headers=headers))
+    if note:
+        log.info("%s: %s", url, note)
+    return response.text, response.encoding

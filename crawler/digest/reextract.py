@@ -55,22 +55,9 @@ def load_page(output_dir: Path, item: dict) -> str:
         raise ExtractionError(f"raw page unreadable: {item['raw_path']}: {exc}") from None
     if item.get("raw_encoding"):
         return body.decode(item["raw_encoding"], errors="replace")
-    return decode_like_the_crawl(body, item["url"])
+    from crawler.crawl.charset import decode     # Scrapy's decoding, charset lies corrected, as the crawl
 
-
-def decode_like_the_crawl(body: bytes, url: str) -> str:
-    """Decode as the crawl does: Scrapy's choice (header, BOM, declared charset), charset lies corrected."""
-    from scrapy.http import HtmlResponse
-
-    response = HtmlResponse(url=url, body=body)
-    try:
-        from crawler.crawl.charset import best_response
-    except ImportError:              # a tree without the crawl's charset corrections: Scrapy's choice
-        return response.text
-    response, note = best_response(response)
-    if note:
-        log.info("%s: %s", url, note)
-    return response.text
+    return decode(body, item["url"])[0]
 
 
 def reextracted(output_dir: Path, item: dict, section: Section | None) -> dict | None:

@@ -286,17 +286,10 @@ def _extract(got: Fetched, section: Section | None):
 
 
 def decode(got: Fetched) -> tuple[str, str]:
-    """Decode as the crawl does: Scrapy's (w3lib) choice, then crawler.crawl.charset's corrections."""
-    from scrapy.http import HtmlResponse
+    """Decode as the crawl does (``crawler.crawl.charset.decode``)."""
+    from crawler.crawl.charset import decode as decode_body
 
-    from crawler.crawl.charset import best_response
-
-    response = HtmlResponse(url=got.final_url or got.url, body=got.body,
-                            headers={"Content-Type": got.headers.get("Content-Type", "text/html")})
-    response, note = best_response(response)
-    if note:
-        log.info("%s: %s", got.url, note)
-    return response.text, response.encoding
+    return decode_body(got.body, got.final_url or got.url, got.headers.get("Content-Type", "text/html"))
 
 
 def _touch(conn, row, got: Fetched) -> None:
