@@ -31,3 +31,7 @@ CREATE TABLE IF NOT EXISTS extraction_states (
     pending_since TEXT,
     last_run_id   INTEGER
 );
+
+-- The items a run first stored in a section: read every run by the health measure, the subject measure
+-- (37-subject.sql) and the lifecycle's new items; articles_section alone walks the section's whole history.
+CREATE INDEX IF NOT EXISTS articles_run ON articles(run_id, section);
