@@ -7,7 +7,8 @@ import sys
 
 from crawler.commands._options import add_config, add_output, load
 
-HELP = "run one crawl cycle (crawl, then translate, sections/alerts and digest stages)"
+HELP = ("run one crawl cycle: crawl, then the post-crawl stages (translation, watch phrases, stories, "
+        "section lifecycle and re-checks, alerts, digest)")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
