@@ -14,7 +14,7 @@ from aiosmtpd.controller import Controller
 from crawler import state
 from crawler.config import load_config
 from crawler.items import canonicalize_url, content_hash, item_id
-from crawler.localsite import write_loopback_config
+from crawler.localsite import Route, write_loopback_config
 from crawler.runner import CycleContext
 
 
@@ -159,3 +159,29 @@ def listing_page(links: list[tuple[str, str]], css_class: str = "item") -> bytes
     pad = "<p>" + "About this section, its editors and its archive. " * 250 + "</p>"
     return (f"<html><head><meta charset='utf-8'><title>Listing</title></head><body><nav><a href='/'>Home</a></nav>"
             f"{items}{pad}</body></html>").encode()
+
+
+# ---------------------------------------------------------------- nights of recorded Kremlin pages
+KREMLIN_LINK_CSS = "h3.hentry__title a[rel=bookmark]"
+
+
+def serve_kremlin_night(server, name: str, night: int, pages: dict[str, bytes]) -> None:
+    """Section ``name``'s listing for ``night`` at ``/<name>/``, linking ``pages`` (id → page bytes) under
+    night-specific URLs so that every night brings new items, and the pages at those URLs."""
+    links = {f"/{name}/n{night}/{ident}": page for ident, page in pages.items()}
+    entries = "".join(f'<div class="hentry"><h3 class="hentry__title"><a href="{link}" rel="bookmark">'
+                      f'Story {link}</a></h3></div>' for link in links)
+    server.routes[f"/{name}/"] = Route(f"<html><body><div class='lister'>{entries}</div></body></html>".encode())
+    for link, page in links.items():
+        server.routes[link] = Route(page)
+
+
+def kremlin_nights_config(tmp_path: Path, server, sections: dict[str, dict], hook=None) -> Path:
+    """A config with one listing section per ``sections`` entry (name → extra section keys) on the loopback
+    ``server``, re-checks off, and the ``hook`` webhook channel when given."""
+    listed = [{"id": name, "kind": "listing", "url": f"{server.url}/{name}/", "link_css": KREMLIN_LINK_CSS,
+               **extra} for name, extra in sections.items()]
+    channel = f'[[alerts.channels]]\nname = "hook"\nurl = "json://127.0.0.1:{hook.port}/newsmon"\n' if hook else ""
+    return write_loopback_config(tmp_path / "newsmon.toml", [{"id": "kremlin", "sections": listed}],
+                                 crawler={"output_dir": str(tmp_path / "output"), "timeout": 30},
+                                 lifecycle={"recheck_max": 0}, alerts={"retries": 0}, extra=channel)

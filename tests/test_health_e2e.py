@@ -20,8 +20,7 @@ import re
 import statistics
 
 from crawler.demo_site import demo_files
-from crawler.localsite import Route, write_loopback_config
-from tests.alerting import WebhookReceiver, rows
+from tests.alerting import WebhookReceiver, kremlin_nights_config, rows, serve_kremlin_night
 from tests.recorded import RECORDED
 
 WALL = (RECORDED.parent / "synthetic" / "bot-wall-challenge.html").read_bytes()
@@ -47,22 +46,14 @@ def new_template(recorded: bytes) -> bytes:
 def serve_night(server, night: int) -> None:
     files = demo_files()
     for name, template in PLAN[night].items():
-        links = [f"/{name}/n{night}/{ident}" for ident in IDS[name]]
-        entries = "".join(f'<div class="hentry"><h3 class="hentry__title"><a href="{link}" rel="bookmark">'
-                          f'Story {link}</a></h3></div>' for link in links)
-        server.routes[f"/{name}/"] = Route(f"<html><body><div class='lister'>{entries}</div></body></html>".encode())
-        for link, ident in zip(links, IDS[name]):
-            page = files[f"news-{ident}.html"]
-            server.routes[link] = Route({"recorded": page, "new template": new_template(page), "wall": WALL}[template])
+        pages = {ident: files[f"news-{ident}.html"] for ident in IDS[name]}
+        serve_kremlin_night(server, name, night, {
+            ident: {"recorded": page, "new template": new_template(page), "wall": WALL}[template]
+            for ident, page in pages.items()})
 
 
 def config(tmp_path, server, hook):
-    sections = [{"id": name, "kind": "listing", "url": f"{server.url}/{name}/",
-                 "link_css": "h3.hentry__title a[rel=bookmark]"} for name in IDS]
-    extra = f'[[alerts.channels]]\nname = "hook"\nurl = "json://127.0.0.1:{hook.port}/newsmon"\n'
-    return write_loopback_config(tmp_path / "newsmon.toml", [{"id": "kremlin", "sections": sections}],
-                                 crawler={"output_dir": str(tmp_path / "output"), "timeout": 30},
-                                 lifecycle={"recheck_max": 0}, alerts={"retries": 0}, extra=extra)
+    return kremlin_nights_config(tmp_path, server, {name: {} for name in IDS}, hook)
 
 
 def test_four_nights_of_article_pages_changing_under_their_sections(tmp_path, site_server, newsmon):

@@ -17,8 +17,7 @@ executive order on law enforcement, Zhirinovsky, Patrushev).
 import json
 
 from crawler.demo_site import demo_files
-from crawler.localsite import Route, write_loopback_config
-from tests.alerting import WebhookReceiver, rows
+from tests.alerting import WebhookReceiver, kremlin_nights_config, rows, serve_kremlin_night
 
 SUBJECT = ["region*", "governor*", "Crimea*", "Sevastopol*"]
 PAGES = {"ON": ["63953", "56514", "52988"], "OFF": ["11287", "62299", "8043"]}
@@ -32,23 +31,12 @@ OFF, ON = "section_off_subject", "section_on_subject"
 def serve_night(server, night: int) -> None:
     files = demo_files()
     for name, kind in PLAN[night].items():
-        idents = PAGES[kind]
-        links = [f"/{name}/n{night}/{ident}" for ident in idents]
-        entries = "".join(f'<div class="hentry"><h3 class="hentry__title"><a href="{link}" rel="bookmark">'
-                          f'Story {link}</a></h3></div>' for link in links)
-        server.routes[f"/{name}/"] = Route(f"<html><body><div class='lister'>{entries}</div></body></html>".encode())
-        for link, ident in zip(links, idents):
-            server.routes[link] = Route(files[f"news-{ident}.html"])
+        serve_kremlin_night(server, name, night, {ident: files[f"news-{ident}.html"] for ident in PAGES[kind]})
 
 
 def config(tmp_path, server, hook, subject=SUBJECT):
-    sections = [{"id": name, "kind": "listing", "url": f"{server.url}/{name}/",
-                 "link_css": "h3.hentry__title a[rel=bookmark]", **({"subject": subject} if name != "plain" else {})}
-                for name in PLAN[1]]
-    extra = f'[[alerts.channels]]\nname = "hook"\nurl = "json://127.0.0.1:{hook.port}/newsmon"\n' if hook else ""
-    return write_loopback_config(tmp_path / "newsmon.toml", [{"id": "kremlin", "sections": sections}],
-                                 crawler={"output_dir": str(tmp_path / "output"), "timeout": 30},
-                                 lifecycle={"recheck_max": 0}, alerts={"retries": 0}, extra=extra)
+    return kremlin_nights_config(tmp_path, server, {
+        name: ({"subject": subject} if name != "plain" else {}) for name in PLAN[1]}, hook)
 
 
 def test_four_nights_of_a_section_drifting_off_its_subject_and_back(tmp_path, site_server, newsmon):
