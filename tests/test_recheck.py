@@ -285,6 +285,29 @@ def outcomes(out):
             "status": {(r["url"], r["status"]) for r in rows(out, "SELECT url, status FROM articles")}}
 
 
+def test_a_suspicion_older_than_recheck_days_no_longer_makes_its_article_due(tmp_path, site_server):
+    """A host that errors night after night neither confirms nor clears: its suspects must not stay due for ever."""
+    server = site_server
+    cfg = write_config(tmp_path, server.url, lifecycle="recheck_days = 1\nrecheck_gone_checks = 3")
+    out = tmp_path / "output"
+    new_run(out)
+    gone = stored(server, out, "/world/russia/gone.html", first_seen=ago(hours=12))
+    del server.routes["/world/russia/gone.html"]
+    assert stage_run(cfg, out) == {"gone": 1}
+    conn = state.connect(out)                  # two days on: the article and its suspicion have aged out
+    try:
+        conn.execute("UPDATE articles SET first_seen = ? WHERE id = ?", (ago(days=3), gone))
+        conn.execute("UPDATE pending_deletions SET since = ? WHERE article_id = ?", (ago(days=2), gone))
+        conn.execute("UPDATE article_checks SET checked_at = ? WHERE article_id = ?", (ago(days=2), gone))
+    finally:
+        conn.close()
+    server.clear_log()
+    assert stage_run(cfg, out) == {}
+    assert server.log == []
+    assert rows(out, "SELECT checks FROM pending_deletions WHERE article_id = ?", gone) == [{"checks": 1}]
+    assert deleted_events(out) == []
+
+
 def test_hosts_side_by_side_give_the_sequential_outcomes_and_each_host_stays_polite(tmp_path, caplog):
     # Each page takes the server 0.1 s to answer; without the delay a host's requests would arrive ~0.1 s apart.
     delay, answer_time, jitter = 0.3, 0.1, 0.1
