@@ -230,3 +230,21 @@ def test_a_redirect_to_another_host_waits_that_hosts_delay(tmp_path):
         there.stop()
     assert [p for _m, p, _s in there.log] == ["/robots.txt", "/news/moved.html", "/news/moved.html"]
     assert min(gaps(there.arrivals)) >= 0.4 - JITTER                          # the redirect hop waited too
+
+
+def test_a_redirect_to_a_page_the_targets_robots_txt_forbids_is_not_followed(tmp_path):
+    here, there = TimedServer().start(), TimedServer().start()
+    try:
+        cfg = two_host_config(tmp_path, {"here": (here, 0), "there": (there, 0)}, workers=1)
+        out = tmp_path / "output"
+        new_run(out)
+        moved = article_on(here, out, "here/news", "moved", 40)
+        here.routes["/news/moved.html"] = Route(status=301, location=f"{there.url}/private/moved.html")
+        there.routes["/robots.txt"] = Route(b"User-agent: *\nDisallow: /private/\n", content_type="text/plain")
+        there.routes["/private/moved.html"] = Route(article_page("Talks moved", ["Elsewhere now."]))
+        assert stage.run_stage(context(cfg, new_run(out)))["rechecks"] == {"error": 1}
+    finally:
+        here.stop()
+        there.stop()
+    assert [p for _m, p, _s in there.log] == ["/robots.txt"]                 # asked, and kept out
+    assert check_outcome(out, moved) == "error" and "article_deleted" not in alert_types(out)

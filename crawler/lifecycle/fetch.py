@@ -4,8 +4,9 @@ shared between threads: ``crawler.lifecycle.hostpool`` gives each host thread it
 keeps one request at a time, its delay and its robots.txt, while several hosts are fetched side by side.
 
 The delay is ``delays[netloc]`` when given (the re-checks pass each host's section ``download_delay``), else
-``delay``. Every redirect hop is a request like any other: it waits its target host's delay first (urllib
-would follow it at once, to a host that may have just been asked by this fetcher).
+``delay``. Every redirect hop is a request like any other: its target's robots.txt is obeyed (a forbidden
+hop ends the fetch with "forbidden by robots.txt": nothing is concluded) and it waits its target host's delay
+first (urllib would follow it at once, to a host that may have just been asked by this fetcher).
 """
 
 from __future__ import annotations
@@ -93,6 +94,8 @@ class PoliteFetcher:
                                f"HTTP {exc.code}")
         except (socket.timeout, TimeoutError):
             return Fetched(url, None, error=f"timeout after {self.timeout:g} s")
+        except RobotsForbidden as exc:
+            return Fetched(url, None, error=str(exc.reason))
         except urllib.error.URLError as exc:
             reason = exc.reason
             if isinstance(reason, socket.gaierror):
@@ -102,8 +105,13 @@ class PoliteFetcher:
             return Fetched(url, None, error=f"{type(exc).__name__}: {exc}")
 
 
+class RobotsForbidden(urllib.error.URLError):
+    """A redirect led to a page the target host's robots.txt forbids."""
+
+
 class _PoliteRedirects(urllib.request.HTTPRedirectHandler):
-    """urllib's redirect handling, but a hop waits its target host's delay, as any request does."""
+    """urllib's redirect handling, but a hop is a request like any other: its target's robots.txt is obeyed
+    and it waits its target host's delay."""
 
     def __init__(self, fetcher: PoliteFetcher):
         self.fetcher = fetcher
@@ -111,5 +119,7 @@ class _PoliteRedirects(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, req, fp, code, msg, headers, newurl):
         hop = super().redirect_request(req, fp, code, msg, headers, newurl)
         if hop is not None:
+            if self.fetcher.obey_robots and not self.fetcher.allowed(hop.full_url):
+                raise RobotsForbidden(f"redirected to {hop.full_url}, forbidden by robots.txt")
             self.fetcher._wait(urlsplit(hop.full_url).netloc)
         return hop
