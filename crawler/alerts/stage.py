@@ -39,7 +39,7 @@ ALERTS_SPEC = {
     "title": ((str,), "newsmon", None),
 }
 CHANNEL_KEYS = {"name": (str,), "url": (str,), "url_env": (str,), "events": (list,), "sections": (list,),
-                "enabled": (bool,)}
+                "enabled": (bool,), "digest": (bool,)}
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,7 @@ class Channel:
     url: str
     events: tuple[str, ...] = ()          # empty: every type
     sections: tuple[str, ...] = ()        # fnmatch patterns on "source/section"; empty: all
+    digest: bool = False                  # also receives the day's digest (crawler.digest.mail)
 
     def accepts(self, kind: str, section: str | None) -> bool:
         if self.events and kind not in self.events:
@@ -83,7 +84,8 @@ def _channel(entry: Any, n: int) -> Channel | None:
         raise ConfigError(f"{where}.events: unknown event type(s) {unknown} (known: {', '.join(EVENT_TYPES)})")
     redact.protect(url)
     name = entry.get("name") or f"channel-{n + 1}"
-    return Channel(name, url, tuple(entry.get("events", ())), tuple(entry.get("sections", ())))
+    return Channel(name, url, tuple(entry.get("events", ())), tuple(entry.get("sections", ())),
+                   entry.get("digest", False))
 
 
 def _url_of(entry: dict, where: str) -> str:
@@ -205,12 +207,14 @@ class _Capture(logging.Handler):
         self.lines.append(redact.redact(record.getMessage()))
 
 
-def send(ch: Channel, title: str, body: str, retries: int, delay: float) -> tuple[int, str | None]:
-    """Send one message; returns (attempts made, None on success or the redacted reason of failure)."""
+def send(ch: Channel, title: str, body: str, retries: int, delay: float,
+         body_format: str | None = None) -> tuple[int, str | None]:
+    """Send one message; returns (attempts made, None on success or the redacted reason of failure).
+    ``body_format`` (Apprise's NotifyFormat, e.g. "html") lets Apprise convert for targets that need another."""
     apprise = _apprise()
     error = None
     for attempt in range(1, retries + 2):
-        error = _attempt(apprise, ch, title, body)
+        error = _attempt(apprise, ch, title, body, body_format)
         if error is None:
             return attempt, None
         log.info("alerts: attempt %d to %s failed: %s", attempt, ch.name, error)
@@ -219,7 +223,7 @@ def send(ch: Channel, title: str, body: str, retries: int, delay: float) -> tupl
     return retries + 1, error
 
 
-def _attempt(apprise, ch: Channel, title: str, body: str) -> str | None:
+def _attempt(apprise, ch: Channel, title: str, body: str, body_format: str | None = None) -> str | None:
     app = apprise.Apprise()
     if not app.add(ch.url):
         return f"not a valid Apprise URL: {redact.display(ch.url)}"
@@ -227,7 +231,7 @@ def _attempt(apprise, ch: Channel, title: str, body: str) -> str | None:
     logger = logging.getLogger("apprise")
     logger.addHandler(capture)
     try:
-        ok = bool(app.notify(title=title, body=body))
+        ok = bool(app.notify(title=title, body=body, body_format=body_format))
     except Exception as exc:  # a plugin bug must not lose the events: they stay undelivered
         return redact.redact(f"{type(exc).__name__}: {exc}")
     finally:

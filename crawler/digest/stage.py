@@ -13,7 +13,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from crawler.digest import html as digest_html, text as digest_text, search
+from crawler.digest import html as digest_html, text as digest_text, mail, search
 from crawler import state
 from crawler.config import Config
 from crawler.digest.data import load_day, summary_counts
@@ -65,7 +65,8 @@ def build(output_dir: str | Path, day: str, config: Config | None = None, *, cra
 
 
 def run_stage(ctx) -> dict:
-    """Post-crawl stage: write the day's digest, then bring the search index up to date.
+    """Post-crawl stage: write the day's digest, bring the search index up to date, then send the digest to
+    the channels that want it (``crawler.digest.mail``; a failed send never fails the stage).
 
     A failing index never costs the digest: it is logged and reported in the stage summary (the items
     stay queued in ``search_pending``; ``newsmon search --rebuild`` repairs a damaged index)."""
@@ -79,6 +80,7 @@ def run_stage(ctx) -> dict:
             except sqlite3.DatabaseError as exc:
                 log.error("search index update failed: %s (run `newsmon search --rebuild`)", exc)
                 summary["index_error"] = f"{type(exc).__name__}: {exc}"
+        summary["mailed"] = mail.deliver(conn, ctx.config, ctx.output_dir, ctx.day, summary)
     finally:
         conn.close()
     return summary
