@@ -66,9 +66,7 @@ def history(conn: sqlite3.Connection, section: str, run_id: int, limit: int) -> 
 
 
 def save_run(conn: sqlite3.Connection, run: RunHealth, verdict: Verdict, state_after: str) -> None:
-    values = {**asdict(run), "verdict": verdict.state, "cause": verdict.cause, "state": state_after}
-    values["checked_at"] = values.pop("at")
-    judged.upsert(conn, "section_health", values)
+    judged.save_run(conn, "section_health", asdict(run), verdict.state, verdict.cause, state_after)
 
 
 def load_state(conn: sqlite3.Connection, section: str) -> HealthState:

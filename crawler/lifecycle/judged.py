@@ -63,6 +63,14 @@ def upsert(conn: sqlite3.Connection, table: str, values: dict) -> None:
                  [values[c] for c in cols])
 
 
+def save_run(conn: sqlite3.Connection, table: str, measured: dict, verdict: str | None, cause: str,
+             state_after: str) -> None:
+    """One run's row: what it measured (with ``at`` stored as ``checked_at``), its verdict and the state after."""
+    values = {**measured, "verdict": verdict, "cause": cause, "state": state_after}
+    values["checked_at"] = values.pop("at")
+    upsert(conn, table, values)
+
+
 def load_state(conn: sqlite3.Connection, table: str, section: str, cls: type[JudgedState]) -> JudgedState:
     row = conn.execute(f"SELECT * FROM {table} WHERE section = ?", (section,)).fetchone()
     return cls(**dict(row)) if row else cls(section)

@@ -76,10 +76,8 @@ def history(conn: sqlite3.Connection, section: str, run_id: int, limit: int) -> 
 
 
 def save_run(conn: sqlite3.Connection, run: RunSubject, verdict: Verdict, state_after: str) -> None:
-    values = {**asdict(run), "verdict": verdict.state, "cause": verdict.cause, "state": state_after}
-    values["checked_at"] = values.pop("at")
-    values["examples"] = json.dumps(list(run.examples), ensure_ascii=False)
-    judged.upsert(conn, "section_subject", values)
+    measured = {**asdict(run), "examples": json.dumps(list(run.examples), ensure_ascii=False)}
+    judged.save_run(conn, "section_subject", measured, verdict.state, verdict.cause, state_after)
 
 
 def load_state(conn: sqlite3.Connection, section: str) -> SubjectState:
