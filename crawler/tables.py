@@ -17,21 +17,22 @@ Spec = dict[str, tuple[tuple[type, ...], Any, float | None]]
 
 
 def config_table(config, name: str, spec: Spec, *, extra: tuple[str, ...] = (),
-                 choices: dict[str, tuple] | None = None) -> dict[str, Any]:
+                 choices: dict[str, tuple] | None = None, maxima: dict[str, float] | None = None) -> dict[str, Any]:
     """``read_table`` over ``config.table(name)``, with an error located at the bad key's ``file:line``."""
     from crawler.config import key_location
 
     try:
-        return read_table(config.table(name), spec, name, extra, choices)
+        return read_table(config.table(name), spec, name, extra, choices, maxima)
     except TableKeyError as exc:
         raise ConfigError(f"{key_location(config, name, exc.key)}: {exc}") from None
 
 
 def read_table(table: dict[str, Any], spec: Spec, name: str, extra: tuple[str, ...] = (),
-               choices: dict[str, tuple] | None = None) -> dict[str, Any]:
+               choices: dict[str, tuple] | None = None, maxima: dict[str, float] | None = None) -> dict[str, Any]:
     """The table with defaults filled in; ``TableKeyError`` naming ``[name] key`` on a bad or unknown key.
 
-    ``extra`` keys are allowed but left to the caller (e.g. ``[[alerts.channels]]``)."""
+    ``extra`` keys are allowed but left to the caller (e.g. ``[[alerts.channels]]``); ``maxima`` bounds
+    keys from above (shares: ≤ 1)."""
     for key in table:
         if key not in spec and key not in extra:
             raise TableKeyError(name, key, f"unknown key (allowed: {', '.join(sorted([*spec, *extra]))})")
@@ -41,19 +42,22 @@ def read_table(table: dict[str, Any], spec: Spec, name: str, extra: tuple[str, .
             out[key] = default
             continue
         try:
-            out[key] = check_value(table[key], types, minimum, f"[{name}] {key}", (choices or {}).get(key))
+            out[key] = check_value(table[key], types, minimum, f"[{name}] {key}", (choices or {}).get(key),
+                                   (maxima or {}).get(key))
         except ConfigError as exc:
             raise TableKeyError(name, key, str(exc).split(": ", 1)[1]) from None
     return out
 
 
 def check_value(value: Any, types: tuple[type, ...], minimum: float | None, where: str,
-                allowed: tuple | None = None) -> Any:
+                allowed: tuple | None = None, maximum: float | None = None) -> Any:
     if isinstance(value, bool) and bool not in types or not isinstance(value, types):
         want = " or ".join(t.__name__ for t in types)
         raise ConfigError(f"{where}: expected {want}, got {type(value).__name__} {value!r}")
     if minimum is not None and value < minimum:
         raise ConfigError(f"{where}: must be ≥ {minimum:g}, got {value!r}")
+    if maximum is not None and value > maximum:
+        raise ConfigError(f"{where}: must be ≤ {maximum:g}, got {value!r}")
     if allowed is not None and value not in allowed:
         raise ConfigError(f"{where}: expected one of {', '.join(map(str, allowed))}, got {value!r}")
     return value

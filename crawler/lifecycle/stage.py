@@ -17,8 +17,7 @@ from typing import Any
 
 from crawler.lifecycle import events, healthdb, machine as lifecycle, subjectdb
 from crawler import state
-from crawler.config import Config, Section, key_location
-from crawler.exceptions import ConfigError
+from crawler.config import Config, Section
 from crawler.lifecycle.health import HealthSettings
 from crawler.lifecycle.machine import SectionState, Settings
 from crawler.lifecycle.subject import SubjectSettings
@@ -56,12 +55,7 @@ SHARES = ("health_text_ratio", "health_failed_share", "subject_min_share")
 
 
 def lifecycle_table(config: Config) -> dict[str, Any]:
-    table = config_table(config, "lifecycle", LIFECYCLE_SPEC)
-    for key in SHARES:
-        if table[key] > 1:
-            raise ConfigError(f"{key_location(config, 'lifecycle', key)}: [lifecycle] {key}: must be ≤ 1, "
-                              f"got {table[key]!r}")
-    return table
+    return config_table(config, "lifecycle", LIFECYCLE_SPEC, maxima={key: 1 for key in SHARES})
 
 
 def settings_of(config: Config) -> Settings:
