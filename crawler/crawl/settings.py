@@ -5,6 +5,9 @@ from the repository root. ``newsmon run`` builds its settings with ``for_config(
 defaults, then the ``[crawler]`` table of the config (politeness, User-Agent, timeouts), then the run's
 own keys (``NEWSMON_*``: output directory, run id, day, refetch). ``crawler.runner`` sets
 ``SCRAPY_SETTINGS_MODULE`` itself, so the installed ``newsmon`` works from any directory.
+
+The article re-checks fetch outside Scrapy but read their politeness from the same settings
+(``crawler.crawl.politeness``): these constants are the only statement of its defaults.
 """
 
 from __future__ import annotations
@@ -24,8 +27,12 @@ ITEM_PIPELINES = {
     "pipelines.store.StorePipeline": 300,
 }
 
-# Politeness: robots.txt, one request at a time per domain with a delay, AutoThrottle on top.
+# Politeness: robots.txt, one request at a time per domain with a delay, AutoThrottle on top. The re-checks
+# read USER_AGENT, DOWNLOAD_DELAY, DOWNLOAD_TIMEOUT, ROBOTSTXT_*, DOWNLOAD_MAXSIZE too (crawler.crawl.politeness).
 ROBOTSTXT_OBEY = True
+# Scrapy's default, stated because the re-checks parse robots.txt with it too: Protego, where the longest
+# matching rule wins (an Allow under a broader Disallow), as in Google's and RFC 9309's reading.
+ROBOTSTXT_PARSER = "scrapy.robotstxt.ProtegoRobotParser"
 # robots.txt once per host per cycle, shared by the sections' crawlers (Scrapy's own is per crawler).
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
@@ -41,6 +48,9 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 USER_AGENT = "newsmon/0.1 (+https://github.com/newsmon/newsmon; news monitoring for a newsletter)"
 
 DOWNLOAD_TIMEOUT = 30
+# A news page is well under this; a larger answer is refused whole (Scrapy's own default is 1 GiB, and each
+# re-check thread holds its page in memory).
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
 DNS_TIMEOUT = 30
 RETRY_TIMES = 2
 # A host that does not resolve will not resolve a second later: fail at once (the next run retries).

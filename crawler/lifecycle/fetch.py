@@ -1,12 +1,16 @@
-"""A small polite HTTP fetcher for work outside Scrapy (article re-checks): configured User-Agent,
-robots.txt (urllib.robotparser), a delay per host, a timeout, conditional GET. Blocking, and not meant to be
-shared between threads: ``crawler.lifecycle.hostpool`` gives each host thread its own fetcher, so each host
-keeps one request at a time, its delay and its robots.txt, while several hosts are fetched side by side.
+"""A small polite HTTP fetcher for work outside Scrapy (article re-checks), with the crawl's politeness
+(``crawler.crawl.politeness``: its User-Agent, delay, timeout, robots.txt switch and parser, largest page) and
+conditional GET. Blocking, and not meant to be shared between threads: ``crawler.lifecycle.hostpool`` gives each
+host thread its own fetcher, so each host keeps one request at a time, its delay and its robots.txt, while
+several hosts are fetched side by side.
 
 The delay is ``delays[netloc]`` when given (the re-checks pass each host's section ``download_delay``), else
-``delay``. Every redirect hop is a request like any other: its target's robots.txt is obeyed (a forbidden
-hop ends the fetch with "forbidden by robots.txt": nothing is concluded) and it waits its target host's delay
-first (urllib would follow it at once, to a host that may have just been asked by this fetcher).
+the politeness delay. Every redirect hop is a request like any other: its target's robots.txt is obeyed (a
+forbidden hop ends the fetch with "forbidden by robots.txt": nothing is concluded) and it waits its target
+host's delay first (urllib would follow it at once, to a host that may have just been asked by this fetcher).
+robots.txt itself, and its redirects, are fetched without asking robots.txt, as Scrapy fetches it. A page
+larger than the politeness ``max_bytes`` is an answer-less error, as Scrapy cancels it: cut short, it would
+read as an edit.
 """
 
 from __future__ import annotations
@@ -16,13 +20,14 @@ import socket
 import time
 import urllib.error
 import urllib.request
-import urllib.robotparser
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-log = logging.getLogger(__name__)
+from scrapy.robotstxt import RobotParser
 
-MAX_BYTES = 10 * 1024 * 1024
+from crawler.crawl.politeness import Politeness
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -37,21 +42,20 @@ class Fetched:
 
 
 class PoliteFetcher:
-    def __init__(self, user_agent: str, timeout: float = 20, delay: float = 1.5, obey_robots: bool = True,
-                 delays: dict[str, float] | None = None):
-        self.user_agent, self.timeout, self.delay, self.obey_robots = user_agent, timeout, delay, obey_robots
+    def __init__(self, politeness: Politeness, delays: dict[str, float] | None = None):
+        self.politeness = politeness
         self.delays = {host.lower(): seconds for host, seconds in (delays or {}).items()}
-        self._robots: dict[str, urllib.robotparser.RobotFileParser | None] = {}
+        self._robots: dict[str, RobotParser | None] = {}
         self._last: dict[str, float] = {}
         self._opener = urllib.request.build_opener(_PoliteRedirects(self))
 
     def delay_of(self, host: str) -> float:
-        return self.delays.get(host.lower(), self.delay)
+        return self.delays.get(host.lower(), self.politeness.delay)
 
     def get(self, url: str, etag: str | None = None, last_modified: str | None = None) -> Fetched:
-        if self.obey_robots and not self.allowed(url):
+        if self.politeness.obey_robots and not self.allowed(url):
             return Fetched(url, None, error="forbidden by robots.txt")
-        headers = {"User-Agent": self.user_agent}
+        headers = {"User-Agent": self.politeness.user_agent}
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
@@ -64,15 +68,13 @@ class PoliteFetcher:
         if origin not in self._robots:
             self._robots[origin] = self._load_robots(origin)
         parser = self._robots[origin]
-        return parser is None or parser.can_fetch(self.user_agent, url)
+        return parser is None or parser.allowed(url, self.politeness.robots_agent)
 
-    def _load_robots(self, origin: str) -> urllib.robotparser.RobotFileParser | None:
-        got = self._open(f"{origin}/robots.txt", {"User-Agent": self.user_agent})
+    def _load_robots(self, origin: str) -> RobotParser | None:
+        got = self._open(f"{origin}/robots.txt", {"User-Agent": self.politeness.user_agent}, obey_robots=False)
         if got.status != 200:       # no robots.txt (or unreachable): everything is allowed, as in Scrapy
             return None
-        parser = urllib.robotparser.RobotFileParser()
-        parser.parse(got.body.decode("utf-8", errors="replace").splitlines())
-        return parser
+        return self.politeness.robots(got.body)
 
     def _wait(self, host: str) -> None:
         last = self._last.get(host)
@@ -82,18 +84,24 @@ class PoliteFetcher:
                 time.sleep(pause)
         self._last[host] = time.monotonic()
 
-    def _open(self, url: str, headers: dict[str, str]) -> Fetched:
+    def _open(self, url: str, headers: dict[str, str], obey_robots: bool = True) -> Fetched:
         self._wait(urlsplit(url).netloc)
         request = urllib.request.Request(url, headers=headers)
+        request.obey_robots = obey_robots          # read by _PoliteRedirects for each hop
+        timeout = self.politeness.timeout
         try:
-            with self._opener.open(request, timeout=self.timeout) as resp:
-                return Fetched(url, resp.status, resp.geturl(), dict(resp.headers.items()), resp.read(MAX_BYTES))
+            with self._opener.open(request, timeout=timeout) as resp:
+                body = _read_at_most(resp, self.politeness.max_bytes)
+                if body is None:
+                    return Fetched(url, None, resp.geturl(), dict(resp.headers.items()),
+                                   error=f"page larger than {self.politeness.max_bytes} bytes")
+                return Fetched(url, resp.status, resp.geturl(), dict(resp.headers.items()), body)
         except urllib.error.HTTPError as exc:
             with exc:
                 return Fetched(url, exc.code, exc.geturl() or url, dict(exc.headers.items()), b"",
                                f"HTTP {exc.code}")
         except (socket.timeout, TimeoutError):
-            return Fetched(url, None, error=f"timeout after {self.timeout:g} s")
+            return Fetched(url, None, error=f"timeout after {timeout:g} s")
         except RobotsForbidden as exc:
             return Fetched(url, None, error=str(exc.reason))
         except urllib.error.URLError as exc:
@@ -103,6 +111,15 @@ class PoliteFetcher:
             return Fetched(url, None, error=f"{type(reason).__name__}: {reason}")
         except (OSError, ValueError) as exc:
             return Fetched(url, None, error=f"{type(exc).__name__}: {exc}")
+
+
+def _read_at_most(resp, max_bytes: int) -> bytes | None:
+    """The body, or None when it is larger than ``max_bytes`` (told by Content-Length before reading)."""
+    declared = resp.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        return None
+    body = resp.read(max_bytes + 1)
+    return None if len(body) > max_bytes else body
 
 
 class RobotsForbidden(urllib.error.URLError):
@@ -119,7 +136,8 @@ class _PoliteRedirects(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, req, fp, code, msg, headers, newurl):
         hop = super().redirect_request(req, fp, code, msg, headers, newurl)
         if hop is not None:
-            if self.fetcher.obey_robots and not self.fetcher.allowed(hop.full_url):
+            hop.obey_robots = getattr(req, "obey_robots", True)
+            if hop.obey_robots and self.fetcher.politeness.obey_robots and not self.fetcher.allowed(hop.full_url):
                 raise RobotsForbidden(f"redirected to {hop.full_url}, forbidden by robots.txt")
             self.fetcher._wait(urlsplit(hop.full_url).netloc)
         return hop

@@ -1,7 +1,8 @@
 """Article re-checks: silent edits and deletions of recently stored articles.
 
 Articles first stored in the last ``recheck_days`` (and not by this run) are fetched again with a
-conditional GET using their stored validators, through ``crawler.lifecycle.fetch.PoliteFetcher``; the hosts
+conditional GET using their stored validators, through ``crawler.lifecycle.fetch.PoliteFetcher`` with the
+crawl's own politeness (``crawler.crawl.politeness``: what the crawl may fetch, a re-check may); the hosts
 side by side, each host's articles one after the other (``crawler.lifecycle.hostpool``, ``recheck_workers``).
 All reading and writing of the state DB stays on the calling thread. Then:
 
@@ -40,6 +41,7 @@ from crawler.lifecycle.events import Event
 from crawler.exceptions import ExtractionError
 from crawler.extract.continuation import with_stored_further_pages
 from crawler.lifecycle.completion import PageRetry, complete, missing_pages
+from crawler.crawl.politeness import politeness_of
 from crawler.lifecycle.fetch import Fetched, PoliteFetcher
 from crawler.lifecycle.hostpool import Job, fetch_all
 from crawler.items import utc_now
@@ -80,9 +82,10 @@ def recheck_recent(conn: sqlite3.Connection, config: Config, run_id: int, output
     bounds = page_retry_of(config)
     jobs = [Job(row["url"], row["etag"], row["last_modified"], tag=row,
                 further=missing_pages(_item_or_none(conn, row), bounds)) for row in due]
-    delays = host_delays(due, run.sections, _default_delay(config))
+    politeness = politeness_of(config)            # the crawl's: UA, delay, timeout, robots.txt, largest page
+    delays = host_delays(due, run.sections, politeness.delay)
     counts: dict[str, int] = {}
-    for done, got in fetch_all(jobs, lambda: fetcher_of(config, table, delays), table["recheck_workers"]):
+    for done, got in fetch_all(jobs, lambda: PoliteFetcher(politeness, delays), table["recheck_workers"]):
         outcome = apply_safely(conn, done.tag, got, run)
         counts[outcome] = counts.get(outcome, 0) + 1
     log.info("re-checked %d articles: %s", len(due), counts)
@@ -92,16 +95,6 @@ def recheck_recent(conn: sqlite3.Connection, config: Config, run_id: int, output
 def gone_checks_of(table: dict) -> int:
     """``recheck_gone_checks``, unset: the sections' ``hysteresis_runs`` (one bad night never alerts)."""
     return table["recheck_gone_checks"] or table["hysteresis_runs"]
-
-
-def fetcher_of(config: Config, table: dict, delays: dict[str, float] | None = None) -> PoliteFetcher:
-    crawl = config.table("crawler")
-    return PoliteFetcher(user_agent=crawl.get("user_agent", "newsmon"), timeout=table["recheck_timeout"],
-                         delay=_default_delay(config), obey_robots=crawl.get("obey_robots", True), delays=delays)
-
-
-def _default_delay(config: Config) -> float:
-    return float(config.table("crawler").get("download_delay", 1.5))
 
 
 def host_delays(rows: list[sqlite3.Row], sections: dict[str, Section], default: float) -> dict[str, float]:

@@ -35,7 +35,6 @@ LIFECYCLE_SPEC = {
     "recheck_days": ((int, float), 3, 0),
     "recheck_max": ((int,), 100, 0),
     "recheck_interval_hours": ((int, float), 6.0, 0),
-    "recheck_timeout": ((int, float), 20, 1),
     "recheck_gone_checks": ((int,), None, 1),      # None: hysteresis_runs
     "recheck_workers": ((int,), 8, 1),
     "health_runs": ((int,), 5, 1),

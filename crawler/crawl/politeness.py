@@ -1,0 +1,50 @@
+"""How newsmon treats a site, stated once for its two HTTP stacks: the Scrapy crawl and the article re-checks
+(``crawler.lifecycle.fetch.PoliteFetcher``: urllib, on threads, after the crawl).
+
+Both read the cycle's settings (``crawler.crawl.settings.for_config``: the module's defaults, then the
+``[crawler]`` table): the User-Agent, the delay between two requests to a host, the timeout, whether
+robots.txt is obeyed, the largest page accepted, and the robots.txt parser (Scrapy's ``ROBOTSTXT_PARSER``,
+Protego). A page one stack may fetch the other may too: a re-check refused where the crawl was allowed
+would never see that article's edits or deletion. A section's ``download_delay`` overrides the delay for its
+own crawl (``crawler.runner.spider_class``) and for the re-checks of its host (``recheck.host_delays``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from scrapy.robotstxt import RobotParser
+from scrapy.utils.misc import load_object
+
+from crawler.crawl.settings import for_config
+
+
+@dataclass(frozen=True)
+class Politeness:
+    user_agent: str
+    delay: float                # seconds between two requests to one host
+    timeout: float              # seconds
+    obey_robots: bool
+    max_bytes: int              # a larger page is refused whole (as Scrapy cancels it), never cut short
+    robots_agent: str           # the name robots.txt groups are matched against
+    robots_parser: str          # dotted path of a ``scrapy.robotstxt.RobotParser``
+
+    @classmethod
+    def of_settings(cls, settings: Mapping[str, Any]) -> "Politeness":
+        """The politeness of Scrapy ``settings`` (a ``for_config`` dict), read as Scrapy reads them."""
+        return cls(user_agent=settings["USER_AGENT"], delay=float(settings["DOWNLOAD_DELAY"]),
+                   timeout=float(settings["DOWNLOAD_TIMEOUT"]), obey_robots=bool(settings["ROBOTSTXT_OBEY"]),
+                   max_bytes=int(settings["DOWNLOAD_MAXSIZE"]),
+                   # RobotsTxtMiddleware: ROBOTSTXT_USER_AGENT when set, else the request's User-Agent
+                   robots_agent=settings.get("ROBOTSTXT_USER_AGENT") or settings["USER_AGENT"],
+                   robots_parser=settings["ROBOTSTXT_PARSER"])
+
+    def robots(self, body: bytes) -> RobotParser:
+        """A robots.txt body parsed by the crawl's parser class; ``.allowed(url, self.robots_agent)``."""
+        return load_object(self.robots_parser).from_crawler(None, body)
+
+
+def politeness_of(config) -> Politeness:
+    """The politeness a cycle run with ``config`` crawls with (a bad ``[crawler]`` key is a ConfigError)."""
+    return Politeness.of_settings(for_config(config))
