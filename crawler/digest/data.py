@@ -18,14 +18,18 @@ from typing import Any
 from crawler import jsonl
 from crawler.config import Config
 from crawler.items import section_key
-from crawler.lifecycle.healthdb import degraded_in_runs
-from crawler.lifecycle.subjectdb import off_subject_in_runs
+from crawler.lifecycle.sectionstate import HeldState, section_states
 from crawler.stories.view import day_copies
 
 log = logging.getLogger(__name__)
 
-SECTION_EVENT_STATES = {"section_gone": "GONE", "section_broken": "BROKEN", "section_empty": "EMPTY",
-                        "section_erroring": "FAILED", "section_stale": "STALE"}
+# The lifecycle's bad states (crawler/lifecycle/machine.py) in the digest's words; an active section reads OK,
+# QUIET or PARTIAL from the day's crawl, or STALE, DEGRADED, OFF-SUBJECT from the lifecycle's other judgements.
+HELD_STATES = {"gone": "GONE", "broken": "BROKEN", "empty": "EMPTY", "erroring": "FAILED"}
+# The events that turn a section's state; the bad ones in the digest's words (for a section not judged yet).
+SECTION_TURNS = ("section_appeared", "section_reappeared", "section_gone", "section_broken", "section_empty",
+                 "section_erroring")
+TURN_STATES = {f"section_{state}": word for state, word in HELD_STATES.items()}
 # Alerts: what may hide news first, then what changed published text, then good news.
 ALERT_ORDER = {t: i for i, t in enumerate((
     "section_gone", "section_broken", "section_erroring", "section_empty", "section_stale",
@@ -248,28 +252,29 @@ def alert_extra(event: dict) -> str:
 
 def section_statuses(conn: sqlite3.Connection, data: DayData, crawl: dict, run_ids: set[int],
                      config: Config | None) -> list[SectionStatus]:
+    """One status per section. Its state is the one the lifecycle holds after the day's last run
+    (``crawler.lifecycle.sectionstate``, as ``newsmon status`` reads it); the day's events and snapshots
+    say why. A section the lifecycle has not judged yet is judged from the day alone."""
     snapshots = _last_snapshots(conn, run_ids)
     counts: dict[str, int] = {}
     for item in data.items:
         counts[section_key(item)] = counts.get(section_key(item), 0) + 1
-    events: dict[str, dict] = {}
-    for e in data.alerts:
-        if e.get("type") in SECTION_EVENT_STATES and e.get("section"):
-            events[e["section"]] = e
-    keys = list(dict.fromkeys([*data.order, *snapshots, *crawl, *counts, *events]))
-    degraded = degraded_in_runs(conn, run_ids) if _table_exists(conn, "section_health") else {}
-    off_subject = off_subject_in_runs(conn, run_ids) if _table_exists(conn, "section_subject") else {}
+    turns, stale = _day_events(data.alerts)
+    held = section_states(conn, upto_run=max(run_ids)) if run_ids else {}
+    bad = [key for key, e in turns.items() if e["type"] in TURN_STATES]
+    keys = list(dict.fromkeys([*data.order, *snapshots, *crawl, *counts, *bad, *stale]))
     out = []
     last_ok: dict[str, str] | None = None
     for key in keys:
-        status = _status(key, snapshots.get(key), crawl.get(key), events.get(key), counts.get(key, 0))
-        status = _judged(status, "DEGRADED", "extraction degraded", degraded.get(key))
-        status = _judged(status, "OFF-SUBJECT", "off subject", off_subject.get(key))
+        day = _day_status(key, snapshots.get(key), crawl.get(key), counts.get(key, 0))
+        lifecycle = held.get(key)
+        if lifecycle is not None and lifecycle.judged:
+            status = _held_status(day, lifecycle, turns.get(key), stale.get(key))
+        else:
+            status = _inferred_status(day, turns.get(key), stale.get(key), lifecycle)
         if status is None:
             last_ok = _last_successes(conn) if last_ok is None else last_ok
-            last = last_ok.get(key)
-            status = SectionStatus(key, "NOT-CRAWLED", f"not crawled this day (last success {last})" if last
-                                   else "not crawled this day (never succeeded)")
+            status = _not_crawled(key, last_ok.get(key), lifecycle)
         out.append(status)
     rank = {s: i for i, s in enumerate(STATE_ORDER)}
     out.sort(key=lambda s: (rank.get(s.state, 0), _position(data.order, s.key)))
@@ -289,17 +294,33 @@ def _last_snapshots(conn: sqlite3.Connection, run_ids: set[int]) -> dict[str, di
     return {r["section"]: dict(r) for r in rows}
 
 
-def _status(key: str, snap: dict | None, report: dict | None, event: dict | None,
-            items: int) -> SectionStatus | None:
-    if snap is None and report is None and event is None:
+def _day_events(alerts: list[dict]) -> tuple[dict[str, dict], dict[str, dict]]:
+    """Section key → its last state turn of the day (gone, back, …), and → its section_stale event when no
+    new item came after it. ``alerts`` is in display order, so the turns are put back in time order."""
+    turns: dict[str, dict] = {}
+    stale: dict[str, dict] = {}
+    for e in sorted(alerts, key=lambda e: (e.get("at") or "", e.get("seq") or 0)):
+        key, kind = e.get("section"), e.get("type")
+        if not key:
+            continue
+        if kind in SECTION_TURNS:
+            turns[key] = e
+        elif kind == "section_stale":
+            stale[key] = e
+        elif kind == "section_changed":
+            stale.pop(key, None)
+    return turns, stale
+
+
+def _day_status(key: str, snap: dict | None, report: dict | None, items: int) -> SectionStatus | None:
+    """What the day's snapshots and crawl report show, lifecycle aside (None: not crawled that day)."""
+    if snap is None and report is None:
         return SectionStatus(key, "OK", f"{items} new", items) if items else None
     report = report or {}
     links = snap["links_found"] if snap else int(report.get("links_found") or 0)
     failure = _failure(snap, report)
     if failure:
         return SectionStatus(key, "FAILED", failure, items)
-    if event is not None:
-        return SectionStatus(key, SECTION_EVENT_STATES[event["type"]], event.get("cause") or event["type"], items)
     if links == 0 and not (snap and snap.get("not_modified")):
         rule = f" by {snap['link_rule']}" if snap and snap.get("link_rule") else ""
         return SectionStatus(key, "EMPTY", f"0 article links found{rule} at {snap['url'] if snap else key}", items)
@@ -313,14 +334,65 @@ def _status(key: str, snap: dict | None, report: dict | None, event: dict | None
     return SectionStatus(key, "OK", f"{links} links, {items} new", items)
 
 
-def _judged(status: SectionStatus | None, state: str, words: str, cause: str | None) -> SectionStatus | None:
+def _held_status(day: SectionStatus | None, held: HeldState, turn: dict | None,
+                 stale: dict | None) -> SectionStatus | None:
+    """The lifecycle's state in the digest's words; the day's turn event, else the lifecycle, gives the cause."""
+    if day is None:
+        return None
+    if held.state in HELD_STATES:
+        cause = turn.get("cause") if turn and (turn.get("details") or {}).get("state") == held.state else None
+        return SectionStatus(day.key, HELD_STATES[held.state],
+                             cause or f"{held.state} since {held.since}: {held.cause}", day.items)
+    if held.stale:
+        cause = stale.get("cause") if stale else f"no new item since {held.last_new_at}"
+        return SectionStatus(day.key, "STALE", f"{cause}; {day.detail}", day.items)
+    detail = day.detail
+    if held.pending_state and day.state in ("FAILED", "EMPTY"):
+        # one bad run is no verdict (the lifecycle's hysteresis): the section is still active, and says why
+        detail = (f"last run: {detail} (seen {held.pending_count} run(s) in a row; {held.pending_state} "
+                  "if it persists)")
+    elif turn and turn.get("type") == "section_reappeared":
+        detail = f"back: {turn.get('cause')}; {detail}"
+    state = day.state if day.state in ("OK", "QUIET", "PARTIAL") else "OK" if day.items else "QUIET"
+    return _judgements(SectionStatus(day.key, state, detail, day.items), held)
+
+
+def _inferred_status(day: SectionStatus | None, turn: dict | None, stale: dict | None,
+                     held: HeldState | None) -> SectionStatus | None:
+    """A section the lifecycle has not judged (a first failing run, a store without lifecycle rows): the day's
+    failure first, then its last bad turn or staleness, then what the snapshots show."""
+    bad = turn if turn and turn.get("type") in TURN_STATES else None
+    event = bad or stale
+    if day is None or (event and day.state != "FAILED"):
+        if event is None:
+            return None
+        return SectionStatus(event["section"], TURN_STATES.get(event["type"], "STALE"),
+                             event.get("cause") or event["type"], day.items if day else 0)
+    return _judgements(day, held)
+
+
+def _judgements(status: SectionStatus, held: HeldState | None) -> SectionStatus:
     """A section that answers but is judged bad by the lifecycle: DEGRADED when its articles no longer
     extract (crawler/lifecycle/health.py), OFF-SUBJECT when its items stopped being about its subject
     (crawler/lifecycle/subject.py). It looks fine, but its items, or their absence, must not read as the
-    news of the day. A state already in trouble (or not crawled) is kept."""
-    if status is None or not cause or status.state not in ("OK", "QUIET", "PARTIAL"):
+    news of the day. A state already in trouble is kept."""
+    if held is None or status.state not in ("OK", "QUIET", "PARTIAL"):
         return status
-    return SectionStatus(status.key, state, f"{words}: {cause}; {status.detail}", status.items)
+    if held.degraded:
+        return SectionStatus(status.key, "DEGRADED", f"extraction degraded: {held.degraded.cause}; {status.detail}",
+                             status.items)
+    if held.off_subject:
+        return SectionStatus(status.key, "OFF-SUBJECT", f"off subject: {held.off_subject.cause}; {status.detail}",
+                             status.items)
+    return status
+
+
+def _not_crawled(key: str, last_success: str | None, held: HeldState | None) -> SectionStatus:
+    words = f"not crawled this day (last success {last_success})" if last_success \
+        else "not crawled this day (never succeeded)"
+    if held is not None and held.state in HELD_STATES:
+        words += f"; {held.state} since {held.since}"
+    return SectionStatus(key, "NOT-CRAWLED", words)
 
 
 def _failure(snap: dict | None, report: dict) -> str | None:

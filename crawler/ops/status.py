@@ -1,16 +1,18 @@
 """``newsmon status``: what ran, what is wrong, what waits — read from the state DB, never written.
 
 ``collect(config) -> dict`` gathers the report (also the ``--json`` output); ``report["attention"]`` lists
-what needs a human, in words, and the command exits 1 when it is not empty. Sections' states come from
-the lifecycle (``section_states``, issue 4); a section it has not judged yet falls back to its latest
-``section_snapshots`` row. A section whose extraction is degraded (``extraction_states``) or whose items are
-off its ``subject`` (``subject_states``) needs attention too.
+what needs a human, in words, and the command exits 1 when it is not empty. Sections' states are what the
+lifecycle holds (``crawler.lifecycle.sectionstate``, the reader the digest uses too); a section it has never
+seen falls back to its latest ``section_snapshots`` row. A section whose extraction is degraded or whose
+items are off its ``subject`` needs attention too.
+
+It stays fast on a large archive: only small tables, indexed columns and one pass over
+``section_snapshots``; the disk figures never walk the raw pages (see ``disk_use``).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import socket
 import sqlite3
@@ -21,8 +23,7 @@ from typing import Any
 
 from crawler import state
 from crawler.config import Config
-from crawler.lifecycle.healthdb import degraded_sections
-from crawler.lifecycle.subjectdb import off_subject_sections
+from crawler.lifecycle.sectionstate import HeldState, Judgement, section_states
 from crawler.ops.lock import current_holder, pid_alive
 from crawler.ops.plan import ScheduleSettings, load_settings
 
@@ -47,22 +48,32 @@ def collect(config: Config, now: datetime | None = None) -> dict[str, Any]:
         report["runs"] = recent_runs(conn, running=holder is not None)
         report["scheduler"] = scheduler_info(conn)
         report["sections"] = sections(conn, [s.key for s in config.sections])
-        report["translations"] = translations(conn)
+        report["translations"] = pending_translations(conn)
         report["alerts"] = alerts(conn)
     report["attention"] = attention(report, settings, now)
     return report
 
 
 def disk_use(out: Path) -> dict[str, Any]:
-    used = 0
-    for root, _dirs, files in os.walk(out):
-        for name in files:
-            try:
-                used += os.lstat(os.path.join(root, name)).st_size
-            except OSError:
-                pass   # a temp file renamed away while we walk
+    """Free space on the output directory's file system (what an operator acts on), and what the state DB
+    and the day files take. The raw pages are not counted: summing them means a stat per page, which
+    made ``status`` slow on a large archive; ``du -sh output/raw`` tells when it matters."""
     probe = out if out.exists() else Path.cwd()
-    return {"used_bytes": used, "free_bytes": shutil.disk_usage(probe).free}
+    usage = shutil.disk_usage(probe)
+    return {"free_bytes": usage.free, "total_bytes": usage.total,
+            "state_db_bytes": _sizes(out.glob(f"{state.DB_NAME}*")),
+            "day_files_bytes": _sizes(f for day in out.glob("[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]")
+                                      if day.is_dir() for f in day.iterdir())}
+
+
+def _sizes(paths) -> int:
+    total = 0
+    for path in paths:
+        try:
+            total += path.stat().st_size
+        except OSError:
+            pass      # a temp file renamed away while we look
+    return total
 
 
 def recent_runs(conn: sqlite3.Connection, running: bool) -> list[dict[str, Any]]:
@@ -110,25 +121,41 @@ def scheduler_info(conn: sqlite3.Connection) -> dict[str, Any]:
 
 
 def sections(conn: sqlite3.Connection, configured: list[str]) -> list[dict[str, Any]]:
-    states = {r["section"]: r for r in conn.execute("SELECT section, state, since, cause FROM section_states")}
-    degraded, off_subject = degraded_sections(conn), off_subject_sections(conn)
-    keys = list(dict.fromkeys([*configured, *states]))
-    return [{**_section(conn, key, states.get(key)), "extraction": degraded.get(key),
-             "subject": off_subject.get(key)} for key in keys]
+    held = section_states(conn)
+    last, ok = _last_snapshots(conn), _last_successes(conn)
+    keys = list(dict.fromkeys([*configured, *held]))
+    return [_section(key, held.get(key), last.get(key), ok.get(key)) for key in keys]
 
 
-def _section(conn: sqlite3.Connection, key: str, lifecycle) -> dict[str, Any]:
-    last = conn.execute("SELECT checked_at, http_status, error, links_found, not_modified "
-                        "FROM section_snapshots WHERE section=? ORDER BY run_id DESC LIMIT 1", (key,)).fetchone()
-    ok = conn.execute("SELECT max(checked_at) FROM section_snapshots WHERE section=? AND error IS NULL "
-                      "AND links_found > 0 AND (not_modified=1 OR http_status BETWEEN 200 AND 399)",
-                      (key,)).fetchone()[0]
-    if lifecycle is not None:
-        st, since, cause = lifecycle["state"], lifecycle["since"], lifecycle["cause"]
+def _last_snapshots(conn: sqlite3.Connection) -> dict[str, sqlite3.Row]:
+    """Section key → its latest snapshot, in one pass (the table has no index on section; SQLite takes the
+    other columns from the row holding ``max(run_id)``)."""
+    rows = conn.execute("SELECT section, checked_at, http_status, error, links_found, not_modified, "
+                        "max(run_id) FROM section_snapshots GROUP BY section")
+    return {r["section"]: r for r in rows}
+
+
+def _last_successes(conn: sqlite3.Connection) -> dict[str, str]:
+    rows = conn.execute("SELECT section, max(checked_at) FROM section_snapshots WHERE error IS NULL "
+                        "AND links_found > 0 AND (not_modified=1 OR http_status BETWEEN 200 AND 399) "
+                        "GROUP BY section")
+    return {r[0]: r[1] for r in rows}
+
+
+def _section(key: str, held: HeldState | None, last, last_success: str | None) -> dict[str, Any]:
+    if held is not None:
+        st, since, cause = held.state, held.since, held.cause
     else:
         st, since, cause = _snapshot_state(last)
-    return {"section": key, "state": st, "since": since, "cause": cause, "last_success": ok,
-            "last_checked": last["checked_at"] if last else None}
+    pending = {"state": held.pending_state, "runs": held.pending_count} if held and held.pending_state else None
+    stale = held.last_new_at if held and held.stale and held.state == "active" else None
+    return {"section": key, "state": st, "since": since, "cause": cause, "last_success": last_success,
+            "last_checked": last["checked_at"] if last else None, "pending": pending, "stale_since": stale,
+            "extraction": _bad(held.degraded if held else None), "subject": _bad(held.off_subject if held else None)}
+
+
+def _bad(judgement: Judgement | None) -> dict | None:
+    return {"since": judgement.since, "cause": judgement.cause} if judgement else None
 
 
 def _snapshot_state(last) -> tuple[str, str | None, str | None]:
@@ -142,7 +169,10 @@ def _snapshot_state(last) -> tuple[str, str | None, str | None]:
     return "ok", last["checked_at"], None
 
 
-def translations(conn: sqlite3.Connection) -> dict[str, int]:
+def pending_translations(conn: sqlite3.Connection) -> dict[str, int]:
+    """Items waiting for a translation, and items whose translation failed. The one query of ``status``
+    that reads item JSON (a scan of every row): it becomes a count on an indexed column once the items
+    table carries the translation status."""
     rows = conn.execute("SELECT json_extract(json, '$.translation.status') AS s, count(*) FROM items "
                         "WHERE json_extract(json, '$.translation.status') IN ('pending', 'failed') "
                         "GROUP BY s").fetchall()
@@ -202,7 +232,8 @@ def render(report: dict[str, Any]) -> str:
     """The report as plain lines for a terminal, cron mail or a log."""
     disk = report["disk"]
     lines = [f"newsmon status of {report['output_dir']} at {report['checked_at']}: "
-             f"{disk['used_bytes'] / 1e6:.1f} MB used, {disk['free_bytes'] / 1e9:.1f} GB free"]
+             f"{disk['free_bytes'] / 1e9:.1f} GB free of {disk['total_bytes'] / 1e9:.1f} GB; state DB "
+             f"{disk['state_db_bytes'] / 1e6:.1f} MB, day files {disk['day_files_bytes'] / 1e6:.1f} MB"]
     if "runs" in report:
         lines += _render_state(report)
     attn = report["attention"]
@@ -233,6 +264,11 @@ def _render_state(report: dict[str, Any]) -> list[str]:
     for s in report["sections"]:
         lines.append(f"  {s['section']:<36} {s['state']:<10} last success {s['last_success'] or 'never'}"
                      + (f" — {s['cause']}" if s["state"] in ATTENTION_STATES and s["cause"] else ""))
+        if s.get("pending"):
+            lines.append(f"  {'':<36} {s['pending']['state']} on the last {s['pending']['runs']} run(s), "
+                         "not confirmed yet")
+        if s.get("stale_since"):
+            lines.append(f"  {'':<36} stale — no new item since {s['stale_since']}")
         if s.get("extraction"):
             lines.append(f"  {'':<36} extraction degraded — {s['extraction']['cause']}")
         if s.get("subject"):
