@@ -103,6 +103,7 @@ def build_item(page: FetchedPage, extracted, lang, raw_path: str) -> dict:
         "paragraph_langs": lang.paragraph_langs, "authors": list(extracted.authors),
         "content_hash": content_hash(extracted.title, paragraphs), "raw_path": raw_path,
         "raw_encoding": page.encoding, "version": 1, "extras": dict(extracted.extras or {}),
+        "extractor": extracted.extractor,
     }
     item.update(empty_translation(lang.lang))
     return item

@@ -17,16 +17,15 @@ yields an article is left as it is and reported.
 
 from __future__ import annotations
 
-import gzip
 import json
 import logging
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from crawler import jsonl, state
 from crawler.config import Config, Section
 from crawler.exceptions import ExtractionError
+from crawler.extract.stored import extract_stored
 from crawler.items import content_hash, empty_translation, utc_now
 from crawler.progress import Progress
 
@@ -43,29 +42,9 @@ class ReextractReport:
         return {"items": self.items, "changed": self.changed, "failed": list(self.failed)}
 
 
-def load_page(output_dir: Path, item: dict) -> str:
-    """The stored raw page of ``item``, decoded."""
-    if not item.get("raw_path"):
-        raise ExtractionError("no raw page stored for this item")
-    try:
-        body = gzip.decompress((Path(output_dir) / item["raw_path"]).read_bytes())
-    except FileNotFoundError:
-        raise ExtractionError(f"raw page missing: {item['raw_path']}") from None
-    except (OSError, EOFError, zlib.error) as exc:
-        raise ExtractionError(f"raw page unreadable: {item['raw_path']}: {exc}") from None
-    if item.get("raw_encoding"):
-        return body.decode(item["raw_encoding"], errors="replace")
-    from crawler.crawl.charset import decode     # Scrapy's decoding, charset lies corrected, as the crawl
-
-    return decode(body, item["url"])[0]
-
-
 def reextracted(output_dir: Path, item: dict, section: Section | None) -> dict | None:
     """The item re-extracted from its raw page, or None when nothing changed."""
-    from crawler.extract.extraction import extract_article
-
-    ext = extract_article(load_page(output_dir, item), item["url"], section)
-    ext = with_further_pages(output_dir, item, ext, section)
+    ext = extract_stored(output_dir, item, section)
     paragraphs = list(ext.paragraphs)
     published = ext.published_at or item.get("published_at")
     authors = list(ext.authors) or item.get("authors") or []
@@ -80,22 +59,6 @@ def reextracted(output_dir: Path, item: dict, section: Section | None) -> dict |
         new.update(_redetect(paragraphs, ext.title, item))
         new.update(empty_translation(new.get("lang")))
     return new
-
-
-def with_further_pages(output_dir: Path, item: dict, first, section: Section | None):
-    """The re-extracted first page followed by the item's further pages, each re-extracted from its raw
-    copy; ``first`` itself for a one-page article. A further page that cannot be read fails the item."""
-    from crawler.extract.continuation import PAGES, merge
-    from crawler.extract.extraction import extract_article
-
-    records = (item.get("extras") or {}).get(PAGES) or []
-    if len(records) < 2:
-        return first
-    pages = [(records[0], first)]
-    for record in records[1:]:
-        stored = {"raw_path": record.get("raw_path"), "raw_encoding": record.get("raw_encoding"), "url": record["url"]}
-        pages.append((record, extract_article(load_page(output_dir, stored), record["url"], section)))
-    return merge(pages)
 
 
 def _redetect(paragraphs: list[str], title: str | None, item: dict) -> dict:

@@ -105,7 +105,8 @@ class PageWalk:
 
 def merge(pages: list[tuple[dict, Extracted]], missing: list[dict] = ()) -> Extracted:
     """One article out of its pages, in order: title, date, authors and extras of the first page,
-    paragraphs of all. ``pages`` pairs each page's record (``extras["pages"]`` entry: at least ``url``)
+    paragraphs of all; the extractor recorded is the first page's (a site's pages share their parser).
+    ``pages`` pairs each page's record (``extras["pages"]`` entry: at least ``url``)
     with its extraction; the records are copied with their paragraph counts."""
     from crawler.extract.extraction import Extracted
 
@@ -118,7 +119,7 @@ def merge(pages: list[tuple[dict, Extracted]], missing: list[dict] = ()) -> Extr
         extras[INCOMPLETE] = [dict(m) for m in missing]
     paragraphs = [p for _record, extracted in pages for p in extracted.paragraphs]
     return Extracted(title=first.title, paragraphs=paragraphs, published_at=first.published_at,
-                     authors=list(first.authors), extras=extras)
+                     authors=list(first.authors), extras=extras, extractor=first.extractor)
 
 
 def with_stored_further_pages(item: dict, first: Extracted) -> Extracted:
@@ -133,4 +134,5 @@ def with_stored_further_pages(item: dict, first: Extracted) -> Extracted:
         return first
     stored = list(item.get("paragraphs") or [])
     return Extracted(title=first.title, paragraphs=list(first.paragraphs) + stored[-further:],
-                     published_at=first.published_at, authors=list(first.authors), extras=dict(first.extras or {}))
+                     published_at=first.published_at, authors=list(first.authors), extras=dict(first.extras or {}),
+                     extractor=first.extractor)

@@ -40,6 +40,12 @@ try:    # the declared-metadata readers of trafilatura.metadata (internal, stabl
 except ImportError:  # pragma: no cover - depends on the installed trafilatura
     _cheap_meta = None
 
+# The version of this module's own reading of a page (generic path, metadata, cleaning, the rules of
+# ``extract_article``), recorded on every item (``item["extractor"]``). Bump it in the same commit as any
+# change here that alters some page's title, paragraphs, date or authors: article re-checks then re-extract
+# the stored raw page before comparing, instead of reporting the difference as an edit of the article.
+# Site parsers carry their own ``VERSION`` (crawler/extract/parsers/base.py); trafilatura's is its own.
+EXTRACTION_VERSION = 1
 MIN_BODY_CHARS = 20
 XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 # Photo captions and credits are not article text (trafilatura keeps them when precision-first).
@@ -55,6 +61,7 @@ class Extracted:
     published_at: str | None          # ISO-8601: a date, or a datetime with its UTC offset
     authors: list[str] = field(default_factory=list)
     extras: dict = field(default_factory=dict)   # place, tags, lead, turns (transcripts), parser
+    extractor: dict | None = None     # ``extractor_of`` the code that read the page (set by extract_article)
 
     @property
     def text(self) -> str:
@@ -71,6 +78,7 @@ def extract_article(html: str, url: str, section: "Section | None" = None) -> Ex
         raise ExtractionError(f"{wall} at {url}")
     parser = parser_for(url, section.parser if section else None, tree)
     result = parser.parse(tree, url) if parser is not None else None
+    used = parser if result is not None else None
     if result is None:
         result = extract_generic(tree, url, section.body_css if section else None)
         if parser is not None:
@@ -80,7 +88,17 @@ def extract_article(html: str, url: str, section: "Section | None" = None) -> Ex
             result.extras["parser_fallback"] = parser.name
     if sum(len(p) for p in result.paragraphs) < MIN_BODY_CHARS:
         raise ExtractionError(f"no article body found at {url}")
+    result.extractor = extractor_of(used)
     return result
+
+
+def extractor_of(parser=None) -> dict:
+    """What produced an extraction: the site parser that read the page (None: the generic trafilatura path)
+    and the versions of everything whose change can change the output. Two items read by equal extractors
+    can be compared paragraph by paragraph; otherwise their differences may be the extractor's."""
+    return {"parser": parser.name if parser is not None else None,
+            "parser_version": parser.VERSION if parser is not None else None,
+            "trafilatura": trafilatura.__version__, "extraction": EXTRACTION_VERSION}
 
 
 def parse_html(html: str, url: str) -> lxml.html.HtmlElement:

@@ -6,7 +6,9 @@ crawl's own politeness (``crawler.crawl.politeness``: what the crawl may fetch, 
 side by side, each host's articles one after the other (``crawler.lifecycle.hostpool``, ``recheck_workers``).
 All reading and writing of the state DB stays on the calling thread. Then:
 
-* 304, or the same title and paragraphs once the section's ignore patterns are applied → unchanged;
+* 304, or the same title and paragraphs once the section's ignore patterns are applied → unchanged. Both
+  sides are read by the same extractor: an item stored by another one (``item["extractor"]``: an older
+  trafilatura or site parser) is compared as its stored raw pages read now (``as_read_now``);
 * 404/410, or a redirect to the homepage or to a page that is not the same article → the article looks
   *gone*. One such answer is only a suspicion (a CMS hiccup, a transient 404): it is kept in
   ``pending_deletions`` and ``article_deleted`` fires only when ``recheck_gone_checks`` consecutive re-checks
@@ -39,7 +41,7 @@ from crawler import state
 from crawler.config import Config, Section
 from crawler.lifecycle.events import Event
 from crawler.exceptions import ExtractionError
-from crawler.extract.continuation import with_stored_further_pages
+from crawler.extract.continuation import PAGES, with_stored_further_pages
 from crawler.lifecycle.completion import PageRetry, complete, missing_pages
 from crawler.crawl.politeness import politeness_of
 from crawler.lifecycle.fetch import Fetched, PoliteFetcher
@@ -241,15 +243,41 @@ def judge(conn, got: Fetched, row, item: dict, section: Section | None, run_id: 
         return Verdict("gone", gone_cause=f"redirected to the homepage {final}")
     extracted = _extract(got, section)
     patterns = section.ignore_patterns if section else ()
-    if moved and (extracted is None or not same_article(item, extracted, patterns)):
-        return Verdict("gone", gone_cause=f"redirected away to {final}")
     if extracted is None:
-        return Verdict("error")
-    extracted = with_stored_further_pages(item, extracted)     # a multi-page article: page 1 + the rest as stored
-    if same_content(item.get("title"), item.get("paragraphs") or [], extracted.title, extracted.paragraphs, patterns):
+        return Verdict("gone", gone_cause=f"redirected away to {final}") if moved else Verdict("error")
+    before = as_read_now(item, extracted, section, output_dir)
+    if moved and not same_article(before, extracted, patterns):
+        return Verdict("gone", gone_cause=f"redirected away to {final}")
+    extracted = with_stored_further_pages(before, extracted)   # a multi-page article: page 1 + the rest as stored
+    if same_content(before.get("title"), before.get("paragraphs") or [], extracted.title, extracted.paragraphs,
+                    patterns):
         _touch(conn, row, got)
         return Verdict("unchanged")
-    return Verdict("edited", edited(conn, row, item, got, extracted, patterns, run_id, output_dir))
+    return Verdict("edited", edited(conn, row, item, before, got, extracted, patterns, run_id, output_dir))
+
+
+def as_read_now(item: dict, fresh, section: Section | None, output_dir: Path) -> dict:
+    """The stored article as the extractor that just read the live page (``fresh.extractor``) reads it.
+
+    An item records the extractor that produced its paragraphs (``item["extractor"]``; none on items stored
+    before it was recorded). The same extractor: the item as stored. Another one (trafilatura upgraded, a
+    parser's version bumped, the page now read by another parser): the stored raw pages extracted again now,
+    so that the comparison sees only what the site changed — an upgrade is never an ``article_edited``. Raw
+    pages missing or no longer extractable: the item as stored, and one log line saying why."""
+    if item.get("extractor") == fresh.extractor:
+        return item
+    from crawler.extract.stored import extract_stored
+
+    try:
+        again = extract_stored(output_dir, item, section)
+    except ExtractionError as exc:
+        log.warning("re-check of %s compares with the stored text, which another extractor produced: the stored "
+                    "page cannot be extracted again (%s)", item.get("url"), exc)
+        return item
+    extras = dict(item.get("extras") or {})
+    if PAGES in again.extras:           # the further pages' paragraph counts as read now
+        extras[PAGES] = again.extras[PAGES]
+    return dict(item, title=again.title, paragraphs=list(again.paragraphs), extras=extras)
 
 
 def same_article(item: dict, extracted, patterns: tuple[str, ...]) -> bool:
@@ -300,19 +328,23 @@ def deleted(conn, row, item: dict, run_id: int, cause: str, seen: dict) -> Event
     return Event("article_deleted", row["section"], utc_now(), run_id, cause, details, article_id=row["id"])
 
 
-def edited(conn, row, item: dict, got: Fetched, extracted, patterns, run_id: int, output_dir: Path) -> Event:
+def edited(conn, row, item: dict, before: dict, got: Fetched, extracted, patterns, run_id: int,
+           output_dir: Path) -> Event:
+    """Keep the edit as a new version. ``before`` is ``item`` as the current extractor reads it
+    (``as_read_now``): the diff and the new version start from it, so they hold only the site's change;
+    ``item`` itself is what is kept as the first version."""
     from crawler.crawl.store import save_raw
 
-    ops = paragraph_diff(list(item.get("paragraphs") or []), list(extracted.paragraphs), patterns)
-    title_changed = _norm_title(item.get("title")) != _norm_title(extracted.title)
-    new_item = next_version(item, extracted.title, extracted.paragraphs)
+    ops = paragraph_diff(list(before.get("paragraphs") or []), list(extracted.paragraphs), patterns)
+    title_changed = _norm_title(before.get("title")) != _norm_title(extracted.title)
+    new_item = next_version(before, extracted.title, extracted.paragraphs)
     version = new_item["version"]
     raw_path = f"raw/{row['source']}/{row['id']}.v{version}.html.gz"
     save_raw(output_dir, raw_path, got.body)
     now = utc_now()
     new_item.update({"raw_path": raw_path, "raw_encoding": (extracted.extras or {}).get("raw_encoding"),
-                     "fetched_at": now, "edited_at": now})
-    diff = {"title_before": item.get("title"), "title_after": extracted.title, "paragraphs": ops}
+                     "extractor": extracted.extractor, "fetched_at": now, "edited_at": now})
+    diff = {"title_before": before.get("title"), "title_after": extracted.title, "paragraphs": ops}
     with state.transaction(conn):
         keep_version(conn, row, item, new_item, now, diff)
         conn.execute("UPDATE articles SET title = ?, content_hash = ?, last_fetched = ?, etag = ?, last_modified = ?, "

@@ -14,9 +14,17 @@ from crawler.extract.textutil import block_paragraphs, clean_text, element_text,
 
 class SiteParser:
     """Turns one site's article page into an ``Extracted``; ``parse`` returns None when the page
-    does not have the template the parser knows (the caller then falls back to generic extraction)."""
+    does not have the template the parser knows (the caller then falls back to generic extraction).
+
+    ``VERSION`` is recorded on every item the parser produces (``item["extractor"]``). Bump it in the same
+    commit as any change that alters what ``parse`` returns for some page — a different title, paragraph,
+    date, author, or a page now recognised or no longer recognised. Article re-checks compare an item with
+    the live page only through the extractor it was stored with: when the recorded version differs, they
+    re-extract the stored raw page first, so a parser change is never reported as an edit of the article.
+    A change that alters no output (a refactoring, a speed-up) keeps the version."""
 
     name: str = ""
+    VERSION: int = 1
     hosts: tuple[str, ...] = ()
     signature: str | None = None       # CSS selector that only this site's article pages match
 

@@ -27,6 +27,7 @@ NOT_TEXT = ("span.read__tooltip", ".hidden", ".slider", ".masha-ignore", ".read_
 @register
 class KremlinParser(SiteParser):
     name = "kremlin"
+    VERSION = 1
     hosts = ("kremlin.ru",)
     signature = "article.read__in div.read__internal_content"
 

@@ -34,6 +34,7 @@ NOT_TEXT = ("script", "style", "div.box_pic", "div.zdfy", "div.edit", "div.bza",
 @register
 class PeoplesDailyParser(SiteParser):
     name = "peoples_daily"
+    VERSION = 1
     hosts = ("people.com.cn", "people.cn")
     signature = "div.rm_txt_con, div.box_con#rwb_zw"
 

@@ -25,6 +25,7 @@ NOT_TEXT = ("script", "style", "#articleEdit", ".lb", "div.zan-wap", "div.p-tags
 @register
 class XinhuaParser(SiteParser):
     name = "xinhua"
+    VERSION = 1
     hosts = ("xinhuanet.com", "news.cn")
     signature = "#p-detail"
 
