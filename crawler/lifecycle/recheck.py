@@ -259,8 +259,8 @@ def judge(conn, got: Fetched, row, item: dict, section: Section | None, run_id: 
 def as_read_now(item: dict, fresh, section: Section | None, output_dir: Path) -> dict:
     """The stored article as the extractor that just read the live page (``fresh.extractor``) reads it.
 
-    An item records the extractor that produced its paragraphs (``item["extractor"]``; none on items stored
-    before it was recorded). The same extractor: the item as stored. Another one (trafilatura upgraded, a
+    An item records the extractor that produced its paragraphs (``item["extractor"]``; an item without one
+    counts as read by another). The same extractor: the item as stored. Another one (trafilatura upgraded, a
     parser's version bumped, the page now read by another parser): the stored raw pages extracted again now,
     so that the comparison sees only what the site changed — an upgrade is never an ``article_edited``. Raw
     pages missing or no longer extractable: the item as stored, and one log line saying why."""
