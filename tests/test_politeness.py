@@ -4,7 +4,7 @@ delay, timeout, robots.txt switch, robots.txt parser and largest page (``crawler
 The robots.txt case that set them apart: an ``Allow`` under a broader ``Disallow``. Protego (Scrapy's parser)
 lets the longest matching rule win, urllib's robotparser the first one, so the crawl fetched an article the
 re-check refused, and that article's edits and deletion were never seen. Real ``newsmon run`` cycles and the
-re-check fetcher against a loopback server, which notes each request's User-Agent.
+re-check fetcher against a loopback server, which notes each request's headers.
 """
 
 from __future__ import annotations
@@ -27,22 +27,28 @@ PARAS = ["The president met the members of the Security Council on Friday to dis
          "The meeting was held by videoconference, as every week, with the prime minister taking part."]
 
 
-class AgentServer(SiteServer):
-    """The site server, also noting the User-Agent of every request: ``agents`` = [(path, User-Agent)]."""
+class HeaderServer(SiteServer):
+    """The site server, also noting the headers of every request: ``seen`` = [(path, headers)]."""
 
     def __init__(self):
+        self.seen: list[tuple[str, dict[str, str]]] = []
+        self._request = threading.local()       # a request is read and recorded on its handler thread
         super().__init__()
-        self.agents: list[tuple[str, str]] = []
-        self._request = threading.local()       # a request is entered and recorded on its handler thread
 
-    def _enter(self, user_agent: str) -> None:
-        super()._enter(user_agent)
-        self._request.agent = user_agent
+    def _handler(self):
+        server, base = self, super()._handler()
+
+        class Noting(base):
+            def do_GET(self, head: bool = False):
+                server._request.headers = dict(self.headers.items())
+                super().do_GET(head)
+
+        return Noting
 
     def _record(self, method: str, path: str, status: int) -> None:
         super()._record(method, path, status)
         with self._lock:
-            self.agents.append((path, self._request.agent))
+            self.seen.append((path, self._request.headers))
 
 
 def robots_site(server: SiteServer) -> None:
@@ -104,7 +110,7 @@ def test_a_page_larger_than_the_largest_is_refused_whole_not_cut_short(site_serv
 
 
 def test_an_allow_under_a_broader_disallow_holds_for_the_crawl_and_the_rechecks(tmp_path, newsmon):
-    server = AgentServer().start()
+    server = HeaderServer().start()
     try:
         robots_site(server)
         source = {"id": "kremlin", "name": "Kremlin", "homepage": f"{server.url}/",
@@ -116,26 +122,34 @@ def test_an_allow_under_a_broader_disallow_holds_for_the_crawl_and_the_rechecks(
                                                "recheck_gone_checks": 1})
         out = tmp_path / "output"
 
-        def night() -> list[tuple[str, str]]:
-            server.agents.clear()
+        def night() -> dict[str, list[dict[str, str]]]:
+            """One ``newsmon run``; the headers of each request it made, by path."""
+            server.seen.clear()
             proc = newsmon("run", "--config", str(cfg), timeout=90)
             assert "Traceback" not in proc.stderr, proc.stderr
             assert "stage crawler.lifecycle.stage failed" not in proc.stdout, proc.stdout
-            return list(server.agents)
+            asked: dict[str, list[dict[str, str]]] = {}
+            for path, headers in server.seen:
+                asked.setdefault(path, []).append(headers)
+            return asked
 
         crawled = night()                     # the crawl: the allowed article stored, the other never asked for
         assert [r["url"] for r in rows(out, "SELECT url FROM articles")] == [server.url + ALLOWED]
-        assert (ALLOWED, AGENT) in crawled and FORBIDDEN not in {path for path, _agent in crawled}
+        assert ALLOWED in crawled and FORBIDDEN not in crawled
 
         server.routes[ALLOWED] = Route(article_page("Security Council meeting", PARAS + ["A closing line."]))
         rechecked = night()                   # the crawl asks for the listing only; the re-check for the article
-        assert [path for path, _agent in rechecked].count(ALLOWED) == 1
-        assert {agent for _path, agent in crawled + rechecked} == {AGENT}      # one User-Agent, both stacks
+        (by_recheck,) = rechecked[ALLOWED]
+        assert "If-None-Match" in by_recheck                       # the re-check's conditional GET
+        (by_crawl,) = crawled[ALLOWED]
+        for name in ("User-Agent", "Accept", "Accept-Language"):   # one identity, both stacks
+            assert by_recheck[name] == by_crawl[name], name
+        assert by_crawl["User-Agent"] == AGENT
         events = rows(out, "SELECT type, cause FROM events WHERE type LIKE 'article_%'")
         assert events == [{"type": "article_edited", "cause": "1 paragraph added"}]
 
         del server.routes[ALLOWED]
-        assert FORBIDDEN not in {path for path, _agent in night()}
+        assert FORBIDDEN not in night()
         assert [e["type"] for e in rows(out, "SELECT type FROM events WHERE type LIKE 'article_%' ORDER BY seq")] \
             == ["article_edited", "article_deleted"]
     finally:

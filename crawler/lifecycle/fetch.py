@@ -1,16 +1,15 @@
 """A small polite HTTP fetcher for work outside Scrapy (article re-checks), with the crawl's politeness
-(``crawler.crawl.politeness``: its User-Agent, delay, timeout, robots.txt switch and parser, largest page) and
-conditional GET. Blocking, and not meant to be shared between threads: ``crawler.lifecycle.hostpool`` gives each
-host thread its own fetcher, so each host keeps one request at a time, its delay and its robots.txt, while
-several hosts are fetched side by side.
+(``crawler.crawl.politeness``: its User-Agent and request headers, delay, timeout, robots.txt switch and parser,
+largest page) and conditional GET. Blocking, and not meant to be shared between threads:
+``crawler.lifecycle.hostpool`` gives each host thread its own fetcher, so each host keeps one request at a time,
+its delay and its robots.txt, while several hosts are fetched side by side.
 
-The delay is ``delays[netloc]`` when given (the re-checks pass each host's section ``download_delay``), else
-the politeness delay. Every redirect hop is a request like any other: its target's robots.txt is obeyed (a
-forbidden hop ends the fetch with "forbidden by robots.txt": nothing is concluded) and it waits its target
-host's delay first (urllib would follow it at once, to a host that may have just been asked by this fetcher).
-robots.txt itself, and its redirects, are fetched without asking robots.txt, as Scrapy fetches it. A page
-larger than the politeness ``max_bytes`` is an answer-less error, as Scrapy cancels it: cut short, it would
-read as an edit.
+The delay is ``delays[netloc]`` when given (the re-checks pass each host's section ``download_delay``), else the
+politeness delay. Every redirect hop is a request like any other: its target's robots.txt is obeyed (a forbidden
+hop ends the fetch with "forbidden by robots.txt": nothing is concluded) and it waits its target host's delay
+first (urllib would follow it at once, to a host that may have just been asked by this fetcher). robots.txt
+itself, and its redirects, are fetched without asking robots.txt, as Scrapy fetches it. A page larger than the
+politeness ``max_bytes`` is an answer-less error, as Scrapy cancels it: cut short, it would read as an edit.
 """
 
 from __future__ import annotations
@@ -55,7 +54,7 @@ class PoliteFetcher:
     def get(self, url: str, etag: str | None = None, last_modified: str | None = None) -> Fetched:
         if self.politeness.obey_robots and not self.allowed(url):
             return Fetched(url, None, error="forbidden by robots.txt")
-        headers = {"User-Agent": self.politeness.user_agent}
+        headers = self._headers()
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
@@ -71,10 +70,13 @@ class PoliteFetcher:
         return parser is None or parser.allowed(url, self.politeness.robots_agent)
 
     def _load_robots(self, origin: str) -> RobotParser | None:
-        got = self._open(f"{origin}/robots.txt", {"User-Agent": self.politeness.user_agent}, obey_robots=False)
+        got = self._open(f"{origin}/robots.txt", self._headers(), obey_robots=False)
         if got.status != 200:       # no robots.txt (or unreachable): everything is allowed, as in Scrapy
             return None
         return self.politeness.robots(got.body)
+
+    def _headers(self) -> dict[str, str]:
+        return {**dict(self.politeness.headers), "User-Agent": self.politeness.user_agent}
 
     def _wait(self, host: str) -> None:
         last = self._last.get(host)
