@@ -7,7 +7,8 @@ own keys (``NEWSMON_*``: output directory, run id, day, refetch). ``crawler.runn
 ``SCRAPY_SETTINGS_MODULE`` itself, so the installed ``newsmon`` works from any directory.
 
 The article re-checks fetch outside Scrapy but read their politeness from the same settings
-(``crawler.crawl.politeness``): these constants are the only statement of its defaults.
+(``crawler.crawl.politeness``), so these constants are its defaults for both stacks; the keys the shipped
+``crawler/defaults.toml`` documents repeat them (tests/test_politeness.py holds the two equal).
 """
 
 from __future__ import annotations
