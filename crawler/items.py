@@ -1,4 +1,7 @@
-"""The item: one article as one JSON object (schema in README.md, "Output")."""
+"""The item: one article as one JSON object — its schema (``Item``) and the pure helpers around it.
+
+Only ``crawler.store.items`` writes items; everything else reads them or asks it to change a field.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +9,53 @@ import hashlib
 import re
 import unicodedata
 from datetime import datetime, timezone
+from typing import Any, TypedDict
 from urllib.parse import urlsplit, urlunsplit, parse_qsl, urlencode
 
 # Query parameters that never change what an article is.
 TRACKING_PARAMS = re.compile(r"^(utm_\w+|fbclid|gclid|yclid|from|spm|ref)$", re.I)
 TRANSLATION_FIELDS = ("title_en", "text_en", "paragraphs_en", "translation")
+
+
+class Translation(TypedDict):
+    engine: str | None
+    model: str | None
+    status: str                  # done | pending | not_needed | failed
+    error: str | None
+    translated_at: str | None
+
+
+class Item(TypedDict, total=False):
+    """One article, as stored in the ``items`` row and written as one line of its day's items.jsonl.
+    Keys in this order; ``watch`` and ``story`` only when a feature has something to say."""
+
+    id: str                      # sha256(canonical_url)[:16]
+    source: str
+    section: str                 # the section's id within the source
+    section_key: str             # "source/section"
+    url: str                     # final URL after redirects
+    canonical_url: str
+    fetched_at: str              # ISO-8601 UTC
+    published_at: str | None
+    title: str | None
+    text: str                    # paragraphs joined by a blank line
+    paragraphs: list[str]
+    lang: str | None
+    lang_confidence: float | None
+    paragraph_langs: list[str] | None
+    authors: list[str]
+    content_hash: str
+    raw_path: str                # relative to the output directory
+    raw_encoding: str
+    version: int                 # 1, then 2… for edits found by re-checks
+    extras: dict[str, Any]       # parser extras (pages, incomplete, speakers …)
+    extractor: dict[str, Any]    # what extracted this version: parser, its version, trafilatura's
+    title_en: str | None
+    text_en: str | None
+    paragraphs_en: list[str] | None
+    translation: Translation
+    watch: list[dict]            # [{name, phrases, found, in}]
+    story: dict                  # {id, size, items, sources, langs}
 
 
 def utc_now() -> str:

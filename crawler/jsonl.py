@@ -1,9 +1,10 @@
-"""Append-only JSONL that a reader never sees half-written, even if the process is killed.
+"""JSON Lines for the append-only logs (``alerts.jsonl``): one object per line, UTF-8 without escapes.
 
-Appends are one ``os.write`` of a whole line on an ``O_APPEND`` descriptor followed by ``fsync``; a
-torn tail left by a kill (possible only if the kernel wrote part of the line) is cut back to the last
-newline when the file is next opened. Rewrites (the translation stage updating items in place) write a
-temporary file and ``os.replace`` it, so readers see either the old file or the new one.
+Appends are one ``os.write`` of whole lines on an ``O_APPEND`` descriptor followed by ``fsync``; a write
+that comes back short is cut back, and a torn tail left by a kill is cut back to the last newline when the
+file is next appended to (the events are in the state DB: ``events.flush_jsonl`` writes the missing ones
+again). The day files of items are not written here: they are an export of the item store
+(``crawler.store.dayfiles``).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Iterable, Iterator
 
 
 def dumps(obj: dict) -> str:
@@ -48,59 +49,8 @@ def ids_in(path: str | Path) -> set[str]:
     return {obj["id"] for obj in read(path) if "id" in obj}
 
 
-class JsonlAppender:
-    """Appends items to one file, never the same ``id`` twice."""
-
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        repair_tail(self.path)
-        self.ids = ids_in(self.path)
-
-    def append(self, obj: dict) -> bool:
-        """Write ``obj`` as one line unless its id is already in the file. Durable on return."""
-        if obj.get("id") in self.ids:
-            return False
-        line = (dumps(obj) + "\n").encode("utf-8")
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            os.write(fd, line)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        self.ids.add(obj.get("id"))
-        return True
-
-
-def rewrite(path: str | Path, update: Callable[[dict], dict | None]) -> int:
-    """Replace each line by ``update(obj)`` (None keeps it) atomically. Returns lines changed."""
-    path = Path(path)
-    repair_tail(path)
-    changed, lines = 0, []
-    for obj in read(path):
-        new = update(obj)
-        if new is not None:
-            changed += 1
-            obj = new
-        lines.append(dumps(obj) + "\n")
-    if changed:
-        write_atomic(path, "".join(lines).encode("utf-8"))
-    return changed
-
-
-def write_atomic(path: str | Path, data: bytes) -> None:
-    """Write a whole file so that readers see the old or the new content, never a mix."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
 def append_lines(path: str | Path, objs: Iterable[dict]) -> None:
-    """Append objects without id bookkeeping (alerts, logs)."""
+    """Append objects as whole lines, durably; on a short write or an error nothing partial stays."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     repair_tail(path)
@@ -109,7 +59,14 @@ def append_lines(path: str | Path, objs: Iterable[dict]) -> None:
         return
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
-        os.write(fd, data)
-        os.fsync(fd)
+        start = os.fstat(fd).st_size
+        try:
+            written = os.write(fd, data)
+            if written != len(data):
+                raise OSError(28, "No space left on device (short write)", str(path))
+            os.fsync(fd)
+        except OSError:
+            os.ftruncate(fd, start)
+            raise
     finally:
         os.close(fd)

@@ -1,8 +1,11 @@
-"""One cycle: crawl → post-crawl stages (translate, section lifecycle + alerts, digest).
+"""One cycle: restore → crawl → post-crawl stages → day-file export.
 
-This is the only module that starts Scrapy. A cycle is: open a run row, crawl every selected section
-(Scrapy, in this process), then call each post-crawl stage in order. A stage that fails is logged and
-recorded in the run summary; it never stops the stages after it.
+This is the only module that starts Scrapy. A cycle is: open a run row; restore what an earlier run left
+undone (temp files of killed processes swept, runs left ``running`` closed, day files the DB has items for
+written); crawl every selected section (Scrapy, in this process); call each post-crawl stage of the feature
+registry (``crawler.features``) in order; export the days whose items changed. A stage that fails is logged
+and recorded in the run summary; it never stops the stages after it. A full disk stops storing at once and
+ends the run ``failed`` with one line naming the path (``CycleResult.storage_error``).
 
 Stage contract: ``stage(ctx: CycleContext) -> dict | None`` (a JSON-able summary for the run row).
 """
@@ -27,20 +30,16 @@ from scrapy.utils.misc import load_object
 
 from crawler import state
 from crawler.config import Config, Section
+from crawler.features import feed_consumers, post_crawl_stages
 from crawler.exceptions import NewsmonError
 from crawler.items import utc_now
+from crawler.store import dayfiles, items as item_store
+from crawler.store.diskspace import StorageError, sweep_temp_files
 
 log = logging.getLogger(__name__)
 
-# Dotted paths "module:function", run in this order after the crawl.
-POST_CRAWL_STAGES = [
-    "crawler.translation.stage.run_stage",    # issue 3: translate pending zh/ru items
-    "crawler.watch.stage.run_stage",          # watch phrases in the original and the English → events
-    "crawler.stories.stage.run_stage",        # syndicated copies grouped into stories (needs the English)
-    "crawler.lifecycle.stage.run_stage",      # issue 4: section lifecycle, article re-checks, events
-    "crawler.alerts.stage.run_stage",         # issue 4: alerts.jsonl + Apprise delivery
-    "crawler.digest.stage.run_stage",         # issue 5: digest.txt / digest.html, search index
-]
+# Dotted paths "module.function", run in this order after the crawl (the feature registry's order).
+POST_CRAWL_STAGES = post_crawl_stages()
 
 
 @dataclass
@@ -72,10 +71,47 @@ def start_run(output_dir: Path) -> int:
 
 
 def finish_run(output_dir: Path, run_id: int, status: str, summary: dict) -> None:
+    """Record how the run ended. On a full disk this may fail too: logged, and the run row stays
+    ``running`` for the next run to close as ``interrupted``."""
+    try:
+        conn = state.connect(output_dir)
+        try:
+            conn.execute("UPDATE runs SET finished_at=?, status=?, summary=? WHERE id=?",
+                         (utc_now(), status, json.dumps(summary, ensure_ascii=False), run_id))
+        finally:
+            conn.close()
+    except (OSError, sqlite3.Error) as exc:
+        log.error("could not record the end of run %s (%s): %s", run_id, status, exc)
+
+
+def restore(output_dir: Path, run_id: int) -> None:
+    """What earlier runs left undone: temp files of killed processes, runs left ``running``, day files
+    missing what the DB holds (a kill, a full disk)."""
+    swept = sweep_temp_files(output_dir)
+    if swept:
+        log.warning("removed %d temp file(s) left by killed runs (e.g. %s)", len(swept), swept[0])
     conn = state.connect(output_dir)
     try:
-        conn.execute("UPDATE runs SET finished_at=?, status=?, summary=? WHERE id=?",
-                     (utc_now(), status, json.dumps(summary, ensure_ascii=False), run_id))
+        from crawler.crawl.store import close_interrupted_runs
+
+        interrupted = close_interrupted_runs(conn, run_id)
+        if interrupted:
+            log.warning("run(s) %s were interrupted; their stored items are kept", ", ".join(map(str, interrupted)))
+        report = dayfiles.export_changed(conn, output_dir)
+        if report.written:
+            log.warning("day file(s) %s written from the state DB (an earlier run could not finish them)",
+                        ", ".join(report.written))
+    finally:
+        conn.close()
+
+
+def export(output_dir: Path) -> dict:
+    """Write the day files whose items changed, then drop the feed rows every reader has read."""
+    conn = state.connect(output_dir)
+    try:
+        report = dayfiles.export_changed(conn, output_dir)
+        item_store.prune(conn, feed_consumers())
+        return report.as_dict()
     finally:
         conn.close()
 
@@ -106,6 +142,7 @@ class CycleResult:
     output_dir: Path
     crawl: dict[str, dict]          # section key → counts and errors (SectionReport.as_dict)
     stages: dict[str, Any]
+    storage_error: str | None = None    # what could not be written (a full disk): the run's last line
 
     @property
     def landed(self) -> int:
@@ -126,7 +163,7 @@ def run_cycle(config: Config, source_ids: list[str] | None = None, refetch: bool
     Scrapy's reactor cannot be restarted, so this runs once per process (the scheduler starts one
     subprocess per cycle). ``refetch`` requests articles even when already stored."""
     from crawler.crawl import settings as scrapy_settings
-    from crawler.crawl.store import recover_unlanded
+    from crawler.crawl.store import storage_failure
 
     config = config.select(source_ids)
     scrapy_settings.crawler_table(config)            # a bad [crawler] table fails before a run is opened
@@ -136,27 +173,33 @@ def run_cycle(config: Config, source_ids: list[str] | None = None, refetch: bool
     except (OSError, sqlite3.Error) as exc:
         raise NewsmonError(f"{output_dir}: cannot open the state database: {exc}") from None
     ctx = CycleContext(config, output_dir, run_id, day)
-    status = "failed"
+    status, storage_error = "failed", None
     previous = _raise_on_sigterm()
     try:
-        recover_unlanded(output_dir, run_id)
+        restore(output_dir, run_id)
         refetch = refetch or bool(config.table("crawler").get("refetch_known", False))
         settings = scrapy_settings.for_config(config, output_dir=str(output_dir), run_id=run_id, day=day,
                                               refetch=refetch)
         ctx.crawl, interrupted = crawl(config.sections, settings)
         _raise_on_sigterm()        # Scrapy's own handlers served the crawl; ours cover the stages again
+        if storage_failure() is not None:
+            raise storage_failure()
         if interrupted:
             status = "interrupted"
         else:
             run_stages(ctx)
             status = crawl_status(ctx.crawl)
+        ctx.stages["export"] = export(output_dir)
+    except StorageError as exc:    # a full disk: what is stored stays, the next run with space lands the rest
+        status, storage_error = "failed", str(exc)
+        ctx.stages["storage"] = {"error": storage_error}
     except KeyboardInterrupt:      # SIGINT, or SIGTERM outside the crawl (CycleInterrupted)
         status = "interrupted"
         raise
     finally:
         finish_run(output_dir, run_id, status, {"sections": ctx.crawl, "stages": ctx.stages})
         _restore_sigterm(previous)
-    return CycleResult(run_id, day, status, output_dir, ctx.crawl, ctx.stages)
+    return CycleResult(run_id, day, status, output_dir, ctx.crawl, ctx.stages, storage_error)
 
 
 class CycleInterrupted(KeyboardInterrupt):
@@ -219,6 +262,7 @@ def crawl(sections: list[Section], settings: dict) -> tuple[dict[str, dict], boo
     from twisted.internet import defer
 
     from crawler.crawl.report import SectionReport
+    from crawler.crawl.store import storage_failure
 
     class Process(CrawlerProcess):
         stopping = False
@@ -237,6 +281,9 @@ def crawl(sections: list[Section], settings: dict) -> tuple[dict[str, dict], boo
             report = reports[section.key]
             if Process.stopping:
                 report.entry_failed("not crawled: the run was interrupted")
+                continue
+            if storage_failure() is not None:
+                report.entry_failed("not crawled: storing stopped (disk full)")
                 continue
             report.started = time.monotonic()
             try:

@@ -1,17 +1,18 @@
 """The state database: one SQLite file under the output directory (embedded, no server).
 
-Each feature owns its tables in ``crawler/schema/NN-<feature>.sql`` (``CREATE … IF NOT EXISTS``); they are
-applied in file-name order on every connect, so a new feature never edits another's schema file.
-WAL mode lets ``newsmon status``/``search`` read while a cycle writes.
+Each feature owns its tables, created and changed by its numbered migration steps
+(``crawler/<feature>/schema/``, applied by ``crawler.store.migrate`` when a connection opens a DB of an
+older schema). WAL mode lets ``newsmon status``/``search`` read while a cycle writes.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from contextlib import contextmanager
-from importlib import resources
 from pathlib import Path
 from typing import Iterator
+
+from crawler.store.migrate import migrate
 
 DB_NAME = "state.sqlite"
 
@@ -20,14 +21,8 @@ def db_path(output_dir: str | Path) -> Path:
     return Path(output_dir) / DB_NAME
 
 
-def schema_scripts() -> list[tuple[str, str]]:
-    folder = resources.files("crawler").joinpath("schema")
-    names = sorted(p.name for p in folder.iterdir() if p.name.endswith(".sql"))
-    return [(name, folder.joinpath(name).read_text(encoding="utf-8")) for name in names]
-
-
 def connect(output_dir: str | Path) -> sqlite3.Connection:
-    """Open (creating if needed) the state DB of ``output_dir`` with every feature's schema applied."""
+    """Open (creating if needed) the state DB of ``output_dir``, migrated to the newest schema."""
     path = db_path(output_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path, timeout=30, isolation_level=None)  # autocommit; use transaction()
@@ -35,8 +30,11 @@ def connect(output_dir: str | Path) -> sqlite3.Connection:
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA foreign_keys=ON")
-    for _name, script in schema_scripts():
-        conn.executescript(script)
+    try:
+        migrate(conn, path)
+    except BaseException:
+        conn.close()
+        raise
     return conn
 
 

@@ -1,9 +1,13 @@
-"""Store: raw page (gzip) + state DB rows + one line in the day's items.jsonl (crawler.crawl.store).
+"""Store: raw page (gzip) + state DB rows (+ the day file's early line) through crawler.crawl.store.
 
 Storing runs on one writer thread shared by every crawler of the cycle, not on the reactor: compressing
 the page, the fsyncs and the SQLite commit release the GIL, so the reactor extracts the next page
 meanwhile. One thread, as the reactor was before: the writes of all sections stay serialized, in the
-order raw page → DB row → JSONL line that crash recovery relies on.
+order raw page → DB row → day-file line that crash recovery relies on.
+
+When storing fails for want of space (or any I/O error), nothing more can be stored: the failure is kept
+for the runner (``crawler.crawl.store.storage_failure``), the article counts as failed, and the crawler
+closes, so the run ends at once with one line instead of one error per remaining article.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from scrapy.exceptions import DropItem
 
-from crawler.crawl.store import Store
+from crawler.crawl.store import Store, note_storage_failure, storage_failure
+from crawler.store.diskspace import StorageError
 
 log = logging.getLogger(__name__)
 
@@ -50,10 +55,18 @@ class StorePipeline:
     async def process_item(self, item):
         report = self.crawler.spider.report
         page = item["page"]
+        if storage_failure() is not None:
+            report.article_failed(page.requested_url, "not stored: storing stopped (see the run's last line)")
+            raise DropItem("storing stopped")
         try:
             landed = await asyncio.get_running_loop().run_in_executor(
                 writer(), self.store.save, page, item["extracted"], item["lang"], item.get("further_pages", ()))
-        except (OSError, sqlite3.Error) as exc:  # disk full, permissions, a locked DB: unstored, so retried next run
+        except StorageError as exc:        # a full disk: nothing more can be stored this run
+            note_storage_failure(exc)
+            report.article_failed(page.requested_url, f"not stored: {exc}")
+            self._stop()
+            raise DropItem(str(exc)) from None
+        except (OSError, sqlite3.Error) as exc:  # permissions, a locked DB: unstored, so retried next run
             report.article_failed(page.requested_url, f"could not store: {exc}")
             raise DropItem(str(exc)) from None
         report.fetched += 1
@@ -61,3 +74,9 @@ class StorePipeline:
             raise DropItem("already stored")
         report.landed += 1
         return {"id": landed["id"], "page": page}
+
+    def _stop(self) -> None:
+        # Scheduled, not awaited: closing waits for the items in flight, this one included.
+        engine = self.crawler.engine
+        if engine is not None and engine.spider is not None:
+            asyncio.ensure_future(engine.close_spider_async(reason="storage_failed"))

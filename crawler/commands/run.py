@@ -62,7 +62,7 @@ def print_summary(result, out=None) -> None:
     items = result.output_dir / result.day / "items.jsonl"
     print(f"\nrun {result.run_id}: {result.status}; {result.landed} new item(s) in {items}", file=out)
     for stage, summary in result.stages.items():
-        if isinstance(summary, dict) and summary.get("error"):
+        if stage != "storage" and isinstance(summary, dict) and summary.get("error"):
             print(f"stage {stage} failed: {summary['error']}", file=out)
     errors = result.errors_by_source()
     if errors:
@@ -71,3 +71,5 @@ def print_summary(result, out=None) -> None:
             print(f"  {source}:", file=out)
             for line in lines:
                 print(f"    {line}", file=out)
+    if result.storage_error:
+        print(f"\nnewsmon: error: {result.storage_error}", file=sys.stderr)

@@ -14,7 +14,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.epilog = ("Examples:\n"
                      "  newsmon translate --pending\n"
                      "  newsmon translate --pending --failed --output /srv/newsmon/output\n\n"
-                     "Updates each item's DB row and its line in output/<day>/items.jsonl in place (atomically).")
+                     "Updates each item in the state DB, then rewrites the day files that changed (atomically).")
     parser.add_argument("--pending", action="store_true", help="translate items whose status is pending")
     parser.add_argument("--failed", action="store_true", help="retry items whose translation failed")
     add_config(parser)
@@ -23,6 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from crawler.ops.lock import CycleLock
+    from crawler.store.dayfiles import export_now
     from crawler.translation.settings import settings_of as translation_settings
     from crawler.translation.stage import translate_pending
 
@@ -34,6 +35,7 @@ def run(args: argparse.Namespace) -> int:
     settings = translation_settings(config)
     with CycleLock(config.output_dir, wait=True, what="cycle"):   # never beside a running crawl cycle
         summary = translate_pending(settings, config.output_dir, statuses)
+        export_now(config.output_dir)
     print(describe(summary))
     return 0 if not summary["failed"] and not summary["pending"] else 1
 

@@ -53,6 +53,7 @@ def rematch(config, matcher, since: str | None) -> int:
     from crawler.lifecycle import events
     from crawler.ops.lock import CycleLock
     from crawler.progress import Progress
+    from crawler.store.dayfiles import export_now
     from crawler.watch import stage, store
 
     if not matcher:
@@ -66,6 +67,7 @@ def rematch(config, matcher, since: str | None) -> int:
             events.flush_jsonl(conn, config.output_dir)     # into alerts.jsonl now; channels get them next cycle
         finally:
             conn.close()
+        export_now(config.output_dir)
     print(f"rematched {summary['items']} item(s) against {summary['watches']} watch(es): {summary['hits']} hit(s), "
           f"{summary['new_hits']} new (announced in alerts.jsonl), {summary['changed']} item(s) updated; "
           f"{summary['seconds']} s")
@@ -80,6 +82,7 @@ def match_queue(config, matcher) -> None:
     from crawler.exceptions import LockHeld
     from crawler.lifecycle import events
     from crawler.ops.lock import CycleLock
+    from crawler.store.dayfiles import export_now
     from crawler.watch import stage
 
     if not state.db_path(config.output_dir).exists():
@@ -92,6 +95,7 @@ def match_queue(config, matcher) -> None:
                 events.flush_jsonl(conn, config.output_dir)
             finally:
                 conn.close()
+            export_now(config.output_dir)
     except LockHeld as exc:
         logging.getLogger(__name__).info("not matching queued items: %s", exc)
 

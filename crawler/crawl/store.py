@@ -1,23 +1,24 @@
-"""Landing an article: raw page, state DB rows, one JSONL line — so that a kill at any instant loses no
-fetched item and duplicates none.
+"""Landing an article: raw page, then the state DB rows — so that a kill at any instant loses no fetched
+item and duplicates none.
 
 Order of writes, and what a kill between them leaves:
 
 1. the raw page, gzip, written to a temp file and renamed (then those of a multi-page article's further
    pages, ``<id>.p2.html.gz`` …): a kill leaves at most orphan raw files (overwritten when the article is
-   fetched again next run, since nothing says it was stored);
-2. ``articles`` + ``items`` rows (with ``run_id``) and the further pages' ``article_pages`` rows in one
-   transaction — the commit point: from here on
-   the article counts as stored and is never fetched again, and it can never land on a second day;
-3. the line in ``output/<day>/items.jsonl`` (one fsync'd ``O_APPEND`` write; ``JsonlAppender`` skips an
-   id already in the file). A kill between 2 and 3 is repaired by ``recover_unlanded`` at the start of
-   the next cycle, which appends the stored items of interrupted runs that are missing from their day file.
+   fetched again next run, since nothing says it was stored) and temp files (swept at the next start);
+2. ``articles`` + ``items`` rows (through the item store) and the further pages' ``article_pages`` rows in one
+   transaction — the commit point: from here on the article counts as stored and is never fetched again,
+   and it can never land on a second day;
+3. its line appended to the day file, the early view of it (``crawler.store.dayfiles``): the export at the
+   end of the run — or of the next run, after a kill or a full disk — writes the file from the DB.
+
+A write that fails for lack of space (or any I/O error) raises ``StorageError`` naming the path: the crawl
+stops storing, the run ends with that line, and a later run with space lands everything.
 """
 
 from __future__ import annotations
 
 import gzip
-import json
 import logging
 import os
 import sqlite3
@@ -28,13 +29,30 @@ from crawler import state
 from crawler.config import Section
 from crawler.extract.continuation import INCOMPLETE, PAGES
 from crawler.items import canonicalize_url, content_hash, empty_translation, item_id, utc_now
-from crawler.jsonl import JsonlAppender
+from crawler.store import items as item_store
+from crawler.store.dayfiles import Appender, items_path
+from crawler.store.diskspace import StorageError, is_disk_full, storage_error, temp_name
 
 log = logging.getLogger(__name__)
 
-# One appender per JSONL file per process: its in-memory id set is what prevents duplicate lines, so
+# One appender per day file per process: its in-memory id set is what prevents duplicate lines, so
 # two crawlers of one cycle (sections run one after another or side by side) must share it.
-_APPENDERS: dict[Path, JsonlAppender] = {}
+_APPENDERS: dict[Path, Appender] = {}
+
+
+# The first storing failure of this process's cycle (a full disk): once set, nothing more is stored and the
+# runner starts no further crawl; it ends the run with this line.
+_STORAGE_FAILURE: list[StorageError] = []
+
+
+def note_storage_failure(exc: StorageError) -> None:
+    if not _STORAGE_FAILURE:
+        _STORAGE_FAILURE.append(exc)
+        log.error("%s", exc)
+
+
+def storage_failure() -> StorageError | None:
+    return _STORAGE_FAILURE[0] if _STORAGE_FAILURE else None
 
 
 @dataclass
@@ -56,15 +74,11 @@ class FetchedPage:
         return canonicalize_url(self.requested_url)
 
 
-def appender(path: Path) -> JsonlAppender:
+def appender(path: Path) -> Appender:
     path = Path(path)
     if path not in _APPENDERS:
-        _APPENDERS[path] = JsonlAppender(path)
+        _APPENDERS[path] = Appender(path)
     return _APPENDERS[path]
-
-
-def items_path(output_dir: Path, day: str) -> Path:
-    return Path(output_dir) / day / "items.jsonl"
 
 
 def raw_relpath(source: str, ident: str, page: int = 1) -> str:
@@ -75,14 +89,19 @@ def raw_relpath(source: str, ident: str, page: int = 1) -> str:
 def save_raw(output_dir: Path, relpath: str, body: bytes) -> None:
     """Write the gzip atomically (temp + rename): a reader never sees half a file."""
     path = Path(output_dir) / relpath
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
-        # Level 6, not gzip's default 9: level 9 took ~55% longer on a 144 KB page for ~1% smaller files.
-        fh.write(gzip.compress(body, compresslevel=6, mtime=0))
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    tmp = temp_name(path)
+    # Level 6, not gzip's default 9: level 9 took ~55% longer on a 144 KB page for ~1% smaller files.
+    data = gzip.compress(body, compresslevel=6, mtime=0)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise storage_error(exc, path, len(data)) from exc
 
 
 def load_raw(output_dir: Path, item: dict) -> tuple[str, str]:
@@ -163,8 +182,13 @@ class Store:
         item = build_item(page, extracted, lang, raw_path)
         save_raw(self.output_dir, raw_path, page.body)
         save_further_pages(item, list(further), self.output_dir)
-        if not self._record(page, item):
-            return None
+        try:
+            if not self._record(page, item):
+                return None
+        except sqlite3.OperationalError as exc:
+            if is_disk_full(exc):
+                raise storage_error(exc, state.db_path(self.output_dir)) from exc
+            raise
         appender(items_path(self.output_dir, self.day)).append(item)
         return item
 
@@ -182,32 +206,18 @@ class Store:
                  item["content_hash"], page.etag, page.last_modified, item["raw_path"]))
             if cur.rowcount == 0:
                 return False
-            self.conn.execute("INSERT OR REPLACE INTO items(id, day, json) VALUES (?, ?, ?)",
-                              (item["id"], self.day, json.dumps(item, ensure_ascii=False)))
+            item_store.insert(self.conn, item, self.day)
             self.conn.executemany("INSERT OR IGNORE INTO article_pages(canonical_url, article_id) VALUES (?, ?)",
                                   page_rows(item))
         return True
 
 
-def recover_unlanded(output_dir: str | Path, current_run_id: int) -> int:
-    """Finish what killed runs left half-done: mark them ``interrupted`` and append their stored items
-    that never reached their day's items.jsonl. Returns the number of lines appended."""
-    output_dir = Path(output_dir)
-    conn = state.connect(output_dir)
-    try:
-        runs = [r["id"] for r in conn.execute(
-            "SELECT id FROM runs WHERE status = 'running' AND id < ?", (current_run_id,))]
-        appended = 0
-        for run_id in runs:
-            rows = conn.execute("SELECT i.day, i.json FROM articles a JOIN items i ON i.id = a.id "
-                                "WHERE a.run_id = ? ORDER BY a.rowid", (run_id,)).fetchall()
-            for row in rows:
-                appended += appender(items_path(output_dir, row["day"])).append(json.loads(row["json"]))
-            conn.execute("UPDATE runs SET status = 'interrupted', finished_at = COALESCE(finished_at, ?) "
-                         "WHERE id = ?", (utc_now(), run_id))
-        if appended:
-            log.warning("recovered %d stored item(s) of interrupted run(s) %s missing from items.jsonl",
-                        appended, ", ".join(map(str, runs)))
-        return appended
-    finally:
-        conn.close()
+def close_interrupted_runs(conn: sqlite3.Connection, current_run_id: int) -> list[int]:
+    """Runs a kill left ``running``: recorded as ``interrupted`` (their items are stored; the day-file export
+    of this run writes whatever of them never reached a file)."""
+    runs = [r["id"] for r in conn.execute("SELECT id FROM runs WHERE status = 'running' AND id < ?",
+                                          (current_run_id,))]
+    for run_id in runs:
+        conn.execute("UPDATE runs SET status = 'interrupted', finished_at = COALESCE(finished_at, ?) "
+                     "WHERE id = ?", (utc_now(), run_id))
+    return runs

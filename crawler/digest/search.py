@@ -1,8 +1,8 @@
 """Archive search: every item in the state DB, full text in the original and in English.
 
-The index (``search_docs`` + the trigram FTS5 table ``search_fts``, schema ``schema/40-search.sql``) is
-fed from the ``items`` table. Triggers on ``items`` queue every written id in ``search_pending``;
-``update_index`` indexes the queue (and any item the index has never seen), ``rebuild_index`` redoes all.
+The index (``search_docs`` + the trigram FTS5 table ``search_fts``, schema ``schema/0005_search.sql``) is
+fed from the ``items`` table: ``update_index`` indexes the items the item change feed shows changed since
+it last ran (consumer ``search``), ``rebuild_index`` redoes all.
 
 Query language: whitespace separates terms that must all occur; ``"a phrase"`` is one term. Each term
 matches as a case-insensitive substring of the title or text, original or English. Terms of three or
@@ -24,6 +24,7 @@ from typing import Iterable
 from crawler import state
 from crawler.exceptions import NewsmonError
 from crawler.progress import Progress
+from crawler.store import items as item_store
 
 log = logging.getLogger(__name__)
 
@@ -69,13 +70,13 @@ UPSERT = (f"INSERT INTO search_docs({', '.join(DOC_FIELDS)}) VALUES ({', '.join(
           + ", ".join(f"{f} = excluded.{f}" for f in DOC_FIELDS[1:]))
 
 
-def stale_ids(conn: sqlite3.Connection) -> list[str]:
-    """Ids to (re)index: queued by the triggers, or never indexed (items older than the index)."""
-    rows = conn.execute(
-        "SELECT id FROM search_pending "
-        "UNION SELECT i.id FROM items i LEFT JOIN search_docs d ON d.id = i.id WHERE d.id IS NULL "
-        "UNION SELECT d.id FROM search_docs d LEFT JOIN items i ON i.id = d.id WHERE i.id IS NULL").fetchall()
-    return [r[0] for r in rows]
+CONSUMER = "search"                 # its name on the item change feed (crawler.store.items)
+
+
+def stale_ids(conn: sqlite3.Connection) -> tuple[list[str], int]:
+    """``(ids, up_to)``: items changed since the index was last brought up to date (any field)."""
+    changed, up_to = item_store.changed_since(conn, CONSUMER)
+    return [item_id for item_id, _day in changed], up_to
 
 
 def index_ids(conn: sqlite3.Connection, ids: list[str], *, progress: bool = False) -> int:
@@ -109,15 +110,16 @@ def _index_batch(conn: sqlite3.Connection, batch: list[str]) -> int:
             log.warning("item %s: unreadable stored JSON, not indexed: %s", item_id, exc)
             continue
         conn.execute(UPSERT, [doc[f] for f in DOC_FIELDS])
-    conn.execute(f"DELETE FROM search_pending WHERE id IN ({marks})", batch)
     return len(batch)
 
 
 def update_index(conn: sqlite3.Connection, *, progress: bool = False) -> int:
     """Incremental: index what changed since the last update. Returns items (re)indexed.
     With ``progress``, a long catch-up (``PROGRESS_MIN`` items or more) shows its progress."""
-    ids = stale_ids(conn)
-    return index_ids(conn, ids, progress=progress and len(ids) >= PROGRESS_MIN)
+    ids, up_to = stale_ids(conn)
+    touched = index_ids(conn, ids, progress=progress and len(ids) >= PROGRESS_MIN)
+    item_store.advance(conn, CONSUMER, up_to)
+    return touched
 
 
 def rebuild_index(conn: sqlite3.Connection, *, progress: bool = True) -> int:
@@ -127,8 +129,10 @@ def rebuild_index(conn: sqlite3.Connection, *, progress: bool = True) -> int:
     (a damaged index would make the update triggers fail), and the upserts then keep it in step."""
     with state.transaction(conn):
         conn.execute("INSERT INTO search_fts(search_fts) VALUES ('rebuild')")
+    _ids, up_to = stale_ids(conn)
     ids = [r[0] for r in conn.execute("SELECT id FROM items UNION SELECT id FROM search_docs ORDER BY 1")]
     count = index_ids(conn, ids, progress=progress)
+    item_store.advance(conn, CONSUMER, up_to)
     conn.execute("INSERT INTO search_fts(search_fts) VALUES ('optimize')")
     return count
 

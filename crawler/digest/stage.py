@@ -18,7 +18,7 @@ from crawler import state
 from crawler.config import Config
 from crawler.digest.data import load_day, summary_counts
 from crawler.items import utc_now
-from crawler.jsonl import write_atomic
+from crawler.store.diskspace import write_atomic
 from crawler.tables import config_table, read_table
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ def run_stage(ctx) -> dict:
     the channels that want it (``crawler.digest.mail``; a failed send never fails the stage).
 
     A failing index never costs the digest: it is logged and reported in the stage summary (the items
-    stay queued in ``search_pending``; ``newsmon search --rebuild`` repairs a damaged index)."""
+    stay unread on the item change feed; ``newsmon search --rebuild`` repairs a damaged index)."""
     opts = settings(ctx.config)
     conn = ctx.db()
     try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 
 from crawler.items import content_hash, empty_translation
+from crawler.store import items as item_store
 
 
 def next_version(item: dict, title: str | None, paragraphs: list[str]) -> dict:
@@ -40,4 +41,4 @@ def keep_first_version(conn, row, item: dict) -> None:
 
 
 def save_item(conn, row, item: dict) -> None:
-    conn.execute("UPDATE items SET json = ? WHERE id = ?", (json.dumps(item, ensure_ascii=False), row["id"]))
+    item_store.replace(conn, item)

@@ -4,7 +4,10 @@ Why a stage after the crawl rather than a thread beside the reactor: items land 
 ``pending`` (nothing waits for a model, and a crash in translation can lose no fetched item); the crawl on
 this 2-core machine is itself CPU-bound in extraction, so a model running beside it would slow it, not hide
 behind it; a stage sees every item of the cycle at once, so batches are full and length-sorted across items;
-and each day's JSONL file is rewritten once per chunk, never while the crawl is appending to it.
+and the items are written once per chunk, through the item store (the day files follow at the run's export).
+
+Which items: the indexed translation queue (``items.translation_status``), counted per language first, so
+only the items of languages with an installed model are read — with no model, a run reads no item at all.
 """
 
 from __future__ import annotations
@@ -37,10 +40,10 @@ def translate_pending(settings: TranslationSettings, output_dir: str | Path,
     started = time.monotonic()
     conn = state.connect(output_dir)
     try:
-        pending = store.pending_items(conn, statuses, settings.languages)
-        summary = {"items": len(pending), "done": 0, "failed": 0, "pending": 0, "missing_models": []}
-        if pending:
-            _translate(settings, Path(output_dir), conn, pending, summary,
+        counts = {lang: n for lang, n in store.pending_counts(conn, statuses).items() if lang in settings.languages}
+        summary = {"items": sum(counts.values()), "done": 0, "failed": 0, "pending": 0, "missing_models": []}
+        if counts:
+            _translate(settings, Path(output_dir), conn, statuses, counts, summary,
                        progress or Progress("translate: sentences", 0))
     finally:
         conn.close()
@@ -48,19 +51,20 @@ def translate_pending(settings: TranslationSettings, output_dir: str | Path,
     return summary
 
 
-def _translate(settings, output_dir, conn, pending, summary, progress) -> None:
-    langs = sorted({item_lang(item) for _day, item in pending} & set(settings.languages))
+def _translate(settings, output_dir, conn, statuses, counts, summary, progress) -> None:
     dirs = models.package_dirs(settings.packages_dir)
-    packages = {lang: pkg for lang in langs if (pkg := models.find(lang, settings.target, dirs))}
-    missing = [lang for lang in langs if lang not in packages]
+    packages = {lang: pkg for lang in sorted(counts) if (pkg := models.find(lang, settings.target, dirs))}
+    missing = [lang for lang in sorted(counts) if lang not in packages]
     if missing:
         log.warning("no %s model installed: %s item(s) stay pending; install with: %s",
                     ", ".join(f"{lang}→{settings.target}" for lang in missing),
-                    sum(item_lang(i) in missing for _d, i in pending),
-                    models.INSTALL_HINT.format(langs=" ".join(missing)))
-    workable = [(day, item) for day, item in pending if item_lang(item) in packages]
-    summary["pending"] = len(pending) - len(workable)
+                    sum(counts[lang] for lang in missing), models.INSTALL_HINT.format(langs=" ".join(missing)))
+    summary["pending"] = sum(counts[lang] for lang in missing)
     summary["missing_models"] = missing
+    if not packages:
+        return
+    workable = [(day, item) for day, item in store.pending_items(conn, statuses, tuple(packages))
+                if item_lang(item) in packages]
     if not workable:
         return
     memory = TranslationMemory(settings.memory_path(output_dir))
@@ -79,15 +83,8 @@ def _translate(settings, output_dir, conn, pending, summary, progress) -> None:
 
 def _chunk(translator, conn, output_dir, chunk, summary, progress) -> None:
     outcomes = translator.translate([item for _day, item in chunk], progress)
-    by_day: dict[str, dict] = {}
-    for (day, item), outcome in zip(chunk, outcomes):
-        by_day.setdefault(day, {})[outcome.item_id] = (item.get("content_hash"), outcome.fields)
+    updates = {}
+    for (_day, item), outcome in zip(chunk, outcomes):
+        updates[outcome.item_id] = (item.get("content_hash"), outcome.fields)
         summary[outcome.status] += 1
-    for day, updates in by_day.items():
-        try:
-            store.save(conn, output_dir, day, updates)
-        except OSError as exc:   # one unwritable day loses no other day; its items stay pending
-            log.error("could not save the translations of %s (%s items): %s", day, len(updates), exc)
-            for _hash, fields in updates.values():
-                summary[fields["translation"]["status"]] -= 1
-            summary["pending"] += len(updates)
+    store.save(conn, updates)

@@ -3,13 +3,15 @@
 Placed right after translation in ``crawler.runner.POST_CRAWL_STAGES``, so the cycle's items are matched in
 their original and, where the model is installed, in English.
 
-Which items: those in the ``watch_pending`` queue, which triggers on ``items`` fill whenever an item is
-stored or its title, text or translation changes (crawler/schema/60-watch.sql). An item still pending
+Which items: those whose title, text or translation changed since the last matching, read from the item
+change feed (``crawler.watch.store.queued``): every writer of items goes through the item store, which
+records each change. An item still pending
 translation is matched on its original now, and again once ``newsmon translate --pending`` has translated
 it — by the next cycle's stage, or by ``newsmon watch``, which matches the queue before listing. Why a queue
 rather than calling the matcher from ``translate --pending``: every writer of ``items`` (the crawl,
 translation, re-extraction, an edit found by a re-check, features to come) gets its items re-matched
-without knowing watches exist; and a crash between writing an item and matching it loses nothing.
+without knowing watches exist; and a crash between writing an item and matching it loses nothing (the
+feed cursor moves only after the matches are committed).
 
 Announcing: one ``watch_matched`` event per item and watch, with an id made of the two only (not of the
 run), so ``events.record`` never inserts it twice: an item matched once is not announced again on later
@@ -53,11 +55,13 @@ def match_queued(conn: sqlite3.Connection, output_dir: str | Path, matcher: Matc
                  run_id: int | None = None, progress: Progress | None = None) -> dict:
     """Match every queued item (and empty the queue). With no watch configured the queue is only emptied:
     items stored meanwhile are matched by ``newsmon watch --rematch`` once watches are added."""
-    ids = store.queued_ids(conn)
+    ids, up_to = store.queued(conn)
     if not matcher:
-        store.dequeue(conn, ids)
+        store.done(conn, up_to)
         return {"watches": 0, "items": len(ids)}
-    return match_ids(conn, output_dir, matcher, ids, run_id=run_id, progress=progress)
+    summary = match_ids(conn, output_dir, matcher, ids, run_id=run_id, progress=progress)
+    store.done(conn, up_to)
+    return summary
 
 
 def match_ids(conn: sqlite3.Connection, output_dir: str | Path, matcher: Matcher, ids: list[str], *,
@@ -77,30 +81,21 @@ def match_ids(conn: sqlite3.Connection, output_dir: str | Path, matcher: Matcher
 
 
 def _chunk(conn, output_dir: Path, matcher: Matcher, rows: list[store.Stored], run_id, summary) -> None:
-    """Match ``rows`` and write what changed. Items whose outcome is written (or needs no writing) leave
-    the queue; those of a day that could not be written stay for the next run."""
-    by_day: dict[str, list[store.Change]] = {}
-    settled = []
+    """Match ``rows`` and write what changed (one transaction)."""
+    changes = []
     for stored in rows:
         if stored.item is None:            # a damaged row: named once, never stops the others
             log.warning("watch: items row %s holds no valid JSON; not matched", stored.id)
             summary["unreadable"] += 1
-            settled.append(stored.id)
             continue
         hits = matcher.match(stored.item)
         summary["hits"] += len(hits)
         change = _change(conn, stored, hits, run_id)
-        if change is None:
-            settled.append(stored.id)
-        else:
-            by_day.setdefault(stored.day, []).append(change)
-    store.dequeue(conn, settled)
-    for day, changes in by_day.items():
-        try:
-            summary["new_hits"] += store.save_day(conn, output_dir, day, changes, run_id)
-            summary["changed"] += len(changes)
-        except OSError as exc:           # one unwritable day loses no other; its items stay queued
-            log.error("watch: could not save the hits of %s (%s items): %s", day, len(changes), exc)
+        if change is not None:
+            changes.append(change)
+    if changes:
+        summary["new_hits"] += store.save(conn, changes, run_id)
+        summary["changed"] += len(changes)
 
 
 def _change(conn, stored: store.Stored, hits: list[Hit], run_id) -> store.Change | None:

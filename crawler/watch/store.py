@@ -1,11 +1,10 @@
-"""Watch hits in the state DB and on the items (``items.json`` and the day's ``items.jsonl`` line).
+"""Watch hits in the state DB and on the items (the ``watch`` field, set through the item store).
 
-Writes, per day, in the order the translation store uses (crawler/translation/store.py): first the day's
-``items.jsonl`` is rewritten atomically (``crawler.jsonl.rewrite``: the ``watch`` field replaced on the line
-with the same id **and** content hash, never a second line), then one transaction updates the ``items``
-rows, the ``watch_hits`` rows, records the events and takes the items off the ``watch_pending`` queue. A
-kill between the two leaves the items queued: the next run computes the same hits and writes the same
-lines again; event ids are stable, so nothing is announced twice.
+Which items to match: the item change feed (``crawler.store.items``, consumer ``watch``), changes of the
+title, the text or their translations only — setting the ``watch`` field itself queues nothing. One
+transaction per chunk sets the fields, the ``watch_hits`` rows and records the events; the cursor moves once
+every chunk is committed, so a kill in between leaves the items to match again: the same hits, and event
+ids are stable, so nothing is announced twice.
 """
 
 from __future__ import annotations
@@ -14,18 +13,19 @@ import json
 import logging
 import sqlite3
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Iterable
 
-from crawler import jsonl, state
+from crawler import state
 from crawler.items import section_key, utc_now
 from crawler.lifecycle import events
 from crawler.lifecycle.events import Event
+from crawler.store import items as item_store
 from crawler.watch.matcher import Hit
 
 log = logging.getLogger(__name__)
 
 FIELD = "watch"                       # the item field
+CONSUMER = "watch"                    # its name on the item change feed
+MATCHED_FIELDS = ("title", "text", "title_en", "text_en")
 
 
 @dataclass
@@ -50,12 +50,14 @@ class Change:
         return [h.as_field() for h in self.hits]
 
 
-def queued_ids(conn: sqlite3.Connection) -> list[str]:
-    return [row[0] for row in conn.execute("SELECT id FROM watch_pending ORDER BY id")]
+def queued(conn: sqlite3.Connection) -> tuple[list[str], int]:
+    """``(ids, up_to)``: items whose matched text changed since the last matching; ``done(up_to)`` after."""
+    changed, up_to = item_store.changed_since(conn, CONSUMER, MATCHED_FIELDS)
+    return [item_id for item_id, _day in changed], up_to
 
 
-def dequeue(conn: sqlite3.Connection, ids: Iterable[str]) -> None:
-    conn.executemany("DELETE FROM watch_pending WHERE id = ?", [(i,) for i in ids])
+def done(conn: sqlite3.Connection, up_to: int) -> None:
+    item_store.advance(conn, CONSUMER, up_to)
 
 
 def load(conn: sqlite3.Connection, ids: list[str]) -> list[Stored]:
@@ -89,53 +91,20 @@ def hit_names(conn: sqlite3.Connection, item_id: str) -> dict[str, dict]:
                          "in": json.loads(r["fields"])} for r in rows}
 
 
-def save_day(conn: sqlite3.Connection, output_dir: Path, day: str, changes: list[Change],
-             run_id: int | None) -> int:
-    """Write the changes of one day (line, then rows, hits, events, queue). Returns new events recorded."""
-    by_id = {c.stored.id: c for c in changes}
-    path = Path(output_dir) / day / "items.jsonl"
-
-    def update(obj: dict) -> dict | None:
-        change = by_id.get(obj.get("id"))
-        if change is None or obj.get("content_hash") != change.stored.item.get("content_hash"):
-            return None            # an edited article's line keeps the first version (and its own hits)
-        return with_watch(obj, change.value)
-
-    if path.exists():
-        jsonl.rewrite(path, update)
+def save(conn: sqlite3.Connection, changes: list[Change], run_id: int | None) -> int:
+    """Write ``changes`` (item field, hit rows, events) in one transaction. Returns new events recorded."""
     now = utc_now()
+    added = 0
     with state.transaction(conn):
-        added = 0
         for change in changes:
-            if _update_row(conn, change):
-                _replace_hits(conn, change, day, now, run_id)
-                added += events.record(conn, change.events)
-                dequeue(conn, [change.stored.id])
+            value = change.value or item_store.REMOVE
+            stored = change.stored
+            if item_store.update(conn, stored.id, {FIELD: value}, expect_hash=stored.item.get("content_hash")) is None:
+                log.info("item %s changed while being matched; it is matched again next time", stored.id)
+                continue
+            _replace_hits(conn, change, stored.day, now, run_id)
+            added += events.record(conn, change.events)
     return added
-
-
-def with_watch(obj: dict, value: list[dict]) -> dict:
-    """``obj`` with its ``watch`` field set (removed when no watch matches)."""
-    out = {k: v for k, v in obj.items() if k != FIELD}
-    if value:
-        out[FIELD] = value
-    return out
-
-
-def _update_row(conn: sqlite3.Connection, change: Change) -> bool:
-    """Set the field on the row, unless the item changed since it was matched (then it is queued again)."""
-    row = conn.execute("SELECT json FROM items WHERE id = ?", (change.stored.id,)).fetchone()
-    try:
-        current = json.loads(row["json"]) if row else None
-    except ValueError:
-        current = None
-    if not isinstance(current, dict) or current.get("content_hash") != change.stored.item.get("content_hash"):
-        log.info("item %s changed while being matched; it stays queued", change.stored.id)
-        return False
-    if current.get(FIELD, []) != change.value:
-        conn.execute("UPDATE items SET json = ? WHERE id = ?", (jsonl.dumps(with_watch(current, change.value)),
-                                                                change.stored.id))
-    return True
 
 
 def _replace_hits(conn: sqlite3.Connection, change: Change, day: str, now: str, run_id: int | None) -> None:

@@ -1,0 +1,163 @@
+"""The day files (``output/<day>/items.jsonl``): an export of the item store, reconciled from the DB.
+
+The state DB is the one source of truth for items. A day file holds one line per item of that day — its
+row's JSON exactly, in insertion order — and is rewritten whole (temp file + rename: a reader sees the old
+file or the new one, never a torn line) whenever an item of that day changed. What changed is the item
+change feed, read here under the consumer name ``export``: the cursor moves only once every changed day is
+written, so a run that could not write (a full disk, a killed process) leaves the days to the next one, which
+restores them; writing a day that is already right changes nothing.
+
+While a crawl runs, new items are also appended to the day file as they land (``Appender``), so a reader
+sees them at once; the export at the end of the run makes the file exactly the DB's again, whatever an
+append could not do.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from crawler.store import items as item_store
+from crawler.store.diskspace import StorageError, storage_error, write_atomic
+
+log = logging.getLogger(__name__)
+
+CONSUMER = "export"
+FILE_NAME = "items.jsonl"
+
+
+def items_path(output_dir: Path, day: str) -> Path:
+    return Path(output_dir) / day / FILE_NAME
+
+
+def render_day(conn: sqlite3.Connection, day: str) -> bytes:
+    """The day file as the DB says it should be."""
+    return "".join(row["json"] + "\n" for row in item_store.day_rows(conn, day)).encode("utf-8")
+
+
+def export_day(conn: sqlite3.Connection, output_dir: Path, day: str) -> bool:
+    """Make ``day``'s file the DB's. Returns True when it had to be written."""
+    path = items_path(output_dir, day)
+    data = render_day(conn, day)
+    try:
+        if path.read_bytes() == data:
+            return False
+    except FileNotFoundError:
+        if not data:
+            return False
+    except OSError as exc:
+        raise storage_error(exc, path) from exc
+    write_atomic(path, data)
+    return True
+
+
+@dataclass
+class ExportReport:
+    days: int = 0                             # days with changes
+    written: list[str] = field(default_factory=list)    # days whose file was (re)written
+    errors: list[str] = field(default_factory=list)     # one line per day that could not be written
+
+    def as_dict(self) -> dict:
+        return {"days": self.days, "written": len(self.written), "errors": self.errors}
+
+
+def export_changed(conn: sqlite3.Connection, output_dir: Path) -> ExportReport:
+    """Bring every day changed since the last export in line with the DB. Raises ``StorageError`` (after
+    trying every day) when one could not be written; its days stay due for the next export."""
+    days, up_to = item_store.changed_days(conn, CONSUMER)
+    report = ExportReport(days=len(days))
+    first_error: StorageError | None = None
+    for day in days:
+        try:
+            if export_day(conn, output_dir, day):
+                report.written.append(day)
+        except StorageError as exc:
+            report.errors.append(str(exc))
+            first_error = first_error or exc
+    if first_error is not None:
+        raise first_error
+    item_store.advance(conn, CONSUMER, up_to)
+    return report
+
+
+def export_now(output_dir: Path) -> ExportReport:
+    """What a command that changed items ends with: export the changed days, drop the feed rows every
+    reader has read."""
+    from crawler import state
+    from crawler.features import feed_consumers
+
+    conn = state.connect(output_dir)
+    try:
+        report = export_changed(conn, output_dir)
+        item_store.prune(conn, feed_consumers())
+        return report
+    finally:
+        conn.close()
+
+
+def export_all(conn: sqlite3.Connection, output_dir: Path) -> ExportReport:
+    """Every day of the store (``newsmon verify --repair``, ``newsmon import``)."""
+    for day in item_store.days(conn):
+        item_store.touch_day(conn, day)
+    return export_changed(conn, output_dir)
+
+
+class Appender:
+    """Appends the lines of items as a crawl lands them, never the same id twice: the early view of the
+    day file between two exports. A failed append is logged once per file and left to the export."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.ids: set[str] | None = None
+        self.failed = False
+
+    def _load(self) -> set[str]:
+        ids: set[str] = set()
+        try:
+            with open(self.path, "rb") as fh:
+                for raw in fh:
+                    if raw.endswith(b"\n") and raw.startswith(b'{"id":"'):
+                        ids.add(raw[7:raw.index(b'"', 7)].decode("ascii", "replace"))
+        except FileNotFoundError:
+            pass
+        return ids
+
+    def append(self, item: dict) -> bool:
+        if self.failed:
+            return False
+        if self.ids is None:
+            self.ids = self._load()
+        if item["id"] in self.ids:
+            return False
+        line = (item_store.dumps(item) + "\n").encode("utf-8")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            _append_whole(self.path, line)
+        except OSError as exc:
+            self.failed = True
+            log.warning("%s; the items are stored and the file is written from the state DB at the end of "
+                        "the run (or by the next run)", storage_error(exc, self.path, len(line)))
+            return False
+        self.ids.add(item["id"])
+        return True
+
+
+def _append_whole(path: Path, line: bytes) -> None:
+    """One ``O_APPEND`` write of a whole line; a short write is cut back so no torn line stays."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        start = os.fstat(fd).st_size
+        try:
+            written = os.write(fd, line)
+        except OSError:
+            os.ftruncate(fd, start)
+            raise
+        if written != len(line):
+            os.ftruncate(fd, start)
+            raise OSError(errno.ENOSPC, "No space left on device (short write)", str(path))
+    finally:
+        os.close(fd)

@@ -1,0 +1,209 @@
+"""The item store: the only writer of the ``items`` table, and the change feed every reader of new items follows.
+
+An item is the JSON object of ``crawler.items.Item``; its row keeps it whole (``json``, compact UTF-8: the
+day file's line is exactly this text) with the columns that are queried: ``day`` (the day file holding its
+line), ``seq`` (insertion order = line order) and ``translation_status`` (the translation queue, indexed).
+
+Every write also appends one row to ``item_changes`` — the item, its day, which fields changed — in the
+same transaction. Features read the feed from their own cursor (``changed_since`` … ``advance``): the
+translation queue aside, that is how the search index, watch matching, stories and the day-file export
+learn what is new without scanning the archive, and a crash between a write and its readers loses nothing
+(the cursor only moves once a reader's work is committed).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from typing import Iterable, Iterator
+
+from crawler.items import Item
+
+log = logging.getLogger(__name__)
+
+ALL_FIELDS = "*"            # the change of a whole item: inserted, replaced by a new version, imported
+REMOVE = object()            # ``update(…, field=REMOVE)`` deletes the field from the item
+
+
+def dumps(item: dict) -> str:
+    """The stored and exported form: one line of compact JSON, UTF-8 without ``\\u`` escapes."""
+    return json.dumps(item, ensure_ascii=False, separators=(",", ":"))
+
+
+def loads(text: str) -> dict | None:
+    """An item from its row (None when the row holds no JSON object: named by the caller, never fatal)."""
+    try:
+        item = json.loads(text)
+    except ValueError:
+        return None
+    return item if isinstance(item, dict) else None
+
+
+def _status(item: dict) -> str | None:
+    translation = item.get("translation")
+    return translation.get("status") if isinstance(translation, dict) else None
+
+
+# ---------------------------------------------------------------- writing
+
+def insert(conn: sqlite3.Connection, item: Item | dict, day: str) -> bool:
+    """Store a new item on ``day`` (inside the caller's transaction). False when its id is already stored."""
+    cur = conn.execute("INSERT INTO items(id, day, lang, translation_status, json) VALUES (?, ?, ?, ?, ?) "
+                       "ON CONFLICT(id) DO NOTHING", (item["id"], day, item.get("lang"), _status(item), dumps(item)))
+    if cur.rowcount == 0:
+        return False
+    _changed(conn, item["id"], day, [ALL_FIELDS])
+    return True
+
+
+def update(conn: sqlite3.Connection, item_id: str, fields: dict, *, expect_hash: str | None = None
+           ) -> dict | None:
+    """Set ``fields`` on the stored item (``REMOVE`` deletes one). With ``expect_hash``, only if the item
+    still has that content hash (it may have been edited meanwhile). Returns the item as stored now, or None
+    when it is missing, unreadable or of another content hash. Writes nothing when nothing differs."""
+    row = conn.execute("SELECT day, json FROM items WHERE id = ?", (item_id,)).fetchone()
+    item = loads(row["json"]) if row else None
+    if item is None:
+        if row is not None:
+            log.warning("items row %s holds no valid JSON; not updated", item_id)
+        return None
+    if expect_hash is not None and item.get("content_hash") != expect_hash:
+        return None
+    changed = [k for k, v in fields.items() if (k in item if v is REMOVE else item.get(k, REMOVE) != v)]
+    if not changed:
+        return item
+    for key, value in fields.items():
+        if value is REMOVE:
+            item.pop(key, None)
+        else:
+            item[key] = value
+    _write(conn, item_id, row["day"], item, changed)
+    return item
+
+
+def replace(conn: sqlite3.Connection, item: Item | dict) -> None:
+    """Make ``item`` (a new version of a stored one, same id) the stored item, whole."""
+    row = conn.execute("SELECT day FROM items WHERE id = ?", (item["id"],)).fetchone()
+    if row is None:
+        raise KeyError(f"item {item['id']} is not stored")
+    _write(conn, item["id"], row["day"], dict(item), [ALL_FIELDS])
+
+
+def _write(conn: sqlite3.Connection, item_id: str, day: str, item: dict, fields: list[str]) -> None:
+    conn.execute("UPDATE items SET json = ?, lang = ?, translation_status = ? WHERE id = ?",
+                 (dumps(item), item.get("lang"), _status(item), item_id))
+    # The articles row mirrors these for the crawl's and the re-checks' lookups.
+    if ALL_FIELDS in fields or {"title", "content_hash", "published_at"} & set(fields):
+        conn.execute("UPDATE articles SET title = ?, content_hash = ?, published_at = ? WHERE id = ?",
+                     (item.get("title"), item.get("content_hash"), item.get("published_at"), item_id))
+    _changed(conn, item_id, day, fields)
+
+
+def _changed(conn: sqlite3.Connection, item_id: str, day: str, fields: list[str]) -> None:
+    conn.execute("INSERT INTO item_changes(item_id, day, fields) VALUES (?, ?, ?)",
+                 (item_id, day, ",".join(sorted(fields))))
+
+
+def touch_day(conn: sqlite3.Connection, day: str) -> None:
+    """Ask for ``day``'s file to be exported again (``newsmon verify --repair``) without changing an item."""
+    conn.execute("INSERT INTO item_changes(item_id, day, fields) VALUES ('', ?, '')", (day,))
+
+
+# ---------------------------------------------------------------- reading
+
+def get(conn: sqlite3.Connection, item_id: str) -> dict | None:
+    row = conn.execute("SELECT json FROM items WHERE id = ?", (item_id,)).fetchone()
+    return loads(row["json"]) if row else None
+
+
+def load(conn: sqlite3.Connection, ids: list[str]) -> dict[str, tuple[str, dict | None]]:
+    """Item id → (day, item or None when unreadable), for the stored ones among ``ids``."""
+    out: dict[str, tuple[str, dict | None]] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        rows = conn.execute(f"SELECT id, day, json FROM items WHERE id IN ({','.join('?' * len(chunk))})", chunk)
+        out.update({r["id"]: (r["day"], loads(r["json"])) for r in rows})
+    return out
+
+
+def day_rows(conn: sqlite3.Connection, day: str) -> Iterator[sqlite3.Row]:
+    """``(id, json)`` rows of a day's items in line order."""
+    return conn.execute("SELECT id, json FROM items WHERE day = ? ORDER BY seq", (day,))
+
+
+def days(conn: sqlite3.Connection) -> list[str]:
+    return [r[0] for r in conn.execute("SELECT DISTINCT day FROM items ORDER BY day")]
+
+
+def by_translation_status(conn: sqlite3.Connection, statuses: Iterable[str], langs: Iterable[str]
+                          ) -> list[tuple[str, dict]]:
+    """``(day, item)`` of every item of ``langs`` whose translation status is one of ``statuses`` (indexed)."""
+    statuses, langs = tuple(statuses), tuple(langs)
+    rows = conn.execute(f"SELECT id, day, json FROM items WHERE translation_status IN "
+                        f"({','.join('?' * len(statuses))}) AND lang IN ({','.join('?' * len(langs))}) "
+                        f"ORDER BY day, id", statuses + langs)
+    out = []
+    for row in rows:
+        item = loads(row["json"])
+        if item is None:
+            log.warning("items row %s holds no valid JSON; skipped", row["id"])
+        else:
+            out.append((row["day"], item))
+    return out
+
+
+def count_by_translation_status(conn: sqlite3.Connection, statuses: Iterable[str]) -> dict[str, int]:
+    """Language → items whose translation status is one of ``statuses`` (indexed: no JSON is read)."""
+    statuses = tuple(statuses)
+    rows = conn.execute(f"SELECT lang, count(*) FROM items WHERE translation_status IN "
+                        f"({','.join('?' * len(statuses))}) GROUP BY lang", statuses)
+    return {row[0] or "und": row[1] for row in rows}
+
+
+# ---------------------------------------------------------------- the change feed
+
+def changed_since(conn: sqlite3.Connection, consumer: str, fields: Iterable[str] | None = None
+                  ) -> tuple[list[tuple[str, str]], int]:
+    """``([(item id, day)…], up_to)``: the items changed since ``consumer``'s cursor (once each, in feed
+    order), only changes touching one of ``fields`` when given; ``up_to`` is what to ``advance`` to."""
+    cursor = position(conn, consumer)
+    wanted = set(fields) | {ALL_FIELDS} if fields is not None else None
+    seen: dict[str, str] = {}
+    up_to = cursor
+    for row in conn.execute("SELECT seq, item_id, day, fields FROM item_changes WHERE seq > ? ORDER BY seq",
+                            (cursor,)):
+        up_to = row["seq"]
+        if not row["item_id"]:
+            continue
+        if wanted is None or wanted & set(row["fields"].split(",")):
+            seen.pop(row["item_id"], None)
+            seen[row["item_id"]] = row["day"]
+    return list(seen.items()), up_to
+
+
+def changed_days(conn: sqlite3.Connection, consumer: str) -> tuple[list[str], int]:
+    """``(days, up_to)``: the days with any change since ``consumer``'s cursor."""
+    cursor = position(conn, consumer)
+    row = conn.execute("SELECT max(seq) FROM item_changes WHERE seq > ?", (cursor,)).fetchone()
+    if row[0] is None:
+        return [], cursor
+    found = [r[0] for r in conn.execute("SELECT DISTINCT day FROM item_changes WHERE seq > ? AND seq <= ? "
+                                        "ORDER BY day", (cursor, row[0]))]
+    return found, row[0]
+
+
+def position(conn: sqlite3.Connection, consumer: str) -> int:
+    row = conn.execute("SELECT seq FROM feed_cursors WHERE consumer = ?", (consumer,)).fetchone()
+    return row[0] if row else 0
+
+
+def advance(conn: sqlite3.Connection, consumer: str, up_to: int) -> None:
+    conn.execute("INSERT INTO feed_cursors(consumer, seq) VALUES (?, ?) "
+                 "ON CONFLICT(consumer) DO UPDATE SET seq = max(seq, excluded.seq)", (consumer, up_to))
+
+
+def prune(conn: sqlite3.Connection, consumers: Iterable[str]) -> int:
+    """Drop the changes every consumer has read. Returns rows dropped."""
+    lowest = min((position(conn, c) for c in consumers), default=0)
+    return conn.execute("DELETE FROM item_changes WHERE seq <= ?", (lowest,)).rowcount

@@ -1,0 +1,154 @@
+"""Schema migrations of the state DB: numbered, applied once, recorded in ``PRAGMA user_version``.
+
+Each feature keeps its migrations in its own package, ``crawler/<feature>/schema/NNNN_<name>.sql`` (or
+``.py`` with ``migrate(conn)`` for a step SQL alone cannot express); the feature registry
+(``crawler.features``) says which packages those are. Numbers are global: they order the steps of every
+feature into one history, and a number is never reused or edited once released — a change is a new step.
+
+Opening a DB:
+
+* ``user_version`` equal to the newest step: nothing to do (one PRAGMA read per connect);
+* lower: a backup copy is written beside it (``state.sqlite.v<N>.bak``), then every newer step runs, each in
+  its own transaction together with the ``user_version`` it reaches, so a kill leaves the DB at a step;
+* higher: written by a newer newsmon, refused (``SchemaTooNew``) rather than misread.
+
+Steps 1–9 are the schema as it stood before migrations existed (``CREATE … IF NOT EXISTS``), so a DB of
+that time (``user_version`` 0, tables present) passes through them unchanged and is upgraded from step 10.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+import re
+import sqlite3
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Callable
+
+from crawler.exceptions import NewsmonError
+
+log = logging.getLogger(__name__)
+
+STEP_NAME = re.compile(r"^(?P<number>\d{4})_(?P<name>[a-z0-9_]+)\.(?P<kind>sql|py)$")
+
+
+class SchemaTooNew(NewsmonError):
+    """The state DB was written by a newer newsmon."""
+
+
+@dataclass(frozen=True)
+class Step:
+    number: int
+    feature: str                # the package that owns the tables the step touches
+    name: str
+    apply: Callable[[sqlite3.Connection], None]
+
+
+def steps() -> list[Step]:
+    """Every feature's migration steps, in number order (a number used twice is a programming error)."""
+    from crawler.features import schema_packages
+
+    found: dict[int, Step] = {}
+    for package in schema_packages():
+        folder = resources.files(package).joinpath("schema")
+        for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+            match = STEP_NAME.match(entry.name)
+            if not match:
+                continue
+            number = int(match["number"])
+            if number in found:
+                raise RuntimeError(f"migration {number} defined twice: {found[number].feature} and {package}")
+            found[number] = Step(number, package, match["name"], _loader(package, entry, match["kind"]))
+    return [found[n] for n in sorted(found)]
+
+
+def _loader(package: str, entry, kind: str) -> Callable[[sqlite3.Connection], None]:
+    if kind == "sql":
+        script = entry.read_text(encoding="utf-8")
+        return lambda conn: _run_script(conn, script)
+    module = importlib.import_module(f"{package}.schema.{entry.name[:-3]}")
+    return module.migrate
+
+
+def _run_script(conn: sqlite3.Connection, script: str) -> None:
+    # executescript would COMMIT the step's transaction first: run the statements one by one instead.
+    for statement in _statements(script):
+        conn.execute(statement)
+
+
+def _statements(script: str) -> list[str]:
+    out, buf = [], ""
+    for line in script.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            if buf.strip():
+                out.append(buf.strip())
+            buf = ""
+    if buf.strip() and not all(l.strip().startswith("--") or not l.strip() for l in buf.splitlines()):
+        out.append(buf.strip())
+    return out
+
+
+def latest() -> int:
+    all_steps = steps()
+    return all_steps[-1].number if all_steps else 0
+
+
+def version_of(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+_LATEST: int | None = None
+
+
+def migrate(conn: sqlite3.Connection, path: Path | None) -> int:
+    """Bring ``conn`` (the DB at ``path``) to the newest schema. Returns the steps applied."""
+    global _LATEST
+    if _LATEST is None:
+        _LATEST = latest()
+    current = version_of(conn)
+    if current == _LATEST:
+        return 0
+    if current > _LATEST:
+        raise SchemaTooNew(f"{path}: written by a newer newsmon (schema {current}; this one knows up to "
+                           f"{_LATEST}): upgrade newsmon, or point --output at another directory")
+    pending = [s for s in steps() if s.number > current]
+    if path is not None and (current > 0 or _has_tables(conn)):
+        backup(conn, path, current)
+    for step in pending:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if version_of(conn) >= step.number:   # another process migrated meanwhile
+                conn.execute("ROLLBACK")
+                continue
+            step.apply(conn)
+            conn.execute(f"PRAGMA user_version = {step.number}")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+        log.debug("state DB: migration %04d %s (%s) applied", step.number, step.name, step.feature)
+    if current:
+        log.warning("state DB %s upgraded from schema %d to %d", path, current, _LATEST)
+    return len(pending)
+
+
+def _has_tables(conn: sqlite3.Connection) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' LIMIT 1").fetchone() is not None
+
+
+def backup(conn: sqlite3.Connection, path: Path | None, version: int) -> Path | None:
+    """A consistent copy of the DB before it is upgraded (SQLite's online backup: WAL content included)."""
+    if path is None:
+        return None
+    target = Path(f"{path}.v{version}.bak")
+    if target.exists():
+        return target
+    with sqlite3.connect(target) as copy:
+        conn.backup(copy)
+    copy.close()
+    log.warning("state DB %s: backup of schema %d written to %s before upgrading", path, version, target)
+    return target
