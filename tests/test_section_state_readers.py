@@ -15,7 +15,7 @@ from crawler.lifecycle import events
 from crawler.lifecycle.machine import Settings
 from crawler.lifecycle.sectionstate import section_states
 from crawler.lifecycle.stage import update_sections
-from crawler.ops.status import collect
+from crawler.ops.status import collect, render
 from tests import digestkit
 from tests.alerting import write_config
 from tests.schedsite import LISTING, make_config, serve_site
@@ -113,3 +113,24 @@ def test_without_lifecycle_rows_the_days_last_turn_counts(tmp_path):
     text = (out / digestkit.DAY / "digest.txt").read_text(encoding="utf-8")
     assert section_line(text, "mid/news").startswith("   QUIET ")
     assert section_line(text, "tass/politics").startswith("!! GONE ")
+
+
+def test_one_failed_run_is_no_verdict_in_the_digest_nor_in_status(tmp_path):
+    """Hysteresis: an active section whose page fails once stays active in both, and both say what was seen."""
+    cfg = write_config(tmp_path, "http://127.0.0.1:9")
+    config, out, key = load_config(cfg), tmp_path / "output", "site/russia"
+    url = "http://127.0.0.1:9/world/russia/"
+    for n, answer in enumerate([{"http_status": 200, "links_found": 10}, {"http_status": 503, "links_found": 0}]):
+        run_id = digestkit.add_run(out, [{"section": key, "url": url, "page_bytes": 30_000, **answer}],
+                                   started_at=f"2026-11-01T1{n}:00:00+00:00")
+        with closing(state.connect(out)) as conn:
+            update_sections(conn, config, run_id, Settings(hysteresis_runs=2))
+    digest.build(out, "2026-11-01", config)
+    line = section_line((out / "2026-11-01" / "digest.txt").read_text(encoding="utf-8"), key)
+    assert line.startswith("   QUIET ") and "last run: HTTP 503" in line and "erroring if it persists" in line, line
+
+    report = collect(config)
+    section = next(s for s in report["sections"] if s["section"] == key)
+    assert (section["state"], section["pending"]) == ("active", {"state": "erroring", "runs": 1})
+    assert not any(key in a for a in report["attention"])
+    assert "erroring on the last 1 run(s), not confirmed yet" in render(report)

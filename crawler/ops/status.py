@@ -148,9 +148,9 @@ def _section(key: str, held: HeldState | None, last, last_success: str | None) -
     else:
         st, since, cause = _snapshot_state(last)
     pending = {"state": held.pending_state, "runs": held.pending_count} if held and held.pending_state else None
-    stale = held.last_new_at if held and held.stale and held.state == "active" else None
+    stale = {"last_new_at": held.last_new_at} if held and held.stale and held.state == "active" else None
     return {"section": key, "state": st, "since": since, "cause": cause, "last_success": last_success,
-            "last_checked": last["checked_at"] if last else None, "pending": pending, "stale_since": stale,
+            "last_checked": last["checked_at"] if last else None, "pending": pending, "stale": stale,
             "extraction": _bad(held.degraded if held else None), "subject": _bad(held.off_subject if held else None)}
 
 
@@ -267,8 +267,8 @@ def _render_state(report: dict[str, Any]) -> list[str]:
         if s.get("pending"):
             lines.append(f"  {'':<36} {s['pending']['state']} on the last {s['pending']['runs']} run(s), "
                          "not confirmed yet")
-        if s.get("stale_since"):
-            lines.append(f"  {'':<36} stale — no new item since {s['stale_since']}")
+        if s.get("stale"):
+            lines.append(f"  {'':<36} stale — no new item since {s['stale']['last_new_at']}")
         if s.get("extraction"):
             lines.append(f"  {'':<36} extraction degraded — {s['extraction']['cause']}")
         if s.get("subject"):
