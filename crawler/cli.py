@@ -26,7 +26,8 @@ def command_modules() -> dict[str, object]:
     found = {}
     for info in pkgutil.iter_modules(commands.__path__):
         if not info.name.startswith("_"):
-            found[info.name.replace("_", "-")] = importlib.import_module(f"crawler.commands.{info.name}")
+            # "import_" → "import": a command may be named by a Python keyword.
+            found[info.name.rstrip("_").replace("_", "-")] = importlib.import_module(f"crawler.commands.{info.name}")
     return dict(sorted(found.items()))
 
 

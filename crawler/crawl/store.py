@@ -197,19 +197,9 @@ class Store:
 
     def _record(self, page: FetchedPage, item: dict) -> bool:
         with state.transaction(self.conn):
-            cur = self.conn.execute(
-                "INSERT INTO articles(canonical_url, id, source, section, url, day, run_id, first_seen, "
-                "last_fetched, published_at, title, content_hash, etag, last_modified, raw_path) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(canonical_url) DO NOTHING",
-                (item["canonical_url"], item["id"], item["source"], item["section_key"], item["url"], self.day,
-                 self.run_id, page.fetched_at, page.fetched_at, item["published_at"], item["title"],
-                 item["content_hash"], page.etag, page.last_modified, item["raw_path"]))
-            if cur.rowcount == 0:
-                return False
-            item_store.insert(self.conn, item, self.day)
-            self.conn.executemany("INSERT OR IGNORE INTO article_pages(canonical_url, article_id) VALUES (?, ?)",
-                                  page_rows(item))
-        return True
+            return item_store.insert_article(self.conn, item, self.day, run_id=self.run_id,
+                                             first_seen=page.fetched_at, etag=page.etag,
+                                             last_modified=page.last_modified, further_pages=page_rows(item))
 
 
 def close_interrupted_runs(conn: sqlite3.Connection, current_run_id: int) -> list[int]:

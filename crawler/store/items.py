@@ -57,6 +57,28 @@ def insert(conn: sqlite3.Connection, item: Item | dict, day: str) -> bool:
     return True
 
 
+def insert_article(conn: sqlite3.Connection, item: Item | dict, day: str, *, run_id: int | None,
+                   first_seen: str, etag: str | None = None, last_modified: str | None = None,
+                   further_pages: Iterable[tuple[str, str]] = ()) -> bool:
+    """Store a new article: its ``articles`` row (what the crawl and the re-checks look up), its further
+    pages (``article_pages``: (canonical URL, id)) and its item — inside the caller's transaction. False when
+    its canonical URL is already stored (nothing is written then)."""
+    cur = conn.execute(
+        "INSERT INTO articles(canonical_url, id, source, section, url, day, run_id, first_seen, "
+        "last_fetched, published_at, title, content_hash, etag, last_modified, raw_path) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(canonical_url) DO NOTHING",
+        (item["canonical_url"], item["id"], item["source"], item["section_key"], item["url"], day, run_id,
+         first_seen, first_seen, item.get("published_at"), item.get("title"), item["content_hash"], etag,
+         last_modified, item.get("raw_path")))
+    if cur.rowcount == 0:
+        return False
+    if not insert(conn, item, day):
+        raise sqlite3.IntegrityError(f"item {item['id']} is stored under another canonical URL")
+    conn.executemany("INSERT OR IGNORE INTO article_pages(canonical_url, article_id) VALUES (?, ?)",
+                     list(further_pages))
+    return True
+
+
 def update(conn: sqlite3.Connection, item_id: str, fields: dict, *, expect_hash: str | None = None
            ) -> dict | None:
     """Set ``fields`` on the stored item (``REMOVE`` deletes one). With ``expect_hash``, only if the item
