@@ -122,6 +122,9 @@ def run_stages(ctx: CycleContext, stages: list[str] = POST_CRAWL_STAGES) -> None
         started = time.monotonic()
         try:
             ctx.stages[module_name] = load_object(dotted)(ctx) or {}
+        except StorageError as exc:   # a full disk: said in one line, the export at the end says it again
+            log.error("stage %s failed: %s", module_name, exc)
+            ctx.stages[module_name] = {"error": f"{type(exc).__name__}: {exc}"}
         except Exception as exc:  # one failing stage never stops the others
             log.error("stage %s failed: %s: %s", module_name, type(exc).__name__, exc, exc_info=True)
             ctx.stages[module_name] = {"error": f"{type(exc).__name__}: {exc}"}
@@ -283,7 +286,7 @@ def crawl(sections: list[Section], settings: dict) -> tuple[dict[str, dict], boo
                 report.entry_failed("not crawled: the run was interrupted")
                 continue
             if storage_failure() is not None:
-                report.entry_failed("not crawled: storing stopped (disk full)")
+                report.entry_failed("not crawled: storing stopped (disk full)", quiet=True)
                 continue
             report.started = time.monotonic()
             try:

@@ -56,14 +56,14 @@ class StorePipeline:
         report = self.crawler.spider.report
         page = item["page"]
         if storage_failure() is not None:
-            report.article_failed(page.requested_url, "not stored: storing stopped (see the run's last line)")
+            report.article_failed(page.requested_url, "not stored: storing stopped (disk full)", quiet=True)
             raise DropItem("storing stopped")
         try:
             landed = await asyncio.get_running_loop().run_in_executor(
                 writer(), self.store.save, page, item["extracted"], item["lang"], item.get("further_pages", ()))
         except StorageError as exc:        # a full disk: nothing more can be stored this run
             note_storage_failure(exc)
-            report.article_failed(page.requested_url, f"not stored: {exc}")
+            report.article_failed(page.requested_url, f"not stored: {exc}", quiet=True)
             self._stop()
             raise DropItem(str(exc)) from None
         except (OSError, sqlite3.Error) as exc:  # permissions, a locked DB: unstored, so retried next run

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 from pathlib import Path
 
 import scrapy
@@ -213,6 +214,9 @@ class SectionSpider(scrapy.Spider):
     def closed(self, reason: str) -> None:
         try:
             snapshots.write_snapshot(self.db, self.run.run_id, self.snapshot)
+        except (OSError, sqlite3.Error) as exc:     # a full disk: the run ends saying so, once
+            (log.debug if store.storage_failure() else log.error)(
+                "%s: the section's snapshot could not be recorded: %s", self.section.key, exc)
         finally:
             self.report.finish()
             self.db.close()

@@ -28,14 +28,15 @@ class SectionReport:
     started: float = field(default_factory=time.monotonic)
     seconds: float = 0.0
 
-    def entry_failed(self, message: str) -> None:
+    def entry_failed(self, message: str, *, quiet: bool = False) -> None:
+        """``quiet``: the cause is said once for the whole run (storing stopped): the summary lists it."""
         self.entry_error = message
         self.failed += 1
-        self._error(message)
+        self._error(message, quiet)
 
-    def article_failed(self, url: str, message: str) -> None:
+    def article_failed(self, url: str, message: str, *, quiet: bool = False) -> None:
         self.failed += 1
-        self._error(f"{url}: {message}")
+        self._error(f"{url}: {message}", quiet)
 
     def extraction_failed(self, url: str, message: str) -> None:
         """An article page that answered but yielded no article (a new template, a bot wall)."""
@@ -43,10 +44,10 @@ class SectionReport:
         self.article_failed(url, message)
         self.unextracted_error = self.unextracted_error or (message if url in message else f"{message} ({url})")
 
-    def _error(self, message: str) -> None:
+    def _error(self, message: str, quiet: bool = False) -> None:
         """One clear warning line per problem, named by its section."""
         self.errors.append(message)
-        log.warning("%s: %s", self.key, message)
+        (log.info if quiet else log.warning)("%s: %s", self.key, message)
 
     def finish(self) -> None:
         self.seconds = round(time.monotonic() - self.started, 2)

@@ -7,9 +7,8 @@ run ``crawler.extract.extraction.extract_article`` with the section's settings, 
 article (``extras["pages"]``) is re-extracted page by page, each further page from its own raw copy and
 encoding, and merged again (``crawler.extract.continuation.merge``); pages that were missing at fetch time
 stay missing (``extras["incomplete"]`` is kept). An item whose
-title, paragraphs, date or authors changed is updated in place: the ``items`` row, the ``articles`` row's
-title/hash/date, and its line in ``output/<day>/items.jsonl`` (``jsonl.rewrite``: atomic, no line added)
-unless the article was edited since (that line records its first version).
+title, paragraphs, date or authors changed is updated through the item store (its day file follows at
+the export that ends the command).
 Its translation is reset to pending when its text changed (the translation stage redoes it; its
 translation memory makes unchanged paragraphs free). An item whose raw page is missing or no longer
 yields an article is left as it is and reported.
@@ -22,12 +21,14 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from crawler import jsonl, state
+from crawler import state
 from crawler.config import Config, Section
 from crawler.exceptions import ExtractionError
 from crawler.extract.stored import extract_stored
 from crawler.items import content_hash, empty_translation, utc_now
 from crawler.progress import Progress
+from crawler.store import items as item_store
+from crawler.store.dayfiles import export_now
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ def reextracted(output_dir: Path, item: dict, section: Section | None) -> dict |
             and authors == (item.get("authors") or [])):
         return None
     new = dict(item, title=ext.title, paragraphs=paragraphs, text="\n\n".join(paragraphs),
-               published_at=published, authors=authors, content_hash=new_hash,
+               published_at=published, authors=authors, content_hash=new_hash, extractor=ext.extractor,
                extras={**(item.get("extras") or {}), **(ext.extras or {}), "reextracted_at": utc_now()})
     if new_hash != item.get("content_hash"):
         new.update(_redetect(paragraphs, ext.title, item))
@@ -95,10 +96,11 @@ def reextract_day(output_dir: str | Path, day: str, config: Config | None, *, pr
         if bar:
             bar.finish()
         if updates:
-            jsonl.rewrite(output_dir / day / "items.jsonl", lambda obj: _same_version(obj, updates))
             _save_rows(conn, updates)
     finally:
         conn.close()
+    if updates:
+        export_now(output_dir)
     report.changed = len(updates)
     return report.as_dict()
 
@@ -115,18 +117,7 @@ def _one(output_dir: Path, item: dict, sections: dict, updates: dict, report: Re
         updates[item["id"]] = new
 
 
-def _same_version(line: dict, updates: dict[str, dict]) -> dict | None:
-    """The re-extracted item for a JSONL line of the same version. An edited article's line stays the
-    record of its first version (the ``items`` row holds the latest: see crawler/lifecycle/recheck.py)."""
-    new = updates.get(line.get("id"))
-    if new is None or int(line.get("version") or 1) != int(new.get("version") or 1):
-        return None
-    return new
-
-
 def _save_rows(conn, updates: dict[str, dict]) -> None:
     with state.transaction(conn):
-        for ident, item in updates.items():
-            conn.execute("UPDATE items SET json = ? WHERE id = ?", (jsonl.dumps(item), ident))
-            conn.execute("UPDATE articles SET title = ?, content_hash = ?, published_at = ? WHERE id = ?",
-                         (item["title"], item["content_hash"], item["published_at"], ident))
+        for item in updates.values():
+            item_store.replace(conn, item)

@@ -139,7 +139,7 @@ class Appender:
             _append_whole(self.path, line)
         except OSError as exc:
             self.failed = True
-            log.warning("%s; the items are stored and the file is written from the state DB at the end of "
+            log.info("%s; the items are stored and the file is written from the state DB at the end of "
                         "the run (or by the next run)", storage_error(exc, self.path, len(line)))
             return False
         self.ids.add(item["id"])
