@@ -3,8 +3,9 @@
     .venv/bin/python benchmarks/bench_status.py [--items 50000] [--sections 20] [--days 100] [--repeat 5]
         [--keep DIR]
 
-Builds an output directory as the crawl leaves it: ``--items`` stored articles (``articles``, ``items`` and
-``article_pages`` rows as ``crawler.crawl.store`` writes them, one transaction each 1,000 items), their
+Builds an output directory as the crawl leaves it: ``--items`` stored articles (``articles`` and
+``article_pages`` rows as ``crawler.crawl.store`` writes them, the item through ``crawler.store.items.insert``;
+one transaction each 1,000 items), their
 ``items.jsonl`` lines spread over ``--days`` day folders and one raw page file each under ``raw/``; four runs
 a day with a snapshot of every section, the lifecycle's state rows and a few events; a tenth of the items
 pending translation, a hundredth failed. Then times the real CLI (``python -m crawler status --output DIR``,
@@ -29,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from crawler import state  # noqa: E402
 from crawler.items import canonicalize_url, content_hash, item_id  # noqa: E402
+from crawler.store import items as item_store  # noqa: E402
 
 T0 = datetime(2026, 1, 1, 6, tzinfo=timezone.utc)
 PARAGRAPH = ("The minister said on Tuesday that talks on energy supplies would continue next month, "
@@ -57,16 +59,15 @@ def build(out: Path, items: int, sections: int, days: int) -> None:
                 "title_en": None, "paragraphs_en": None, "text_en": None,
                 "translation": {"engine": None, "model": None, "status": status, "error": None,
                                 "translated_at": None}}
-        line = json.dumps(item, ensure_ascii=False)
         conn.execute("INSERT INTO articles(canonical_url, id, source, section, url, day, run_id, first_seen, "
                      "last_fetched, published_at, title, content_hash, etag, last_modified, raw_path) "
                      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                      (canonical, ident, source, item["section_key"], url, day, 1, item["fetched_at"],
                       item["fetched_at"], item["published_at"], item["title"], item["content_hash"], None, None,
                       item["raw_path"]))
-        conn.execute("INSERT INTO items(id, day, json) VALUES (?,?,?)", (ident, day, line))
+        item_store.insert(conn, item, day)
         conn.execute("INSERT OR IGNORE INTO article_pages(canonical_url, article_id) VALUES (?,?)", (canonical, ident))
-        day_files.setdefault(day, []).append(line)
+        day_files.setdefault(day, []).append(item_store.dumps(item))
         raw = out / item["raw_path"]
         raw.parent.mkdir(parents=True, exist_ok=True)
         raw.write_bytes(gzip.compress(f"<html><body><p>{item['text']}</p></body></html>".encode()))

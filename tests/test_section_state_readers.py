@@ -16,6 +16,7 @@ from crawler.lifecycle.machine import Settings
 from crawler.lifecycle.sectionstate import section_states
 from crawler.lifecycle.stage import update_sections
 from crawler.ops.status import collect, render
+from crawler.store import items as item_store
 from tests import digestkit
 from tests.alerting import write_config
 from tests.schedsite import LISTING, make_config, serve_site
@@ -134,3 +135,17 @@ def test_one_failed_run_is_no_verdict_in_the_digest_nor_in_status(tmp_path):
     assert (section["state"], section["pending"]) == ("active", {"state": "erroring", "runs": 1})
     assert not any(key in a for a in report["attention"])
     assert "erroring on the last 1 run(s), not confirmed yet" in render(report)
+
+
+def test_status_counts_translations_from_the_item_store(tmp_path):
+    out = tmp_path / "output"
+    with closing(state.connect(out)) as conn:
+        for n, status in enumerate(["pending", "pending", "failed", "done"]):
+            item = digestkit.base_item("mid", "news", f"https://mid.ru/news/{n}", "ru", f"Заголовок {n}", ["Текст."],
+                                       None)
+            item["translation"]["status"] = status
+            with state.transaction(conn):
+                item_store.insert(conn, item, digestkit.DAY)
+    report = collect(load_config(output_dir=out))
+    assert report["translations"] == {"pending": 2, "failed": 1}
+    assert "translations: 2 pending, 1 failed" in render(report)

@@ -26,6 +26,7 @@ from crawler.config import Config
 from crawler.lifecycle.sectionstate import HeldState, Judgement, section_states
 from crawler.ops.lock import current_holder, pid_alive
 from crawler.ops.plan import ScheduleSettings, load_settings
+from crawler.store import items as item_store
 
 ATTENTION_STATES = {"gone", "broken", "erroring", "empty", "failing"}
 BAD_RUN_STATES = {"failed", "crashed"}
@@ -170,13 +171,10 @@ def _snapshot_state(last) -> tuple[str, str | None, str | None]:
 
 
 def pending_translations(conn: sqlite3.Connection) -> dict[str, int]:
-    """Items waiting for a translation, and items whose translation failed. The one query of ``status``
-    that reads item JSON (a scan of every row): it becomes a count on an indexed column once the items
-    table carries the translation status."""
-    rows = conn.execute("SELECT json_extract(json, '$.translation.status') AS s, count(*) FROM items "
-                        "WHERE json_extract(json, '$.translation.status') IN ('pending', 'failed') "
-                        "GROUP BY s").fetchall()
-    return {"pending": 0, "failed": 0, **dict(rows)}
+    """Items waiting for a translation, and items whose translation failed: counts on the indexed
+    ``items.translation_status`` (``crawler.store.items``), no item JSON read."""
+    return {status: sum(item_store.count_by_translation_status(conn, [status]).values())
+            for status in ("pending", "failed")}
 
 
 def alerts(conn: sqlite3.Connection) -> dict[str, int]:
