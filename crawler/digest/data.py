@@ -18,7 +18,7 @@ from typing import Any
 from crawler import jsonl
 from crawler.config import Config
 from crawler.items import section_key
-from crawler.lifecycle.sectionstate import HeldState, section_states
+from crawler.lifecycle.sectionstate import TURNS, HeldState, section_states
 from crawler.stories.view import day_copies
 
 log = logging.getLogger(__name__)
@@ -27,8 +27,7 @@ log = logging.getLogger(__name__)
 # QUIET or PARTIAL from the day's crawl, or STALE, DEGRADED, OFF-SUBJECT from the lifecycle's other judgements.
 HELD_STATES = {"gone": "GONE", "broken": "BROKEN", "empty": "EMPTY", "erroring": "FAILED"}
 # The events that turn a section's state; the bad ones in the digest's words (for a section not judged yet).
-SECTION_TURNS = ("section_appeared", "section_reappeared", "section_gone", "section_broken", "section_empty",
-                 "section_erroring")
+SECTION_TURNS = TURNS["section"]
 TURN_STATES = {f"section_{state}": word for state, word in HELD_STATES.items()}
 # Alerts: what may hide news first, then what changed published text, then good news.
 ALERT_ORDER = {t: i for i, t in enumerate((

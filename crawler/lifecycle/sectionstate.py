@@ -16,7 +16,6 @@ import json
 import sqlite3
 from dataclasses import dataclass, replace
 
-BAD_STATES = ("gone", "broken", "empty", "erroring")
 # The events that turn each judgement; their details carry the state turned to (and, for a bad one, since).
 TURNS = {"section": ("section_appeared", "section_reappeared", "section_gone", "section_empty",
                      "section_broken", "section_erroring"),
