@@ -45,8 +45,28 @@ def read(path: str | Path) -> Iterator[dict]:
                 yield json.loads(raw)
 
 
-def ids_in(path: str | Path) -> set[str]:
-    return {obj["id"] for obj in read(path) if "id" in obj}
+def ids_in_tail(path: str | Path, max_bytes: int) -> set[str]:
+    """The ids of the complete lines within the last ``max_bytes`` of ``path``."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as fh:
+            size = fh.seek(0, os.SEEK_END)
+            fh.seek(max(0, size - max_bytes))
+            data = fh.read()
+    except FileNotFoundError:
+        return set()
+    if size > max_bytes:
+        data = data[data.find(b"\n") + 1:]         # the first line may be cut: skip it
+    ids = set()
+    for raw in data.splitlines(keepends=True):
+        if raw.endswith(b"\n") and raw.strip():
+            try:
+                obj = json.loads(raw)
+            except ValueError:
+                continue
+            if isinstance(obj, dict) and "id" in obj:
+                ids.add(obj["id"])
+    return ids
 
 
 def append_lines(path: str | Path, objs: Iterable[dict]) -> None:

@@ -52,6 +52,10 @@ class CycleContext:
     day: str                                   # YYYY-MM-DD of this run's items.jsonl
     crawl: dict[str, Any] = field(default_factory=dict)     # section key → counts/errors
     stages: dict[str, Any] = field(default_factory=dict)    # stage name → its summary
+    seconds: dict[str, float] = field(default_factory=dict)  # step (restore, crawl, each stage, export) → wall s
+
+    def timed(self, step: str, started: float) -> None:
+        self.seconds[step] = round(time.monotonic() - started, 3)
 
     def db(self):
         return state.connect(self.output_dir)
@@ -128,7 +132,8 @@ def run_stages(ctx: CycleContext, stages: list[str] = POST_CRAWL_STAGES) -> None
         except Exception as exc:  # one failing stage never stops the others
             log.error("stage %s failed: %s: %s", module_name, type(exc).__name__, exc, exc_info=True)
             ctx.stages[module_name] = {"error": f"{type(exc).__name__}: {exc}"}
-        log.info("stage %s took %.1f s", module_name, time.monotonic() - started)
+        ctx.timed(module_name, started)
+        log.info("stage %s took %.1f s", module_name, ctx.seconds[module_name])
 
 
 # -- the crawl ---------------------------------------------------------------------------------------
@@ -179,11 +184,15 @@ def run_cycle(config: Config, source_ids: list[str] | None = None, refetch: bool
     status, storage_error = "failed", None
     previous = _raise_on_sigterm()
     try:
+        started = time.monotonic()
         restore(output_dir, run_id)
+        ctx.timed("restore", started)
         refetch = refetch or bool(config.table("crawler").get("refetch_known", False))
         settings = scrapy_settings.for_config(config, output_dir=str(output_dir), run_id=run_id, day=day,
                                               refetch=refetch)
+        started = time.monotonic()
         ctx.crawl, interrupted = crawl(config.sections, settings)
+        ctx.timed("crawl", started)
         _raise_on_sigterm()        # Scrapy's own handlers served the crawl; ours cover the stages again
         if storage_failure() is not None:
             raise storage_failure()
@@ -192,7 +201,9 @@ def run_cycle(config: Config, source_ids: list[str] | None = None, refetch: bool
         else:
             run_stages(ctx)
             status = crawl_status(ctx.crawl)
+        started = time.monotonic()
         ctx.stages["export"] = export(output_dir)
+        ctx.timed("export", started)
     except StorageError as exc:    # a full disk: what is stored stays, the next run with space lands the rest
         status, storage_error = "failed", str(exc)
         ctx.stages["storage"] = {"error": storage_error}
@@ -200,7 +211,7 @@ def run_cycle(config: Config, source_ids: list[str] | None = None, refetch: bool
         status = "interrupted"
         raise
     finally:
-        finish_run(output_dir, run_id, status, {"sections": ctx.crawl, "stages": ctx.stages})
+        finish_run(output_dir, run_id, status, {"sections": ctx.crawl, "stages": ctx.stages, "seconds": ctx.seconds})
         _restore_sigterm(previous)
     return CycleResult(run_id, day, status, output_dir, ctx.crawl, ctx.stages, storage_error)
 

@@ -84,8 +84,11 @@ def flush_jsonl(conn: sqlite3.Connection, output_dir: str | Path) -> int:
     if not rows:
         return 0
     path = Path(output_dir) / ALERTS_FILE
-    already = jsonl.ids_in(path)
-    objs = [from_row(r) for r in rows if r["id"] not in already]
+    objs = [from_row(r) for r in rows]
+    # Only a flush killed between its append and its UPDATE leaves written lines of unwritten events, and
+    # they are the file's last lines: read that much of its tail, not the whole ever-growing file.
+    already = jsonl.ids_in_tail(path, sum(len(jsonl.dumps(o)) + 1 for o in objs) * 4 + 65536)
+    objs = [o for o in objs if o["id"] not in already]
     jsonl.append_lines(path, objs)
     conn.executemany("UPDATE events SET written = 1 WHERE id = ?", [(r["id"],) for r in rows])
     return len(objs)
