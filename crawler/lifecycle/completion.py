@@ -144,5 +144,4 @@ def _keep_completed(conn, row, item: dict, merged, added: list[str]) -> int:
         new["extras"] = {k: v for k, v in merged.extras.items() if k != RETRIES}
     with state.transaction(conn):
         keep_version(conn, row, item, new, now, {"completed": added})   # a completion, not an edit: no paragraph diff
-        conn.execute("UPDATE articles SET content_hash = ? WHERE id = ?", (new["content_hash"], row["id"]))
     return new["version"]

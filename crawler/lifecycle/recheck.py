@@ -49,6 +49,7 @@ from crawler.lifecycle.hostpool import Job, fetch_all
 from crawler.items import utc_now
 from crawler.lifecycle.machine import is_homepage, same_place, site_root
 from crawler.lifecycle.textdiff import comparable, paragraph_diff, same_content, summarize
+from crawler.store import items as item_store
 from crawler.lifecycle.versions import keep_version, next_version
 
 log = logging.getLogger(__name__)
@@ -317,12 +318,12 @@ def decode(got: Fetched) -> tuple[str, str]:
 
 
 def _touch(conn, row, got: Fetched) -> None:
-    conn.execute("UPDATE articles SET last_fetched = ?, etag = ?, last_modified = ? WHERE id = ?",
-                 (utc_now(), got.headers.get("ETag"), got.headers.get("Last-Modified"), row["id"]))
+    item_store.article_fetched(conn, row["id"], utc_now(), etag=got.headers.get("ETag"),
+                               last_modified=got.headers.get("Last-Modified"))
 
 
 def deleted(conn, row, item: dict, run_id: int, cause: str, seen: dict) -> Event:
-    conn.execute("UPDATE articles SET status = 'deleted', last_fetched = ? WHERE id = ?", (utc_now(), row["id"]))
+    item_store.article_deleted(conn, row["id"], utc_now())
     details = {"url": row["url"], "title": item.get("title") or row["title"], "title_en": item.get("title_en"),
                "first_seen": row["first_seen"], "published_at": row["published_at"], **seen}
     return Event("article_deleted", row["section"], utc_now(), run_id, cause, details, article_id=row["id"])
@@ -347,10 +348,8 @@ def edited(conn, row, item: dict, before: dict, got: Fetched, extracted, pattern
     diff = {"title_before": before.get("title"), "title_after": extracted.title, "paragraphs": ops}
     with state.transaction(conn):
         keep_version(conn, row, item, new_item, now, diff)
-        conn.execute("UPDATE articles SET title = ?, content_hash = ?, last_fetched = ?, etag = ?, last_modified = ?, "
-                     "raw_path = ? WHERE id = ?", (extracted.title, new_item["content_hash"], now,
-                                                   got.headers.get("ETag"), got.headers.get("Last-Modified"),
-                                                   raw_path, row["id"]))
+        item_store.article_fetched(conn, row["id"], now, etag=got.headers.get("ETag"),
+                                   last_modified=got.headers.get("Last-Modified"), raw_path=raw_path)
     details = {"url": row["url"], "title": extracted.title, "title_en": item.get("title_en"),
                "version": version, "previous_version": version - 1, **diff}
     cause = summarize(ops, title_changed)

@@ -79,6 +79,18 @@ def insert_article(conn: sqlite3.Connection, item: Item | dict, day: str, *, run
     return True
 
 
+def article_fetched(conn: sqlite3.Connection, item_id: str, at: str, *, etag: str | None,
+                    last_modified: str | None, raw_path: str | None = None) -> None:
+    """A re-check fetched the article again: when, its validators, and (a new version's) raw page."""
+    conn.execute("UPDATE articles SET last_fetched = ?, etag = ?, last_modified = ?, "
+                 "raw_path = COALESCE(?, raw_path) WHERE id = ?", (at, etag, last_modified, raw_path, item_id))
+
+
+def article_deleted(conn: sqlite3.Connection, item_id: str, at: str) -> None:
+    """The site deleted the article (confirmed by the re-checks): it is not re-checked again."""
+    conn.execute("UPDATE articles SET status = 'deleted', last_fetched = ? WHERE id = ?", (at, item_id))
+
+
 def update(conn: sqlite3.Connection, item_id: str, fields: dict, *, expect_hash: str | None = None
            ) -> dict | None:
     """Set ``fields`` on the stored item (``REMOVE`` deletes one). With ``expect_hash``, only if the item
