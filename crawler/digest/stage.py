@@ -19,24 +19,25 @@ from crawler.config import Config
 from crawler.digest.data import load_day, summary_counts
 from crawler.items import utc_now
 from crawler.store.diskspace import write_atomic
-from crawler.tables import config_table, read_table
+from crawler.tables import config_table, defaults
 
 log = logging.getLogger(__name__)
 
-# key → (types, default, minimum); the defaults are also those of DigestSettings.
+# The [digest] table: key → (types, default, minimum); DigestSettings takes its defaults from here.
 SPEC = {"paragraphs": ((int,), 3, 1), "html": ((bool,), True, None), "search_index": ((bool,), True, None)}
+DEFAULTS = defaults(SPEC)
 
 
 @dataclass(frozen=True)
 class DigestSettings:
-    paragraphs: int = 3          # first paragraphs shown per item (the HTML folds the rest away)
-    html: bool = True            # also write digest.html
-    search_index: bool = True    # keep the archive search index up to date after each run
+    paragraphs: int = DEFAULTS["paragraphs"]        # first paragraphs shown per item (the HTML folds the rest away)
+    html: bool = DEFAULTS["html"]                    # also write digest.html
+    search_index: bool = DEFAULTS["search_index"]    # keep the archive search index up to date after each run
 
 
 def settings(config: Config | None) -> DigestSettings:
     """The ``[digest]`` table, validated (a bad key or type is a ConfigError naming its line)."""
-    return DigestSettings(**(config_table(config, "digest", SPEC) if config else read_table({}, SPEC, "digest")))
+    return DigestSettings(**config_table(config, "digest", SPEC)) if config else DigestSettings()
 
 
 def build(output_dir: str | Path, day: str, config: Config | None = None, *, crawl: dict | None = None,
@@ -80,6 +81,8 @@ def run_stage(ctx) -> dict:
             except sqlite3.DatabaseError as exc:
                 log.error("search index update failed: %s (run `newsmon search --rebuild`)", exc)
                 summary["index_error"] = f"{type(exc).__name__}: {exc}"
+        else:       # no index kept: the feed is read past, so it can be pruned (`search --rebuild` catches up)
+            search.skip_changes(conn)
         summary["mailed"] = mail.deliver(conn, ctx.config, ctx.output_dir, ctx.day, summary)
     finally:
         conn.close()

@@ -24,7 +24,7 @@ from crawler import state
 from crawler.config import Config, key_location
 from crawler.exceptions import ConfigError
 from crawler.store import items as item_store
-from crawler.stories.index import StoryIndex, StorySettings, entry_of, epoch, members, story_record
+from crawler.stories.index import SPEC, StoryIndex, StorySettings, entry_of, epoch, members, story_record
 from crawler.tables import config_table
 
 log = logging.getLogger(__name__)
@@ -33,17 +33,10 @@ BATCH = 200        # items per transaction: one commit per item would rewrite ~2
 CONSUMER = "stories"                       # its name on the item change feed
 FINGERPRINTED = ("title", "text", "paragraphs", "text_en", "content_hash")
 
-SPEC = {
-    "enabled": ((bool,), True, None),
-    "window_days": ((int, float), 3, 0),
-    "threshold": ((int, float), 0.5, 0.01),
-    "cross_threshold": ((int, float), 0.1, 0.01),
-    "index_days": ((int, float), 14, 0),
-}
-
 
 def settings_of(config: Config) -> StorySettings:
-    """The ``[stories]`` table, validated; errors read ``file:line: [stories] key: problem``."""
+    """The ``[stories]`` table (keys and defaults: ``index.SPEC``), validated; errors read
+    ``file:line: [stories] key: problem``."""
     table = config_table(config, "stories", SPEC)
     for key in ("threshold", "cross_threshold"):
         if table[key] > 1:
@@ -60,10 +53,12 @@ def _fail(config: Config, key: str, problem: str):
 def run_stage(ctx) -> dict:
     """Post-crawl stage contract (``crawler.runner``)."""
     settings = settings_of(ctx.config)
-    if not settings.enabled:
-        return {"enabled": False}
     conn = ctx.db()
     try:
+        if not settings.enabled:      # the feed is read past, so it can be pruned; items stored meanwhile
+            _ids, up_to = item_store.changed_since(conn, CONSUMER, ())     # are not grouped later
+            item_store.advance(conn, CONSUMER, up_to)
+            return {"enabled": False}
         return update_stories(conn, ctx.output_dir, settings)
     finally:
         conn.close()
