@@ -1,4 +1,5 @@
-"""Every table of a config checked at once (``newsmon sources check``), each by its feature's own validator.
+"""Every table of a config checked at once (``newsmon sources check``), each by its feature's own validator:
+those of the feature registry (``crawler.features.validators()``), in the order a cycle meets them.
 
 Loading the config already checks the sources and sections; the feature tables are otherwise checked only
 when their stage runs, which is too late to learn of a typo in ``[alerts]`` or a section's ``cron``.
@@ -12,19 +13,8 @@ from scrapy.utils.misc import load_object
 
 from crawler.config import Config, key_location
 from crawler.exceptions import ConfigError
+from crawler.features import validators
 
-# (table, dotted path of a callable taking the Config), in the order a cycle meets them.
-VALIDATORS = [
-    ("crawler", "crawler.crawl.settings.crawler_table"),
-    ("translation", "crawler.translation.settings.settings_of"),
-    ("watch", "crawler.watch.settings.watches_of"),
-    ("stories", "crawler.stories.stage.settings_of"),
-    ("lifecycle", "crawler.lifecycle.stage.settings_of"),
-    ("alerts", "crawler.alerts.stage.settings_of"),
-    ("digest", "crawler.digest.stage.settings"),
-    ("schedule", "crawler.ops.plan.check"),
-    ("logging", "crawler.ops.logfile.settings"),
-]
 # Validators name the key as "[table] key: …" (crawler.tables); most already prefix its file:line.
 TABLE_KEY = re.compile(r"^\[(?P<table>[a-z_]+)\] (?P<key>[a-z_]+):")
 
@@ -32,7 +22,7 @@ TABLE_KEY = re.compile(r"^\[(?P<table>[a-z_]+)\] (?P<key>[a-z_]+):")
 def check_config(config: Config) -> list[str]:
     """One message per table that fails its validator (empty: all good), each naming file:line when known."""
     problems = []
-    for table, dotted in VALIDATORS:
+    for _table, dotted in validators():
         try:
             load_object(dotted)(config)
         except ConfigError as exc:

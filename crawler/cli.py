@@ -4,8 +4,10 @@
     def add_arguments(parser): ...      # flags; the parser's epilog should carry an example
     def run(args) -> int: ...           # exit status
 
-Commands are discovered, so a feature adds a command without editing this file. Module-level imports
-in command modules stay light (heavy imports go inside ``run``) so that ``newsmon --help`` is instant.
+The commands are the core ones below plus those each feature of the registry declares
+(``crawler.features``: ``Feature(commands=("watch",))``), so a feature adds a command without editing this
+file. Module-level imports in command modules stay light (heavy imports go inside ``run``) so that
+``newsmon --help`` is instant.
 """
 
 from __future__ import annotations
@@ -13,21 +15,28 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
-import pkgutil
 import sys
 
-from crawler import __version__, commands
+from crawler import __version__, features
 from crawler.exceptions import NewsmonError
 
 log = logging.getLogger("newsmon")
 
 
+# Commands of no one feature: the cycle, the demo, the sources and the status of everything.
+CORE_COMMANDS = ("run", "demo", "sources", "status")
+
+
+def command_name(module: str) -> str:
+    """``import_`` → ``import`` (a command may be named by a Python keyword), ``a_b`` → ``a-b``."""
+    return module.rstrip("_").replace("_", "-")
+
+
 def command_modules() -> dict[str, object]:
+    """Command name → its module: the core commands and the feature registry's, sorted by name."""
     found = {}
-    for info in pkgutil.iter_modules(commands.__path__):
-        if not info.name.startswith("_"):
-            # "import_" → "import": a command may be named by a Python keyword.
-            found[info.name.rstrip("_").replace("_", "-")] = importlib.import_module(f"crawler.commands.{info.name}")
+    for module in (*CORE_COMMANDS, *features.commands()):
+        found[command_name(module)] = importlib.import_module(f"crawler.commands.{module}")
     return dict(sorted(found.items()))
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import re
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -19,6 +20,8 @@ from typing import Any
 from crawler.exceptions import ConfigError
 
 ENTRY_KINDS = ("listing", "feed", "sitemap")
+# [crawler] output_dir when no file sets it (the rest of [crawler]: crawler.crawl.settings).
+DEFAULT_OUTPUT_DIR = "output"
 
 # Keys a section may carry, with their expected Python type(s). Anything else is a typo we name.
 SECTION_KEYS: dict[str, tuple[type, ...]] = {
@@ -116,7 +119,7 @@ class Config:
 
     @property
     def output_dir(self) -> Path:
-        return Path(self.table("crawler").get("output_dir", "output"))
+        return Path(self.table("crawler").get("output_dir", DEFAULT_OUTPUT_DIR))
 
     def select(self, source_ids: list[str] | None) -> "Config":
         """A copy restricted to the given source ids (or ``source/section`` keys)."""
@@ -362,15 +365,28 @@ def _check_regex(pattern: Any, path: str, where: str) -> None:
 
 
 def _subject(phrases: list, path: str, where: str) -> tuple[str, ...]:
-    """The section's subject phrases, checked as watch phrases are (crawler/watch/settings.py)."""
-    from crawler.watch.settings import check_phrase   # imported late: crawler.watch.settings imports this module
-
+    """The section's subject phrases, checked as watch phrases are (``check_phrase``)."""
     def fail(problem: str) -> ConfigError:
         return ConfigError(f"{where}: {path}: {problem}")
 
     if not phrases:
         raise fail("expected a non-empty list of phrases such as [\"俄罗斯\", \"Russia*\"] (or no subject key)")
     return tuple(check_phrase(p, fail) for p in phrases)
+
+
+def check_phrase(value: Any, fail) -> str:
+    """One phrase in NFC with single spaces, or ``fail(problem)`` raised: a ``[[watch]]`` phrase
+    (``crawler.watch.settings``) or a section's ``subject``; what it matches is ``crawler.watch.matcher``'s."""
+    if not isinstance(value, str) or not value.strip():
+        raise fail(f"expected non-empty strings, got {value!r}")
+    phrase = " ".join(unicodedata.normalize("NFC", value).split())
+    if "*" in phrase.rstrip("*") or phrase.endswith("**"):
+        raise fail(f"{value!r}: only one trailing * is supported (a word ending, as in \"Путин*\")")
+    if not phrase.rstrip("*").strip():
+        raise fail(f"{value!r}: a phrase needs at least one letter or digit besides *")
+    if phrase.endswith("*") and not phrase[-2].isalnum():
+        raise fail(f"{value!r}: * must follow a letter or digit (\"Путин*\")")
+    return phrase
 
 
 def _check_parser(name: str, path: str, where: str) -> None:

@@ -1,10 +1,16 @@
 """The feature registry: what each feature of newsmon brings to the core, declared once.
 
 A feature is a package under ``crawler/`` that may own tables (its ``schema/`` migration steps, applied by
-``crawler.store.migrate``), a config table with its validator (run by ``newsmon sources check``), a
-post-crawl stage (run by ``crawler.runner`` in this order) and consumers of the item change feed
-(``crawler.store.items``). The runner, the migrator, ``sources check`` and the change-feed pruning read this
-list; nothing else keeps a list of features.
+``crawler.store.migrate``), a config table with its settings spec (each key's type, default and minimum: the
+one place a default is stated; ``crawler/defaults.toml`` repeats the values for the reader and a test holds the
+two equal) and its validator (run by ``newsmon sources check``), a post-crawl stage (run by ``crawler.runner``
+in this order), consumers of the item change feed (``crawler.store.items``) and CLI commands (modules of
+``crawler/commands/``, next to the core commands of ``crawler.cli``). The runner, the migrator,
+``sources check``, the CLI, ``newsmon run``'s help and the change-feed pruning read this list; nothing else
+keeps a list of features.
+
+This module imports nothing of the features themselves (everything is named by dotted path), so reading the
+registry stays instant (``newsmon --help``).
 """
 
 from __future__ import annotations
@@ -18,29 +24,40 @@ class Feature:
     package: str                          # owns crawler/<package>/schema/NNNN_*.sql|py when has_schema
     has_schema: bool = False
     table: str | None = None              # its config table ([name] or [[name]])
+    spec: str | None = None               # "module.NAME" of the table's crawler.tables.Spec (its defaults)
     validator: str | None = None          # "module.function" taking the Config; raises ConfigError
     stage: str | None = None              # "module.function" taking the CycleContext, run after the crawl
+    stage_words: str | None = None        # the stage in words, for `newsmon run --help`
     feed_consumers: tuple[str, ...] = ()  # names under which it reads the item change feed
+    commands: tuple[str, ...] = ()        # its modules in crawler/commands/ ("import_" is `newsmon import`)
 
 
 FEATURES: list[Feature] = [
-    Feature("store", "crawler.store", has_schema=True, feed_consumers=("export",)),
-    Feature("crawl", "crawler.crawl", table="crawler", validator="crawler.crawl.settings.crawler_table"),
-    Feature("translation", "crawler.translation", table="translation",
-            validator="crawler.translation.settings.settings_of", stage="crawler.translation.stage.run_stage"),
+    Feature("store", "crawler.store", has_schema=True, feed_consumers=("export",), commands=("verify", "import_")),
+    Feature("crawl", "crawler.crawl", table="crawler", spec="crawler.crawl.settings.SPEC",
+            validator="crawler.crawl.settings.crawler_table"),
+    Feature("translation", "crawler.translation", table="translation", spec="crawler.translation.settings.SPEC",
+            validator="crawler.translation.settings.settings_of", stage="crawler.translation.stage.run_stage",
+            stage_words="translation", commands=("models", "translate")),
     Feature("watch", "crawler.watch", has_schema=True, table="watch", validator="crawler.watch.settings.watches_of",
-            stage="crawler.watch.stage.run_stage", feed_consumers=("watch",)),
-    Feature("stories", "crawler.stories", has_schema=True, table="stories",
+            stage="crawler.watch.stage.run_stage", stage_words="watch phrases", feed_consumers=("watch",),
+            commands=("watch",)),
+    Feature("stories", "crawler.stories", has_schema=True, table="stories", spec="crawler.stories.index.SPEC",
             validator="crawler.stories.stage.settings_of", stage="crawler.stories.stage.run_stage",
-            feed_consumers=("stories",)),
+            stage_words="stories", feed_consumers=("stories",)),
     Feature("lifecycle", "crawler.lifecycle", has_schema=True, table="lifecycle",
-            validator="crawler.lifecycle.stage.settings_of", stage="crawler.lifecycle.stage.run_stage"),
-    Feature("alerts", "crawler.alerts", table="alerts", validator="crawler.alerts.stage.settings_of",
-            stage="crawler.alerts.stage.run_stage"),
-    Feature("digest", "crawler.digest", has_schema=True, table="digest", validator="crawler.digest.stage.settings",
-            stage="crawler.digest.stage.run_stage", feed_consumers=("search",)),
-    Feature("ops", "crawler.ops", has_schema=True, table="schedule", validator="crawler.ops.plan.check"),
-    Feature("logging", "crawler.ops", table="logging", validator="crawler.ops.logfile.settings"),
+            spec="crawler.lifecycle.settings.SPEC", validator="crawler.lifecycle.stage.settings_of",
+            stage="crawler.lifecycle.stage.run_stage", stage_words="section lifecycle and re-checks"),
+    Feature("alerts", "crawler.alerts", table="alerts", spec="crawler.alerts.stage.ALERTS_SPEC",
+            validator="crawler.alerts.stage.settings_of", stage="crawler.alerts.stage.run_stage",
+            stage_words="alerts", commands=("alerts",)),
+    Feature("digest", "crawler.digest", has_schema=True, table="digest", spec="crawler.digest.stage.SPEC",
+            validator="crawler.digest.stage.settings", stage="crawler.digest.stage.run_stage", stage_words="digest",
+            feed_consumers=("search",), commands=("digest", "search")),
+    Feature("ops", "crawler.ops", has_schema=True, table="schedule", spec="crawler.ops.plan.SPEC",
+            validator="crawler.ops.plan.check", commands=("schedule",)),
+    Feature("logging", "crawler.ops", table="logging", spec="crawler.ops.logfile.SPEC",
+            validator="crawler.ops.logfile.settings"),
 ]
 
 
@@ -52,9 +69,25 @@ def post_crawl_stages() -> list[str]:
     return [f.stage for f in FEATURES if f.stage]
 
 
+def stage_words() -> list[str]:
+    """The post-crawl stages in words, in the order they run."""
+    return [f.stage_words or f.name for f in FEATURES if f.stage]
+
+
 def validators() -> list[tuple[str, str]]:
+    """(table, dotted path of its validator), in the order a cycle meets them."""
     return [(f.table, f.validator) for f in FEATURES if f.table and f.validator]
+
+
+def specs() -> list[tuple[str, str]]:
+    """(table, dotted path of its ``crawler.tables.Spec``) of every feature whose table has one."""
+    return [(f.table, f.spec) for f in FEATURES if f.table and f.spec]
 
 
 def feed_consumers() -> list[str]:
     return [name for f in FEATURES for name in f.feed_consumers]
+
+
+def commands() -> list[str]:
+    """The command modules (in ``crawler/commands/``) the features bring; ``crawler.cli`` adds the core ones."""
+    return [module for f in FEATURES for module in f.commands]

@@ -12,8 +12,15 @@ from typing import Any
 
 from crawler.exceptions import ConfigError
 
-# key → (allowed types, default, minimum or None)
+# key → (allowed types, default, minimum or None). A feature's Spec is where its defaults are stated: its
+# settings dataclass takes them with ``defaults(SPEC)``; crawler/defaults.toml repeats them for the reader
+# (tests/test_defaults.py holds the two equal).
 Spec = dict[str, tuple[tuple[type, ...], Any, float | None]]
+
+
+def defaults(spec: Spec) -> dict[str, Any]:
+    """Each key's default: ``x: int = DEFAULTS["x"]`` in a settings dataclass."""
+    return {key: default for key, (_types, default, _minimum) in spec.items()}
 
 
 def config_table(config, name: str, spec: Spec, *, extra: tuple[str, ...] = (),

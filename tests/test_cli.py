@@ -1,8 +1,15 @@
-"""Every command has help with an example; the CLI turns project errors into one line."""
+"""Every command has help with an example, and is reachable; the CLI turns project errors into one line."""
+
+import pkgutil
+import re
 
 import pytest
 
-from crawler.cli import build_parser, command_modules
+from crawler import commands, features
+from crawler.cli import CORE_COMMANDS, build_parser, command_modules
+
+COMMANDS = ["alerts", "demo", "digest", "import", "models", "run", "schedule", "search", "sources", "status",
+            "translate", "verify", "watch"]
 
 
 @pytest.mark.parametrize("name", sorted(command_modules()))
@@ -21,3 +28,24 @@ def test_sources_check_names_the_bad_key(tmp_path, newsmon):
     assert proc.returncode == 2
     assert "max_page" in proc.stderr and "bad.toml:8" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_every_command_module_comes_from_the_core_list_or_a_feature():
+    """A module in crawler/commands/ that neither lists would silently vanish from the CLI."""
+    modules = {info.name for info in pkgutil.iter_modules(commands.__path__) if not info.name.startswith("_")}
+    declared = [*CORE_COMMANDS, *features.commands()]
+    assert sorted(declared) == sorted(set(declared)), "a command module declared twice"
+    assert set(declared) == modules
+
+
+def test_help_lists_every_command_once(newsmon):
+    proc = newsmon("--help", check=True)
+    listed = re.findall(r"^    ([a-z-]+) ", proc.stdout, re.M)
+    assert listed == COMMANDS
+    assert sorted(command_modules()) == COMMANDS
+
+
+def test_run_help_names_the_stages_in_the_order_they_run():
+    run = next(a for a in build_parser()._actions if a.dest == "command").choices["run"]
+    assert run.description.endswith("post-crawl stages (translation, watch phrases, stories, section lifecycle "
+                                     "and re-checks, alerts, digest)")

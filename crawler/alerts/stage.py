@@ -32,6 +32,7 @@ from crawler.tables import check_value, config_table
 
 log = logging.getLogger(__name__)
 
+# The [alerts] table: key → (types, default, minimum); its [[alerts.channels]] are read by _channel.
 ALERTS_SPEC = {
     "retries": ((int,), 2, 0),
     "retry_delay": ((int, float), 5.0, 0),

@@ -6,9 +6,9 @@ import argparse
 import sys
 
 from crawler.commands._options import add_config, add_output, load
+from crawler.features import stage_words
 
-HELP = ("run one crawl cycle: crawl, then the post-crawl stages (translation, watch phrases, stories, "
-        "section lifecycle and re-checks, alerts, digest)")
+HELP = f"run one crawl cycle: crawl, then the post-crawl stages ({', '.join(stage_words())})"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

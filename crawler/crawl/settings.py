@@ -7,15 +7,17 @@ own keys (``NEWSMON_*``: output directory, run id, day, refetch). ``crawler.runn
 ``SCRAPY_SETTINGS_MODULE`` itself, so the installed ``newsmon`` works from any directory.
 
 The article re-checks fetch outside Scrapy but read their politeness from the same settings
-(``crawler.crawl.politeness``), so these constants are its defaults for both stacks; the keys the shipped
-``crawler/defaults.toml`` documents repeat them (tests/test_politeness.py holds the two equal).
+(``crawler.crawl.politeness``), so these constants are its defaults for both stacks. They are also the defaults
+of the ``[crawler]`` table (``SPEC``: each key's default is the value of the setting it drives); the shipped
+``crawler/defaults.toml`` repeats them for the reader (tests/test_defaults.py holds the two equal).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from crawler.tables import config_table
+from crawler.config import DEFAULT_OUTPUT_DIR
+from crawler.tables import Spec, config_table
 
 BOT_NAME = "newsmon"
 SPIDER_MODULES = ["spiders"]
@@ -43,7 +45,7 @@ CONCURRENT_REQUESTS = 8
 CONCURRENT_REQUESTS_PER_DOMAIN = 1
 DOWNLOAD_DELAY = 1.5
 AUTOTHROTTLE_ENABLED = True
-AUTOTHROTTLE_START_DELAY = 1.5
+AUTOTHROTTLE_START_DELAY = DOWNLOAD_DELAY      # [crawler] download_delay sets both
 AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 USER_AGENT = "newsmon/0.1 (+https://github.com/newsmon/newsmon; news monitoring for a newsletter)"
@@ -52,7 +54,7 @@ DOWNLOAD_TIMEOUT = 30
 # A news page is well under this; a larger answer is refused whole (Scrapy's own default is 1 GiB, and each
 # re-check thread holds its page in memory).
 DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
-DNS_TIMEOUT = 30
+DNS_TIMEOUT = DOWNLOAD_TIMEOUT                  # [crawler] timeout sets both
 RETRY_TIMES = 2
 # A host that does not resolve will not resolve a second later: fail at once (the next run retries).
 RETRY_EXCEPTIONS = [
@@ -103,10 +105,15 @@ CRAWLER_KEYS: dict[str, tuple[tuple[type, ...], tuple[str, ...]]] = {
 }
 
 
+# The [crawler] table: key → (types, default, minimum), each default the module value of the first setting the key
+# drives (output_dir drives none: crawler.config's).
+SPEC: Spec = {key: (types, globals()[settings[0]] if settings else DEFAULT_OUTPUT_DIR, 0 if int in types else None)
+              for key, (types, settings) in CRAWLER_KEYS.items()}
+
+
 def crawler_table(config) -> dict[str, Any]:
     """The keys the ``[crawler]`` table sets, validated (a bad one is a ConfigError naming its line)."""
-    spec = {key: (types, None, 0 if int in types else None) for key, (types, _) in CRAWLER_KEYS.items()}
-    table = config_table(config, "crawler", spec)
+    table = config_table(config, "crawler", SPEC)
     return {key: value for key, value in table.items() if key in config.table("crawler")}
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from crawler.crawl.settings import NEWSMON_MAX_FURTHER_PAGES
 from crawler.items import canonicalize_url
 
 if TYPE_CHECKING:     # extraction imports trafilatura: the store and the spider need only the keys here
@@ -31,7 +32,7 @@ CONTINUED_AT = "continued_at"
 CONTINUES = "continues"
 PAGES = "pages"
 INCOMPLETE = "incomplete"
-DEFAULT_MAX_FURTHER_PAGES = 10
+DEFAULT_MAX_FURTHER_PAGES = NEWSMON_MAX_FURTHER_PAGES   # [crawler] max_further_pages
 
 
 def further_pages(extracted: Extracted) -> list[str]:

@@ -23,7 +23,7 @@ from crawler.config import Section
 from crawler.exceptions import ExtractionError
 from crawler.extract.continuation import CONTINUED_AT, INCOMPLETE, PAGES, merge
 from crawler.items import canonicalize_url, utc_now
-from crawler.lifecycle.fetch import Fetched
+from crawler.lifecycle.fetch import Fetched, decode
 from crawler.lifecycle.versions import keep_version, next_version, save_item
 
 log = logging.getLogger(__name__)
@@ -78,7 +78,6 @@ def _extracted_pages(item: dict, further: list[Fetched], section: Section | None
     """The pages that arrived ({canonical URL: (record, Extracted, body)}) and the reasons of the others
     ({canonical URL: {url, error}})."""
     from crawler.extract.extraction import extract_article
-    from crawler.lifecycle.recheck import decode
 
     merged = {canonicalize_url(p["url"]) for p in (item.get("extras") or {}).get(PAGES) or [{"url": item["url"]}]}
     arrived, failed = {}, {}

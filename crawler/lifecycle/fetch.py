@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 from scrapy.robotstxt import RobotParser
 
+from crawler.crawl.charset import decode as decode_body
 from crawler.crawl.politeness import Politeness
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,11 @@ class Fetched:
     body: bytes = b""
     error: str | None = None
     further: list["Fetched"] = field(default_factory=list)   # the article's further pages (hostpool Job.further)
+
+
+def decode(got: Fetched) -> tuple[str, str]:
+    """The page's text and encoding, decoded as the crawl decodes (``crawler.crawl.charset.decode``)."""
+    return decode_body(got.body, got.final_url or got.url, got.headers.get("Content-Type", "text/html"))
 
 
 class PoliteFetcher:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from crawler.lifecycle.events import Event
 from crawler.lifecycle.judged import JudgedState, fold
+from crawler.lifecycle.settings import DEFAULTS
 
 DEGRADED, RECOVERED = "section_extraction_degraded", "section_extraction_recovered"
 # Dates: a section whose items usually carry one (this share or more) and now mostly do not (this share or
@@ -26,12 +27,19 @@ DATES_USUAL, DATES_LOST = 0.8, 0.2
 
 @dataclass(frozen=True)
 class HealthSettings:
-    hysteresis_runs: int = 2
-    health_runs: int = 5              # the usual: the section's last runs that had items, at most this many
-    health_min_items: int = 3         # a run with fewer fetched pages (or items, for text and dates) is not judged
-    health_text_ratio: float = 0.25   # degraded below this share of the usual median text length
-    health_failed_share: float = 0.5  # degraded when more than this share of fetched pages yield no article
-    short_text_chars: int = 200       # a text shorter than this counts as very short (reported, not judged)
+    """``[lifecycle]`` keys of extraction health; defaults: ``crawler.lifecycle.settings``."""
+
+    hysteresis_runs: int = DEFAULTS["hysteresis_runs"]
+    # the usual: the section's last runs that had items, at most this many
+    health_runs: int = DEFAULTS["health_runs"]
+    # a run with fewer fetched pages (or items, for text and dates) is not judged
+    health_min_items: int = DEFAULTS["health_min_items"]
+    # degraded below this share of the usual median text length
+    health_text_ratio: float = DEFAULTS["health_text_ratio"]
+    # degraded when more than this share of fetched pages yield no article
+    health_failed_share: float = DEFAULTS["health_failed_share"]
+    # a text shorter than this counts as very short (reported, not judged)
+    short_text_chars: int = DEFAULTS["short_text_chars"]
 
 
 @dataclass(frozen=True)

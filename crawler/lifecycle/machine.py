@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from crawler.lifecycle.events import Event
+from crawler.lifecycle.settings import DEFAULTS
 
 BAD_EVENTS = {"gone": "section_gone", "empty": "section_empty", "broken": "section_broken",
               "erroring": "section_erroring"}
@@ -29,12 +30,14 @@ MAX_TITLES = 20
 
 @dataclass(frozen=True)
 class Settings:
-    hysteresis_runs: int = 2
-    broken_min_bytes: int = 10_000      # without history: a page this big with no links is broken
-    broken_ratio: float = 0.5           # with history: ≥ this share of the usual page size is broken
-    stale_factor: float = 3.0           # stale after factor × the median interval between new items
-    stale_min_hours: float = 6.0
-    cadence_samples: int = 3            # intervals needed before a cadence is trusted
+    """``[lifecycle]`` keys of the state machine; defaults: ``crawler.lifecycle.settings``."""
+
+    hysteresis_runs: int = DEFAULTS["hysteresis_runs"]
+    broken_min_bytes: int = DEFAULTS["broken_min_bytes"]    # without history: this big with no links is broken
+    broken_ratio: float = DEFAULTS["broken_ratio"]          # with history: ≥ this share of the usual size is broken
+    stale_factor: float = DEFAULTS["stale_factor"]          # stale after factor × the median new-item interval
+    stale_min_hours: float = DEFAULTS["stale_min_hours"]
+    cadence_samples: int = DEFAULTS["cadence_samples"]      # intervals needed before a cadence is trusted
     max_intervals: int = 30
 
 

@@ -44,7 +44,7 @@ from crawler.exceptions import ExtractionError
 from crawler.extract.continuation import PAGES, with_stored_further_pages
 from crawler.lifecycle.completion import PageRetry, complete, missing_pages
 from crawler.crawl.politeness import politeness_of
-from crawler.lifecycle.fetch import Fetched, PoliteFetcher
+from crawler.lifecycle.fetch import Fetched, PoliteFetcher, decode
 from crawler.lifecycle.hostpool import Job, fetch_all
 from crawler.items import utc_now
 from crawler.lifecycle.machine import is_homepage, same_place, site_root
@@ -308,13 +308,6 @@ def _extract(got: Fetched, section: Section | None):
         return None
     extracted.extras = {**(extracted.extras or {}), "raw_encoding": encoding}
     return extracted
-
-
-def decode(got: Fetched) -> tuple[str, str]:
-    """Decode as the crawl does (``crawler.crawl.charset.decode``)."""
-    from crawler.crawl.charset import decode as decode_body
-
-    return decode_body(got.body, got.final_url or got.url, got.headers.get("Content-Type", "text/html"))
 
 
 def _touch(conn, row, got: Fetched) -> None:

@@ -4,6 +4,7 @@ section's extraction health (``healthdb``) and whether its items are still about
 record the resulting events (DB + alerts.jsonl).
 
 The state machine itself is the pure ``crawler.lifecycle.machine.step``; this module only reads and writes rows.
+The ``[lifecycle]`` table (its keys and their defaults) is ``crawler.lifecycle.settings``.
 """
 
 from __future__ import annotations
@@ -13,48 +14,20 @@ import logging
 import re
 import sqlite3
 from dataclasses import asdict, fields
-from typing import Any
 
 from crawler.lifecycle import events, healthdb, machine as lifecycle, subjectdb
 from crawler import state
 from crawler.config import Config, Section
 from crawler.lifecycle.health import HealthSettings
 from crawler.lifecycle.machine import SectionState, Settings
+from crawler.lifecycle.settings import lifecycle_table
 from crawler.lifecycle.subject import SubjectSettings
-from crawler.tables import config_table
 
 log = logging.getLogger(__name__)
 
-LIFECYCLE_SPEC = {
-    "hysteresis_runs": ((int,), 2, 1),
-    "broken_min_bytes": ((int,), 10_000, 0),
-    "broken_ratio": ((int, float), 0.5, 0),
-    "stale_factor": ((int, float), 3.0, 1),
-    "stale_min_hours": ((int, float), 6.0, 0),
-    "cadence_samples": ((int,), 3, 1),
-    "recheck_days": ((int, float), 3, 0),
-    "recheck_max": ((int,), 100, 0),
-    "recheck_interval_hours": ((int, float), 6.0, 0),
-    "recheck_gone_checks": ((int,), None, 1),      # None: hysteresis_runs
-    "recheck_workers": ((int,), 8, 1),
-    "health_runs": ((int,), 5, 1),
-    "health_min_items": ((int,), 3, 1),
-    "health_text_ratio": ((int, float), 0.25, 0),
-    "health_failed_share": ((int, float), 0.5, 0),
-    "short_text_chars": ((int,), 200, 0),
-    "subject_min_share": ((int, float), 0.3, 0),
-}
 SETTING_KEYS = {f.name for f in fields(Settings)}
 HEALTH_KEYS = {f.name for f in fields(HealthSettings)}
 SUBJECT_KEYS = {f.name for f in fields(SubjectSettings)}
-
-
-# Fractions: above 1 they would mean nothing.
-SHARES = ("health_text_ratio", "health_failed_share", "subject_min_share")
-
-
-def lifecycle_table(config: Config) -> dict[str, Any]:
-    return config_table(config, "lifecycle", LIFECYCLE_SPEC, maxima={key: 1 for key in SHARES})
 
 
 def settings_of(config: Config) -> Settings:

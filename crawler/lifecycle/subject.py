@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from crawler.lifecycle.events import Event
 from crawler.lifecycle.judged import JudgedState, fold
+from crawler.lifecycle.settings import DEFAULTS
 from crawler.watch.matcher import CompiledWatch, Texts
 from crawler.watch.settings import Watch
 
@@ -26,10 +27,13 @@ PHRASES_SHOWN = 3     # phrases named in the cause before "…"
 
 @dataclass(frozen=True)
 class SubjectSettings:
-    hysteresis_runs: int = 2
-    health_runs: int = 5              # the usual: the section's last on-subject runs that had items
-    health_min_items: int = 3         # a run with fewer new items is not judged
-    subject_min_share: float = 0.3    # off subject below this share of new items mentioning the subject
+    """``[lifecycle]`` keys of the subject judgement; defaults: ``crawler.lifecycle.settings``."""
+
+    hysteresis_runs: int = DEFAULTS["hysteresis_runs"]
+    health_runs: int = DEFAULTS["health_runs"]              # the usual: the last on-subject runs that had items
+    health_min_items: int = DEFAULTS["health_min_items"]    # a run with fewer new items is not judged
+    # off subject below this share of new items mentioning the subject
+    subject_min_share: float = DEFAULTS["subject_min_share"]
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from crawler.tables import config_table
 
 FORMAT = "%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-# key → (types, default, minimum)
+# The [logging] table: key → (types, default, minimum), where its defaults are stated (defaults.toml repeats them).
 SPEC = {"file": ((str,), "logs/newsmon.log", None), "max_bytes": ((int,), 10_000_000, 0),
         "backup_count": ((int,), 5, 0), "level": ((str,), "INFO", None)}
 

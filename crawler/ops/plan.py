@@ -22,7 +22,7 @@ from crawler.exceptions import ConfigError
 from crawler.tables import config_table
 
 LOCK_MODES = ("wait", "skip")
-# key → (types, default, minimum); the defaults are those of defaults.toml.
+# The [schedule] table: key → (types, default, minimum), where its defaults are stated (defaults.toml repeats them).
 SPEC = {
     "timezone": ((str,), "local", None),
     "cron": ((str,), "0 2 * * *", None),

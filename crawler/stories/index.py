@@ -21,19 +21,31 @@ import numpy as np
 
 from crawler import state
 from crawler.stories import fingerprint as fp
+from crawler.tables import Spec, defaults
 
 log = logging.getLogger(__name__)
 
 ENGLISH_SPACE = "en"            # every item's English text is compared with every other's
 
 
+# The [stories] table: key → (types, default, minimum); StorySettings takes its defaults from here.
+SPEC: Spec = {
+    "enabled": ((bool,), True, None),
+    "window_days": ((int, float), 3, 0),
+    "threshold": ((int, float), 0.5, 0.01),
+    "cross_threshold": ((int, float), 0.1, 0.01),
+    "index_days": ((int, float), 14, 0),
+}
+DEFAULTS = defaults(SPEC)
+
+
 @dataclass(frozen=True)
 class StorySettings:
-    enabled: bool = True
-    window_days: float = 3           # compare with items fetched this many days before (or after) it
-    threshold: float = 0.5           # same language: estimated Jaccard of the originals
-    cross_threshold: float = 0.1     # different languages: estimated Jaccard of the English texts
-    index_days: float = 14           # items fetched longer ago leave the LSH index (their stories stay)
+    enabled: bool = DEFAULTS["enabled"]
+    window_days: float = DEFAULTS["window_days"]          # compare with items fetched this many days before/after
+    threshold: float = DEFAULTS["threshold"]              # same language: estimated Jaccard of the originals
+    cross_threshold: float = DEFAULTS["cross_threshold"]  # different languages: estimated Jaccard of the English
+    index_days: float = DEFAULTS["index_days"]            # fetched longer ago: out of the LSH index (stories stay)
 
 
 @dataclass

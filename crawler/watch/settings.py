@@ -14,12 +14,11 @@ each entry goes through ``check_value`` (the same types and wording) and is loca
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from crawler.config import Config, defaults_text
+from crawler.config import Config, check_phrase, defaults_text
 from crawler.exceptions import ConfigError
 from crawler.tables import check_value
 
@@ -89,20 +88,6 @@ def _entry(config: Config, entry: Any, n: int) -> Watch | None:
             raise fail("sections", f"expected fnmatch patterns on \"source/section\" such as \"kremlin-*/*\", "
                                    f"got {pattern!r}")
     return Watch(name, phrases, tuple(entry.get("sections", [])), exclude)
-
-
-def check_phrase(value: Any, fail) -> str:
-    """One phrase in NFC with single spaces, or ``fail(problem)`` raised (also a section's ``subject``)."""
-    if not isinstance(value, str) or not value.strip():
-        raise fail(f"expected non-empty strings, got {value!r}")
-    phrase = " ".join(unicodedata.normalize("NFC", value).split())
-    if "*" in phrase.rstrip("*") or phrase.endswith("**"):
-        raise fail(f"{value!r}: only one trailing * is supported (a word ending, as in \"Путин*\")")
-    if not phrase.rstrip("*").strip():
-        raise fail(f"{value!r}: a phrase needs at least one letter or digit besides *")
-    if phrase.endswith("*") and not phrase[-2].isalnum():
-        raise fail(f"{value!r}: * must follow a letter or digit (\"Путин*\")")
-    return phrase
 
 
 # ---------------------------------------------------------------- where an entry is written
