@@ -32,6 +32,7 @@ from crawler.config import load_config
 from crawler.extract.extraction import extract_article
 from crawler.items import canonicalize_url, content_hash, item_id, utc_now
 from crawler.localsite import Route, SiteServer
+from crawler.store import dayfiles, items as item_store
 
 T0 = datetime(2026, 11, 1, tzinfo=timezone.utc)
 
@@ -129,7 +130,7 @@ def timed_recheck(servers, pages, order: str, workers: int, args) -> float:
         due = sorted(pages, key=lambda page: page[0].split("/news/")[0]) if order == "by host" else pages
         conn = state.connect(out)
         try:
-            store_due(conn, due, args.validators)
+            store_due(conn, out, due, args.validators)
             run_id = conn.execute("INSERT INTO runs(started_at) VALUES (?)", (utc_now(),)).lastrowid
             table = sections.lifecycle_table(config)
             started = time.perf_counter()
@@ -165,8 +166,9 @@ link_css = "a"
     return path
 
 
-def store_due(conn, due: list[tuple[str, Route]], validators: bool) -> None:
-    """Articles stored a day ago, first_seen in ``due`` order, as the crawl would have stored them."""
+def store_due(conn, out: Path, due: list[tuple[str, Route]], validators: bool) -> None:
+    """Articles stored a day ago, first_seen in ``due`` order, as the crawl would have stored them: ``articles``
+    row and item (through the item store), then the day files exported from the DB."""
     first = datetime.now(timezone.utc) - timedelta(days=1)
     with state.transaction(conn):
         for n, (url, route) in enumerate(due):
@@ -180,7 +182,8 @@ def store_due(conn, due: list[tuple[str, Route]], validators: bool) -> None:
                          "last_fetched, title, content_hash, etag, last_modified) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                          (canonical, ident, "bench", "bench/news", url, at[:10], at, at, got.title, digest,
                           route.etag if validators else None, route.last_modified if validators else None))
-            conn.execute("INSERT INTO items(id, day, json) VALUES (?,?,?)", (ident, at[:10], json.dumps(item)))
+            item_store.insert(conn, item, at[:10])
+    dayfiles.export_changed(conn, out)
 
 
 def print_recheck(args, results: dict[str, dict[int, float]]) -> None:

@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/bench_search.py [--items 20000] [--day-items 300]
 
-Stores N items the way the crawl does (``items`` rows; a third each Chinese, Russian and English, text
+Stores N items the way the crawl does (through the item store, day files exported; a third each Chinese, Russian and English, text
 made of the recorded pages' paragraphs shuffled, with hand-made English for the Chinese and Russian ones so
 that each item carries ~6–10 KB of original + English text), then measures in one process:
 
@@ -20,7 +20,6 @@ baseline's case-sensitive match is comparable).
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import statistics
 import sys
@@ -33,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from crawler.digest import stage as digest, search
 from crawler import state  # noqa: E402
+from crawler.store import dayfiles, items as item_store  # noqa: E402
 from tests import digestkit  # noqa: E402
 
 QUERIES = [("zh", "两国人民"), ("zh", "航天合作"), ("ru", "Малайзии"), ("en", "interests of our peoples"),
@@ -69,12 +69,13 @@ def make_items(n: int, templates: dict[str, list[dict]], rng: random.Random, fir
 
 
 def store_rows(out: Path, items: list[dict], days: list[str]) -> None:
+    """``items`` through the item store, spread over ``days``; then their day files, exported from the DB."""
     conn = state.connect(out)
     try:
         with state.transaction(conn):
-            conn.executemany("INSERT INTO items(id, day, json) VALUES (?,?,?)",
-                             [(it["id"], days[i % len(days)], json.dumps(it, ensure_ascii=False))
-                              for i, it in enumerate(items)])
+            for i, item in enumerate(items):
+                item_store.insert(conn, item, days[i % len(days)])
+        dayfiles.export_changed(conn, out)
     finally:
         conn.close()
 

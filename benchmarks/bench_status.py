@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from crawler import state  # noqa: E402
 from crawler.items import canonicalize_url, content_hash, item_id  # noqa: E402
-from crawler.store import items as item_store  # noqa: E402
+from crawler.store import dayfiles, items as item_store  # noqa: E402
 
 T0 = datetime(2026, 1, 1, 6, tzinfo=timezone.utc)
 PARAGRAPH = ("The minister said on Tuesday that talks on energy supplies would continue next month, "
@@ -40,7 +40,6 @@ PARAGRAPH = ("The minister said on Tuesday that talks on energy supplies would c
 def build(out: Path, items: int, sections: int, days: int) -> None:
     conn = state.connect(out)
     per_day = max(1, items // days)
-    day_files: dict[str, list[str]] = {}
     conn.execute("BEGIN")
     for n in range(items):
         day = (T0 + timedelta(days=n // per_day)).date().isoformat()
@@ -67,7 +66,6 @@ def build(out: Path, items: int, sections: int, days: int) -> None:
                       item["raw_path"]))
         item_store.insert(conn, item, day)
         conn.execute("INSERT OR IGNORE INTO article_pages(canonical_url, article_id) VALUES (?,?)", (canonical, ident))
-        day_files.setdefault(day, []).append(item_store.dumps(item))
         raw = out / item["raw_path"]
         raw.parent.mkdir(parents=True, exist_ok=True)
         raw.write_bytes(gzip.compress(f"<html><body><p>{item['text']}</p></body></html>".encode()))
@@ -75,9 +73,7 @@ def build(out: Path, items: int, sections: int, days: int) -> None:
             conn.execute("COMMIT")
             conn.execute("BEGIN")
     conn.execute("COMMIT")
-    for day, lines in day_files.items():
-        (out / day).mkdir(exist_ok=True)
-        (out / day / "items.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    dayfiles.export_changed(conn, out)           # the day files, as every run leaves them
     _runs(conn, sections, days)
     conn.close()
 

@@ -4,10 +4,11 @@
 
 Builds two transformer-base sized Argos packages (zh→en, ru→en: 6+6 layers, d_model 512, FFN 2048, 8 heads,
 32k vocabulary, int8, random weights — seconds), stores N realistic items of 20–60 sentences the way the
-crawl does (a day's items.jsonl + ``items`` rows), then measures over the same sentences, same settings:
+crawl does (``items`` rows through the item store, the day's items.jsonl exported), then measures over the same sentences, same settings:
 
-  (a) newsmon: ``translate_pending`` — split, glossary, memory lookups, batched length-sorted model calls,
-      memory writes, JSONL rewrite and DB update (model loading included);
+  (a) newsmon: ``translate_pending`` then the day-file export, as ``newsmon translate --pending`` — split,
+      glossary, memory lookups, batched length-sorted model calls, memory writes, DB update through the item
+      store and items.jsonl rewritten from the DB (model loading included);
   (b) raw ``ctranslate2.Translator.translate_batch`` over all sentences of a language in one call
       (model loading, tokenizing and detokenizing included);
   (c) one call per sentence, item after item, as a naive per-item translator does (on the first item(s):
@@ -36,8 +37,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from crawler import jsonl, state  # noqa: E402
+from crawler import state  # noqa: E402
 from crawler.items import content_hash, empty_translation  # noqa: E402
+from crawler.store import dayfiles, items as item_store  # noqa: E402
 from crawler.translation import models  # noqa: E402
 from crawler.translation.engine import translate_options  # noqa: E402
 from crawler.translation.glossary import load_glossary  # noqa: E402
@@ -94,16 +96,24 @@ def make_items(count: int, seed: int = 7) -> list[dict]:
 
 
 def store(output: Path, items: list[dict]) -> None:
-    path = output / DAY / "items.jsonl"
-    fresh = {i["id"]: i for i in items}
-    if path.exists():
-        jsonl.rewrite(path, lambda obj: fresh.get(obj["id"]))
-    appender = jsonl.JsonlAppender(path)
+    """The items, pending, stored through the item store (put back as they were when already stored), then
+    the day file exported from the DB."""
     conn = state.connect(output)
-    for item in items:
-        appender.append(item)
-        conn.execute("INSERT OR REPLACE INTO items(id, day, json) VALUES (?, ?, ?)", (item["id"], DAY, jsonl.dumps(item)))
-    conn.close()
+    try:
+        with state.transaction(conn):
+            for item in items:
+                if not item_store.insert(conn, item, DAY):
+                    item_store.replace(conn, item)
+        dayfiles.export_changed(conn, output)
+    finally:
+        conn.close()
+
+
+def newsmon_translate(settings: TranslationSettings, output: Path, **kwargs) -> dict:
+    """What ``newsmon translate --pending`` does: translate, then export the changed day files."""
+    summary = translate_pending(settings, output, **kwargs)
+    dayfiles.export_now(output)
+    return summary
 
 
 def per_item_inputs(inputs: dict[str, list[list[str]]], items: list[dict]) -> list[list[str]]:
@@ -173,7 +183,7 @@ def rss_probe(args, pkg_dir: Path, output: Path) -> int:
     settings = TranslationSettings(packages_dir=str(pkg_dir), beam_size=args.beam, batch_size=args.batch,
                                    max_decoding_length=args.max_len, memory="tm.sqlite")
     store(output, make_items(2, seed=11))
-    summary = translate_pending(settings, output, progress=None)
+    summary = newsmon_translate(settings, output, progress=None)
     assert summary["done"] == 2 and len(summary["models"]) == 2, summary
     print(f"{rss_mb():.0f}")
     return 0
@@ -232,7 +242,7 @@ def run(args, work: Path) -> int:
     def stage(round_no: int):
         output = work / f"output-{round_no}"
         store(output, items)
-        return timed(lambda: translate_pending(settings, output), "a"), output
+        return timed(lambda: newsmon_translate(settings, output), "a"), output
 
     subset = [(item["lang"], sents) for item, sents in zip(items, per_item_inputs(inputs, items))]
     subset = subset[:args.unbatched_items]
@@ -271,7 +281,7 @@ def run(args, work: Path) -> int:
     t_a, t_b, t_c, t_c2 = (min(times[k]) for k in ("a", "b", "c", "c'"))
 
     store(output, items)                      # the same items pending again: the rerun
-    rerun, t_r = timed(lambda: translate_pending(settings, output), "rerun")
+    rerun, t_r = timed(lambda: newsmon_translate(settings, output), "rerun")
     assert rerun["model_calls"] == 0 and rerun["done"] == len(items), rerun
 
     rate_a, rate_b = total / t_a, total / t_b

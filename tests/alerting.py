@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import socket
+import sqlite3
 import threading
+from contextlib import closing
 from email import message_from_bytes, policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -16,6 +18,7 @@ from crawler.config import load_config
 from crawler.items import canonicalize_url, content_hash, item_id
 from crawler.localsite import Route, write_loopback_config
 from crawler.runner import CycleContext
+from crawler.store import dayfiles, items as item_store, migrate
 
 
 def free_port() -> int:
@@ -117,24 +120,48 @@ def snapshot(output_dir: Path, run_id: int, section: str, url: str, *, at: str, 
 
 def store_article(output_dir: Path, run_id: int, section: str, url: str, title: str, paragraphs: list[str], *,
                   at: str, title_en: str | None = None, lang: str = "en", etag: str | None = None,
-                  last_modified: str | None = None) -> str:
+                  last_modified: str | None = None, published_at: str | None = None) -> str:
+    """A stored article as the crawl leaves it: ``articles`` row and item (``crawler.store.items.insert``) in one
+    transaction, then the day file (2026-11-01) exported from the DB."""
     canonical = canonicalize_url(url)
     ident = item_id(canonical)
     item = {"id": ident, "source": section.split("/")[0], "section": section.split("/")[1], "section_key": section,
-            "url": url, "canonical_url": canonical, "fetched_at": at, "title": title, "paragraphs": paragraphs,
-            "text": "\n\n".join(paragraphs), "lang": lang, "content_hash": content_hash(title, paragraphs),
-            "raw_path": f"raw/{section.split('/')[0]}/{ident}.html.gz", "version": 1, "title_en": title_en}
+            "url": url, "canonical_url": canonical, "fetched_at": at, "published_at": published_at, "title": title,
+            "paragraphs": paragraphs, "text": "\n\n".join(paragraphs), "lang": lang,
+            "content_hash": content_hash(title, paragraphs), "raw_path": f"raw/{section.split('/')[0]}/{ident}.html.gz",
+            "version": 1, "title_en": title_en}
     conn = state.connect(output_dir)
     try:
-        conn.execute("INSERT INTO articles(canonical_url, id, source, section, url, day, run_id, first_seen, "
-                     "last_fetched, title, content_hash, etag, last_modified, raw_path) "
-                     "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                     (canonical, ident, item["source"], section, url, "2026-11-01", run_id, at, at, title,
-                      item["content_hash"], etag, last_modified, item["raw_path"]))
-        conn.execute("INSERT INTO items(id, day, json) VALUES (?,?,?)", (ident, "2026-11-01", json.dumps(item)))
+        with state.transaction(conn):
+            conn.execute("INSERT INTO articles(canonical_url, id, source, section, url, day, run_id, first_seen, "
+                         "last_fetched, published_at, title, content_hash, etag, last_modified, raw_path) "
+                         "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                         (canonical, ident, item["source"], section, url, "2026-11-01", run_id, at, at, published_at,
+                          title, item["content_hash"], etag, last_modified, item["raw_path"]))
+            assert item_store.insert(conn, item, "2026-11-01"), f"item {ident} is already stored"
+        dayfiles.export_changed(conn, output_dir)
     finally:
         conn.close()
     return ident
+
+
+# The schema as it stood before numbered migrations: steps 1–9 (crawler/store/migrate.py), user_version 0.
+PRE_MIGRATION_STEPS = 9
+
+
+def db_before_migrations(output_dir: Path, *, without: tuple[str, ...] = ()) -> None:
+    """A state DB as a newsmon from before numbered migrations left it (the tables of steps 1–9,
+    ``PRAGMA user_version`` 0), lacking the tables ``without`` (of a feature it predates): the next
+    ``state.connect`` upgrades it."""
+    path = state.db_path(output_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with closing(sqlite3.connect(path, isolation_level=None)) as conn:
+        for step in migrate.steps():
+            if step.number <= PRE_MIGRATION_STEPS:
+                step.apply(conn)
+        for table in without:
+            conn.execute(f"DROP TABLE {table}")
+        assert migrate.version_of(conn) == 0
 
 
 def rows(output_dir: Path, sql: str, *args) -> list[dict]:

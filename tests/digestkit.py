@@ -1,4 +1,4 @@
-"""Items for the digest and search tests, in the real store format (items.jsonl + state DB rows).
+"""Items for the digest and search tests, in the real store format (state DB rows, day file exported).
 
 Four items are extracted from recorded pages by the real extractor; two are written by us (the foreign
 ministries' pages are not in the recorded set) and say so in their ``extras``. Translations are filled
@@ -13,9 +13,10 @@ import gzip
 import json
 from pathlib import Path
 
-from crawler import jsonl, state
+from crawler import state
 from crawler.extract.extraction import extract_article
 from crawler.items import canonicalize_url, content_hash, empty_translation, item_id
+from crawler.store import dayfiles, items as item_store
 from tests.recorded import recorded
 
 DAY = "2026-11-28"
@@ -124,26 +125,25 @@ def synthetic_item(key: str) -> dict:
 
 
 def store(output_dir: Path, items: list[dict], day: str = DAY, raw_from: dict[str, Path] | None = None) -> None:
-    """Write items as the crawl does: items.jsonl line, ``items`` and ``articles`` rows, raw page."""
-    appender = jsonl.JsonlAppender(output_dir / day / "items.jsonl")
+    """Store new items as the crawl does: ``articles`` row and item (``crawler.store.items.insert``) in one
+    transaction each, raw page; then the day file, exported from the DB (``crawler.store.dayfiles``)."""
     conn = state.connect(output_dir)
     try:
         for item in items:
-            appender.append(item)
             with state.transaction(conn):
-                conn.execute("INSERT OR REPLACE INTO items(id, day, json) VALUES (?,?,?)",
-                             (item["id"], day, jsonl.dumps(item)))
                 conn.execute(
-                    "INSERT OR REPLACE INTO articles(canonical_url, id, source, section, url, day, run_id, "
+                    "INSERT INTO articles(canonical_url, id, source, section, url, day, run_id, "
                     "first_seen, last_fetched, published_at, title, content_hash, raw_path) "
                     "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (item["canonical_url"], item["id"], item["source"], item["section_key"], item["url"], day,
                      item.get("run_id"), STARTED, STARTED, item["published_at"], item["title"],
                      item["content_hash"], item["raw_path"]))
+                assert item_store.insert(conn, item, day), f"item {item['id']} is already stored"
             if raw_from and item["id"] in raw_from:
                 raw = output_dir / item["raw_path"]
                 raw.parent.mkdir(parents=True, exist_ok=True)
                 raw.write_bytes(gzip.compress(raw_from[item["id"]].read_bytes()))
+        dayfiles.export_changed(conn, output_dir)
     finally:
         conn.close()
 

@@ -13,16 +13,18 @@ import gzip
 import json
 import shutil
 import sqlite3
+from contextlib import closing
 
 import pytest
 
-from crawler import jsonl
+from crawler import jsonl, state
 from crawler.config import load_config
 from crawler.crawl.links import matches_pattern
 from crawler.extract.continuation import PageWalk, merge, with_stored_further_pages
 from crawler.extract.extraction import Extracted, extract_article
 from crawler.items import content_hash
 from crawler.localsite import Route, SiteServer, page
+from crawler.store import dayfiles, items as item_store
 from tests.conftest import run_newsmon
 from tests.crawlsite import CRAWLER_TABLE, CULTURE_FURTHER, HTML, REC, SYN, merge_sources, section
 from tests.recorded import recorded
@@ -299,10 +301,10 @@ def test_reextract_rebuilds_the_merged_text_from_the_raw_pages(site, tmp_path):
     shutil.copytree(work / "out", out)
     good = by_path(server, items_of(out))[PAGE_PATHS[0]]
     stale = dict(good, paragraphs=good["paragraphs"][:3], text="stale", content_hash="stale")
-    conn = sqlite3.connect(out / "state.sqlite")
-    with conn:
-        conn.execute("UPDATE items SET json = ? WHERE id = ?", (json.dumps(stale, ensure_ascii=False), good["id"]))
-    conn.close()
+    with closing(state.connect(out)) as conn:            # an older reading, stored through the item store
+        with state.transaction(conn):
+            item_store.replace(conn, stale)
+        dayfiles.export_changed(conn, out)
     day = next(out.glob("*/items.jsonl")).parent.name
     proc = run_newsmon("digest", "--reextract", "--date", day, "--output", str(out),
                        "--config", str(work / "out.toml"), check=True)

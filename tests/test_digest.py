@@ -13,6 +13,7 @@ from crawler.lifecycle import events
 from crawler import jsonl, state
 from crawler.config import load_config
 from crawler.exceptions import ConfigError
+from crawler.store import dayfiles, items as item_store
 from tests import digestkit
 from tests.digestkit import DAY, STARTED
 from tests.recorded import recorded
@@ -190,12 +191,13 @@ def test_reextract_updates_items_in_place_from_raw_pages(tmp_path, newsmon):
     digestkit.store(tmp_path, [stale, gbk, missing],
                     raw_from={stale["id"]: recorded(digestkit.PAGES["pd"][2]), gbk["id"]: pd_page})
     gbk_url = "http://culture.people.com.cn/n1/2019/0615/c1013-31153719.html"
-    conn = state.connect(tmp_path)
-    with state.transaction(conn):                    # as an edit (crawler/lifecycle/recheck.py) leaves it: version 2
-        edited = dict(gbk, url=gbk_url, version=2)      # in the row, the day file keeps version 1
-        conn.execute("UPDATE items SET json = ? WHERE id = ?", (jsonl.dumps(edited), gbk["id"]))
-    conn.close()
+    edited = dict(gbk, url=gbk_url, version=2)
+    with closing(state.connect(tmp_path)) as conn:
+        with state.transaction(conn):    # as an edit (crawler/lifecycle/recheck.py) leaves it: version 2, through
+            item_store.replace(conn, edited)               # the item store; the run's export writes the day file
+        dayfiles.export_changed(conn, tmp_path)
     lines_before = (tmp_path / DAY / "items.jsonl").read_text(encoding="utf-8").count("\n")
+    assert {o["id"]: o for o in jsonl.read(tmp_path / DAY / "items.jsonl")}[gbk["id"]] == edited   # the latest
 
     proc = newsmon("digest", "--output", str(tmp_path), "--date", DAY, "--reextract", check=True)
     assert "re-extracted 2026-11-28: 3 items, 2 changed, 1 failed" in proc.stderr
@@ -206,7 +208,6 @@ def test_reextract_updates_items_in_place_from_raw_pages(tmp_path, newsmon):
     assert stored[stale["id"]]["paragraphs"][:2] == good["paragraphs"][:2]
     assert stored[stale["id"]]["translation"]["status"] == "pending"
     assert stored[stale["id"]]["title_en"] is None                # stale English dropped, to be redone
-    assert stored[gbk["id"]] == gbk                                # the first version's record stays
     assert stored[missing["id"]] == missing                        # kept as it was
     conn = state.connect(tmp_path)
     row = conn.execute("SELECT json FROM items WHERE id = ?", (stale["id"],)).fetchone()
@@ -214,6 +215,7 @@ def test_reextract_updates_items_in_place_from_raw_pages(tmp_path, newsmon):
     latest = jsonl.json.loads(conn.execute("SELECT json FROM items WHERE id = ?", (gbk["id"],)).fetchone()[0])
     conn.close()
     assert jsonl.json.loads(row[0]) == stored[stale["id"]] and hash_ == good["content_hash"]
+    assert stored[gbk["id"]] == latest and latest["url"] == gbk_url   # the line is the latest version, re-extracted
     assert latest["title"] == "女儿出嫁，郑板桥画了几笔兰花当嫁妆" and latest["version"] == 2   # GBK decoded
     assert latest["paragraphs"][0].startswith("父亲的教诲像一盏灯")
     text = (tmp_path / DAY / "digest.txt").read_text(encoding="utf-8")

@@ -15,15 +15,18 @@ import json
 import logging
 import shutil
 import sqlite3
+from contextlib import closing
 
 import pytest
 import trafilatura
 
+from crawler import state
 from crawler.extract.extraction import EXTRACTION_VERSION
 from crawler.extract.parsers.peoples_daily import PeoplesDailyParser
 from crawler.items import content_hash
 from crawler.lifecycle import stage
 from crawler.localsite import Route, SiteServer
+from crawler.store import dayfiles, items as item_store
 from tests.alerting import article_page, context, new_run, rows
 from tests.crawlsite import section
 from tests.conftest import run_newsmon
@@ -78,10 +81,10 @@ def store_as_read_by(out, item: dict, extractor: dict, paragraphs: list[str], pa
         extras["pages"] = [dict(record, paragraphs=n) for record, n in zip(extras["pages"], pages)]
     older = dict(item, paragraphs=paragraphs, text="\n\n".join(paragraphs), extras=extras, extractor=extractor,
                  content_hash=content_hash(item["title"], paragraphs))
-    conn = sqlite3.connect(out / "state.sqlite")
-    with conn:
-        conn.execute("UPDATE items SET json = ? WHERE id = ?", (json.dumps(older, ensure_ascii=False), item["id"]))
-    conn.close()
+    with closing(state.connect(out)) as conn:           # through the item store, as that extractor's run stored it
+        with state.transaction(conn):
+            item_store.replace(conn, older)
+        dayfiles.export_changed(conn, out)
 
 
 def older_parser_reading(item: dict) -> tuple[list[str], list[int]]:

@@ -1,6 +1,7 @@
 """Extraction health: the comparison with a section's own history (crawler/lifecycle/health.py), its hysteresis,
 and the rows over a real state DB (crawler/lifecycle/healthdb.py)."""
 
+import sqlite3
 import statistics
 from contextlib import closing
 
@@ -13,7 +14,8 @@ from crawler.config import load_config
 from crawler.lifecycle import health, healthdb
 from crawler.lifecycle.health import DEGRADED, RECOVERED, HealthSettings, HealthState, judge, measure, step
 from crawler.lifecycle.stage import health_settings_of, run_stage
-from tests.alerting import context, new_run, rows, snapshot, store_article, write_config
+from crawler.store import migrate
+from tests.alerting import context, db_before_migrations, new_run, rows, snapshot, store_article, write_config
 
 CFG = HealthSettings()
 KEY = "site/politics"
@@ -122,11 +124,8 @@ def night(cfg, out, n, lengths, dated=True, crawl=None):
     urls = [f"{BASE}/politics/{n}-{i}.html" for i in range(len(lengths))]
     snapshot(out, run_id, KEY, f"{BASE}/politics/", at=at, urls=urls)
     for url, length in zip(urls, lengths):
-        store_article(out, run_id, KEY, url, "Title", ["x" * length], at=at)
-    if dated:
-        with closing(state.connect(out)) as conn:
-            conn.execute("UPDATE items SET json = json_set(json, '$.published_at', '2026-11-01') WHERE id IN "
-                         "(SELECT id FROM articles WHERE run_id = ?)", (run_id,))
+        store_article(out, run_id, KEY, url, "Title", ["x" * length], at=at,
+                      published_at="2026-11-01" if dated else None)
     ctx = context(cfg, run_id)
     ctx.crawl = crawl or {KEY: {"fetched": len(lengths), "unextracted": 0}}
     return run_stage(ctx)["extraction"]
@@ -193,11 +192,17 @@ def test_config_keys_are_validated_with_their_location(tmp_path):
     assert health.HealthSettings().health_runs != 3          # the file, not the default, gave 3
 
 
+def tables(conn) -> set[str]:
+    return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
 def test_a_db_from_before_the_feature_gets_its_tables_on_connect(tmp_path):
+    """A DB of a newsmon from before numbered migrations and before extraction health (user_version 0, no
+    health tables) is upgraded by the migrations when opened, after a backup of it as it was."""
+    db_before_migrations(tmp_path, without=("section_health", "extraction_states"))
     with closing(state.connect(tmp_path)) as conn:
-        conn.execute("DROP TABLE section_health")
-        conn.execute("DROP TABLE extraction_states")
-    with closing(state.connect(tmp_path)) as conn:
-        names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        assert {"section_health", "extraction_states"} <= names
+        assert {"section_health", "extraction_states"} <= tables(conn)
+        assert migrate.version_of(conn) == migrate.latest()
         assert healthdb.degraded_sections(conn) == {} and healthdb.degraded_in_runs(conn, {1}) == {}
+    with closing(sqlite3.connect(tmp_path / "state.sqlite.v0.bak")) as backup:
+        assert migrate.version_of(backup) == 0 and not {"section_health", "extraction_states"} & tables(backup)

@@ -9,7 +9,8 @@ from datetime import datetime, timedelta, timezone
 from crawler import jsonl, state
 from crawler.lifecycle import stage as sections
 from crawler.extract.extraction import extract_article
-from tests.alerting import article_page as article, context, free_port, new_run, rows, store_article
+from tests.alerting import (article_page as article, context, db_before_migrations, free_port, new_run, rows,
+                            store_article)
 from tests.sitesrv import Route, SiteServer
 
 PARAS = ["The foreign minister arrived in Beijing on Monday for two days of talks with his Chinese counterpart.",
@@ -193,10 +194,8 @@ def test_a_suspected_article_stays_due_past_recheck_days_until_confirmed_or_clea
     server = site_server
     cfg = write_config(tmp_path, server.url, lifecycle="recheck_days = 3\nrecheck_gone_checks = 3")
     out = tmp_path / "output"
-    new_run(out)
-    conn = state.connect(out)                 # a state DB from before the deletion hysteresis: upgraded on connect
-    conn.execute("DROP TABLE pending_deletions")
-    conn.close()
+    db_before_migrations(out, without=("pending_deletions",))   # from before the deletion hysteresis …
+    new_run(out)                                                  # … upgraded on connect
     gone = stored(server, out, "/world/russia/gone.html", first_seen=ago(days=2))
     back = stored(server, out, "/world/russia/back.html", first_seen=ago(days=2))
     stored(server, out, "/world/russia/fine.html", first_seen=ago(days=2))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from contextlib import closing
@@ -14,8 +16,11 @@ import pytest
 from crawler.digest import search
 from crawler import state
 from crawler.digest.search import Filters, SearchError
+from crawler.store import items as item_store
 from tests import digestkit
 from tests.conftest import ROOT
+
+LEGACY = Path(__file__).parent / "resources" / "legacy-db"
 
 
 @pytest.fixture(scope="module")
@@ -96,14 +101,15 @@ def test_the_index_follows_item_changes(tmp_path):
     try:
         assert search.update_index(conn) == 1 and search.update_index(conn) == 0     # incremental
         assert found(conn, "Устава ООН") == {item["id"]}
-        edited = dict(item, paragraphs=["Новый текст о сотрудничестве."], text="Новый текст о сотрудничестве.")
-        with state.transaction(conn):                 # any writer of the items table (here: an edit)
-            conn.execute("UPDATE items SET json = ? WHERE id = ?", (json.dumps(edited), item["id"]))
-        assert search.update_index(conn) == 1
+        with state.transaction(conn):                 # any write through the item store (here: an edit)
+            item_store.update(conn, item["id"], {"paragraphs": ["Новый текст о сотрудничестве."],
+                                                 "text": "Новый текст о сотрудничестве."})
+        assert search.update_index(conn) == 1 and search.update_index(conn) == 0
         assert found(conn, "Устава ООН") == set() and found(conn, "сотрудничестве") == {item["id"]}
-        with state.transaction(conn):
-            conn.execute("DELETE FROM items WHERE id = ?", (item["id"],))
-        search.update_index(conn)
+        # The item store never deletes an item: a row gone behind its back (damage) is not in the change feed,
+        # and the rebuild drops its index row.
+        conn.execute("DELETE FROM items WHERE id = ?", (item["id"],))
+        assert search.rebuild_index(conn, progress=False) == 1
         assert found(conn, "сотрудничестве") == set()
         assert conn.execute("SELECT count(*) FROM search_docs").fetchone()[0] == 0
     finally:
@@ -111,14 +117,24 @@ def test_the_index_follows_item_changes(tmp_path):
 
 
 def test_items_stored_before_the_index_existed_are_caught_up(tmp_path):
-    digestkit.store(tmp_path, [digestkit.synthetic_item("mfa")])
+    """A state DB of an older newsmon (tests/resources/legacy-db, schema before migrations) whose items were
+    stored before the search index existed: none indexed, none queued. Upgraded on connect, the first index
+    update catches them all up, though the change feed holds none of them."""
+    state.db_path(tmp_path).write_bytes(gzip.decompress((LEGACY / "state.sqlite.gz").read_bytes()))
+    with closing(sqlite3.connect(state.db_path(tmp_path))) as old:
+        assert old.execute("PRAGMA user_version").fetchone()[0] == 0
+        with old:
+            old.execute("DELETE FROM search_docs")
+            old.execute("DELETE FROM search_pending")
+        stored = old.execute("SELECT count(*) FROM items").fetchone()[0]
     conn = state.connect(tmp_path)
     try:
-        conn.execute("DELETE FROM search_pending")       # as in a DB that predates the triggers
-        assert search.update_index(conn) == 1 and found(conn, "两国人民")
+        assert conn.execute("SELECT count(*) FROM search_docs").fetchone()[0] == 0
+        assert search.update_index(conn) == stored == 24 and search.update_index(conn) == 0
+        assert len(found(conn, "Putin")) == 9 and len(found(conn, "罢工")) == 1 and found(conn, "расписании")
         conn.execute("DELETE FROM search_fts")           # damage the full-text index …
-        assert search.rebuild_index(conn, progress=False) == 1
-        assert found(conn, "两国人民")                    # … and rebuild it from the items
+        assert search.rebuild_index(conn, progress=False) == stored
+        assert len(found(conn, "Putin")) == 9 and len(found(conn, "罢工")) == 1   # … and rebuild it from the items
         conn.execute("INSERT INTO search_fts(search_fts) VALUES ('integrity-check')")
     finally:
         conn.close()

@@ -26,6 +26,8 @@ from crawler.checks import check_config
 from crawler.digest import stage as digest
 from crawler.exceptions import ConfigError
 from crawler.extract.extraction import extract_article
+from crawler.lifecycle.versions import next_version
+from crawler.store import dayfiles, items as item_store
 from crawler.stories import fingerprint as fp
 from crawler.stories.index import StorySettings, epoch
 from crawler.stories.stage import settings_of, update_stories
@@ -129,11 +131,13 @@ def syndicated_copy(paragraphs: tuple[str, ...]) -> list[str]:
 
 
 def group(out: Path, items: list[dict], settings: StorySettings = DEFAULTS, now: float = NOW) -> dict[str, dict]:
-    """Store ``items`` (if any), run the grouping, return each item's ``story`` as stored in its items row."""
+    """Store ``items`` (if any), run the grouping and the day-file export that follows it in a run, return
+    each item's ``story`` as stored in its items row."""
     if items:
         digestkit.store(out, items)
     with closing(state.connect(out)) as conn:
         update_stories(conn, out, settings, now=now)
+        dayfiles.export_changed(conn, out)
         rows = conn.execute("SELECT id, json FROM items WHERE json_valid(json)").fetchall()
     return {r["id"]: json.loads(r["json"]).get("story") for r in rows}
 
@@ -216,7 +220,7 @@ def test_a_russian_item_translated_later_joins_the_english_story(tmp_path):
               "translation": {"engine": "test", "model": "hand-made", "status": "done", "error": None,
                               "translated_at": STARTED}}
     with closing(state.connect(tmp_path)) as conn:       # what the translation stage does with its output
-        translation_store.save(conn, tmp_path, DAY, {russian["id"]: (russian["content_hash"], fields)})
+        translation_store.save(conn, {russian["id"]: (russian["content_hash"], fields)})
     stories = group(tmp_path, [])
     story = stories[russian["id"]]
     assert story == stories[english["id"]] and story["id"] == english["id"]
@@ -270,32 +274,48 @@ def test_a_bad_item_is_left_out_and_the_others_are_grouped(tmp_path, caplog):
     original = item_of(name)
     copy = item_of(name, source="tass-en", url="https://tass.com/x", paragraphs=syndicated_copy(extracted(name)[1]))
     odd = digestkit.base_item("odd", "news", "https://odd.example/1", "en", "Odd", ["A paragraph."], None)
-    digestkit.store(tmp_path, [original, odd, copy])
+    odd["text"] = 42                                     # valid JSON, but not an item the grouping can read
+    broken = digestkit.base_item("broken", "news", "https://broken.example/1", "en", "Broken", ["Soon."], None)
+    digestkit.store(tmp_path, [original, odd, copy, broken])
     with closing(state.connect(tmp_path)) as conn:
-        conn.execute("UPDATE items SET json = json_set(json, '$.text', 42) WHERE id = ?", (odd["id"],))
-        conn.execute("INSERT INTO items(id, day, json) VALUES ('broken', ?, '{\"id\": ')", (DAY,))
+        # damage: a row that holds no JSON (written behind the item store's back)
+        conn.execute("UPDATE items SET json = '{\"id\": ' WHERE id = ?", (broken["id"],))
         with caplog.at_level(logging.WARNING, logger="crawler.stories"):
             summary = update_stories(conn, tmp_path, DEFAULTS, now=NOW)
     assert summary["failed"] == 1 and summary["items"] == 2 and summary["copies"] == 1
     warnings = [r.getMessage() for r in caplog.records]
     assert any(odd["id"] in w and "text is a int" in w for w in warnings), warnings
-    assert any("broken" in w and "no valid JSON" in w for w in warnings), warnings
+    assert any(broken["id"] in w and "no valid JSON" in w for w in warnings), warnings
     assert group(tmp_path, [])[copy["id"]]["size"] == 2
 
 
-def test_a_second_run_changes_nothing_and_a_rewritten_row_gets_its_story_back(tmp_path):
+def test_a_second_run_changes_nothing_and_a_new_version_is_fingerprinted_again_and_keeps_its_story(tmp_path):
     name = "kremlin-en/news-63953.html"
     items = [item_of(name), item_of(name, source="tass-en", url="https://tass.com/y",
                                     paragraphs=syndicated_copy(extracted(name)[1]))]
-    group(tmp_path, items)
+    story = group(tmp_path, items)[items[1]["id"]]
+    assert story["size"] == 2
     before = (tmp_path / DAY / "items.jsonl").read_bytes()
     with closing(state.connect(tmp_path)) as conn:
-        assert update_stories(conn, tmp_path, DEFAULTS, now=NOW)["synced"] == 0
-        conn.execute("UPDATE items SET json = json_remove(json, '$.story') WHERE id = ?", (items[1]["id"],))
         summary = update_stories(conn, tmp_path, DEFAULTS, now=NOW)
-    assert summary["items"] == 0 and summary["synced"] == 1
-    assert group(tmp_path, [])[items[1]["id"]]["size"] == 2
+        assert (summary["items"], summary["synced"]) == (0, 0)          # the change feed shows nothing new
+        assert dayfiles.export_changed(conn, tmp_path).written == []
     assert (tmp_path / DAY / "items.jsonl").read_bytes() == before
+
+    # An edit found by a re-check stores a new version through the item store (crawler.lifecycle.versions):
+    # its text changed, so it is fingerprinted again; still a copy, it stays in its story.
+    with closing(state.connect(tmp_path)) as conn:
+        stored = item_store.get(conn, items[1]["id"])
+        edited = next_version(stored, stored["title"], stored["paragraphs"] + ["Updated with a correction."])
+        with state.transaction(conn):
+            item_store.replace(conn, edited)
+        summary = update_stories(conn, tmp_path, DEFAULTS, now=NOW)
+        dayfiles.export_changed(conn, tmp_path)
+    assert (summary["items"], summary["copies"], summary["synced"]) == (1, 1, 0)
+    assert group(tmp_path, [])[items[1]["id"]] == story
+    line = {obj["id"]: obj for obj in lines(tmp_path)}[items[1]["id"]]
+    assert line["version"] == 2 and line["story"] == story       # the day file holds the latest version
+    assert len(lines(tmp_path)) == 2
 
 
 def test_items_older_than_index_days_leave_the_index_and_keep_their_story(tmp_path):

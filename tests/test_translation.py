@@ -14,6 +14,7 @@ import json
 import shutil
 import sys
 import threading
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from crawler import jsonl, state
 from crawler.config import load_config
 from crawler.items import content_hash, empty_translation
 from crawler.runner import CycleContext
+from crawler.store import dayfiles, items as item_store
 from crawler.translation.settings import TranslationSettings
 from crawler.translation.stage import run_stage, translate_pending
 from tests.tinymodel import build_package
@@ -69,14 +71,13 @@ def make_item(ident: str, lang: str, title, paragraphs, paragraph_langs=None) ->
 
 
 def store_items(output: Path, day: str, items: list[dict]) -> None:
-    """Items as the crawl stores them: one line each in <day>/items.jsonl and one ``items`` row each."""
-    appender = jsonl.JsonlAppender(output / day / "items.jsonl")
-    conn = state.connect(output)
-    for item in items:
-        appender.append(item)
-        conn.execute("INSERT OR REPLACE INTO items(id, day, json) VALUES (?, ?, ?)",
-                     (item["id"], day, jsonl.dumps(item)))
-    conn.close()
+    """Items as the crawl stores them: one ``items`` row each (through the item store), then <day>/items.jsonl
+    exported from the DB."""
+    with closing(state.connect(output)) as conn:
+        with state.transaction(conn):
+            for item in items:
+                assert item_store.insert(conn, item, day), f"item {item['id']} is already stored"
+        dayfiles.export_changed(conn, output)
 
 
 def rows(output: Path) -> dict[str, dict]:
@@ -207,10 +208,13 @@ def _settings(env: dict, **over) -> TranslationSettings:
                                max_decoding_length=12, **over)
 
 
-def _reset_to_pending(out: Path, items: list[dict], day: str) -> None:
-    fresh = {i["id"]: i for i in items}
-    jsonl.rewrite(out / day / "items.jsonl", lambda obj: fresh.get(obj["id"]))
-    store_items(out, day, items)
+def _reset_to_pending(out: Path, items: list[dict]) -> None:
+    """Put the untranslated versions back (through the item store) and export the day files."""
+    with closing(state.connect(out)) as conn:
+        with state.transaction(conn):
+            for item in items:
+                item_store.replace(conn, item)
+        dayfiles.export_changed(conn, out)
 
 
 def test_rerun_is_served_entirely_from_the_memory(newsmon, env, packages, workdir, monkeypatch):
@@ -221,11 +225,14 @@ def test_rerun_is_served_entirely_from_the_memory(newsmon, env, packages, workdi
     store_items(out, DAY1, [ZH, RU])
     config = load_config(workdir / "config.toml", output_dir=out)
     first = run_stage(CycleContext(config, out, run_id=1, day=DAY1))       # the post-crawl stage contract
+    dayfiles.export_now(out)                                  # what the runner does after the post-crawl stages
     assert first["done"] == 2 and first["model_calls"] > 0 and first["by_model"] > 0
     assert not {"argostranslate.translate", "stanza", "torch"} & set(sys.modules)   # the light path only
     translated = {i["id"]: i for i in lines(out, DAY1)}
-    _reset_to_pending(out, [ZH, RU], DAY1)
+    _reset_to_pending(out, [ZH, RU])
+    assert [i["translation"]["status"] for i in lines(out, DAY1)] == ["pending", "pending"]
     second = translate_pending(_settings(env), out)
+    dayfiles.export_now(out)
     assert second["done"] == 2
     assert second["model_calls"] == 0 and second["by_model"] == 0
     assert second["from_memory"] == first["from_memory"] + first["by_model"]

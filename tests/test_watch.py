@@ -9,6 +9,7 @@ from pathlib import Path
 
 from crawler import jsonl, state
 from crawler.items import TRANSLATION_FIELDS
+from crawler.store.dayfiles import export_now
 from crawler.translation import store as translation_store
 from tests import digestkit
 from tests.alerting import WebhookReceiver
@@ -119,9 +120,11 @@ def test_a_run_marks_the_items_announces_once_and_flags_the_digest(tmp_path, sit
         conn = state.connect(out)
         try:
             fields = {k: english[k] for k in TRANSLATION_FIELDS}
-            translation_store.save(conn, out, digest.parent.name, {pd: (rows[pd]["content_hash"], fields)})
+            translation_store.save(conn, {pd: (rows[pd]["content_hash"], fields)})
         finally:
             conn.close()
+        export_now(out)                                   # as the command ends
+        assert items_by_id(out)[1][pd]["title_en"] == english["title_en"]
         listed = newsmon("watch", "--config", str(cfg), env=env, check=True).stdout
         assert listed.splitlines()[-1] == "3 hits"
         assert "people/politics  watch:Space  \"space technology\" in title_en, text_en" in listed

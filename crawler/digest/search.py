@@ -76,13 +76,13 @@ CONSUMER = "search"                 # its name on the item change feed (crawler.
 def stale_ids(conn: sqlite3.Connection) -> tuple[list[str], int]:
     """``(ids, up_to)``: items changed since the index was last brought up to date (any field).
 
-    The first update of a DB (its cursor still at 0: a new DB, or one upgraded from before the change feed)
+    The first update of a DB (no cursor yet: a new DB, or one upgraded from before the change feed)
     also takes the items the index lacks and the index rows whose item is gone: items stored before the
     index existed are in no feed row (the upgrade turns only the old queue, ``search_pending``, into feed
     rows), and the index of an older newsmon caught them up this way on every update."""
     changed, up_to = item_store.changed_since(conn, CONSUMER)
     ids = [item_id for item_id, _day in changed]
-    if item_store.position(conn, CONSUMER) == 0:
+    if not item_store.started(conn, CONSUMER):
         seen = set(ids)
         ids += [r[0] for r in conn.execute(_NOT_IN_STEP) if r[0] not in seen]
     return ids, up_to
@@ -94,7 +94,7 @@ _NOT_IN_STEP = ("SELECT i.id FROM items i LEFT JOIN search_docs d ON d.id = i.id
 
 def skip_changes(conn: sqlite3.Connection) -> None:
     """Mark every change read without indexing it (the index is switched off)."""
-    _ids, up_to = stale_ids(conn)
+    _changed, up_to = item_store.changed_since(conn, CONSUMER)
     item_store.advance(conn, CONSUMER, up_to)
 
 

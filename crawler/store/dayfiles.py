@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from crawler.store import items as item_store
-from crawler.store.diskspace import StorageError, storage_error, write_atomic
+from crawler.store.diskspace import StorageError, storage_error, sweep_temp_files, write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -85,11 +85,13 @@ def export_changed(conn: sqlite3.Connection, output_dir: Path) -> ExportReport:
 
 
 def export_now(output_dir: Path) -> ExportReport:
-    """What a command that changed items ends with: export the changed days, drop the feed rows every
-    reader has read."""
+    """What a command that changed items ends with: remove the temp files killed processes left (a command
+    killed while writing a day file leaves one, as a killed run does), export the changed days, drop the
+    feed rows every reader has read."""
     from crawler import state
     from crawler.features import feed_consumers
 
+    sweep(output_dir)
     conn = state.connect(output_dir)
     try:
         report = export_changed(conn, output_dir)
@@ -97,6 +99,14 @@ def export_now(output_dir: Path) -> ExportReport:
         return report
     finally:
         conn.close()
+
+
+def sweep(output_dir: Path) -> list[Path]:
+    """Temp files of killed processes removed (those of living ones are left), said in one warning."""
+    swept = sweep_temp_files(output_dir)
+    if swept:
+        log.warning("removed %d temp file(s) left by killed processes (e.g. %s)", len(swept), swept[0])
+    return swept
 
 
 def export_all(conn: sqlite3.Connection, output_dir: Path) -> ExportReport:

@@ -40,6 +40,7 @@ class ImportReport:
 
 def import_files(output_dir: Path, files: list[Path]) -> ImportReport:
     report = ImportReport()
+    dayfiles.sweep(output_dir)
     conn = state.connect(output_dir)
     try:
         for path in files:

@@ -227,6 +227,11 @@ def changed_days(conn: sqlite3.Connection, consumer: str) -> tuple[list[str], in
     return found, row[0]
 
 
+def started(conn: sqlite3.Connection, consumer: str) -> bool:
+    """Has ``consumer`` ever read the feed? (Not yet: a new DB, or one upgraded from before the feed.)"""
+    return conn.execute("SELECT 1 FROM feed_cursors WHERE consumer = ?", (consumer,)).fetchone() is not None
+
+
 def position(conn: sqlite3.Connection, consumer: str) -> int:
     row = conn.execute("SELECT seq FROM feed_cursors WHERE consumer = ?", (consumer,)).fetchone()
     return row[0] if row else 0

@@ -116,7 +116,8 @@ def migrate(conn: sqlite3.Connection, path: Path | None) -> int:
         raise SchemaTooNew(f"{path}: written by a newer newsmon (schema {current}; this one knows up to "
                            f"{_LATEST}): upgrade newsmon, or point --output at another directory")
     pending = [s for s in steps() if s.number > current]
-    if path is not None and (current > 0 or _has_tables(conn)):
+    upgrading = current > 0 or _has_tables(conn)
+    if upgrading:
         backup(conn, path, current)
     for step in pending:
         conn.execute("BEGIN IMMEDIATE")
@@ -131,7 +132,7 @@ def migrate(conn: sqlite3.Connection, path: Path | None) -> int:
             raise
         conn.execute("COMMIT")
         log.debug("state DB: migration %04d %s (%s) applied", step.number, step.name, step.feature)
-    if current:
+    if upgrading:
         log.warning("state DB %s upgraded from schema %d to %d", path, current, _LATEST)
     return len(pending)
 

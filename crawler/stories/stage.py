@@ -102,6 +102,11 @@ def pending(conn: sqlite3.Connection, since_day: str, now: float) -> tuple[list[
     its id), and the feed position to advance to once done."""
     changed, up_to = item_store.changed_since(conn, CONSUMER, FINGERPRINTED)
     recent = [item_id for item_id, day in changed if day >= since_day]
+    if not item_store.started(conn, CONSUMER):     # a DB from before the feed: its recent items, once
+        seen = set(recent)
+        recent += [r[0] for r in conn.execute(
+            "SELECT i.id FROM items i LEFT JOIN story_items s ON s.item_id = i.id WHERE i.day >= ? "
+            "AND s.item_id IS NULL", (since_day,)) if r[0] not in seen]
     known = _fingerprinted(conn, recent)
     out = []
     for item_id, (day, item) in item_store.load(conn, recent).items():
