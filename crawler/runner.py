@@ -34,7 +34,7 @@ from crawler.features import feed_consumers, post_crawl_stages
 from crawler.exceptions import NewsmonError
 from crawler.items import utc_now
 from crawler.store import dayfiles, items as item_store
-from crawler.store.diskspace import StorageError, sweep_temp_files
+from crawler.store.diskspace import StorageError
 
 log = logging.getLogger(__name__)
 
@@ -91,9 +91,7 @@ def finish_run(output_dir: Path, run_id: int, status: str, summary: dict) -> Non
 def restore(output_dir: Path, run_id: int) -> None:
     """What earlier runs left undone: temp files of killed processes, runs left ``running``, day files
     missing what the DB holds (a kill, a full disk)."""
-    swept = sweep_temp_files(output_dir)
-    if swept:
-        log.warning("removed %d temp file(s) left by killed runs (e.g. %s)", len(swept), swept[0])
+    dayfiles.sweep(output_dir)
     conn = state.connect(output_dir)
     try:
         from crawler.crawl.store import close_interrupted_runs
@@ -187,9 +185,8 @@ def run_cycle(config: Config, source_ids: list[str] | None = None, refetch: bool
         started = time.monotonic()
         restore(output_dir, run_id)
         ctx.timed("restore", started)
-        refetch = refetch or bool(config.table("crawler").get("refetch_known", False))
         settings = scrapy_settings.for_config(config, output_dir=str(output_dir), run_id=run_id, day=day,
-                                              refetch=refetch)
+                                              **({"refetch": True} if refetch else {}))
         started = time.monotonic()
         ctx.crawl, interrupted = crawl(config.sections, settings)
         ctx.timed("crawl", started)
