@@ -1,13 +1,16 @@
 """Choosing how a fetched page is decoded, on top of Scrapy's own choice.
 
 Scrapy (w3lib) decodes by HTTP header, then BOM, then the page's declared charset, and maps gb2312/gbk to
-GB18030 as browsers do: that is what extraction gets (``response.text``), never raw bytes. Two real-world
-lies are corrected here, each with one log line by the caller:
+GB18030 as browsers do: that is what extraction gets (``response.text``), never raw bytes. Real-world lies
+are corrected here, each with one log line by the caller:
 
 * a legacy label (GB2312, windows-1251, KOI8-R …) over bytes that are valid UTF-8 (saved copies, CMS
   migrations): decoding them as the label says produces mojibake, so the bytes win;
 * an HTTP header or meta charset whose decode yields replacement characters, while the page's other
-  declaration (or UTF-8) decodes cleanly;
+  declaration (or UTF-8, GB18030, windows-1251) decodes cleanly. A page decoded as UTF-8 is re-decoded only
+  when more than 1% of its non-ASCII bytes are not UTF-8: a UTF-8 page with a few stray bytes (a
+  windows-1252 quote pasted into the CMS, a truncated character) stays UTF-8, each bad byte a U+FFFD, and
+  the note counts them — windows-1251 "decodes" any such page without an error, as mojibake;
 * windows-1251 and KOI8-R swapped. Both decode any byte, so no replacement character betrays them, but
   each puts lowercase Cyrillic where the other puts capitals: Russian read through the wrong one comes
   out ~96% capitals (real text: under 10%). The twin decode that reads as lowercase wins.
@@ -26,6 +29,15 @@ log = logging.getLogger(__name__)
 
 # Share of U+FFFD in a decoded page above which a decode is considered wrong.
 BAD_DECODE_RATIO = 0.001
+# Share of a page's non-ASCII bytes that must belong to valid UTF-8 sequences for a UTF-8 decode to stand.
+# Counted in bytes, over the non-ASCII ones only: ASCII decodes the same in every candidate charset and a
+# page is mostly ASCII markup and scripts, so a share of characters (U+FFFD per character of the page) says
+# more about the page's size than about its text — the same 10 stray bytes pass on a large page and fail on
+# a short one. Legacy text is almost never valid UTF-8 (a legacy letter would have to be followed by exactly
+# the right continuation bytes), so a page whose Cyrillic or Han bytes are 99% valid UTF-8 is UTF-8.
+UTF8_MIN_VALID_SHARE = 0.99
+_ASCII = bytes(range(0x80))
+_ESCAPED = re.compile("[\udc80-\udcff]")   # one per byte that is not part of a valid UTF-8 sequence
 # Single-byte Cyrillic code pages that are each other's case mirror (codecs names).
 CYRILLIC_TWINS = {"cp1251": "koi8-r", "koi8-r": "cp1251"}
 # Share of capitals among Cyrillic letters above which a decode is read as the wrong twin, and how many
@@ -62,6 +74,15 @@ def _is_utf8(body: bytes) -> bool:
     return any(b > 0x7F for b in body)
 
 
+def utf8_damage(body: bytes) -> tuple[int, int]:
+    """(bytes that are not part of a valid UTF-8 sequence, non-ASCII bytes) of ``body``.
+
+    ``surrogateescape`` turns each undecodable byte into exactly one lone surrogate (``replace`` may fold a
+    truncated sequence into one U+FFFD), so the count is in bytes."""
+    bad = len(_ESCAPED.findall(body.decode("utf-8", errors="surrogateescape")))
+    return bad, len(body.translate(None, _ASCII))     # deleting the ASCII bytes leaves the others
+
+
 def _shouts(text: str) -> bool:
     """Mostly capital Cyrillic letters: the mark of windows-1251 read as KOI8-R or the reverse."""
     lower, upper = len(_LOWER.findall(text)), len(_UPPER.findall(text))
@@ -92,7 +113,14 @@ def best_response(response: TextResponse) -> tuple[TextResponse, str | None]:
     if twin and _shouts(response.text) and not _shouts(body.decode(twin, errors="replace")):
         return (response.replace(encoding=twin),
                 f"{response.encoding} decoding reads as capitals only; decoded as {twin}")
-    if replacement_ratio(response.text) <= BAD_DECODE_RATIO:
+    if used == "utf-8":
+        bad, non_ascii = utf8_damage(body)
+        if not bad:
+            return response, None
+        if bad <= non_ascii * (1 - UTF8_MIN_VALID_SHARE):
+            return response, (f"{bad} of {non_ascii} non-ASCII bytes are not valid UTF-8; kept UTF-8, "
+                              f"the bad bytes read as U+FFFD")
+    elif replacement_ratio(response.text) <= BAD_DECODE_RATIO:
         return response, None
     declared = _norm(html_body_declared_encoding(body))
     for candidate in (declared, "utf-8", "gb18030", "cp1251"):

@@ -7,6 +7,11 @@ class in ``crawler/extract/parsers/``, chosen by the section's ``parser`` key, t
 
 Input is text that is already decoded (Scrapy's ``response.text``, which maps a gb2312 label to
 GB18030 as browsers do): extracting from raw bytes would let the extractor guess the charset again.
+
+The page is parsed once, by ``parse_html``, and that tree is handed to trafilatura, so whatever trafilatura
+does to a page it parses itself is done here: C0 control characters are stripped and HTML comments are
+left out of the tree. Every text field of the result is free of invisible format characters (soft
+hyphens, zero-width characters; ``textutil.without_invisible``).
 """
 
 from __future__ import annotations
@@ -26,8 +31,9 @@ from trafilatura.settings import set_date_params
 
 from crawler.exceptions import ExtractionError
 from crawler.extract.parsers.base import select
-from crawler.extract.textutil import block_paragraphs, clean_text, iso_date_or_none, split_authors
-from crawler.extract.walls import find_wall
+from crawler.extract.textutil import (block_paragraphs, clean_text, element_text, iso_date_or_none, split_authors,
+                                      without_invisible)
+from crawler.extract.walls import suspected_wall
 
 if TYPE_CHECKING:
     from crawler.config import Section
@@ -45,9 +51,19 @@ except ImportError:  # pragma: no cover - depends on the installed trafilatura
 # change here that alters some page's title, paragraphs, date or authors: article re-checks then re-extract
 # the stored raw page before comparing, instead of reporting the difference as an edit of the article.
 # Site parsers carry their own ``VERSION`` (crawler/extract/parsers/base.py); trafilatura's is its own.
-EXTRACTION_VERSION = 1
+EXTRACTION_VERSION = 2
 MIN_BODY_CHARS = 20
 XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+# C0 control characters but tab, line feed, carriage return and form feed (HTML whitespace, made a space).
+# Browsers show nothing for them. lxml keeps them in the tree's text, and trafilatura — which strips them
+# from a page it parses itself, but not from a tree it is handed — then fails to build its output
+# ("All strings must be XML compatible") and discards the whole page: one \x01 and no article.
+CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0e-\x1f]")
+# Comments left out of the tree, as trafilatura's own parser does: its extraction assumes there are none.
+# A paragraph opening with a comment (<p><!-- ad -->Text) keeps its words in the comment's tail, which
+# trafilatura never reads, and readability (its fallback) fails on a comment beside a block holding only an
+# image ("Input object is not an XML element: HtmlComment").
+HTML_PARSER = lxml.html.HTMLParser(remove_comments=True)
 # Photo captions and credits are not article text (trafilatura keeps them when precision-first).
 # Dropped by us in one pass: trafilatura's own prune_xpath walks the tree once per expression and
 # costs more than a fifth of the whole extraction.
@@ -67,15 +83,32 @@ class Extracted:
     def text(self) -> str:
         return "\n\n".join(self.paragraphs)
 
+    @property
+    def text_chars(self) -> int:
+        """Characters of article text (the paragraphs, without the blank lines between them)."""
+        return sum(len(p) for p in self.paragraphs)
+
 
 def extract_article(html: str, url: str, section: "Section | None" = None) -> Extracted:
     """Extract one article; raise ``ExtractionError`` naming the reason when there is none."""
+    tree = parse_html(html, url)
+    # Markers and little visible text make a suspect; the article text extraction finds decides (walls.py).
+    wall = suspected_wall(html, tree)
+    result, used = read_article(tree, url, section)
+    if wall is not None and wall.holds(result.text_chars):
+        # a challenge or a JavaScript shell would land as an item of junk text
+        raise ExtractionError(f"{wall.cause(result.text_chars)} at {url}")
+    if result.text_chars < MIN_BODY_CHARS:
+        raise ExtractionError(f"no article body found at {url}")
+    result.extractor = extractor_of(used)
+    return result
+
+
+def read_article(tree: lxml.html.HtmlElement, url: str, section: "Section | None" = None):
+    """``(Extracted, the site parser that read it or None)`` from a parsed page, which it consumes: the
+    section's, host's or template's parser, else the generic path. No check of what came out."""
     from crawler.extract.parsers import parser_for
 
-    tree = parse_html(html, url)
-    wall = find_wall(html, tree)
-    if wall:      # a challenge or a JavaScript shell would land as an item of junk text
-        raise ExtractionError(f"{wall} at {url}")
     parser = parser_for(url, section.parser if section else None, tree)
     result = parser.parse(tree, url) if parser is not None else None
     used = parser if result is not None else None
@@ -86,10 +119,12 @@ def extract_article(html: str, url: str, section: "Section | None" = None) -> Ex
             # on the item, so that a site whose every page falls back shows up without log noise.
             log.info("%s parser does not recognise the page at %s; generic extraction", parser.name, url)
             result.extras["parser_fallback"] = parser.name
-    if sum(len(p) for p in result.paragraphs) < MIN_BODY_CHARS:
-        raise ExtractionError(f"no article body found at {url}")
-    result.extractor = extractor_of(used)
-    return result
+    # Parsers clean their text with clean_text; this covers every field whatever its path (meta tags, extras).
+    result.title = without_invisible(result.title) or None
+    result.paragraphs = [p for p in without_invisible(result.paragraphs) if p]
+    result.authors = [a for a in without_invisible(result.authors) if a]
+    result.extras = without_invisible(result.extras)
+    return result, used
 
 
 def extractor_of(parser=None) -> dict:
@@ -106,9 +141,10 @@ def parse_html(html: str, url: str) -> lxml.html.HtmlElement:
         raise ExtractionError(f"empty page at {url}")
     # lxml refuses str input that carries an encoding declaration (XHTML pages often start with one);
     # the text is already decoded, so the declaration has nothing left to say.
-    html = XML_DECLARATION.sub("", html, count=1)
+    # Control characters out (CONTROL_CHARS); a form feed is whitespace in HTML.
+    html = CONTROL_CHARS.sub("", XML_DECLARATION.sub("", html.replace("\x0c", " "), count=1))
     try:
-        tree = lxml.html.document_fromstring(html)
+        tree = lxml.html.document_fromstring(html, parser=HTML_PARSER)
     except (etree.ParserError, ValueError) as exc:
         raise ExtractionError(f"unparseable HTML at {url}: {exc}") from None
     if tree is None or tree.find(".//body") is None:
@@ -119,20 +155,23 @@ def parse_html(html: str, url: str) -> lxml.html.HtmlElement:
 def extract_generic(tree: lxml.html.HtmlElement, url: str, body_css: str | None = None) -> Extracted:
     """trafilatura over the page, or over the ``body_css`` elements when the section names some.
 
-    Consumes ``tree``: what is needed from the intact page (hinted elements, declared timestamps) is
-    taken first, then metadata, then trafilatura prunes the tree in place (no copy of the page).
+    Consumes ``tree``: what is needed from the intact page (hinted elements, declared timestamps, the
+    paragraphs trafilatura is known to drop) is taken first, then metadata, then trafilatura prunes the
+    tree in place (no copy of the page).
     """
     hinted = _hinted_paragraphs(_hinted_elements(tree, url, body_css), url) if body_css else []
     stamps = declared_timestamps(tree)
     for el in NOT_TEXT_XPATH(tree):
         el.drop_tree()
+    lead = None if hinted else description_lead(tree)
+    linked = [] if hinted else link_only_paragraphs(tree)
     meta = declared_metadata(tree, url)
     if hinted:
         paragraphs = hinted
     else:
         doc = trafilatura.bare_extraction(tree, url=url, favor_precision=True, with_metadata=False,
                                           include_comments=False, include_tables=True, deduplicate=False)
-        paragraphs = paragraphs_of_doc(doc)
+        paragraphs = with_link_only_paragraphs(with_lead(paragraphs_of_doc(doc), lead), linked)
     title = clean_text(meta.title) if meta is not None and meta.title else None
     return Extracted(
         title=title,
@@ -161,6 +200,84 @@ def declared_metadata(tree, url: str):
         meta.title = extract_title(tree)
     meta.date = find_date(tree, url=url, **set_date_params(True))
     return meta
+
+
+# Elements whose text can be an article's opening paragraph: <p>, and a <div> with no block inside.
+LEAD_CANDIDATES = etree.XPath("//body//p | //body//div[not(descendant::p or descendant::div or descendant::ul "
+                              "or descendant::ol or descendant::table or descendant::h1 or descendant::h2)]")
+DESCRIPTIONS = etree.XPath('//meta[@property="og:description" or @name="description" '
+                           'or @name="twitter:description"]/@content')
+
+
+def description_lead(tree) -> tuple[str, set[str]] | None:
+    """The page's paragraph that repeats its declared description (og:description, description meta), with
+    the texts of the paragraphs before it; None when no paragraph does.
+
+    Such an opening paragraph (a lead or standfirst) often sits in the article's <header> beside the
+    headline, which trafilatura drops when precision-first, leaving its words only in the item's
+    ``extras["description"]``. A description that no paragraph repeats (a summary written for search
+    engines, or a subtitle in a heading) is not a paragraph of the page and stays out."""
+    wanted = {clean_text(d) for d in DESCRIPTIONS(tree)} - {""}
+    if not wanted:
+        return None
+    before: set[str] = set()
+    for el in LEAD_CANDIDATES(tree):
+        text = clean_text(el.text_content())
+        if text in wanted:
+            return text, before
+        before.add(text)
+    return None
+
+
+def with_lead(paragraphs: list[str], lead: tuple[str, set[str]] | None) -> list[str]:
+    """``paragraphs`` opened by the ``description_lead`` when extraction dropped it (and the first paragraph
+    kept does not come before it on the page)."""
+    if lead is None or not paragraphs:
+        return paragraphs
+    text, before = lead
+    if any(text in p for p in paragraphs) or paragraphs[0] in before:
+        return paragraphs
+    return [text, *paragraphs]
+
+
+def link_only_paragraphs(tree) -> list[tuple[str, str]]:
+    """``(text, text of the paragraph before it)`` of each <p> of the page whose every word is a link, when
+    it follows a paragraph with text in the same element.
+
+    trafilatura drops such paragraphs as boilerplate (link density), and with them a contact address or a
+    source link that ends an article. A link paragraph among the article's own paragraphs is kept
+    (``with_link_only_paragraphs``); one that follows nothing extracted — a menu, a list of other
+    articles, a footer — still is not text."""
+    found = []
+    for p in tree.iter("p"):
+        if p.find(".//a") is None:
+            continue
+        text = element_text(p)
+        linked = "".join(element_text(a) for a in p.iter("a"))
+        if not text or linked.replace(" ", "") != text.replace(" ", ""):
+            continue
+        for sibling in p.itersiblings(preceding=True):
+            if clean_text(sibling.tail):    # loose text right before the link: no paragraph to follow
+                break
+            before = block_paragraphs(sibling) if isinstance(sibling.tag, str) else []
+            if before:
+                found.append((text, before[-1]))
+                break
+    return found
+
+
+def with_link_only_paragraphs(paragraphs: list[str], linked: list[tuple[str, str]]) -> list[str]:
+    """``paragraphs`` with each link-only paragraph put back after the paragraph it follows on the page,
+    when extraction kept that one (in page order: a run of link paragraphs after the text comes back whole)."""
+    out = list(paragraphs)
+    for text, before in linked:
+        if text in out or before not in out:
+            continue
+        at = out.index(before) + 1
+        if at < len(out) and out[at].replace(" ", "") == text.replace(" ", ""):   # kept, spaced otherwise
+            continue
+        out.insert(at, text)
+    return out
 
 
 def paragraphs_of_doc(doc) -> list[str]:

@@ -5,14 +5,30 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta, timezone
 
-_SPACES = re.compile(r"[\s\u00a0\u3000\u200b\ufeff]+")
+_SPACES = re.compile(r"[\s\u00a0\u3000]+")
+# Invisible format characters: soft hyphen, zero-width space, non-joiner and joiner, word joiner, zero-width
+# no-break space (a BOM inside the text). A reader sees no character there, but they sit inside words, so a
+# search for the word misses the text: removed, not turned into spaces (a space would split the word).
+_INVISIBLE = re.compile("[\u00ad\u200b-\u200d\u2060\ufeff]")
 # A publication date this far ahead of "now" is a parsing accident (or an event date), not a date.
 FUTURE_SLACK = timedelta(days=1)
 
 
 def clean_text(text: str | None) -> str:
-    """Collapse whitespace, including &nbsp; and the ideographic space Chinese pages indent with."""
-    return _SPACES.sub(" ", text or "").strip()
+    """Collapse whitespace, including &nbsp; and the ideographic space Chinese pages indent with, and drop
+    invisible format characters (``without_invisible``)."""
+    return _SPACES.sub(" ", without_invisible(text or "")).strip()
+
+
+def without_invisible(value):
+    """``value`` (a string, or lists and dicts of them) without soft hyphens and zero-width characters."""
+    if isinstance(value, str):
+        return _INVISIBLE.sub("", value)
+    if isinstance(value, list):
+        return [without_invisible(v) for v in value]
+    if isinstance(value, dict):
+        return {k: without_invisible(v) for k, v in value.items()}
+    return value
 
 
 # Elements that start a new paragraph, in HTML and in trafilatura's output tree (head, quote, item…).

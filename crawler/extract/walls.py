@@ -2,25 +2,33 @@
 "enable JavaScript" shell instead of the article.
 
 Such a page must not land as an item whose text is "Checking your browser…": ``extract_article`` asks
-``find_wall`` first and raises ``ExtractionError`` with the cause, so the crawl reports a failed page and
-an article re-check sees an inconclusive answer, not an edit.
+``suspected_wall`` before extracting, confirms the suspicion with the text it extracted (``Wall.holds``)
+and raises ``ExtractionError`` with the cause, so the crawl reports a failed page and an article re-check
+sees an inconclusive answer, not an edit.
 
 A marker alone proves nothing — real articles carry reCAPTCHA comment forms, Cloudflare's injected scripts
 and "enable JavaScript to see the comments" notices — so a page is a wall only when it also has little
-visible text (outside scripts, styles and ``<noscript>``): an article page, with its menus and footer,
-says more than ``MARKUP_MAX_CHARS`` characters.
+text. Two measures, both of which must be small: the visible text (outside scripts, styles and
+``<noscript>``; an article page, with its menus and footer, says more than ``MARKUP_MAX_CHARS``
+characters), which is cheap and clears almost every page before extraction; and the article text that
+extraction finds on the page, which decides (``Wall.holds``). The visible measure alone misses text a
+browser would hide but extraction reads — a ``<noscript>`` left unclosed swallows the whole article into
+itself — and such a page is an article, not a wall.
 """
 
 from __future__ import annotations
 
+import copy
 import re
+from dataclasses import dataclass
 
 from lxml import etree
 
-# How much visible text (stripped text nodes of <body>, outside scripts, styles and <noscript>) a page may
-# have and still be a wall, by the kind of marker found: a vendor's markup is proof on a page that says
-# little; wording that could also be a sentence of an article needs a page that says less; an "enable
-# JavaScript" notice (common in <noscript> on real pages) or a bare <noscript> needs an all but empty page.
+# How much text a page may have and still be a wall — its visible text (stripped text nodes of <body>,
+# outside scripts, styles and <noscript>) and the article text extraction finds — by the kind of marker
+# found: a vendor's markup is proof on a page that says little; wording that could also be a sentence of an
+# article needs a page that says less; an "enable JavaScript" notice (common in <noscript> on real pages)
+# or a bare <noscript> needs an all but empty page.
 MARKUP_MAX_CHARS = 1000
 WORDING_MAX_CHARS = 500
 SHELL_MAX_CHARS = 200
@@ -51,9 +59,27 @@ MARKER_RE = [(what, most, re.compile(pattern, re.I)) for what, most, pattern in 
 NOSCRIPT_RE = re.compile(r"<noscript", re.I)
 
 
-def find_wall(html: str, tree) -> str | None:
-    """The cause in words (``bot wall or JavaScript-only page (Cloudflare challenge: "cf_chl_opt")``) when
-    the page is a wall or a JavaScript-only shell, else None. ``tree`` is the parsed ``html``."""
+@dataclass(frozen=True)
+class Wall:
+    """A page that looks like a wall by its markers and visible text; ``holds`` once its article text is known."""
+    what: str           # the kind of marker ("Cloudflare challenge", "<noscript> notice" …)
+    most: int           # up to how many characters of article text the page may have and still be a wall
+    found: str = ""     # the marker as the page writes it
+
+    def holds(self, text_chars: int) -> bool:
+        """Whether the page is a wall, given the characters of article text extraction found on it."""
+        return text_chars <= self.most
+
+    def cause(self, text_chars: int) -> str:
+        """``bot wall or JavaScript-only page (Cloudflare challenge: "cf_chl_opt"; 0 characters of text)``."""
+        if self.found:
+            return f'{CAUSE} ({self.what}: "{self.found}"; {text_chars} characters of text)'
+        return f"{CAUSE} ({self.what}, {text_chars} characters of text)"
+
+
+def suspected_wall(html: str, tree) -> Wall | None:
+    """The wall the page looks like by its markers and its visible text, else None; ``tree`` is the parsed
+    ``html``, intact (extraction prunes it). Confirm with ``Wall.holds`` on the extracted text."""
     body = tree.find(".//body")
     chars = visible_chars(body, MARKUP_MAX_CHARS) if body is not None else 0
     if chars > MARKUP_MAX_CHARS:
@@ -61,10 +87,24 @@ def find_wall(html: str, tree) -> str | None:
     for what, most, pattern in MARKER_RE:
         found = pattern.search(html) if chars <= most else None
         if found:
-            return f'{CAUSE} ({what}: "{" ".join(found.group(0).split())}"; {chars} characters of text)'
+            return Wall(what, most, " ".join(found.group(0).split()))
     if chars <= SHELL_MAX_CHARS and NOSCRIPT_RE.search(html):
-        return f"{CAUSE} (<noscript> notice, {chars} characters of text)"
+        return Wall("<noscript> notice", SHELL_MAX_CHARS)
     return None
+
+
+def find_wall(html: str, tree, url: str = "http://localhost/") -> str | None:
+    """The cause in words (``bot wall or JavaScript-only page (Cloudflare challenge: "cf_chl_opt"; 0 characters
+    of text)``) when the page is a wall or a JavaScript-only shell, else None. ``tree`` is the parsed ``html``
+    and is left intact: a suspected wall is confirmed by extracting a copy (``extract_article`` does both in
+    one pass, on the tree it extracts anyway)."""
+    wall = suspected_wall(html, tree)
+    if wall is None:
+        return None
+    from crawler.extract.extraction import read_article     # extraction imports this module
+
+    chars = read_article(copy.deepcopy(tree), url)[0].text_chars
+    return wall.cause(chars) if wall.holds(chars) else None
 
 
 def visible_chars(body, limit: int) -> int:

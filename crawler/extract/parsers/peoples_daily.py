@@ -26,6 +26,8 @@ SOURCE_RE = re.compile(r"来源[：:]\s*(\S+)")
 EDITOR_RE = re.compile(r"责编[：:]\s*([^)）]+)")
 # Article pages: ``…/c<catalog>-<content>.html`` is page 1, ``…/c<catalog>-<content>-<n>.html`` page n.
 PAGE_RE = re.compile(r"^(.*/c\d+-\d+)(?:-(\d+))?\.html$")
+# A link-only paragraph that sends the reader elsewhere: "点击进入…" (click to enter), "…>>".
+PROMOTION_RE = re.compile(r"^点击|(>>|＞＞|》》|→)$")
 # Inside the body but not article text: picture boxes, the pager, editor line, share widget.
 NOT_TEXT = ("script", "style", "div.box_pic", "div.zdfy", "div.edit", "div.bza", "table.pci_c",
             "center", "div.otitle", "p.paper_num", ".section-common-share-wrap")
@@ -34,7 +36,7 @@ NOT_TEXT = ("script", "style", "div.box_pic", "div.zdfy", "div.edit", "div.bza",
 @register
 class PeoplesDailyParser(SiteParser):
     name = "peoples_daily"
-    VERSION = 1
+    VERSION = 2
     hosts = ("people.com.cn", "people.cn")
     signature = "div.rm_txt_con, div.box_con#rwb_zw"
 
@@ -46,7 +48,7 @@ class PeoplesDailyParser(SiteParser):
         continued = continuation_pages(body, url)
         first_page = first_page_url(url)
         drop(body, *NOT_TEXT)
-        drop_link_only_paragraphs(body)
+        drop_promotions(body)
         dateline = element_text(first_of(tree, "div.box01 .fl", "div.col-1-1 .fl", "div.col-1-1"))
         extras = {"parser": self.name}
         source = SOURCE_RE.search(dateline) or SOURCE_RE.search(meta_content(tree, "source"))
@@ -92,12 +94,14 @@ def first_page_url(url: str) -> str | None:
     return PAGE_RE.match(url.split("?", 1)[0].split("#", 1)[0]).group(1) + ".html"
 
 
-def drop_link_only_paragraphs(body) -> None:
-    """Drop promotion paragraphs ("点击进入…>>"): every word of them is inside a link."""
+def drop_promotions(body) -> None:
+    """Drop promotion paragraphs ("点击进入“文艺星青年”>>"): every word inside a link that says "click" or
+    points on with ">>". Any other link-only paragraph is the article's own (a contact address, the
+    document the article is about) and stays."""
     for p in list(body.iter("p")):
         text = element_text(p)
         linked = "".join(element_text(a) for a in p.iter("a"))
-        if text and clean_text(linked).replace(" ", "") == text.replace(" ", ""):
+        if text and clean_text(linked).replace(" ", "") == text.replace(" ", "") and PROMOTION_RE.search(text):
             p.drop_tree()
 
 
