@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import shutil
 import sqlite3
@@ -76,16 +75,32 @@ def newsmon(*args: str) -> subprocess.CompletedProcess:
 
 
 def run_measured(args: list[str]) -> tuple[float, float, subprocess.CompletedProcess]:
-    """Wall seconds and peak RSS (MB) of the command's own process (os.wait4 on its pid)."""
+    """Wall seconds and peak RSS (MB) of the command's own process.
+
+    The peak is the process's VmHWM, polled while it runs: ``ru_maxrss`` of a child counts the memory of the
+    parent it was forked from (this script, holding the generated archive), VmHWM only the command's own."""
     started = time.monotonic()
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         proc = subprocess.Popen([sys.executable, "-m", "crawler", *args], cwd=ROOT, stdout=out, stderr=err)
-        _pid, status, usage = os.wait4(proc.pid, 0)
+        peak_kb = 0
+        while proc.poll() is None:
+            peak_kb = max(peak_kb, _vm_hwm_kb(proc.pid))
+            time.sleep(0.02)
         wall = time.monotonic() - started
         out.seek(0)
         err.seek(0)
-        code = os.waitstatus_to_exitcode(status)
-        return wall, usage.ru_maxrss / 1024, subprocess.CompletedProcess(args, code, out.read(), err.read())
+        return wall, peak_kb / 1024, subprocess.CompletedProcess(args, proc.returncode, out.read(), err.read())
+
+
+def _vm_hwm_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
 
 
 def build_archive(out: Path, size: int, config: Path) -> None:

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from crawler.store.migrate import migrate
+from crawler.store.migrate import migrate, refuse_newer
 
 DB_NAME = "state.sqlite"
 
@@ -27,10 +27,11 @@ def connect(output_dir: str | Path) -> sqlite3.Connection:
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path, timeout=30, isolation_level=None)  # autocommit; use transaction()
     conn.row_factory = sqlite3.Row
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
-    conn.execute("PRAGMA foreign_keys=ON")
     try:
+        refuse_newer(conn, path)       # before anything writes to it: a newer DB is left as it was
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
         migrate(conn, path)
     except BaseException:
         conn.close()

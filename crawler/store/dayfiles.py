@@ -130,18 +130,20 @@ class Appender:
         try:
             with open(self.path, "rb") as fh:
                 for raw in fh:
-                    if raw.endswith(b"\n") and raw.startswith(b'{"id":"'):
+                    if not raw.endswith(b"\n"):      # a torn last line: appending would glue onto it
+                        self.failed = True
+                        log.info("%s ends with a torn line; written whole from the state DB at the end of the run",
+                                 self.path)
+                    elif raw.startswith(b'{"id":"'):
                         ids.add(raw[7:raw.index(b'"', 7)].decode("ascii", "replace"))
         except FileNotFoundError:
             pass
         return ids
 
     def append(self, item: dict) -> bool:
-        if self.failed:
-            return False
         if self.ids is None:
             self.ids = self._load()
-        if item["id"] in self.ids:
+        if self.failed or item["id"] in self.ids:
             return False
         line = (item_store.dumps(item) + "\n").encode("utf-8")
         try:

@@ -104,17 +104,27 @@ def version_of(conn: sqlite3.Connection) -> int:
 _LATEST: int | None = None
 
 
-def migrate(conn: sqlite3.Connection, path: Path | None) -> int:
-    """Bring ``conn`` (the DB at ``path``) to the newest schema. Returns the steps applied."""
+def _latest() -> int:
     global _LATEST
     if _LATEST is None:
         _LATEST = latest()
+    return _LATEST
+
+
+def refuse_newer(conn: sqlite3.Connection, path: Path | None) -> None:
+    """Raise ``SchemaTooNew`` for a DB written by a newer newsmon (read only: nothing is written to it)."""
+    current = version_of(conn)
+    if current > _latest():
+        raise SchemaTooNew(f"{path}: written by a newer newsmon (schema {current}; this one knows up to "
+                           f"{_LATEST}): upgrade newsmon, or point --output at another directory")
+
+
+def migrate(conn: sqlite3.Connection, path: Path | None) -> int:
+    """Bring ``conn`` (the DB at ``path``) to the newest schema. Returns the steps applied."""
+    refuse_newer(conn, path)
     current = version_of(conn)
     if current == _LATEST:
         return 0
-    if current > _LATEST:
-        raise SchemaTooNew(f"{path}: written by a newer newsmon (schema {current}; this one knows up to "
-                           f"{_LATEST}): upgrade newsmon, or point --output at another directory")
     pending = [s for s in steps() if s.number > current]
     upgrading = current > 0 or _has_tables(conn)
     if upgrading:
