@@ -189,7 +189,9 @@ def test_an_unclosed_noscript_notice_does_not_make_an_article_a_wall():
     got = extract_article(faulty, URL)
     assert got.paragraphs == clean().paragraphs
     assert got.text_chars >= 0.9 * bare_chars(faulty)
-    assert find_wall(faulty, parse_html(faulty, URL), URL) is None
+    assert find_wall(faulty, parse_html(faulty, URL), got.text_chars) is None
+    suspicion = find_wall(faulty, parse_html(faulty, URL))        # by its visible text alone: a wall
+    assert suspicion.startswith(CAUSE) and suspicion.endswith("; 0 characters of text)")
 
 
 def test_the_same_notice_on_a_page_with_no_article_is_a_wall():
@@ -200,7 +202,7 @@ def test_the_same_notice_on_a_page_with_no_article_is_a_wall():
     with pytest.raises(ExtractionError) as err:
         extract_article(page, URL)
     assert str(err.value).startswith(f'{CAUSE} (asks to enable JavaScript: "включите JavaScript"')
-    assert find_wall(page, parse_html(page, URL), URL).startswith(CAUSE)
+    assert find_wall(page, parse_html(page, URL)).startswith(CAUSE)
 
 
 # -- 5. an opening paragraph that repeats og:description ---------------------------------------------------

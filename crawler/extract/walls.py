@@ -18,7 +18,6 @@ itself — and such a page is an article, not a wall.
 
 from __future__ import annotations
 
-import copy
 import re
 from dataclasses import dataclass
 
@@ -64,6 +63,7 @@ class Wall:
     """A page that looks like a wall by its markers and visible text; ``holds`` once its article text is known."""
     what: str           # the kind of marker ("Cloudflare challenge", "<noscript> notice" …)
     most: int           # up to how many characters of article text the page may have and still be a wall
+    visible: int        # characters of visible text (counted up to just past MARKUP_MAX_CHARS)
     found: str = ""     # the marker as the page writes it
 
     def holds(self, text_chars: int) -> bool:
@@ -87,23 +87,22 @@ def suspected_wall(html: str, tree) -> Wall | None:
     for what, most, pattern in MARKER_RE:
         found = pattern.search(html) if chars <= most else None
         if found:
-            return Wall(what, most, " ".join(found.group(0).split()))
+            return Wall(what, most, chars, " ".join(found.group(0).split()))
     if chars <= SHELL_MAX_CHARS and NOSCRIPT_RE.search(html):
-        return Wall("<noscript> notice", SHELL_MAX_CHARS)
+        return Wall("<noscript> notice", SHELL_MAX_CHARS, chars)
     return None
 
 
-def find_wall(html: str, tree, url: str = "http://localhost/") -> str | None:
+def find_wall(html: str, tree, text_chars: int | None = None) -> str | None:
     """The cause in words (``bot wall or JavaScript-only page (Cloudflare challenge: "cf_chl_opt"; 0 characters
-    of text)``) when the page is a wall or a JavaScript-only shell, else None. ``tree`` is the parsed ``html``
-    and is left intact: a suspected wall is confirmed by extracting a copy (``extract_article`` does both in
-    one pass, on the tree it extracts anyway)."""
+    of text)``) when the page is a wall or a JavaScript-only shell, else None. ``tree`` is the parsed ``html``.
+    ``text_chars`` is the characters of article text extraction found on the page (``Extracted.text_chars``),
+    the measure that decides; without it the page is judged by its markers and visible text alone — the
+    suspicion ``extract_article`` confirms or clears with what it extracted."""
     wall = suspected_wall(html, tree)
     if wall is None:
         return None
-    from crawler.extract.extraction import read_article     # extraction imports this module
-
-    chars = read_article(copy.deepcopy(tree), url)[0].text_chars
+    chars = wall.visible if text_chars is None else text_chars
     return wall.cause(chars) if wall.holds(chars) else None
 
 
