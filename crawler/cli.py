@@ -18,6 +18,7 @@ import logging
 import sys
 
 from crawler import __version__, features
+from crawler.alerts import redact
 from crawler.exceptions import NewsmonError
 
 log = logging.getLogger("newsmon")
@@ -65,9 +66,17 @@ def setup_logging(verbosity: int) -> None:
     for handler in logging.getLogger().handlers:
         if type(handler) is logging.StreamHandler:
             handler.setLevel(level)
+            handler.addFilter(redact.RedactFilter())     # configured secrets never reach the console
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Every command's stdout and stderr (summaries, listings, errors, tracebacks) mask the secrets of the
+    # URLs registered with crawler.alerts.redact.protect.
+    with redact.guarded_streams():
+        return _main(argv)
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):

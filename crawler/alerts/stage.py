@@ -221,12 +221,17 @@ def send(ch: Channel, title: str, body: str, retries: int, delay: float,
         log.info("alerts: attempt %d to %s failed: %s", attempt, ch.name, error)
         if attempt <= retries and delay:
             time.sleep(delay)
-    return retries + 1, error
+    # The reason goes to the state DB and the command's output: masked here whatever produced it.
+    return retries + 1, redact.redact(error)
 
 
 def _attempt(apprise, ch: Channel, title: str, body: str, body_format: str | None = None) -> str | None:
     app = apprise.Apprise()
-    if not app.add(ch.url):
+    try:
+        added = app.add(ch.url)
+    except Exception as exc:  # a plugin that raises on a malformed URL: its message may quote the URL
+        return redact.redact(f"not a valid Apprise URL: {redact.display(ch.url)} ({type(exc).__name__}: {exc})")
+    if not added:
         return f"not a valid Apprise URL: {redact.display(ch.url)}"
     capture = _Capture()
     logger = logging.getLogger("apprise")
@@ -239,4 +244,4 @@ def _attempt(apprise, ch: Channel, title: str, body: str, body_format: str | Non
         logger.removeHandler(capture)
     if ok:
         return None
-    return "; ".join(capture.lines[-2:]) or "the service did not accept the message"
+    return redact.redact("; ".join(capture.lines[-2:])) or "the service did not accept the message"

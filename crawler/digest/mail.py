@@ -82,6 +82,7 @@ def _body(folder: Path) -> tuple[str, str]:
 
 def _record(conn, day: str, channel: str, items: int, n_alerts: int, attempts: int, error: str | None) -> None:
     now = utc_now()
+    error = redact.redact(error) if error else error        # the DB never holds a channel's secret
     conn.execute(
         "INSERT INTO digest_deliveries(day, channel, status, items, alerts, attempts, last_error, last_attempt, "
         "delivered_at) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(day, channel) DO UPDATE SET status = excluded.status, "

@@ -12,6 +12,7 @@ import os
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
+from crawler.alerts.redact import RedactFilter
 from crawler.config import Config
 from crawler.tables import config_table
 
@@ -47,6 +48,7 @@ def enable(config: Config) -> Path | None:
     handler.newsmon_file = True
     handler.setLevel(conf["level"])
     handler.setFormatter(logging.Formatter(FORMAT))
+    handler.addFilter(RedactFilter())        # no configured secret (channel password, token) in the file
     root.addHandler(handler)
     root.setLevel(min(root.level or logging.WARNING, handler.level))
     return path
