@@ -48,6 +48,9 @@ CASES = [
      ["newsmon:", "matrix.example.org/#newsroom:example.org"]),
     ("matrix://Mx9tk@matrix.example.org/#newsroom", ["Mx9tk"], ["@matrix.example.org/#newsroom"]),
     ("matrix://T2bTk", ["T2bTk"], ["matrix://"]),
+    # the services' own webhook URLs, which Apprise accepts too
+    ("https://hooks.slack.com/services/T1abc/B2def/C3ghi", ["T1abc", "B2def", "C3ghi"], ["hooks.slack.com/services/"]),
+    ("https://discord.com/api/webhooks/4815162342/Dk5tq", ["4815162342", "Dk5tq"], ["discord.com/api/webhooks/"]),
     # a scheme without a rule here: what Apprise's Pushover plugin marks private
     ("pover://uq7bx3kd9m2nv8wz5rt4hj6pc1fg0s@aq7bx3kd9m2nv8wz5rt4hj6pc1fg0s/phone",
      ["uq7bx3kd9m2nv8wz5rt4hj6pc1fg0s", "aq7bx3kd9m2nv8wz5rt4hj6pc1fg0s"], ["/phone"]),
