@@ -8,6 +8,9 @@ An article whose page declares further pages (``crawler.extract.continuation``) 
 through the spider (``SectionSpider.fetch_page``: a normal request of the crawl), extracted the same way
 and merged: the item carries the merged text and ``item["further_pages"]`` (their ``FetchedPage``s, for
 the store). A further page linked on its own is replaced by its article's first page.
+
+An article whose pages give no date takes the one its feed entry gave (``item["listed_published_at"]``,
+set by ``spiders/feed.py``) as ``published_at``.
 """
 
 from __future__ import annotations
@@ -48,6 +51,9 @@ class ExtractPipeline:
                 item["lang"] = lang
             if further_pages(extracted):
                 await self.merge_further_pages(item)
+            if item["extracted"].published_at is None and item.get("listed_published_at"):
+                # the page gives no date: the one its feed entry gave (spiders/feed.py) is the next best
+                item["extracted"].published_at = item["listed_published_at"]
         except PageFetchFailed as exc:
             self._failed(page, f"first page of the article: {exc}")
         except ExtractionError as exc:

@@ -6,16 +6,23 @@ Every function returns absolute http(s) URLs without fragments, deduplicated, in
 
 from __future__ import annotations
 
+import email.utils
+import functools
 import hashlib
+import io
 import json
 import re
+import xml.sax
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from urllib.parse import urldefrag, urljoin
 
+import feedparser
 from lxml import etree
 from parsel import Selector
 
 from crawler.config import Section
+from crawler.extract.textutil import iso_date_or_none
 
 
 class MalformedFeed(ValueError):
@@ -119,47 +126,158 @@ def _child_text(node, name: str) -> str | None:
     return None
 
 
-def _atom_link(entry) -> str | None:
-    """An Atom entry's article link: ``link rel=alternate`` (or no rel), else an http ``id``."""
-    for child in entry:
-        if _local(child.tag) == "link" and child.get("rel", "alternate") == "alternate" and child.get("href"):
-            return child.get("href")
-    ident = _child_text(entry, "id")
-    return ident if ident and ident.startswith("http") else None
-
-
 def feed_entries(text: str, url: str) -> list[FeedEntry]:
-    """Entries of an RSS 0.9x/2.0, RSS 1.0 (RDF) or Atom feed, in feed order."""
-    root = parse_xml(text)
-    kind = _local(root.tag)
-    if kind not in ("rss", "rdf", "feed"):
-        raise MalformedFeed(f"not an RSS/Atom feed (root element <{kind or root.tag}>)")
-    entries = []
-    for node in root.iter():
-        name = _local(node.tag)
-        if name == "entry":
-            link, date = _atom_link(node), _child_text(node, "published") or _child_text(node, "updated")
-        elif name == "item":
-            link = _child_text(node, "link") or node.get("{http://www.w3.org/1999/02/22-rdf-syntax-ns#}about")
-            guid = _child_text(node, "guid")
-            link = link or (guid if guid and guid.startswith("http") else None)
-            date = _child_text(node, "pubdate") or _child_text(node, "date")
-        else:
-            continue
-        absolute_link = absolute(link or "", url)
-        if absolute_link:
-            entries.append(FeedEntry(absolute_link, _child_text(node, "title"), date))
-    return entries
+    """Entries of an RSS 0.9x/2.0, RSS 1.0 (RDF) or Atom feed, in feed order (``read_feed``)."""
+    return list(read_feed(text, url).entries)
 
 
 def feed_next_page(text: str, url: str) -> str | None:
     """The feed's next page (Atom ``<link rel="next">``, also used by RSS as ``atom:link``), or None."""
-    root = parse_xml(text)
-    channel = next((c for c in root if _local(c.tag) == "channel"), root)
-    for child in channel:
-        if _local(child.tag) == "link" and child.get("rel") == "next" and child.get("href"):
-            return absolute(child.get("href"), url)
+    return read_feed(text, url).next_url
+
+
+@dataclass(frozen=True)
+class ParsedFeed:
+    entries: tuple[FeedEntry, ...]
+    next_url: str | None = None
+    repaired: str | None = None     # why a strict XML parser refuses the feed, when it was read all the same
+
+
+# A feed may declare entities of its own; an entity that loads a file or URL, is built of other entities, or
+# expands past this many characters in all is refused before any parser sees the document. feedparser
+# already drops such declarations (and expat neither fetches external entities nor lets them explode), but
+# its tolerant second pass expands every plain entity it kept: one 100 kB entity named 2,000 times is
+# 200 MB of title. The check keeps the guarantee ours whatever the parser does.
+MAX_ENTITY_EXPANSION = 1_000_000
+_ENTITY_DECL = re.compile(r"""<!ENTITY\s+(?P<pe>%\s*)?(?P<name>[^\s"'>%]+)\s+(?P<body>"[^"]*"|'[^']*'|[^>]*)""", re.S)
+_NOT_MARKUP = re.compile(r"<!\[CDATA\[.*?\]\]>|<!--.*?-->", re.S)   # where "<!ENTITY" is only words
+_CHAR_REF = re.compile(r"&#(\d+|x[0-9a-fA-F]+);")
+_ROOT = re.compile(r"<([A-Za-z_][\w.:-]*)")
+# What feedparser is told about the bytes it gets: UTF-8 (encoded here from the decoded text), XML, and the
+# feed's URL as the base of relative links.
+_FEED_HEADERS = {"content-type": "application/xml; charset=utf-8"}
+
+
+def read_feed(text: str, url: str) -> ParsedFeed:
+    """Read a feed with feedparser, as feed readers do: a stray ``&``, an HTML entity XML does not know, an
+    unclosed tag cost the entry they spoil, not the feed. ``MalformedFeed`` when nothing usable is left:
+    empty, not a feed, a document no entry link can be read from, or entity declarations refused (see
+    ``MAX_ENTITY_EXPANSION``). The same text and URL are read once (the spider asks for links, then the next
+    page)."""
+    return _read_feed(text or "", url)
+
+
+@functools.lru_cache(maxsize=4)
+def _read_feed(text: str, url: str) -> ParsedFeed:
+    # The declaration names the *byte* encoding (gb2312, koi8-r …) that Scrapy has already decoded: dropped,
+    # and the text handed over as UTF-8 bytes. Bytes in a BytesIO, never a str: feedparser opens a str that
+    # looks like a URL or a path.
+    declaration = _XML_DECL.match(text)
+    lead = declaration.group(0) if declaration else ""
+    body = text[len(lead):]
+    if not body.strip():
+        raise MalformedFeed("empty document")
+    refuse_entities(body)
+    parsed = feedparser.parse(io.BytesIO(body.encode("utf-8")), resolve_relative_uris=False,
+                              response_headers={**_FEED_HEADERS, "content-location": url})
+    problem = _not_well_formed(parsed.get("bozo_exception"), lead)
+    if not parsed.get("version"):
+        root = _ROOT.search(body)
+        if root or not problem:
+            name = root.group(1).rsplit(":", 1)[-1].lower() if root else "none"
+            raise MalformedFeed(f"not an RSS/Atom feed (root element <{name}>)")
+        raise MalformedFeed(f"not well-formed XML: {problem}")
+    entries = []
+    for entry in parsed.entries:
+        entry = dict(entry)      # the stored keys only: feedparser's aliases warn (updated → published)
+        link = absolute(_entry_link(entry) or "", url)
+        if link:
+            entries.append(FeedEntry(link, (entry.get("title") or "").strip() or None, entry_date(entry)))
+    if problem and not entries:
+        raise MalformedFeed(f"not well-formed XML: {problem}")
+    nexts = [absolute(link.get("href") or "", url) for link in dict(parsed.feed).get("links", [])
+             if link.get("rel") == "next"]
+    return ParsedFeed(tuple(entries), next((n for n in nexts if n), None), problem)
+
+
+def refuse_entities(body: str) -> None:
+    """``MalformedFeed`` for an entity declaration that reads a file or URL (XXE), is made of other entities
+    (the "billion laughs"), is a parameter entity, or would expand the document by more than
+    ``MAX_ENTITY_EXPANSION`` characters."""
+    markup = _NOT_MARKUP.sub("", body)
+    if "<!ENTITY" not in markup.upper():
+        return
+    expansion = 0
+    for start in (m.start() for m in re.finditer(r"<!ENTITY", markup, re.I)):
+        decl = _ENTITY_DECL.match(markup, start) if markup.startswith("<!ENTITY", start) else None
+        if decl is None:
+            raise MalformedFeed("refused: an entity declaration that cannot be read")
+        name, value = decl["name"], decl["body"].strip()
+        if decl["pe"]:
+            raise MalformedFeed(f"refused: it declares a parameter entity ({name})")
+        if value[:1] not in ("'", '"'):
+            raise MalformedFeed(f"refused: it declares an external entity ({name}: {value.split()[0]})")
+        value = value[1:-1]
+        if "&" in _CHAR_REF.sub("", value) or "%" in value:
+            raise MalformedFeed(f"refused: it declares an entity made of other entities ({name})")
+        expansion += len(value) * body.count(f"&{name};")
+        if expansion > MAX_ENTITY_EXPANSION:
+            raise MalformedFeed(f"refused: its entities would expand it by more than {MAX_ENTITY_EXPANSION:,} "
+                                "characters")
+
+
+def _not_well_formed(exc, lead: str) -> str | None:
+    """What the strict XML pass said about the document, in one line (None: it was well-formed), at the
+    line and column of the text as served. feedparser parsed ``lead`` (the declaration) removed and a line of
+    its own put first; a DOCTYPE it rewrote may still shift the line."""
+    if not isinstance(exc, xml.sax.SAXException):
+        return None
+    if not isinstance(exc, xml.sax.SAXParseException):
+        return str(exc)
+    line, column = exc.getLineNumber() - 1, exc.getColumnNumber()
+    if line == 1:
+        column += len(lead) - (lead.rfind("\n") + 1)
+    line += lead.count("\n")
+    return f"line {line}, column {column}: {exc.getMessage()}"
+
+
+def _entry_link(entry: dict) -> str | None:
+    """An entry's article link: its first ``alternate`` link (an RSS ``<link>``, an Atom ``link`` with
+    rel=alternate or none; not an enclosure), else an http ``guid``/``id`` (RSS 1.0's ``rdf:about``)."""
+    for link in entry.get("links", []):
+        if link.get("rel", "alternate") == "alternate" and link.get("href"):
+            return link["href"]
+    if entry.get("link"):
+        return entry["link"]
+    ident = entry.get("id") or ""
+    return ident if ident.startswith("http") else None
+
+
+def entry_date(entry: dict) -> str | None:
+    """The entry's date (published, else updated) as ISO-8601 keeping the feed's own UTC offset: RSS's
+    RFC 822 ``pubDate``, Atom's and Dublin Core's ISO dates. A date-only value stays a date; a date in the
+    future or one no parser reads is none."""
+    for key in ("published", "updated"):
+        raw = (entry.get(key) or "").strip()
+        if not raw:
+            continue
+        found = iso_date_or_none(raw)
+        if found:
+            return found
+        moment = _rfc822(raw)
+        if moment is None and entry.get(f"{key}_parsed"):     # feedparser's reading of other formats, in UTC
+            moment = datetime(*entry[f"{key}_parsed"][:6], tzinfo=timezone.utc)
+        if moment is not None:
+            return iso_date_or_none(moment.isoformat())
     return None
+
+
+def _rfc822(raw: str) -> datetime | None:
+    try:
+        moment = email.utils.parsedate_to_datetime(raw)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)   # "-0000": UTC, origin unknown
 
 
 def feed_links(text: str, url: str, section: Section) -> list[str]:
