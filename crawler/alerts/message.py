@@ -7,6 +7,7 @@ from collections import Counter
 from crawler.watch.matcher import in_words
 
 HEADINGS = {
+    "crawler_offline": "Crawler offline", "crawler_online": "Crawler back online",
     "watch_matched": "Watch hits",
     "section_gone": "Sections gone", "section_empty": "Sections empty", "section_broken": "Sections broken",
     "section_erroring": "Sections erroring", "section_reappeared": "Sections back",
@@ -64,6 +65,8 @@ def _lines(ev: dict, titles: dict[str, dict]) -> list[str]:
         item = {**details, **titles.get(ev.get("article_id"), {})}
         lines = [f"• {ev['section']}: {_title(item)}", f"    {ev['cause']} — {details.get('url')}"]
         return lines + _diff_excerpt(details)
+    if not ev["section"]:         # about the crawler, not a section (crawler_offline, crawler_online)
+        return [f"• {ev['cause']}"]
     return [f"• {ev['section']}: {ev['cause']}"]
 
 

@@ -52,9 +52,11 @@ class Channel:
     digest: bool = False                  # also receives the day's digest (crawler.digest.mail)
 
     def accepts(self, kind: str, section: str | None) -> bool:
+        """An event about no section (the crawler offline or back) concerns every section: only the
+        ``events`` filter applies to it."""
         if self.events and kind not in self.events:
             return False
-        return not self.sections or any(fnmatch.fnmatchcase(section or "", p) for p in self.sections)
+        return not self.sections or section is None or any(fnmatch.fnmatchcase(section, p) for p in self.sections)
 
 
 def settings_of(config: Config) -> tuple[dict[str, Any], list[Channel]]:

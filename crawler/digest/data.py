@@ -31,9 +31,10 @@ SECTION_TURNS = TURNS["section"]
 TURN_STATES = {f"section_{state}": word for state, word in HELD_STATES.items()}
 # Alerts: what may hide news first, then what changed published text, then good news.
 ALERT_ORDER = {t: i for i, t in enumerate((
-    "section_gone", "section_broken", "section_erroring", "section_empty", "section_stale",
+    "crawler_offline", "section_gone", "section_broken", "section_erroring", "section_empty", "section_stale",
     "section_extraction_degraded", "section_off_subject", "article_deleted", "article_edited", "section_changed",
-    "section_reappeared", "section_extraction_recovered", "section_on_subject", "section_appeared"))}
+    "crawler_online", "section_reappeared", "section_extraction_recovered", "section_on_subject",
+    "section_appeared"))}
 # States that mean "you may be missing news here": listed first, and counted in the headline.
 TROUBLE = ("FAILED", "BROKEN", "GONE", "EMPTY", "STALE", "DEGRADED", "OFF-SUBJECT", "PARTIAL")
 # The order of the section list: trouble first, sections not crawled that day last.

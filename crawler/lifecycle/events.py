@@ -27,13 +27,14 @@ SECTION_TYPES = ("section_appeared", "section_gone", "section_empty", "section_r
                  "section_off_subject", "section_on_subject")                     # lifecycle/subject.py
 ARTICLE_TYPES = ("article_edited", "article_deleted")
 WATCH_TYPES = ("watch_matched",)              # crawler/watch/stage.py: one per item and watch, ever
-EVENT_TYPES = SECTION_TYPES + ARTICLE_TYPES + WATCH_TYPES
+CRAWLER_TYPES = ("crawler_offline", "crawler_online")  # lifecycle/offline.py: about no section (section None)
+EVENT_TYPES = SECTION_TYPES + ARTICLE_TYPES + WATCH_TYPES + CRAWLER_TYPES
 
 
 @dataclass(frozen=True)
 class Event:
     type: str
-    section: str
+    section: str | None          # None: the event is about the crawler itself (CRAWLER_TYPES)
     at: str
     run_id: int | None
     cause: str
@@ -42,12 +43,12 @@ class Event:
 
     @property
     def id(self) -> str:
-        key = f"{self.run_id}|{self.type}|{self.section}|{self.article_id or ''}"
+        key = f"{self.run_id}|{self.type}|{self.section or ''}|{self.article_id or ''}"
         return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
 
     @property
-    def source(self) -> str:
-        return self.section.split("/", 1)[0]
+    def source(self) -> str | None:
+        return self.section.split("/", 1)[0] if self.section else None
 
     def to_json(self) -> dict[str, Any]:
         """The alerts.jsonl object (schema in README.md, "Section lifecycle and alerts")."""

@@ -3,6 +3,11 @@ section's extraction health (``healthdb``) and whether its items are still about
 (``subjectdb``), re-check recent articles for silent edits and deletions, and
 record the resulting events (DB + alerts.jsonl).
 
+First of all it asks whether the run reached the network (``crawler.lifecycle.offline``): a run in which
+every host failed at the network level is the crawler's failure, so it folds nothing — no section state,
+pending counter, health or subject judgement moves, no article is re-checked — and only the
+``connectivity`` row counts it (``crawler_offline`` after ``hysteresis_runs`` such runs).
+
 The state machine itself is the pure ``crawler.lifecycle.machine.step``; this module only reads and writes rows.
 The ``[lifecycle]`` table (its keys and their defaults) is ``crawler.lifecycle.settings``.
 """
@@ -15,9 +20,10 @@ import re
 import sqlite3
 from dataclasses import asdict, fields
 
-from crawler.lifecycle import events, healthdb, machine as lifecycle, subjectdb
+from crawler.lifecycle import events, healthdb, machine as lifecycle, offline, subjectdb
 from crawler import state
 from crawler.config import Config, Section
+from crawler.items import utc_now
 from crawler.lifecycle.health import HealthSettings
 from crawler.lifecycle.machine import SectionState, Settings
 from crawler.lifecycle.settings import lifecycle_table
@@ -52,6 +58,9 @@ def run_stage(ctx) -> dict:
     table = lifecycle_table(ctx.config)
     conn = ctx.db()
     try:
+        found = update_connectivity(conn, ctx.config, ctx.run_id, ctx.crawl, settings_of(ctx.config))
+        if found is not None:
+            return {"offline": found.cause, "sections": {}, "events": []}
         summary = update_sections(conn, ctx.config, ctx.run_id, settings_of(ctx.config))
         summary["extraction"] = healthdb.update_health(conn, ctx.run_id, ctx.crawl, health_settings_of(ctx.config))
         summary["subject"] = subjectdb.update_subject(conn, ctx.config, ctx.run_id, subject_settings_of(ctx.config))
@@ -62,6 +71,27 @@ def run_stage(ctx) -> dict:
             events.flush_jsonl(conn, ctx.output_dir)
         finally:
             conn.close()
+
+
+def update_connectivity(conn: sqlite3.Connection, config: Config, run_id: int, crawl: dict[str, dict],
+                        cfg: Settings) -> offline.Verdict | None:
+    """Fold the run's verdict into the ``connectivity`` row (once per run) and record its event; the
+    verdict when the run was offline, else None."""
+    found = offline.verdict(crawl, {s.key: s.url for s in config.sections})
+    old = offline.load(conn)
+    if old.last_run_id is not None and old.last_run_id >= run_id:
+        return found                                  # already folded (a stage rerun)
+    started = conn.execute("SELECT started_at FROM runs WHERE id = ?", (run_id,)).fetchone()
+    at = started["started_at"] if started else utc_now()
+    new, evs = offline.step(old, run_id, at, found, cfg.hysteresis_runs)
+    with state.transaction(conn):
+        offline.save(conn, new)
+        events.record(conn, evs)
+    if found is not None:
+        log.warning("every host failed at the network level (%s): section states left as they were%s", found.cause,
+                    "" if new.state == "offline" else f" ({new.runs} of {cfg.hysteresis_runs} runs before "
+                                                      "crawler_offline)")
+    return found
 
 
 def update_sections(conn: sqlite3.Connection, config: Config, run_id: int, cfg: Settings) -> dict:

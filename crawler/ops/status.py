@@ -6,6 +6,9 @@ lifecycle holds (``crawler.lifecycle.sectionstate``, the reader the digest uses 
 seen falls back to its latest ``section_snapshots`` row. A section whose extraction is degraded or whose
 items are off its ``subject`` needs attention too.
 
+An offline crawler (the last run(s) failed at the network level on every host, ``crawler.lifecycle.offline``)
+is one line: not "the last run failed", nor a line per section whose only news is that failure.
+
 It stays fast on a large archive: only small tables, indexed columns and one pass over
 ``section_snapshots``; the disk figures never walk the raw pages (see ``disk_use``).
 """
@@ -23,6 +26,7 @@ from typing import Any
 
 from crawler import state
 from crawler.config import Config
+from crawler.lifecycle import offline
 from crawler.lifecycle.sectionstate import HeldState, Judgement, section_states
 from crawler.ops.lock import current_holder, pid_alive
 from crawler.ops.plan import ScheduleSettings, load_settings
@@ -46,9 +50,11 @@ def collect(config: Config, now: datetime | None = None) -> dict[str, Any]:
     holder = current_holder(out)
     report["cycle_running"] = holder.__dict__ if holder else None
     with closing(state.connect(out)) as conn:
-        report["runs"] = recent_runs(conn, running=holder is not None)
+        connectivity = offline.load(conn)
+        report["offline"] = connectivity.__dict__ if connectivity.offline else None
+        report["runs"] = recent_runs(conn, running=holder is not None, connectivity=connectivity)
         report["scheduler"] = scheduler_info(conn)
-        report["sections"] = sections(conn, [s.key for s in config.sections])
+        report["sections"] = sections(conn, [s.key for s in config.sections], connectivity)
         report["translations"] = pending_translations(conn)
         report["alerts"] = alerts(conn)
     report["attention"] = attention(report, settings, now)
@@ -77,7 +83,8 @@ def _sizes(paths) -> int:
     return total
 
 
-def recent_runs(conn: sqlite3.Connection, running: bool) -> list[dict[str, Any]]:
+def recent_runs(conn: sqlite3.Connection, running: bool,
+                connectivity: offline.Connectivity = offline.Connectivity()) -> list[dict[str, Any]]:
     rows = conn.execute("SELECT id, started_at, finished_at, status, summary FROM runs "
                         "ORDER BY id DESC LIMIT ?", (RECENT_RUNS,)).fetchall()
     runs = []
@@ -85,6 +92,8 @@ def recent_runs(conn: sqlite3.Connection, running: bool) -> list[dict[str, Any]]
         status = row["status"]
         if status == "running" and not (n == 0 and running):
             status = "crashed"      # no process holds the lock: it died without finishing its run row
+        elif status == "failed" and _offline_run(row["id"], connectivity):
+            status = "offline"      # its failure is the crawler's, said once by the offline line
         runs.append({"id": row["id"], "started_at": row["started_at"], "finished_at": row["finished_at"],
                      "status": status, "errors": _error_count(row["summary"])})
     return runs
@@ -121,18 +130,24 @@ def scheduler_info(conn: sqlite3.Connection) -> dict[str, Any]:
             "stopped_at": proc["stopped_at"] if proc else None, "jobs": jobs, "last_7_days": counts}
 
 
-def sections(conn: sqlite3.Connection, configured: list[str]) -> list[dict[str, Any]]:
+def _offline_run(run_id: int, connectivity: offline.Connectivity) -> bool:
+    """``run_id`` belongs to the current offline spell."""
+    return connectivity.offline and connectivity.first_run_id <= run_id <= connectivity.last_run_id
+
+
+def sections(conn: sqlite3.Connection, configured: list[str],
+             connectivity: offline.Connectivity = offline.Connectivity()) -> list[dict[str, Any]]:
     held = section_states(conn)
     last, ok = _last_snapshots(conn), _last_successes(conn)
     keys = list(dict.fromkeys([*configured, *held]))
-    return [_section(key, held.get(key), last.get(key), ok.get(key)) for key in keys]
+    return [_section(key, held.get(key), last.get(key), ok.get(key), connectivity) for key in keys]
 
 
 def _last_snapshots(conn: sqlite3.Connection) -> dict[str, sqlite3.Row]:
     """Section key → its latest snapshot, in one pass (the table has no index on section; SQLite takes the
     other columns from the row holding ``max(run_id)``)."""
     rows = conn.execute("SELECT section, checked_at, http_status, error, links_found, not_modified, "
-                        "max(run_id) FROM section_snapshots GROUP BY section")
+                        "max(run_id) AS run_id FROM section_snapshots GROUP BY section")
     return {r["section"]: r for r in rows}
 
 
@@ -143,9 +158,13 @@ def _last_successes(conn: sqlite3.Connection) -> dict[str, str]:
     return {r[0]: r[1] for r in rows}
 
 
-def _section(key: str, held: HeldState | None, last, last_success: str | None) -> dict[str, Any]:
+def _section(key: str, held: HeldState | None, last, last_success: str | None,
+             connectivity: offline.Connectivity = offline.Connectivity()) -> dict[str, Any]:
     if held is not None:
         st, since, cause = held.state, held.since, held.cause
+    elif last is not None and _offline_run(last["run_id"], connectivity):
+        # never judged, and only ever tried offline: nothing is known about the section itself yet
+        st, since, cause = "offline", last["checked_at"], None
     else:
         st, since, cause = _snapshot_state(last)
     pending = {"state": held.pending_state, "runs": held.pending_count} if held and held.pending_state else None
@@ -184,7 +203,8 @@ def alerts(conn: sqlite3.Connection) -> dict[str, int]:
 
 
 def attention(report: dict[str, Any], settings: ScheduleSettings, now: datetime) -> list[str]:
-    out = _run_attention(report["runs"], settings, now)
+    out = [offline.status_line(offline.Connectivity(**report["offline"]))] if report.get("offline") else []
+    out += _run_attention(report["runs"], settings, now)
     out += _scheduler_attention(report["scheduler"])
     for sec in report["sections"]:
         if sec["state"] in ATTENTION_STATES:
