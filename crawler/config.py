@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from crawler.exceptions import ConfigError
 
@@ -42,6 +43,7 @@ SECTION_KEYS: dict[str, tuple[type, ...]] = {
     "subject": (list,),
     "cron": (str,),
     "download_delay": (int, float),
+    "proxy": (str,),
     "enabled": (bool,),
 }
 SOURCE_KEYS: dict[str, tuple[type, ...]] = {
@@ -50,6 +52,7 @@ SOURCE_KEYS: dict[str, tuple[type, ...]] = {
     "homepage": (str,),
     "parser": (str,),
     "download_delay": (int, float),
+    "proxy": (str,),
     "enabled": (bool,),
     "sections": (list,),
 }
@@ -79,6 +82,7 @@ class Section:
     subject: tuple[str, ...] = ()        # watch-phrase syntax; empty: the section's subject is never judged
     cron: str | None = None
     download_delay: float | None = None
+    proxy: str | None = None             # http(s)://[user:password@]host:port, every request of the section goes through it
 
     @property
     def key(self) -> str:
@@ -343,6 +347,10 @@ def _section(src: dict, sec: dict, path: str, text: str, filename: str) -> Secti
         raise ConfigError(f"{at('max_pages')}: {path}.max_pages: must be ≥ 1")
     if kind == "listing" and not (sec.get("link_css") or sec.get("link_xpath") or sec.get("link_pattern")):
         raise ConfigError(f"{at()}: {path}: a listing section needs link_css, link_xpath or link_pattern")
+    proxy = sec.get("proxy", src.get("proxy"))
+    if proxy is not None:
+        where = at("proxy") if "proxy" in sec else _where(text, filename, (src["id"],), "proxy")
+        _check_proxy(proxy, url, f"{path}.proxy" if "proxy" in sec else f"sources[{src['id']}].proxy", where)
     return Section(
         source_id=src["id"], source_name=src.get("name", src["id"]), id=sec["id"],
         name=sec.get("name", sec["id"]), kind=kind, url=url,
@@ -351,8 +359,36 @@ def _section(src: dict, sec: dict, path: str, text: str, filename: str) -> Secti
         languages=tuple(sec.get("languages", ())), body_css=sec.get("body_css"),
         parser=sec.get("parser", src.get("parser")), ignore_patterns=tuple(sec.get("ignore_patterns", ())),
         cadence_hours=sec.get("cadence_hours"), subject=subject, cron=sec.get("cron"),
-        download_delay=sec.get("download_delay", src.get("download_delay")),
+        download_delay=sec.get("download_delay", src.get("download_delay")), proxy=proxy,
     )
+
+
+def _check_proxy(proxy: str, section_url: str, path: str, where: str) -> None:
+    """``http(s)://[user:password@]host:port``; its password is registered as a secret at once (nothing newsmon
+    writes shows it, this message included)."""
+    from crawler.alerts.redact import display, protect
+
+    protect(proxy)
+    parts = urlsplit(proxy)
+
+    def fail(problem: str) -> ConfigError:
+        return ConfigError(f"{where}: {path}: {problem}, got {display(proxy)!r}")
+
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise fail("expected a proxy URL such as \"http://user:password@host:3128\"")
+    try:
+        port = parts.port
+    except ValueError:
+        raise fail("expected a port between 1 and 65535") from None
+    if not port:
+        raise fail("expected the proxy's port (host:port)")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise fail("expected no path, query or fragment after host:port")
+    if (parts.username is None) != (parts.password is None) or parts.username == "":
+        raise fail("expected both a user and a password (user:password@) or neither")
+    if parts.scheme == "https" and section_url.startswith("https:"):
+        # Scrapy opens a tunnel to an https page through a plain-HTTP proxy connection only.
+        raise fail("an https:// proxy cannot carry this section's https:// pages; use the proxy's http:// address")
 
 
 def _check_regex(pattern: Any, path: str, where: str) -> None:

@@ -3,7 +3,8 @@
 Used by `newsmon demo` (the bundled Kremlin pages) and by the tests (``tests/sitesrv.py`` re-exports it).
 Tests mutate ``server.routes`` between runs (a section that 404s, a changed layout, an edited article);
 the server answers conditional GETs (ETag / If-None-Match, Last-Modified / If-Modified-Since) like a real
-site, and records every request in ``server.log`` so tests can assert what was (not) fetched.
+site, and records every request in ``server.log`` so tests can assert what was (not) fetched, and when each
+arrived in ``server.arrived`` (politeness: the gaps between a host's requests).
 ``write_loopback_config`` writes the user config whose sections point at such a server.
 """
 
@@ -69,6 +70,8 @@ class SiteServer:
         self.routes: dict[str, Route] = {"/robots.txt": Route(b"User-agent: *\nAllow: /\n",
                                                               content_type="text/plain")}
         self.log: list[tuple[str, str, int]] = []     # (method, path, status)
+        # (time.monotonic() when the request's headers were read, path), in arrival order: the gaps a site sees
+        self.arrived: list[tuple[float, str]] = []
         self._lock = threading.Lock()
         self.in_flight = self.max_in_flight = 0
         self.user_agents: set[str] = set()
@@ -93,6 +96,11 @@ class SiteServer:
     def clear_log(self) -> None:
         with self._lock:
             self.log.clear()
+            self.arrived.clear()
+
+    def _arrive(self, path: str) -> None:
+        with self._lock:
+            self.arrived.append((time.monotonic(), path))
 
     def _enter(self, user_agent: str) -> None:
         """Count requests in flight (politeness: one at a time per site) and the User-Agents seen."""
@@ -122,6 +130,7 @@ class SiteServer:
                 self.do_GET(head=True)
 
             def do_GET(self, head: bool = False):
+                server._arrive(self.path)
                 server._enter(self.headers.get("User-Agent", ""))
                 self._counted = True
                 try:

@@ -36,14 +36,21 @@ ROBOTSTXT_OBEY = True
 # Scrapy's default, stated because the re-checks parse robots.txt with it too: Protego, where the longest
 # matching rule wins (an Allow under a broader Disallow), as in Google's and RFC 9309's reading.
 ROBOTSTXT_PARSER = "scrapy.robotstxt.ProtegoRobotParser"
-# robots.txt once per host per cycle, shared by the sections' crawlers (Scrapy's own is per crawler).
+# A section's proxy set on each of its requests first (robots.txt is read per route, Scrapy's HttpProxyMiddleware
+# at 750 sends it); robots.txt once per host per cycle, shared by the sections' crawlers (Scrapy's own is per
+# crawler); the delay kept as a minimum gap per host across the cycle's crawlers and the re-checks, last, right
+# before the download slot.
 DOWNLOADER_MIDDLEWARES = {
+    "crawler.crawl.proxies.SectionProxyMiddleware": 90,
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.crawl.robots.SharedRobotsTxtMiddleware": 100,
+    "crawler.crawl.gaps.GapMiddleware": 950,
 }
 CONCURRENT_REQUESTS = 8
 CONCURRENT_REQUESTS_PER_DOMAIN = 1
 DOWNLOAD_DELAY = 1.5
+# Scrapy's randomisation (±50%) could halve a gap; crawler.crawl.gaps lengthens it instead (× 1 to 1.5).
+DOWNLOAD_DELAY_JITTER = 0
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = DOWNLOAD_DELAY      # [crawler] download_delay sets both
 AUTOTHROTTLE_MAX_DELAY = 30.0

@@ -1,15 +1,20 @@
 """A small polite HTTP fetcher for work outside Scrapy (article re-checks), with the crawl's politeness
 (``crawler.crawl.politeness``: its User-Agent and request headers, delay, timeout, robots.txt switch and parser,
 largest page) and conditional GET. Blocking, and not meant to be shared between threads:
-``crawler.lifecycle.hostpool`` gives each host thread its own fetcher, so each host keeps one request at a time,
-its delay and its robots.txt, while several hosts are fetched side by side.
+``crawler.lifecycle.hostpool`` gives each host thread its own fetcher, while several hosts are fetched side by side.
 
-The delay is ``delays[netloc]`` when given (the re-checks pass each host's section ``download_delay``), else the
-politeness delay. Every redirect hop is a request like any other: its target's robots.txt is obeyed (a forbidden
-hop ends the fetch with "forbidden by robots.txt": nothing is concluded) and it waits its target host's delay
-first (urllib would follow it at once, to a host that may have just been asked by this fetcher). robots.txt
-itself, and its redirects, are fetched without asking robots.txt, as Scrapy fetches it. A page larger than the
-politeness ``max_bytes`` is an answer-less error, as Scrapy cancels it: cut short, it would read as an edit.
+Each request waits its turn at the cycle's per-host registry (``crawler.crawl.gaps.GAPS``), as every request of
+the crawl does: one request at a time per host, and at least the host's delay (lengthened by the randomisation,
+never shortened) since the host's last request — this fetcher's, another fetcher's, or the crawl's. The delay is
+``delays[netloc]`` when given (the re-checks pass each host's section ``download_delay``), else the politeness
+delay. Every redirect hop is a request like any other: its target's robots.txt is obeyed (a forbidden hop ends
+the fetch with "forbidden by robots.txt": nothing is concluded) and it waits its turn at its target host (urllib
+would follow it at once, to a host that may have just been asked). robots.txt itself, and its redirects, are
+fetched without asking robots.txt, as Scrapy fetches it. A page larger than the politeness ``max_bytes`` is an
+answer-less error, as Scrapy cancels it: cut short, it would read as an edit.
+
+``get(..., proxy=URL)`` sends the request, its redirect hops and the robots.txt it needs through that proxy (a
+section's ``proxy``, ``crawler.crawl.proxies.ProxyThrough``); robots.txt is read per host and route.
 """
 
 from __future__ import annotations
@@ -25,7 +30,9 @@ from urllib.parse import urlsplit
 from scrapy.robotstxt import RobotParser
 
 from crawler.crawl.charset import decode as decode_body
+from crawler.crawl.gaps import GAPS, host_of
 from crawler.crawl.politeness import Politeness
+from crawler.crawl.proxies import ProxyThrough, route_of
 
 log = logging.getLogger(__name__)
 
@@ -50,33 +57,35 @@ class PoliteFetcher:
     def __init__(self, politeness: Politeness, delays: dict[str, float] | None = None):
         self.politeness = politeness
         self.delays = {host.lower(): seconds for host, seconds in (delays or {}).items()}
-        self._robots: dict[str, RobotParser | None] = {}
-        self._last: dict[str, float] = {}
-        self._opener = urllib.request.build_opener(_PoliteRedirects(self))
+        self._robots: dict[tuple[str, str | None], RobotParser | None] = {}    # (origin, proxy route) → parser
+        self._openers: dict[str | None, urllib.request.OpenerDirector] = {}     # proxy (None: direct) → opener
+        self._holding: str | None = None          # the host whose turn this fetcher has (request in flight)
 
     def delay_of(self, host: str) -> float:
         return self.delays.get(host.lower(), self.politeness.delay)
 
-    def get(self, url: str, etag: str | None = None, last_modified: str | None = None) -> Fetched:
-        if self.politeness.obey_robots and not self.allowed(url):
+    def get(self, url: str, etag: str | None = None, last_modified: str | None = None,
+            proxy: str | None = None) -> Fetched:
+        if self.politeness.obey_robots and not self.allowed(url, proxy):
             return Fetched(url, None, error="forbidden by robots.txt")
         headers = self._headers()
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        return self._open(url, headers)
+        return self._open(url, headers, proxy=proxy)
 
-    def allowed(self, url: str) -> bool:
+    def allowed(self, url: str, proxy: str | None = None) -> bool:
         parts = urlsplit(url)
         origin = f"{parts.scheme}://{parts.netloc}"
-        if origin not in self._robots:
-            self._robots[origin] = self._load_robots(origin)
-        parser = self._robots[origin]
+        key = (origin, route_of(proxy))
+        if key not in self._robots:
+            self._robots[key] = self._load_robots(origin, proxy)
+        parser = self._robots[key]
         return parser is None or parser.allowed(url, self.politeness.robots_agent)
 
-    def _load_robots(self, origin: str) -> RobotParser | None:
-        got = self._open(f"{origin}/robots.txt", self._headers(), obey_robots=False)
+    def _load_robots(self, origin: str, proxy: str | None) -> RobotParser | None:
+        got = self._open(f"{origin}/robots.txt", self._headers(), obey_robots=False, proxy=proxy)
         if got.status != 200:       # no robots.txt (or unreachable): everything is allowed, as in Scrapy
             return None
         return self.politeness.robots(got.body)
@@ -84,21 +93,34 @@ class PoliteFetcher:
     def _headers(self) -> dict[str, str]:
         return {**dict(self.politeness.headers), "User-Agent": self.politeness.user_agent}
 
-    def _wait(self, host: str) -> None:
-        last = self._last.get(host)
-        if last is not None:
-            pause = self.delay_of(host) - (time.monotonic() - last)
-            if pause > 0:
-                time.sleep(pause)
-        self._last[host] = time.monotonic()
+    def _opener(self, proxy: str | None) -> urllib.request.OpenerDirector:
+        if proxy not in self._openers:
+            through = [ProxyThrough(proxy, self.politeness.proxy_auth_encoding)] if proxy else []
+            self._openers[proxy] = urllib.request.build_opener(_PoliteRedirects(self), *through)
+        return self._openers[proxy]
 
-    def _open(self, url: str, headers: dict[str, str], obey_robots: bool = True) -> Fetched:
-        self._wait(urlsplit(url).netloc)
+    def _take_turn(self, url: str) -> None:
+        """Wait until the registry lets a request to ``url``'s host go; this fetcher has that host's turn
+        until ``_end_turn`` (its answer is read, or it redirected elsewhere)."""
+        self._end_turn()
+        host = host_of(url)
+        GAPS.wait(host, self.delay_of(host))
+        self._holding = host
+
+    def _end_turn(self) -> None:
+        if self._holding is not None:
+            GAPS.done(self._holding)
+            self._holding = None
+
+    def _open(self, url: str, headers: dict[str, str], obey_robots: bool = True,
+              proxy: str | None = None) -> Fetched:
         request = urllib.request.Request(url, headers=headers)
         request.obey_robots = obey_robots          # read by _PoliteRedirects for each hop
+        request.section_proxy = proxy
         timeout = self.politeness.timeout
+        self._take_turn(url)
         try:
-            with self._opener.open(request, timeout=timeout) as resp:
+            with self._opener(proxy).open(request, timeout=timeout) as resp:
                 body = _read_at_most(resp, self.politeness.max_bytes)
                 if body is None:
                     return Fetched(url, None, resp.geturl(), dict(resp.headers.items()),
@@ -119,6 +141,8 @@ class PoliteFetcher:
             return Fetched(url, None, error=f"{type(reason).__name__}: {reason}")
         except (OSError, ValueError) as exc:
             return Fetched(url, None, error=f"{type(exc).__name__}: {exc}")
+        finally:
+            self._end_turn()
 
 
 def _read_at_most(resp, max_bytes: int) -> bytes | None:
@@ -136,7 +160,7 @@ class RobotsForbidden(urllib.error.URLError):
 
 class _PoliteRedirects(urllib.request.HTTPRedirectHandler):
     """urllib's redirect handling, but a hop is a request like any other: its target's robots.txt is obeyed
-    and it waits its target host's delay."""
+    (through the same proxy) and it waits its turn at its target host."""
 
     def __init__(self, fetcher: PoliteFetcher):
         self.fetcher = fetcher
@@ -144,8 +168,13 @@ class _PoliteRedirects(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, req, fp, code, msg, headers, newurl):
         hop = super().redirect_request(req, fp, code, msg, headers, newurl)
         if hop is not None:
+            # The redirect's answer is in: the host's turn ends before anything else is asked (robots.txt of the
+            # target, the hop), so a fetcher never holds one host while it waits for another.
+            self.fetcher._end_turn()
             hop.obey_robots = getattr(req, "obey_robots", True)
-            if hop.obey_robots and self.fetcher.politeness.obey_robots and not self.fetcher.allowed(hop.full_url):
+            hop.section_proxy = getattr(req, "section_proxy", None)
+            if hop.obey_robots and self.fetcher.politeness.obey_robots and \
+                    not self.fetcher.allowed(hop.full_url, hop.section_proxy):
                 raise RobotsForbidden(f"redirected to {hop.full_url}, forbidden by robots.txt")
-            self.fetcher._wait(urlsplit(hop.full_url).netloc)
+            self.fetcher._take_turn(hop.full_url)
         return hop

@@ -1,7 +1,9 @@
 """Fetch many pages side by side across hosts, strictly one after the other within a host.
 
-A host's pages are fetched by one thread with its own ``PoliteFetcher`` (its robots.txt, its delay), so a host
-never sees two requests at once nor two closer than the delay; at most ``workers`` hosts are fetched at a time,
+A host's pages are fetched by one thread with its own ``PoliteFetcher`` (its robots.txt, its delay); the fetchers
+wait their turn at the cycle's per-host registry (``crawler.crawl.gaps``), so a host never sees two requests at
+once nor two closer than the delay, even when a redirect leads one thread to another's host or the crawl has
+just asked it; at most ``workers`` hosts are fetched at a time,
 the hosts with the most pages first (they finish last). The threads only fetch: answers come back to the
 caller's thread as ``(job, Fetched)`` pairs, so whatever the caller writes (SQLite) stays on one thread.
 ``workers = 1`` fetches in the caller's thread in the given order with one fetcher (the sequential behaviour).
@@ -33,6 +35,7 @@ class Job:
     tag: Any = None               # the caller's object (e.g. a DB row), handed back with the answer
     further: tuple[str, ...] = () # pages fetched right after this one when it answers 200 or 304 (the missing
                                   # pages of a multi-page article), by the same fetcher: the host's delay holds
+    proxy: str | None = None      # the page's section's proxy: the page, its further pages, their robots.txt
 
 
 def fetch_all(jobs: list[Job], new_fetcher: Callable[[], PoliteFetcher],
@@ -101,16 +104,17 @@ def _put(answers: queue.Queue, item: object, stop: threading.Event) -> None:
 
 def safe_get(fetcher: PoliteFetcher, job: Job) -> Fetched:
     """The fetcher's answer, with ``job.further`` fetched after a 200 or 304 (``Fetched.further``)."""
-    got = _get(fetcher, job.url, job.etag, job.last_modified)
+    got = _get(fetcher, job.url, job.etag, job.last_modified, job.proxy)
     if job.further and got.status in (200, 304):
-        got.further = [_get(fetcher, url) for url in job.further]
+        got.further = [_get(fetcher, url, proxy=job.proxy) for url in job.further]
     return got
 
 
-def _get(fetcher: PoliteFetcher, url: str, etag: str | None = None, last_modified: str | None = None) -> Fetched:
+def _get(fetcher: PoliteFetcher, url: str, etag: str | None = None, last_modified: str | None = None,
+         proxy: str | None = None) -> Fetched:
     """A bug on one page is an answer-less ``Fetched``, never a lost host."""
     try:
-        return fetcher.get(url, etag, last_modified)
+        return fetcher.get(url, etag, last_modified, proxy)
     except Exception as exc:  # noqa: BLE001 — one odd page never stops its host's other pages
         log.error("fetching %s failed: %s: %s", url, type(exc).__name__, exc, exc_info=True)
         return Fetched(url, None, error=f"{type(exc).__name__}: {exc}")

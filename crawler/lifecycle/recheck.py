@@ -84,7 +84,8 @@ def recheck_recent(conn: sqlite3.Connection, config: Config, run_id: int, output
     run = RecheckRun(run_id, Path(output_dir), {s.key: s for s in config.sections}, gone_checks_of(table))
     bounds = page_retry_of(config)
     jobs = [Job(row["url"], row["etag"], row["last_modified"], tag=row,
-                further=missing_pages(_item_or_none(conn, row), bounds)) for row in due]
+                further=missing_pages(_item_or_none(conn, row), bounds),
+                proxy=getattr(run.sections.get(row["section"]), "proxy", None)) for row in due]   # as crawled
     politeness = politeness_of(config)            # the crawl's: UA, delay, timeout, robots.txt, largest page
     delays = host_delays(due, run.sections, politeness.delay)
     counts: dict[str, int] = {}
