@@ -253,8 +253,8 @@ def test_a_stage_rerun_folds_the_offline_run_once(tmp_path):
     try:
         for run in (1, 2):
             conn.execute("INSERT INTO runs(id, started_at) VALUES (?, ?)", (run, f"2026-12-0{run}T02:00:00+00:00"))
-        for run in (1, 2, 2):
-            assert update_connectivity(conn, config, run, crawl, settings_of(config)) is not None
+        emitted = [update_connectivity(conn, config, run, crawl, settings_of(config)) for run in (1, 2, 2)]
+        assert [(found.sections, types) for found, types in emitted] == [(3, []), (3, ["crawler_offline"]), (3, [])]
         st = offline.load(conn)
         assert (st.state, st.runs, st.since) == ("offline", 2, "2026-12-01T02:00:00+00:00")
         assert [r["type"] for r in conn.execute("SELECT type FROM events")] == ["crawler_offline"]

@@ -58,9 +58,9 @@ def run_stage(ctx) -> dict:
     table = lifecycle_table(ctx.config)
     conn = ctx.db()
     try:
-        found = update_connectivity(conn, ctx.config, ctx.run_id, ctx.crawl, settings_of(ctx.config))
+        found, emitted = update_connectivity(conn, ctx.config, ctx.run_id, ctx.crawl, settings_of(ctx.config))
         if found is not None:
-            return {"offline": found.cause, "sections": {}, "events": []}
+            return {"offline": found.cause, "sections": {}, "events": emitted}
         summary = update_sections(conn, ctx.config, ctx.run_id, settings_of(ctx.config))
         summary["extraction"] = healthdb.update_health(conn, ctx.run_id, ctx.crawl, health_settings_of(ctx.config))
         summary["subject"] = subjectdb.update_subject(conn, ctx.config, ctx.run_id, subject_settings_of(ctx.config))
@@ -74,13 +74,13 @@ def run_stage(ctx) -> dict:
 
 
 def update_connectivity(conn: sqlite3.Connection, config: Config, run_id: int, crawl: dict[str, dict],
-                        cfg: Settings) -> offline.Verdict | None:
-    """Fold the run's verdict into the ``connectivity`` row (once per run) and record its event; the
-    verdict when the run was offline, else None."""
+                        cfg: Settings) -> tuple[offline.Verdict | None, list[str]]:
+    """Fold the run's verdict into the ``connectivity`` row (once per run) and record its event: the
+    verdict (None: the run reached the network) and the types of the events recorded."""
     found = offline.verdict(crawl, {s.key: s.url for s in config.sections})
     old = offline.load(conn)
     if old.last_run_id is not None and old.last_run_id >= run_id:
-        return found                                  # already folded (a stage rerun)
+        return found, []                              # already folded (a stage rerun)
     started = conn.execute("SELECT started_at FROM runs WHERE id = ?", (run_id,)).fetchone()
     at = started["started_at"] if started else utc_now()
     new, evs = offline.step(old, run_id, at, found, cfg.hysteresis_runs)
@@ -91,7 +91,7 @@ def update_connectivity(conn: sqlite3.Connection, config: Config, run_id: int, c
         log.warning("every host failed at the network level (%s): section states left as they were%s", found.cause,
                     "" if new.state == "offline" else f" ({new.runs} of {cfg.hysteresis_runs} runs before "
                                                       "crawler_offline)")
-    return found
+    return found, [e.type for e in evs]
 
 
 def update_sections(conn: sqlite3.Connection, config: Config, run_id: int, cfg: Settings) -> dict:
