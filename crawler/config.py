@@ -43,6 +43,8 @@ SECTION_KEYS: dict[str, tuple[type, ...]] = {
     "subject": (list,),
     "cron": (str,),
     "download_delay": (int, float),
+    "max_page_bytes": (int,),
+    "max_links": (int,),
     "proxy": (str,),
     "enabled": (bool,),
 }
@@ -52,6 +54,8 @@ SOURCE_KEYS: dict[str, tuple[type, ...]] = {
     "homepage": (str,),
     "parser": (str,),
     "download_delay": (int, float),
+    "max_page_bytes": (int,),
+    "max_links": (int,),
     "proxy": (str,),
     "enabled": (bool,),
     "sections": (list,),
@@ -82,6 +86,8 @@ class Section:
     subject: tuple[str, ...] = ()        # watch-phrase syntax; empty: the section's subject is never judged
     cron: str | None = None
     download_delay: float | None = None
+    max_page_bytes: int | None = None    # None: [crawler] max_page_bytes
+    max_links: int | None = None         # None: [crawler] max_links
     proxy: str | None = None             # http(s)://[user:password@]host:port, every request of the section goes through it
 
     @property
@@ -345,6 +351,12 @@ def _section(src: dict, sec: dict, path: str, text: str, filename: str) -> Secti
         _check_parser(parser, f"{path}.parser", at("parser"))
     if sec.get("max_pages", 1) < 1:
         raise ConfigError(f"{at('max_pages')}: {path}.max_pages: must be ≥ 1")
+    for key in ("max_page_bytes", "max_links"):
+        value = sec.get(key, src.get(key))
+        if value is not None and value < 1:
+            where, named = (at(key), path) if key in sec else (_where(text, filename, (src["id"],), key),
+                                                               f"sources[{src['id']}]")
+            raise ConfigError(f"{where}: {named}.{key}: must be ≥ 1, got {value!r}")
     if kind == "listing" and not (sec.get("link_css") or sec.get("link_xpath") or sec.get("link_pattern")):
         raise ConfigError(f"{at()}: {path}: a listing section needs link_css, link_xpath or link_pattern")
     proxy = sec.get("proxy", src.get("proxy"))
@@ -359,6 +371,8 @@ def _section(src: dict, sec: dict, path: str, text: str, filename: str) -> Secti
         languages=tuple(sec.get("languages", ())), body_css=sec.get("body_css"),
         parser=sec.get("parser", src.get("parser")), ignore_patterns=tuple(sec.get("ignore_patterns", ())),
         cadence_hours=sec.get("cadence_hours"), subject=subject, cron=sec.get("cron"),
+        max_page_bytes=sec.get("max_page_bytes", src.get("max_page_bytes")),
+        max_links=sec.get("max_links", src.get("max_links")),
         download_delay=sec.get("download_delay", src.get("download_delay")), proxy=proxy,
     )
 

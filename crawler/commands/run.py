@@ -53,12 +53,14 @@ def exit_status(result) -> int:
 
 def print_summary(result, out=None) -> None:
     out = out or sys.stdout
-    header = f"{'section':<34} {'links':>6} {'new':>5} {'fetched':>7} {'failed':>6} {'seconds':>8}  status"
+    from crawler.crawl.report import status_of
+
+    header = (f"{'section':<34} {'links':>6} {'new':>5} {'fetched':>7} {'failed':>6} {'skipped':>7} {'seconds':>8}"
+              f"  status")
     print(header, file=out)
     for key, r in sorted(result.crawl.items()):
-        status = "error" if r["entry_error"] else ("ok" if not r["failed"] else "partial")
         print(f"{key:<34} {r['links_found']:>6} {r['new']:>5} {r['fetched']:>7} {r['failed']:>6} "
-              f"{r['seconds']:>8.1f}  {status}", file=out)
+              f"{r.get('skipped', 0):>7} {r['seconds']:>8.1f}  {status_of(r)}", file=out)
     items = result.output_dir / result.day / "items.jsonl"
     print(f"\nrun {result.run_id}: {result.status}; {result.landed} new item(s) in {items}", file=out)
     for stage, summary in result.stages.items():
@@ -69,6 +71,14 @@ def print_summary(result, out=None) -> None:
         print("\nerrors by source:", file=out)
         for source, lines in sorted(errors.items()):
             print(f"  {source}:", file=out)
+            for line in lines:
+                print(f"    {line}", file=out)
+    skips = {key: r["skips"] for key, r in sorted(result.crawl.items()) if r.get("skips")}
+    if skips:
+        print("\nskipped (not requested):", file=out)
+        for key, lines in skips.items():
+            reasons = ", ".join(f"{n:,} {reason}" for reason, n in result.crawl[key]["skipped_reasons"].items())
+            print(f"  {key} ({reasons}):", file=out)
             for line in lines:
                 print(f"    {line}", file=out)
     if result.storage_error:

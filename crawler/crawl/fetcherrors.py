@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from scrapy import exceptions as scrapy_exc
@@ -21,6 +22,13 @@ TIMEOUT_ERRORS = (neterr.TimeoutError, neterr.TCPTimedOutError, *_scrapy("Downlo
 REFUSED_ERRORS = (neterr.ConnectionRefusedError, *_scrapy("DownloadConnectionRefusedError"))
 LOST_ERRORS = (ResponseNeverReceived, ResponseFailed, neterr.ConnectionLost, neterr.ConnectionDone,
                *_scrapy("DownloadFailedError", "ResponseDataLossError"))
+DATALOSS_ERRORS = _scrapy("ResponseDataLossError")
+# Scrapy cancels a download past DOWNLOAD_MAXSIZE (the request's ``download_maxsize``) with this; its message
+# names the size when Content-Length told it, and is empty when the bytes received did.
+CANCELLED_ERRORS = _scrapy("DownloadCancelledError")
+_MAXSIZE_IN_MESSAGE = re.compile(r"max size \((\d+)\)")
+# Statuses whose Retry-After says when the site will answer again: worth saying with the failure.
+RETRY_AFTER_STATUSES = (429, 503)
 
 
 class PageFetchFailed(Exception):
@@ -43,7 +51,25 @@ def describe(failure, timeout: float | None = None) -> FetchFailure:
     host = request.url.split("/")[2] if request is not None and "//" in request.url else "the host"
     if isinstance(exc, HttpError):
         resp = exc.response
-        return FetchFailure(f"HTTP {resp.status}", resp.status, resp.url, len(resp.body))
+        text = f"HTTP {resp.status}"
+        retry_after = resp.headers.get("Retry-After") if resp.status in RETRY_AFTER_STATUSES else None
+        if retry_after:
+            text += f" (Retry-After: {retry_after.decode('latin-1').strip()[:40]})"
+        return FetchFailure(text, resp.status, resp.url, len(resp.body))
+    if isinstance(exc, CANCELLED_ERRORS):
+        found = _MAXSIZE_IN_MESSAGE.search(str(exc))
+        limit = int(found.group(1)) if found else (request.meta.get("download_maxsize") if request else None)
+        return FetchFailure(f"larger than {size_words(limit)}" if limit else "download cancelled")
+    if isinstance(exc, IgnoreRequest) and "decompression" in str(exc):
+        # HttpCompressionMiddleware: a Content-Encoding that inflates past the limit (a gzip bomb)
+        limit = getattr(exc.__cause__, "max_size", None)
+        return FetchFailure(f"larger than {size_words(limit) if limit else 'the largest page'} once decompressed")
+    if isinstance(exc, IgnoreRequest) and str(exc) == "max redirections reached" and request is not None:
+        hops = request.meta.get("redirect_times", 0)
+        return FetchFailure(f"more than {hops} redirects (gave up at {request.url})")
+    if isinstance(exc, DATALOSS_ERRORS):
+        return FetchFailure(f"connection to {host} closed before the whole page arrived (shorter than its "
+                            f"Content-Length)")
     if isinstance(exc, DNS_ERRORS):
         return FetchFailure(f"DNS lookup failed for {host}")
     if isinstance(exc, TIMEOUT_ERRORS):
@@ -56,3 +82,11 @@ def describe(failure, timeout: float | None = None) -> FetchFailure:
         reason = str(exc) or "request ignored"
         return FetchFailure("forbidden by robots.txt" if "robots" in reason.lower() else reason)
     return FetchFailure(f"{type(exc).__name__}: {exc}")
+
+
+def size_words(size: int) -> str:
+    """``10 MB``, ``50 kB``, ``1.5 MB``, ``900 bytes`` (decimal units, as ``max_page_bytes`` is set)."""
+    for unit, factor in (("GB", 10**9), ("MB", 10**6), ("kB", 10**3)):
+        if size >= factor:
+            return f"{size / factor:.3g} {unit}"
+    return f"{size} bytes"

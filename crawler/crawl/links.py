@@ -1,7 +1,9 @@
 """Finding article links in a section's entry point: listing pages, RSS/Atom feeds, sitemaps.
 
 Plain functions over decoded text (no Scrapy, no reactor), so each rule is testable in a millisecond.
-Every function returns absolute http(s) URLs without fragments, deduplicated, in page order.
+Every function returns absolute http(s) URLs without fragments, deduplicated, in page order; ``read_listing``
+and ``read_sitemap`` also return what the rule picked that is not such a URL (``mailto:``, ``javascript:``), so
+that the spider can name it instead of dropping it unsaid.
 """
 
 from __future__ import annotations
@@ -13,9 +15,9 @@ import io
 import json
 import re
 import xml.sax
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from urllib.parse import urldefrag, urljoin
+from urllib.parse import urldefrag, urljoin, urlsplit
 
 import feedparser
 from lxml import etree
@@ -43,6 +45,42 @@ def absolute(href: str, base_url: str) -> str | None:
         return None
     url = urldefrag(urljoin(base_url, href))[0]
     return url if url.startswith(("http://", "https://")) else None
+
+
+_SCHEME = re.compile(r"^\s*([a-zA-Z][a-zA-Z0-9+.-]*):")
+
+
+def not_http(href: str) -> bool:
+    """Whether ``href`` names a scheme other than http(s) (``mailto:``, ``javascript:``, ``ftp:``, ``tel:``)."""
+    found = _SCHEME.match(href or "")
+    return bool(found) and found.group(1).lower() not in ("http", "https")
+
+
+@dataclass
+class Found:
+    """What a listing page or sitemap offers under the section's rule: ``urls`` to follow, and ``not_http``: the
+    hrefs the rule picked that are no http(s) link, as written."""
+    urls: list[str]
+    not_http: list[str] = field(default_factory=list)
+
+
+@functools.lru_cache(maxsize=1)
+def _suffixes():
+    import tldextract    # a Scrapy dependency; its bundled Public Suffix List snapshot, never fetched
+
+    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+
+
+def site_of(url: str) -> str:
+    """The site a URL belongs to: its registered domain (``world.people.com.cn`` → ``people.com.cn``), or the
+    host itself when it has none (an IP address, ``localhost``)."""
+    return _site_of_host((urlsplit(url).hostname or "").lower())
+
+
+@functools.lru_cache(maxsize=4096)
+def _site_of_host(host: str) -> str:
+    parts = _suffixes()(host)
+    return (parts.top_domain_under_public_suffix or host) if parts.suffix else host
 
 
 def unique(urls) -> list[str]:
@@ -78,6 +116,12 @@ def page_base(selector: Selector, url: str) -> str:
 def listing_links(html: str, url: str, section: Section) -> list[str]:
     """Article links of a listing page under the section's rule: CSS and/or XPath pick candidate
     elements (all ``a[href]`` when neither is set), then the URL regex, if any, must match."""
+    return read_listing(html, url, section).urls
+
+
+def read_listing(html: str, url: str, section: Section) -> Found:
+    """``listing_links``, and the hrefs the same rule picks that are not http(s) links (the regex, if any,
+    must match them too: a rule that would never take a ``mailto:`` link does not report one)."""
     sel = Selector(text=html or "<html></html>")
     hrefs: list[str] = []
     if section.link_css:
@@ -87,7 +131,9 @@ def listing_links(html: str, url: str, section: Section) -> list[str]:
     if not (section.link_css or section.link_xpath):
         hrefs = sel.css("a::attr(href)").getall()
     base = page_base(sel, url)
-    return matches_pattern(unique(absolute(h, base) for h in hrefs), section.link_pattern)
+    urls = matches_pattern(unique(absolute(h, base) for h in hrefs), section.link_pattern)
+    odd = matches_pattern(unique(h.strip() for h in hrefs if not_http(h)), section.link_pattern)
+    return Found(urls, odd)
 
 
 def next_page(html: str, url: str, next_css: str | None) -> str | None:
@@ -286,12 +332,18 @@ def feed_links(text: str, url: str, section: Section) -> list[str]:
 
 def sitemap_urls(text: str, url: str) -> tuple[str, list[str]]:
     """``("urlset" | "sitemapindex", locs)`` of a sitemap, locs in document order."""
+    kind, found = read_sitemap(text, url)
+    return kind, found.urls
+
+
+def read_sitemap(text: str, url: str) -> tuple[str, Found]:
+    """``("urlset" | "sitemapindex", found)``: the http(s) locs in document order, and the others as written."""
     root = parse_xml(text)
     kind = _local(root.tag)
     if kind not in ("urlset", "sitemapindex"):
         raise MalformedFeed(f"not a sitemap (root element <{kind or root.tag}>)")
-    locs = [absolute(_child_text(node, "loc") or "", url) for node in root if _local(node.tag) in ("url", "sitemap")]
-    return kind, unique(locs)
+    locs = [_child_text(node, "loc") or "" for node in root if _local(node.tag) in ("url", "sitemap")]
+    return kind, Found(unique(absolute(loc, url) for loc in locs), unique(loc for loc in locs if not_http(loc)))
 
 
 def fingerprint(urls: list[str]) -> str:

@@ -58,9 +58,17 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 USER_AGENT = "newsmon/0.1 (+https://github.com/newsmon/newsmon; news monitoring for a newsletter)"
 
 DOWNLOAD_TIMEOUT = 30
-# A news page is well under this; a larger answer is refused whole (Scrapy's own default is 1 GiB, and each
-# re-check thread holds its page in memory).
-DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
+# [crawler] max_page_bytes: a news page is well under 10 MB; a larger answer is refused whole (Scrapy's own
+# default is 1 GiB, and each re-check thread holds its page in memory). Scrapy applies it to what arrives and to
+# what a Content-Encoding inflates to; the sitemap spider to a .xml.gz it inflates itself.
+DOWNLOAD_MAXSIZE = 10_000_000
+# Scrapy warns of a page past this size that it keeps: none is kept past the limit, and the refusal is the
+# spider's one line, so the two are equal (Scrapy's default, 32 MiB, would never warn anyway).
+DOWNLOAD_WARNSIZE = DOWNLOAD_MAXSIZE
+# Scrapy's defaults, stated because the spiders name them: a chain of more redirects is a failed page, and a
+# longer link is skipped (by the spider, which says so; Scrapy's UrlLengthMiddleware would drop it unsaid).
+REDIRECT_MAX_TIMES = 20
+URLLENGTH_LIMIT = 2083
 DNS_TIMEOUT = DOWNLOAD_TIMEOUT                  # [crawler] timeout sets both
 RETRY_TIMES = 2
 # A host that does not resolve will not resolve a second later: fail at once (the next run retries).
@@ -94,6 +102,10 @@ NEWSMON_REFETCH = False
 NEWSMON_EXTRACTION_WORKERS = 0  # >0: extraction + language in that many worker processes (off the reactor)
 NEWSMON_MAX_FURTHER_PAGES = 10  # further pages (…-2.html) fetched per article (crawler.extract.continuation)
 NEWSMON_FURTHER_PAGE_RETRIES = 3  # re-checks that retry an incomplete article's missing pages (lifecycle.completion)
+# Article links a section requests per run, at most ([crawler] max_links, per source/section too): the rest are
+# named and counted as skipped, and requested by later runs (they are still not stored). 1,000 pages take ~25 min
+# at the default delay; a listing of 100,000 links would take two days.
+NEWSMON_MAX_LINKS = 1000
 
 # [crawler] key → (expected types, Scrapy setting(s) it drives)
 CRAWLER_KEYS: dict[str, tuple[tuple[type, ...], tuple[str, ...]]] = {
@@ -109,6 +121,8 @@ CRAWLER_KEYS: dict[str, tuple[tuple[type, ...], tuple[str, ...]]] = {
     "extraction_workers": ((int,), ("NEWSMON_EXTRACTION_WORKERS",)),
     "max_further_pages": ((int,), ("NEWSMON_MAX_FURTHER_PAGES",)),
     "further_page_retries": ((int,), ("NEWSMON_FURTHER_PAGE_RETRIES",)),
+    "max_page_bytes": ((int,), ("DOWNLOAD_MAXSIZE", "DOWNLOAD_WARNSIZE")),
+    "max_links": ((int,), ("NEWSMON_MAX_LINKS",)),
 }
 
 
@@ -116,6 +130,9 @@ CRAWLER_KEYS: dict[str, tuple[tuple[type, ...], tuple[str, ...]]] = {
 # drives (output_dir drives none: crawler.config's).
 SPEC: Spec = {key: (types, globals()[settings[0]] if settings else DEFAULT_OUTPUT_DIR, 0 if int in types else None)
               for key, (types, settings) in CRAWLER_KEYS.items()}
+# 0 would mean "no limit" to Scrapy and "nothing" to a link budget: neither is a setting worth allowing.
+for _key in ("max_page_bytes", "max_links"):
+    SPEC[_key] = (*SPEC[_key][:2], 1)
 
 
 def crawler_table(config) -> dict[str, Any]:
