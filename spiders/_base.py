@@ -240,8 +240,8 @@ class SectionSpider(scrapy.Spider):
             else:
                 self.report.article_failed(link, f"redirect loop: {loop}")
         elif chain:
-            self.report.link_skipped(link, "duplicate", f"redirected to {short(request.url)}, a page this crawl "
-                                                        f"already requested")
+            self.report.link_skipped(link, "duplicate", f"redirected to {short(request.url)}: the same page as "
+                                                        f"another link of this crawl")
         else:
             self.report.link_skipped(link, "duplicate", "the same page as another link of this crawl")
 

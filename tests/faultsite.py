@@ -173,9 +173,9 @@ def article_fault(name: str, cause: str, route: Route | None = None, fault=None,
 
 # The fault kinds, in crawl order (a test holds ``build`` to this list).
 NAMES = ("html-bomb", "big-page", "endless-page", "own-limit", "sitemap-bomb", "redirect-loop", "self-redirect",
-         "redirect-chain", "long-link", "off-site", "not-http", "many-links", "nested-index", "looping-index", "reset",
-         "slow-headers", "drip-feed", "truncated", "too-many", "unavailable", "image", "pdf", "empty", "bot-wall",
-         "not-found", "server-error")
+         "duplicate", "redirect-chain", "long-link", "off-site", "not-http", "many-links", "nested-index",
+         "looping-index", "reset", "slow-headers", "drip-feed", "truncated", "too-many", "unavailable", "image", "pdf",
+         "pdf-as-html", "empty", "bot-wall", "not-found", "server-error")
 
 
 def build(server: FaultServer) -> list[Fault]:
@@ -209,6 +209,12 @@ def build(server: FaultServer) -> list[Fault]:
     add(*article_fault("redirect-loop", "redirect loop", Route(status=302, location="/f/redirect-loop/b")))
     routes["/f/redirect-loop/b"] = Route(status=302, location=loop)
     add(*article_fault("self-redirect", "redirect loop", Route(status=301, location="/f/self-redirect/article")))
+    # Two links, one redirecting to the other: the page is fetched once, the redirected link is a skipped duplicate.
+    faults.append(Fault("duplicate", "listing", "skipped", "the same page as another link", "/f/duplicate/article",
+                        lands=1))
+    routes["/f/duplicate/"] = Route(listing_page([("/f/duplicate/b", "B"), ("/f/duplicate/article", "A")]))
+    routes["/f/duplicate/article"] = Route(status=302, location="/f/duplicate/b")
+    routes["/f/duplicate/b"] = Route(good_article("The page two links lead to"))
     add(*article_fault("redirect-chain", "more than 20 redirects", Route(status=302, location="/f/redirect-chain/1")))
     for n in range(1, 30):
         routes[f"/f/redirect-chain/{n}"] = Route(status=302, location=f"/f/redirect-chain/{n + 1}")
@@ -258,6 +264,8 @@ def build(server: FaultServer) -> list[Fault]:
                        Route(b"\x89PNG\r\n\x1a\n" + bytes(2000), content_type="image/png")))
     add(*article_fault("pdf", "not an HTML page (application/pdf)",
                        Route(b"%PDF-1.4\n" + bytes(2000), content_type="application/pdf")))
+    add(*article_fault("pdf-as-html", "not an HTML page (a PDF document, served as text/html)",
+                       Route(b"%PDF-1.4\n" + bytes(2000), content_type="text/html")))
     add(*article_fault("empty", "empty body", Route(b"")))
     add(*article_fault("bot-wall", "bot wall or JavaScript-only page", Route(
         b"<html><head><title>Just a moment...</title></head><body><div id='cf-challenge'>Checking your browser"
