@@ -1,8 +1,8 @@
 """Store: raw page (gzip) + state DB rows (+ the day file's early line) through crawler.crawl.store.
 
 Storing runs on one writer thread shared by every crawler of the cycle, not on the reactor: compressing
-the page, the fsyncs and the SQLite commit release the GIL, so the reactor extracts the next page
-meanwhile. One thread, as the reactor was before: the writes of all sections stay serialized, in the
+the page, the writes, the batch syncs of the raw pages and the SQLite commit release the GIL, so the
+reactor extracts the next page meanwhile. One thread, as the reactor was before: the writes of all sections stay serialized, in the
 order raw page → DB row → day-file line that crash recovery relies on.
 
 When storing fails for want of space (or any I/O error), nothing more can be stored: the failure is kept

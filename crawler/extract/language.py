@@ -10,6 +10,14 @@ Per-paragraph languages are computed only when the paragraphs are written in dif
 (Han, Cyrillic, Latin…): that is what a mixed page looks like here (a Chinese or Russian article
 quoting English, a bilingual transcript), and langdetect on short same-script paragraphs is noise
 (an English answer of three words comes out as Tagalog or Norwegian).
+
+Every judgement reads a bounded sample, never a whole article: the page's language from SAMPLE_CHARS
+characters drawn from up to SAMPLE_PARAGRAPHS paragraphs spread over the body (the head of each, cut at
+a space), a paragraph's script and language from its first SAMPLE_CHARS characters. langdetect's time
+grows with its input and its answer does not change past a few hundred characters of one language;
+several paragraphs rather than the opening alone, so that an English dateline or a quoted sentence at
+the top does not speak for the page (tests/test_language_sample.py: the same answers as reading the
+first 600 characters, and each paragraph whole, on every recorded page).
 """
 
 from __future__ import annotations
@@ -37,7 +45,8 @@ CJK_SHORTCUT = 0.3           # share of Han among letters that makes text Chines
 OTHER_CJK = 0.05             # …unless this share of kana or hangul says Japanese or Korean
 SCRIPT_SHORTCUT = 0.5        # share of Cyrillic letters for the Russian shortcut
 MIN_PARAGRAPH_LETTERS = 20   # shorter paragraphs are too short to judge alone
-SAMPLE_CHARS = 600           # langdetect on more text changes nothing but the time (cost ∝ length)
+SAMPLE_CHARS = 300           # what a page's or a paragraph's language is judged on (module docstring)
+SAMPLE_PARAGRAPHS = 4        # the page's sample is drawn from this many paragraphs, spread over the body
 NORMALISE = {"zh-cn": "zh", "zh-tw": "zh"}
 
 
@@ -83,30 +92,51 @@ def _share(text: str, script: str, letters: int) -> float:
 
 def paragraph_languages(paragraphs: list[str], page_lang: str | None) -> list[str | None] | None:
     """Each paragraph's language when the page mixes scripts and languages, else None."""
-    scripts = [dominant_script(p) for p in paragraphs]
+    heads = [_head(p, SAMPLE_CHARS) for p in paragraphs]
+    joined = "\n".join(heads)
+    present = {name: rx for name, rx in SCRIPTS.items() if rx.search(joined)}
+    if len(present) < 2:
+        return None      # one script in the whole text: no paragraph can be dominated by another
+    scripts = [dominant_script(h, present) for h in heads]
     if len({s for s in scripts if s}) < 2:
         return None
-    langs = [detect_text(p)[0] if s else None for p, s in zip(paragraphs, scripts)]
+    langs = [detect_text(h)[0] if s else None for h, s in zip(heads, scripts)]
     if all(lang in (None, page_lang) for lang in langs):
         return None
     return langs
 
 
-def dominant_script(text: str) -> str | None:
-    """The script most letters are written in; None for text too short to count."""
-    counts = {name: len(rx.findall(text)) for name, rx in SCRIPTS.items()}
+def dominant_script(text: str, scripts: dict[str, re.Pattern] = SCRIPTS) -> str | None:
+    """The script most letters are written in; None for text too short to count. ``scripts``: the ones
+    worth counting (those absent from the text count zero whether counted or not)."""
+    counts = {name: len(rx.findall(text)) for name, rx in scripts.items()}
     total = sum(counts.values())
-    if total < MIN_PARAGRAPH_LETTERS and counts["han"] < MIN_PARAGRAPH_LETTERS // 4:
+    if total < MIN_PARAGRAPH_LETTERS and counts.get("han", 0) < MIN_PARAGRAPH_LETTERS // 4:
         return None
     return max(counts, key=counts.get)
 
 
 def _sample(texts: list[str]) -> str:
-    """The first SAMPLE_CHARS characters of the body, whole paragraphs where possible."""
-    out, size = [], 0
-    for text in texts:
-        out.append(text)
-        size += len(text)
-        if size >= SAMPLE_CHARS:
-            break
-    return " ".join(out)[:SAMPLE_CHARS]
+    """About SAMPLE_CHARS characters of the body: the heads of up to SAMPLE_PARAGRAPHS paragraphs spread
+    from the first to the last, each given an equal share of what the ones before it left."""
+    if sum(len(t) for t in texts) <= SAMPLE_CHARS:
+        return " ".join(texts)
+    last = len(texts) - 1
+    count = min(SAMPLE_PARAGRAPHS, len(texts))
+    picked = sorted({round(i * last / max(count - 1, 1)) for i in range(count)})
+    out, room = [], SAMPLE_CHARS
+    for n, index in enumerate(picked):
+        piece = _head(texts[index], room // (len(picked) - n))
+        out.append(piece)
+        room -= len(piece)
+    return " ".join(out)
+
+
+def _head(text: str, size: int) -> str:
+    """The first ``size`` characters of ``text``, cut back to a space in their second half (no half word
+    to give langdetect n-grams of no language)."""
+    if len(text) <= size:
+        return text
+    head = text[:size]
+    space = head.rfind(" ", size // 2)
+    return head[:space] if space > 0 else head
