@@ -1,12 +1,14 @@
 """Archive search and digest at scale, against a plain scan of the items table, side by side in one run.
 
-    .venv/bin/python benchmarks/bench_search.py [--items 20000] [--day-items 300]
+    .venv/bin/python benchmarks/bench_search.py [--items 20000] [--day-items 300] [--new 1000]
 
 Stores N items the way the crawl does (through the item store, day files exported; a third each Chinese, Russian and English, text
 made of the recorded pages' paragraphs shuffled, with hand-made English for the Chinese and Russian ones so
 that each item carries ~6–10 KB of original + English text), then measures in one process:
 
   index     ``search.update_index`` over all N (first indexing), items/s, and the DB size it adds;
+  new       (``--new M``) M more items stored on a new day, then ``search.update_index`` on them (what a
+            run's digest stage does): seconds, and seconds per 1,000 new items;
   queries   ``search.search`` (count + newest 20 hits with their context) for Chinese, Russian and
             English terms and a two-character Chinese term (the scan fallback), median of 5;
   baseline  the same questions answered by ``SELECT … FROM items WHERE json LIKE '%term%'`` (what one does
@@ -93,6 +95,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=20000)
     parser.add_argument("--day-items", type=int, default=300)
+    parser.add_argument("--new", type=int, default=0, help="then time indexing this many new items")
     args = parser.parse_args()
     rng = random.Random(7)
     with tempfile.TemporaryDirectory() as tmp:
@@ -112,6 +115,15 @@ def main() -> int:
         print(f"items: {args.items}; index: {indexed} items in {index_s:.1f} s = {indexed / index_s:.0f} items/s; "
               f"DB {size_before / 1e6:.0f} MB → {size_after / 1e6:.0f} MB "
               f"(search tables ×{size_after / size_before:.2f} of the items alone)")
+        if args.new:
+            conn.close()
+            store_rows(out, make_items(args.new, templates, rng, first=args.items + args.day_items), ["2026-12-01"])
+            conn = state.connect(out)
+            start = time.perf_counter()
+            indexed = search.update_index(conn)
+            new_s = time.perf_counter() - start
+            print(f"new: {indexed} items indexed in {new_s:.2f} s = {new_s / indexed * 1000:.2f} s per 1,000 "
+                  f"new items")
         print(f"{'query':<32} {'search':>9} {'LIKE scan':>10} {'ratio':>7} {'hits':>7} {'LIKE hits':>9}")
         for lang, term in QUERIES:
             s_time, res = median_seconds(lambda: search.search(conn, term, limit=20))

@@ -1,7 +1,7 @@
 """Story grouping: LSH candidate lookup in the state DB against brute-force pairwise comparison, side by side.
 
     .venv/bin/python benchmarks/bench_stories.py [--items 20000] [--copies 0.08] [--cross 0.02] [--seed 7]
-                                                 [--same-language-only]
+                                                 [--same-language-only] [--new 1000 [--rounds 3]]
 
 Builds N synthetic items from the recorded pages' sentences (the real extractor's paragraphs of the eleven
 Kremlin articles, four People's Daily / Xinhua pages and the Kommersant page, split into sentences, each
@@ -12,9 +12,10 @@ paragraph changed); ``--cross`` are Chinese/Russian items whose English is an ea
 with a sixth of its words dropped and some neighbours swapped (a paraphrasing translation). All fall in one
 look-back window, the worst case for both methods.
 
-  fingerprint  ``index.entry_of`` for every item (both methods need it): items/s;
-  LSH          ``StoryIndex.add`` in item order on a fresh state DB: insert the bands, look up the
-               candidates, confirm them (the stage's code path, one transaction per item): items/s;
+  fingerprint  ``index.entries_of`` for every item, in the stage's batches (both methods need it): items/s;
+  LSH          ``StoryIndex.add_many`` in item order on a fresh state DB, in the stage's batches of
+               ``stage.BATCH`` items, one transaction each: insert the bands, look up the candidates,
+               confirm them, join stories (the stage's code path): items/s;
   brute force  every item against every earlier one with the same test (estimated Jaccard of the
                signatures, in memory, numpy-vectorised: the fastest brute force there is, no DB reads): items/s.
 
@@ -22,6 +23,11 @@ Prints both rates and their ratio, the pairs each found, and the LSH's recall an
 brute force at the configured thresholds (same-language and cross-language pairs apart), plus how many
 planted copies were found. ``--same-language-only`` drops the English fingerprints (the scheme that makes
 most candidates: its 2-row bands are what finds translations at Jaccard 0.1).
+
+``--new N`` measures the stage instead: the ``--items`` items stored through the item store (day files
+exported) and grouped by ``update_stories`` once, then N more of the same kind stored and the stage timed on
+them (default settings: a 3-day window, which holds every item). Each round starts from a copy of the
+grouped archive; prints the seconds (min/median/max over ``--rounds``) and the seconds per 1,000 new items.
 """
 
 from __future__ import annotations
@@ -29,6 +35,8 @@ from __future__ import annotations
 import argparse
 import random
 import re
+import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -42,9 +50,10 @@ sys.path.insert(0, str(ROOT))
 
 from crawler import state  # noqa: E402
 from crawler.extract.extraction import extract_article  # noqa: E402
-from crawler.stories import fingerprint as fp  # noqa: E402
-from crawler.stories.index import StoryIndex, StorySettings, entry_of  # noqa: E402
-from crawler.stories.stage import BATCH  # noqa: E402
+from crawler.store import dayfiles, items as item_store  # noqa: E402
+from crawler.stories import fingerprint as fp, index as story_index  # noqa: E402
+from crawler.stories.index import StoryIndex, StorySettings  # noqa: E402
+from crawler.stories.stage import BATCH, update_stories  # noqa: E402
 from tests import digestkit  # noqa: E402
 from tests.recorded import recorded  # noqa: E402
 
@@ -110,13 +119,17 @@ def paraphrase(text: str, rng: random.Random) -> str:
     return " ".join(words)
 
 
-def make_items(n: int, copies: float, cross: float, rng: random.Random) -> tuple[list[dict], set[tuple[int, int]]]:
+def make_items(n: int, copies: float, cross: float, rng: random.Random, before: list[dict] = ()
+               ) -> tuple[list[dict], set[tuple[int, int]]]:
+    """``n`` items (numbered after the ``before`` items, which they may copy): items, planted (copied, copy)."""
     pools = sentence_pools()
     langs = ["en", "zh", "ru"]
-    items: list[dict] = []
+    items: list[dict] = list(before)
     planted: set[tuple[int, int]] = set()
     by_lang: dict[str, list[int]] = {lang: [] for lang in langs}
-    for i in range(n):
+    for i, item in enumerate(items):
+        by_lang[item["lang"]].append(i)
+    for i in range(len(items), len(items) + n):
         lang = langs[i % 3]
         roll = rng.random()
         earlier = by_lang[lang][-1000:]
@@ -145,7 +158,38 @@ def make_items(n: int, copies: float, cross: float, rng: random.Random) -> tuple
             digestkit.translate(item, f"item {i}", [english])
         items.append(item)
         by_lang[lang].append(i)
-    return items, planted
+    return items[len(before):], planted
+
+
+def stage_cost(archive: list[dict], new: list[dict], rounds: int) -> None:
+    """``update_stories`` on ``new`` items stored in an archive of ``archive`` items, already grouped."""
+    now = START + len(archive) + len(new)
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp) / "archive"
+        with closing(state.connect(base)) as conn:
+            with state.transaction(conn):
+                for item in archive:
+                    item_store.insert(conn, item, digestkit.DAY)
+            started = time.perf_counter()
+            update_stories(conn, base, StorySettings(), now=now)
+            catch_up = time.perf_counter() - started
+            dayfiles.export_changed(conn, base)
+        times, summary = [], {}
+        for _ in range(rounds):
+            out = Path(tmp) / "run"
+            shutil.rmtree(out, ignore_errors=True)
+            shutil.copytree(base, out)
+            with closing(state.connect(out)) as conn:
+                with state.transaction(conn):
+                    for item in new:
+                        item_store.insert(conn, item, digestkit.DAY)
+                started = time.perf_counter()
+                summary = update_stories(conn, out, StorySettings(), now=now)
+                times.append(time.perf_counter() - started)
+    print(f"archive of {len(archive)} items grouped in {catch_up:.1f} s; stage on {len(new)} new items "
+          f"({summary['items']} fingerprinted, {summary['copies']} with a copy, {summary['synced']} story fields "
+          f"written): min {min(times):.2f} s, median {statistics.median(times):.2f} s, max {max(times):.2f} s "
+          f"= {statistics.median(times) / len(new) * 1000:.2f} s per 1,000 new items")
 
 
 def lsh_run(entries, settings: StorySettings, out: Path) -> tuple[float, set[tuple[int, int]], float]:
@@ -157,13 +201,12 @@ def lsh_run(entries, settings: StorySettings, out: Path) -> tuple[float, set[tup
         started = time.perf_counter()
         for first in range(0, len(entries), BATCH):         # as the stage does: one transaction per batch
             with state.transaction(conn):
-                for n, entry in enumerate(entries[first:first + BATCH], first):
-                    _story, copies = index.add(entry)
-                    pairs |= {(position[c], n) for c in copies}
+                results = index.add_many(entries[first:first + BATCH])
+            for n, (_story, copies) in enumerate(results, first):
+                pairs |= {(position[c], n) for c in copies}
         seconds = time.perf_counter() - started
-        for entry in entries[:: max(1, len(entries) // 500)]:   # candidates against the whole index, untimed
-            number = conn.execute("SELECT no FROM story_items WHERE item_id = ?", (entry.item_id,)).fetchone()[0]
-            candidates.append(sum(map(len, index.candidates(entry, number))))
+        sample = entries[:: max(1, len(entries) // 500)]     # candidates against the whole index, untimed
+        candidates = index.candidate_counts(sample)
     return seconds, pairs, sum(candidates) / len(candidates)
 
 
@@ -204,16 +247,24 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--same-language-only", action="store_true",
                         help="no English fingerprints: the original-text scheme alone (42 bands of 3)")
+    parser.add_argument("--new", type=int, default=0, help="time the stage on this many new items instead")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of --new")
     args = parser.parse_args()
     settings = StorySettings(window_days=365)
     rng = random.Random(args.seed)
     items, planted = make_items(args.items, args.copies, args.cross, rng)
+    if args.new:
+        stage_cost(items, make_items(args.new, args.copies, args.cross, rng, before=items)[0], args.rounds)
+        return
     started = time.perf_counter()
-    entries = [entry_of(item, digestkit.DAY, START) for item in items]
+    entries = []
+    for first in range(0, len(items), BATCH):
+        entries += story_index.entries_of([(digestkit.DAY, item) for item in items[first:first + BATCH]], START)[0]
     fingerprinting = time.perf_counter() - started
     if args.same_language_only:
         for entry in entries:
             entry.signature_en = None
+        story_index.with_keys(entries)
         planted = {(a, b) for a, b in planted if entries[a].lang == entries[b].lang}
     with tempfile.TemporaryDirectory() as tmp:
         lsh_seconds, lsh_pairs, candidates = lsh_run(entries, settings, Path(tmp))

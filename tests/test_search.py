@@ -116,6 +116,30 @@ def test_the_index_follows_item_changes(tmp_path):
         conn.close()
 
 
+def test_items_are_indexed_in_batches_each_row_as_the_item_makes_it(tmp_path, monkeypatch, caplog):
+    """Batches of two (every batch boundary crossed): each indexed row is ``doc_of`` its item; a row gone from
+    ``items`` leaves the index, a row holding no JSON is named and skipped, neither stops its batch."""
+    items = [digestkit.recorded_item(key) for key in digestkit.PAGES] + [
+        digestkit.synthetic_item(key) for key in digestkit.SYNTHETIC]
+    digestkit.store(tmp_path, items)
+    monkeypatch.setattr(search, "BATCH", 2)
+    with closing(state.connect(tmp_path)) as conn:
+        assert search.update_index(conn) == len(items)
+        gone, broken = items[1]["id"], items[2]["id"]
+        conn.execute("DELETE FROM items WHERE id = ?", (gone,))                      # damage, as above
+        conn.execute("UPDATE items SET json = '{' WHERE id = ?", (broken,))
+        with caplog.at_level("WARNING", logger="crawler.digest.search"):
+            assert search.rebuild_index(conn, progress=False) == len(items)
+        assert any(broken in r.getMessage() for r in caplog.records)
+        docs = {r["id"]: dict(r) for r in conn.execute("SELECT * FROM search_docs")}
+        good = [item for item in items if item["id"] not in (gone, broken)]
+        assert gone not in docs and {item["id"] for item in good} <= set(docs)
+        for item in good:
+            expected = search.doc_of(item, digestkit.DAY)
+            row = docs[item["id"]]
+            assert {f: row[f] for f in search.DOC_FIELDS if f in row} == {f: expected[f] for f in expected if f in row}
+        assert found(conn, "两国人民") == {i["id"] for i in good if "两国人民" in i["text"] + i["title"]} != set()
+
 def test_items_stored_before_the_index_existed_are_caught_up(tmp_path):
     """A state DB of an older newsmon (tests/resources/legacy-db, schema before migrations) whose items were
     stored before the search index existed: none indexed, none queued. Upgraded on connect, the first index
@@ -132,7 +156,7 @@ def test_items_stored_before_the_index_existed_are_caught_up(tmp_path):
         assert conn.execute("SELECT count(*) FROM search_docs").fetchone()[0] == 0
         assert search.update_index(conn) == stored == 24 and search.update_index(conn) == 0
         assert len(found(conn, "Putin")) == 9 and len(found(conn, "罢工")) == 1 and found(conn, "расписании")
-        conn.execute("DELETE FROM search_fts")           # damage the full-text index …
+        conn.execute("INSERT INTO search_fts(search_fts) VALUES ('delete-all')")    # damage the index …
         assert search.rebuild_index(conn, progress=False) == stored
         assert len(found(conn, "Putin")) == 9 and len(found(conn, "罢工")) == 1   # … and rebuild it from the items
         conn.execute("INSERT INTO search_fts(search_fts) VALUES ('integrity-check')")

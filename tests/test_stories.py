@@ -8,6 +8,7 @@ its English (in the style of a machine translation) are ours, written for the te
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -17,6 +18,7 @@ from contextlib import closing
 from functools import cache
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from crawler import jsonl, state
@@ -29,7 +31,7 @@ from crawler.extract.extraction import extract_article
 from crawler.lifecycle.versions import next_version
 from crawler.store import dayfiles, items as item_store
 from crawler.stories import fingerprint as fp
-from crawler.stories.index import StorySettings, epoch
+from crawler.stories.index import StoryIndex, StorySettings, entries_of, epoch
 from crawler.stories.stage import settings_of, update_stories
 from crawler.translation import store as translation_store
 from tests import digestkit
@@ -345,6 +347,129 @@ def test_signatures_do_not_depend_on_the_process():
 
 
 # ---------------------------------------------------------------- config
+
+
+# ---------------------------------------------------------------- fingerprints in batches
+
+ZH_TEXT = ("中方愿同各方一道，推动航天技术更好惠及各国人民。双方同意在卫星遥感、月球探测和人才培养等领域深化务实合作，"
+           "共同维护外空的和平与安全。")                                     # ours, written for the tests
+
+# Every state DB stores these fingerprints: a change of the hashing would leave stored items unable to match
+# new ones. Digests of the signatures and band keys of fixed texts, as first computed by the item-by-item
+# MinHash the batch computation replaced.
+PINNED = {("ru", "original"): "0b26232aac1ab879", ("en", "original"): "194ecd5dafe24c29",
+          ("en", "english"): "fecd7ba723d64ad4", ("zh", "original"): "7ba21281dff9fcbf"}
+
+
+def pinned_texts() -> dict[tuple[str, str], tuple[set[str], fp.Scheme]]:
+    ru, en = "\n\n".join(RU_PARAGRAPHS), "\n\n".join(RU_ENGLISH)
+    return {("ru", "original"): (fp.original_shingles(ru), fp.ORIGINAL),
+            ("en", "original"): (fp.original_shingles(en), fp.ORIGINAL),
+            ("en", "english"): (fp.english_shingles(en), fp.ENGLISH),
+            ("zh", "original"): (fp.original_shingles(ZH_TEXT), fp.ORIGINAL)}
+
+
+def fingerprint_digest(signature, scheme: fp.Scheme, space: str) -> str:
+    keys = fp.band_keys(signature, scheme, space)
+    return hashlib.sha256(signature.astype("<u4").tobytes() + b"".join(k.to_bytes(8, "little", signed=True)
+                                                                        for k in keys)).hexdigest()[:16]
+
+
+def reference_minhash(shingles: set[str], scheme: fp.Scheme) -> list[int]:
+    """The definition, in plain Python: hash i = top 32 bits of SplitMix64(BLAKE2b-64(shingle) XOR seed_i)."""
+    mask = (1 << 64) - 1
+
+    def mix(z: int) -> int:
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
+        return z ^ (z >> 31)
+
+    seeds = [int(s) for s in fp._seeds(scheme)]
+    hashes = [int.from_bytes(hashlib.blake2b(s.encode("utf-8"), digest_size=8).digest(), "little") for s in shingles]
+    return [min(mix(h ^ seed) for h in hashes) >> 32 for seed in seeds]
+
+
+def test_signatures_and_band_keys_are_the_pinned_ones_and_the_definition():
+    for (lang, scheme_name), (shingles, scheme) in pinned_texts().items():
+        signature = fp.minhash(shingles, scheme)
+        assert fingerprint_digest(signature, scheme, lang) == PINNED[lang, scheme_name], (lang, scheme_name)
+        assert signature.tolist() == reference_minhash(shingles, scheme), (lang, scheme_name)
+
+
+def test_a_batch_of_signatures_is_each_item_s_own(monkeypatch):
+    """``minhash_many`` (shingles hashed together, deduplicated, mixed once) gives each item the signature it
+    gets alone, whatever the grouping: in one group, in groups of a few items, in groups split for memory."""
+    sets = {scheme.name: [] for scheme in (fp.ORIGINAL, fp.ENGLISH)}
+    for name in RECORDED:
+        text = "\n\n".join(extracted(name)[1])
+        sets["original"].append(fp.original_shingles(text))
+        sets["english"].append(fp.english_shingles(text))
+        sets["original"].append(fp.original_shingles(extracted(name)[1][0]))         # a paragraph: short
+    for scheme in (fp.ORIGINAL, fp.ENGLISH):
+        items = sets[scheme.name] + [set(), {"too few"}]
+        alone = [fp.minhash(shingles, scheme) for shingles in items]
+        assert alone[-2:] == [None, None] and sum(s is None for s in alone) < len(alone) // 2
+        for occurrences, mixed_bytes in ((10 ** 9, 1 << 40), (2000, 1 << 40), (10 ** 9, 600 * scheme.size * 4)):
+            monkeypatch.setattr(fp, "_OCCURRENCES", occurrences)
+            monkeypatch.setattr(fp, "_MIXED_BYTES", mixed_bytes)
+            together = fp.minhash_many(items, scheme)
+            assert [None if s is None else s.tolist() for s in together] == \
+                   [None if s is None else s.tolist() for s in alone], (scheme.name, occurrences, mixed_bytes)
+        signatures = np.stack([s for s in alone if s is not None])
+        spaces = ["ru", "en", "zh"] * len(signatures)
+        keys = fp.band_keys_many(signatures, scheme, spaces[:len(signatures)])
+        assert keys.tolist() == [fp.band_keys(s, scheme, space) for s, space in zip(signatures, spaces)]
+
+
+def test_a_batch_joins_stories_as_its_items_one_after_another_would(tmp_path):
+    """``add_many`` reads and writes a batch at once; the stories, rows and bands must be those of adding
+    its entries one by one. The second batch holds what makes that hard: an item merging two stories, a
+    stored item fingerprinted again (with another's text) between a copy of its old text and another one,
+    a translation across languages, and an item twice."""
+    p1, p2 = "kremlin-en/news-63953.html", "kremlin-en/news-62861.html"
+    text1, text2 = extracted(p1)[1], extracted(p2)[1]
+
+    def at(minutes: int) -> str:
+        return f"2026-11-28T{12 + minutes // 60:02d}:{minutes % 60:02d}:00+00:00"
+
+    first = [item_of(p1), item_of(p1, source="tass-en", url="https://tass.com/1", paragraphs=syndicated_copy(text1),
+                                  fetched_at=at(5)),
+             item_of(p2, fetched_at=at(10)), item_of("xinhua/world-2019-12-10-c_1125327450.html", fetched_at=at(15))]
+    edited = dict(first[2], text="\n\n".join(syndicated_copy(text1)), content_hash="edited")
+    twice = dict(first[3], content_hash="again")
+    second = [
+        item_of(p2, source="a", url="https://a.example/old-copy", paragraphs=list(text2) + ["Reprinted."],
+                fetched_at=at(20)),                                      # a copy of p2 as stored
+        item_of(p1, source="b", url="https://b.example/both", paragraphs=list(text1) + list(text2),
+                fetched_at=at(25)),                                      # both stories: merges them
+        edited,                                                          # p2 again, now p1's text
+        item_of(p2, source="c", url="https://c.example/late-copy", paragraphs=list(text2) + ["Late."],
+                fetched_at=at(30)),                                      # p2's old text, after its edit
+        digestkit.translate(russian_copy(), "Tavrida", RU_ENGLISH),      # p1 across languages
+        twice, dict(twice, content_hash="and again")]
+    settings = StorySettings(threshold=0.3)
+    tables, results = [], []
+    for one_by_one in (True, False):
+        with closing(state.connect(tmp_path / str(one_by_one))) as conn:
+            index = StoryIndex(conn, settings)
+            out = []
+            for batch in (first, second):
+                entries, failed = entries_of([(DAY, item) for item in batch], NOW)
+                assert not failed
+                with state.transaction(conn):
+                    out += [index.add(e) for e in entries] if one_by_one else index.add_many(entries)
+            results.append([(story, sorted(copies)) for story, copies in out])
+            tables.append((conn.execute("SELECT * FROM story_items ORDER BY no").fetchall(),
+                           conn.execute("SELECT * FROM story_bands ORDER BY key, item").fetchall()))
+    assert results[0] == results[1]
+    assert [tuple(r) for r in tables[0][0]] == [tuple(r) for r in tables[1][0]]
+    assert [tuple(r) for r in tables[0][1]] == [tuple(r) for r in tables[1][1]]
+    story = {r["item_id"]: r["story_id"] for r in tables[1][0]}
+    p1_id, p2_id = first[0]["id"], first[2]["id"]
+    assert story[p2_id] == story[second[0]["id"]] == story[second[1]["id"]] == story[second[4]["id"]] == p1_id
+    late_copies = results[1][len(first) + 3][1]          # p2's old fingerprint was gone when its late copy came
+    assert second[0]["id"] in late_copies and p2_id not in late_copies
+    assert p2_id in results[1][len(first)][1]              # and there for the copy before the edit
 
 @pytest.mark.parametrize("line, message", [
     ("threshold = 1.5", "[stories] threshold: a Jaccard similarity: must be ≤ 1, got 1.5"),

@@ -28,7 +28,9 @@ from crawler.store import items as item_store
 
 log = logging.getLogger(__name__)
 
-BATCH = 200
+# Items per transaction: FTS5 keeps a transaction's postings in memory and writes them out as one segment at
+# the commit, so a batch bounds that memory; the cost is the trigram indexing itself, whatever the batch size.
+BATCH = 500
 PROGRESS_MIN = 500
 TRIGRAM = 3
 DOC_FIELDS = ("id", "day", "date", "source", "section", "lang", "url", "title", "title_en", "text", "text_en",
@@ -116,19 +118,24 @@ def index_ids(conn: sqlite3.Connection, ids: list[str], *, progress: bool = Fals
 
 
 def _index_batch(conn: sqlite3.Connection, batch: list[str]) -> int:
-    marks = ",".join("?" * len(batch))
-    rows = {r["id"]: r for r in conn.execute(f"SELECT id, day, json FROM items WHERE id IN ({marks})", batch)}
+    """Index rows of ``batch``: one read of its items, each JSON parsed once, one ``executemany`` each for
+    the rows to delete and the rows to upsert."""
+    rows = conn.execute("SELECT id, day, json FROM items WHERE id IN (SELECT value FROM json_each(?))",
+                        (json.dumps(batch),)).fetchall()
+    found = {r["id"]: r for r in rows}
+    docs = []
     for item_id in batch:
-        row = rows.get(item_id)
+        row = found.get(item_id)
         if row is None:
-            conn.execute("DELETE FROM search_docs WHERE id = ?", (item_id,))
             continue
         try:
             doc = doc_of(json.loads(row["json"]), row["day"])
         except (ValueError, KeyError, TypeError) as exc:
             log.warning("item %s: unreadable stored JSON, not indexed: %s", item_id, exc)
             continue
-        conn.execute(UPSERT, [doc[f] for f in DOC_FIELDS])
+        docs.append([doc[f] for f in DOC_FIELDS])
+    conn.executemany("DELETE FROM search_docs WHERE id = ?", [(i,) for i in batch if i not in found])
+    conn.executemany(UPSERT, docs)
     return len(batch)
 
 

@@ -11,10 +11,11 @@ Stories only grow: an edited item is fingerprinted again and may join more, but 
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
-from dataclasses import dataclass
-from functools import cached_property
+from dataclasses import dataclass, field
+from typing import Iterator
 from datetime import datetime, timezone
 
 import numpy as np
@@ -26,6 +27,7 @@ from crawler.tables import Spec, defaults
 log = logging.getLogger(__name__)
 
 ENGLISH_SPACE = "en"            # every item's English text is compared with every other's
+_NO_KEYS = np.zeros(0, dtype=np.int64)
 
 
 # The [stories] table: key → (types, default, minimum); StorySettings takes its defaults from here.
@@ -50,7 +52,7 @@ class StorySettings:
 
 @dataclass
 class Entry:
-    """One item as the index sees it."""
+    """One item as the index sees it, with its LSH band keys (``entries_of`` and ``_row_entries`` fill them)."""
 
     item_id: str
     day: str
@@ -62,19 +64,36 @@ class Entry:
     english: bool                            # English text was there to fingerprint
     signature: np.ndarray | None
     signature_en: np.ndarray | None
-
-    @cached_property
-    def original_keys(self) -> list[int]:
-        """LSH band keys of the original, in its language's space (only its language is compared)."""
-        return [] if self.signature is None else fp.band_keys(self.signature, fp.ORIGINAL, self.lang)
-
-    @cached_property
-    def english_keys(self) -> list[int]:
-        return [] if self.signature_en is None else fp.band_keys(self.signature_en, fp.ENGLISH, ENGLISH_SPACE)
+    # LSH band keys: of the original in its language's space (only its language is compared with it), of
+    # the English in the one space of all languages.
+    original_keys: np.ndarray = field(default_factory=lambda: _NO_KEYS)
+    english_keys: np.ndarray = field(default_factory=lambda: _NO_KEYS)
 
     @property
-    def keys(self) -> list[int]:
-        return self.original_keys + self.english_keys
+    def keys(self) -> np.ndarray:
+        return np.concatenate((self.original_keys, self.english_keys))
+
+
+def with_keys(entries: list[Entry]) -> list[Entry]:
+    """Fill the band keys of ``entries`` (from their signatures, one numpy pass per scheme)."""
+    originals = [e for e in entries if e.signature is not None]
+    if originals:
+        keys = fp.band_keys_many(np.stack([e.signature for e in originals]), fp.ORIGINAL,
+                                 [e.lang for e in originals])
+        for entry, row in zip(originals, keys):
+            entry.original_keys = row
+    english = [e for e in entries if e.signature_en is not None]
+    if english:
+        keys = fp.band_keys_many(np.stack([e.signature_en for e in english]), fp.ENGLISH,
+                                 [ENGLISH_SPACE] * len(english))
+        for entry, row in zip(english, keys):
+            entry.english_keys = row
+    for entry in entries:
+        if entry.signature is None:
+            entry.original_keys = _NO_KEYS
+        if entry.signature_en is None:
+            entry.english_keys = _NO_KEYS
+    return entries
 
 
 def english_text(item: dict) -> str | None:
@@ -105,17 +124,42 @@ def epoch(stamp: str | None, default: float) -> int:
 
 def entry_of(item: dict, day: str, now: float) -> Entry:
     """Fingerprint an item (raises ValueError for an item without usable text fields)."""
-    english = english_text(item)
-    return Entry(
-        item_id=item["id"], day=day, at=epoch(item.get("fetched_at"), now),
-        source=str(item.get("source") or "?"), section=str(item.get("section_key") or item.get("source") or "?"),
-        lang=str(item.get("lang") or "und"), content_hash=item.get("content_hash"), english=english is not None,
-        signature=fp.minhash(fp.original_shingles(item_text(item)), fp.ORIGINAL),
-        signature_en=fp.minhash(fp.english_shingles(english), fp.ENGLISH) if english else None)
+    entries, failed = entries_of([(day, item)], now)
+    if failed:
+        raise failed[0][2]
+    return entries[0]
+
+
+def entries_of(work: list[tuple[str, dict]], now: float) -> tuple[list[Entry], list[tuple[str, dict, Exception]]]:
+    """Fingerprint ``(day, item)`` pairs, their MinHash computed for all of them at once: (entries in the
+    order given, ``(day, item, error)`` of the items whose fields cannot be read)."""
+    entries, originals, englishes, failed = [], [], [], []
+    for day, item in work:
+        try:
+            english = english_text(item)
+            entry = Entry(
+                item_id=item["id"], day=day, at=epoch(item.get("fetched_at"), now),
+                source=str(item.get("source") or "?"),
+                section=str(item.get("section_key") or item.get("source") or "?"),
+                lang=str(item.get("lang") or "und"), content_hash=item.get("content_hash"),
+                english=english is not None, signature=None, signature_en=None)
+            original = fp.original_shingles(item_text(item))
+            shingles_en = fp.english_shingles(english) if english else ()
+        except (ValueError, TypeError, AttributeError, KeyError) as exc:
+            failed.append((day, item, exc))
+            continue
+        entries.append(entry)
+        originals.append(original)
+        englishes.append(shingles_en)
+    for entry, signature, signature_en in zip(entries, fp.minhash_many(originals, fp.ORIGINAL),
+                                              fp.minhash_many(englishes, fp.ENGLISH)):
+        entry.signature = signature
+        entry.signature_en = signature_en if entry.english else None
+    return with_keys(entries), failed
 
 
 class StoryIndex:
-    """Adds entries to the index and to their stories, one transaction per entry."""
+    """Adds entries to the index and to their stories, a batch at a time."""
 
     def __init__(self, conn: sqlite3.Connection, settings: StorySettings):
         self.conn = conn
@@ -126,131 +170,370 @@ class StoryIndex:
         conn.execute("PRAGMA cache_size = -65536")
 
     def add(self, entry: Entry) -> tuple[str, list[str]]:
-        """Index ``entry`` and put it in its story; returns (story id, item ids of the copies found).
+        """Index ``entry`` and put it in its story; returns (story id, item ids of the copies found)."""
+        return self.add_many([entry])[0]
 
-        All or nothing (a savepoint): inside a caller's transaction — the stage commits items in batches,
-        as every item's bands land on ~230 random pages of the index — or as one of its own."""
-        self.conn.execute("SAVEPOINT story_item")
+    def add_many(self, entries: list[Entry]) -> list[tuple[str, list[str]]]:
+        """Index ``entries`` and put each in its story, exactly as adding them one after another in this order
+        would: (story id, item ids of the copies found) of each.
+
+        The batch is one savepoint (all or nothing), inside a caller's transaction or as one of its own. Its
+        reads are a few queries for all its entries (their rows, one band lookup, the candidates' rows and
+        signatures), its writes one ``executemany`` per kind of change. An entry sees the index as it was
+        before the batch plus the entries before it: the stored items sharing a band with it, less those the
+        batch fingerprints again before it, plus (matched in memory) the entries before it. Stories are
+        joined and merged in memory in entry order, then written."""
+        results: list[tuple[str, list[str]]] = []
+        self.conn.execute("SAVEPOINT story_batch")
         try:
-            number, story = self._upsert(entry)
-            self._insert_bands(number, entry.keys)
-            copies = self.copies(entry, number)
-            story = self._join(entry.item_id, story, {c["story_id"] for c in copies})
+            start = 0
+            while start < len(entries):          # an item twice: its second entry starts the next batch
+                seen: set[str] = set()
+                end = start
+                while end < len(entries) and entries[end].item_id not in seen:
+                    seen.add(entries[end].item_id)
+                    end += 1
+                results += self._add_batch(entries[start:end])
+                start = end
         except BaseException:
-            self.conn.execute("ROLLBACK TO story_item")
-            self.conn.execute("RELEASE story_item")
+            self.conn.execute("ROLLBACK TO story_batch")
+            self.conn.execute("RELEASE story_batch")
             raise
-        self.conn.execute("RELEASE story_item")
-        return story, [c["item_id"] for c in copies]
+        self.conn.execute("RELEASE story_batch")
+        return results
 
-    # ---------------------------------------------------------------- rows and bands
-    def _upsert(self, entry: Entry) -> tuple[int, str | None]:
-        old = self.conn.execute("SELECT * FROM story_items WHERE item_id = ?", (entry.item_id,)).fetchone()
-        values = (entry.day, entry.source, entry.section, entry.lang, entry.content_hash, int(entry.english),
-                  fp.to_blob(entry.signature), fp.to_blob(entry.signature_en))
-        if old is None:
-            cur = self.conn.execute(
-                "INSERT INTO story_items(day, source, section, lang, content_hash, english, signature, signature_en, "
-                "item_id, at, story_id) VALUES (?,?,?,?,?,?,?,?,?,?,?)", (*values, entry.item_id, entry.at,
-                                                                          entry.item_id))
-            return int(cur.lastrowid), None
-        self._delete_bands(old)                         # fingerprinted again: the old bands go
-        self.conn.execute("UPDATE story_items SET day=?, source=?, section=?, lang=?, content_hash=?, english=?, "
-                          "signature=?, signature_en=?, indexed=1 WHERE no=?", (*values, old["no"]))
-        return int(old["no"]), old["story_id"]
+    def _add_batch(self, entries: list[Entry]) -> list[tuple[str, list[str]]]:
+        stored = {r["item_id"]: r for r in self.conn.execute(
+            "SELECT * FROM story_items WHERE item_id IN (SELECT value FROM json_each(?))",
+            (_json([e.item_id for e in entries]),))}
+        batch = _Batch(entries, stored)
+        found = self._stored_candidates(batch, superseded=True)
+        same, other = _batch_candidates(batch, self.window)
+        copies: list[list[tuple[str, str | None]]] = [[] for _ in entries]     # (item id, stored story)
+        for pos, slot in self._confirmed(batch, found):
+            copies[pos].append((found.item_ids[slot], found.story_ids[slot]))
+        for pos, q in _confirmed_in_batch(batch, same, other, self.settings):
+            copies[pos].append((entries[q].item_id, None))
+        stories = _Stories(batch, self._first_fetched(batch, found, copies))
+        for pos in range(len(entries)):
+            stories.join(pos, copies[pos])
+        self._write(batch, stories)
+        return [(stories.of[p], [item_id for item_id, _story in copies[p]]) for p in range(len(entries))]
 
-    def _insert_bands(self, number: int, keys: list[int]) -> None:
+    def candidate_counts(self, entries: list[Entry]) -> list[int]:
+        """How many stored items are each (stored) entry's candidates: shared band, window, language."""
+        stored = {r["item_id"]: r for r in self.conn.execute(
+            "SELECT * FROM story_items WHERE item_id IN (SELECT value FROM json_each(?))",
+            (_json([e.item_id for e in entries]),))}
+        batch = _Batch(entries, stored)
+        found = self._stored_candidates(batch, superseded=False)
+        return np.bincount(found.pos, minlength=len(entries)).tolist()
+
+    # ---------------------------------------------------------------- candidates
+    def _stored_candidates(self, batch: _Batch, superseded: bool) -> _Found:
+        """The stored items that are an entry's candidates: sharing a band with it, fetched within the window
+        around it, of its language through the original's bands or of another through the English's; not
+        itself, nor (``superseded``) an item the batch fingerprints again before it."""
+        keys, nos = _band_rows(self.conn, np.unique(batch.q_key))
+        if not len(nos):
+            return _Found.none()
+        rows = self.conn.execute(
+            "SELECT no, item_id, story_id, lang, at, signature IS NOT NULL, signature_en IS NOT NULL "
+            "FROM story_items WHERE no IN (SELECT value FROM json_each(?)) AND at BETWEEN ? AND ? ORDER BY no",
+            (_json(np.unique(nos)), int(batch.centre.min()) - self.window,
+             int(batch.centre.max()) + self.window)).fetchall()
+        if not rows:
+            return _Found.none()
+        row_nos = np.array([r[0] for r in rows], dtype=np.int64)
+        lang = np.array([batch.lang_code(r[3]) for r in rows], dtype=np.int64)
+        at = np.array([r[4] for r in rows], dtype=np.int64)
+        has = np.array([[r[5], r[6]] for r in rows], dtype=bool)
+        query, no = _pairs(batch.q_key, keys, nos)
+        slot = np.minimum(np.searchsorted(row_nos, no), len(row_nos) - 1)
+        pos, kind = batch.q_pos[query], batch.q_kind[query]
+        keep = (row_nos[slot] == no) & has[slot, kind] & (row_nos[slot] != batch.old_no[pos])
+        keep &= np.where(kind == 0, lang[slot] == batch.lang[pos], lang[slot] != batch.lang[pos])
+        keep &= np.abs(at[slot] - batch.centre[pos]) <= self.window
+        if superseded:      # fingerprinted again earlier in the batch: its new fingerprint is matched instead
+            first_seen = np.array([batch.position_of_no.get(int(n), len(batch.entries)) for n in row_nos])
+            keep &= first_seen[slot] >= pos
+        code = np.unique((pos[keep] * 2 + kind[keep]) * len(row_nos) + slot[keep])
+        return _Found(pos=code // len(row_nos) // 2, kind=code // len(row_nos) % 2, slot=code % len(row_nos),
+                      nos=row_nos, item_ids=[r[1] for r in rows], story_ids=[r[2] for r in rows])
+
+    def _confirmed(self, batch: _Batch, found: _Found) -> Iterator[tuple[int, int]]:
+        """(entry, slot) of the stored candidates that are copies: same language, originals compared
+        (``threshold``); different languages, their English (``cross_threshold``)."""
+        for kind, column, threshold in ((0, "signature", self.settings.threshold),
+                                        (1, "signature_en", self.settings.cross_threshold)):
+            chosen = found.kind == kind
+            if not chosen.any():
+                continue
+            pos, slot = found.pos[chosen], found.slot[chosen]
+            wanted = np.unique(slot)
+            blobs = dict(self.conn.execute(
+                f"SELECT no, {column} FROM story_items WHERE no IN (SELECT value FROM json_each(?))",
+                (_json(found.nos[wanted]),)))
+            stored = np.frombuffer(b"".join(blobs[int(n)] for n in found.nos[wanted]), dtype="<u4").reshape(
+                len(wanted), -1)
+            passing = _agreeing(batch.signatures[kind], pos, stored, np.searchsorted(wanted, slot), threshold)
+            yield from zip(pos[passing].tolist(), slot[passing].tolist())
+
+    def _first_fetched(self, batch: _Batch, found: _Found, copies: list[list[tuple[str, str | None]]]
+                       ) -> dict[str, int]:
+        """When the first item of each story that can take part in a join was fetched (a story's id is
+        that of its first item): stories of the stored copies, the batch's own."""
+        ids = {story for pairs in copies for _item, story in pairs if story} | {
+            r["story_id"] for r in batch.stored.values()}
+        ids -= set(batch.at_of)
+        at = dict(batch.at_of)
+        if ids:
+            at.update(self.conn.execute("SELECT item_id, at FROM story_items WHERE item_id IN "
+                                        "(SELECT value FROM json_each(?))", (_json(sorted(ids)),)).fetchall())
+        return at
+
+    # ---------------------------------------------------------------- writes
+    def _write(self, batch: _Batch, stories: _Stories) -> None:
+        entries, stored = batch.entries, batch.stored
+        again = [e for e in entries if e.item_id in stored]
+        gone = with_keys(_row_entries([stored[e.item_id] for e in again if stored[e.item_id]["indexed"]]))
+        self._delete_bands(gone, [stored[e.item_id]["no"] for e in again if stored[e.item_id]["indexed"]])
+        self.conn.executemany(
+            "UPDATE story_items SET day=?, source=?, section=?, lang=?, content_hash=?, english=?, signature=?, "
+            "signature_en=?, indexed=1 WHERE no=?", [(*_values(e), stored[e.item_id]["no"]) for e in again])
+        new = [(p, e) for p, e in enumerate(entries) if e.item_id not in stored]
+        self.conn.executemany(
+            "INSERT INTO story_items(day, source, section, lang, content_hash, english, signature, signature_en, "
+            "item_id, at, story_id) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            [(*_values(e), e.item_id, e.at, stories.final(stories.of[p])) for p, e in new])
+        # Merged stories: their stored members move to the story they merged into (at the end of the batch).
+        self.conn.executemany("UPDATE story_items SET story_id = ? WHERE story_id = ?",
+                              [(stories.final(m), m) for m in stories.merged_into])
+        self.conn.executemany("UPDATE story_items SET story_id = ? WHERE no = ?",
+                              [(stories.final(stories.of[p]), stored[e.item_id]["no"])
+                               for p, e in enumerate(entries) if e.item_id in stored])
+        # A story that grew or merged: its members' JSON shows it no longer.
+        self.conn.executemany("UPDATE story_items SET synced = 0 WHERE story_id = ?",
+                              [(s,) for s in sorted({stories.final(t) for t in stories.changed})])
+        numbers = dict(self.conn.execute(
+            "SELECT item_id, no FROM story_items WHERE item_id IN (SELECT value FROM json_each(?))",
+            (_json([e.item_id for e in entries]),)).fetchall())
+        self._insert_bands(entries, [numbers[e.item_id] for e in entries])
+
+    def _insert_bands(self, entries: list[Entry], numbers: list[int]) -> None:
+        # Sorted by key: consecutive inserts land on neighbouring pages of the index (about twice as fast).
         self.conn.executemany("INSERT OR IGNORE INTO story_bands(key, item) VALUES (?, ?)",
-                              [(key, number) for key in keys])
+                              _band_pairs(entries, numbers))
 
-    def _delete_bands(self, row: sqlite3.Row) -> None:
-        """Delete a row's band rows by their keys (recomputed from its stored signatures: no table scan)."""
-        if not row["indexed"]:
-            return
-        keys = _row_entry(row).keys
-        self.conn.executemany("DELETE FROM story_bands WHERE key = ? AND item = ?", [(k, row["no"]) for k in keys])
+    def _delete_bands(self, entries: list[Entry], numbers: list[int]) -> None:
+        """Delete rows' band rows by their keys (recomputed from their stored signatures: no table scan)."""
+        self.conn.executemany("DELETE FROM story_bands WHERE key = ? AND item = ?", _band_pairs(entries, numbers))
 
     def prune(self, before: int) -> int:
         """Take items fetched before ``before`` out of the LSH index. Returns how many."""
         rows = self.conn.execute("SELECT * FROM story_items WHERE indexed = 1 AND at < ?", (before,)).fetchall()
         if rows:
             with state.transaction(self.conn):
-                for row in rows:
-                    self._delete_bands(row)
+                self._delete_bands(with_keys(_row_entries(rows)), [r["no"] for r in rows])
                 self.conn.executemany("UPDATE story_items SET indexed = 0 WHERE no = ?", [(r["no"],) for r in rows])
         return len(rows)
 
-    # ---------------------------------------------------------------- candidates and copies
-    def candidates(self, entry: Entry, number: int) -> tuple[list[sqlite3.Row], list[sqlite3.Row]]:
-        """Items fetched within the window around ``entry`` that share a band with it: (items of its language,
-        through the original's bands; items of other languages, through the English's). Each row: no,
-        item_id, story_id and the signature to compare."""
-        window = (number, entry.at - self.window, entry.at + self.window)
-        return (self._lookup(entry.original_keys, "signature", "lang = ?", entry.lang, window),
-                self._lookup(entry.english_keys, "signature_en", "lang != ?", entry.lang, window))
 
-    def _lookup(self, keys: list[int], column: str, same_or_not: str, lang: str,
-                window: tuple[int, int, int]) -> list[sqlite3.Row]:
-        if not keys:
-            return []
-        marks = ",".join("?" * len(keys))
-        return self.conn.execute(
-            f"SELECT no, item_id, story_id, {column} AS signature FROM story_items "
-            f"WHERE no IN (SELECT item FROM story_bands WHERE key IN ({marks})) AND {same_or_not} "
-            f"AND {column} IS NOT NULL AND no != ? AND at BETWEEN ? AND ?", (*keys, lang, *window)).fetchall()
+class _Batch:
+    """The entries of one ``add_many`` batch as arrays: their queries (one per band key), stored rows,
+    languages (as small integers), when they were fetched."""
 
-    def copies(self, entry: Entry, number: int) -> list[sqlite3.Row]:
-        """The candidates that are copies: one language, originals compared (``threshold``); different
-        languages, their English (``cross_threshold``: translations paraphrase)."""
-        same, other = self.candidates(entry, number)
-        return (_passing(entry.signature, same, self.settings.threshold)
-                + _passing(entry.signature_en, other, self.settings.cross_threshold))
+    def __init__(self, entries: list[Entry], stored: dict[str, sqlite3.Row]):
+        self.entries = entries
+        self.stored = stored
+        self._langs: dict[str, int] = {}
+        self.lang = np.array([self.lang_code(e.lang) for e in entries], dtype=np.int64)
+        self.centre = np.array([e.at for e in entries], dtype=np.int64)       # the window is around this
+        # A stored item keeps the time of its first fetch: that is what other items' windows compare.
+        self.at_of = {e.item_id: stored[e.item_id]["at"] if e.item_id in stored else e.at for e in entries}
+        self.at = np.array([self.at_of[e.item_id] for e in entries], dtype=np.int64)
+        self.old_no = np.array([stored[e.item_id]["no"] if e.item_id in stored else -1 for e in entries],
+                               dtype=np.int64)
+        self.position_of_no = {int(no): p for p, no in enumerate(self.old_no) if no >= 0}
+        self.has = np.array([[e.signature is not None, e.signature_en is not None] for e in entries],
+                            dtype=bool).reshape(-1, 2)
+        self.signatures = (_matrix([e.signature for e in entries], fp.ORIGINAL.size),
+                           _matrix([e.signature_en for e in entries], fp.ENGLISH.size))
+        parts = [(p, kind, keys) for p, e in enumerate(entries)
+                 for kind, keys in ((0, e.original_keys), (1, e.english_keys)) if len(keys)]
+        self.q_key = np.concatenate([k for _p, _kind, k in parts]) if parts else _NO_KEYS
+        self.q_pos = np.concatenate([np.full(len(k), p) for p, _kind, k in parts]) if parts else _NO_KEYS
+        self.q_kind = np.concatenate([np.full(len(k), kind) for _p, kind, k in parts]) if parts else _NO_KEYS
 
-    # ---------------------------------------------------------------- stories
-    def _join(self, item_id: str, own: str | None, found: set[str]) -> str:
-        """Put the item in the oldest of its own story and the stories of its copies; merge the others."""
+    def lang_code(self, lang: str) -> int:
+        return self._langs.setdefault(lang, len(self._langs))
+
+
+@dataclass
+class _Found:
+    """Stored candidates: entry position, kind (0 same language, 1 other), slot in the rows read."""
+
+    pos: np.ndarray
+    kind: np.ndarray
+    slot: np.ndarray
+    nos: np.ndarray
+    item_ids: list[str]
+    story_ids: list[str]
+
+    @classmethod
+    def none(cls) -> _Found:
+        return cls(_NO_KEYS, _NO_KEYS, _NO_KEYS, _NO_KEYS, [], [])
+
+
+class _Stories:
+    """Stories joined and merged in memory, in entry order, as ``StoryIndex.add`` of each in turn would."""
+
+    def __init__(self, batch: _Batch, first_fetched: dict[str, int]):
+        self.batch = batch
+        self.first_fetched = first_fetched
+        self.of: list[str | None] = [None] * len(batch.entries)     # each entry's story when it joined
+        self.merged_into: dict[str, str] = {}
+        self.changed: set[str] = set()                               # stories whose members' JSON is stale
+        self.positions = {e.item_id: p for p, e in enumerate(batch.entries)}
+
+    def final(self, story: str) -> str:
+        while story in self.merged_into:
+            story = self.merged_into[story]
+        return story
+
+    def join(self, pos: int, copies: list[tuple[str, str | None]]) -> None:
+        """Put the entry in the oldest of its own story and the stories of its copies; merge the others.
+        A copy's story: the stored one (``story``) for a stored item, else that of the entry it is."""
+        entry = self.batch.entries[pos]
+        row = self.batch.stored.get(entry.item_id)
+        own = self.final(row["story_id"]) if row is not None else None
+        found = {self.final(story if story is not None else self.of[self.positions[item_id]])
+                 for item_id, story in copies}
         stories = found | ({own} if own else set())
         if not stories:
-            return own or item_id
-        target = self._oldest(stories)
+            self.of[pos] = own or entry.item_id
+            return
+        target = min(stories, key=lambda s: (self.first_fetched.get(s, float("inf")), s))
         merged = sorted(stories - {target})
+        for story in merged:
+            self.merged_into[story] = target
         if merged:
-            marks = ",".join("?" * len(merged))
-            self.conn.execute(f"UPDATE story_items SET story_id = ? WHERE story_id IN ({marks})", (target, *merged))
             log.debug("stories %s merged into %s", merged, target)
-        self.conn.execute("UPDATE story_items SET story_id = ? WHERE item_id = ?", (target, item_id))
+        self.of[pos] = target
         if merged or own != target:                    # its members' story (size, sources) changed
-            self.conn.execute("UPDATE story_items SET synced = 0 WHERE story_id = ?", (target,))
-        return target
-
-    def _oldest(self, stories: set[str]) -> str:
-        """The story whose first item was fetched first (ties: the smaller id)."""
-        marks = ",".join("?" * len(stories))
-        rows = self.conn.execute(f"SELECT item_id, at FROM story_items WHERE item_id IN ({marks})",
-                                 tuple(stories)).fetchall()
-        known = {r["item_id"]: r["at"] for r in rows}
-        return min(stories, key=lambda s: (known.get(s, float("inf")), s))
+            self.changed.add(target)
 
 
-def _passing(signature: np.ndarray | None, rows: list[sqlite3.Row], threshold: float) -> list[sqlite3.Row]:
-    """The rows whose signature agrees with ``signature`` on at least ``threshold`` of its hashes."""
-    if signature is None or not rows:
+
+def _batch_candidates(batch: _Batch, window: int) -> tuple[np.ndarray, np.ndarray]:
+    """(entry, earlier entry) pairs sharing a band, in the window, same language through the original's
+    bands (first array) or another language through the English's (second); each pair once."""
+    keys = np.concatenate([e.keys for e in batch.entries]) if batch.entries else _NO_KEYS
+    owners = np.concatenate([np.full(len(e.original_keys) + len(e.english_keys), p)
+                             for p, e in enumerate(batch.entries)]) if batch.entries else _NO_KEYS
+    order = np.argsort(keys, kind="stable")
+    query, q = _pairs(batch.q_key, keys[order], owners[order])
+    pos, kind = batch.q_pos[query], batch.q_kind[query]
+    keep = (q < pos) & batch.has[q, kind] & (np.abs(batch.at[q] - batch.centre[pos]) <= window)
+    keep &= np.where(kind == 0, batch.lang[q] == batch.lang[pos], batch.lang[q] != batch.lang[pos])
+    n = len(batch.entries)
+    out = []
+    for wanted in (0, 1):
+        chosen = keep & (kind == wanted)
+        code = np.unique(pos[chosen] * n + q[chosen])
+        out.append(np.stack([code // n, code % n], axis=1) if len(code) else np.zeros((0, 2), np.int64))
+    return out[0], out[1]
+
+
+def _confirmed_in_batch(batch: _Batch, same: np.ndarray, other: np.ndarray, settings: StorySettings
+                        ) -> Iterator[tuple[int, int]]:
+    for kind, pairs, threshold in ((0, same, settings.threshold), (1, other, settings.cross_threshold)):
+        if len(pairs):
+            signatures = batch.signatures[kind]
+            passing = _agreeing(signatures, pairs[:, 0], signatures, pairs[:, 1], threshold)
+            yield from zip(pairs[passing, 0].tolist(), pairs[passing, 1].tolist())
+
+
+def _agreeing(left: np.ndarray, li: np.ndarray, right: np.ndarray, ri: np.ndarray, threshold: float,
+              chunk: int = 4096) -> np.ndarray:
+    """Which pairs (``left[li[k]]``, ``right[ri[k]]``) agree on at least ``threshold`` of their hashes."""
+    out = np.zeros(len(li), dtype=bool)
+    size = left.shape[1]
+    for start in range(0, len(li), chunk):
+        agree = np.count_nonzero(left[li[start:start + chunk]] == right[ri[start:start + chunk]], axis=1)
+        out[start:start + chunk] = agree / size >= threshold
+    return out
+
+
+def _pairs(queries: np.ndarray, keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every (query index, value) with ``keys[j] == queries[query]`` → ``values[j]``; ``keys`` sorted."""
+    # Searched for in sorted order (each distinct key once): the binary searches then walk the array in
+    # one direction, in cache, instead of jumping all over it.
+    distinct, which = np.unique(queries, return_inverse=True)
+    lo = np.searchsorted(keys, distinct, "left")
+    counts = (np.searchsorted(keys, distinct, "right") - lo)[which]
+    lo = lo[which]
+    query = np.repeat(np.arange(len(queries)), counts)
+    offsets = np.arange(len(query)) - np.repeat(np.cumsum(counts) - counts, counts)
+    return query, values[np.repeat(lo, counts) + offsets]
+
+
+def _band_rows(conn: sqlite3.Connection, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(keys, items) of the ``story_bands`` rows of ``keys``, sorted by key."""
+    rows = conn.execute("SELECT key, item FROM story_bands WHERE key IN (SELECT value FROM json_each(?))",
+                        (_json(keys),)).fetchall()
+    found = np.array(rows, dtype=np.int64).reshape(-1, 2)
+    order = np.argsort(found[:, 0], kind="stable")
+    return found[order, 0], found[order, 1]
+
+
+def _band_pairs(entries: list[Entry], numbers: list[int]) -> list[tuple[int, int]]:
+    if not entries:
         return []
-    matrix = np.frombuffer(b"".join(r["signature"] for r in rows), dtype="<u4").reshape(len(rows), -1)
-    scores = np.count_nonzero(matrix == signature, axis=1) / len(signature)
-    return [row for row, score in zip(rows, scores) if score >= threshold]
+    keys = np.concatenate([e.keys for e in entries])
+    items = np.repeat(np.array(numbers, dtype=np.int64), [len(e.original_keys) + len(e.english_keys)
+                                                          for e in entries])
+    order = np.lexsort((items, keys))
+    return list(zip(keys[order].tolist(), items[order].tolist()))
 
 
-def _row_entry(row: sqlite3.Row) -> Entry:
-    return Entry(row["item_id"], row["day"], row["at"], row["source"], row["section"], row["lang"],
-                 row["content_hash"], bool(row["english"]), fp.from_blob(row["signature"]),
-                 fp.from_blob(row["signature_en"]))
+def _matrix(signatures: list[np.ndarray | None], size: int) -> np.ndarray:
+    out = np.zeros((len(signatures), size), dtype=np.uint32)
+    for row, signature in enumerate(signatures):
+        if signature is not None:
+            out[row] = signature
+    return out
+
+
+def _values(entry: Entry) -> tuple:
+    return (entry.day, entry.source, entry.section, entry.lang, entry.content_hash, int(entry.english),
+            fp.to_blob(entry.signature), fp.to_blob(entry.signature_en))
+
+
+def _json(values) -> str:
+    return json.dumps(values.tolist() if isinstance(values, np.ndarray) else list(values))
+
+
+def _row_entries(rows: list[sqlite3.Row]) -> list[Entry]:
+    return [Entry(row["item_id"], row["day"], row["at"], row["source"], row["section"], row["lang"],
+                  row["content_hash"], bool(row["english"]), fp.from_blob(row["signature"]),
+                  fp.from_blob(row["signature_en"])) for row in rows]
 
 
 def members(conn: sqlite3.Connection, story_id: str) -> list[sqlite3.Row]:
     """The items of a story, first fetched first."""
     return conn.execute("SELECT item_id, source, section, lang, at FROM story_items WHERE story_id = ? "
                         "ORDER BY at, item_id", (story_id,)).fetchall()
+
+
+def members_of(conn: sqlite3.Connection, story_ids: set[str]) -> dict[str, list[sqlite3.Row]]:
+    """``members`` of each story, read in one query."""
+    out: dict[str, list[sqlite3.Row]] = {story_id: [] for story_id in story_ids}
+    for row in conn.execute("SELECT story_id, item_id, source, section, lang, at FROM story_items WHERE story_id "
+                            "IN (SELECT value FROM json_each(?)) ORDER BY story_id, at, item_id",
+                            (_json(sorted(story_ids)),)):
+        out[row["story_id"]].append(row)
+    return out
 
 
 def story_record(story_id: str, rows: list[sqlite3.Row]) -> dict:
