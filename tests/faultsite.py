@@ -18,6 +18,7 @@ import gzip
 import socket
 import struct
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -99,7 +100,7 @@ class FaultServer(SiteServer):
     """The loopback site server; ``faults[path]`` = a function answering that path at the socket level."""
 
     def __init__(self) -> None:
-        self.faults: dict[str, callable] = {}
+        self.faults: dict[str, Callable] = {}
         super().__init__()
         # A reset or a client giving up mid-body is the point here, not a server error worth a traceback.
         self.httpd.handle_error = lambda request, client_address: None
@@ -164,11 +165,11 @@ def urlset(*locs: str) -> bytes:
             + "".join(f"<url><loc>{loc}</loc></url>" for loc in locs) + "</urlset>").encode()
 
 
-def article_fault(name: str, cause: str, route: Route | None = None, fault=None, *, outcome: str = "failed",
+def article_fault(name: str, cause: str, route: Route | None = None, fault: Callable | None = None,
                   **section) -> tuple[Fault, dict]:
     """A listing section linking one article whose URL answers with ``route`` or misbehaves by ``fault``."""
     path = f"/f/{name}/article"
-    return Fault(name, "listing", outcome, cause, path, section=section), {path: route or fault}
+    return Fault(name, "listing", "failed", cause, path, section=section), {path: route or fault}
 
 
 # The fault kinds, in crawl order (a test holds ``build`` to this list).
