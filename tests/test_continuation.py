@@ -9,7 +9,6 @@ path; a page 2 that 404s and a page 4 robots.txt forbids.
 
 from __future__ import annotations
 
-import gzip
 import json
 import shutil
 import sqlite3
@@ -25,6 +24,7 @@ from crawler.extract.extraction import Extracted, extract_article
 from crawler.items import content_hash
 from crawler.localsite import Route, SiteServer, page
 from crawler.store import dayfiles, items as item_store
+from crawler.crawl.store import read_raw
 from tests.conftest import run_newsmon
 from tests.crawlsite import CRAWLER_TABLE, CULTURE_FURTHER, HTML, REC, SYN, merge_sources, section
 from tests.recorded import recorded
@@ -158,12 +158,12 @@ def test_storing_an_article_again_keeps_its_raw_pages(tmp_path):
     lang = LangResult("en", 1.0, None)
     item = store.save(fetched("http://s/a.html", "p1"), merged(2, 3), lang,
                       [fetched("http://s/a-2.html", "p2"), fetched("http://s/a-3.html", "p3")])
-    assert [p.get("raw_path") for p in item["extras"]["pages"]] == [None, f"raw/pd/{item['id']}.p2.html.gz",
-                                                                     f"raw/pd/{item['id']}.p3.html.gz"]
+    assert [p.get("raw_path") for p in item["extras"]["pages"]] == [None, f"raw/pd/{item['id']}.p2.html.zst",
+                                                                     f"raw/pd/{item['id']}.p3.html.zst"]
     again = store.save(fetched("http://s/a.html", "p1 again"), merged(3), lang, [fetched("http://s/a-3.html", "p3")])
     store.close()
     assert again is None
-    assert [gzip.decompress((tmp_path / p).read_bytes()) for p in (item["raw_path"], f"raw/pd/{item['id']}.p2.html.gz")] \
+    assert [read_raw(tmp_path, p) for p in (item["raw_path"], f"raw/pd/{item['id']}.p2.html.zst")] \
         == [b"p1", b"p2"]
 
 
@@ -267,10 +267,10 @@ def test_every_page_is_kept_raw_and_compressed(site):
     server, work, _runs = site
     out = work / "out"
     item = by_path(server, items_of(out))[PAGE_PATHS[0]]
-    assert gzip.decompress((out / item["raw_path"]).read_bytes()) == CULTURE.read_bytes()
+    assert read_raw(out, item["raw_path"]) == CULTURE.read_bytes()
     for number, record in enumerate(item["extras"]["pages"][1:], start=2):
-        assert record["raw_path"] == f"raw/peoples-daily/{item['id']}.p{number}.html.gz"
-        assert gzip.decompress((out / record["raw_path"]).read_bytes()) == page_file(number).read_bytes()
+        assert record["raw_path"] == f"raw/peoples-daily/{item['id']}.p{number}.html.zst"
+        assert read_raw(out, record["raw_path"]) == page_file(number).read_bytes()
     assert [p.get("raw_encoding") for p in item["extras"]["pages"][1:]] == ["utf-8", "gb18030", "utf-8"]
 
 

@@ -3,13 +3,13 @@ every monitored site served on loopback; then a second run that lands nothing an
 
 from __future__ import annotations
 
-import gzip
 import json
 import sqlite3
 
 import pytest
 
 from crawler.localsite import SiteServer
+from crawler.crawl.store import read_raw
 from tests.conftest import RESOURCES, run_newsmon
 from tests.crawlsite import EXPECTED, serve_all, site_config
 
@@ -88,8 +88,8 @@ def test_raw_pages_are_kept_compressed_as_served(crawl):
     _server, out, _runs = crawl
     gbk = (RESOURCES / "recorded/peoples-daily/culture-2019-0615-c1013-31153719.SYNTHETIC-gbk-bytes.html").read_bytes()
     for item in _items(out):
-        assert item["raw_path"] == f"raw/{item['source']}/{item['id']}.html.gz"
-        body = gzip.decompress((out / item["raw_path"]).read_bytes())
+        assert item["raw_path"] == f"raw/{item['source']}/{item['id']}.html.zst"
+        body = read_raw(out, item["raw_path"])
         assert body.decode(item["raw_encoding"])
         if item["url"].endswith("c1013-91153719.html"):
             assert body == gbk

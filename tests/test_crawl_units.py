@@ -3,7 +3,6 @@ charset correction, snapshots, the store's crash recovery, and the Scrapy wiring
 
 from __future__ import annotations
 
-import gzip
 import subprocess
 import sys
 
@@ -25,6 +24,7 @@ from crawler.crawl.snapshots import Snapshot, previous_links, write_snapshot
 from crawler.crawl.store import FetchedPage, Store
 from crawler.runner import restore
 from crawler.store.dayfiles import items_path
+from crawler.crawl.store import read_raw
 from tests.conftest import ROOT
 from tests.recorded import recorded
 
@@ -170,7 +170,7 @@ def test_store_lands_once_and_keeps_the_raw_page(tmp_path):
     store = Store(tmp_path, run_id, "2026-11-02")
     item = store.save(fetched(1), extracted(1), LangResult("en", 0.99))
     assert item is not None and store.save(fetched(1), extracted(1), LangResult("en", 0.99)) is None
-    assert gzip.decompress((tmp_path / item["raw_path"]).read_bytes()) == b"<p>article 1</p>"
+    assert read_raw(tmp_path, item["raw_path"]) == b"<p>article 1</p>"
     lines = list(read(items_path(tmp_path, "2026-11-02")))
     assert [line["id"] for line in lines] == [item["id"]]
     assert lines[0]["translation"]["status"] == "not_needed"

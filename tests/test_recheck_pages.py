@@ -9,7 +9,6 @@ SYNTHETIC pages 2-4 (as in tests/test_continuation.py), and small generated arti
 
 from __future__ import annotations
 
-import gzip
 import json
 import shutil
 import sqlite3
@@ -20,6 +19,7 @@ from crawler.config import Section
 from crawler.lifecycle import stage
 from crawler.lifecycle.recheck import host_delays
 from crawler.localsite import Route, SiteServer
+from crawler.crawl.store import read_raw
 from tests.alerting import article_page, context, new_run, rows, store_article
 from tests.conftest import run_newsmon
 from tests.test_continuation import PAGE_PATHS, by_path, config, expected_paragraphs, items_of, page_file, serve
@@ -87,9 +87,9 @@ def test_a_page_that_failed_at_crawl_time_is_completed_by_a_later_recheck(site_s
     assert [p["url"].removeprefix(server.url) for p in done["extras"]["pages"]] == PAGE_PATHS
     assert [p["paragraphs"] for p in done["extras"]["pages"]] == [len(expected_paragraphs(n)) for n in (1, 2, 3, 4)]
     record = done["extras"]["pages"][1]
-    assert gzip.decompress((out / record["raw_path"]).read_bytes()) == page_file(2).read_bytes()
+    assert read_raw(out, record["raw_path"]) == page_file(2).read_bytes()
     for number, later in ((3, done["extras"]["pages"][2]), (4, done["extras"]["pages"][3])):   # copies kept
-        assert gzip.decompress((out / later["raw_path"]).read_bytes()) == page_file(number).read_bytes()
+        assert read_raw(out, later["raw_path"]) == page_file(number).read_bytes()
     assert done["version"] == 2 and done["translation"]["status"] == "pending" and done["completed_at"]
     versions = rows(out, "SELECT version, paragraphs, diff FROM article_versions WHERE article_id = ? "
                          "ORDER BY version", done["id"])

@@ -1,17 +1,27 @@
 """Archive search: every item in the state DB, full text in the original and in English.
 
-The index (``search_docs`` + the trigram FTS5 table ``search_fts``, schema ``schema/0005_search.sql``) is
-fed from the ``items`` table: ``update_index`` indexes the items the item change feed shows changed since
+The index (``search_docs`` + the trigram FTS5 table ``search_fts``, schema ``schema/0014_search_compact.sql``)
+is fed from the ``items`` table: ``update_index`` indexes the items the item change feed shows changed since
 it last ran (consumer ``search``), ``rebuild_index`` redoes all.
 
+Storage: the text is kept once, in ``items``. ``search_docs`` holds the fields search filters on and shows,
+without the text; ``search_fts`` is contentless with ``detail=none`` (which rows hold each trigram, no
+positions, no copy of the text). An item whose text changes gets a new ``search_docs`` rowid and a new index
+row: a contentless index cannot remove a row without being given the text it indexed, which is gone by the
+time the change feed is read. The rows left behind match no ``search_docs`` row; ``update_index`` compacts
+the index when they exceed a quarter of the live ones.
+
 Query language: whitespace separates terms that must all occur; ``"a phrase"`` is one term. Each term
-matches as a case-insensitive substring of the title or text, original or English. Terms of three or
-more characters use the trigram index; shorter ones (``"中俄"``, ``"EU"``) are checked by a scan of the
-rows the other filters leave, which is exact but slower on a large archive.
+matches as a case-insensitive substring of the title or text, original or English. A term of three or
+more characters is looked up in the index as its trigrams ANDed (without positions this finds every item
+holding the term, and some holding its trigrams apart); every candidate is then checked against its text,
+as shorter terms (``"中俄"``, ``"EU"``) are checked on the rows the other filters leave — exact, and slower
+on a large archive when no term of three characters narrows the rows.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -35,6 +45,14 @@ PROGRESS_MIN = 500
 TRIGRAM = 3
 DOC_FIELDS = ("id", "day", "date", "source", "section", "lang", "url", "title", "title_en", "text", "text_en",
               "translation", "version")
+TEXT_FIELDS = ("title", "title_en", "text", "text_en")                       # what search_fts indexes
+ROW_FIELDS = tuple(f for f in DOC_FIELDS if f not in ("text", "text_en"))    # what search_docs keeps
+# A long term is looked up by at most this many of its trigrams (spread over it): more only narrow the
+# candidates that the text check has to read, at the cost of one more doclist each.
+MAX_TRIGRAMS = 24
+# Index rows left behind by changed texts are compacted away once they exceed a quarter of the live rows
+# (and this many): the index stays within 1.25× its size, and the work is paid once per many changes.
+COMPACT_MIN = 1000
 
 
 class SearchError(NewsmonError):
@@ -67,9 +85,69 @@ def doc_of(item: dict, day: str) -> dict:
     }
 
 
-UPSERT = (f"INSERT INTO search_docs({', '.join(DOC_FIELDS)}) VALUES ({', '.join('?' * len(DOC_FIELDS))}) "
-          f"ON CONFLICT(id) DO UPDATE SET "
-          + ", ".join(f"{f} = excluded.{f}" for f in DOC_FIELDS[1:]))
+def text_key(doc: dict) -> int:
+    """A stable 63-bit hash of the indexed text of a doc: a row whose key is unchanged keeps its index row."""
+    digest = hashlib.blake2b(digest_size=8)
+    for name in TEXT_FIELDS:
+        value = doc.get(name)
+        digest.update(b"\x00" if value is None else b"\x01" + value.encode("utf-8", "surrogatepass") + b"\x00")
+    return int.from_bytes(digest.digest(), "big") >> 1
+
+
+_UPDATE_ROW = f"UPDATE search_docs SET {', '.join(f'{f} = ?' for f in ROW_FIELDS[1:])} WHERE rowid = ?"
+_INSERT_ROW = (f"INSERT INTO search_docs({', '.join(ROW_FIELDS)}, text_key) "
+               f"VALUES ({', '.join('?' * (len(ROW_FIELDS) + 1))})")
+_INSERT_FTS = f"INSERT INTO search_fts(rowid, {', '.join(TEXT_FIELDS)}) VALUES (?, ?, ?, ?, ?)"
+
+
+def store_docs(conn: sqlite3.Connection, rows: list[list]) -> None:
+    """Write index rows (each a list of ``DOC_FIELDS`` values, in that order): a doc whose text is what is
+    indexed already only updates its ``search_docs`` row; otherwise the row is replaced by one with a new
+    rowid, whose text goes into ``search_fts`` (the old index row is left behind: see the module doc)."""
+    for values in rows:
+        doc = dict(zip(DOC_FIELDS, values))
+        key = text_key(doc)
+        old = conn.execute("SELECT rowid, text_key FROM search_docs WHERE id = ?", (doc["id"],)).fetchone()
+        if old is not None and old[1] == key:
+            conn.execute(_UPDATE_ROW, [doc[f] for f in ROW_FIELDS[1:]] + [old[0]])
+            continue
+        if old is not None:
+            conn.execute("DELETE FROM search_docs WHERE rowid = ?", (old[0],))
+        rowid = conn.execute(_INSERT_ROW, [doc[f] for f in ROW_FIELDS] + [key]).lastrowid
+        conn.execute(_INSERT_FTS, [rowid] + [doc[f] for f in TEXT_FIELDS])
+
+
+def drop_docs(conn: sqlite3.Connection, ids: list[str]) -> None:
+    """Remove the index rows of items that are gone (their ``search_fts`` rows are left behind)."""
+    conn.executemany("DELETE FROM search_docs WHERE id = ?", [(i,) for i in ids])
+
+
+def left_behind(conn: sqlite3.Connection) -> tuple[int, int]:
+    """``(index rows no search_docs row refers to, rows that have one)``."""
+    indexed = conn.execute("SELECT count(*) FROM search_fts_docsize").fetchone()[0]
+    live = conn.execute("SELECT count(*) FROM search_docs WHERE text_key != ?", (NOT_INDEXED,)).fetchone()[0]
+    return indexed - live, live
+
+
+NOT_INDEXED = -1          # text_key of a row whose text is in no index row (text_key() is never negative)
+
+
+def _clear_index(conn: sqlite3.Connection) -> None:
+    """Empty the full-text index; the rows stay, marked as indexing nothing, so that indexing their items
+    again gives each a new index row (an item whose JSON cannot be read keeps its row, unsearchable)."""
+    with state.transaction(conn):
+        conn.execute("INSERT INTO search_fts(search_fts) VALUES ('delete-all')")
+        conn.execute("UPDATE search_docs SET text_key = ?", (NOT_INDEXED,))
+
+
+def _compact_if_needed(conn: sqlite3.Connection, progress: bool) -> None:
+    stale, live = left_behind(conn)
+    if stale > max(COMPACT_MIN, live // 4):
+        log.info("search index: %d rows of changed texts left behind (%d live): compacting", stale, live)
+        ids = [r[0] for r in conn.execute("SELECT id FROM search_docs ORDER BY 1")]
+        _clear_index(conn)
+        index_ids(conn, ids, progress=progress)
+        conn.execute("INSERT INTO search_fts(search_fts) VALUES ('optimize')")
 
 
 CONSUMER = "search"                 # its name on the item change feed (crawler.store.items)
@@ -134,8 +212,8 @@ def _index_batch(conn: sqlite3.Connection, batch: list[str]) -> int:
             log.warning("item %s: unreadable stored JSON, not indexed: %s", item_id, exc)
             continue
         docs.append([doc[f] for f in DOC_FIELDS])
-    conn.executemany("DELETE FROM search_docs WHERE id = ?", [(i,) for i in batch if i not in found])
-    conn.executemany(UPSERT, docs)
+    drop_docs(conn, [i for i in batch if i not in found])
+    store_docs(conn, docs)
     return len(batch)
 
 
@@ -145,18 +223,20 @@ def update_index(conn: sqlite3.Connection, *, progress: bool = False) -> int:
     ids, up_to = stale_ids(conn)
     touched = index_ids(conn, ids, progress=progress and len(ids) >= PROGRESS_MIN)
     item_store.advance(conn, CONSUMER, up_to)
+    if touched:
+        _compact_if_needed(conn, progress)
     return touched
 
 
 def rebuild_index(conn: sqlite3.Connection, *, progress: bool = True) -> int:
-    """Rebuild the full-text index from scratch, then recompute every row from ``items``.
+    """Rebuild the index from scratch: empty it, then index every item of ``items`` and drop the rows of
+    items that are gone. Returns the items and rows gone through.
 
-    The FTS5 'rebuild' comes first: it makes the index match ``search_docs`` whatever state it was in
-    (a damaged index would make the update triggers fail), and the upserts then keep it in step."""
-    with state.transaction(conn):
-        conn.execute("INSERT INTO search_fts(search_fts) VALUES ('rebuild')")
+    Emptying comes first ('delete-all' needs nothing from the index, so it works whatever state a damaged
+    index is in) and leaves no row of a changed text behind."""
     _ids, up_to = stale_ids(conn)
     ids = [r[0] for r in conn.execute("SELECT id FROM items UNION SELECT id FROM search_docs ORDER BY 1")]
+    _clear_index(conn)
     count = index_ids(conn, ids, progress=progress)
     item_store.advance(conn, CONSUMER, up_to)
     conn.execute("INSERT INTO search_fts(search_fts) VALUES ('optimize')")
@@ -198,10 +278,20 @@ def parse_terms(query: str) -> list[str]:
     return terms
 
 
+def trigrams(term: str, limit: int = MAX_TRIGRAMS) -> list[str]:
+    """The distinct trigrams of ``term``, at most ``limit`` of them spread over it (first and last kept)."""
+    every = list(dict.fromkeys(term[i:i + TRIGRAM] for i in range(len(term) - TRIGRAM + 1)))
+    if len(every) <= limit:
+        return every
+    step = (len(every) - 1) / (limit - 1)
+    return [every[round(n * step)] for n in range(limit)]
+
+
 def fts_expression(terms: Iterable[str]) -> str | None:
-    """FTS5 MATCH expression for the terms the trigram index can serve (≥ 3 characters), ANDed."""
-    long_terms = ['"' + t.replace('"', '""') + '"' for t in terms if len(t) >= TRIGRAM]
-    return " AND ".join(long_terms) or None
+    """FTS5 MATCH expression for the terms the trigram index can serve (≥ 3 characters): each term's
+    trigrams, all ANDed (the index keeps no positions, so a phrase cannot be asked for)."""
+    grams = dict.fromkeys(g for t in terms if len(t) >= TRIGRAM for g in trigrams(t))
+    return " AND ".join('"' + g.replace('"', '""') + '"' for g in grams) or None
 
 
 def search(conn: sqlite3.Connection, query: str, filters: Filters | None = None, *, limit: int = 20,
@@ -210,18 +300,45 @@ def search(conn: sqlite3.Connection, query: str, filters: Filters | None = None,
     terms = parse_terms(query)
     filters = filters or Filters()
     _check_filters(filters)
-    _register_functions(conn)
     where, params, from_ = _where(terms, filters)
-    order_by = "d.date DESC, d.id" if order == "date" or not fts_expression(terms) else "f.rank, d.date DESC"
-    total = conn.execute(f"SELECT count(*) FROM {from_} WHERE {where}", params).fetchone()[0]
-    rows = conn.execute(f"SELECT d.* FROM {from_} WHERE {where} ORDER BY {order_by} LIMIT ?",
-                        [*params, limit]).fetchall()
-    hits = [Hit(dict(r), contexts_of(dict(r), terms)) for r in rows]
-    return Results(total, hits, terms)
+    # Every candidate the index and the filters leave is checked against its text (read from its items row),
+    # and scored on the way for the relevance order.
+    matched: list[tuple[str, str, float]] = []
+    for row in conn.execute(f"SELECT d.id, d.day, d.date, i.json FROM {from_} JOIN items i ON i.id = d.id "
+                            f"WHERE {where}", params):
+        item = item_store.loads(row["json"])
+        if item is None:
+            continue
+        score = _relevance(doc_of(item, row["day"]), terms)
+        if score:
+            matched.append((row["date"], row["id"], score))
+    matched.sort(key=lambda m: m[1])                       # newest first, then by id …
+    matched.sort(key=lambda m: m[0], reverse=True)
+    if order == "relevance":                               # … or the best scores first, newest among equals
+        matched.sort(key=lambda m: m[2], reverse=True)
+    return Results(len(matched), [Hit(doc, contexts_of(doc, terms)) for doc in _docs(conn, matched[:limit])],
+                   terms)
+
+
+def _docs(conn: sqlite3.Connection, matched: list[tuple[str, str, float]]) -> list[dict]:
+    """The hits' docs in order: their ``search_docs`` row with the text and English text of their item."""
+    ids = [m[1] for m in matched]
+    stored = item_store.load(conn, ids)
+    marks = ",".join("?" * len(ids))
+    rows = {r["id"]: dict(r) for r in conn.execute(f"SELECT * FROM search_docs WHERE id IN ({marks})", ids)}
+    out = []
+    for item_id in ids:
+        doc = rows[item_id]
+        doc.pop("text_key", None)
+        day, item = stored[item_id]
+        full = doc_of(item, day)
+        doc["text"], doc["text_en"] = full["text"], full["text_en"]
+        out.append(doc)
+    return out
 
 
 def _where(terms: list[str], filters: Filters) -> tuple[str, list, str]:
-    clauses, params = [], []
+    clauses, params = ["1"], []
     expression = fts_expression(terms)
     from_ = "search_docs d"
     if expression:
@@ -230,9 +347,10 @@ def _where(terms: list[str], filters: Filters) -> tuple[str, list, str]:
         params.append(expression)
     for term in terms:
         if len(term) < TRIGRAM:
-            clause, values = _short_term(term)
-            clauses.append(clause)
-            params.extend(values)
+            clause = _short_term(term)
+            if clause:
+                clauses.append(clause[0])
+                params.extend(clause[1])
     for column, op, value in (("d.date", ">=", filters.since), ("d.date", "<=", filters.until),
                               ("d.lang", "=", filters.lang)):
         if value:
@@ -244,20 +362,23 @@ def _where(terms: list[str], filters: Filters) -> tuple[str, list, str]:
     return " AND ".join(clauses), params, from_
 
 
-TEXT_COLUMNS = ("d.title", "d.title_en", "d.text", "d.text_en")
+# Characters JSON writes escaped: a term holding one does not appear as such in the stored JSON text.
+_JSON_ESCAPED = re.compile(r'["\\\x00-\x1f]')
 
 
-def _short_term(term: str) -> tuple[str, list]:
-    """A scan condition for a term the trigram index cannot serve, as cheap as its script allows:
-    ``instr`` for caseless scripts (Chinese), ``LIKE`` for ASCII (case-insensitive there), else a
-    Python case-folding comparison (Cyrillic)."""
+def _short_term(term: str) -> tuple[str, list] | None:
+    """A cheap condition on the stored JSON for a term the trigram index cannot serve: every item whose
+    title or text contains the term passes it (the JSON holds them as written), some others too (the term
+    in another field); the text check that follows is exact. ``instr`` for caseless scripts (Chinese),
+    ``LIKE`` for ASCII (case-insensitive there); None for other scripts (Cyrillic: SQL has no case folding
+    for them) and for terms JSON escapes."""
+    if _JSON_ESCAPED.search(term):
+        return None
     if term.lower() == term.upper():
-        return "(" + " OR ".join(f"instr({c}, ?)" for c in TEXT_COLUMNS) + ")", [term] * len(TEXT_COLUMNS)
+        return "instr(i.json, ?)", [term]
     if term.isascii():
-        pattern = "%" + re.sub(r"([%_\\])", r"\\\1", term) + "%"
-        return ("(" + " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in TEXT_COLUMNS) + ")",
-                [pattern] * len(TEXT_COLUMNS))
-    return "nm_contains(?, d.title, d.title_en, d.text, d.text_en)", [term]
+        return "i.json LIKE ? ESCAPE '\\'", ["%" + re.sub(r"([%_\\])", r"\\\1", term) + "%"]
+    return None
 
 
 def _check_filters(filters: Filters) -> None:
@@ -267,13 +388,25 @@ def _check_filters(filters: Filters) -> None:
             raise SearchError(f"--{name} {value!r}: expected a date YYYY-MM-DD")
 
 
-def _contains(term: str, *fields: str | None) -> int:
-    needle = term.casefold()
-    return int(any(needle in f.casefold() for f in fields if f))
+# Relevance: each term's occurrences, saturated and weighed by the length of the item's text as in BM25
+# (k1 = 1.2, b = 0.75, against a typical article of TYPICAL_CHARS), times the term's length (a longer term
+# is a rarer one: the index keeps no counts to weigh terms by).
+TYPICAL_CHARS = 3000
 
 
-def _register_functions(conn: sqlite3.Connection) -> None:
-    conn.create_function("nm_contains", 5, _contains, deterministic=True)
+def _relevance(doc: dict, terms: list[str]) -> float:
+    """0 unless every term occurs (case-folded) in the title or text, original or English; else a relevance."""
+    fields = [doc.get(name).casefold() for name in TEXT_FIELDS if doc.get(name)]
+    size = sum(len(f) for f in fields)
+    norm = 1.2 * (0.25 + 0.75 * size / TYPICAL_CHARS)
+    score = 0.0
+    for term in terms:
+        needle = term.casefold()
+        count = sum(f.count(needle) for f in fields)
+        if not count:
+            return 0.0
+        score += len(term) * count / (count + norm)
+    return score
 
 
 # ---------------------------------------------------------------- context of a hit

@@ -2,7 +2,8 @@
 
 Used where a stored item must be compared with what today's code makes of the same page: re-extraction of a
 day (``crawler/digest/reextract.py``) and article re-checks of an item stored by another extractor
-(``crawler/lifecycle/recheck.py``). Page 1 is ``output/<raw_path>`` (gzip), decoded as it was at fetch time
+(``crawler/lifecycle/recheck.py``). Page 1 is ``output/<raw_path>`` (zstd or gzip: ``crawler.crawl.store.read_raw``),
+decoded as it was at fetch time
 (``raw_encoding``; a page stored without one is decoded as the crawl decodes: Scrapy, then
 ``crawler.crawl.charset`` corrections); a multi-page article's further pages come from their own raw copies
 and encodings (``extras["pages"]``) and are merged again (``crawler.extract.continuation.merge``).
@@ -10,8 +11,6 @@ and encodings (``extras["pages"]``) and are merged again (``crawler.extract.cont
 
 from __future__ import annotations
 
-import gzip
-import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,11 +25,13 @@ def load_page(output_dir: Path, item: dict) -> str:
     """The stored raw page of ``item`` (or of one ``extras["pages"]`` record), decoded."""
     if not item.get("raw_path"):
         raise ExtractionError("no raw page stored for this item")
+    from crawler.crawl.store import read_raw
+
     try:
-        body = gzip.decompress((Path(output_dir) / item["raw_path"]).read_bytes())
+        body = read_raw(Path(output_dir), item["raw_path"])
     except FileNotFoundError:
         raise ExtractionError(f"raw page missing: {item['raw_path']}") from None
-    except (OSError, EOFError, zlib.error) as exc:
+    except OSError as exc:                       # RawPageError included: damaged, or its dictionary missing
         raise ExtractionError(f"raw page unreadable: {item['raw_path']}: {exc}") from None
     if item.get("raw_encoding"):
         try:
