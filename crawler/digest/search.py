@@ -296,33 +296,24 @@ def fts_expression(terms: Iterable[str]) -> str | None:
 
 def search(conn: sqlite3.Connection, query: str, filters: Filters | None = None, *, limit: int = 20,
            order: str = "date") -> Results:
-    """Run a query. ``order``: "date" (newest first) or "relevance" (bm25)."""
+    """Run a query. ``order``: "date" (newest first) or "relevance" (``_relevance``)."""
     terms = parse_terms(query)
     filters = filters or Filters()
     _check_filters(filters)
+    _register_functions(conn)
     where, params, from_ = _where(terms, filters)
-    # Every candidate the index and the filters leave is checked against its text (read from its items row),
-    # and scored on the way for the relevance order.
-    matched: list[tuple[str, str, float]] = []
-    for row in conn.execute(f"SELECT d.id, d.day, d.date, i.json FROM {from_} JOIN items i ON i.id = d.id "
-                            f"WHERE {where}", params):
-        item = item_store.loads(row["json"])
-        if item is None:
-            continue
-        score = _relevance(doc_of(item, row["day"]), terms)
-        if score:
-            matched.append((row["date"], row["id"], score))
-    matched.sort(key=lambda m: m[1])                       # newest first, then by id …
-    matched.sort(key=lambda m: m[0], reverse=True)
-    if order == "relevance":                               # … or the best scores first, newest among equals
-        matched.sort(key=lambda m: m[2], reverse=True)
-    return Results(len(matched), [Hit(doc, contexts_of(doc, terms)) for doc in _docs(conn, matched[:limit])],
-                   terms)
+    order_by = "d.date DESC, d.id" if order == "date" else \
+        f"nm_relevance(?, {', '.join(TEXT_COLUMNS)}) DESC, d.date DESC, d.id"
+    order_params = [] if order == "date" else [json.dumps(terms)]
+    # One pass over the rows: the count is a window over all of them, taken before the LIMIT.
+    rows = conn.execute(f"SELECT d.id, count(*) OVER () FROM {from_} WHERE {where} ORDER BY {order_by} LIMIT ?",
+                        [*params, *order_params, limit]).fetchall()
+    total = rows[0][1] if rows else 0
+    return Results(total, [Hit(doc, contexts_of(doc, terms)) for doc in _docs(conn, [r[0] for r in rows])], terms)
 
 
-def _docs(conn: sqlite3.Connection, matched: list[tuple[str, str, float]]) -> list[dict]:
+def _docs(conn: sqlite3.Connection, ids: list[str]) -> list[dict]:
     """The hits' docs in order: their ``search_docs`` row with the text and English text of their item."""
-    ids = [m[1] for m in matched]
     stored = item_store.load(conn, ids)
     marks = ",".join("?" * len(ids))
     rows = {r["id"]: dict(r) for r in conn.execute(f"SELECT * FROM search_docs WHERE id IN ({marks})", ids)}
@@ -338,19 +329,17 @@ def _docs(conn: sqlite3.Connection, matched: list[tuple[str, str, float]]) -> li
 
 
 def _where(terms: list[str], filters: Filters) -> tuple[str, list, str]:
-    clauses, params = ["1"], []
+    clauses, params = [], []
     expression = fts_expression(terms)
-    from_ = "search_docs d"
+    from_ = "search_docs d JOIN items i ON i.id = d.id"
     if expression:
-        from_ = "search_fts f JOIN search_docs d ON d.rowid = f.rowid"
+        from_ = "search_fts f JOIN search_docs d ON d.rowid = f.rowid JOIN items i ON i.id = d.id"
         clauses.append("search_fts MATCH ?")
         params.append(expression)
-    for term in terms:
-        if len(term) < TRIGRAM:
-            clause = _short_term(term)
-            if clause:
-                clauses.append(clause[0])
-                params.extend(clause[1])
+    for term in terms:           # the index narrows (long terms), the text decides (every term)
+        clause, values = _term(term)
+        clauses.append(clause)
+        params.extend(values)
     for column, op, value in (("d.date", ">=", filters.since), ("d.date", "<=", filters.until),
                               ("d.lang", "=", filters.lang)):
         if value:
@@ -362,23 +351,26 @@ def _where(terms: list[str], filters: Filters) -> tuple[str, list, str]:
     return " AND ".join(clauses), params, from_
 
 
-# Characters JSON writes escaped: a term holding one does not appear as such in the stored JSON text.
-_JSON_ESCAPED = re.compile(r'["\\\x00-\x1f]')
+# The searched fields: the titles from search_docs, the text and English text from the items row — as
+# ``doc_of`` makes them (an item without ``text`` is searched in its paragraphs, joined).
+TEXT_COLUMNS = ("d.title", "d.title_en",
+                "coalesce(nullif(i.json ->> '$.text', ''), (SELECT group_concat(value, char(10, 10)) "
+                "FROM json_each(i.json, '$.paragraphs')))",
+                "coalesce(nullif(i.json ->> '$.text_en', ''), (SELECT group_concat(value, char(10, 10)) "
+                "FROM json_each(i.json, '$.paragraphs_en')))")
 
 
-def _short_term(term: str) -> tuple[str, list] | None:
-    """A cheap condition on the stored JSON for a term the trigram index cannot serve: every item whose
-    title or text contains the term passes it (the JSON holds them as written), some others too (the term
-    in another field); the text check that follows is exact. ``instr`` for caseless scripts (Chinese),
-    ``LIKE`` for ASCII (case-insensitive there); None for other scripts (Cyrillic: SQL has no case folding
-    for them) and for terms JSON escapes."""
-    if _JSON_ESCAPED.search(term):
-        return None
+def _term(term: str) -> tuple[str, list]:
+    """The condition that ``term`` occurs, case-folded, in a title or text, as cheap as its script allows:
+    ``instr`` for caseless scripts (Chinese), ``LIKE`` for ASCII (case-insensitive there), else a Python
+    case-folding comparison (Cyrillic)."""
     if term.lower() == term.upper():
-        return "instr(i.json, ?)", [term]
+        return "(" + " OR ".join(f"instr({c}, ?)" for c in TEXT_COLUMNS) + ")", [term] * len(TEXT_COLUMNS)
     if term.isascii():
-        return "i.json LIKE ? ESCAPE '\\'", ["%" + re.sub(r"([%_\\])", r"\\\1", term) + "%"]
-    return None
+        pattern = "%" + re.sub(r"([%_\\])", r"\\\1", term) + "%"
+        return ("(" + " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in TEXT_COLUMNS) + ")",
+                [pattern] * len(TEXT_COLUMNS))
+    return f"nm_contains(?, {', '.join(TEXT_COLUMNS)})", [term]
 
 
 def _check_filters(filters: Filters) -> None:
@@ -394,9 +386,15 @@ def _check_filters(filters: Filters) -> None:
 TYPICAL_CHARS = 3000
 
 
-def _relevance(doc: dict, terms: list[str]) -> float:
-    """0 unless every term occurs (case-folded) in the title or text, original or English; else a relevance."""
-    fields = [doc.get(name).casefold() for name in TEXT_FIELDS if doc.get(name)]
+def _contains(term: str, *fields: str | None) -> int:
+    needle = term.casefold()
+    return int(any(needle in f.casefold() for f in fields if f))
+
+
+def _relevance(terms_json: str, *texts: str | None) -> float:
+    """A matching row's relevance (0 when a term does not occur)."""
+    terms = json.loads(terms_json)
+    fields = [t.casefold() for t in texts if t]
     size = sum(len(f) for f in fields)
     norm = 1.2 * (0.25 + 0.75 * size / TYPICAL_CHARS)
     score = 0.0
@@ -407,6 +405,11 @@ def _relevance(doc: dict, terms: list[str]) -> float:
             return 0.0
         score += len(term) * count / (count + norm)
     return score
+
+
+def _register_functions(conn: sqlite3.Connection) -> None:
+    conn.create_function("nm_contains", 5, _contains, deterministic=True)
+    conn.create_function("nm_relevance", 5, _relevance, deterministic=True)
 
 
 # ---------------------------------------------------------------- context of a hit
