@@ -9,6 +9,8 @@ that each item carries ~6–10 KB of original + English text), then measures in 
   index     ``search.update_index`` over all N (first indexing), items/s, and the DB size it adds;
   new       (``--new M``) M more items stored on a new day, then ``search.update_index`` on them (what a
             run's digest stage does): seconds, and seconds per 1,000 new items;
+  (both indexings with the process's CPU seconds too: on a shared machine the wall time includes waiting for
+  a core)
   queries   ``search.search`` (count + newest 20 hits with their context) for Chinese, Russian and
             English terms and a two-character Chinese term (the scan fallback), median of 5;
   baseline  the same questions answered by ``SELECT … FROM items WHERE json LIKE '%term%'`` (what one does
@@ -107,23 +109,24 @@ def main() -> int:
         store_rows(out, make_items(args.day_items, templates, rng, first=args.items), [digestkit.DAY])
         size_before = sum(p.stat().st_size for p in out.glob("state.sqlite*"))
         conn = state.connect(out)
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         indexed = search.update_index(conn)
-        index_s = time.perf_counter() - start
+        index_s, index_cpu = time.perf_counter() - start, time.process_time() - start_cpu
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         size_after = sum(p.stat().st_size for p in out.glob("state.sqlite*"))
-        print(f"items: {args.items}; index: {indexed} items in {index_s:.1f} s = {indexed / index_s:.0f} items/s; "
+        print(f"items: {args.items}; index: {indexed} items in {index_s:.1f} s = {indexed / index_s:.0f} items/s "
+              f"(CPU {index_cpu:.1f} s = {indexed / index_cpu:.0f} items/s); "
               f"DB {size_before / 1e6:.0f} MB → {size_after / 1e6:.0f} MB "
               f"(search tables ×{size_after / size_before:.2f} of the items alone)")
         if args.new:
             conn.close()
             store_rows(out, make_items(args.new, templates, rng, first=args.items + args.day_items), ["2026-12-01"])
             conn = state.connect(out)
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             indexed = search.update_index(conn)
-            new_s = time.perf_counter() - start
+            new_s, new_cpu = time.perf_counter() - start, time.process_time() - start_cpu
             print(f"new: {indexed} items indexed in {new_s:.2f} s = {new_s / indexed * 1000:.2f} s per 1,000 "
-                  f"new items")
+                  f"new items (CPU {new_cpu:.2f} s)")
         print(f"{'query':<32} {'search':>9} {'LIKE scan':>10} {'ratio':>7} {'hits':>7} {'LIKE hits':>9}")
         for lang, term in QUERIES:
             s_time, res = median_seconds(lambda: search.search(conn, term, limit=20))

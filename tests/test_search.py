@@ -138,7 +138,8 @@ def test_items_are_indexed_in_batches_each_row_as_the_item_makes_it(tmp_path, mo
             expected = search.doc_of(item, digestkit.DAY)
             row = docs[item["id"]]
             assert {f: row[f] for f in search.DOC_FIELDS if f in row} == {f: expected[f] for f in expected if f in row}
-        assert found(conn, "两国人民") == {i["id"] for i in good if "两国人民" in i["text"] + i["title"]} != set()
+        chinese = {i["id"] for i in good if "两国人民" in i["text"] + i["title"]}
+        assert found(conn, "两国人民") == chinese != set()
 
 def test_items_stored_before_the_index_existed_are_caught_up(tmp_path):
     """A state DB of an older newsmon (tests/resources/legacy-db, schema before migrations) whose items were

@@ -351,8 +351,8 @@ def test_signatures_do_not_depend_on_the_process():
 
 # ---------------------------------------------------------------- fingerprints in batches
 
-ZH_TEXT = ("中方愿同各方一道，推动航天技术更好惠及各国人民。双方同意在卫星遥感、月球探测和人才培养等领域深化务实合作，"
-           "共同维护外空的和平与安全。")                                     # ours, written for the tests
+ZH_TEXT = ("中方愿同各方一道，推动航天技术更好惠及各国人民。"      # ours, written for the tests
+           "双方同意在卫星遥感、月球探测和人才培养等领域深化务实合作，共同维护外空的和平与安全。")
 
 # Every state DB stores these fingerprints: a change of the hashing would leave stored items unable to match
 # new ones. Digests of the signatures and band keys of fixed texts, as first computed by the item-by-item

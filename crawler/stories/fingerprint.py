@@ -93,17 +93,13 @@ def original_shingles(text: str) -> set[str]:
         chars = "".join(_WORD.findall(text))
         return {chars[i:i + 4] for i in range(len(chars) - 3)}
     words = _WORD.findall(text)
-    return {" ".join(words[i:i + 3]) for i in range(len(words) - 2)}
+    return {f"{a} {b} {c}" for a, b, c in zip(words, words[1:], words[2:])}
 
 
 def english_shingles(text: str) -> set[str]:
     """Order-free pairs of content-word stems within a window of three (see the module docstring)."""
     stems = [w[:5] for w in _LETTERS.findall(normalize(text)) if len(w) > 1 and w not in STOP_WORDS]
-    out = set()
-    for i, stem in enumerate(stems):
-        for other in stems[i + 1:i + 3]:
-            out.add(f"{stem} {other}" if stem <= other else f"{other} {stem}")
-    return out
+    return {f"{a} {b}" if a <= b else f"{b} {a}" for a, b in chain(zip(stems, stems[1:]), zip(stems, stems[2:]))}
 
 
 @cache
