@@ -248,11 +248,11 @@ class StoryIndex:
         lang = np.array([batch.lang_code(r[3]) for r in rows], dtype=np.int64)
         at = np.array([r[4] for r in rows], dtype=np.int64)
         has = np.array([[r[5], r[6]] for r in rows], dtype=bool)
-        query, no = _pairs(batch.q_key, keys, nos)
-        slot = np.minimum(np.searchsorted(row_nos, no), len(row_nos) - 1)
+        slots = np.minimum(np.searchsorted(row_nos, nos), len(row_nos) - 1)
+        read = row_nos[slots] == nos                   # band rows of items outside the batch's window: not read
+        query, slot = _pairs_by_language(batch, keys[read], slots[read], lang[slots[read]])
         pos, kind = batch.q_pos[query], batch.q_kind[query]
-        keep = (row_nos[slot] == no) & has[slot, kind] & (row_nos[slot] != batch.old_no[pos])
-        keep &= np.where(kind == 0, lang[slot] == batch.lang[pos], lang[slot] != batch.lang[pos])
+        keep = has[slot, kind] & (row_nos[slot] != batch.old_no[pos])
         keep &= np.abs(at[slot] - batch.centre[pos]) <= self.window
         if superseded:      # fingerprinted again earlier in the batch: its new fingerprint is matched instead
             first_seen = np.array([batch.position_of_no.get(int(n), len(batch.entries)) for n in row_nos])
@@ -431,11 +431,9 @@ def _batch_candidates(batch: _Batch, window: int) -> tuple[np.ndarray, np.ndarra
     keys = np.concatenate([e.keys for e in batch.entries]) if batch.entries else _NO_KEYS
     owners = np.concatenate([np.full(len(e.original_keys) + len(e.english_keys), p)
                              for p, e in enumerate(batch.entries)]) if batch.entries else _NO_KEYS
-    order = np.argsort(keys, kind="stable")
-    query, q = _pairs(batch.q_key, keys[order], owners[order])
+    query, q = _pairs_by_language(batch, keys, owners, batch.lang[owners])
     pos, kind = batch.q_pos[query], batch.q_kind[query]
     keep = (q < pos) & batch.has[q, kind] & (np.abs(batch.at[q] - batch.centre[pos]) <= window)
-    keep &= np.where(kind == 0, batch.lang[q] == batch.lang[pos], batch.lang[q] != batch.lang[pos])
     n = len(batch.entries)
     out = []
     for wanted in (0, 1):
@@ -463,6 +461,25 @@ def _agreeing(left: np.ndarray, li: np.ndarray, right: np.ndarray, ri: np.ndarra
         agree = np.count_nonzero(left[li[start:start + chunk]] == right[ri[start:start + chunk]], axis=1)
         out[start:start + chunk] = agree / size >= threshold
     return out
+
+
+def _pairs_by_language(batch: _Batch, keys: np.ndarray, values: np.ndarray, langs: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """(query index, value) for every band key of the batch's queries found in ``keys``, where the value's
+    language (``langs``) is the entry's for an original's band and another for an English band. Each
+    language's keys are searched apart, so the pairs the language rules out are never made: items of one
+    language whose English bands agree (one outlet's boilerplate; a corpus of a small vocabulary) would
+    otherwise pair each entry with all of them."""
+    entry_lang = batch.lang[batch.q_pos]
+    found_query, found_value = [_NO_KEYS], [_NO_KEYS]
+    for lang in np.unique(langs):
+        own = langs == lang
+        order = np.argsort(keys[own], kind="stable")
+        wanted = np.flatnonzero(np.where(batch.q_kind == 0, entry_lang == lang, entry_lang != lang))
+        query, value = _pairs(batch.q_key[wanted], keys[own][order], values[own][order])
+        found_query.append(wanted[query])
+        found_value.append(value)
+    return np.concatenate(found_query), np.concatenate(found_value)
 
 
 def _pairs(queries: np.ndarray, keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
