@@ -183,6 +183,11 @@ def corpus(count: int, seed: int) -> list[dict]:
 SITECUSTOMIZE = '''
 """Loaded by the benchmark's `newsmon run` only (PYTHONPATH): the run's day, and a stand-in translation model."""
 import os
+import sys
+
+# site runs this before `python -m` puts the working directory on sys.path: without this line, the crawler
+# imported here would be the installed one, not the checkout the benchmark runs.
+sys.path.insert(0, os.environ["BENCH_STORAGE_ROOT"])
 
 if os.environ.get("BENCH_STORAGE_DAY"):
     import crawler.runner
@@ -278,7 +283,7 @@ def run_round(work: Path, pages: list[dict], days: int, site: Path, chain_file: 
         for day_no in range(days):
             chunk = pages[day_no * per_day:(day_no + 1) * per_day]
             serve_day(server, chunk, day_no)
-            env = dict(os.environ, PYTHONPATH=str(site), PYTHONWARNINGS="ignore",
+            env = dict(os.environ, PYTHONPATH=str(site), PYTHONWARNINGS="ignore", BENCH_STORAGE_ROOT=str(ROOT),
                        BENCH_STORAGE_DAY=(date.today() - timedelta(days=days - 1 - day_no)).isoformat())
             if chain_file:
                 env["BENCH_STORAGE_ENGLISH"] = str(chain_file)

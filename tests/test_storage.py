@@ -27,9 +27,10 @@ from tests.recorded import recorded
 
 LEGACY = Path(__file__).parent / "resources" / "legacy-db"
 
-QUERIES = ["两国人民", "航天合作", "罢工", "俄", "ъ", "xI", "%", "_", "интересах наших народов", "МАЛАЙЗИИ", "Путин",
-           "interests of our peoples", "Taurida motorway", "Putin", '"two peoples" China', "friendship Malaysia",
-           "PWNED", "the", "President", "人民", "中国人民", "两国人员", "习近平", "Владимир", "of the", "a"]
+QUERIES = ["两国人民", "航天合作", "罢工", "俄", "ъ", "xI", "%", "_", "интересах наших народов", "МАЛАЙЗИИ",
+           "Путин", "interests of our peoples", "Taurida motorway", "Putin", '"two peoples" China',
+           "friendship Malaysia", "PWNED", "the", "President", "人民", "中国人民", "两国人员", "习近平", "Владимир",
+           "of the", "a"]
 
 
 # ---------------------------------------------------------------- search

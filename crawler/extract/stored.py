@@ -2,11 +2,11 @@
 
 Used where a stored item must be compared with what today's code makes of the same page: re-extraction of a
 day (``crawler/digest/reextract.py``) and article re-checks of an item stored by another extractor
-(``crawler/lifecycle/recheck.py``). Page 1 is ``output/<raw_path>`` (zstd or gzip: ``crawler.crawl.store.read_raw``),
-decoded as it was at fetch time
-(``raw_encoding``; a page stored without one is decoded as the crawl decodes: Scrapy, then
-``crawler.crawl.charset`` corrections); a multi-page article's further pages come from their own raw copies
-and encodings (``extras["pages"]``) and are merged again (``crawler.extract.continuation.merge``).
+(``crawler/lifecycle/recheck.py``). Page 1 is ``output/<raw_path>`` (zstd or gzip, read by
+``crawler.crawl.store.read_raw``), decoded as it was at fetch time (``raw_encoding``; a page stored without
+one is decoded as the crawl decodes: Scrapy, then ``crawler.crawl.charset`` corrections); a multi-page
+article's further pages come from their own raw copies and encodings (``extras["pages"]``) and are merged
+again (``crawler.extract.continuation.merge``).
 """
 
 from __future__ import annotations
