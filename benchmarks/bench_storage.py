@@ -263,8 +263,8 @@ def write_config(path: Path, server: SiteServer, packages: Path | None) -> Path:
     sources = [{"id": source, "sections": [{"id": "news", "kind": "listing", "url": f"{server.url}/{source}/",
                                             "link_pattern": rf"/{source}/d\d+-\d+\.html$"}]}
                for source in SOURCES]
-    crawler = {"obey_robots": False, "autothrottle": False, "timeout": 60, "max_further_pages": 0,
-               "max_links": 100000}
+    # Listings stay under [crawler] max_links (1,000) unless --items / --days passes ~2,800 a day.
+    crawler = {"obey_robots": False, "autothrottle": False, "timeout": 60, "max_further_pages": 0}
     tables = {"translation": {"packages_dir": str(packages)}} if packages else {}
     if not packages:
         tables = {"translation": {"enabled": False}}
