@@ -15,6 +15,7 @@ import json
 import logging
 import sqlite3
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Iterator
 from datetime import datetime, timezone
 
@@ -259,10 +260,12 @@ class StoryIndex:
              int(batch.centre.max()) + self.window)).fetchall()
         if not rows:
             return _Found.none()
-        row_nos = np.array([r[0] for r in rows], dtype=np.int64)
-        lang = np.array([batch.lang_code(r[3]) for r in rows], dtype=np.int64)
-        at = np.array([r[4] for r in rows], dtype=np.int64)
-        has = np.array([[r[5], r[6]] for r in rows], dtype=bool)
+        numbers, item_ids, story_ids, langs, ats, has_original, has_english = zip(*rows)
+        row_nos = np.array(numbers, dtype=np.int64)
+        codes = {lang: batch.lang_code(lang) for lang in set(langs)}
+        lang = np.array([codes[x] for x in langs], dtype=np.int64)
+        at = np.array(ats, dtype=np.int64)
+        has = np.stack([np.array(has_original, dtype=bool), np.array(has_english, dtype=bool)], axis=1)
         slots = np.minimum(np.searchsorted(row_nos, nos), len(row_nos) - 1)
         read = row_nos[slots] == nos                   # band rows of items outside the batch's window: not read
         query, slot = _pairs_by_language(batch, keys[read], slots[read], lang[slots[read]])
@@ -274,7 +277,7 @@ class StoryIndex:
             keep &= first_seen[slot] >= pos
         code = np.unique((pos[keep] * 2 + kind[keep]) * len(row_nos) + slot[keep])
         return _Found(pos=code // len(row_nos) // 2, kind=code // len(row_nos) % 2, slot=code % len(row_nos),
-                      nos=row_nos, item_ids=[r[1] for r in rows], story_ids=[r[2] for r in rows])
+                      nos=row_nos, item_ids=list(item_ids), story_ids=list(story_ids))
 
     def _confirmed(self, batch: _Batch, found: _Found) -> Iterator[tuple[int, int]]:
         """(entry, slot) of the stored candidates that are copies: same language, originals compared
@@ -513,8 +516,9 @@ def _pairs(queries: np.ndarray, keys: np.ndarray, values: np.ndarray) -> tuple[n
 def _band_rows(conn: sqlite3.Connection, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(keys, items) of the ``story_bands`` rows of ``keys``, sorted by key."""
     rows = conn.execute("SELECT key, item FROM story_bands WHERE key IN (SELECT value FROM json_each(?))",
-                        (_json(keys),)).fetchall()
-    found = np.array(rows, dtype=np.int64).reshape(-1, 2)
+                        (_json(keys),))
+    # Flattened straight into the array: np.array() of a list of row tuples infers their shape row by row.
+    found = np.fromiter(chain.from_iterable(rows), dtype=np.int64).reshape(-1, 2)
     order = np.argsort(found[:, 0], kind="stable")
     return found[order, 0], found[order, 1]
 
