@@ -132,20 +132,25 @@ def _item_or_none(conn: sqlite3.Connection, row: sqlite3.Row) -> dict | None:
 
 def due_articles(conn: sqlite3.Connection, run_id: int, table: dict) -> list[sqlite3.Row]:
     """Articles to re-check now: recent ones, and older ones under a deletion suspicion (first, so that a
-    full ``recheck_max`` never starves a confirmation), each at most once per ``recheck_interval_hours``.
+    full ``recheck_max`` never starves a confirmation), each no earlier than ``recheck_interval_hours``
+    after it was last fetched — by its first fetch (``first_seen``) or its last re-check, whichever came
+    later: an article stored by the previous run minutes ago is as fresh as one re-checked minutes ago, so
+    a rerun on an unchanged site requests no article at all.
     A suspicion itself older than ``recheck_days`` no longer makes an article due: a host that errors night
     after night (neither confirming nor clearing) must not keep its suspects due for ever; the suspicion
     stays recorded, unconcluded."""
     now = datetime.now(timezone.utc)
     since = (now - timedelta(days=table["recheck_days"])).replace(microsecond=0).isoformat()
-    checked_before = (now - timedelta(hours=table["recheck_interval_hours"])).replace(microsecond=0).isoformat()
+    fetched_before = (now - timedelta(hours=table["recheck_interval_hours"])).replace(microsecond=0).isoformat()
+    # SQLite's two-argument max() is the later of the two ISO-8601 UTC strings (same format, so they order
+    # as times); a check row's time is written by this module, first_seen by the crawl, both by utc_now().
     return conn.execute(
         "SELECT a.*, c.checked_at AS last_check FROM articles a "
         "LEFT JOIN article_checks c ON c.article_id = a.id LEFT JOIN pending_deletions p ON p.article_id = a.id "
         "WHERE a.status = 'ok' AND (a.first_seen >= ? OR p.since >= ?) "
-        "AND (a.run_id IS NULL OR a.run_id != ?) AND (c.checked_at IS NULL OR c.checked_at <= ?) "
+        "AND (a.run_id IS NULL OR a.run_id != ?) AND max(a.first_seen, COALESCE(c.checked_at, '')) <= ? "
         "ORDER BY p.article_id IS NULL, c.checked_at IS NOT NULL, c.checked_at, a.first_seen LIMIT ?",
-        (since, since, run_id, checked_before, table["recheck_max"])).fetchall()
+        (since, since, run_id, fetched_before, table["recheck_max"])).fetchall()
 
 
 def apply_safely(conn: sqlite3.Connection, row: sqlite3.Row, got: Fetched, run: RecheckRun) -> str:
