@@ -8,6 +8,9 @@ really reached the model, so the cache can be shown to spare it.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import gc
 import logging
 import os
 import time
@@ -40,6 +43,12 @@ class Engine:
         self.calls = 0
         self.sentences = 0
         log.info("loaded %s %s in %.2f s", package.name, package.version, time.monotonic() - started)
+
+    def close(self) -> None:
+        """Free the model now. The CTranslate2 translator owns the weights and the buffers its decoding
+        grew; dropping the one reference frees them (``calls`` and ``sentences`` stay readable)."""
+        self.translator = None
+        self.sp = None
 
     def tokenize(self, sentence: str) -> list[str]:
         return self.sp.encode(sentence, out_type=str)
@@ -78,6 +87,18 @@ class Engine:
         self.sentences += len(batch)
         prefix = [self.prefix] * len(batch) if self.prefix else None
         return self.translator.translate_batch(batch, target_prefix=prefix, **self.options)
+
+
+def release_memory() -> None:
+    """Hand the memory a freed model leaves in the C heap back to the system. glibc keeps freed blocks for
+    reuse (CTranslate2's decoding buffers land there, in the arena of each of its threads), so without a trim
+    the next model would be loaded on top of the last one's leftovers. Elsewhere than glibc: nothing to do."""
+    gc.collect()
+    try:
+        trim = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return
+    trim(0)
 
 
 def translate_options(settings: TranslationSettings) -> dict:

@@ -1,9 +1,12 @@
 """Items → sentences → translation memory / model → English fields, aligned paragraph by paragraph.
 
-Two rounds, each batched across every item of the chunk: (1) every sentence (names protected by the
-glossary) goes to the memory, and the misses to the model in one length-sorted run; (2) the few sentences
-whose output lost a glossary name are translated again in pieces around the names. An item whose data is
-malformed, or one of whose sentences the model rejected, is ``failed`` with the reason; the others are done.
+One language after the other, each in two rounds batched across every item of the chunk in that language:
+(1) every sentence (names protected by the glossary) goes to the memory, and the misses to the model in one
+length-sorted run; (2) the few sentences whose output lost a glossary name are translated again in pieces
+around the names. At most one model is loaded at a time: a language's model is freed before the next one's
+is loaded (languages share no sentence, memory entry or model call, so the order changes no output). An item
+whose data is malformed, or one of whose sentences the model rejected, is ``failed`` with the reason; the
+others are done.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from importlib.metadata import version
 from typing import Callable
 
 from crawler.items import utc_now
-from crawler.translation.engine import Engine, SentenceFailed
+from crawler.translation.engine import Engine, SentenceFailed, release_memory
 from crawler.translation.glossary import Glossary
 from crawler.translation.memory import TranslationMemory
 from crawler.translation.models import ModelPackage
@@ -53,20 +56,23 @@ class Translator:
                  packages: dict[str, ModelPackage], engine_factory: Callable = Engine):
         self.settings, self.glossary, self.memory, self.packages = settings, glossary, memory, packages
         self.engine_factory = engine_factory
-        self.engines: dict[str, Engine] = {}
+        self.engines: dict[str, Engine] = {}           # the loaded model: one language at most
         self.broken: dict[str, SentenceFailed] = {}
         self.stats: Counter = Counter(from_memory=0, by_model=0, glossary_fallbacks=0)
         self.engine_name = f"ctranslate2 {version('ctranslate2')}"
+        self.released_calls = 0                         # model calls of the engines already freed
 
     @property
     def model_calls(self) -> int:
-        return sum(e.calls for e in self.engines.values())
+        return self.released_calls + sum(e.calls for e in self.engines.values())
 
     def engine(self, lang: str) -> Engine:
-        """Loaded on first need only: a run served entirely from memory never loads a model."""
+        """Loaded on first need only: a run served entirely from memory never loads a model. Another
+        language's model is freed first, so that two models never take memory at once."""
         if lang in self.broken:
             raise self.broken[lang]
         if lang not in self.engines:
+            self.release()
             package = self.packages[lang]
             try:
                 self.engines[lang] = self.engine_factory(package, self.settings)
@@ -77,12 +83,27 @@ class Translator:
                 raise self.broken[lang] from None
         return self.engines[lang]
 
+    def release(self) -> None:
+        """Free the loaded model (its weights and CTranslate2's buffers) now."""
+        for lang in list(self.engines):
+            engine = self.engines.pop(lang)
+            self.released_calls += engine.calls
+            engine.close()
+        release_memory()
+
     def translate(self, items: list[dict], progress=None) -> list[Outcome]:
         plans = [self.plan(item) for item in items]
         results: dict[tuple[str, str], str | SentenceFailed] = {}
-        self.resolve({(s.lang, s.protected) for s in _sentences(plans)}, results, progress)
-        self.resolve(self.fallback_pieces(plans, results), results, progress)
+        for lang in self.language_order(plans):
+            own = [plan for plan in plans if plan.lang == lang]
+            self.resolve({(s.lang, s.protected) for s in _sentences(own)}, results, progress)
+            self.resolve(self.fallback_pieces(own, results), results, progress)
         return [self.assemble(plan, results) for plan in plans]
+
+    def language_order(self, plans: list[Plan]) -> list[str]:
+        """The languages to translate, the loaded model's first (the next chunk starts where this one ended,
+        without loading that model again)."""
+        return sorted({s.lang for s in _sentences(plans)}, key=lambda lang: (lang not in self.engines, lang))
 
     # -- planning ---------------------------------------------------------------------------------------
     def plan(self, item: dict) -> Plan:
