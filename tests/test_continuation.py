@@ -339,7 +339,7 @@ def test_a_recheck_of_page_1_answered_in_full_finds_the_article_unchanged(site, 
     out = tmp_path / "out"
     shutil.copytree(work / "out", out)
     (tmp_path / "recheck.toml").write_text(
-        config(server).replace("recheck_max = 0", "recheck_max = 10"), encoding="utf-8")
+        config(server).replace("recheck_max = 0", "recheck_max = 10\nrecheck_interval_hours = 0"), encoding="utf-8")
     saved = server.routes[PAGE_PATHS[0]]
     server.routes[PAGE_PATHS[0]] = page(CULTURE, "text/html; charset=utf-8", conditional=False)   # no 304
     try:

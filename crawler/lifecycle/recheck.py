@@ -17,8 +17,8 @@ All reading and writing of the state DB stays on the calling thread. Then:
   counts nor clears. A suspected article stays due even past ``recheck_days``, until confirmed or cleared.
 * changed title or text → ``article_edited`` with a paragraph diff. Every version is kept in
   ``article_versions`` (version 1 = as first stored) with its raw page; the ``items`` row becomes the new
-  version (``version`` + 1, translation reset to pending for zh/ru). The day file's JSONL line is **not**
-  rewritten: it stays the record of what was first published; the edit is reported in alerts.jsonl.
+  version (``version`` + 1, translation reset to pending for zh/ru), and so does its day-file line at the
+  run's export; the edit is reported in alerts.jsonl.
 * 5xx, timeouts, robots: nothing is concluded (``article_checks.outcome = 'error'``).
 * an incomplete multi-page article: its missing pages are fetched again after page 1 and merged when they
   arrive (``crawler.lifecycle.completion``; outcome ``completed`` or ``incomplete``, no event).
