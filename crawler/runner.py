@@ -30,10 +30,10 @@ from scrapy.utils.misc import load_object
 
 from crawler import state
 from crawler.config import Config, Section
-from crawler.features import feed_consumers, post_crawl_stages
+from crawler.features import post_crawl_stages
 from crawler.exceptions import NewsmonError
 from crawler.items import utc_now
-from crawler.store import dayfiles, items as item_store
+from crawler.store import dayfiles
 from crawler.store.diskspace import StorageError
 
 log = logging.getLogger(__name__)
@@ -108,14 +108,9 @@ def restore(output_dir: Path, run_id: int) -> None:
 
 
 def export(output_dir: Path) -> dict:
-    """Write the day files whose items changed, then drop the feed rows every reader has read."""
-    conn = state.connect(output_dir)
-    try:
-        report = dayfiles.export_changed(conn, output_dir)
-        item_store.prune(conn, feed_consumers())
-        return report.as_dict()
-    finally:
-        conn.close()
+    """Write the day files whose items changed, then drop the feed rows every reader has read (temp files
+    were swept by ``restore``)."""
+    return dayfiles.export_now(output_dir, sweep_first=False).as_dict()
 
 
 def run_stages(ctx: CycleContext, stages: list[str] = POST_CRAWL_STAGES) -> None:

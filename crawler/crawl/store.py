@@ -67,7 +67,7 @@ from crawler.extract.continuation import INCOMPLETE, PAGES
 from crawler.items import canonicalize_url, content_hash, empty_translation, item_id, utc_now
 from crawler.store import items as item_store
 from crawler.store.dayfiles import Appender, items_path
-from crawler.store.diskspace import StorageError, is_disk_full, storage_error, temp_name
+from crawler.store.diskspace import StorageError, is_disk_full, storage_error, write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -210,7 +210,7 @@ class _Folder:
             return
         first = self.current is None
         path = self.path / f"zstd-{self.pages}-{trained.dict_id}.dict"
-        _write_file(path, trained.dict_content, fsync=True)
+        write_atomic(path, trained.dict_content, fsync=True)
         self.dicts[trained.dict_id] = path
         self.current = (self.pages, trained.dict_id)
         again = self._recompress_dictless(pages) if first else 0
@@ -231,7 +231,7 @@ class _Folder:
                 body = zstd.decompress(data)
                 again = self.compress(body)
                 if len(again) < len(data) and _decompress(again, self) == body:
-                    _write_file(path, again, fsync=True)
+                    write_atomic(path, again, fsync=True)
                     done += 1
             except (OSError, zstd.ZstdError) as exc:       # the page stays as it was, readable
                 log.warning("raw page %s: not compressed again: %s", path, exc)
@@ -270,22 +270,6 @@ def _decompress(data: bytes, folder: _Folder) -> bytes:
         raise RawPageError(str(exc) or type(exc).__name__) from None
 
 
-def _write_file(path: Path, data: bytes, fsync: bool) -> None:
-    """Write atomically (temp + rename): a reader never sees half a file."""
-    tmp = temp_name(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            if fsync:
-                fh.flush()
-                os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise storage_error(exc, path, len(data)) from exc
-
-
 def save_raw(output_dir: Path, relpath: str, body: bytes, fsync: bool = True) -> None:
     """Write a raw page atomically, compressed as its name says (``.zst``: Zstandard, with the source's
     dictionary once it has one; ``.gz``: gzip). ``fsync=False``: the caller syncs later, a batch at a time
@@ -293,10 +277,10 @@ def save_raw(output_dir: Path, relpath: str, body: bytes, fsync: bool = True) ->
     path = Path(output_dir) / relpath
     if relpath.endswith(".gz"):
         # Level 6, not gzip's default 9: level 9 took ~55% longer on a 144 KB page for ~1% smaller files.
-        _write_file(path, gzip.compress(body, compresslevel=6, mtime=0), fsync)
+        write_atomic(path, gzip.compress(body, compresslevel=6, mtime=0), fsync)
         return
     folder = _folder(path.parent)
-    _write_file(path, folder.compress(body), fsync)
+    write_atomic(path, folder.compress(body), fsync)
     folder.saved()
 
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import logging
 import socket
-import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field

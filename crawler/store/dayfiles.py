@@ -84,14 +84,15 @@ def export_changed(conn: sqlite3.Connection, output_dir: Path) -> ExportReport:
     return report
 
 
-def export_now(output_dir: Path) -> ExportReport:
+def export_now(output_dir: Path, *, sweep_first: bool = True) -> ExportReport:
     """What a command that changed items ends with: remove the temp files killed processes left (a command
     killed while writing a day file leaves one, as a killed run does), export the changed days, drop the
-    feed rows every reader has read."""
+    feed rows every reader has read. ``sweep_first=False``: the caller swept already (a run, at its start)."""
     from crawler import state
     from crawler.features import feed_consumers
 
-    sweep(output_dir)
+    if sweep_first:
+        sweep(output_dir)
     conn = state.connect(output_dir)
     try:
         report = export_changed(conn, output_dir)

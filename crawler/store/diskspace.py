@@ -55,17 +55,19 @@ def storage_error(exc: BaseException, path: Path, needed: int | None = None) -> 
     return StorageError(f"cannot write {path}: {reason}")
 
 
-def write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes, fsync: bool = True) -> None:
     """Write a whole file so that readers see the old or the new content, never a mix; on any error the
-    temp file is removed and a ``StorageError`` names the path and the space needed."""
+    temp file is removed and a ``StorageError`` names the path and the space needed. ``fsync=False``: the
+    caller makes it durable later, a batch of files at a time (the crawl's raw pages)."""
     path = Path(path)
     tmp = temp_name(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(tmp, "wb") as fh:
             fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+            if fsync:
+                fh.flush()
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
     except OSError as exc:
         _remove(tmp)
@@ -86,22 +88,26 @@ def _remove(path: Path) -> None:
         pass     # left for sweep_temp_files at the next start
 
 
-def sweep_temp_files(output_dir: Path) -> list[Path]:
-    """Remove temp files that killed processes left in the output directory (day folders, raw/<source>/).
-    A temp file of a living process (another newsmon command writing right now) is left alone."""
+def temp_files(output_dir: Path) -> list[Path]:
+    """The temp files in the output directory's folders (itself, day folders, raw/<source>/), whoever's."""
     output_dir = Path(output_dir)
-    removed = []
     folders = [output_dir]
     for entry in _scan(output_dir):
         if entry.is_dir(follow_symlinks=True) and not entry.name.startswith("."):
             folders.append(Path(entry.path))
-    raw = output_dir / "raw"
-    folders += [Path(e.path) for e in _scan(raw) if e.is_dir()]
-    for folder in folders:
-        for entry in _scan(folder):
-            if entry.name.startswith(".") and entry.name.endswith(".tmp") and not _owner_alive(entry.name):
-                _remove(Path(entry.path))
-                removed.append(Path(entry.path))
+    folders += [Path(e.path) for e in _scan(output_dir / "raw") if e.is_dir()]
+    return sorted(Path(entry.path) for folder in folders for entry in _scan(folder)
+                  if entry.name.startswith(".") and entry.name.endswith(".tmp"))
+
+
+def sweep_temp_files(output_dir: Path) -> list[Path]:
+    """Remove temp files that killed processes left in the output directory (day folders, raw/<source>/).
+    A temp file of a living process (another newsmon command writing right now) is left alone."""
+    removed = []
+    for path in temp_files(output_dir):
+        if not _owner_alive(path.name):
+            _remove(path)
+            removed.append(path)
     return removed
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from crawler.store import dayfiles, items as item_store
-from crawler.store.diskspace import sweep_temp_files
+from crawler.store.diskspace import sweep_temp_files, temp_files
 
 DAY_DIR = r"[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"
 
@@ -43,7 +43,7 @@ def verify(conn: sqlite3.Connection, output_dir: Path) -> Findings:
         found.days += 1
         _check_day(conn, output_dir, day, found)
     _check_raw(conn, output_dir, found)
-    for tmp in _temp_files(output_dir):
+    for tmp in temp_files(output_dir):
         found.add(f"{tmp}: temp file left by a killed process")
     return found
 
@@ -98,10 +98,6 @@ def _check_raw(conn: sqlite3.Connection, output_dir: Path, found: Findings) -> N
         for rel in filter(None, paths):
             if not (output_dir / rel).exists():
                 found.add(f"{output_dir / rel}: raw page of item {row['id']} missing")
-
-
-def _temp_files(output_dir: Path) -> list[Path]:
-    return sorted(p for pattern in (".*.tmp", f"{DAY_DIR}/.*.tmp", "raw/*/.*.tmp") for p in output_dir.glob(pattern))
 
 
 def repair(conn: sqlite3.Connection, output_dir: Path) -> tuple[list[str], list[Path]]:
