@@ -20,7 +20,6 @@ import argparse
 import json
 import random
 import shutil
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -34,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from crawler.items import canonicalize_url, content_hash, empty_translation, item_id  # noqa: E402
 from crawler.localsite import Route, SiteServer, write_loopback_config  # noqa: E402
+from procstat import last_run_seconds, vm_hwm_kb  # noqa: E402  (this script's folder is on sys.path)
 
 WORDS = {
     "en": ("minister talks energy supplies agreement border trade railway delegation summit cooperation "
@@ -84,23 +84,12 @@ def run_measured(args: list[str]) -> tuple[float, float, subprocess.CompletedPro
         proc = subprocess.Popen([sys.executable, "-m", "crawler", *args], cwd=ROOT, stdout=out, stderr=err)
         peak_kb = 0
         while proc.poll() is None:
-            peak_kb = max(peak_kb, _vm_hwm_kb(proc.pid))
+            peak_kb = max(peak_kb, vm_hwm_kb(proc.pid))
             time.sleep(0.02)
         wall = time.monotonic() - started
         out.seek(0)
         err.seek(0)
         return wall, peak_kb / 1024, subprocess.CompletedProcess(args, proc.returncode, out.read(), err.read())
-
-
-def _vm_hwm_kb(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/status") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
 
 
 def build_archive(out: Path, size: int, config: Path) -> None:
@@ -153,15 +142,6 @@ def write_config(path: Path, server: SiteServer | None) -> Path:
                                  extra='[[watch]]\nname = "lavrov"\nphrases = ["Lavrov", "Лавров*", "拉夫罗夫"]\n')
 
 
-def steps_of(out: Path) -> dict[str, float]:
-    conn = sqlite3.connect(out / "state.sqlite")
-    try:
-        row = conn.execute("SELECT summary FROM runs ORDER BY id DESC LIMIT 1").fetchone()
-    finally:
-        conn.close()
-    return json.loads(row[0]).get("seconds", {}) if row and row[0] else {}
-
-
 def stats(values: list[float]) -> str:
     return f"{min(values):6.2f} {median(values):6.2f} {max(values):6.2f}"
 
@@ -193,7 +173,7 @@ def main() -> int:
                 status_wall, _rss, _ = run_measured(["status", "--output", str(out)])
                 r = results[size]
                 for key, value in {"run wall": wall, "run peak RSS MB": rss, "status wall": status_wall,
-                                   **{f"  {k}": v for k, v in steps_of(out).items()}}.items():
+                                   **{f"  {k}": v for k, v in last_run_seconds(out).items()}}.items():
                     r.setdefault(key, []).append(value)
             print(f"round {round_no + 1}/{args.rounds} done", flush=True)
     finally:

@@ -55,6 +55,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from bench_translate import make_items  # noqa: E402
 from crawler.localsite import Route, SiteServer, write_loopback_config  # noqa: E402
 from crawler.translation import models  # noqa: E402
+from procstat import vm_hwm_kb  # noqa: E402
 
 TARGET_MB = 650.0
 WORDS = ("minister talks energy supplies agreement border trade railway delegation summit cooperation president "
@@ -106,21 +107,6 @@ def write_config(path: Path, server: SiteServer, packages: Path, max_len: int, t
                                               "max_decoding_length": max_len})
 
 
-def _status_kb(pid: int) -> tuple[int, int]:
-    """(VmRSS, VmHWM) in kB; (0, 0) once the process is gone."""
-    rss = hwm = 0
-    try:
-        with open(f"/proc/{pid}/status", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("VmRSS:"):
-                    rss = int(line.split()[1])
-                elif line.startswith("VmHWM:"):
-                    hwm = int(line.split()[1])
-    except OSError:
-        pass
-    return rss, hwm
-
-
 def _pss_kb(pid: int) -> int:
     try:
         with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as fh:
@@ -164,7 +150,7 @@ def measured(args: list[str]) -> dict:
             tree = _tree(proc.pid)
             bound = 0
             for pid in tree:
-                _rss, high = _status_kb(pid)
+                high = vm_hwm_kb(pid)
                 if high:
                     hwm[pid] = max(hwm.get(pid, 0), high)
                     bound += high

@@ -20,10 +20,8 @@ rerun (per pair, and of the medians). Target: rerun ≥ 50× faster than the fir
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import shutil
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -35,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from crawler.localsite import Route, SiteServer, write_loopback_config  # noqa: E402
+from procstat import last_run_seconds  # noqa: E402  (this script's folder is on sys.path)
 
 WORDS = ("minister talks energy supplies agreement border trade railway delegation summit cooperation president "
          "visit memorandum investment sanctions region security council statement bilateral grain pipeline "
@@ -79,16 +78,6 @@ def requests_seen(server: SiteServer) -> tuple[int, int]:
     return sum(1 for _m, path, _s in log if path.startswith("/news/") and path != "/news/"), len(log)
 
 
-def steps_of(out: Path) -> dict[str, float]:
-    """The last run's own seconds per step (restore, crawl, each stage, export: ``runs.summary``)."""
-    conn = sqlite3.connect(out / "state.sqlite")
-    try:
-        row = conn.execute("SELECT summary FROM runs ORDER BY id DESC LIMIT 1").fetchone()
-    finally:
-        conn.close()
-    return json.loads(row[0]).get("seconds", {}) if row and row[0] else {}
-
-
 def stats(values: list[float]) -> str:
     return f"{min(values):7.2f} {median(values):7.2f} {max(values):7.2f}"
 
@@ -121,7 +110,7 @@ def main() -> int:
                 if label == "first":
                     assert f"{args.articles} new item(s)" in done.stdout, done.stdout + done.stderr
                 else:
-                    for step, seconds in steps_of(out).items():
+                    for step, seconds in last_run_seconds(out).items():
                         steps.setdefault(step, []).append(seconds)
             print(f"pair {pair + 1}/{args.pairs}: first run {first[-1]:.2f} s "
                   f"({seen['first'][-1][0]} article requests), rerun {rerun[-1]:.2f} s "

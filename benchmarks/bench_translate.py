@@ -40,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 from crawler import state  # noqa: E402
 from crawler.items import content_hash, empty_translation  # noqa: E402
 from crawler.store import dayfiles, items as item_store  # noqa: E402
+from procstat import vm_hwm_kb  # noqa: E402  (this script's folder is on sys.path)
 from crawler.translation import models  # noqa: E402
 from crawler.translation.engine import translate_options  # noqa: E402
 from crawler.translation.glossary import load_glossary  # noqa: E402
@@ -152,12 +153,8 @@ class Raw:
 
 
 def rss_mb() -> float:
-    """Peak RSS of this process (VmHWM: unlike ru_maxrss, not inherited from the parent across exec)."""
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Peak RSS of this process (VmHWM; ru_maxrss where /proc has none)."""
+    return (vm_hwm_kb() or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) / 1024
 
 
 def cpu_seconds() -> float:
