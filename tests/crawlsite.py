@@ -109,7 +109,7 @@ autothrottle = false
 retries = 0
 timeout = 5
 [lifecycle]
-recheck_max = 0          # the crawl alone: issue 4's article re-checks (conditional GETs) stay off here
+recheck_max = 0          # the crawl alone: the article re-checks (conditional GETs) stay off here
 """
 
 

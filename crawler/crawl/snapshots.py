@@ -1,6 +1,6 @@
 """One ``section_snapshots`` row per section per run: what the entry point looked like.
 
-The section lifecycle (issue 4) reads these rows: HTTP status, final URL after redirects, error text when
+The section lifecycle reads these rows: HTTP status, final URL after redirects, error text when
 there was no response, page size, article links in page order with an order-insensitive fingerprint, and
 the link rule in words. A 304 answer carries the previous run's links over (``not_modified = 1``).
 """

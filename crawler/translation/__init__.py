@@ -1,4 +1,4 @@
-"""Offline zh/ru → en translation (issue 3).
+"""Offline zh/ru → en translation.
 
 Argos Translate packages are discovered and installed with ``argostranslate.package`` (light: it needs only
 sentencepiece and packaging); the runtime loads each package's CTranslate2 model and SentencePiece model

@@ -1,4 +1,4 @@
--- Archive search (issue 5): every item, full text in the original and in English.
+-- Archive search: every item, full text in the original and in English.
 --
 -- search_docs holds one row per item (the fields search shows and filters on); search_fts indexes its text
 -- with the trigram tokenizer, so any substring of three or more characters matches (Chinese has no

@@ -1,5 +1,5 @@
--- Section lifecycle, article re-checks and alerts (issue 4). Times are ISO-8601 UTC strings.
--- Read by `newsmon status` (issue 6) and the digest (issue 5): columns documented in docs/ARCHITECTURE.md.
+-- Section lifecycle, article re-checks and alerts. Times are ISO-8601 UTC strings.
+-- Read by `newsmon status` and the digest: columns documented in docs/lifecycle.md.
 
 -- The current lifecycle state of every section ever observed (crawler/lifecycle/machine.py keeps it).
 CREATE TABLE IF NOT EXISTS section_states (

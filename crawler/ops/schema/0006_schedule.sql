@@ -1,4 +1,4 @@
--- The scheduler (issue 6). Times are ISO-8601 UTC strings.
+-- The scheduler. Times are ISO-8601 UTC strings.
 
 -- One row per scheduled job (sections sharing a schedule share a job). Rewritten from the config on every
 -- start; next_run_at survives a restart so a run missed while the scheduler was down still happens
