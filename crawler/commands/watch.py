@@ -18,7 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      "  newsmon watch --name Sanctions --json\n"
                      "  newsmon watch --rematch --since 2026-10-01    # after adding or changing a [[watch]]\n"
                      '  grep "watch:Sanctions" output/*/digest.txt\n\n'
-                     "Watches are [[watch]] entries of your config (README, \"Watch phrases\"). Listing first\n"
+                     "Watches are [[watch]] entries of your config (docs/watch.md). Listing first\n"
                      "matches the items stored or translated since the last cycle (unless a cycle is running).\n"
                      "Exit status: 0 with hits, 1 without (as grep), 2 on an error.")
     parser.add_argument("--since", metavar="YYYY-MM-DD", help="only items crawled on or after this day")

@@ -321,7 +321,7 @@ def load_raw(output_dir: Path, item: dict) -> tuple[str, str]:
 
 
 def build_item(page: FetchedPage, extracted, lang, raw_path: str) -> dict:
-    """The JSONL object (field order = the README's schema), translation fields empty."""
+    """The JSONL object (field order = the schema in docs/output.md), translation fields empty."""
     sec = page.section
     paragraphs = list(extracted.paragraphs)
     item = {

@@ -51,7 +51,7 @@ class Event:
         return self.section.split("/", 1)[0] if self.section else None
 
     def to_json(self) -> dict[str, Any]:
-        """The alerts.jsonl object (schema in README.md, "Section lifecycle and alerts")."""
+        """The alerts.jsonl object (schema in docs/lifecycle.md)."""
         return {"id": self.id, "type": self.type, "at": self.at, "run_id": self.run_id,
                 "section": self.section, "source": self.source, "article_id": self.article_id,
                 "cause": self.cause, "details": self.details}
