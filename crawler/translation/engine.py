@@ -16,6 +16,7 @@ import os
 import time
 from typing import Callable
 
+from crawler.exceptions import ConfigError
 from crawler.translation.models import ModelPackage
 from crawler.translation.settings import TranslationSettings
 
@@ -34,15 +35,18 @@ class Engine:
         started = time.monotonic()
         self.package = package
         self.batch_size = settings.batch_size
+        self.device = device_of(settings.device, ctranslate2.get_cuda_device_count())
+        check_compute_type(settings.compute_type, self.device, ctranslate2.get_supported_compute_types(self.device))
         self.translator = ctranslate2.Translator(
-            str(package.model_dir), device="cpu", compute_type=settings.compute_type,
+            str(package.model_dir), device=self.device, compute_type=settings.compute_type,
             inter_threads=1, intra_threads=settings.threads or (os.cpu_count() or 1))
         self.sp = sentencepiece.SentencePieceProcessor(model_file=str(package.sp_model))
         self.options = translate_options(settings)
         self.prefix = [package.target_prefix] if package.target_prefix else None
         self.calls = 0
         self.sentences = 0
-        log.info("loaded %s %s in %.2f s", package.name, package.version, time.monotonic() - started)
+        log.info("loaded %s %s on %s in %.2f s", package.name, package.version, self.device,
+                 time.monotonic() - started)
 
     def close(self) -> None:
         """Free the model now. The CTranslate2 translator owns the weights and the buffers its decoding
@@ -87,6 +91,24 @@ class Engine:
         self.sentences += len(batch)
         prefix = [self.prefix] * len(batch) if self.prefix else None
         return self.translator.translate_batch(batch, target_prefix=prefix, **self.options)
+
+
+def device_of(setting: str, cuda_devices: int) -> str:
+    """The CTranslate2 device for ``[translation] device``: "auto" takes the GPU when there is one."""
+    if setting == "auto":
+        return "cuda" if cuda_devices > 0 else "cpu"
+    if setting == "cuda" and cuda_devices == 0:
+        raise ConfigError('[translation] device = "cuda": CTranslate2 finds no CUDA device on this machine '
+                          '(no GPU, no NVIDIA driver, or no CUDA libraries); set device = "auto" or "cpu"')
+    return setting
+
+
+def check_compute_type(compute_type: str, device: str, supported: set[str]) -> None:
+    """CTranslate2 refuses a weight type the device lacks with a ValueError that would read as a broken
+    model: say it is the setting instead."""
+    if compute_type not in ("auto", "default") and compute_type not in supported:
+        raise ConfigError(f'[translation] compute_type = "{compute_type}": not supported on {device} here '
+                          f'(supported: {", ".join(sorted(supported))}, or "auto")')
 
 
 def release_memory() -> None:

@@ -1,12 +1,13 @@
-"""Argos Translate packages: where they are, which are installed, and installing them.
+"""Argos Translate packages: where they are, which are installed, installing and removing them.
 
 A package is a zip (``.argosmodel``) of one directory holding ``metadata.json``, ``model/`` (CTranslate2) and
-``sentencepiece.model``. Metadata is read with ``argostranslate.package`` (so packages installed by
-``argospm`` are found), but installing is done here: Argos' ``install_from_path`` imports
-``argostranslate.translate`` afterwards, which pulls stanza and torch — exactly what newsmon avoids.
+``sentencepiece.model`` (and maybe ``stanza/``, which newsmon does not use). Installing extracts that directory
+into the packages directory, as Argos does; Argos' conventions (settings, index, names) are read in
+``crawler.translation.argos``, so newsmon needs no ``argostranslate`` package and shares its packages.
 
-Where packages live, first that is set: ``[translation] packages_dir``, ``$ARGOS_PACKAGES_DIR``, Argos'
-default (``~/.local/share/argos-translate/packages``, under ``$XDG_DATA_HOME`` if set).
+Where packages live, first that is set: ``[translation] packages_dir``, ``$ARGOS_PACKAGES_DIR`` (or the key in
+Argos' settings.json), Argos' default (``~/.local/share/argos-translate/packages``, under ``$XDG_DATA_HOME``
+if set).
 """
 
 from __future__ import annotations
@@ -21,7 +22,10 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from packaging.version import InvalidVersion, Version
+
 from crawler.exceptions import ModelMissing
+from crawler.translation import argos
 
 log = logging.getLogger(__name__)
 
@@ -55,10 +59,7 @@ class ModelPackage:
 def package_dirs(configured: str = "") -> list[Path]:
     if configured:
         return [Path(configured).expanduser()]
-    if os.environ.get("ARGOS_PACKAGES_DIR"):
-        return [Path(os.environ["ARGOS_PACKAGES_DIR"]).expanduser()]
-    from argostranslate import settings as argos_settings   # creates Argos' data dirs on import
-    return list(argos_settings.package_dirs)
+    return [argos.packages_dir()]
 
 
 def install_dir(configured: str = "") -> Path:
@@ -80,32 +81,49 @@ def installed(dirs: list[Path]) -> list[ModelPackage]:
 
 
 def _read_package(path: Path) -> ModelPackage | None:
-    from argostranslate.package import Package, argospm_package_name
     try:
-        pkg = Package(path)
+        metadata = argos.read_metadata(path)
     except (OSError, ValueError) as exc:
         log.warning("ignoring %s: not a readable Argos package (%s)", path, exc)
         return None
-    if pkg.type != "translate" or not pkg.from_code or not pkg.to_code:
+    from_code, to_code = metadata.get("from_code"), metadata.get("to_code")
+    if argos.package_type(metadata) != "translate" or not from_code or not to_code:
         return None
     if not (path / "sentencepiece.model").is_file() or not (path / "model" / "model.bin").is_file():
         log.warning("ignoring %s: newsmon needs model/model.bin and sentencepiece.model", path)
         return None
-    return ModelPackage(path, pkg.from_code, pkg.to_code, argospm_package_name(pkg),
-                        pkg.package_version or "0", pkg.target_prefix or "")
+    return ModelPackage(path, str(from_code), str(to_code), argos.package_name(metadata),
+                        str(metadata.get("package_version") or "0"), str(metadata.get("target_prefix") or ""))
 
 
 def find(lang: str, target: str, dirs: list[Path]) -> ModelPackage | None:
     """The installed lang → target package with the highest version, or None."""
-    from packaging.version import InvalidVersion, Version
-
-    def key(p: ModelPackage):
-        try:
-            return Version(p.version)
-        except InvalidVersion:
-            return Version("0")
     candidates = [p for p in installed(dirs) if p.from_code == lang and p.to_code == target]
-    return max(candidates, key=key) if candidates else None
+    return max(candidates, key=lambda p: version_key(p.version)) if candidates else None
+
+
+def version_key(text: object) -> Version:
+    """A package version to compare (one that is not a version sorts first)."""
+    try:
+        return Version(str(text or "0"))
+    except InvalidVersion:
+        return Version("0")
+
+
+def remove(lang: str, target: str, dirs: list[Path]) -> list[ModelPackage]:
+    """Remove every installed lang → target package (each version) from ``dirs``; what was removed.
+
+    A package directory is renamed to a hidden name first, so a removal cut short never leaves a half
+    package that still looks installed."""
+    removed = [p for p in installed(dirs) if p.from_code == lang and p.to_code == target]
+    if not removed:
+        raise ModelMissing(f"no {lang}→{target} package is installed in {', '.join(str(d) for d in dirs)}")
+    for package in removed:
+        doomed = package.path.with_name(f".removing-{package.path.name}")
+        os.replace(package.path, doomed)
+        shutil.rmtree(doomed)
+        log.info("removed %s %s (%s → %s) from %s", package.name, package.version, lang, target, package.path)
+    return removed
 
 
 def install_file(archive: str | Path, dest: Path) -> ModelPackage:
@@ -153,32 +171,32 @@ def _check_archive(zf: zipfile.ZipFile, archive: Path) -> str:
 
 
 def index_url() -> str:
-    from argostranslate import settings as argos_settings   # honours $ARGOS_PACKAGE_INDEX
-    return argos_settings.remote_package_index
+    return argos.index_url()
 
 
 def fetch_index(url: str) -> list[dict]:
+    """The index: a JSON list of package metadata (``from_code``, ``to_code``, ``package_version``, ``links``…)."""
     try:
         with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT) as response:
-            return json.loads(response.read())
+            index = json.loads(response.read())
     except (OSError, ValueError) as exc:
         raise ModelMissing(f"cannot read the Argos package index at {url} ({exc}); installing from the index "
                            f"needs the Internet — on an air-gapped machine copy the .argosmodel file over "
                            f"and run: newsmon models install --file PATH.argosmodel") from None
+    if not isinstance(index, list):
+        raise ModelMissing(f"{url}: not an Argos package index (expected a JSON list of packages)")
+    return index
 
 
 def pick_from_index(index: list[dict], lang: str, target: str) -> dict:
-    from argostranslate.package import AvailablePackage
-    from packaging.version import Version
-
     candidates = [m for m in index if isinstance(m, dict) and m.get("type", "translate") == "translate"
-                  and m.get("from_code") == lang and m.get("to_code") == target and m.get("links")]
+                  and m.get("from_code") == lang and m.get("to_code") == target
+                  and isinstance(m.get("links"), list) and m["links"]]
     if not candidates:
         pairs = sorted({f"{m.get('from_code')}" for m in index if isinstance(m, dict)
                         and m.get("to_code") == target})
         raise ModelMissing(f"the Argos index has no {lang}→{target} package (it has: {', '.join(pairs)})")
-    best = max(candidates, key=lambda m: Version(AvailablePackage(m).package_version or "0"))
-    return best
+    return max(candidates, key=lambda m: version_key(m.get("package_version")))
 
 
 def download(metadata: dict, dest: Path) -> Path:

@@ -9,8 +9,11 @@ from typing import Any
 from crawler.exceptions import ConfigError
 from crawler.tables import Spec, config_table, read_table
 
-COMPUTE_TYPES = ("int8", "int8_float32", "int16", "float32", "auto", "default")
-CHOICES = {"compute_type": COMPUTE_TYPES}
+DEVICES = ("cpu", "cuda", "auto")       # auto: cuda when CTranslate2 sees a CUDA device, else cpu
+# CTranslate2's weight types; the *16 ones are for GPUs (which ones a device has is checked as a model loads).
+COMPUTE_TYPES = ("int8", "int8_float32", "int16", "float32", "float16", "int8_float16", "bfloat16",
+                 "int8_bfloat16", "auto", "default")
+CHOICES = {"compute_type": COMPUTE_TYPES, "device": DEVICES}
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,7 @@ class TranslationSettings:
     beam_size: int = 4
     batch_size: int = 32
     threads: int = 0                       # 0 → every core
+    device: str = "cpu"                    # the same output on every machine unless a GPU is asked for
     compute_type: str = "int8"
     max_decoding_length: int = 256
     max_sentence_chars: int = 400
