@@ -58,7 +58,7 @@ def read_table(table: dict[str, Any], spec: Spec, name: str, extra: tuple[str, .
 
 def check_value(value: Any, types: tuple[type, ...], minimum: float | None, where: str,
                 allowed: tuple | None = None, maximum: float | None = None) -> Any:
-    if isinstance(value, bool) and bool not in types or not isinstance(value, types):
+    if not _of_types(value, types):
         want = " or ".join(t.__name__ for t in types)
         raise ConfigError(f"{where}: expected {want}, got {type(value).__name__} {value!r}")
     if minimum is not None and value < minimum:
@@ -68,6 +68,11 @@ def check_value(value: Any, types: tuple[type, ...], minimum: float | None, wher
     if allowed is not None and value not in allowed:
         raise ConfigError(f"{where}: expected one of {', '.join(map(str, allowed))}, got {value!r}")
     return value
+
+
+def _of_types(value: Any, types: tuple[type, ...]) -> bool:
+    """``isinstance`` that does not take a bool for an int (``True`` is no number of pages)."""
+    return isinstance(value, types) and not (isinstance(value, bool) and bool not in types)
 
 
 class TableKeyError(ConfigError):

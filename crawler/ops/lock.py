@@ -111,6 +111,8 @@ def read_holder(path: str | Path) -> Holder | None:
     try:
         raw = Path(path).read_text(encoding="utf-8")
         rec = json.loads(raw) if raw.strip() else None
+        if not isinstance(rec, dict):
+            return None
         return Holder(int(rec["pid"]), str(rec["started_at"]), str(rec["command"]), str(rec["host"]))
     except (OSError, ValueError, TypeError, KeyError):
         return None

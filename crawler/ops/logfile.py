@@ -14,13 +14,19 @@ from pathlib import Path
 
 from crawler.alerts.redact import RedactFilter
 from crawler.config import Config
-from crawler.tables import config_table
+from crawler.tables import Spec, config_table
 
 FORMAT = "%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # The [logging] table: key → (types, default, minimum), where its defaults are stated (defaults.toml repeats them).
-SPEC = {"file": ((str,), "logs/newsmon.log", None), "max_bytes": ((int,), 10_000_000, 0),
-        "backup_count": ((int,), 5, 0), "level": ((str,), "INFO", None)}
+SPEC: Spec = {"file": ((str,), "logs/newsmon.log", None), "max_bytes": ((int,), 10_000_000, 0),
+              "backup_count": ((int,), 5, 0), "level": ((str,), "INFO", None)}
+
+
+class NewsmonLogFile(RotatingFileHandler):
+    """The log file handler; marked, so that a second ``enable`` in one process adds none."""
+
+    newsmon_file = True
 
 
 def log_file(config: Config) -> Path | None:
@@ -43,9 +49,7 @@ def enable(config: Config) -> Path | None:
     if any(getattr(h, "newsmon_file", False) for h in root.handlers):
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
-    handler = RotatingFileHandler(path, maxBytes=conf["max_bytes"], backupCount=conf["backup_count"],
-                                  encoding="utf-8")
-    handler.newsmon_file = True
+    handler = NewsmonLogFile(path, maxBytes=conf["max_bytes"], backupCount=conf["backup_count"], encoding="utf-8")
     handler.setLevel(conf["level"])
     handler.setFormatter(logging.Formatter(FORMAT))
     handler.addFilter(RedactFilter())        # no configured secret (channel password, token) in the file

@@ -19,11 +19,11 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from crawler.config import Config
 from crawler.exceptions import ConfigError
-from crawler.tables import config_table
+from crawler.tables import Spec, config_table
 
 LOCK_MODES = ("wait", "skip")
 # The [schedule] table: key → (types, default, minimum), where its defaults are stated (defaults.toml repeats them).
-SPEC = {
+SPEC: Spec = {
     "timezone": ((str,), "local", None),
     "cron": ((str,), "0 2 * * *", None),
     "misfire_grace_seconds": ((int,), 3600, 1),

@@ -62,6 +62,7 @@ class CycleProcess:
                                           stdin=subprocess.DEVNULL, env=env, text=True, errors="replace",
                                           start_new_session=True)
         tail: collections.deque[str] = collections.deque(maxlen=TAIL_LINES)
+        assert self._proc.stdout is not None      # stdout=PIPE
         for line in self._proc.stdout:
             cycle_log.info("%s", line.rstrip())
             tail.append(line.rstrip())

@@ -132,7 +132,8 @@ def scheduler_info(conn: sqlite3.Connection) -> dict[str, Any]:
 
 def _offline_run(run_id: int, connectivity: offline.Connectivity) -> bool:
     """``run_id`` belongs to the current offline spell."""
-    return connectivity.offline and connectivity.first_run_id <= run_id <= connectivity.last_run_id
+    first, last = connectivity.first_run_id, connectivity.last_run_id
+    return connectivity.offline and first is not None and last is not None and first <= run_id <= last
 
 
 def sections(conn: sqlite3.Connection, configured: list[str],

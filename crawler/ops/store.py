@@ -61,7 +61,8 @@ def start_run(output_dir: Path, job_id: str, scheduled_for: datetime) -> int:
         cur = conn.execute("INSERT INTO schedule_runs(job_id, scheduled_for, started_at, status, "
                            "scheduler_pid) VALUES (?,?,?,'running',?)",
                            (job_id, iso(scheduled_for), utc_now(), os.getpid()))
-        return int(cur.lastrowid)
+        assert cur.lastrowid is not None          # an INSERT into a rowid table always sets it
+        return cur.lastrowid
 
 
 def finish_run(output_dir: Path, row_id: int, status: str, exit_code: int | None,
