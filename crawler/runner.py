@@ -139,7 +139,7 @@ SPIDER_CLASSES = {"listing": "spiders.listing.ListingSpider", "feed": "spiders.f
 class CycleResult:
     run_id: int
     day: str
-    status: str                     # ok | errors | failed | interrupted
+    status: str                     # ok | errors | failed | offline | interrupted
     output_dir: Path
     crawl: dict[str, dict]          # section key → counts and errors (SectionReport.as_dict)
     stages: dict[str, Any]
@@ -192,7 +192,7 @@ def run_cycle(config: Config, source_ids: list[str] | None = None, refetch: bool
             status = "interrupted"
         else:
             run_stages(ctx)
-            status = crawl_status(ctx.crawl)
+            status = crawl_status(ctx.crawl, {s.key: s.url for s in config.sections})
         started = time.monotonic()
         ctx.stages["export"] = export(output_dir)
         ctx.timed("export", started)
@@ -229,13 +229,18 @@ def _restore_sigterm(previous) -> None:
         signal.signal(signal.SIGTERM, previous)
 
 
-def crawl_status(crawl: dict[str, dict]) -> str:
-    """ok: every section answered; failed: none did; errors: anything in between (or article failures)."""
+def crawl_status(crawl: dict[str, dict], urls: dict[str, str] | None = None) -> str:
+    """ok: every section answered (links skipped alone leave it ok); offline: no host answered, every one
+    failing at the network level (``crawler.lifecycle.offline``: the machine's failure, not the sections');
+    failed: no section answered; errors: anything in between (or article failures). ``urls``: section key →
+    entry URL, naming the hosts."""
+    from crawler.lifecycle import offline
+
     if not crawl:
         return "ok"
     entry_failed = sum(1 for r in crawl.values() if r["entry_error"])
     if entry_failed == len(crawl):
-        return "failed"
+        return "offline" if offline.verdict(crawl, urls or {}) is not None else "failed"
     return "errors" if entry_failed or any(r["failed"] for r in crawl.values()) else "ok"
 
 
