@@ -63,6 +63,36 @@ SOURCE_KEYS: dict[str, tuple[type, ...]] = {
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 
+class ConfigProblems(ConfigError):
+    """Every problem of the sources and sections of a config, found in one pass. Its message is the first
+    problem and how many more there are (a command's one error line); ``newsmon sources check`` prints each
+    of ``problems`` and goes on to check the rest of ``config``: the sources and sections without a problem."""
+
+    def __init__(self, problems: list[str], config: "Config") -> None:
+        more = (f" (and {len(problems) - 1} more problem{'s' if len(problems) > 2 else ''}: "
+                "`newsmon sources check` lists them all)") if len(problems) > 1 else ""
+        super().__init__(problems[0] + more)
+        self.problems = problems
+        self.config = config
+
+
+class _Collect:
+    """``with collect:`` adds a ``ConfigError`` raised inside to ``problems`` instead of raising it, so that
+    one pass over a file finds all of its problems."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+
+    def __enter__(self) -> "_Collect":
+        return self
+
+    def __exit__(self, kind, exc, _tb) -> bool:
+        if isinstance(exc, ConfigError):
+            self.problems.append(str(exc))
+            return True
+        return False
+
+
 @dataclass(frozen=True)
 class Section:
     """One followed section: an entry point plus the rule that recognises its article links."""
@@ -177,8 +207,12 @@ def load_config(path: str | Path | None = None, *, output_dir: str | Path | None
         source_text = (defaults_text(), "defaults.toml")
     if output_dir is not None:
         raw.setdefault("crawler", {})["output_dir"] = str(output_dir)
-    sources = _build_sources(raw.get("sources", []), *source_text)
-    return Config(raw, sources, tuple(files))
+    collect = _Collect()
+    sources = _build_sources(raw.get("sources", []), *source_text, collect)
+    config = Config(raw, sources, tuple(files))
+    if collect.problems:
+        raise ConfigProblems(collect.problems, config)
+    return config
 
 
 def key_location(config: Config, table: str, key: str) -> str:
@@ -189,6 +223,20 @@ def key_location(config: Config, table: str, key: str) -> str:
         except OSError:
             continue
         line = _table_key_line(text, table, key)
+        if line:
+            return f"{name}:{line}"
+    return config.files[-1] if config.files else "config"
+
+
+def section_key_location(config: Config, section: Section, key: str | None = None) -> str:
+    """``file:line`` of ``key`` in ``section``'s table (of the section's table when it has no such key) in the
+    last config file that names the section."""
+    for name in reversed(config.files):
+        try:
+            text = defaults_text() if name == "defaults.toml" else Path(name).read_text(encoding="utf-8")
+        except OSError:
+            continue
+        line = _line_of(text, (section.source_id, section.id), key)
         if line:
             return f"{name}:{line}"
     return config.files[-1] if config.files else "config"
@@ -272,97 +320,168 @@ def _where(text: str, filename: str, ids: tuple[str, ...], key: str | None = Non
 
 
 def _check_keys(table: dict, allowed: dict, path: str, text: str, filename: str,
-                ids: tuple[str, ...]) -> None:
+                ids: tuple[str, ...], collect: _Collect) -> dict:
+    """``table`` without the keys that have a problem (each collected): an unknown key, a wrong type."""
+    good = {}
     for key, value in table.items():
-        if key not in allowed:
-            raise ConfigError(f"{_where(text, filename, ids, key)}: {path}.{key}: unknown key "
-                              f"(allowed: {', '.join(sorted(allowed))})")
-        types = allowed[key]
-        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
-            want = " or ".join(t.__name__ for t in types)
-            raise ConfigError(f"{_where(text, filename, ids, key)}: {path}.{key}: expected {want}, "
-                              f"got {type(value).__name__} {value!r}")
+        with collect:
+            if key not in allowed:
+                raise ConfigError(f"{_where(text, filename, ids, key)}: {path}.{key}: unknown key "
+                                  f"(allowed: {', '.join(sorted(allowed))})")
+            types = allowed[key]
+            if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+                want = " or ".join(t.__name__ for t in types)
+                raise ConfigError(f"{_where(text, filename, ids, key)}: {path}.{key}: expected {want}, "
+                                  f"got {type(value).__name__} {value!r}")
+            good[key] = value
+    return good
 
 
-def _build_sources(entries: list, text: str, filename: str) -> tuple[Source, ...]:
+def _build_sources(entries: list, text: str, filename: str, collect: _Collect) -> tuple[Source, ...]:
+    """The enabled sources; a source or section with a problem is left out and its problems collected."""
     if not isinstance(entries, list):
-        raise ConfigError(f"{filename}: 'sources' must be an array of tables ([[sources]])")
+        with collect:
+            raise ConfigError(f"{filename}: 'sources' must be an array of tables ([[sources]])")
+        return ()
     sources, seen = [], set()
     for n, entry in enumerate(entries):
         path = f"sources[{entry.get('id', n) if isinstance(entry, dict) else n}]"
-        if not isinstance(entry, dict):
-            raise ConfigError(f"{filename}: {path}: expected a table")
-        _check_keys(entry, SOURCE_KEYS, path, text, filename, (str(entry.get("id")),))
-        sid = _require_id(entry, path, text, filename)
-        if sid in seen:
-            raise ConfigError(f"{filename}: {path}: duplicate source id {sid!r}")
-        seen.add(sid)
-        if entry.get("enabled", True) is False:
-            continue
-        sections = _build_sections(entry, path, text, filename)
-        sources.append(Source(sid, entry.get("name", sid), sections, entry.get("homepage")))
+        with collect:
+            source = _source(entry, n, path, seen, text, filename, collect)
+            if source is not None:
+                sources.append(source)
     return tuple(sources)
 
 
-def _build_sections(src: dict, path: str, text: str, filename: str) -> tuple[Section, ...]:
-    out, seen = [], set()
-    for n, sec in enumerate(src.get("sections", [])):
+def _source(entry: Any, n: int, path: str, seen: set, text: str, filename: str,
+            collect: _Collect) -> Source | None:
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{filename}: {path}: expected a table")
+    before = len(collect.problems)
+    entry = _check_keys(entry, SOURCE_KEYS, path, text, filename, (str(entry.get("id")),), collect)
+    sid = _require_id(entry, path, text, filename, (), n)
+    if sid in seen:
+        raise ConfigError(f"{_nth_id_line(text, filename, (), sid, 2)}: {path}: duplicate source id {sid!r}")
+    seen.add(sid)
+    if entry.get("enabled", True) is False:
+        return None
+    sections = _build_sections(entry, path, text, filename, collect)
+    # With a problem in the source's own keys it is left out; one in a section leaves out that section only
+    # (the sections that loaded are still checked further by ``newsmon sources check``).
+    own_problem = len(collect.problems) > before and not sections
+    return None if own_problem else Source(sid, entry.get("name", sid), sections, entry.get("homepage"))
+
+
+def _build_sections(src: dict, path: str, text: str, filename: str, collect: _Collect) -> tuple[Section, ...]:
+    out, seen, before = [], set(), len(collect.problems)
+    sections = src.get("sections", [])
+    for n, sec in enumerate(sections if isinstance(sections, list) else []):
         spath = f"{path}.sections[{sec.get('id', n) if isinstance(sec, dict) else n}]"
-        if not isinstance(sec, dict):
-            raise ConfigError(f"{filename}: {spath}: expected a table")
-        _check_keys(sec, SECTION_KEYS, spath, text, filename, (src["id"], str(sec.get("id"))))
-        sid = _require_id(sec, spath, text, filename)
-        if sid in seen:
-            raise ConfigError(f"{filename}: {spath}: duplicate section id {sid!r}")
-        seen.add(sid)
-        if sec.get("enabled", True) is False:
-            continue
-        out.append(_section(src, sec, spath, text, filename))
-    if not out and src.get("enabled", True):
+        with collect:
+            section = _one_section(src, sec, n, spath, seen, text, filename, collect)
+            if section is not None:
+                out.append(section)
+    if not out and len(collect.problems) == before and src.get("enabled", True):
         raise ConfigError(f"{_where(text, filename, (src['id'],))}: {path}: a source needs at least one section")
     return tuple(out)
 
 
-def _require_id(table: dict, path: str, text: str, filename: str) -> str:
+def _one_section(src: dict, sec: Any, n: int, spath: str, seen: set, text: str, filename: str,
+                 collect: _Collect) -> Section | None:
+    if not isinstance(sec, dict):
+        raise ConfigError(f"{filename}: {spath}: expected a table")
+    sec = _check_keys(sec, SECTION_KEYS, spath, text, filename, (src["id"], str(sec.get("id"))), collect)
+    sid = _require_id(sec, spath, text, filename, (src["id"],), n)
+    if sid in seen:
+        raise ConfigError(f"{_nth_id_line(text, filename, (src['id'],), sid, 2)}: {spath}: duplicate section "
+                          f"id {sid!r}")
+    seen.add(sid)
+    if sec.get("enabled", True) is False:
+        return None
+    return _section(src, sec, spath, text, filename, collect)
+
+
+def _require_id(table: dict, path: str, text: str, filename: str, outer: tuple[str, ...], n: int) -> str:
     value = table.get("id")
     if not isinstance(value, str) or not ID_RE.match(value):
-        raise ConfigError(f"{filename}: {path}.id: required, lowercase letters, digits, '-' or '_' "
+        where = (_where(text, filename, (*outer, value)) if isinstance(value, str) and value
+                 else _nth_table_line(text, filename, outer, n))
+        raise ConfigError(f"{where}: {path}.id: required, lowercase letters, digits, '-' or '_' "
                           f"(got {value!r})")
     return value
 
 
-def _section(src: dict, sec: dict, path: str, text: str, filename: str) -> Section:
+def _nth_id_line(text: str, filename: str, outer: tuple[str, ...], ident: str, nth: int) -> str:
+    """``file:line`` of the ``nth`` ``id = "ident"`` line after the outer ids' (a duplicate: its second one)."""
+    first = _line_of(text, (*outer, ident)) if not outer or _line_of(text, outer) else None
+    if first is None:
+        return filename
+    pattern = re.compile(r"""^\s*id\s*=\s*["']%s["']""" % re.escape(ident))
+    lines = text.splitlines()
+    later = next((i + 1 for i in range(first, len(lines)) if pattern.match(lines[i])), None)
+    return f"{filename}:{later or first}" if nth > 1 else f"{filename}:{first}"
+
+
+def _nth_table_line(text: str, filename: str, outer: tuple[str, ...], n: int) -> str:
+    """``file:line`` of the ``n``-th (from 0) ``[[sources]]`` header, or of the ``n``-th
+    ``[[sources.sections]]`` after the source whose id is ``outer``: where a table without a usable id is."""
+    start = (_line_of(text, outer) or 0) if outer else 0
+    header = "[[sources.sections]]" if outer else "[[sources]]"
+    lines = text.splitlines()
+    found = [i + 1 for i in range(start, len(lines)) if lines[i].strip() == header]
+    if outer:     # only this source's sections: up to the next [[sources]]
+        stop = next((i + 1 for i in range(start, len(lines)) if lines[i].strip() == "[[sources]]"), len(lines) + 1)
+        found = [line for line in found if line < stop]
+    return f"{filename}:{found[n]}" if n < len(found) else filename
+
+
+def _section(src: dict, sec: dict, path: str, text: str, filename: str, collect: _Collect) -> Section | None:
+    """The section, or None when a key has a problem (each problem collected, not only the first)."""
     def at(key: str | None = None) -> str:
         return _where(text, filename, (src["id"], sec["id"]), key)
 
-    kind = sec.get("kind")
-    if kind not in ENTRY_KINDS:
-        raise ConfigError(f"{at('kind')}: {path}.kind: expected one of {', '.join(ENTRY_KINDS)}, got {kind!r}")
-    url = sec.get("url")
-    if not isinstance(url, str) or not re.match(r"^https?://", url):
-        raise ConfigError(f"{at('url')}: {path}.url: expected an http(s) URL, got {url!r}")
-    if sec.get("link_pattern"):
-        _check_regex(sec["link_pattern"], f"{path}.link_pattern", at("link_pattern"))
+    before = len(collect.problems)
+    kind, url = sec.get("kind"), sec.get("url")
+    subject: tuple[str, ...] = ()
+    with collect:
+        if kind not in ENTRY_KINDS:
+            raise ConfigError(f"{at('kind')}: {path}.kind: expected one of {', '.join(ENTRY_KINDS)}, got {kind!r}")
+    with collect:
+        if not isinstance(url, str) or not re.match(r"^https?://", url):
+            raise ConfigError(f"{at('url')}: {path}.url: expected an http(s) URL, got {url!r}")
+    with collect:
+        if sec.get("link_pattern"):
+            _check_regex(sec["link_pattern"], f"{path}.link_pattern", at("link_pattern"))
     for pattern in sec.get("ignore_patterns", []):
-        _check_regex(pattern, f"{path}.ignore_patterns", at("ignore_patterns"))
-    subject = _subject(sec.get("subject"), f"{path}.subject", at("subject")) if "subject" in sec else ()
+        with collect:
+            _check_regex(pattern, f"{path}.ignore_patterns", at("ignore_patterns"))
+    with collect:
+        subject = _subject(sec.get("subject"), f"{path}.subject", at("subject")) if "subject" in sec else ()
     parser = sec.get("parser", src.get("parser"))
-    if parser is not None:
-        _check_parser(parser, f"{path}.parser", at("parser"))
-    if sec.get("max_pages", 1) < 1:
-        raise ConfigError(f"{at('max_pages')}: {path}.max_pages: must be ≥ 1")
+    with collect:
+        if parser is not None:
+            _check_parser(parser, f"{path}.parser", at("parser"))
+    with collect:
+        if isinstance(sec.get("max_pages", 1), int) and sec.get("max_pages", 1) < 1:
+            raise ConfigError(f"{at('max_pages')}: {path}.max_pages: must be ≥ 1")
     for key in ("max_page_bytes", "max_links"):
         value = sec.get(key, src.get(key))
-        if value is not None and value < 1:
-            where, named = (at(key), path) if key in sec else (_where(text, filename, (src["id"],), key),
-                                                               f"sources[{src['id']}]")
-            raise ConfigError(f"{where}: {named}.{key}: must be ≥ 1, got {value!r}")
-    if kind == "listing" and not (sec.get("link_css") or sec.get("link_xpath") or sec.get("link_pattern")):
-        raise ConfigError(f"{at()}: {path}: a listing section needs link_css, link_xpath or link_pattern")
+        with collect:
+            if isinstance(value, int) and value < 1:
+                where, named = (at(key), path) if key in sec else (_where(text, filename, (src["id"],), key),
+                                                                   f"sources[{src['id']}]")
+                raise ConfigError(f"{where}: {named}.{key}: must be ≥ 1, got {value!r}")
+    with collect:
+        if kind == "listing" and not (sec.get("link_css") or sec.get("link_xpath") or sec.get("link_pattern")):
+            raise ConfigError(f"{at()}: {path}: a listing section needs link_css, link_xpath or link_pattern")
     proxy = sec.get("proxy", src.get("proxy"))
-    if proxy is not None:
-        where = at("proxy") if "proxy" in sec else _where(text, filename, (src["id"],), "proxy")
-        _check_proxy(proxy, url, f"{path}.proxy" if "proxy" in sec else f"sources[{src['id']}].proxy", where)
+    with collect:
+        if proxy is not None:
+            where = at("proxy") if "proxy" in sec else _where(text, filename, (src["id"],), "proxy")
+            _check_proxy(proxy, url if isinstance(url, str) else "", f"{path}.proxy" if "proxy" in sec
+                         else f"sources[{src['id']}].proxy", where)
+    if len(collect.problems) > before:
+        return None
     return Section(
         source_id=src["id"], source_name=src.get("name", src["id"]), id=sec["id"],
         name=sec.get("name", sec["id"]), kind=kind, url=url,

@@ -31,6 +31,7 @@ from crawler.crawl.report import SKIPS_NAMED, SectionReport, short
 from crawler.exceptions import ConfigError
 from crawler.crawl.fetcherrors import PageFetchFailed, describe
 from crawler.items import canonicalize_url, utc_now
+from crawler.lifecycle.machine import RULE_ERROR
 
 log = logging.getLogger(__name__)
 
@@ -147,9 +148,15 @@ class SectionSpider(scrapy.Spider):
         except links.MalformedFeed as exc:
             self.entry_page_failed(page, f"malformed {self.kind}: {exc}")
             return
+        except links.BadLinkRule as exc:     # the rule, not the page: the section is in error until it is fixed
+            self.entry_page_failed(page, f"{RULE_ERROR}: {exc}")
+            return
         self.snapshot.add_links(found)
         yield from self.follow(found)
-        yield from self.entry_pages_after(response, found, page)
+        try:
+            yield from self.entry_pages_after(response, found, page)
+        except links.BadLinkRule as exc:
+            self.entry_page_failed(page, f"{RULE_ERROR}: {exc}")
 
     def note_entry_response(self, response) -> None:
         """The first entry page's answer, for the snapshot row (whatever its body turns out to be)."""

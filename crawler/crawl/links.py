@@ -31,6 +31,35 @@ class MalformedFeed(ValueError):
     """The entry point is not a parseable RSS/Atom feed or sitemap (the message says why)."""
 
 
+class BadLinkRule(ValueError):
+    """A section's CSS selector or XPath cannot be evaluated (the message names the key, the rule and why)."""
+
+
+# A section's selectors, by key: what parsel is asked to evaluate each with.
+SELECTOR_KEYS = {"link_css": "css", "link_xpath": "xpath", "next_css": "css", "body_css": "css"}
+
+
+def selector_problem(kind: str, rule: str) -> str | None:
+    """Why parsel cannot evaluate ``rule`` (a ``css`` selector, with parsel's ``::attr()``/``::text``, or an
+    ``xpath`` expression), or None. Evaluated on an empty page: a syntax error, an unknown function or
+    namespace prefix shows there as on any page."""
+    try:
+        _select(Selector(text="<html></html>"), kind, rule)
+    except BadLinkRule as exc:
+        return str(exc)
+    return None
+
+
+def _select(sel: Selector, kind: str, rule: str):
+    """``sel.css(rule)`` or ``sel.xpath(rule)``; ``BadLinkRule`` when the rule cannot be evaluated (cssselect's
+    ``SelectorError`` is a ``SyntaxError``, lxml's XPath errors reach parsel's caller as ``ValueError``)."""
+    try:
+        return sel.css(rule) if kind == "css" else sel.xpath(rule)
+    except (SyntaxError, ValueError, etree.XPathError) as exc:
+        why = str(exc).removeprefix("XPath error: ").removesuffix(f" in {rule}")
+        raise BadLinkRule(f"invalid {'CSS selector' if kind == 'css' else 'XPath'} {rule!r}: {why}") from None
+
+
 @dataclass(frozen=True)
 class FeedEntry:
     url: str
@@ -107,6 +136,13 @@ def _hrefs(selection) -> list[str]:
     return out
 
 
+def _rule(sel: Selector, key: str, rule: str):
+    try:
+        return _select(sel, SELECTOR_KEYS[key], rule)
+    except BadLinkRule as exc:
+        raise BadLinkRule(f"{key}: {exc}") from None
+
+
 def page_base(selector: Selector, url: str) -> str:
     """The base for relative links: ``<base href>`` when the page has one, else the page URL."""
     base = selector.css("base::attr(href)").get()
@@ -125,9 +161,9 @@ def read_listing(html: str, url: str, section: Section) -> Found:
     sel = Selector(text=html or "<html></html>")
     hrefs: list[str] = []
     if section.link_css:
-        hrefs += _hrefs(sel.css(section.link_css))
+        hrefs += _hrefs(_rule(sel, "link_css", section.link_css))
     if section.link_xpath:
-        hrefs += _hrefs(sel.xpath(section.link_xpath))
+        hrefs += _hrefs(_rule(sel, "link_xpath", section.link_xpath))
     if not (section.link_css or section.link_xpath):
         hrefs = sel.css("a::attr(href)").getall()
     base = page_base(sel, url)
@@ -141,7 +177,7 @@ def next_page(html: str, url: str, next_css: str | None) -> str | None:
     if not next_css:
         return None
     sel = Selector(text=html or "<html></html>")
-    hrefs = _hrefs(sel.css(next_css))
+    hrefs = _hrefs(_rule(sel, "next_css", next_css))
     return absolute(hrefs[0], page_base(sel, url)) if hrefs else None
 
 

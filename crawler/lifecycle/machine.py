@@ -125,7 +125,13 @@ def _redirected(snap: Snapshot) -> tuple[str, str] | None:
     return None
 
 
+# How the spider names a section whose CSS selector or XPath cannot be evaluated (spiders/_base.py).
+RULE_ERROR = "the link rule cannot be evaluated"
+
+
 def _by_links(snap: Snapshot, st: SectionState, cfg: Settings) -> tuple[str, str]:
+    if snap.error and snap.error.startswith(RULE_ERROR):     # whatever links a valid part of the rule found
+        return "broken", f"the page is there ({snap.page_bytes or 0:,} bytes) but {snap.error}"
     if snap.links_found:
         return "active", f"{snap.links_found} article links found"
     size = snap.page_bytes or 0
