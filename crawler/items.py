@@ -48,7 +48,9 @@ class Item(TypedDict, total=False):
     raw_path: str                # relative to the output directory
     raw_encoding: str
     version: int                 # 1, then 2… for edits found by re-checks
-    extras: dict[str, Any]       # parser extras (pages, incomplete, speakers …)
+    extras: dict[str, Any]       # parser extras (pages, incomplete, lead, place, tags …); a transcript's
+    #                              turns [{speaker (one name per person), speaker_label (as printed), text}] and
+    #                              pull_quotes [text] (crawler/extract/speakers.py)
     extractor: dict[str, Any]    # what extracted this version: parser, its version, trafilatura's
     title_en: str | None
     text_en: str | None

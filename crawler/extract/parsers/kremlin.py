@@ -2,7 +2,9 @@
 
 Generic extraction misses the lead, takes an announcement's event date for its publication date and
 flattens transcripts; this parser keeps the lead as the first paragraph, reads the date (and time,
-Moscow) from the page's own meta block and splits transcripts into speaker turns.
+Moscow) from the page's own meta block and splits transcripts into speaker turns, each named
+(``crawler.extract.speakers``: ``speaker`` the one name, ``speaker_label`` as printed). Pull quotes
+(``<blockquote>``) repeat words said on the page: they go to ``extras["pull_quotes"]``, not into the text.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ import re
 from crawler.extract.extraction import Extracted
 from crawler.extract.parsers import register
 from crawler.extract.parsers.base import (SiteParser, block_paragraphs, drop, first, local_datetime,
-                                  meta_content, text_of)
+                                  meta_content, select, text_of)
+from crawler.extract.speakers import name_turns
 from crawler.extract.textutil import clean_text, element_text
 
 TIME_RE = re.compile(r"\b(\d{1,2}:\d{2})\b")
@@ -27,7 +30,7 @@ NOT_TEXT = ("span.read__tooltip", ".hidden", ".slider", ".masha-ignore", ".read_
 @register
 class KremlinParser(SiteParser):
     name = "kremlin"
-    VERSION = 1
+    VERSION = 2
     hosts = ("kremlin.ru",)
     signature = "article.read__in div.read__internal_content"
 
@@ -37,6 +40,8 @@ class KremlinParser(SiteParser):
             return None
         published = published_at(tree)      # before the drop: the fallback date sits in a dropped block
         drop(body, *NOT_TEXT)
+        pull_quotes = [q for q in ("\n\n".join(block_paragraphs(b)) for b in select(body, "blockquote")) if q]
+        drop(body, "blockquote")
         lead = block_paragraphs(first(tree, "div.read__lead")) if first(tree, "div.read__lead") is not None else []
         body_paragraphs = block_paragraphs(body)
         extras = {"parser": self.name}
@@ -50,7 +55,9 @@ class KremlinParser(SiteParser):
             extras["tags"] = tags
         turns = speaker_turns(body)
         if turns:
-            extras["turns"] = turns
+            extras["turns"] = name_turns(turns)
+        if pull_quotes:
+            extras["pull_quotes"] = pull_quotes
         return Extracted(title=text_of(tree, "h1.entry-title") or None,
                          paragraphs=lead + body_paragraphs,
                          published_at=published, authors=[], extras=extras)
@@ -74,7 +81,8 @@ def _hhmm(text: str) -> str | None:
 
 
 def speaker_turns(body) -> list[dict]:
-    """[{speaker, text}] from ``<p><b>Name:</b> …`` paragraphs; unlabelled ones continue the turn."""
+    """[{speaker (the label as printed), text}] from ``<p><b>Name:</b> …`` paragraphs; unlabelled ones continue
+    the turn."""
     turns: list[dict] = []
     for p in body.iter("p"):
         text = element_text(p)
