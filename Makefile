@@ -21,6 +21,12 @@ venv: $(VENV)/.installed
 run: venv
 	$(VENV)/bin/newsmon run
 
+# The zh→en and ru→en translation models (Argos packages) from the Argos package index:
+# needs the Internet once. Without them zh/ru items are stored untranslated (pending) until they are installed.
+.PHONY: models
+models: venv
+	$(VENV)/bin/newsmon models install zh ru
+
 # Browser tests of the HTML digest need Debian's chromium (no browser download: the machine is offline).
 test-deps:
 	@command -v chromium >/dev/null 2>&1 || { \

@@ -43,7 +43,35 @@ def run(args: argparse.Namespace) -> int:
     with lock:
         result = run_cycle(config, source_ids=args.sources, refetch=args.refetch)
     print_summary(result)
+    print_models_hint(config)
     return exit_status(result)
+
+
+def print_models_hint(config, out=None) -> None:
+    """The run's last line when a translation model is missing, whether or not an item landed: a new user's
+    first run lands nothing to translate yet, and this is where they learn how to install the models."""
+    line = models_hint(config)
+    if line:
+        print(f"\n{line}", file=out or sys.stdout)
+
+
+def models_hint(config) -> str | None:
+    """``translation: no zh→en, ru→en model installed …; install with: newsmon models install zh ru …``, or None
+    when every configured language has its model (or translation is switched off)."""
+    from crawler.translation import models
+    from crawler.translation.settings import settings_of
+
+    settings = settings_of(config)
+    if not settings.enabled:
+        return None
+    dirs = models.package_dirs(settings.packages_dir)
+    have = {p.from_code for p in models.installed(dirs) if p.to_code == settings.target}
+    missing = [lang for lang in settings.languages if lang not in have]
+    if not missing:
+        return None
+    pairs = ", ".join(f"{lang}→{settings.target}" for lang in missing)
+    return (f"translation: no {pairs} model installed ({'/'.join(missing)} items stay pending, untranslated); "
+            f"install with: {models.INSTALL_HINT.format(langs=' '.join(missing))}")
 
 
 def exit_status(result) -> int:
@@ -53,6 +81,7 @@ def exit_status(result) -> int:
 
 def print_summary(result, out=None) -> None:
     out = out or sys.stdout
+    from crawler.wording import plural
     from crawler.crawl.report import status_of
 
     header = (f"{'section':<34} {'links':>6} {'new':>5} {'fetched':>7} {'failed':>6} {'skipped':>7} {'seconds':>8}"
@@ -62,7 +91,7 @@ def print_summary(result, out=None) -> None:
         print(f"{key:<34} {r['links_found']:>6} {r['new']:>5} {r['fetched']:>7} {r['failed']:>6} "
               f"{r.get('skipped', 0):>7} {r['seconds']:>8.1f}  {status_of(r)}", file=out)
     items = result.output_dir / result.day / "items.jsonl"
-    print(f"\nrun {result.run_id}: {result.status}; {result.landed} new item(s) in {items}", file=out)
+    print(f"\nrun {result.run_id}: {result.status}; {plural(result.landed, 'new item')} in {items}", file=out)
     for stage, summary in result.stages.items():
         if stage != "storage" and isinstance(summary, dict) and summary.get("error"):
             print(f"stage {stage} failed: {summary['error']}", file=out)
