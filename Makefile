@@ -1,19 +1,14 @@
 # The two entry points of the README: `make run` and `make test`.
-# argostranslate is installed without its dependencies on purpose: its package module (model management)
-# needs only sentencepiece and packaging, while its declared dependencies pull stanza, spacy and torch
-# (1.6–5.9 GB). newsmon runs the models through ctranslate2 + sentencepiece directly.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-ARGOS := argostranslate==1.11.0
 
-.PHONY: run test venv test-deps clean
+.PHONY: run test test-fast lint docs venv test-deps clean
 
 $(VENV)/.installed: pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
-	$(PY) -m pip install --quiet --no-deps '$(ARGOS)'
+	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
 
 venv: $(VENV)/.installed
@@ -35,6 +30,20 @@ test-deps:
 
 test: venv test-deps
 	$(PY) -m pytest -q
+
+# The unit tier: every test but the end-to-end ones (loopback crawls, newsmon subprocesses, a browser).
+test-fast: venv
+	$(PY) -m pytest -q -m "not e2e"
+
+# Lint, format and types (settings in pyproject.toml); CI runs it before the tests.
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+# The generated references docs/cli.md and docs/config.md, written again from the code.
+docs: venv
+	$(PY) docs/generate.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
