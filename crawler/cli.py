@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 
 from crawler import __version__, features
@@ -72,8 +73,25 @@ def setup_logging(verbosity: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     # Every command's stdout and stderr (summaries, listings, errors, tracebacks) mask the secrets of the
     # URLs registered with crawler.alerts.redact.protect.
-    with redact.guarded_streams():
-        return _main(argv)
+    try:
+        with redact.guarded_streams():
+            status = _main(argv)
+            sys.stdout.flush()          # inside the try: the last buffered lines may meet a closed pipe
+        return status
+    except BrokenPipeError:
+        return reader_gone()
+
+
+def reader_gone() -> int:
+    """The reader of stdout went away (``newsmon search … | head``): that is how a pipe says "enough", so it
+    ends the command quietly, as it ends grep. Stdout is pointed at /dev/null, so that Python's own flush at
+    exit meets no closed pipe either. Exit status 141, a shell's for a command ended by SIGPIPE."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.__stdout__.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+    return 141
 
 
 def _main(argv: list[str] | None) -> int:
@@ -88,6 +106,8 @@ def _main(argv: list[str] | None) -> int:
     except NewsmonError as exc:
         print(f"newsmon: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        raise                       # main: the reader has gone, no error to print
     except OSError as exc:  # an unwritable output directory, a full disk: one line, not a traceback
         log.debug("OS error", exc_info=True)
         print(f"newsmon: error: {exc}", file=sys.stderr)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import re
 import tomllib
-import unicodedata
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from crawler.exceptions import ConfigError
+from crawler.phrases import PhraseError, normalise as normalise_phrase
 
 ENTRY_KINDS = ("listing", "feed", "sitemap")
 # [crawler] output_dir when no file sets it (the rest of [crawler]: crawler.crawl.settings).
@@ -545,17 +545,11 @@ def _subject(phrases: list, path: str, where: str) -> tuple[str, ...]:
 
 def check_phrase(value: Any, fail) -> str:
     """One phrase in NFC with single spaces, or ``fail(problem)`` raised: a ``[[watch]]`` phrase
-    (``crawler.watch.settings``) or a section's ``subject``; what it matches is ``crawler.watch.matcher``'s."""
-    if not isinstance(value, str) or not value.strip():
-        raise fail(f"expected non-empty strings, got {value!r}")
-    phrase = " ".join(unicodedata.normalize("NFC", value).split())
-    if "*" in phrase.rstrip("*") or phrase.endswith("**"):
-        raise fail(f"{value!r}: only one trailing * is supported (a word ending, as in \"Путин*\")")
-    if not phrase.rstrip("*").strip():
-        raise fail(f"{value!r}: a phrase needs at least one letter or digit besides *")
-    if phrase.endswith("*") and not phrase[-2].isalnum():
-        raise fail(f"{value!r}: * must follow a letter or digit (\"Путин*\")")
-    return phrase
+    (``crawler.watch.settings``) or a section's ``subject``; its syntax is ``crawler.phrases``'."""
+    try:
+        return normalise_phrase(value)
+    except PhraseError as exc:
+        raise fail(str(exc)) from None
 
 
 def _check_parser(name: str, path: str, where: str) -> None:

@@ -278,7 +278,7 @@ def test_second_run_lands_nothing_and_requests_no_page_of_the_article(site):
     server, work, runs = site
     proc, log = runs["second"]
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "0 new item(s)" in proc.stdout
+    assert "0 new items" in proc.stdout
     assert len(items_of(work / "out")) == 2
     assert not [path for _m, path, _s in log if path in PAGE_PATHS]       # page 2's link is known too
 

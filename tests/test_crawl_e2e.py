@@ -101,7 +101,7 @@ def test_summary_table_names_every_section(crawl):
     for key in ("kremlin-en/news-feed", "kremlin-en/archive", "peoples-daily/russia", "xinhua/world",
                 "tass-ru/all", "mid-ru/news", "fmprc/spokesperson", "rferl/home", "newsru/all"):
         assert key in stdout
-    assert f"{len(EXPECTED)} new item(s)" in stdout
+    assert f"{len(EXPECTED)} new items" in stdout
     archive = next(line for line in stdout.splitlines() if line.startswith("kremlin-en/archive"))
     assert archive.split()[1:5] == ["10", "10", "10", "0"]      # links, new, fetched, failed
 
@@ -111,7 +111,7 @@ def test_second_run_lands_nothing_and_requests_no_article(crawl):
     (proc1, _log1, items1), (proc2, log2, items2), _refetch = runs
     assert proc2.returncode == 0, proc2.stdout + proc2.stderr
     assert items2 == items1
-    assert "0 new item(s)" in proc2.stdout
+    assert "0 new items" in proc2.stdout
     article_paths = set(EXPECTED)
     assert not [path for _m, path, _s in log2 if path in article_paths]
     entry_answers = {status for _m, path, status in log2 if path != "/robots.txt"}
@@ -155,7 +155,7 @@ def test_refetch_requests_stored_articles_again_without_new_lines(crawl):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     fetched = [path for _m, path, status in log if status == 200 and "/events/president/news/" in path]
     assert len(fetched) == 10                     # the archive's ten articles, stored, fetched again
-    assert items3 == items1 and "0 new item(s)" in proc.stdout
+    assert items3 == items1 and "0 new items" in proc.stdout
 
 
 def test_one_request_at_a_time_with_an_honest_user_agent(crawl):

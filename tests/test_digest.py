@@ -79,7 +79,7 @@ def test_failed_and_broken_sections_are_listed_before_the_items(day_dir):
     out, _ = day_dir
     text = (out / DAY / "digest.txt").read_text(encoding="utf-8")
     lines = text.splitlines()
-    assert lines[0].startswith("# newsmon digest 2026-11-28: 7 items, 3 alerts, 2 section(s) in trouble")
+    assert lines[0].startswith("# newsmon digest 2026-11-28: 7 items, 3 alerts, 2 sections in trouble")
     failed = [line for line in lines if line.startswith("!! ")]
     assert any("FAILED" in line and "rferl/news" in line and "DNSLookupError" in line for line in failed)
     assert any("FAILED" in line and "tass/politics" in line and "HTTP 503" in line for line in failed)
@@ -271,7 +271,7 @@ def test_the_stage_writes_the_digest_from_the_live_crawl_report_and_indexes(tmp_
     assert summary["trouble"] == ["FAILED tass/politics", "PARTIAL kremlin-en/news"]
     lines = (tmp_path / DAY / "digest.txt").read_text(encoding="utf-8").splitlines()
     assert "!! FAILED      | tass/politics | timeout after 30 s" in lines
-    assert ("!! PARTIAL     | kremlin-en/news | 20 links, 1 new, 2 article(s) failed: "
+    assert ("!! PARTIAL     | kremlin-en/news | 20 links, 1 new, 2 articles failed: "
             "http://en.kremlin.ru/events/president/news/1: ExtractionError: no body") in lines
     conn = state.connect(tmp_path)
     try:
@@ -300,7 +300,7 @@ def test_unreadable_stored_records_are_named_and_cost_nothing_else(tmp_path):
         fh.write(b'{"not": "json"\n')
     digest.build(tmp_path, DAY)
     text = (tmp_path / DAY / "digest.txt").read_text(encoding="utf-8")
-    assert "2 stored record(s) unreadable" in text.splitlines()[0]
+    assert "2 stored records unreadable" in text.splitlines()[0]
     assert f"!! UNREADABLE | item {damaged['id']}: unreadable row in the items table" in text
     assert "!! UNREADABLE | 2026-11-28/items.jsonl line 3: not JSON" in text
     assert "巩固两国人民传统友谊" in text                # the damaged row's item, from its JSONL line

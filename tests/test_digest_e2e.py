@@ -54,5 +54,5 @@ def test_a_real_run_writes_the_digest_and_feeds_search(tmp_path, site_server, ne
     assert (digests[0].parent / "digest.html").stat().st_size > 5000
 
     hit = newsmon("search", "航天合作", "--config", str(cfg), check=True)
-    assert hit.stdout.startswith("1 hit(s)") and "people/politics" in hit.stdout
-    assert newsmon("search", "Taurida", "--config", str(cfg), check=True).stdout.startswith("1 hit(s)")
+    assert hit.stdout.startswith("1 hit") and "people/politics" in hit.stdout
+    assert newsmon("search", "Taurida", "--config", str(cfg), check=True).stdout.startswith("1 hit")

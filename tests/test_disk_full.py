@@ -74,7 +74,7 @@ def test_a_full_day_folder_loses_nothing_and_the_next_run_lands_every_line_once(
         remount(day_dir, "4m")
         second = run_newsmon("run", "--config", str(site), "--output", str(out))
         assert second.returncode == 0, second.stdout + second.stderr
-        assert "0 new item(s)" in second.stdout                                # stored once, fetched once
+        assert "0 new items" in second.stdout                                # stored once, fetched once
         items = lines(out)
         assert sorted(i["id"] for i in items) == sorted({i["id"] for i in items})
         assert len(items) == len(EXPECTED)

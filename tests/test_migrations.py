@@ -130,7 +130,7 @@ def test_legacy_db_is_upgraded_losing_nothing_and_crawls_on(tmp_path):
         run = ok(newsmon("run", "--config", config, "--output", out, env=env))
     finally:
         server.stop()
-    assert "run 2: ok; 0 new item(s)" in run.stdout, run.stdout
+    assert "run 2: ok; 0 new items" in run.stdout, run.stdout
     fetched = {path for _m, path, status in server.log}
     articles = {urlsplit(item["url"]).path for item in before["items"].values()}
     assert not fetched & articles, f"fetched again: {sorted(fetched & articles)}"

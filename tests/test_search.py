@@ -52,8 +52,13 @@ def ids(items: dict, *keys: str) -> set[str]:
     ("航天合作", ["pd"]),                          # in a recorded People's Daily page
     ("罢工", ["xinhua"]),                          # two characters: below the trigram size
     ("俄", ["mfa"]),                               # one character
-    ("ъ", ["kommersant"]),                         # one Cyrillic letter, case-folded (“Ъ”)
-    ("xI", ["pd", "xinhua"]),                      # short ASCII, case-insensitive (Xi, Xinhua)
+    ("ъ", ["kommersant"]),                         # one Cyrillic letter, case-folded (“Ъ”, a word of its own)
+    ("xI", ["pd"]),                                # short ASCII, case-insensitive, a whole word (not Xinhua)
+    ("xI*", ["pd", "xinhua"]),                     # a word ending: Xi, Xinhua
+    ("Путин*", ["kommersant"]),                    # Путина, Путиным … (the phrase syntax of [[watch]])
+    ("путина", ["kommersant"]),                    # a whole word, any case
+    ("путинa", []),                                # (a Latin a: a different word)
+    ("Пути", []),                                  # a whole word only: not the start of Путин
     ("%", ["xinhua"]),                             # LIKE wildcards are literal characters
     ("_", []),
     ("интересах наших народов", ["mid"]),          # Russian phrase, original text
@@ -171,7 +176,7 @@ def test_newsmon_search_prints_hits_in_both_languages(archive, newsmon):
     out, items = archive
     proc = newsmon("search", "两国人民", "--output", str(out), check=True)
     lines = proc.stdout.splitlines()
-    assert lines[0] == "1 hit(s)"
+    assert lines[0] == "1 hit"
     assert lines[2].startswith(f"2026-11-28  mfa-cn/statements  zh  #{items['mfa']['id'][:8]}")
     assert "  EN: Foreign Ministry spokesperson answers a question on China-Russia relations" in lines
     assert "    zh: 中方愿同俄罗斯一道，巩固两国人民传统友谊。" in lines
@@ -180,9 +185,9 @@ def test_newsmon_search_prints_hits_in_both_languages(archive, newsmon):
     hits = [json.loads(line) for line in proc.stdout.splitlines()]
     assert [h["id"] for h in hits] == [items["mid"]["id"]] and hits[0]["context"][1]["lang"] == "en"
     none = newsmon("search", "no such words anywhere", "--output", str(out))
-    assert none.returncode == 1 and none.stdout.startswith("0 hit(s)")
+    assert none.returncode == 1 and none.stdout.startswith("0 hits")
     bad = newsmon("search", "x", "--since", "yesterday", "--output", str(out))
-    assert bad.returncode == 2 and "expected a date YYYY-MM-DD" in bad.stderr and "Traceback" not in bad.stderr
+    assert bad.returncode == 2 and "not a calendar date" in bad.stderr and "Traceback" not in bad.stderr
 
 
 def test_rebuild_shows_plain_progress_lines_off_a_terminal(archive, newsmon):

@@ -61,6 +61,11 @@ def items_by_id(out: Path) -> tuple[dict[str, dict], dict[str, dict]]:
     return rows, {o["id"]: o for o in lines}
 
 
+def bare(hits: list[dict]) -> list[dict]:
+    """The item's hits without their keyword-in-context snippets (tested on their own)."""
+    return [{k: v for k, v in hit.items() if k != "contexts"} for hit in hits]
+
+
 def watch_events(out: Path) -> list[dict]:
     return [e for e in jsonl.read(out / "alerts.jsonl") if e["type"] == "watch_matched"]
 
@@ -85,9 +90,9 @@ def test_a_run_marks_the_items_announces_once_and_flags_the_digest(tmp_path, sit
         pd = next(i for i in rows if rows[i]["source"] == "people")
         kremlin = next(i for i in rows if rows[i]["source"] == "kremlin")
         assert rows[pd]["translation"]["status"] == "pending"
-        assert rows[kremlin]["watch"] == [{"name": "Crimea", "phrases": ["Crimea*"], "found": ["Crimea"],
+        assert bare(rows[kremlin]["watch"]) == [{"name": "Crimea", "phrases": ["Crimea*"], "found": ["Crimea"],
                                            "in": ["text"]}]
-        assert rows[pd]["watch"] == [{"name": "Xi", "phrases": ["习近平"], "found": ["习近平"], "in": ["title", "text"]}]
+        assert bare(rows[pd]["watch"]) == [{"name": "Xi", "phrases": ["习近平"], "found": ["习近平"], "in": ["title", "text"]}]
         assert lines[pd]["watch"] == rows[pd]["watch"] and lines[kremlin]["watch"] == rows[kremlin]["watch"]
 
         events = watch_events(out)
@@ -108,10 +113,18 @@ def test_a_run_marks_the_items_announces_once_and_flags_the_digest(tmp_path, sit
         assert len(found) == 2 and found[0].startswith("WATCH watch:Crimea | kremlin/news | ")
         assert " | kremlin | news | en | EN: Launching motor traffic" in found[1] and found[1].endswith("watch:Crimea")
         text = digest.read_text(encoding="utf-8")
-        assert "2 watch hit(s)" in text.splitlines()[0] and "== WATCHED (2) ==" in text
+        assert "2 watch hits" in text.splitlines()[0] and "== WATCHED (2) ==" in text
+        # keyword in context: under its WATCH line, the sentence of the English item holding the match
+        block = text.split("== WATCHED (2) ==")[1].split("== ALERTS")[0].splitlines()
+        crimea = [line for line in block if line.startswith(f"    #{kremlin[:8]} ¶")]
+        assert crimea and all("**Crimea" in line for line in crimea), block
+        sentence = crimea[0].split(" EN  ", 1)[1].replace("**", "")
+        assert sentence in rows[kremlin]["text"] and len(sentence) < len(rows[kremlin]["text"])
         assert "| watch_matched |" not in text                        # listed once, under WATCHED, not as alerts
         html = (digest.parent / "digest.html").read_text(encoding="utf-8")
         assert '<h2 id="watched">Watched (2)</h2>' in html and f'href="#i-{kremlin}"' in html
+        assert "<mark>Crimea</mark>" in html.split('id="watched"')[1].split('id="alerts"')[0]
+        assert '<mark>习近平</mark>' in html
 
         # The Chinese item is translated later (as `newsmon translate --pending` writes it): the English
         # phrases now find it through text_en/title_en; `newsmon watch` matches it before listing.
@@ -130,6 +143,17 @@ def test_a_run_marks_the_items_announces_once_and_flags_the_digest(tmp_path, sit
         assert "people/politics  watch:Space  \"space technology\" in title_en, text_en" in listed
         assert "  EN: Making space technology better benefit the people" in listed
         assert f"  ZH: {rows[pd]['title']}" in listed and f"{site_server.url}{PD_PATH}  #{pd[:8]}" in listed
+        # keyword in context (stdout is a pipe here: the match between **): the English sentence holding
+        # the phrase, under the original paragraph it translates
+        space = listed.split("watch:Space")[1]
+        lines = space.splitlines()
+        assert f"    title ZH: {rows[pd]['title']}" in lines
+        assert "          EN: Making **space technology** better benefit the people" in space
+        at = next(i for i, line in enumerate(lines) if line.startswith("    ¶"))
+        n = int(lines[at].split()[0][1:]) - 1                   # the paragraph, then its English sentence
+        assert lines[at].split(" ZH: ", 1)[1] in rows[pd]["paragraphs"][n]
+        assert "**space technology**" in lines[at + 1] and lines[at + 1].startswith("          EN: ")
+        assert lines[at + 1][14:].replace("**", "") in english["paragraphs_en"][n]
         rows, lines = items_by_id(out)
         assert [h["name"] for h in rows[pd]["watch"]] == ["Xi", "Space"] and lines[pd] == rows[pd]
         assert rows[pd]["watch"][0]["in"] == ["title", "text", "text_en"]          # Xi Jinping in the English too
@@ -167,7 +191,7 @@ def test_rematch_after_adding_a_watch_announces_only_the_new_hits(tmp_path, news
     assert [e["details"]["watch"] for e in events] == ["Friendship", "Peoples", "Peoples"]
     rows, lines = items_by_id(out)
     assert [h["name"] for h in rows[items["mfa"]["id"]]["watch"]] == ["Friendship", "Peoples"]
-    assert rows[items["mid"]["id"]]["watch"] == [{"name": "Peoples", "phrases": ["our peoples"],
+    assert bare(rows[items["mid"]["id"]]["watch"]) == [{"name": "Peoples", "phrases": ["our peoples"],
                                                   "found": ["our peoples"], "in": ["text_en"]}]
     assert all(lines[i] == rows[i] for i in rows) and len(lines) == 7
     assert "0 new" in newsmon("watch", "--rematch", "--config", str(cfg), check=True).stdout

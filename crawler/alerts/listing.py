@@ -10,6 +10,12 @@ from pathlib import Path
 from crawler import jsonl, state
 from crawler.exceptions import NewsmonError
 
+# Events that are good news (a section came back or appeared, the crawler is online again): green where
+# the listing and the digest colour events, never red as the bad ones are.
+GOOD_NEWS = frozenset(("crawler_online", "section_reappeared", "section_extraction_recovered",
+                       "section_on_subject", "section_appeared"))
+_GREEN, _RED, _RESET = "\x1b[32m", "\x1b[31m", "\x1b[0m"
+
 
 def parse_since(text: str | None) -> str | None:
     """``--since`` as an ISO-8601 UTC string comparable with ``events.at``; one clear error if malformed."""
@@ -80,9 +86,13 @@ def show(found: list[dict], as_json: bool = False, out=None) -> None:
     if not found:
         out.write("no events\n")
         return
+    colour = out.isatty() if hasattr(out, "isatty") else False
     for event in found:
         delivery = ", ".join(f"{ch}: {st}" for ch, st in event.get("delivery", {}).items())
-        out.write(f"{event['at']}  {event['type']:<18}  {event['section'] or '-':<28}  {event['cause']}"
+        kind = f"{event['type']:<18}"
+        if colour and event["type"].startswith(("section_", "crawler_")):
+            kind = f"{_GREEN if event['type'] in GOOD_NEWS else _RED}{kind}{_RESET}"
+        out.write(f"{event['at']}  {kind}  {event['section'] or '-':<28}  {event['cause']}"
                   f"{f'  [{delivery}]' if delivery else ''}\n")
     out.write(f"{len(found)} event{'s' if len(found) != 1 else ''}\n")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from crawler.watch.matcher import in_words
+from crawler.phrases import in_words
 
 HEADINGS = {
     "crawler_offline": "Crawler offline", "crawler_online": "Crawler back online",
@@ -16,6 +16,13 @@ HEADINGS = {
     "section_appeared": "New sections", "section_changed": "New items", "section_stale": "Sections quiet",
     "article_edited": "Articles edited", "article_deleted": "Articles deleted",
 }
+# A heading's words for one event, where they differ: the title reads "1 section gone, 2 new items".
+ONE = {"watch_matched": "watch hit", "section_gone": "section gone", "section_empty": "section empty",
+       "section_broken": "section broken", "section_erroring": "section erroring", "section_reappeared": "section back",
+       "section_off_subject": "section off subject", "section_on_subject": "section on subject again",
+       "section_appeared": "new section", "section_changed": "new item", "section_stale": "section quiet",
+       "article_edited": "article edited", "article_deleted": "article deleted",
+       "article_held": "article published days after its dateline"}
 ORDER = list(HEADINGS)
 MAX_ITEMS = 10
 EXCERPT = 160
@@ -24,7 +31,8 @@ EXCERPT = 160
 def compose(pending: list[dict], titles: dict[str, dict], prefix: str, limit: int) -> tuple[str, str]:
     """``(title, body)`` for the events in ``pending`` (oldest first)."""
     counts = Counter(e["type"] for e in pending)
-    summary = ", ".join(f"{counts[t]} {HEADINGS[t].lower()}" for t in ORDER if counts[t])
+    summary = ", ".join(f"{counts[t]} {ONE.get(t, HEADINGS[t].lower()) if counts[t] == 1 else HEADINGS[t].lower()}"
+                        for t in ORDER if counts[t])
     title = f"{prefix}: {summary}"
     shown = pending[:limit]
     lines = []

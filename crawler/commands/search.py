@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from crawler.commands._options import add_config, add_output, load
+from crawler.commands._options import add_config, add_day, add_output, load
 
 HELP = "full-text search over every stored item, in the original and in English (Chinese substrings too)"
 
@@ -18,16 +18,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      '  newsmon search "两国人民"\n'
                      '  newsmon search "интересах наших народов" --since 2026-01-01 --source mid\n'
                      '  newsmon search "interests of our peoples" --lang zh --limit 50\n'
-                     "  newsmon search --rebuild          # recompute the whole index from the items table\n\n"
+                     "  newsmon search --rebuild          # recompute the whole index from the items table\n"
+                     "  newsmon search --flag off_subject --since 2026-09-01   # items off their section's subject\n\n"
+                     '  newsmon search "Путин*" --limit 0    # how many items name Putin in any case form\n\n'
                      "Terms separated by spaces must all occur; quote a phrase to keep it together.\n"
-                     "Matching is by substring, case-insensitive, in titles and text, original or English.\n"
+                     "Each term is a phrase as in [[watch]] (docs/watch.md, \"Phrase syntax\"): any case, whole\n"
+                     "words (Chinese: substrings), a trailing * for any word ending; titles and text,\n"
+                     "original or English.\n"
                      "Exit status: 0 with hits, 1 without (as grep), 2 on an error.")
     parser.add_argument("query", nargs="?", help="words or a quoted phrase")
-    parser.add_argument("--since", metavar="YYYY-MM-DD", help="published (else crawled) on or after this day")
-    parser.add_argument("--until", metavar="YYYY-MM-DD", help="published (else crawled) on or before this day")
+    add_day(parser, "--since", "published (else crawled) on or after this day")
+    add_day(parser, "--until", "published (else crawled) on or before this day")
     parser.add_argument("--source", metavar="S", help="a source id (mid) or a section key (mid/news)")
     parser.add_argument("--lang", metavar="L", help="original language: zh, ru, en …")
-    parser.add_argument("--limit", type=int, default=20, metavar="N", help="hits to print (default 20)")
+    parser.add_argument("--flag", metavar="FLAG",
+                        help="only items with this flag: off_subject, dateline_lag (docs/analysis.md); "
+                             "without a query, every such item")
+    parser.add_argument("--limit", type=limit, default=20, metavar="N",
+                        help="hits to print (default 20; 0: only how many there are)")
     parser.add_argument("--order", choices=["date", "relevance"], default="date", help="newest first (default)")
     parser.add_argument("--json", action="store_true", help="one JSON object per hit, for scripts")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the search index first")
@@ -39,7 +47,11 @@ def run(args: argparse.Namespace) -> int:
     from crawler.digest import search
 
     config = load(args)
-    if not args.query and not args.rebuild:
+    if args.flag:
+        from crawler.analysis.flags import check_flag
+
+        check_flag(args.flag)
+    if not args.query and not args.rebuild and not args.flag:
         raise search.SearchError("give a query, e.g. newsmon search \"两国人民\" (or --rebuild)")
     conn = search.open_archive(config.output_dir)
     try:
@@ -48,10 +60,11 @@ def run(args: argparse.Namespace) -> int:
             print(f"search index rebuilt: {count} items", file=sys.stderr)
         else:
             search.update_index(conn, progress=True)
-        if not args.query:
+        if not args.query and not args.flag:
             return 0
-        filters = search.Filters(since=args.since, until=args.until, source=args.source, lang=args.lang)
-        results = search.search(conn, args.query, filters, limit=max(args.limit, 1), order=args.order)
+        filters = search.Filters(since=args.since, until=args.until, source=args.source, lang=args.lang,
+                                 flag=args.flag)
+        results = search.search(conn, args.query or "", filters, limit=args.limit, order=args.order)
     finally:
         conn.close()
     if args.json:
@@ -62,6 +75,17 @@ def run(args: argparse.Namespace) -> int:
     return 0 if results.total else 1
 
 
+def limit(text: str) -> int:
+    """``--limit``: a whole number ≥ 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a whole number of hits, 0 or more")
+    return value
+
+
 def hit_json(hit) -> dict:
     doc = hit.doc
     keys = ("id", "date", "day", "source", "section", "lang", "url", "title", "title_en", "translation")
@@ -69,9 +93,11 @@ def hit_json(hit) -> dict:
 
 
 def print_results(results, bold: bool = False) -> None:
+    from crawler.wording import plural
+
     shown = len(results.hits)
-    more = f", showing the newest {shown}" if results.total > shown else ""
-    print(f"{results.total} hit(s){more}\n")
+    more = f", showing the first {shown}" if results.total > shown and shown else ""
+    print(f"{plural(results.total, 'hit')}{more}\n")
     for hit in results.hits:
         doc = hit.doc
         title_en = doc["title"] if doc.get("lang") == "en" else doc.get("title_en") or "(translation pending)"
@@ -85,12 +111,9 @@ def print_results(results, bold: bool = False) -> None:
 
 
 def mark(text: str, terms: list[str]) -> str:
-    """Embolden the terms (terminal only)."""
-    folded = text.casefold()
-    for term in sorted(terms, key=len, reverse=True):
-        at = folded.find(term.casefold())
-        if at >= 0 and len(folded) == len(text):
-            end = at + len(term)
-            text = text[:at] + BOLD + text[at:end] + RESET + text[end:]
-            folded = text.casefold()
-    return text
+    """Embolden every match of the terms (terminal only)."""
+    from crawler.phrases import parse
+    from crawler.watch.context import highlight, marks_of
+
+    snippet = {"text": text, "marks": marks_of(text, [parse(t) for t in terms])}
+    return highlight(snippet, lambda word: BOLD + word + RESET)

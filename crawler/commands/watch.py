@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 
-from crawler.commands._options import add_config, add_output, load
+from crawler.commands._options import add_config, add_day, add_output, load
 
 HELP = "list the items your [[watch]] phrases matched, or match stored items again after editing the watches"
 
@@ -18,10 +17,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      "  newsmon watch --name Sanctions --json\n"
                      "  newsmon watch --rematch --since 2026-10-01    # after adding or changing a [[watch]]\n"
                      '  grep "watch:Sanctions" output/*/digest.txt\n\n'
-                     "Watches are [[watch]] entries of your config (docs/watch.md). Listing first\n"
+                     "Watches are [[watch]] entries of your config (docs/watch.md). Each hit shows the sentence\n"
+                     "around its match, in the original and in English. Listing first\n"
                      "matches the items stored or translated since the last cycle (unless a cycle is running).\n"
                      "Exit status: 0 with hits, 1 without (as grep), 2 on an error.")
-    parser.add_argument("--since", metavar="YYYY-MM-DD", help="only items crawled on or after this day")
+    add_day(parser, "--since", "only items crawled on or after this day")
     parser.add_argument("--name", metavar="NAME", action="append", help="only this watch (repeatable)")
     parser.add_argument("--json", action="store_true", help="one JSON object per hit, for scripts")
     parser.add_argument("--rematch", action="store_true",
@@ -36,10 +36,12 @@ def run(args: argparse.Namespace) -> int:
     from crawler.watch.matcher import Matcher
     from crawler.watch.settings import watches_of
 
-    if args.since and not re.match(r"^\d{4}-\d{2}-\d{2}$", args.since):
-        raise NewsmonError(f"--since {args.since!r}: expected a date YYYY-MM-DD")
     config = load(args)
     watches = watches_of(config)                     # a bad [[watch]] fails before any work, file:line
+    unknown = [n for n in args.name or [] if n not in {w.name for w in watches}]
+    if unknown:
+        known = ", ".join(w.name for w in watches) or "none: add [[watch]] entries to your config"
+        raise NewsmonError(f"no such watch: {', '.join(unknown)} (configured watches: {known})")
     if args.rematch:
         if args.name:     # matching one watch alone would drop the items' hits of the others
             raise NewsmonError("--rematch matches every [[watch]]; --name only filters the listing")
@@ -68,10 +70,38 @@ def rematch(config, matcher, since: str | None) -> int:
         finally:
             conn.close()
         export_now(config.output_dir)
+        rewritten = rewrite_digests(config, summary["days"])
     print(f"rematched {summary['items']} item(s) against {summary['watches']} watch(es): {summary['hits']} hit(s), "
           f"{summary['new_hits']} new (announced in alerts.jsonl), {summary['changed']} item(s) updated; "
           f"{summary['seconds']} s")
+    if rewritten:
+        print(f"digests rewritten: {', '.join(rewritten)}")
     return 0
+
+
+def rewrite_digests(config, days: list[str]) -> list[str]:
+    """Write again the digests of ``days`` that have one (their Watched block changed); one that was
+    gzipped (an earlier day's) is gzipped again. Returns the days rewritten."""
+    from pathlib import Path
+
+    from crawler import state
+    from crawler.digest import stage as digest
+
+    out = Path(config.output_dir)
+    with_digest = [d for d in days if any((out / d / f"{name}{gz}").exists()
+                                          for name in digest.DIGEST_FILES for gz in ("", ".gz"))]
+    if not with_digest:
+        return []
+    gzipped = [d for d in with_digest if (out / d / "digest.txt.gz").exists()]
+    conn = state.connect(config.output_dir)
+    try:
+        for day in with_digest:
+            digest.build(config.output_dir, day, config, conn=conn)
+        if gzipped:             # every plain digest before the day after the last gzipped one
+            digest.gzip_old_digests(conn, config.output_dir, max(gzipped) + "~")
+    finally:
+        conn.close()
+    return with_digest
 
 
 def match_queue(config, matcher) -> None:
@@ -112,8 +142,9 @@ def show(config, args) -> int:
         found = store.hits(conn, since=args.since, names=args.name)
     finally:
         conn.close()
+    bold = sys.stdout.isatty()
     for hit in found:
-        print(json.dumps(hit_json(hit), ensure_ascii=False) if args.json else describe(hit))
+        print(json.dumps(hit_json(hit), ensure_ascii=False) if args.json else describe(hit, bold))
     if not args.json:
         print(f"{len(found)} hit{'s' if len(found) != 1 else ''}")
     return 0 if found else 1
@@ -124,14 +155,15 @@ def hit_json(hit: dict) -> dict:
 
     item = hit["item"]
     return {"watch": hit["watch"], "day": hit["day"], "section": hit["section"], "id": hit["item_id"],
-            "phrases": hit["phrases"], "found": hit["found"], "in": hit["in"], "url": item.get("url"),
+            "phrases": hit["phrases"], "found": hit["found"], "in": hit["in"], "contexts": hit["contexts"],
+            "url": item.get("url"),
             "title": item.get("title"), "title_en": english_title(item), "lang": item.get("lang"),
             "first_matched_at": hit["first_matched_at"]}
 
 
-def describe(hit: dict) -> str:
+def describe(hit: dict, bold: bool = False) -> str:
     from crawler.items import english_title
-    from crawler.watch.matcher import in_words
+    from crawler.phrases import in_words
 
     item = hit["item"]
     phrases = in_words(hit["phrases"], hit["found"])
@@ -141,4 +173,22 @@ def describe(hit: dict) -> str:
         lines.append(f"  EN: {english or '(translation pending)'}")
     lines.append(f"  {(item.get('lang') or '?').upper()}: {item.get('title') or '(untitled)'}")
     lines.append(f"  {item.get('url') or '(item row missing)'}  #{hit['item_id'][:8]}")
+    lines += context_lines(hit.get("contexts") or [], (item.get("lang") or "?").upper(), bold)
     return "\n".join(lines)
+
+
+def context_lines(contexts: list[dict], lang: str, bold: bool) -> list[str]:
+    """The sentence around each match: ``    ¶3    RU: … **Путина** …`` then ``          EN: …``;
+    matches in bold on a terminal, between ``**`` otherwise (so they survive a pipe or a file)."""
+    from crawler.watch.context import highlight
+
+    def mark(word: str) -> str:
+        return f"\x1b[1m{word}\x1b[0m" if bold else f"**{word}**"
+
+    out = []
+    for ctx in contexts:
+        where = "title" if ctx.get("in") == "title" else f"¶{(ctx.get('paragraph') or 0) + 1}"
+        out.append(f"    {where:<5} {lang}: {highlight(ctx.get('original'), mark)}")
+        if ctx.get("english"):
+            out.append(f"    {'':<5} EN: {highlight(ctx['english'], mark)}")
+    return out

@@ -10,15 +10,19 @@ from __future__ import annotations
 import html
 import re
 
+from crawler.alerts.listing import GOOD_NEWS
+from crawler.analysis.chart import bars
 from crawler.digest.data import DayData, alert_extra, grouped, item_date, paragraph_pairs, TROUBLE
 from crawler.items import english_title, section_key
-from crawler.watch.matcher import in_words
+from crawler.phrases import in_words
+from crawler.watch.context import highlight
+from crawler.wording import plural
 
 CSS = """
 :root{color-scheme:light dark;--fg:#1b1b1b;--muted:#5f6368;--bg:#fff;--card:#f7f7f5;--line:#ddd;
---bad:#b3261e;--badbg:#fdecea;--warn:#8a5a00;--link:#0b57d0}
+--bad:#b3261e;--badbg:#fdecea;--good:#1e6b34;--goodbg:#e6f4ea;--warn:#8a5a00;--link:#0b57d0}
 @media (prefers-color-scheme:dark){:root{--fg:#e8e8e8;--muted:#a0a4a8;--bg:#121212;--card:#1e1e1e;
---line:#333;--bad:#ffb4ab;--badbg:#3b1714;--warn:#f5c26b;--link:#a8c7fa}}
+--line:#333;--bad:#ffb4ab;--badbg:#3b1714;--good:#8fd4a0;--goodbg:#13291a;--warn:#f5c26b;--link:#a8c7fa}}
 *{box-sizing:border-box}
 body{margin:0 auto;max-width:72rem;padding:1rem;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,
 "Noto Sans","Noto Sans CJK SC","PingFang SC","Microsoft YaHei",sans-serif;color:var(--fg);background:var(--bg);
@@ -27,6 +31,9 @@ h1{font-size:1.4rem;margin:.2rem 0}h2{font-size:1.15rem;margin:1.5rem 0 .5rem;bo
 h3{font-size:1.05rem;margin:0 0 .2rem}a{color:var(--link)}
 .muted,.meta{color:var(--muted);font-size:.85rem}
 .alert{background:var(--badbg);border-left:4px solid var(--bad);padding:.4rem .6rem;margin:.3rem 0}
+.alert.good{background:var(--goodbg);border-left-color:var(--good)}
+.kwic{margin:.2rem 0 .4rem 1rem;font-size:.9rem}.kwic p{margin:0}.kwic .en{color:var(--muted)}
+mark{background:#ffe58f;color:#1b1b1b;padding:0 .1rem;border-radius:2px}
 .sections{width:100%;border-collapse:collapse;font-size:.9rem}
 .sections td{padding:.2rem .4rem;border-bottom:1px solid var(--line);vertical-align:top}
 .sections td:nth-child(2){white-space:nowrap}
@@ -39,6 +46,8 @@ border-radius:4px;margin-right:.25rem;color:var(--warn)}
 .row{display:grid;grid-template-columns:1fr 1fr;gap:1rem;border-top:1px solid var(--line);padding:.4rem 0}
 .row p{margin:0}.row .en{color:var(--fg)}.pending{color:var(--muted);font-style:italic}
 .single{grid-template-columns:1fr}
+.note{margin:.1rem 0;font-size:.85rem;color:var(--warn)}.spark{vertical-align:middle;color:var(--link)}
+.weeks{list-style:none;padding:0;margin:.3rem 0}.weeks li{margin:.15rem 0}
 .also{margin:.4rem 0 0;padding-left:1.2rem;font-size:.9rem;color:var(--muted)}
 details summary{cursor:pointer;color:var(--muted);font-size:.9rem;margin-top:.3rem}
 @media (max-width:40rem){body{padding:.6rem}.row{grid-template-columns:1fr;gap:.3rem}
@@ -60,8 +69,8 @@ def safe_url(url: str | None) -> str | None:
 
 
 def render(data: DayData, paragraphs: int, generated_at: str) -> str:
-    parts = [_head(data), "<body>", _top(data, generated_at), _watched(data), _alerts(data), _sections(data),
-             _toc(data)]
+    parts = [_head(data), "<body>", _top(data, generated_at), _watched(data), _watch_weeks(data), _alerts(data),
+             _sections(data), _toc(data)]
     parts += [_group(key, items, data, paragraphs) for key, items in grouped(data)]
     parts.append(f'<p class="muted">newsmon · generated {esc(generated_at)}</p></body></html>\n')
     return "\n".join(parts)
@@ -76,9 +85,10 @@ def _head(data: DayData) -> str:
 
 def _top(data: DayData, generated_at: str) -> str:
     trouble = data.trouble
-    note = f", <strong>{len(trouble)} section(s) in trouble</strong>" if trouble else ""
+    note = f", <strong>{plural(len(trouble), 'section')} in trouble</strong>" if trouble else ""
     return (f"<header><h1>newsmon digest {esc(data.day)}</h1>"
-            f'<p class="muted">{len(data.items)} items, {len(data.alerts)} alerts{note}</p></header>')
+            f'<p class="muted">{plural(len(data.items), "item")}, {plural(len(data.alerts), "alert")}{note}</p>'
+            '</header>')
 
 
 def _watched(data: DayData) -> str:
@@ -91,8 +101,37 @@ def _watched(data: DayData) -> str:
         title = english_title(item) or item.get("title")
         rows.append(f'<li><span class="flag">watch:{esc(hit.get("name"))}</span> <a href="#i-{esc(item["id"])}">'
                     f'{esc(title)}</a> <span class="muted">· {esc(section_key(item))} · {esc(phrases)} in '
-                    f'{esc(", ".join(hit.get("in") or []))}</span></li>')
+                    f'{esc(", ".join(hit.get("in") or []))}</span>{_contexts(item, hit)}</li>')
     return f'<h2 id="watched">Watched ({len(data.watched)})</h2><ul class="watched">{"".join(rows)}</ul>'
+
+
+def _contexts(item: dict, hit: dict) -> str:
+    """The sentence around each match (``crawler.watch.context``), original then English, matches marked."""
+    rows = []
+    for ctx in hit.get("contexts") or []:
+        if not isinstance(ctx, dict):
+            continue
+        where = "title" if ctx.get("in") == "title" else f"¶{(ctx.get('paragraph') or 0) + 1}"
+        lang = item.get("lang") or ""
+        rows.append(f'<p lang="{esc(lang)}"><span class="muted">{esc(where)}</span> '
+                    f'{highlight(ctx.get("original"), _mark, esc)}</p>')
+        if ctx.get("english"):
+            rows.append(f'<p class="en" lang="en">{highlight(ctx["english"], _mark, esc)}</p>')
+    return f'<div class="kwic">{"".join(rows)}</div>' if rows else ""
+
+
+def _mark(word: str) -> str:
+    return f"<mark>{esc(word)}</mark>"
+
+
+def _watch_weeks(data: DayData) -> str:
+    """Each watch's hits per week, as a small inline chart (crawler/analysis; nothing without watches)."""
+    if not data.watch_weeks:
+        return ""
+    rows = [f'<li>{bars(f"watch:{w.name}, items per week", w.labels, list(w.counts))} '
+            f'<span class="flag">watch:{esc(w.name)}</span> <span class="muted">{sum(w.counts)} in '
+            f'{len(w.counts)} weeks</span></li>' for w in data.watch_weeks]
+    return f'<h2 id="watch-weeks">Watches, week by week</h2><ul class="weeks">{"".join(rows)}</ul>'
 
 
 def _alerts(data: DayData) -> str:
@@ -107,7 +146,8 @@ def _alerts(data: DayData) -> str:
             link += f' · <a href="#i-{esc(event["article_id"])}">below</a>'
         extra = alert_extra(event)
         extra = f"<br>{esc(extra)}" if extra else ""
-        rows.append(f'<div class="alert"><strong>{esc(event.get("type"))}</strong> · {esc(event.get("section"))}'
+        kind = "alert good" if event.get("type") in GOOD_NEWS else "alert"
+        rows.append(f'<div class="{kind}"><strong>{esc(event.get("type"))}</strong> · {esc(event.get("section"))}'
                     f' · {esc((event.get("at") or "")[:16].replace("T", " "))} UTC<br>{esc(event.get("cause"))}'
                     f"{extra}{link}</div>")
     return f'<h2 id="alerts">Alerts ({len(data.alerts)})</h2>' + "".join(rows)
@@ -163,7 +203,8 @@ def _item(item: dict, data: DayData, paragraphs: int) -> str:
     rows = "".join(_row(o, e, lang) for o, e in pairs[:paragraphs])
     rest = "".join(_row(o, e, lang) for o, e in pairs[paragraphs:])
     more = f"<details><summary>{len(pairs) - paragraphs} more paragraphs</summary>{rest}</details>" if rest else ""
-    return (f'<article class="item" id="i-{esc(item["id"])}"><h3>{title}</h3>{original}{meta}{rows}{more}'
+    notes = "".join(f'<p class="note">{esc(note)}</p>' for note in data.notes.get(item["id"], []))
+    return (f'<article class="item" id="i-{esc(item["id"])}"><h3>{title}</h3>{original}{notes}{meta}{rows}{more}'
             f"{_also(item, data)}</article>")
 
 

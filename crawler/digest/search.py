@@ -11,12 +11,14 @@ row: a contentless index cannot remove a row without being given the text it ind
 time the change feed is read. The rows left behind match no ``search_docs`` row; ``update_index`` compacts
 the index when they exceed a quarter of the live ones.
 
-Query language: whitespace separates terms that must all occur; ``"a phrase"`` is one term. Each term
-matches as a case-insensitive substring of the title or text, original or English. A term of three or
-more characters is looked up in the index as its trigrams ANDed (without positions this finds every item
-holding the term, and some holding its trigrams apart); every candidate is then checked against its text,
-as shorter terms (``"中俄"``, ``"EU"``) are checked on the rows the other filters leave — exact, and slower
-on a large archive when no term of three characters narrows the rows.
+Query language: whitespace separates terms that must all occur; ``"a phrase"`` is one term. Each term is
+a phrase of the one syntax watches and subjects use (``crawler.phrases``, docs/watch.md): case-insensitive,
+ё = е, Chinese as a substring, other scripts on word boundaries, ``Путин*`` for any word ending; it is
+searched in the title and text, original or English. Each word of three or more characters is looked up in
+the index as its trigrams ANDed (without positions this finds every item holding the word, and some holding
+its trigrams apart; a trigram with е also as ё); every candidate is then checked against its text, as
+shorter terms (``"中俄"``, ``"EU"``) are checked on the rows the other filters leave — exact, and slower on
+a large archive when no word of three characters narrows the rows.
 """
 
 from __future__ import annotations
@@ -24,15 +26,17 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import itertools
 import re
-import shlex
 import sqlite3
 from dataclasses import dataclass, field
 from itertools import zip_longest
 from typing import Iterable
 
 from crawler import state
+from crawler.commands._options import parse_day
 from crawler.exceptions import NewsmonError
+from crawler.phrases import PhraseError, parse, split_query
 from crawler.progress import Progress
 from crawler.store import items as item_store
 
@@ -251,6 +255,7 @@ class Filters:
     until: str | None = None
     source: str | None = None      # a source id or a "source/section" key
     lang: str | None = None
+    flag: str | None = None        # an item flag (crawler/analysis/flags.py): off_subject, dateline_lag
 
 
 @dataclass
@@ -267,12 +272,11 @@ class Results:
 
 
 def parse_terms(query: str) -> list[str]:
-    """Terms of a query: whitespace-separated words, or "quoted phrases"."""
+    """Terms of a query: whitespace-separated words, or "quoted phrases" (``crawler.phrases``)."""
     try:
-        parts = shlex.split(query)
-    except ValueError:                       # an unbalanced quote: take the words as they are
-        parts = query.replace('"', " ").split()
-    terms = [p.strip() for p in parts if p.strip()]
+        terms = split_query(query)
+    except PhraseError as exc:
+        raise SearchError(f"query term {exc}") from None
     if not terms:
         raise SearchError("empty query: give a word or phrase, e.g. newsmon search \"两国人民\"")
     return terms
@@ -288,17 +292,26 @@ def trigrams(term: str, limit: int = MAX_TRIGRAMS) -> list[str]:
 
 
 def fts_expression(terms: Iterable[str]) -> str | None:
-    """FTS5 MATCH expression for the terms the trigram index can serve (≥ 3 characters): each term's
-    trigrams, all ANDed (the index keeps no positions, so a phrase cannot be asked for)."""
-    grams = dict.fromkeys(g for t in terms if len(t) >= TRIGRAM for g in trigrams(t))
-    return " AND ".join('"' + g.replace('"', '""') + '"' for g in grams) or None
+    """FTS5 MATCH expression for the words of the terms the trigram index can serve (≥ 3 characters): each
+    word's trigrams, all ANDed (the index keeps no positions, so a phrase cannot be asked for; a phrase's
+    words may stand on different lines). A trigram with е is asked for with ё as well (ё = е)."""
+    words = [w for t in terms for w in parse(t).words if len(w) >= TRIGRAM]
+    grams = dict.fromkeys(g for w in words for g in trigrams(w))
+    return " AND ".join(_gram(g) for g in grams) or None
+
+
+def _gram(gram: str) -> str:
+    quoted = ['"' + "".join(v).replace('"', '""') + '"'
+              for v in itertools.product(*(("е", "ё") if c == "е" else ("Е", "Ё") if c == "Е" else (c,)
+                                           for c in gram))]
+    return quoted[0] if len(quoted) == 1 else "(" + " OR ".join(quoted) + ")"
 
 
 def search(conn: sqlite3.Connection, query: str, filters: Filters | None = None, *, limit: int = 20,
            order: str = "date") -> Results:
     """Run a query. ``order``: "date" (newest first) or "relevance" (``_relevance``)."""
-    terms = parse_terms(query)
     filters = filters or Filters()
+    terms = parse_terms(query) if query or not filters.flag else []     # a flag alone lists its items
     _check_filters(filters)
     _register_functions(conn)
     where, params, from_ = _where(terms, filters)
@@ -348,7 +361,10 @@ def _where(terms: list[str], filters: Filters) -> tuple[str, list, str]:
     if filters.source:
         clauses.append("(d.source = ? OR d.section = ?)")
         params.extend([filters.source, filters.source])
-    return " AND ".join(clauses), params, from_
+    if filters.flag:
+        clauses.append("EXISTS (SELECT 1 FROM json_each(i.json, '$.flags') WHERE value = ?)")
+        params.append(filters.flag)
+    return " AND ".join(clauses) or "1", params, from_
 
 
 # The searched fields: the titles from search_docs, the text and English text from the items row — as
@@ -361,23 +377,30 @@ TEXT_COLUMNS = ("d.title", "d.title_en",
 
 
 def _term(term: str) -> tuple[str, list]:
-    """The condition that ``term`` occurs, case-folded, in a title or text, as cheap as its script allows:
-    ``instr`` for caseless scripts (Chinese), ``LIKE`` for ASCII (case-insensitive there), else a Python
-    case-folding comparison (Cyrillic)."""
-    if term.lower() == term.upper():
-        return "(" + " OR ".join(f"instr({c}, ?)" for c in TEXT_COLUMNS) + ")", [term] * len(TEXT_COLUMNS)
-    if term.isascii():
-        pattern = "%" + re.sub(r"([%_\\])", r"\\\1", term) + "%"
-        return ("(" + " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in TEXT_COLUMNS) + ")",
-                [pattern] * len(TEXT_COLUMNS))
-    return f"nm_contains(?, {', '.join(TEXT_COLUMNS)})", [term]
+    """The condition that the phrase ``term`` occurs in a title or text, as cheap as its script allows:
+    ``instr`` for a caseless substring (a Chinese word), else the phrase's pattern in Python
+    (``nm_phrase``: word boundaries, ``*``, ё = е), after ``LIKE`` on its longest word for ASCII (SQLite's
+    ``LIKE`` is case-insensitive there, and much faster than calling Python on every row)."""
+    phrase = parse(term)
+    if phrase.cjk and phrase.stem.lower() == phrase.stem.upper() and " " not in phrase.stem:
+        return ("(" + " OR ".join(f"instr({c}, ?)" for c in TEXT_COLUMNS) + ")",
+                [phrase.stem] * len(TEXT_COLUMNS))
+    check = f"nm_phrase(?, {', '.join(TEXT_COLUMNS)})"
+    if phrase.needle.isascii():
+        pattern = "%" + re.sub(r"([%_\\])", r"\\\1", phrase.needle) + "%"
+        return ("((" + " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in TEXT_COLUMNS) + f") AND {check})",
+                [pattern] * len(TEXT_COLUMNS) + [term])
+    return check, [term]
 
 
 def _check_filters(filters: Filters) -> None:
     for name in ("since", "until"):
         value = getattr(filters, name)
-        if value and not re.match(r"^\d{4}-\d{2}-\d{2}$", value):
-            raise SearchError(f"--{name} {value!r}: expected a date YYYY-MM-DD")
+        if value:
+            try:
+                parse_day(value, f"--{name}")
+            except ValueError as exc:
+                raise SearchError(str(exc)) from None
 
 
 # Relevance: each term's occurrences, saturated and weighed by the length of the item's text as in BM25
@@ -386,29 +409,29 @@ def _check_filters(filters: Filters) -> None:
 TYPICAL_CHARS = 3000
 
 
-def _contains(term: str, *fields: str | None) -> int:
-    needle = term.casefold()
-    return int(any(needle in f.casefold() for f in fields if f))
+def _matches(term: str, *fields: str | None) -> int:
+    phrase = parse(term)
+    return int(any(phrase.search(f) for f in fields if f))
 
 
 def _relevance(terms_json: str, *texts: str | None) -> float:
     """A matching row's relevance (0 when a term does not occur)."""
     terms = json.loads(terms_json)
-    fields = [t.casefold() for t in texts if t]
+    fields = [t for t in texts if t]
     size = sum(len(f) for f in fields)
     norm = 1.2 * (0.25 + 0.75 * size / TYPICAL_CHARS)
     score = 0.0
     for term in terms:
-        needle = term.casefold()
-        count = sum(f.count(needle) for f in fields)
+        phrase = parse(term)
+        count = sum(1 for f in fields for _ in phrase.finditer(f))
         if not count:
             return 0.0
-        score += len(term) * count / (count + norm)
+        score += len(phrase.stem) * count / (count + norm)
     return score
 
 
 def _register_functions(conn: sqlite3.Connection) -> None:
-    conn.create_function("nm_contains", 5, _contains, deterministic=True)
+    conn.create_function("nm_phrase", 5, _matches, deterministic=True)
     conn.create_function("nm_relevance", 5, _relevance, deterministic=True)
 
 
@@ -432,17 +455,15 @@ def contexts_of(doc: dict, terms: list[str], width: int = 90) -> list[tuple[str,
 
 
 def _score(text: str, terms: list[str]) -> int:
-    folded = text.casefold()
-    return sum(len(t) for t in terms if t.casefold() in folded)
+    return sum(len(parse(t).stem) for t in terms if parse(t).search(text))
 
 
 def _find(text: str, terms: list[str]) -> int | None:
     """Where the longest term found in ``text`` starts."""
-    folded = text.casefold()
-    for term in sorted(terms, key=len, reverse=True):
-        at = folded.find(term.casefold())
-        if at >= 0:
-            return at
+    for term in sorted(terms, key=lambda t: len(parse(t).stem), reverse=True):
+        found = parse(term).search(text)
+        if found:
+            return found.start()
     return None
 
 

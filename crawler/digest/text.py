@@ -2,9 +2,11 @@
 
 Layout (every crawled string is put on one line: newlines and tabs become spaces)::
 
-    # newsmon digest 2026-11-29: 12 items, 2 alerts, 1 watch hit(s), 1 section in trouble
+    # newsmon digest 2026-11-29: 12 items, 2 alerts, 1 watch hit, 1 section in trouble
     == WATCHED (1) ==            (only when a [[watch]] matched an item of the day)
     WATCH watch:Xi | people/politics | "习近平" in title, text | EN: … | #3f2a1b2c
+        #3f2a1b2c ¶2 ZH  **习近平**主席会见了…      (the sentence around each match, the match between **)
+        #3f2a1b2c ¶2 EN  President **Xi Jinping** met …
     == ALERTS (2) ==
     ALERT 2026-11-29 02:14 UTC | section_broken | mid/news | the link rule finds nothing (was 20) | http://…
     == SECTIONS (6) ==
@@ -26,7 +28,9 @@ import re
 
 from crawler.digest.data import DayData, alert_extra, grouped, item_date, paragraph_pairs, TROUBLE
 from crawler.items import english_title, section_key
-from crawler.watch.matcher import in_words
+from crawler.phrases import in_words
+from crawler.watch.context import highlight
+from crawler.wording import plural
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]+")
 
@@ -51,13 +55,14 @@ def render(data: DayData, paragraphs: int, generated_at: str) -> str:
 
 def headline(data: DayData) -> str:
     trouble = data.trouble
-    words = f"{len(data.items)} items, {len(data.alerts)} alerts"
+    words = f"{plural(len(data.items), 'item')}, {plural(len(data.alerts), 'alert')}"
     if data.watched:
-        words += f", {len(data.watched)} watch hit(s)"
+        words += f", {plural(len(data.watched), 'watch hit')}"
     if trouble:
-        words += f", {len(trouble)} section(s) in trouble: " + ", ".join(f"{s.state} {s.key}" for s in trouble)
+        words += (f", {plural(len(trouble), 'section')} in trouble: "
+                  + ", ".join(f"{s.state} {s.key}" for s in trouble))
     if data.problems:
-        words += f", {len(data.problems)} stored record(s) unreadable"
+        words += f", {plural(len(data.problems), 'stored record')} unreadable"
     return f"# newsmon digest {data.day}: {words}"
 
 
@@ -91,7 +96,26 @@ def watched_lines(data: DayData) -> list[str]:
         title = f"EN: {field(title)}" if title else f"{(item.get('lang') or '?').upper()}: {field(item.get('title'))}"
         out.append(" | ".join([f"WATCH watch:{field(hit.get('name'))}", section_key(item),
                                field(f"{phrases} in {where}"), title, f"#{item['id'][:8]}"]))
+        out += context_lines(item, hit)
     return out
+
+
+def context_lines(item: dict, hit: dict) -> list[str]:
+    """The sentence around each match of a hit (``crawler.watch.context``), original then English, the
+    match between ``**``; each line starts with the item's ``#id`` as the paragraph lines do."""
+    out, lang = [], (item.get("lang") or "?").upper()
+    for ctx in hit.get("contexts") or []:
+        if not isinstance(ctx, dict):
+            continue
+        where = "title" if ctx.get("in") == "title" else f"¶{(ctx.get('paragraph') or 0) + 1}"
+        out.append(f"    #{item['id'][:8]} {where} {lang}  {one_line(highlight(ctx.get('original'), _strong))}")
+        if ctx.get("english"):
+            out.append(f"    #{item['id'][:8]} {where} EN  {one_line(highlight(ctx['english'], _strong))}")
+    return out
+
+
+def _strong(word: str) -> str:
+    return f"**{word}**"
 
 
 def section_lines(data: DayData) -> list[str]:
@@ -116,6 +140,7 @@ def item_lines(data: DayData, paragraphs: int) -> list[str]:
         out.append(f"### {key}{' — ' + name if name else ''} ({len(items)}) ###")
         for item in items:
             out.append(header(item, data))
+            out += note_lines(item, data)
             out += body(item, paragraphs)
             out += also_lines(item, data)
             out.append("")
@@ -132,6 +157,11 @@ def header(item: dict, data: DayData) -> str:
     flags = " ".join(data.flags.get(item["id"], [])) or "-"
     return " | ".join([item_date(item, data.day), source, section, lang, en, orig, field(item.get("url")),
                        f"#{item['id'][:8]}", flags])
+
+
+def note_lines(item: dict, data: DayData) -> list[str]:
+    """What the item's flags mean: ``    #3f2a1b2c NOTE HELD 3 DAYS: datelined …`` (crawler/analysis)."""
+    return [f"    #{item['id'][:8]} NOTE {one_line(note)}" for note in data.notes.get(item["id"], [])]
 
 
 def also_lines(item: dict, data: DayData) -> list[str]:

@@ -1,7 +1,8 @@
 """Is a section still about its subject? Pure functions: the share of a run's new items that mention it.
 
-A section may name its ``subject`` (watch-phrase syntax, crawler/watch/matcher.py): the People's Daily Russia
-section ["俄罗斯", "俄", "普京", "Russia*", "Росси*"]. When a site repoints the section's URL to a generic feed,
+A section may name its ``subject`` (the phrase syntax of ``crawler.phrases``, docs/watch.md): the People's
+Daily Russia section ["俄罗斯", "俄", "普京", "Russia*", "Росси*"]. When a site repoints the section's URL to a
+generic feed,
 links are found and articles extract fine, so neither the lifecycle (``machine.py``) nor extraction health
 (``health.py``) sees anything wrong — but the section's items stop being about Russia. Per run: how many of the
 section's new items mention the subject in their original or English title or text (``RunSubject``).

@@ -31,6 +31,7 @@ from crawler.lifecycle.sectionstate import HeldState, Judgement, section_states
 from crawler.ops.lock import current_holder, pid_alive
 from crawler.ops.plan import ScheduleSettings, load_settings
 from crawler.store import items as item_store
+from crawler.wording import plural
 
 ATTENTION_STATES = {"gone", "broken", "erroring", "empty", "failing"}
 BAD_RUN_STATES = {"failed", "crashed"}
@@ -270,12 +271,12 @@ def _render_state(report: dict[str, Any]) -> list[str]:
     for job in sched["jobs"]:
         last = job["last"] or {}
         lines.append(f"  {job['job_id']}: next {job['next_run_at'] or '-'}; last {last.get('status', '-')} "
-                     f"{last.get('scheduled_for', '')} ({len(job['sections'])} sections)")
+                     f"{last.get('scheduled_for', '')} ({plural(len(job['sections']), 'section')})")
     if sched["last_7_days"]:
         lines.append("  last 7 days: " + ", ".join(f"{n} {s}" for s, n in sorted(sched["last_7_days"].items())))
     lines.append("runs:")
     for r in report["runs"]:
-        errors = f" ({r['errors']} errors)" if r["errors"] else ""
+        errors = f" ({plural(r['errors'], 'error')})" if r["errors"] else ""
         lines.append(f"  #{r['id']} {r['started_at']} → {r['finished_at'] or '…'} {r['status']}{errors}")
     if not report["runs"]:
         lines.append("  none")
@@ -284,8 +285,8 @@ def _render_state(report: dict[str, Any]) -> list[str]:
         lines.append(f"  {s['section']:<36} {s['state']:<10} last success {s['last_success'] or 'never'}"
                      + (f" — {s['cause']}" if s["state"] in ATTENTION_STATES and s["cause"] else ""))
         if s.get("pending"):
-            lines.append(f"  {'':<36} {s['pending']['state']} on the last {s['pending']['runs']} run(s), "
-                         "not confirmed yet")
+            runs = "run" if s["pending"]["runs"] == 1 else f"{s['pending']['runs']} runs"
+            lines.append(f"  {'':<36} {s['pending']['state']} on the last {runs}, not confirmed yet")
         if s.get("stale"):
             lines.append(f"  {'':<36} stale — no new item since {s['stale']['last_new_at']}")
         if s.get("extraction"):

@@ -1,35 +1,33 @@
 """Matching watch phrases in an item's original and English text. Pure functions, no I/O.
 
-Rules (README, "Watch phrases"):
-- case-insensitive, and ё = е (Russian text often writes е for ё);
-- a phrase with a Chinese, Japanese or Korean character is matched as a substring (those scripts have no
-  spaces between words);
-- any other phrase (Latin, Cyrillic, …) on word boundaries: "Xi" does not match "Xinhua"; a trailing ``*``
-  matches any word ending ("Путин*" → Путина, Путину, Путиным); spaces in a phrase match any whitespace;
-- a boundary is a letter or digit of a spaced script: "APEC" matches in "出席APEC会议";
+Phrases are read by ``crawler.phrases`` (the one syntax of watches, subjects and search; docs/watch.md):
+case-insensitive, ё = е, Chinese/Japanese/Korean as substrings, other scripts on word boundaries, a trailing
+``*`` for any word ending. Here:
 - ``title``, ``text``, ``title_en`` and ``text_en`` are searched, so an English phrase finds a Chinese
   article through its translation, and a Chinese phrase finds it in the original;
 - a watch with ``sections`` only looks at items of matching "source/section" keys; an item in which any
-  ``exclude`` phrase occurs (in any field) is not a hit of that watch.
+  ``exclude`` phrase occurs (in any field) is not a hit of that watch;
+- a watch with ``speakers`` looks only at the words of those speakers' transcript turns
+  (``crawler.extract.speakers.within_speakers``: no title, no other speaker, no labels), exclude phrases too;
+- ``Matcher`` (the watch stage) adds each hit's keyword in context (``crawler.watch.context``); the subject
+  judgement only asks whether a phrase occurs.
 """
 
 from __future__ import annotations
 
 import fnmatch
-import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterable
 
+from crawler.extract.speakers import within_speakers
+from crawler.phrases import fold, in_words, parse
+from crawler.watch import context
 from crawler.watch.settings import Watch
+
+__all__ = ["FIELDS", "Hit", "CompiledWatch", "Matcher", "Texts", "in_words"]
 
 FIELDS = ("title", "text", "title_en", "text_en")
 MAX_FOUND = 5                  # surface forms kept per hit ("Путина", "Путину", …)
-
-_CJK = ("\u2e80-\u2fff\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff\ua960-\ua97f\uac00-\ud7af"
-        "\uf900-\ufaff\uff66-\uff9f\U00020000-\U0003134f")
-_HAS_CJK = re.compile(f"[{_CJK}]")
-_WORD = f"[^\\W{_CJK}]"        # a letter, digit or _ of a script that separates words with spaces
-_YO = str.maketrans("ёЁ", "еЕ")  # one character for one: match offsets stay valid in the original text
 
 
 @dataclass(frozen=True)
@@ -40,47 +38,21 @@ class Hit:
     phrases: tuple[str, ...]   # the watch's phrases that matched, as configured
     found: tuple[str, ...]     # what the text says (first occurrences, original case): "Путина", "习近平"
     fields: tuple[str, ...]    # where: a subset of FIELDS, in that order
+    contexts: tuple[dict, ...] = ()   # keyword in context (``crawler.watch.context``), when asked for
 
     def as_field(self) -> dict:
         """The object in the item's ``watch`` list."""
-        return {"name": self.name, "phrases": list(self.phrases), "found": list(self.found), "in": list(self.fields)}
-
-
-def in_words(phrases: Iterable[str], found: Iterable[str]) -> str:
-    """'"Путин*", "Xi Jinping" (as Путина)': the phrases that matched, then the forms they did not spell out."""
-    phrases = list(phrases)
-    literal = {p.rstrip("*").casefold() for p in phrases}
-    forms = [f for f in found if f.casefold() not in literal]
-    return ", ".join(f'"{p}"' for p in phrases) + (f" (as {', '.join(forms)})" if forms else "")
-
-
-def compile_phrase(phrase: str) -> re.Pattern:
-    """The regular expression of one configured phrase (see the module docstring)."""
-    stem = phrase.translate(_YO)
-    wildcard = stem.endswith("*")
-    stem = stem.rstrip("*")
-    body = r"\s+".join(re.escape(word) for word in stem.split())
-    if _HAS_CJK.search(stem):
-        return re.compile(body, re.IGNORECASE)
-    start = f"(?<!{_WORD})" if re.match(r"\w", stem[0]) and not _HAS_CJK.match(stem[0]) else ""
-    if wildcard:
-        end = f"{_WORD}*"
-    else:
-        end = f"(?!{_WORD})" if re.match(r"\w", stem[-1]) else ""
-    return re.compile(start + body + end, re.IGNORECASE)
-
-
-def needle(phrase: str) -> str:
-    """The phrase's longest word, lower-cased: a text without it cannot match, and ``in`` tells that
-    much faster than the regular expression (whose look-behind is tried at every position)."""
-    return max(phrase.translate(_YO).rstrip("*").lower().split(), key=len)
+        out = {"name": self.name, "phrases": list(self.phrases), "found": list(self.found), "in": list(self.fields)}
+        if self.contexts:
+            out["contexts"] = [dict(c) for c in self.contexts]
+        return out
 
 
 class CompiledWatch:
     def __init__(self, watch: Watch):
         self.watch = watch
-        self.phrases = [(p, compile_phrase(p), needle(p)) for p in watch.phrases]
-        self.exclude = [(compile_phrase(p), needle(p)) for p in watch.exclude]
+        self.phrases = [(p, parse(p).pattern, parse(p).needle) for p in watch.phrases]
+        self.exclude = [(parse(p).pattern, parse(p).needle) for p in watch.exclude]
 
     def applies_to(self, section_key: str) -> bool:
         return not self.watch.sections or any(fnmatch.fnmatchcase(section_key, p) for p in self.watch.sections)
@@ -111,7 +83,7 @@ class Texts(dict):
 
     def __init__(self, item: dict):
         originals = {f: item[f] for f in FIELDS if isinstance(item.get(f), str) and item[f]}
-        super().__init__({f: text.translate(_YO) for f, text in originals.items()})
+        super().__init__({f: fold(text) for f, text in originals.items()})
         self.originals = originals
         self.lowered = {f: text.lower() for f, text in self.items()}     # for the quick test in ``needle``
 
@@ -130,5 +102,13 @@ class Matcher:
         applicable = [w for w in self.watches if w.applies_to(key)]
         if not applicable:
             return []
-        texts = Texts(item)
-        return [hit for w in applicable if (hit := w.match(texts)) is not None]
+        seen = {(): (item, Texts(item))}          # what each watch looks at: all, or some speakers' turns
+        hits = []
+        for w in applicable:
+            if w.watch.speakers not in seen:
+                view = within_speakers(item, w.watch.speakers)
+                seen[w.watch.speakers] = (view, Texts(view))
+            view, texts = seen[w.watch.speakers]
+            if (hit := w.match(texts)) is not None:
+                hits.append(replace(hit, contexts=tuple(context.contexts_of(view, hit.phrases))))
+        return hits

@@ -31,7 +31,8 @@ from crawler.items import english_title, section_key, utc_now
 from crawler.lifecycle.events import Event
 from crawler.progress import Progress
 from crawler.watch import store
-from crawler.watch.matcher import Hit, Matcher, in_words
+from crawler.phrases import in_words
+from crawler.watch.matcher import Hit, Matcher
 from crawler.watch.settings import watches_of
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,7 @@ def match_ids(conn: sqlite3.Connection, output_dir: str | Path, matcher: Matcher
               run_id: int | None, progress: Progress | None = None) -> dict:
     started = time.monotonic()
     summary = {"watches": len(matcher.watches), "items": len(ids), "changed": 0, "hits": 0, "new_hits": 0,
-               "unreadable": 0}
+               "unreadable": 0, "days": []}
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start:start + CHUNK]
         _chunk(conn, Path(output_dir), matcher, store.load(conn, chunk), run_id, summary)
@@ -96,6 +97,7 @@ def _chunk(conn, output_dir: Path, matcher: Matcher, rows: list[store.Stored], r
     if changes:
         summary["new_hits"] += store.save(conn, changes, run_id)
         summary["changed"] += len(changes)
+        summary["days"] = sorted(set(summary["days"]) | {c.stored.day for c in changes})
 
 
 def _change(conn, stored: store.Stored, hits: list[Hit], run_id) -> store.Change | None:

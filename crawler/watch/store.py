@@ -87,8 +87,17 @@ def _stored(row: sqlite3.Row) -> Stored:
 def hit_names(conn: sqlite3.Connection, item_id: str) -> dict[str, dict]:
     """Watch name → the stored hit of ``item_id`` (as in the item field)."""
     rows = conn.execute("SELECT * FROM watch_hits WHERE item_id = ?", (item_id,))
-    return {r["watch"]: {"name": r["watch"], "phrases": json.loads(r["phrases"]), "found": json.loads(r["found"]),
-                         "in": json.loads(r["fields"])} for r in rows}
+    return {r["watch"]: _as_field(r) for r in rows}
+
+
+def _as_field(row: sqlite3.Row) -> dict:
+    """A ``watch_hits`` row as the item field holds it (``Hit.as_field``)."""
+    out = {"name": row["watch"], "phrases": json.loads(row["phrases"]), "found": json.loads(row["found"]),
+           "in": json.loads(row["fields"])}
+    contexts = json.loads(row["contexts"] or "[]")
+    if contexts:
+        out["contexts"] = contexts
+    return out
 
 
 def save(conn: sqlite3.Connection, changes: list[Change], run_id: int | None) -> int:
@@ -114,12 +123,13 @@ def _replace_hits(conn: sqlite3.Connection, change: Change, day: str, now: str, 
                  (change.stored.id, *names))
     for hit in change.hits:
         conn.execute(
-            "INSERT INTO watch_hits(item_id, watch, day, section, phrases, found, fields, first_matched_at, "
-            "matched_at, run_id) VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT(item_id, watch) DO UPDATE SET "
-            "day = excluded.day, section = excluded.section, phrases = excluded.phrases, found = excluded.found, "
-            "fields = excluded.fields, matched_at = excluded.matched_at",
+            "INSERT INTO watch_hits(item_id, watch, day, section, phrases, found, fields, contexts, "
+            "first_matched_at, matched_at, run_id) VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(item_id, watch) "
+            "DO UPDATE SET day = excluded.day, section = excluded.section, phrases = excluded.phrases, "
+            "found = excluded.found, fields = excluded.fields, contexts = excluded.contexts, "
+            "matched_at = excluded.matched_at",
             (change.stored.id, hit.name, day, section, _dumps(hit.phrases), _dumps(hit.found), _dumps(hit.fields),
-             now, now, run_id))
+             _dumps(hit.contexts), now, now, run_id))
 
 
 def _dumps(values) -> str:
@@ -129,7 +139,8 @@ def _dumps(values) -> str:
 # ---------------------------------------------------------------- reading (``newsmon watch``, the digest)
 
 def hits(conn: sqlite3.Connection, since: str | None = None, names: list[str] | None = None) -> list[dict]:
-    """Stored hits joined with their item, oldest day first: {watch, day, section, phrases, found, in, item}."""
+    """Stored hits joined with their item, oldest day first: {watch, day, section, phrases, found, in,
+    contexts, item}."""
     where, args = ["h.day >= ?"], [since or ""]
     if names:
         where.append(f"h.watch IN ({','.join('?' * len(names))})")
@@ -144,5 +155,6 @@ def hits(conn: sqlite3.Connection, since: str | None = None, names: list[str] | 
             item = {}
         out.append({"watch": row["watch"], "day": row["day"], "section": row["section"], "item_id": row["item_id"],
                     "phrases": json.loads(row["phrases"]), "found": json.loads(row["found"]),
-                    "in": json.loads(row["fields"]), "first_matched_at": row["first_matched_at"], "item": item})
+                    "in": json.loads(row["fields"]), "contexts": json.loads(row["contexts"] or "[]"),
+                    "first_matched_at": row["first_matched_at"], "item": item})
     return out
