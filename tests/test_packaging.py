@@ -20,6 +20,8 @@ from tests import wheelhouse
 from tests.test_crawl_bad_input import closed_port as free_port
 from tests.tinymodel import build_package
 
+pytestmark = pytest.mark.e2e          # pip builds and installs in subprocesses; newsmon runs in a fresh venv
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE_FOLDERS = ("crawler", "spiders", "pipelines")
 SOURCE_FILES = ("pyproject.toml", "README.md", "LICENSE")
