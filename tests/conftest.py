@@ -50,3 +50,55 @@ def smtp():
     server.controller.start()
     yield server
     server.controller.stop()
+
+
+# ── The end-to-end tier ─────────────────────────────────────────────────────────────────────────────
+# A test is end-to-end (marker e2e; `make test-fast` leaves it out) when it starts a loopback site, a real
+# newsmon process, an SMTP server, a browser or a crawl — directly, through a fixture, or through a helper of
+# tests/ it calls. Found by reading the names the test's code (and that of its fixtures and tests/ helpers)
+# refers to, so a new test is sorted without being marked by hand; `pytestmark = pytest.mark.e2e` in a module
+# marks all of its tests too.
+E2E_NAMES = frozenset({
+    "subprocess", "Popen", "SiteServer", "site_server", "run_newsmon", "newsmon", "smtp", "SmtpServer",
+    "sitesrv", "crawlsite", "faultsite", "schedsite", "localsite", "cdp", "run_cycle", "CrawlerProcess",
+    "demo_site", "HTTPServer", "ThreadingHTTPServer", "TCPServer", "socketserver", "free_port", "WebhookReceiver",
+})
+
+
+def _refers_to_e2e(func, seen: set) -> bool:
+    if isinstance(func, type):                      # a helper class of tests/: its bases and its methods
+        return bool({c.__name__ for c in func.__mro__} & E2E_NAMES) or any(
+            _refers_to_e2e(m, seen) for m in vars(func).values() if callable(m))
+    code = getattr(func, "__code__", None)
+    if code is None or code in seen:
+        return False
+    seen.add(code)
+    codes = [code]
+    while codes:
+        current = codes.pop()
+        names = set(current.co_names) | set(current.co_freevars)
+        if {part for name in names for part in name.split(".")} & E2E_NAMES:      # "tests.cdp" too
+            return True
+        codes += [c for c in current.co_consts if hasattr(c, "co_names")]     # nested functions, lambdas
+        for name in current.co_names:
+            value = getattr(func, "__globals__", {}).get(name)
+            if callable(value) and getattr(value, "__module__", "").startswith("tests") and \
+                    _refers_to_e2e(getattr(value, "__wrapped__", value), seen):
+                return True
+    return False
+
+
+def _is_e2e(item) -> bool:
+    if item.get_closest_marker("e2e") or E2E_NAMES & set(getattr(item, "fixturenames", ())):
+        return True
+    seen: set = set()
+    funcs = [getattr(item, "function", None)]
+    for defs in getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {}).values():
+        funcs += [d.func for d in defs if getattr(d.func, "__module__", "").startswith("tests")]
+    return any(_refers_to_e2e(f, seen) for f in funcs if f is not None)
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if _is_e2e(item) and not item.get_closest_marker("e2e"):
+            item.add_marker(pytest.mark.e2e)
