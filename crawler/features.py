@@ -42,6 +42,7 @@ FEATURES: list[Feature] = [
     Feature("watch", "crawler.watch", has_schema=True, table="watch", validator="crawler.watch.settings.watches_of",
             stage="crawler.watch.stage.run_stage", stage_words="watch phrases", feed_consumers=("watch",),
             commands=("watch",)),
+    Feature("quotes", "crawler.extract", commands=("quotes",)),     # transcript turns: crawler.extract.speakers
     Feature("stories", "crawler.stories", has_schema=True, table="stories", spec="crawler.stories.index.SPEC",
             validator="crawler.stories.stage.settings_of", stage="crawler.stories.stage.run_stage",
             stage_words="stories", feed_consumers=("stories",)),

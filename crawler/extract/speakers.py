@@ -33,17 +33,21 @@ def tokens(label: str) -> tuple[str, ...]:
 
 
 def distance(a: str, b: str, bound: int) -> int:
-    """Levenshtein distance of ``a`` and ``b``, or ``bound + 1`` as soon as it must exceed ``bound``."""
+    """Edits (insert, delete, replace, swap two neighbours) from ``a`` to ``b``, or ``bound + 1`` as soon as it
+    must exceed ``bound``."""
     if abs(len(a) - len(b)) > bound:
         return bound + 1
-    previous = list(range(len(b) + 1))
+    before, previous = None, list(range(len(b) + 1))
     for i, ca in enumerate(a, 1):
         current = [i]
         for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+            cost = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
+            if before is not None and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cost = min(cost, before[j - 2] + 1)
+            current.append(cost)
         if min(current) > bound:
             return bound + 1
-        previous = current
+        before, previous = previous, current
     return previous[-1]
 
 

@@ -5,6 +5,7 @@
     phrases = ["Putin*", "Путин*", "普京"]    # any language; a trailing * matches any word ending
     sections = ["kremlin-*/*", "tass-ru/*"]  # optional: fnmatch on "source/section"
     exclude = ["Putin Street"]               # optional: an item with any of these is not a hit
+    speakers = ["Vladimir Putin"]            # optional: match only inside these speakers' transcript turns
 
 ``[[watch]]`` is an array of tables, not a table, so ``crawler.tables.config_table`` cannot read it whole;
 each entry goes through ``check_value`` (the same types and wording) and is located here by counting
@@ -24,7 +25,7 @@ from crawler.tables import check_value
 
 TABLE = "watch"
 KEYS: dict[str, tuple[type, ...]] = {"name": (str,), "phrases": (list,), "sections": (list,), "exclude": (list,),
-                                     "enabled": (bool,)}
+                                     "speakers": (list,), "enabled": (bool,)}
 # One word, so that the digest flag watch:<name> is one grep-able token; any script.
 NAME_RE = re.compile(r"^\w[\w.-]*$")
 HEADER_RE = re.compile(r"^\s*\[\[\s*watch\s*\]\]\s*(#.*)?$")
@@ -36,6 +37,7 @@ class Watch:
     phrases: tuple[str, ...]
     sections: tuple[str, ...] = ()      # fnmatch patterns on "source/section"; empty: every section
     exclude: tuple[str, ...] = ()
+    speakers: tuple[str, ...] = ()      # names of transcript speakers (crawler.extract.speakers); empty: all text
 
 
 def watches_of(config: Config) -> list[Watch]:
@@ -87,7 +89,11 @@ def _entry(config: Config, entry: Any, n: int) -> Watch | None:
         if not isinstance(pattern, str) or not pattern.strip():
             raise fail("sections", f"expected fnmatch patterns on \"source/section\" such as \"kremlin-*/*\", "
                                    f"got {pattern!r}")
-    return Watch(name, phrases, tuple(entry.get("sections", [])), exclude)
+    for speaker in entry.get("speakers", []):
+        if not isinstance(speaker, str) or not speaker.strip():
+            raise fail("speakers", f"expected speakers' names such as \"Vladimir Putin\", got {speaker!r}")
+    speakers = tuple(" ".join(s.split()) for s in entry.get("speakers", []))
+    return Watch(name, phrases, tuple(entry.get("sections", [])), exclude, speakers)
 
 
 # ---------------------------------------------------------------- where an entry is written
