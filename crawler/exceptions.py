@@ -9,10 +9,6 @@ class ConfigError(NewsmonError):
     """A sources/config file is malformed; the message names the file, line and key."""
 
 
-class SourceUnavailable(NewsmonError):
-    """A source or section could not be fetched (DNS, refused, timeout, HTTP error)."""
-
-
 class ExtractionError(NewsmonError):
     """A page was fetched but no article could be extracted from it."""
 

@@ -257,10 +257,11 @@ def build(server: FaultServer) -> list[Fault]:
     add(*article_fault("slow-headers", f"timeout after {TIMEOUT} s", Route(good_article("Slow"), delay=TIMEOUT + 1.5)))
     add(*article_fault("drip-feed", f"timeout after {TIMEOUT} s", fault=drip))
     add(*article_fault("truncated", "shorter than its Content-Length", fault=truncated))
-    add(*article_fault("too-many", "HTTP 429 (Retry-After: 120)",
-                       Route(b"Too many requests", status=429, headers={"Retry-After": "120"})))
-    add(*article_fault("unavailable", "HTTP 503 (Retry-After: 3600)",
-                       Route(b"Down for maintenance", status=503, headers={"Retry-After": "3600"})))
+    # Short pauses: every fault is on one host, which a Retry-After holds for all of them (tests/test_retry_after.py).
+    add(*article_fault("too-many", "HTTP 429 (Retry-After: 1)",
+                       Route(b"Too many requests", status=429, headers={"Retry-After": "1"})))
+    add(*article_fault("unavailable", "HTTP 503 (Retry-After: 2)",
+                       Route(b"Down for maintenance", status=503, headers={"Retry-After": "2"})))
     add(*article_fault("image", "not an HTML page (image/png)",
                        Route(b"\x89PNG\r\n\x1a\n" + bytes(2000), content_type="image/png")))
     add(*article_fault("pdf", "not an HTML page (application/pdf)",

@@ -15,6 +15,11 @@ goes only when
 
 A host is the URL's host and port as written (``host_of``), as the re-checks count hosts.
 
+A host that answers 429 or 503 with a ``Retry-After`` (seconds, or an HTTP date) gets no request before then,
+from either stack (``hold``): a wait up to ``LONGEST_WAIT`` is waited out (Scrapy's retry of the page, or the
+host's next request, goes after it); past that, every request the run would still send the host fails at
+once with ``HostHeld`` ("… asked for no request before …"), and the next run asks again.
+
 ``GapMiddleware`` applies the registry to every request of a crawl — entry pages, articles, further pages,
 robots.txt, retries and redirect hops. It sits last among the downloader middlewares, right before Scrapy's
 download slot, which therefore never holds back a request it let go: the slot's delay is at most the gap
@@ -33,6 +38,8 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from typing import Callable
 from urllib.parse import urlsplit
 
@@ -42,6 +49,31 @@ log = logging.getLogger(__name__)
 JITTER = 0.5
 # A waiter looks at its host again at least this often, even unwoken: a lost wake-up costs a second, never a hang.
 RECHECK_EVERY = 1.0
+# The longest Retry-After a run waits out (seconds); a host asking for a longer pause is left until the next run.
+LONGEST_WAIT = 60.0
+# Statuses whose Retry-After is honoured: too many requests, service unavailable.
+RETRY_AFTER_STATUSES = (429, 503)
+
+
+class HostHeld(Exception):
+    """A request to a host that asked, by Retry-After, for no request until later than this run waits."""
+
+
+def retry_after_seconds(value: str | bytes | None, now: float | None = None) -> float | None:
+    """The seconds a ``Retry-After`` header value asks to wait (delay-seconds or an HTTP date), or None when it
+    says nothing usable. ``now``: the wall-clock time (``time.time()``) an HTTP date is counted from."""
+    if isinstance(value, bytes):
+        value = value.decode("latin-1")
+    value = (value or "").strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
 def host_of(url: str) -> str:
@@ -61,6 +93,7 @@ class _Host:
     keep: float = 0.0             # the delay its client keeps after it
     in_flight: int = 0
     waiting: deque = field(default_factory=deque)     # waiters' wake-up callables, first come first
+    not_before: float = float("-inf")                 # time.monotonic() before which the host asked for nothing
 
 
 class HostGaps:
@@ -119,6 +152,19 @@ class HostGaps:
         if head is not None:
             head()
 
+    def hold(self, host: str, seconds: float) -> None:
+        """``host`` asked (Retry-After) for no request during the next ``seconds``."""
+        with self._lock:
+            state = self._hosts.setdefault(host, _Host())
+            state.not_before = max(state.not_before, time.monotonic() + seconds)
+        log.info("%s asked for no request during the next %.0f s (Retry-After)", host, seconds)
+
+    def held_for(self, host: str) -> float:
+        """Seconds until ``host``'s Retry-After has passed (0: not held)."""
+        with self._lock:
+            state = self._hosts.get(host)
+            return max(0.0, state.not_before - time.monotonic()) if state is not None else 0.0
+
     def sent(self, host: str, at: float) -> None:
         """The request that went was sent at ``at`` (``time.monotonic()``): later than it went when the reactor
         was busy in between (an extraction), so the next gap counts from then."""
@@ -148,10 +194,14 @@ class HostGaps:
         """None: the request goes now (counted in flight); else the seconds to sleep before looking again."""
         with self._lock:
             state = self._hosts[host]
+            now = time.monotonic()
+            if state.not_before - now > LONGEST_WAIT:
+                until = datetime.fromtimestamp(time.time() + state.not_before - now, timezone.utc)
+                raise HostHeld(f"not requested: {host} asked for no request before {until:%Y-%m-%d %H:%M:%S} UTC "
+                               f"(Retry-After); the next run asks again")
             if state.waiting[0] is not token or state.in_flight >= limit:
                 return RECHECK_EVERY           # woken when it becomes first, or when an answer comes back
-            now = time.monotonic()
-            ready = state.last + max(delay * factor, state.keep)
+            ready = max(state.last + max(delay * factor, state.keep), state.not_before)
             if now < ready:
                 return min(ready - now, RECHECK_EVERY)
             state.waiting.popleft()
@@ -217,6 +267,8 @@ class GapMiddleware:
         self._waiting.add(turn)
         try:
             await turn
+        except HostHeld as exc:
+            raise IgnoreRequest(str(exc)) from None
         except asyncio.CancelledError:
             if turn.done() and not turn.cancelled():
                 GAPS.done(host)               # its turn came, but it will not be sent
@@ -230,6 +282,12 @@ class GapMiddleware:
 
     def process_response(self, request, response):
         self._answered(request)
+        if response.status in RETRY_AFTER_STATUSES:
+            seconds = retry_after_seconds(response.headers.get("Retry-After"))
+            if seconds is not None:
+                GAPS.hold(host_of(request.url), seconds)
+                if seconds > LONGEST_WAIT:      # Scrapy's retry would be refused anyway: the page fails as it is
+                    request.meta["dont_retry"] = True
         return response
 
     def process_exception(self, request, exception):

@@ -314,12 +314,6 @@ def sync_file_system(fd: int) -> None:
         raise OSError(err, os.strerror(err))
 
 
-def load_raw(output_dir: Path, item: dict) -> tuple[str, str]:
-    """``(html, url)`` of a stored item's raw page, decoded as it was at fetch time (re-extraction)."""
-    body = read_raw(output_dir, item["raw_path"])
-    return body.decode(item.get("raw_encoding") or "utf-8", errors="replace"), item["url"]
-
-
 def build_item(page: FetchedPage, extracted, lang, raw_path: str) -> dict:
     """The JSONL object (field order = the schema in docs/output.md), translation fields empty."""
     sec = page.section

@@ -10,8 +10,13 @@ never shortened) since the host's last request — this fetcher's, another fetch
 delay. Every redirect hop is a request like any other: its target's robots.txt is obeyed (a forbidden hop ends
 the fetch with "forbidden by robots.txt": nothing is concluded) and it waits its turn at its target host (urllib
 would follow it at once, to a host that may have just been asked). robots.txt itself, and its redirects, are
-fetched without asking robots.txt, as Scrapy fetches it. A page larger than the politeness ``max_bytes`` is an
+fetched without asking robots.txt, as Scrapy fetches it. A page larger than its largest size — ``page_limits[url]``
+when given (the re-checks pass each page's section ``max_page_bytes``), else the politeness ``max_bytes`` — is an
 answer-less error, as Scrapy cancels it: cut short, it would read as an edit.
+
+A 429 or 503 answer's ``Retry-After`` holds the host for every client of the cycle (``GAPS.hold``): the host's next
+request waits it out, or, when it asks for longer than a run waits, fails at once without being sent
+("… asked for no request before …": nothing is concluded).
 
 ``get(..., proxy=URL)`` sends the request, its redirect hops and the robots.txt it needs through that proxy (a
 section's ``proxy``, ``crawler.crawl.proxies.ProxyThrough``); robots.txt is read per host and route.
@@ -29,7 +34,7 @@ from urllib.parse import urlsplit
 from scrapy.robotstxt import RobotParser
 
 from crawler.crawl.charset import decode as decode_body
-from crawler.crawl.gaps import GAPS, host_of
+from crawler.crawl.gaps import GAPS, RETRY_AFTER_STATUSES, HostHeld, host_of, retry_after_seconds
 from crawler.crawl.politeness import Politeness
 from crawler.crawl.proxies import ProxyThrough, route_of
 
@@ -53,9 +58,11 @@ def decode(got: Fetched) -> tuple[str, str]:
 
 
 class PoliteFetcher:
-    def __init__(self, politeness: Politeness, delays: dict[str, float] | None = None):
+    def __init__(self, politeness: Politeness, delays: dict[str, float] | None = None,
+                 page_limits: dict[str, int] | None = None):
         self.politeness = politeness
         self.delays = {host.lower(): seconds for host, seconds in (delays or {}).items()}
+        self.page_limits = dict(page_limits or {})      # URL → largest page in bytes (its section's)
         self._robots: dict[tuple[str, str | None], RobotParser | None] = {}    # (origin, proxy route) → parser
         self._openers: dict[str | None, urllib.request.OpenerDirector] = {}     # proxy (None: direct) → opener
         self._holding: str | None = None          # the host whose turn this fetcher has (request in flight)
@@ -72,7 +79,7 @@ class PoliteFetcher:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        return self._open(url, headers, proxy=proxy)
+        return self._open(url, headers, proxy=proxy, max_bytes=self.page_limits.get(url))
 
     def allowed(self, url: str, proxy: str | None = None) -> bool:
         parts = urlsplit(url)
@@ -106,32 +113,43 @@ class PoliteFetcher:
         GAPS.wait(host, self.delay_of(host))
         self._holding = host
 
+    def _honour_retry_after(self, url: str, status: int, headers) -> None:
+        if status in RETRY_AFTER_STATUSES:
+            seconds = retry_after_seconds(headers.get("Retry-After"))
+            if seconds is not None:
+                GAPS.hold(host_of(url), seconds)
+
     def _end_turn(self) -> None:
         if self._holding is not None:
             GAPS.done(self._holding)
             self._holding = None
 
     def _open(self, url: str, headers: dict[str, str], obey_robots: bool = True,
-              proxy: str | None = None) -> Fetched:
+              proxy: str | None = None, max_bytes: int | None = None) -> Fetched:
         request = urllib.request.Request(url, headers=headers)
         request.obey_robots = obey_robots          # read by _PoliteRedirects for each hop
         request.section_proxy = proxy
         timeout = self.politeness.timeout
-        self._take_turn(url)
+        max_bytes = max_bytes or self.politeness.max_bytes
+        try:
+            self._take_turn(url)
+        except HostHeld as exc:
+            return Fetched(url, None, error=str(exc))
         try:
             with self._opener(proxy).open(request, timeout=timeout) as resp:
-                body = _read_at_most(resp, self.politeness.max_bytes)
+                body = _read_at_most(resp, max_bytes)
                 if body is None:
                     return Fetched(url, None, resp.geturl(), dict(resp.headers.items()),
-                                   error=f"page larger than {self.politeness.max_bytes} bytes")
+                                   error=f"page larger than {max_bytes} bytes")
                 return Fetched(url, resp.status, resp.geturl(), dict(resp.headers.items()), body)
         except urllib.error.HTTPError as exc:
             with exc:
+                self._honour_retry_after(exc.geturl() or url, exc.code, exc.headers)
                 return Fetched(url, exc.code, exc.geturl() or url, dict(exc.headers.items()), b"",
                                f"HTTP {exc.code}")
         except (socket.timeout, TimeoutError):
             return Fetched(url, None, error=f"timeout after {timeout:g} s")
-        except RobotsForbidden as exc:
+        except (RobotsForbidden, HostHeldHop) as exc:
             return Fetched(url, None, error=str(exc.reason))
         except urllib.error.URLError as exc:
             reason = exc.reason
@@ -157,6 +175,10 @@ class RobotsForbidden(urllib.error.URLError):
     """A redirect led to a page the target host's robots.txt forbids."""
 
 
+class HostHeldHop(urllib.error.URLError):
+    """A redirect led to a host that asked (Retry-After) for no request until later than the run waits."""
+
+
 class _PoliteRedirects(urllib.request.HTTPRedirectHandler):
     """urllib's redirect handling, but a hop is a request like any other: its target's robots.txt is obeyed
     (through the same proxy) and it waits its turn at its target host."""
@@ -175,5 +197,8 @@ class _PoliteRedirects(urllib.request.HTTPRedirectHandler):
             if hop.obey_robots and self.fetcher.politeness.obey_robots and \
                     not self.fetcher.allowed(hop.full_url, hop.section_proxy):
                 raise RobotsForbidden(f"redirected to {hop.full_url}, forbidden by robots.txt")
-            self.fetcher._take_turn(hop.full_url)
+            try:
+                self.fetcher._take_turn(hop.full_url)
+            except HostHeld as exc:
+                raise HostHeldHop(str(exc)) from None
         return hop

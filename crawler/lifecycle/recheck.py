@@ -88,8 +88,9 @@ def recheck_recent(conn: sqlite3.Connection, config: Config, run_id: int, output
                 proxy=getattr(run.sections.get(row["section"]), "proxy", None)) for row in due]   # as crawled
     politeness = politeness_of(config)            # the crawl's: UA, delay, timeout, robots.txt, largest page
     delays = host_delays(due, run.sections, politeness.delay)
+    limits = page_limits(jobs, run.sections)
     counts: dict[str, int] = {}
-    for done, got in fetch_all(jobs, lambda: PoliteFetcher(politeness, delays), table["recheck_workers"]):
+    for done, got in fetch_all(jobs, lambda: PoliteFetcher(politeness, delays, limits), table["recheck_workers"]):
         outcome = apply_safely(conn, done.tag, got, run)
         counts[outcome] = counts.get(outcome, 0) + 1
     log.info("re-checked %d articles: %s", len(due), counts)
@@ -112,6 +113,17 @@ def host_delays(rows: list[sqlite3.Row], sections: dict[str, Section], default: 
         host = urlsplit(row["url"]).netloc.lower()
         delays[host] = max(delays.get(host, 0.0), float(own))
     return delays
+
+
+def page_limits(jobs: list[Job], sections: dict[str, Section]) -> dict[str, int]:
+    """URL → the largest page accepted for it: its section's ``max_page_bytes`` where the section (or its source)
+    sets one, for the page and its further pages, as the crawl accepts them (others: the politeness default)."""
+    limits: dict[str, int] = {}
+    for job in jobs:
+        section = sections.get(job.tag["section"])
+        if section is not None and section.max_page_bytes:
+            limits.update({url: section.max_page_bytes for url in (job.url, *job.further)})
+    return limits
 
 
 def page_retry_of(config: Config) -> PageRetry:

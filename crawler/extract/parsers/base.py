@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from lxml.cssselect import CSSSelector
 
-from crawler.extract.textutil import block_paragraphs, clean_text, element_text, iso_date_or_none  # noqa: F401 (re-exported for parsers)
+from crawler.extract.textutil import clean_text, element_text, iso_date_or_none
 
 
 

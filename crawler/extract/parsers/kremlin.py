@@ -13,10 +13,9 @@ import re
 
 from crawler.extract.extraction import Extracted
 from crawler.extract.parsers import register
-from crawler.extract.parsers.base import (SiteParser, block_paragraphs, drop, first, local_datetime,
-                                  meta_content, select, text_of)
+from crawler.extract.parsers.base import SiteParser, drop, first, local_datetime, meta_content, select, text_of
 from crawler.extract.speakers import name_turns
-from crawler.extract.textutil import clean_text, element_text
+from crawler.extract.textutil import block_paragraphs, clean_text, element_text
 
 TIME_RE = re.compile(r"\b(\d{1,2}:\d{2})\b")
 # After a bold name: an optional stage note in parentheses, then the colon ("<b>Putin</b> (<i>…</i>):").

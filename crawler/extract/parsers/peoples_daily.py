@@ -17,9 +17,8 @@ from urllib.parse import urljoin
 
 from crawler.extract.extraction import Extracted
 from crawler.extract.parsers import register
-from crawler.extract.parsers.base import (SiteParser, block_paragraphs, drop, first, first_of,
-                                  local_datetime, meta_content, select)
-from crawler.extract.textutil import clean_text, element_text
+from crawler.extract.parsers.base import SiteParser, drop, first, first_of, local_datetime, meta_content, select
+from crawler.extract.textutil import block_paragraphs, clean_text, element_text
 
 DATE_RE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日\s*(\d{1,2}:\d{2})?")
 SOURCE_RE = re.compile(r"来源[：:]\s*(\S+)")

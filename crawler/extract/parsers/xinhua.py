@@ -11,7 +11,8 @@ import re
 
 from crawler.extract.extraction import Extracted
 from crawler.extract.parsers import register
-from crawler.extract.parsers.base import SiteParser, block_paragraphs, drop, first, local_datetime, text_of
+from crawler.extract.parsers.base import SiteParser, drop, first, local_datetime, text_of
+from crawler.extract.textutil import block_paragraphs
 
 TIME_RE = re.compile(r"(\d{4}-\d{2}-\d{2})\s+(\d{1,2}:\d{2})")
 SOURCE_RE = re.compile(r"来源[：:]\s*(\S+)")
