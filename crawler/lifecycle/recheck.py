@@ -173,11 +173,6 @@ def apply_safely(conn: sqlite3.Connection, row: sqlite3.Row, got: Fetched, run: 
         return "error"
 
 
-def recheck_article(conn: sqlite3.Connection, fetcher: PoliteFetcher, row: sqlite3.Row, run: RecheckRun) -> str:
-    """Fetch and judge one article on this thread (no pool): what ``recheck_recent`` does per article."""
-    return apply_answer(conn, row, fetcher.get(row["url"], row["etag"], row["last_modified"]), run)
-
-
 def apply_answer(conn: sqlite3.Connection, row: sqlite3.Row, got: Fetched, run: RecheckRun) -> str:
     """Judge one answer and record it (check row, suspicion, events) in one transaction; the outcome."""
     item = stored_item(conn, row)
