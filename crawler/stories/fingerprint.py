@@ -64,9 +64,6 @@ class Scheme:
     def size(self) -> int:
         return self.bands * self.rows
 
-    def candidate_probability(self, jaccard: float) -> float:
-        return 1 - (1 - jaccard ** self.rows) ** self.bands
-
 
 # 42 bands of 3: a pair at J = 0.4 is a candidate with probability 0.93, at 0.5 with 0.996, at 0.05 with 0.005.
 ORIGINAL = Scheme("original", bands=42, rows=3, seed=20240424)

@@ -123,13 +123,6 @@ def epoch(stamp: str | None, default: float) -> int:
     return int(moment.timestamp())
 
 
-def entry_of(item: dict, day: str, now: float) -> Entry:
-    """Fingerprint an item (raises ValueError for an item without usable text fields)."""
-    entries, failed = entries_of([(day, item)], now)
-    if failed:
-        raise failed[0][2]
-    return entries[0]
-
 
 def entries_of(work: list[tuple[str, dict]], now: float) -> tuple[list[Entry], list[tuple[str, dict, Exception]]]:
     """Fingerprint ``(day, item)`` pairs, their MinHash computed ``FINGERPRINT_CHUNK`` items at a time:
@@ -556,14 +549,8 @@ def _row_entries(rows: list[sqlite3.Row]) -> list[Entry]:
                   fp.from_blob(row["signature_en"])) for row in rows]
 
 
-def members(conn: sqlite3.Connection, story_id: str) -> list[sqlite3.Row]:
-    """The items of a story, first fetched first."""
-    return conn.execute("SELECT item_id, source, section, lang, at FROM story_items WHERE story_id = ? "
-                        "ORDER BY at, item_id", (story_id,)).fetchall()
-
-
 def members_of(conn: sqlite3.Connection, story_ids: set[str]) -> dict[str, list[sqlite3.Row]]:
-    """``members`` of each story, read in one query."""
+    """The items of each story, first fetched first, read in one query."""
     out: dict[str, list[sqlite3.Row]] = {story_id: [] for story_id in story_ids}
     for row in conn.execute("SELECT story_id, item_id, source, section, lang, at FROM story_items WHERE story_id "
                             "IN (SELECT value FROM json_each(?)) ORDER BY story_id, at, item_id",
