@@ -143,4 +143,4 @@ def test_installed_demo_lands_the_bundled_pages(installed, outside):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     items = [json.loads(line) for f in (work / "demo-out").glob("*/items.jsonl")
              for line in f.read_text("utf-8").splitlines()]
-    assert len(items) == 11 and all(i["title"] and i["paragraphs"] for i in items)
+    assert len(items) == 13 and all(i["title"] and i["paragraphs"] for i in items)     # 11 English, 2 Russian
