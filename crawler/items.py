@@ -27,7 +27,7 @@ class Translation(TypedDict):
 
 class Item(TypedDict, total=False):
     """One article, as stored in the ``items`` row and written as one line of its day's items.jsonl.
-    Keys in this order; ``watch`` and ``story`` only when a feature has something to say."""
+    Keys in this order; ``watch``, ``story`` and ``flags`` only when a feature has something to say."""
 
     id: str                      # sha256(canonical_url)[:16]
     source: str
@@ -58,6 +58,7 @@ class Item(TypedDict, total=False):
     translation: Translation
     watch: list[dict]            # [{name, phrases, found, in}]
     story: dict                  # {id, size, items, sources, langs}
+    flags: list[str]             # dateline_lag, off_subject (crawler/analysis/flags.py)
 
 
 def utc_now() -> str:

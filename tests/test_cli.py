@@ -8,8 +8,8 @@ import pytest
 from crawler import commands, features
 from crawler.cli import CORE_COMMANDS, build_parser, command_modules
 
-COMMANDS = ["alerts", "demo", "digest", "import", "models", "run", "schedule", "search", "sources", "status",
-            "translate", "verify", "watch"]
+COMMANDS = ["alerts", "brief", "demo", "digest", "import", "models", "run", "schedule", "search", "sources", "status",
+            "translate", "trend", "verify", "watch"]
 
 
 @pytest.mark.parametrize("name", sorted(command_modules()))
@@ -48,4 +48,4 @@ def test_help_lists_every_command_once(newsmon):
 def test_run_help_names_the_stages_in_the_order_they_run():
     run = next(a for a in build_parser()._actions if a.dest == "command").choices["run"]
     assert run.description.endswith("post-crawl stages (translation, watch phrases, stories, section lifecycle "
-                                     "and re-checks, alerts, digest)")
+                                     "and re-checks, item flags, alerts, digest)")

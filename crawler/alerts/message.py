@@ -15,6 +15,7 @@ HEADINGS = {
     "section_off_subject": "Sections off subject", "section_on_subject": "Sections on subject again",
     "section_appeared": "New sections", "section_changed": "New items", "section_stale": "Sections quiet",
     "article_edited": "Articles edited", "article_deleted": "Articles deleted",
+    "article_held": "Articles published days after their dateline",
 }
 # A heading's words for one event, where they differ: the title reads "1 section gone, 2 new items".
 ONE = {"watch_matched": "watch hit", "section_gone": "section gone", "section_empty": "section empty",

@@ -19,7 +19,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      '  newsmon search "интересах наших народов" --since 2026-01-01 --source mid\n'
                      '  newsmon search "interests of our peoples" --lang zh --limit 50\n'
                      "  newsmon search --rebuild          # recompute the whole index from the items table\n"
-                     '  newsmon search "Путин*" --limit 0    # how many items name Putin in any case form\n\n'
+                     '  newsmon search "Путин*" --limit 0    # how many items name Putin in any case form\n'
+                     "  newsmon search --flag off_subject --since 2026-09-01   # items off their section's subject\n\n"
                      "Terms separated by spaces must all occur; quote a phrase to keep it together.\n"
                      "Each term is a phrase as in [[watch]] (docs/watch.md, \"Phrase syntax\"): any case, whole\n"
                      "words (Chinese: substrings), a trailing * for any word ending; titles and text,\n"
@@ -30,6 +31,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_day(parser, "--until", "published (else crawled) on or before this day")
     parser.add_argument("--source", metavar="S", help="a source id (mid) or a section key (mid/news)")
     parser.add_argument("--lang", metavar="L", help="original language: zh, ru, en …")
+    parser.add_argument("--flag", metavar="FLAG",
+                        help="only items with this flag: off_subject, dateline_lag (docs/analysis.md); "
+                             "without a query, every such item")
     parser.add_argument("--limit", type=limit, default=20, metavar="N",
                         help="hits to print (default 20; 0: only how many there are)")
     parser.add_argument("--order", choices=["date", "relevance"], default="date", help="newest first (default)")
@@ -43,7 +47,11 @@ def run(args: argparse.Namespace) -> int:
     from crawler.digest import search
 
     config = load(args)
-    if not args.query and not args.rebuild:
+    if args.flag:
+        from crawler.analysis.flags import check_flag
+
+        check_flag(args.flag)
+    if not args.query and not args.rebuild and not args.flag:
         raise search.SearchError("give a query, e.g. newsmon search \"两国人民\" (or --rebuild)")
     conn = search.open_archive(config.output_dir)
     try:
@@ -52,10 +60,11 @@ def run(args: argparse.Namespace) -> int:
             print(f"search index rebuilt: {count} items", file=sys.stderr)
         else:
             search.update_index(conn, progress=True)
-        if not args.query:
+        if not args.query and not args.flag:
             return 0
-        filters = search.Filters(since=args.since, until=args.until, source=args.source, lang=args.lang)
-        results = search.search(conn, args.query, filters, limit=args.limit, order=args.order)
+        filters = search.Filters(since=args.since, until=args.until, source=args.source, lang=args.lang,
+                                 flag=args.flag)
+        results = search.search(conn, args.query or "", filters, limit=args.limit, order=args.order)
     finally:
         conn.close()
     if args.json:

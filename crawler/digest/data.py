@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from crawler import jsonl
+from crawler.analysis.digestview import analysis_notes, digest_flags, watch_weeks
 from crawler.config import Config
 from crawler.items import section_key
 from crawler.lifecycle.sectionstate import TURNS, HeldState, section_states
@@ -63,6 +64,8 @@ class DayData:
     problems: list[str] = field(default_factory=list)              # stored data that could not be read
     copies: dict[str, list[dict]] = field(default_factory=dict)    # shown item id → its story's other items
     watched: list[tuple[dict, dict]] = field(default_factory=list)  # (item, its hit) per watch hit of the day
+    notes: dict[str, list[str]] = field(default_factory=dict)      # item id → its flags in words (analysis)
+    watch_weeks: list = field(default_factory=list)                # [WatchWeeks]: each watch's recent weeks
 
     @property
     def trouble(self) -> list[SectionStatus]:
@@ -90,7 +93,8 @@ def load_day(conn: sqlite3.Connection, output_dir: Path, day: str, config: Confi
     items = items_of_day(conn, output_dir, day, problems)
     alerts = alerts_of_day(conn, output_dir, day, run_ids)
     day_ids = {item.get("id") for item in items}     # their watch hits have their own block ("Watched")
-    alerts = [e for e in alerts if not (e.get("type") == "watch_matched" and e.get("article_id") in day_ids)]
+    alerts = [e for e in alerts if not (e.get("type") in ("watch_matched", "article_held")
+                                        and e.get("article_id") in day_ids)]     # shown on the item itself
     crawl = crawl if crawl is not None else _stored_crawl(runs)
     data = DayData(day, items, alerts, [], runs, problems=problems)
     _names(data, config)
@@ -98,6 +102,8 @@ def load_day(conn: sqlite3.Connection, output_dir: Path, day: str, config: Confi
     data.flags = {item["id"]: item_flags(item, alerts) for item in items}
     data.copies = day_copies(items)                  # a story is shown once, its copies as "also:" lines
     data.watched = watch_hits(items)
+    data.notes = analysis_notes(items, data.names, config)
+    data.watch_weeks = watch_weeks(conn, day, config)
     return data
 
 
@@ -224,6 +230,7 @@ def item_flags(item: dict, alerts: list[dict]) -> list[str]:
     if len(set(item.get("paragraph_langs") or [])) > 1:
         flags.append("MIXED-LANG")
     flags += [f"watch:{hit.get('name')}" for hit in _hits(item)]    # grep "watch:Sanctions" digest.txt
+    flags += digest_flags(item)                                      # HELD 3 DAYS, OFF-SUBJECT
     return flags
 
 

@@ -11,6 +11,7 @@ import html
 import re
 
 from crawler.alerts.listing import GOOD_NEWS
+from crawler.analysis.chart import bars
 from crawler.digest.data import DayData, alert_extra, grouped, item_date, paragraph_pairs, TROUBLE
 from crawler.items import english_title, section_key
 from crawler.phrases import in_words
@@ -45,6 +46,8 @@ border-radius:4px;margin-right:.25rem;color:var(--warn)}
 .row{display:grid;grid-template-columns:1fr 1fr;gap:1rem;border-top:1px solid var(--line);padding:.4rem 0}
 .row p{margin:0}.row .en{color:var(--fg)}.pending{color:var(--muted);font-style:italic}
 .single{grid-template-columns:1fr}
+.note{margin:.1rem 0;font-size:.85rem;color:var(--warn)}.spark{vertical-align:middle;color:var(--link)}
+.weeks{list-style:none;padding:0;margin:.3rem 0}.weeks li{margin:.15rem 0}
 .also{margin:.4rem 0 0;padding-left:1.2rem;font-size:.9rem;color:var(--muted)}
 details summary{cursor:pointer;color:var(--muted);font-size:.9rem;margin-top:.3rem}
 @media (max-width:40rem){body{padding:.6rem}.row{grid-template-columns:1fr;gap:.3rem}
@@ -66,8 +69,8 @@ def safe_url(url: str | None) -> str | None:
 
 
 def render(data: DayData, paragraphs: int, generated_at: str) -> str:
-    parts = [_head(data), "<body>", _top(data, generated_at), _watched(data), _alerts(data), _sections(data),
-             _toc(data)]
+    parts = [_head(data), "<body>", _top(data, generated_at), _watched(data), _watch_weeks(data), _alerts(data),
+             _sections(data), _toc(data)]
     parts += [_group(key, items, data, paragraphs) for key, items in grouped(data)]
     parts.append(f'<p class="muted">newsmon · generated {esc(generated_at)}</p></body></html>\n')
     return "\n".join(parts)
@@ -119,6 +122,16 @@ def _contexts(item: dict, hit: dict) -> str:
 
 def _mark(word: str) -> str:
     return f"<mark>{esc(word)}</mark>"
+
+
+def _watch_weeks(data: DayData) -> str:
+    """Each watch's hits per week, as a small inline chart (crawler/analysis; nothing without watches)."""
+    if not data.watch_weeks:
+        return ""
+    rows = [f'<li>{bars(f"watch:{w.name}, items per week", w.labels, list(w.counts))} '
+            f'<span class="flag">watch:{esc(w.name)}</span> <span class="muted">{sum(w.counts)} in '
+            f'{len(w.counts)} weeks</span></li>' for w in data.watch_weeks]
+    return f'<h2 id="watch-weeks">Watches, week by week</h2><ul class="weeks">{"".join(rows)}</ul>'
 
 
 def _alerts(data: DayData) -> str:
@@ -190,7 +203,8 @@ def _item(item: dict, data: DayData, paragraphs: int) -> str:
     rows = "".join(_row(o, e, lang) for o, e in pairs[:paragraphs])
     rest = "".join(_row(o, e, lang) for o, e in pairs[paragraphs:])
     more = f"<details><summary>{len(pairs) - paragraphs} more paragraphs</summary>{rest}</details>" if rest else ""
-    return (f'<article class="item" id="i-{esc(item["id"])}"><h3>{title}</h3>{original}{meta}{rows}{more}'
+    notes = "".join(f'<p class="note">{esc(note)}</p>' for note in data.notes.get(item["id"], []))
+    return (f'<article class="item" id="i-{esc(item["id"])}"><h3>{title}</h3>{original}{notes}{meta}{rows}{more}'
             f"{_also(item, data)}</article>")
 
 

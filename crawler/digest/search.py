@@ -255,6 +255,7 @@ class Filters:
     until: str | None = None
     source: str | None = None      # a source id or a "source/section" key
     lang: str | None = None
+    flag: str | None = None        # an item flag (crawler/analysis/flags.py): off_subject, dateline_lag
 
 
 @dataclass
@@ -309,8 +310,8 @@ def _gram(gram: str) -> str:
 def search(conn: sqlite3.Connection, query: str, filters: Filters | None = None, *, limit: int = 20,
            order: str = "date") -> Results:
     """Run a query. ``order``: "date" (newest first) or "relevance" (``_relevance``)."""
-    terms = parse_terms(query)
     filters = filters or Filters()
+    terms = parse_terms(query) if query or not filters.flag else []     # a flag alone lists its items
     _check_filters(filters)
     _register_functions(conn)
     where, params, from_ = _where(terms, filters)
@@ -360,7 +361,10 @@ def _where(terms: list[str], filters: Filters) -> tuple[str, list, str]:
     if filters.source:
         clauses.append("(d.source = ? OR d.section = ?)")
         params.extend([filters.source, filters.source])
-    return " AND ".join(clauses), params, from_
+    if filters.flag:
+        clauses.append("EXISTS (SELECT 1 FROM json_each(i.json, '$.flags') WHERE value = ?)")
+        params.append(filters.flag)
+    return " AND ".join(clauses) or "1", params, from_
 
 
 # The searched fields: the titles from search_docs, the text and English text from the items row — as

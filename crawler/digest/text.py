@@ -140,6 +140,7 @@ def item_lines(data: DayData, paragraphs: int) -> list[str]:
         out.append(f"### {key}{' — ' + name if name else ''} ({len(items)}) ###")
         for item in items:
             out.append(header(item, data))
+            out += note_lines(item, data)
             out += body(item, paragraphs)
             out += also_lines(item, data)
             out.append("")
@@ -156,6 +157,11 @@ def header(item: dict, data: DayData) -> str:
     flags = " ".join(data.flags.get(item["id"], [])) or "-"
     return " | ".join([item_date(item, data.day), source, section, lang, en, orig, field(item.get("url")),
                        f"#{item['id'][:8]}", flags])
+
+
+def note_lines(item: dict, data: DayData) -> list[str]:
+    """What the item's flags mean: ``    #3f2a1b2c NOTE HELD 3 DAYS: datelined …`` (crawler/analysis)."""
+    return [f"    #{item['id'][:8]} NOTE {one_line(note)}" for note in data.notes.get(item["id"], [])]
 
 
 def also_lines(item: dict, data: DayData) -> list[str]:

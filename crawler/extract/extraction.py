@@ -108,6 +108,7 @@ def read_article(tree: lxml.html.HtmlElement, url: str, section: "Section | None
     """``(Extracted, the site parser that read it or None)`` from a parsed page, which it consumes: the
     section's, host's or template's parser, else the generic path. No check of what came out."""
     from crawler.extract.parsers import parser_for
+    from crawler.extract.dateline import find_dateline
 
     parser = parser_for(url, section.parser if section else None, tree)
     result = parser.parse(tree, url) if parser is not None else None
@@ -124,6 +125,8 @@ def read_article(tree: lxml.html.HtmlElement, url: str, section: "Section | None
     result.paragraphs = [p for p in without_invisible(result.paragraphs) if p]
     result.authors = [a for a in without_invisible(result.authors) if a]
     result.extras = without_invisible(result.extras)
+    if dateline := find_dateline(result.paragraphs, result.published_at):    # wire copy: where and when filed
+        result.extras["dateline"] = dateline
     return result, used
 
 

@@ -25,7 +25,8 @@ SECTION_TYPES = ("section_appeared", "section_gone", "section_empty", "section_r
                  "section_erroring", "section_changed", "section_stale",
                  "section_extraction_degraded", "section_extraction_recovered",   # lifecycle/health.py
                  "section_off_subject", "section_on_subject")                     # lifecycle/subject.py
-ARTICLE_TYPES = ("article_edited", "article_deleted")
+ARTICLE_TYPES = ("article_edited", "article_deleted",
+                 "article_held")                                                  # analysis/stage.py
 WATCH_TYPES = ("watch_matched",)              # crawler/watch/stage.py: one per item and watch, ever
 CRAWLER_TYPES = ("crawler_offline", "crawler_online")  # lifecycle/offline.py: about no section (section None)
 EVENT_TYPES = SECTION_TYPES + ARTICLE_TYPES + WATCH_TYPES + CRAWLER_TYPES
