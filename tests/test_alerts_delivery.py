@@ -75,7 +75,7 @@ def test_one_message_per_run_with_english_and_original_titles(tmp_path, smtp, ho
     assert result["deliveries"] == {"desk": "delivered 3", "ops": "delivered 1"}
     assert len(smtp.messages) == 1 and len(hook.posts) == 1
     mail = smtp.bodies()[0]
-    assert "Putin meets Xi [original: 普京会见习近平]" in mail and "HTTP 404" in mail and "+ 新正文。" in mail
+    assert "Putin meets Xi [original: 普京会见习近平]" in mail and "HTTP 404" in mail and "¶1 {+新+}正文。" in mail
     assert smtp.messages[0]["Subject"] == "newsmon: 1 section gone, 1 new item, 1 article edited"
     assert "HTTP 404" in hook.posts[0]["message"] and "Putin" not in hook.posts[0]["message"]
     assert [r["type"] for r in jsonl.read(out / "alerts.jsonl")] == ["section_gone", "section_changed",

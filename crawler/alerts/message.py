@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 
+from crawler.lifecycle.diffview import CONTEXT, text_lines
+from crawler.lifecycle.versiondiff import from_details
 from crawler.phrases import in_words
 
 HEADINGS = {
@@ -26,7 +28,7 @@ ONE = {"watch_matched": "watch hit", "section_gone": "section gone", "section_em
        "article_held": "article published days after its dateline"}
 ORDER = list(HEADINGS)
 MAX_ITEMS = 10
-EXCERPT = 160
+DIFF_ROWS = 3            # changed paragraphs an alert shows (the digest and `newsmon diff` show more)
 
 
 def compose(pending: list[dict], titles: dict[str, dict], prefix: str, limit: int) -> tuple[str, str]:
@@ -73,7 +75,7 @@ def _lines(ev: dict, titles: dict[str, dict]) -> list[str]:
     if ev["type"].startswith("article_"):
         item = {**details, **titles.get(ev.get("article_id"), {})}
         lines = [f"• {ev['section']}: {_title(item)}", f"    {ev['cause']} — {details.get('url')}"]
-        return lines + _diff_excerpt(details)
+        return lines + _diff_excerpt(ev)
     if not ev["section"]:         # about the crawler, not a section (crawler_offline, crawler_online)
         return [f"• {ev['cause']}"]
     return [f"• {ev['section']}: {ev['cause']}"]
@@ -95,15 +97,12 @@ def _also(item: dict) -> str:
     return f" (also in {len(others)} other outlet{'s' if len(others) != 1 else ''})" if others else ""
 
 
-def _diff_excerpt(details: dict) -> list[str]:
-    out = []
-    if details.get("title_before") and details.get("title_before") != details.get("title_after"):
-        out += [f"    title − {_cut(details['title_before'])}", f"    title + {_cut(details.get('title_after'))}"]
-    for op in details.get("paragraphs", [])[:2]:
-        out += [f"    − {_cut(p)}" for p in op["old"][:1]] + [f"    + {_cut(p)}" for p in op["new"][:1]]
-    return out
-
-
-def _cut(text: str | None) -> str:
-    text = " ".join((text or "").split())
-    return text if len(text) <= EXCERPT else text[:EXCERPT - 1] + "…"
+def _diff_excerpt(ev: dict) -> list[str]:
+    """An edit's changed title and paragraphs, changed words marked ``[-removed-]{+added+}``, trimmed around
+    the changes; then the command that shows the whole diff, original and English."""
+    diff = from_details(ev) if ev["type"] == "article_edited" else None
+    if diff is None:
+        return []
+    lines = text_lines(diff, CONTEXT, "    ", DIFF_ROWS)
+    version = f" --version {diff.new.number}" if diff.new.number else ""
+    return lines + [f"    whole diff: newsmon diff {diff.article_id[:8]}{version}"] if lines else []

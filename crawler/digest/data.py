@@ -20,6 +20,7 @@ from crawler.analysis.digestview import analysis_notes, digest_flags, watch_week
 from crawler.config import Config
 from crawler.items import section_key
 from crawler.lifecycle.sectionstate import TURNS, HeldState, section_states
+from crawler.lifecycle.versiondiff import VersionDiff, event_diff, patterns_of
 from crawler.stories.view import day_copies
 from crawler.wording import plural
 
@@ -66,6 +67,7 @@ class DayData:
     watched: list[tuple[dict, dict]] = field(default_factory=list)  # (item, its hit) per watch hit of the day
     notes: dict[str, list[str]] = field(default_factory=dict)      # item id → its flags in words (analysis)
     watch_weeks: list = field(default_factory=list)                # [WatchWeeks]: each watch's recent weeks
+    edits: dict[str, VersionDiff] = field(default_factory=dict)    # article_edited event id → what it changed
 
     @property
     def trouble(self) -> list[SectionStatus]:
@@ -104,7 +106,19 @@ def load_day(conn: sqlite3.Connection, output_dir: Path, day: str, config: Confi
     data.watched = watch_hits(items)
     data.notes = analysis_notes(items, data.names, config)
     data.watch_weeks = watch_weeks(conn, day, config)
+    data.edits = edit_diffs(conn, alerts, config)
     return data
+
+
+def edit_diffs(conn: sqlite3.Connection, alerts: list[dict], config: Config | None) -> dict[str, VersionDiff]:
+    """Each ``article_edited`` alert's diff (its versions as kept, else its own details)."""
+    out = {}
+    for event in alerts:
+        if event.get("type") == "article_edited" and event.get("id"):
+            diff = event_diff(conn, event, patterns_of(config, event.get("section")))
+            if diff is not None:
+                out[event["id"]] = diff
+    return out
 
 
 # ---------------------------------------------------------------- runs, items, alerts

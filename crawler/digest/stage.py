@@ -25,6 +25,7 @@ from crawler.digest import html as digest_html, text as digest_text, mail, searc
 from crawler import state
 from crawler.config import Config
 from crawler.digest.data import load_day, summary_counts
+from crawler.lifecycle import diffview
 from crawler.items import utc_now
 from crawler.store.diskspace import StorageError, write_atomic
 from crawler.tables import config_table, defaults
@@ -70,6 +71,8 @@ def build(output_dir: str | Path, day: str, config: Config | None = None, *, cra
     if opts.html:
         paths.append(folder / "digest.html")
         write_atomic(paths[1], digest_html.render(data, opts.paragraphs, generated).encode("utf-8"))
+    # the pages the edit blocks link (output/diffs/), rewritten when a version's English has arrived since
+    diffview.write_pages(output_dir, [diff for diff in data.edits.values() if diff.complete])
     log.info("digest %s: %d items, %d alerts, %d sections in trouble", day, len(data.items), len(data.alerts),
              len(data.trouble))
     return {**summary_counts(data), "paths": [str(p) for p in paths]}

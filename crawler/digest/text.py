@@ -9,6 +9,10 @@ Layout (every crawled string is put on one line: newlines and tabs become spaces
         #3f2a1b2c ¶2 EN  President **Xi Jinping** met …
     == ALERTS (2) ==
     ALERT 2026-11-29 02:14 UTC | section_broken | mid/news | the link rule finds nothing (was 20) | http://…
+    ALERT 2026-11-29 02:14 UTC | article_edited | mid/news | 1 paragraph changed | http://…
+        EDIT #5e1c0a9d ¶2    RU  … переговоры [-в среду-]{+в четверг+} …   (each changed paragraph, trimmed)
+        EDIT #5e1c0a9d ¶2    EN  … talks on [-Wednesday-]{+Thursday+} …
+        EDIT #5e1c0a9d whole diff: ../diffs/5e1c0a9d….html or newsmon diff 5e1c0a9d --version 2
     == SECTIONS (6) ==
     FAILED      | mid/news | HTTP 503 (http://…)
     OK          | kremlin-en/news | 20 links, 3 new
@@ -28,6 +32,7 @@ import re
 
 from crawler.digest.data import DayData, alert_extra, grouped, item_date, paragraph_pairs, TROUBLE
 from crawler.items import english_title, section_key
+from crawler.lifecycle import diffview
 from crawler.phrases import in_words
 from crawler.watch.context import highlight
 from crawler.wording import plural
@@ -83,7 +88,20 @@ def alert_lines(data: DayData) -> list[str]:
         at = (event.get("at") or "")[:16].replace("T", " ")
         out.append(" | ".join(x for x in (f"ALERT {at} UTC", field(event.get("type")), field(event.get("section")),
                                           field(event.get("cause")), field(alert_extra(event)), field(url)) if x))
+        out += edit_lines(data.edits.get(event.get("id")))
     return out
+
+
+def edit_lines(diff) -> list[str]:
+    """What an edit changed, under its alert: a line per language of each changed paragraph, trimmed around
+    the changes (``[-removed-]{+added+}``), then where the whole diff is."""
+    if diff is None:
+        return []
+    tag = f"    EDIT #{diff.article_id[:8]} "
+    lines = [_CONTROL.sub(" ", line).rstrip() for line in diffview.text_lines(diff, diffview.CONTEXT, tag,
+                                                                               diffview.MAX_ROWS)]
+    where = f"../{diffview.DIFFS_DIR}/{diff.page_name} or " if diff.complete else ""
+    return lines + [f"{tag}whole diff: {where}newsmon diff {diff.article_id[:8]} --version {diff.new.number}"]
 
 
 def watched_lines(data: DayData) -> list[str]:

@@ -18,7 +18,8 @@ All reading and writing of the state DB stays on the calling thread. Then:
 * changed title or text → ``article_edited`` with a paragraph diff. Every version is kept in
   ``article_versions`` (version 1 = as first stored) with its raw page; the ``items`` row becomes the new
   version (``version`` + 1, translation reset to pending for zh/ru), and so does its day-file line at the
-  run's export; the edit is reported in alerts.jsonl.
+  run's export; the edit is reported in alerts.jsonl, unless it changed fewer than ``min_edit_chars``
+  characters (a comma, a time stamp): then only the version is kept.
 * 5xx, timeouts, robots: nothing is concluded (``article_checks.outcome = 'error'``).
 * an incomplete multi-page article: its missing pages are fetched again after page 1 and merged when they
   arrive (``crawler.lifecycle.completion``; outcome ``completed`` or ``incomplete``, no event).
@@ -48,7 +49,7 @@ from crawler.lifecycle.fetch import Fetched, PoliteFetcher, decode
 from crawler.lifecycle.hostpool import Job, fetch_all
 from crawler.items import utc_now
 from crawler.lifecycle.machine import is_homepage, same_place, site_root
-from crawler.lifecycle.textdiff import comparable, paragraph_diff, same_content, summarize
+from crawler.lifecycle.textdiff import comparable, edit_size, paragraph_diff, same_content, summarize
 from crawler.store import items as item_store
 from crawler.lifecycle.versions import keep_version, next_version
 
@@ -72,6 +73,7 @@ class RecheckRun:
     output_dir: Path
     sections: dict[str, Section]
     gone_checks: int                  # consecutive "gone" re-checks that confirm a deletion
+    min_edit_chars: int = 0           # a smaller edit is kept as a version without its article_edited event
 
 
 def recheck_recent(conn: sqlite3.Connection, config: Config, run_id: int, output_dir: Path, table: dict) -> dict:
@@ -81,7 +83,8 @@ def recheck_recent(conn: sqlite3.Connection, config: Config, run_id: int, output
     due = due_articles(conn, run_id, table)
     if not due:
         return {}
-    run = RecheckRun(run_id, Path(output_dir), {s.key: s for s in config.sections}, gone_checks_of(table))
+    run = RecheckRun(run_id, Path(output_dir), {s.key: s for s in config.sections}, gone_checks_of(table),
+                     table["min_edit_chars"])
     bounds = page_retry_of(config)
     jobs = [Job(row["url"], row["etag"], row["last_modified"], tag=row,
                 further=missing_pages(_item_or_none(conn, row), bounds),
@@ -180,6 +183,7 @@ def apply_answer(conn: sqlite3.Connection, row: sqlite3.Row, got: Fetched, run: 
                                                          run.run_id, run.output_dir)
     if got.further and verdict.outcome in ("not_modified", "unchanged", "edited"):
         verdict = with_missing_pages(conn, row, got, verdict, run)
+    verdict = without_trivial_edit(verdict, run.min_edit_chars)
     now = utc_now()
     with state.transaction(conn):
         outcome, event = verdict.outcome, verdict.event
@@ -192,6 +196,16 @@ def apply_answer(conn: sqlite3.Connection, row: sqlite3.Row, got: Fetched, run: 
         if event is not None:
             events.record(conn, [event])
     return outcome
+
+
+def without_trivial_edit(verdict: Verdict, min_edit_chars: int) -> Verdict:
+    """An edit smaller than ``min_edit_chars`` (a comma, a time stamp): its version is kept, its event dropped."""
+    event = verdict.event
+    if event is None or event.details.get("changed_chars", min_edit_chars) >= min_edit_chars:
+        return verdict
+    log.info("re-check of %s: %s (%d characters, under min_edit_chars): version %s kept, no alert",
+             event.details.get("url"), event.cause, event.details["changed_chars"], event.details.get("version"))
+    return Verdict(verdict.outcome)
 
 
 def with_missing_pages(conn, row, got: Fetched, verdict: Verdict, run: RecheckRun) -> Verdict:
@@ -357,7 +371,9 @@ def edited(conn, row, item: dict, before: dict, got: Fetched, extracted, pattern
         item_store.article_fetched(conn, row["id"], now, etag=got.headers.get("ETag"),
                                    last_modified=got.headers.get("Last-Modified"), raw_path=raw_path)
     details = {"url": row["url"], "title": extracted.title, "title_en": item.get("title_en"),
-               "version": version, "previous_version": version - 1, **diff}
+               "version": version, "previous_version": version - 1, **diff,
+               "changed_chars": edit_size(before.get("title"), list(before.get("paragraphs") or []),
+                                          extracted.title, list(extracted.paragraphs), patterns)}
     cause = summarize(ops, title_changed)
     if got.final_url and not same_place(got.final_url, row["url"]):
         details["moved_to"] = got.final_url
