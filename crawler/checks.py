@@ -14,7 +14,7 @@ import re
 
 from scrapy.utils.misc import load_object
 
-from crawler.config import Config, key_location, section_key_location
+from crawler.config import RULE_KEYS, Config, SectionRules, key_location, section_key_location
 from crawler.crawl.links import SELECTOR_KEYS, selector_problem
 from crawler.exceptions import ConfigError
 from crawler.features import validators
@@ -26,11 +26,12 @@ TABLE_KEY = re.compile(r"^\[(?P<table>[a-z_]+)\] (?P<key>[a-z_]+):")
 SECTION_CRON = re.compile(r"^section (?P<key>\S+): cron: ")
 
 
-def check_config(config: Config) -> list[str]:
+def check_config(config: Config, unloaded: list[SectionRules] = ()) -> list[str]:
     """One message per problem (empty: all good), each naming file:line when known: every section's
-    selectors, every section's cron, then each feature table that fails its validator."""
+    selectors (those of ``unloaded`` too: sections left out of ``config`` for another problem), every
+    section's cron, then each feature table that fails its validator."""
     crons = cron_problems(config)
-    problems = selector_problems(config) + crons
+    problems = selector_problems(config, unloaded) + crons
     for _table, dotted in validators():
         try:
             load_object(dotted)(config)
@@ -41,14 +42,15 @@ def check_config(config: Config) -> list[str]:
     return problems
 
 
-def selector_problems(config: Config) -> list[str]:
+def selector_problems(config: Config, unloaded: list[SectionRules] = ()) -> list[str]:
     """``file:line: source/section: key: invalid CSS selector '…': why`` for each selector parsel cannot
     evaluate (``link_css``, ``link_xpath``, ``next_css``, ``body_css``)."""
     problems = []
-    for section in config.sections:
-        for key, kind in SELECTOR_KEYS.items():
-            rule = getattr(section, key)
-            why = selector_problem(kind, rule) if rule else None
+    sections = [*(SectionRules(s.source_id, s.id, {k: getattr(s, k) for k in RULE_KEYS if getattr(s, k)})
+                  for s in config.sections), *unloaded]
+    for section in sections:
+        for key, rule in section.rules.items():
+            why = selector_problem(SELECTOR_KEYS[key], rule)
             if why:
                 problems.append(f"{section_key_location(config, section, key)}: {section.key}: {key}: {why}")
     return problems

@@ -63,17 +63,38 @@ SOURCE_KEYS: dict[str, tuple[type, ...]] = {
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 
+# A section's CSS selectors and XPath: compiled by ``newsmon sources check`` (``crawler.checks``), evaluated by the
+# crawl (``crawler.crawl.links``); loading a config does not compile them.
+RULE_KEYS = ("link_css", "link_xpath", "next_css", "body_css")
+
+
+@dataclass(frozen=True)
+class SectionRules:
+    """The selectors of a section left out of a config for another problem: still checked, so that one pass
+    names every bad one."""
+
+    source_id: str
+    id: str
+    rules: dict[str, str]
+
+    @property
+    def key(self) -> str:
+        return f"{self.source_id}/{self.id}"
+
+
 class ConfigProblems(ConfigError):
     """Every problem of the sources and sections of a config, found in one pass. Its message is the first
     problem and how many more there are (a command's one error line); ``newsmon sources check`` prints each
-    of ``problems`` and goes on to check the rest of ``config``: the sources and sections without a problem."""
+    of ``problems`` and goes on to check the rest: ``config`` (the sources and sections without a problem)
+    and ``unloaded`` (the selectors of the sections left out)."""
 
-    def __init__(self, problems: list[str], config: "Config") -> None:
+    def __init__(self, problems: list[str], config: "Config", unloaded: list[SectionRules]) -> None:
         more = (f" (and {len(problems) - 1} more problem{'s' if len(problems) > 2 else ''}: "
                 "`newsmon sources check` lists them all)") if len(problems) > 1 else ""
         super().__init__(problems[0] + more)
         self.problems = problems
         self.config = config
+        self.unloaded = unloaded
 
 
 class _Collect:
@@ -82,6 +103,7 @@ class _Collect:
 
     def __init__(self) -> None:
         self.problems: list[str] = []
+        self.unloaded: list[SectionRules] = []     # the selectors of the sections left out
 
     def __enter__(self) -> "_Collect":
         return self
@@ -211,7 +233,7 @@ def load_config(path: str | Path | None = None, *, output_dir: str | Path | None
     sources = _build_sources(raw.get("sources", []), *source_text, collect)
     config = Config(raw, sources, tuple(files))
     if collect.problems:
-        raise ConfigProblems(collect.problems, config)
+        raise ConfigProblems(collect.problems, config, collect.unloaded)
     return config
 
 
@@ -228,7 +250,7 @@ def key_location(config: Config, table: str, key: str) -> str:
     return config.files[-1] if config.files else "config"
 
 
-def section_key_location(config: Config, section: Section, key: str | None = None) -> str:
+def section_key_location(config: Config, section: "Section | SectionRules", key: str | None = None) -> str:
     """``file:line`` of ``key`` in ``section``'s table (of the section's table when it has no such key) in the
     last config file that names the section."""
     for name in reversed(config.files):
@@ -398,7 +420,11 @@ def _one_section(src: dict, sec: Any, n: int, spath: str, seen: set, text: str, 
     seen.add(sid)
     if sec.get("enabled", True) is False:
         return None
-    return _section(src, sec, spath, text, filename, collect)
+    section = _section(src, sec, spath, text, filename, collect)
+    if section is None:
+        rules = {key: sec[key] for key in RULE_KEYS if isinstance(sec.get(key), str)}
+        collect.unloaded.append(SectionRules(src["id"], sid, rules))
+    return section
 
 
 def _require_id(table: dict, path: str, text: str, filename: str, outer: tuple[str, ...], n: int) -> str:

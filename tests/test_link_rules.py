@@ -38,6 +38,7 @@ url = "http://127.0.0.1:9/feed"
 [[sources.sections]]
 id = "wrong"
 kind = "rss"
+link_xpath = "//a[@href]]"
 url = "ftp://127.0.0.1/x"
 max_pages = 0
 """
@@ -72,8 +73,9 @@ def test_sources_check_names_every_problem_of_the_file_in_one_pass_each_with_its
                 ("user.toml:15: ", "section site/by-xpath: cron: invalid cron '61 2 * * *'"),
                 ("user.toml:17: ", "sections[Bad Id].id: required"),
                 ("user.toml:22: ", "sections[wrong].kind: expected one of"),
-                ("user.toml:23: ", "sections[wrong].url: expected an http(s) URL"),
-                ("user.toml:24: ", "sections[wrong].max_pages: must be ≥ 1")]
+                ("user.toml:23: ", "site/wrong: link_xpath: invalid XPath '//a[@href]]'"),
+                ("user.toml:24: ", "sections[wrong].url: expected an http(s) URL"),
+                ("user.toml:25: ", "sections[wrong].max_pages: must be ≥ 1")]
     for where, what in expected:
         assert any(where in line and what in line for line in lines), (where, what, proc.stderr)
     assert len(lines) == len(expected), proc.stderr

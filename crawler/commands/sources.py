@@ -42,10 +42,10 @@ def check(args: argparse.Namespace) -> int:
     from crawler.config import ConfigProblems
 
     try:
-        config, problems = load(args), []
+        config, problems, unloaded = load(args), [], []
     except ConfigProblems as exc:
-        config, problems = exc.config, list(exc.problems)
-    later = check_config(config)
+        config, problems, unloaded = exc.config, list(exc.problems), exc.unloaded
+    later = check_config(config, unloaded)
     if problems and not config.sections:      # every section has a problem: nothing to schedule follows
         later = [p for p in later if not p.startswith("no sections configured")]
     problems = sorted(problems + later, key=_file_line)

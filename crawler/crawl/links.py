@@ -35,7 +35,7 @@ class BadLinkRule(ValueError):
     """A section's CSS selector or XPath cannot be evaluated (the message names the key, the rule and why)."""
 
 
-# A section's selectors, by key: what parsel is asked to evaluate each with.
+# A section's selectors (``crawler.config.RULE_KEYS``), by key: what parsel is asked to evaluate each with.
 SELECTOR_KEYS = {"link_css": "css", "link_xpath": "xpath", "next_css": "css", "body_css": "css"}
 
 
