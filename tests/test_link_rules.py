@@ -92,6 +92,44 @@ def test_a_command_names_the_first_problem_and_how_many_more(tmp_path):
     assert [s.key for s in err.value.config.sections] == ["site/by-css", "site/by-xpath"]
 
 
+DUPLICATES = """\
+replace_default_sources = true
+[[sources]]
+id = "site"
+[[sources.sections]]
+id = "news"
+kind = "feed"
+url = "http://127.0.0.1:9/feed"
+[[sources.sections]]
+id = "news"
+kind = "feed"
+url = "http://127.0.0.1:9/feed2"
+[[sources]]
+id = "site"
+[[sources.sections]]
+id = "world"
+kind = "feed"
+url = "http://127.0.0.1:9/feed3"
+[[sources]]
+name = "no id"
+[[sources.sections]]
+id = "a"
+kind = "feed"
+url = "http://127.0.0.1:9/feed4"
+"""
+
+
+def test_a_duplicate_id_is_named_at_its_second_line_and_a_missing_one_at_its_table(tmp_path):
+    path = tmp_path / "user.toml"
+    path.write_text(DUPLICATES, encoding="utf-8")
+    with pytest.raises(ConfigProblems) as err:
+        load_config(path)
+    assert err.value.problems == [
+        f"{path}:9: sources[site].sections[news]: duplicate section id 'news'",
+        f"{path}:13: sources[site]: duplicate source id 'site'",
+        f"{path}:18: sources[2].id: required, lowercase letters, digits, '-' or '_' (got None)"]
+
+
 @pytest.fixture
 def site():
     server = SiteServer().start()
