@@ -48,4 +48,4 @@ def test_help_lists_every_command_once(newsmon):
 def test_run_help_names_the_stages_in_the_order_they_run():
     run = next(a for a in build_parser()._actions if a.dest == "command").choices["run"]
     assert run.description.endswith("post-crawl stages (translation, watch phrases, stories, section lifecycle "
-                                     "and re-checks, item flags, alerts, digest)")
+                                     "and re-checks, item flags, alerts, Atom feeds, digest)")
