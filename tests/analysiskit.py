@@ -17,7 +17,8 @@ from crawler import state
 from crawler.items import canonicalize_url, content_hash, empty_translation, item_id
 from crawler.lifecycle.events import Event, record
 from crawler.localsite import write_loopback_config
-from crawler.store import dayfiles, items as item_store
+from crawler.store import dayfiles
+from crawler.store import items as item_store
 
 SINCE, UNTIL = "2026-09-05", "2026-09-11"
 SUBJECT = ["俄罗斯", "俄", "普京", "Russia*", "Росси*"]
@@ -54,13 +55,14 @@ def week_items() -> dict[str, dict]:
     tass = item("tass-en", "politics", 2, "en", "2026-09-06", "Putin: the project serves the interests of our peoples",
                 ["VLADIVOSTOK, September 5. /TASS/. The president said the joint project serves the interests "
                  "of our peoples.", "He spoke at the plenary session of the forum."],
-                extras={"dateline": {"place": "Vladivostok", "date": "2026-09-05", "raw": "VLADIVOSTOK, September 5. /TASS/",
-                                     "lag_days": 1}})
+                extras={"dateline": {"place": "Vladivostok", "date": "2026-09-05",
+                                     "raw": "VLADIVOSTOK, September 5. /TASS/", "lag_days": 1}})
     story = {"id": plenary["id"], "size": 2, "items": [plenary["id"], tass["id"]], "sources": ["kremlin", "tass-en"],
              "langs": ["en"]}
     plenary["story"] = tass["story"] = story
     xinhua = item("xinhua", "world", 3, "zh", "2026-09-11", "测试稿件：两国合作",
-                  ["新华社符拉迪沃斯托克9月8日电 两国人民的利益是合作的基础。会议在傍晚闭幕。", "这是测试稿件的第二段。"],
+                  ["新华社符拉迪沃斯托克9月8日电 两国人民的利益是合作的基础。会议在傍晚闭幕。",
+                   "这是测试稿件的第二段。"],
                   extras={"dateline": {"place": "符拉迪沃斯托克", "date": "2026-09-08",
                                        "raw": "新华社符拉迪沃斯托克9月8日电", "lag_days": 3}},
                   **translated("Test story: cooperation of two countries",
@@ -106,4 +108,4 @@ def write_config(tmp: Path) -> Path:
         {"id": "xinhua", "name": "Xinhua", "sections": [listed("world", "World")]},
         {"id": "people", "name": "People's Daily", "sections": [listed("russia", "Russia", subject=SUBJECT)]},
     ], crawler={"output_dir": str(tmp / "output")},
-        extra=f'\n[[watch]]\nname = "Peoples"\nphrases = ["interests of our peoples", "两国人民"]\n')
+        extra='\n[[watch]]\nname = "Peoples"\nphrases = ["interests of our peoples", "两国人民"]\n')

@@ -11,9 +11,9 @@ from datetime import date
 from lxml import etree
 
 from crawler import state
+from crawler.analysis.flags import subjects_of
 from crawler.analysis.settings import AnalysisSettings
 from crawler.analysis.stage import update_flags
-from crawler.analysis.flags import subjects_of
 from crawler.config import load_config
 from crawler.store import items as item_store
 from tests.analysiskit import ANSWER, QUESTION, SINCE, UNTIL, seed, write_config
@@ -29,8 +29,9 @@ def held_events(output) -> list[dict]:
         return [dict(r) for r in conn.execute("SELECT * FROM events WHERE type = 'article_held' ORDER BY seq")]
 
 
-def flag(cfg, settings=AnalysisSettings()) -> dict:
+def flag(cfg, settings: AnalysisSettings | None = None) -> dict:
     config = load_config(cfg)
+    settings = settings or AnalysisSettings()
     with closing(state.connect(config.output_dir)) as conn:
         return update_flags(conn, subjects_of(config), settings, run_id=9)
 
@@ -175,7 +176,8 @@ def test_the_brief_holds_each_part_with_links_and_dates(tmp_path, newsmon):
 
     held = parts["Held datelines"]
     assert items["xinhua"]["url"] in held
-    assert "held 3 days: datelined 符拉迪沃斯托克 2026-09-08 (新华社符拉迪沃斯托克9月8日电), published 2026-09-11" in held
+    assert ("held 3 days: datelined 符拉迪沃斯托克 2026-09-08 (新华社符拉迪沃斯托克9月8日电), "
+            "published 2026-09-11") in held
     assert items["tass"]["url"] not in held
 
     stories = parts["Carried by several outlets"]

@@ -5,8 +5,9 @@ Five parts, each entry with its source link and dates:
    section with a ``subject`` that mentions none of it is marked);
 2. each watch's hits, with the sentence quoted in English and in the original (the hit's stored
    keyword-in-context when it has one, else the sentence around the first match, found here);
-3. transcript quotes by speaker: each turn that a watch phrase occurs in, with the question it answers
-   (the previous turn by another speaker);
+3. transcript quotes by speaker: each turn that a watch phrase occurs in (``crawler.extract.quotes``, as
+   ``newsmon quotes`` finds them; only the watch's ``speakers`` when it names some), with the question it
+   answers (the nearest earlier turn by another speaker), in the original and in English;
 4. held datelines (items flagged ``dateline_lag``);
 5. stories carried by several outlets (``story`` with two sources or more).
 The window is the items' publication day (else crawl day) and the events' day, ``since``…``until``
@@ -21,9 +22,12 @@ from dataclasses import dataclass, field
 
 from crawler.analysis.flags import DATELINE_LAG, OFF_SUBJECT, dateline_words, held_words
 from crawler.analysis.trend import ITEM_DATE
+from crawler.extract.quotes import Quote, quotes_in
+from crawler.extract.speakers import Turn
 from crawler.items import english_title, section_key
 from crawler.phrases import Phrase, parse
 from crawler.store.items import loads
+from crawler.watch.settings import watches_of as configured_watches
 
 SECTION_EVENTS = ("section_reappeared", "section_off_subject")
 EVENT_WORDS = {"section_reappeared": "back", "section_off_subject": "off its subject"}
@@ -153,39 +157,38 @@ def sentence_at(text: str | None, at: float) -> str | None:
 
 
 def quotes_part(window: Window, watches: list[WatchSpec]) -> list[str]:
+    """Each turn a watch's phrases occur in (``crawler.extract.quotes``; within the watch's speakers when it
+    names some), under its speaker, after the question it answers."""
     by_speaker: dict[str, list[str]] = {}
+    seen: set[tuple[str, int]] = set()
     for item in window.items:
-        turns = (item.get("extras") or {}).get("turns") or []
-        for n, turn in enumerate(turns):
-            if not isinstance(turn, dict) or not _quoted(turn, watches):
-                continue
-            question = previous_turn(turns, n)
-            lines = [f"- {entry(item)}"]
-            if question is not None:
-                lines.append(f"  - asked by {md(question.get('speaker'))}: “{md(cut(question.get('text')))}”")
-            lines.append(f"  - {md(turn.get('speaker'))}: “{md(cut(turn.get('text')))}”")
-            by_speaker.setdefault(str(turn.get("speaker") or "?"), []).extend(lines)
+        if not (item.get("extras") or {}).get("turns"):
+            continue
+        for watch in watches:
+            for quote in quotes_in(item, list(watch.phrases), list(watch.speakers)):
+                if (item["id"], quote.turn.index) in seen:
+                    continue
+                seen.add((item["id"], quote.turn.index))
+                by_speaker.setdefault(quote.turn.speaker, []).extend(quote_lines(item, quote))
     out = []
     for speaker, lines in by_speaker.items():
         out += [f"### {md(speaker)}", "", *lines, ""]
     return out[:-1] if out else out
 
 
-def _quoted(turn: dict, watches: list[WatchSpec]) -> bool:
-    """A watch phrase occurs in the turn (limited to the watch's speakers when it names some)."""
-    text, speaker = turn.get("text") or "", str(turn.get("speaker") or "")
-    for watch in watches:
-        if watch.speakers and not any(s.casefold() in speaker.casefold() for s in watch.speakers):
-            continue
-        if first_match(text, [parse(p) for p in watch.phrases]) is not None:
-            return True
-    return False
+def quote_lines(item: dict, quote: Quote) -> list[str]:
+    lines = [f"- {entry(item)}"]
+    if quote.question is not None:
+        lines += said(item, f"asked by {md(quote.question.speaker)}", quote.question)
+    return lines + said(item, md(quote.turn.speaker), quote.turn)
 
 
-def previous_turn(turns: list[dict], n: int) -> dict | None:
-    """The turn turn ``n`` answers: the nearest one before it by another speaker."""
-    speaker = turns[n].get("speaker")
-    return next((t for t in reversed(turns[:n]) if isinstance(t, dict) and t.get("speaker") != speaker), None)
+def said(item: dict, who: str, turn: Turn) -> list[str]:
+    """'  - Vladimir Putin: “…”', its English beneath for a Chinese or Russian transcript."""
+    lines = [f"  - {who}: “{md(cut(turn.text))}”"]
+    if item.get("lang") != "en":
+        lines.append(f"    EN: “{md(cut(turn.text_en))}”" if turn.text_en else "    EN: (not translated)")
+    return lines
 
 
 def held_part(window: Window) -> list[str]:
@@ -196,8 +199,8 @@ def held_part(window: Window) -> list[str]:
 def stories_part(window: Window) -> list[str]:
     stories: dict[str, list[dict]] = {}
     for item in window.items:
-        story = item.get("story") if isinstance(item.get("story"), dict) else {}
-        if len(story.get("sources") or []) > 1:
+        story = item.get("story")
+        if isinstance(story, dict) and len(story.get("sources") or []) > 1:
             stories.setdefault(story["id"], []).append(item)
     out = []
     for members in stories.values():
@@ -232,9 +235,7 @@ def md(text: object) -> str:
 
 
 def watches_of(config) -> list[WatchSpec]:
-    from crawler.watch.settings import watches_of as configured
-
-    return [WatchSpec(w.name, tuple(w.phrases), tuple(getattr(w, "speakers", ()) or ())) for w in configured(config)]
+    return [WatchSpec(w.name, tuple(w.phrases), tuple(w.speakers)) for w in configured_watches(config)]
 
 
 def names_of(config) -> dict[str, str]:

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from crawler.analysis.flags import digest_flags, notes_of, subjects_of
 from crawler.analysis.settings import DEFAULTS, settings_of
 from crawler.items import section_key
+from crawler.watch.settings import watches_of
 
 __all__ = ["WatchWeeks", "analysis_notes", "digest_flags", "watch_weeks", "week_starts"]
 
@@ -63,6 +64,4 @@ def watch_weeks(conn: sqlite3.Connection, day: str, config) -> list[WatchWeeks]:
 
 
 def _watch_names(config) -> list[str]:
-    from crawler.watch.settings import watches_of
-
     return [w.name for w in watches_of(config)]

@@ -85,7 +85,8 @@ def period_of(day: str, by: str) -> str:
 
 def periods_between(first: str, last: str, by: str) -> list[str]:
     """Every period from the one holding ``first`` to the one holding ``last`` (empty ones included)."""
-    out, day, end = [], date.fromisoformat(first), date.fromisoformat(last)
+    out: list[str] = []
+    day, end = date.fromisoformat(first), date.fromisoformat(last)
     while day <= end:
         period = period_of(day.isoformat(), by)
         if not out or out[-1] != period:
