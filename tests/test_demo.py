@@ -13,6 +13,7 @@ from crawler.items import item_id
 from tests.conftest import run_newsmon
 from tests.recorded import RECORDED, recorded
 from tests.test_crawl_bad_input import closed_port as free_port
+from tests.tinymodel import build_package
 
 
 def demo_items(out) -> list[dict]:
@@ -47,6 +48,21 @@ def test_demo_lands_english_and_russian_items_under_their_real_urls_whatever_the
     again = run_newsmon("demo", "--output", str(out), cwd=tmp_path, env={**env, "NEWSMON_DEMO_PORT": str(free_port())})
     assert again.returncode == 0 and "nothing new" in again.stdout, again.stdout + again.stderr
     assert sorted(i["id"] for i in demo_items(out)) == sorted(i["id"] for i in items)
+
+
+def test_with_the_ru_model_installed_the_demo_translates_its_russian_items(tmp_path):
+    from crawler.translation import models
+
+    packages = tmp_path / "packages"
+    models.install_file(build_package(tmp_path, lang="ru", seed=1), packages)     # random weights: state, not meaning
+    out = tmp_path / "demo-out"
+    proc = run_newsmon("demo", "--output", str(out), cwd=tmp_path, env={"ARGOS_PACKAGES_DIR": str(packages)})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    russian = [i for i in demo_items(out) if i["lang"] == "ru"]
+    assert russian and all(i["translation"]["status"] == "done" and i["text_en"] for i in russian)
+    assert all(f"{i['id']}  ru done" in proc.stdout for i in russian), proc.stdout
+    last = proc.stdout.strip().splitlines()[-1]
+    assert last.startswith("translation: no zh→en model installed") and "newsmon models install zh " in last
 
 
 def test_each_russian_page_is_the_recorded_english_markup_marked_reconstructed():
