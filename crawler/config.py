@@ -388,10 +388,10 @@ def _source(entry: Any, n: int, path: str, seen: set, text: str, filename: str,
     if entry.get("enabled", True) is False:
         return None
     sections = _build_sections(entry, path, text, filename, collect)
-    # With a problem in the source's own keys it is left out; one in a section leaves out that section only
-    # (the sections that loaded are still checked further by ``newsmon sources check``).
-    own_problem = len(collect.problems) > before and not sections
-    return None if own_problem else Source(sid, entry.get("name", sid), sections, entry.get("homepage"))
+    # A section with a problem is left out, the source kept with the sections that loaded (``newsmon sources
+    # check`` checks those further); a source with a problem and no section left is left out.
+    left_out = len(collect.problems) > before and not sections
+    return None if left_out else Source(sid, entry.get("name", sid), sections, entry.get("homepage"))
 
 
 def _build_sections(src: dict, path: str, text: str, filename: str, collect: _Collect) -> tuple[Section, ...]:
