@@ -242,7 +242,7 @@ def test_a_real_run_stores_zstd_pages_that_verify_and_re_extraction_read(tmp_pat
         crawler={"obey_robots": False, "autothrottle": False}, translation={"enabled": False})
     out = tmp_path / "out"
     run = newsmon("run", "--config", str(config), "--output", str(out), timeout=300)
-    assert f"{count} new item(s)" in run.stdout, run.stdout + run.stderr
+    assert f"{count} new items" in run.stdout, run.stdout + run.stderr
     folder = out / "raw" / "kremlin-en"
     dicts = list(folder.glob("zstd-*.dict"))
     assert len(dicts) == 1 and not list(folder.glob("*.html.gz"))

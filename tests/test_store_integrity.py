@@ -74,7 +74,7 @@ def crawled(site, tmp_path_factory) -> tuple[Path, Path]:
     config.write_text(site_config(site), encoding="utf-8")
     out = tmp / "out"
     proc = ok(newsmon("run", "--config", config, "--output", out, env=env_for(tmp)))
-    assert f"{len(EXPECTED)} new item(s)" in proc.stdout, proc.stdout
+    assert f"{len(EXPECTED)} new items" in proc.stdout, proc.stdout
     return config, out
 
 
@@ -332,7 +332,7 @@ def test_verify_names_and_repair_restores_a_torn_and_a_removed_line(tmp_path, si
     assert any("torn" in line for line in problems), found.stdout
 
     rerun = ok(newsmon("run", "--config", config, "--output", out, env=env))
-    assert "0 new item(s)" in rerun.stdout
+    assert "0 new items" in rerun.stdout
     assert path.read_bytes() == torn, "a run rewrote a day none of whose items changed"
     assert verify(out, env).returncode == 1
 
@@ -379,7 +379,7 @@ def test_lost_state_db_is_rebuilt_by_import_and_nothing_is_fetched_again(tmp_pat
 
     site.clear_log()
     rerun = ok(newsmon("run", "--config", config, "--output", out, env=env))
-    assert "0 new item(s)" in rerun.stdout, rerun.stdout
+    assert "0 new items" in rerun.stdout, rerun.stdout
     fetched = {path for _m, path, status in site.log}
     assert not fetched & set(EXPECTED), f"fetched again: {sorted(fetched & set(EXPECTED))}"
     assert not [p for p in fetched if p.startswith("/n1/2019/0615/c1013-31153719-")], "a further page fetched again"

@@ -568,4 +568,4 @@ def test_a_run_groups_a_wire_story_and_its_reprint_and_the_digest_shows_it_once(
     assert len(also) == 1
     assert also[0].startswith(f"  also: people/politics zh {reprint['title']} {base + PD_PATH} #{reprint['id'][:8]} ")
     assert "TRANSLATION-PENDING" in also[0]                             # the copy's flags come along
-    assert any(r.startswith("   OK          | people/politics | 1 links, 1 new") for r in rows)
+    assert any(r.startswith("   OK          | people/politics | 1 link, 1 new") for r in rows)

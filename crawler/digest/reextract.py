@@ -29,6 +29,7 @@ from crawler.items import content_hash, empty_translation, utc_now
 from crawler.progress import Progress
 from crawler.store import items as item_store
 from crawler.store.dayfiles import export_now
+from crawler.store.published import normalised
 
 log = logging.getLogger(__name__)
 
@@ -47,15 +48,18 @@ def reextracted(output_dir: Path, item: dict, section: Section | None) -> dict |
     """The item re-extracted from its raw page, or None when nothing changed."""
     ext = extract_stored(output_dir, item, section)
     paragraphs = list(ext.paragraphs)
-    published = ext.published_at or item.get("published_at")
+    # the page's date in the stored form, else the item's as it is (crawler/store/published.py)
+    published = normalised({"published_at": ext.published_at} if ext.published_at else
+                           {k: item.get(k) for k in ("published_at", "published_precision") if k in item})
     authors = list(ext.authors) or item.get("authors") or []
     new_hash = content_hash(ext.title, paragraphs)
-    if (new_hash == item.get("content_hash") and published == item.get("published_at")
+    if (new_hash == item.get("content_hash") and published.get("published_at") == item.get("published_at")
             and authors == (item.get("authors") or [])):
         return None
     new = dict(item, title=ext.title, paragraphs=paragraphs, text="\n\n".join(paragraphs),
-               published_at=published, authors=authors, content_hash=new_hash, extractor=ext.extractor,
+               authors=authors, content_hash=new_hash, extractor=ext.extractor,
                extras={**(item.get("extras") or {}), **(ext.extras or {}), "reextracted_at": utc_now()})
+    new.update(published)
     if new_hash != item.get("content_hash"):
         new.update(_redetect(paragraphs, ext.title, item))
         new.update(empty_translation(new.get("lang")))

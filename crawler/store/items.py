@@ -19,6 +19,7 @@ import sqlite3
 from typing import Iterable, Iterator
 
 from crawler.items import Item
+from crawler.store.published import normalised
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,9 @@ def _status(item: dict) -> str | None:
 # ---------------------------------------------------------------- writing
 
 def insert(conn: sqlite3.Connection, item: Item | dict, day: str) -> bool:
-    """Store a new item on ``day`` (inside the caller's transaction). False when its id is already stored."""
+    """Store a new item on ``day`` (inside the caller's transaction). False when its id is already stored.
+    Its ``published_at`` is stored in one form (``crawler.store.published``)."""
+    item = normalised(item)
     cur = conn.execute("INSERT INTO items(id, day, lang, translation_status, json) VALUES (?, ?, ?, ?, ?) "
                        "ON CONFLICT(id) DO NOTHING", (item["id"], day, item.get("lang"), _status(item), dumps(item)))
     if cur.rowcount == 0:
@@ -63,6 +66,7 @@ def insert_article(conn: sqlite3.Connection, item: Item | dict, day: str, *, run
     """Store a new article: its ``articles`` row (what the crawl and the re-checks look up), its further
     pages (``article_pages``: (canonical URL, id)) and its item — inside the caller's transaction. False when
     its canonical URL is already stored (nothing is written then)."""
+    item = normalised(item)
     cur = conn.execute(
         "INSERT INTO articles(canonical_url, id, source, section, url, day, run_id, first_seen, "
         "last_fetched, published_at, title, content_hash, etag, last_modified, raw_path) "
@@ -121,7 +125,7 @@ def replace(conn: sqlite3.Connection, item: Item | dict) -> None:
     row = conn.execute("SELECT day FROM items WHERE id = ?", (item["id"],)).fetchone()
     if row is None:
         raise KeyError(f"item {item['id']} is not stored")
-    _write(conn, item["id"], row["day"], dict(item), [ALL_FIELDS])
+    _write(conn, item["id"], row["day"], dict(normalised(item)), [ALL_FIELDS])
 
 
 def _write(conn: sqlite3.Connection, item_id: str, day: str, item: dict, fields: list[str]) -> None:

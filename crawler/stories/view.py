@@ -27,5 +27,7 @@ def day_copies(items: list[dict]) -> dict[str, list[dict]]:
 
 def _first_key(item: dict, story_id: str) -> tuple:
     published = item.get("published_at") or ""
-    stamp = published if "T" in published else item.get("fetched_at")   # a bare date says no hour
+    # a date alone says no hour (crawler/store/published.py: precision "date", or an item from before it)
+    timed = "T" in published and item.get("published_precision") != "date"
+    stamp = published if timed else item.get("fetched_at")
     return epoch(stamp, float("inf")), item.get("id") != story_id, item.get("id") or ""
