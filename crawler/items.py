@@ -36,7 +36,8 @@ class Item(TypedDict, total=False):
     url: str                     # final URL after redirects
     canonical_url: str
     fetched_at: str              # ISO-8601 UTC
-    published_at: str | None
+    published_at: str | None     # YYYY-MM-DDTHH:MM:SS±HH:MM, the site's offset (crawler/store/published.py)
+    published_precision: str     # "time", or "date" when only the day was known (absent without a date)
     title: str | None
     text: str                    # paragraphs joined by a blank line
     paragraphs: list[str]
