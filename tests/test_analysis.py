@@ -255,3 +255,21 @@ def test_a_hit_stored_without_its_sentence_is_quoted_from_the_item():
     english = {"name": "Peoples", "phrases": ["the basis"], "found": ["the basis"], "in": ["text_en"]}
     assert quoted_sentences(xinhua, english, WatchSpec("Peoples", ("the basis",)))[1] == \
         "新华社符拉迪沃斯托克9月8日电 两国人民的利益是合作的基础。"
+
+
+def test_a_held_item_reads_as_one_alert_message_entry(tmp_path):
+    """What a channel receives for an article_held event: its heading, the title, the cause and the link."""
+    from crawler.alerts.message import compose
+    from crawler.lifecycle.events import from_row
+
+    cfg, out = write_config(tmp_path), tmp_path / "output"
+    items = seed(out)
+    flag(cfg)
+    with closing(state.connect(out)) as conn:
+        pending = [from_row(r) for r in conn.execute("SELECT * FROM events WHERE type = 'article_held'")]
+    title, body = compose(pending, {}, "newsmon", 50)
+    assert title == "newsmon: 1 article published days after its dateline"
+    assert ("Articles published days after their dateline (1)\n"
+            "• xinhua/world: Test story: cooperation of two countries [original: 测试稿件：两国合作]\n") in body
+    assert ("    published 3 days after its dateline 新华社符拉迪沃斯托克9月8日电 (2026-09-08 → 2026-09-11) — "
+            f"{items['xinhua']['url']}") in body

@@ -36,7 +36,7 @@ class HeldEvent(Event):
 
     @property
     def id(self) -> str:
-        return hashlib.sha256(f"{HELD}|{self.article_id}".encode("utf-8")).hexdigest()[:16]
+        return hashlib.sha256(f"{HELD}|{self.article_id}".encode()).hexdigest()[:16]
 
 
 def run_stage(ctx) -> dict:
