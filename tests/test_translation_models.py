@@ -177,3 +177,31 @@ def test_model_commands_never_import_argostranslate(env, archives, tmp_path):
     proc = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120,
                           env={**env, "PATH": "/usr/bin:/bin", "PYTHONPATH": f"{blocker}:{root}"})
     assert proc.returncode == 0, proc.stderr
+
+
+RECORDED_INDEX = Path(__file__).resolve().parent / "resources" / "argos" / "index.json"
+ARGOS_FILES = "https://argos-net.com/v1/"
+
+
+def test_the_real_index_gives_the_packages_argospm_would_install(newsmon, env, home, tmp_path):
+    """The index as Argos serves it (recorded), its download links pointed at loopback copies of the same file
+    names: `install zh ru` takes zh→en and ru→en 1.9 (not zt, Traditional Chinese), as argospm would."""
+    root = tmp_path / "argos-net"
+    root.mkdir()
+    text = RECORDED_INDEX.read_text(encoding="utf-8")
+    for seed, lang in enumerate(("zh", "ru", "zt")):
+        build_package(root, lang=lang, version="1.9", seed=seed)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                             functools.partial(_QuietHandler, directory=str(root)))
+    base = f"http://127.0.0.1:{server.server_address[1]}/"
+    (root / "index.json").write_text(text.replace(ARGOS_FILES, base), encoding="utf-8")
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        proc = newsmon("models", "install", "zh", "ru", env={**env, "ARGOS_PACKAGE_INDEX": base})
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert proc.returncode == 0, proc.stderr
+    assert ARGOS_FILES in text and text.count(ARGOS_FILES) > 50          # the recorded index, links and all
+    assert sorted(p.name for p in argos_default_dir(home).iterdir()) == ["translate-ru_en-1_9", "translate-zh_en-1_9"]
+    assert "installed zh→en  translate-zh_en 1.9" in proc.stdout and "installed ru→en  translate-ru_en 1.9" in proc.stdout
