@@ -273,3 +273,14 @@ def test_a_held_item_reads_as_one_alert_message_entry(tmp_path):
             "• xinhua/world: Test story: cooperation of two countries [original: 测试稿件：两国合作]\n") in body
     assert ("    published 3 days after its dateline 新华社符拉迪沃斯托克9月8日电 (2026-09-08 → 2026-09-11) — "
             f"{items['xinhua']['url']}") in body
+
+
+def test_a_bad_analysis_table_leaves_the_digest_written(tmp_path, newsmon):
+    """The analysis stage fails on it with its file:line; the digest still draws the default weeks."""
+    cfg, out = write_config(tmp_path), tmp_path / "output"
+    seed(out)
+    cfg.write_text(cfg.read_text() + "\n[analysis]\nchart_weeks = 0\n", encoding="utf-8")
+    proc = newsmon("digest", "--date", "2026-09-11", "--config", str(cfg))
+    assert proc.returncode == 0, proc.stderr
+    page = etree.HTML((out / "2026-09-11" / "digest.html").read_text(encoding="utf-8"))
+    assert len(page.xpath("//ul[@class='weeks']/li//*[local-name()='rect']")) == 8

@@ -5,14 +5,18 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from crawler.analysis.flags import digest_flags, notes_of, subjects_of
 from crawler.analysis.settings import DEFAULTS, settings_of
+from crawler.exceptions import ConfigError
 from crawler.items import section_key
 from crawler.watch.settings import watches_of
+
+log = logging.getLogger(__name__)
 
 __all__ = ["WatchWeeks", "analysis_notes", "digest_flags", "watch_weeks", "week_starts"]
 
@@ -51,11 +55,13 @@ def week_starts(day: str, weeks: int) -> list[str]:
 def watch_weeks(conn: sqlite3.Connection, day: str, config) -> list[WatchWeeks]:
     """Each watch's hits (their items' crawl days, ``watch_hits``) per week, for the configured watches
     (every watch with hits when no config is given)."""
-    weeks = settings_of(config).chart_weeks if config is not None else DEFAULTS["chart_weeks"]
+    weeks = _chart_weeks(config)
     starts = week_starts(day, weeks)
     rows = conn.execute("SELECT watch, day, count(*) FROM watch_hits WHERE day BETWEEN ? AND ? GROUP BY watch, day",
                         (starts[0], day)).fetchall()
-    names = _watch_names(config) if config is not None else sorted({r[0] for r in rows})
+    names = _watch_names(config)
+    if names is None:
+        names = sorted({r[0] for r in rows})
     counts = {name: [0] * weeks for name in names}
     for watch, hit_day, n in rows:
         if watch in counts:
@@ -63,5 +69,18 @@ def watch_weeks(conn: sqlite3.Connection, day: str, config) -> list[WatchWeeks]:
     return [WatchWeeks(name, tuple(starts), tuple(counts[name])) for name in names]
 
 
-def _watch_names(config) -> list[str]:
-    return [w.name for w in watches_of(config)]
+# A bad [analysis] or [[watch]] table fails its own stage with its file:line; the digest is still written.
+def _chart_weeks(config) -> int:
+    try:
+        return settings_of(config).chart_weeks if config is not None else DEFAULTS["chart_weeks"]
+    except ConfigError as exc:
+        log.warning("digest: watch charts drawn over %d weeks: %s", DEFAULTS["chart_weeks"], exc)
+        return DEFAULTS["chart_weeks"]
+
+
+def _watch_names(config) -> list[str] | None:
+    """The configured watches' names; None (every watch with hits) without a config or with a bad one."""
+    try:
+        return [w.name for w in watches_of(config)] if config is not None else None
+    except ConfigError:
+        return None
