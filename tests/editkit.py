@@ -13,7 +13,8 @@ from crawler import state
 from crawler.lifecycle import events
 from crawler.lifecycle.textdiff import paragraph_diff, summarize
 from crawler.lifecycle.versions import keep_version, next_version
-from crawler.store import dayfiles, items as item_store
+from crawler.store import dayfiles
+from crawler.store import items as item_store
 from tests.alerting import new_run, store_article
 
 DAY = "2026-11-01"

@@ -54,10 +54,12 @@ border-radius:4px;margin-right:.25rem;color:var(--warn)}
 .diff{width:100%;border-collapse:collapse;font-size:.9rem}.diff th{color:var(--muted);font-weight:400;
 text-align:left;vertical-align:top;padding-right:.5rem;white-space:nowrap}
 .diff td{vertical-align:top;padding:.15rem .4rem;border-top:1px solid var(--line);width:50%}
-del{background:var(--badbg);text-decoration:line-through}ins{background:#e6f4ea;color:#0d4f1e;text-decoration:underline}
+del{background:var(--badbg);text-decoration:line-through}
+ins{background:#e6f4ea;color:#0d4f1e;text-decoration:underline}
 @media (prefers-color-scheme:dark){ins{background:#17361f;color:#c4eed0}}
 details summary{cursor:pointer;color:var(--muted);font-size:.9rem;margin-top:.3rem}
-@media (max-width:40rem){body{padding:.6rem}.diff td,.diff th{display:block;width:auto}.row{grid-template-columns:1fr;gap:.3rem}
+@media (max-width:40rem){body{padding:.6rem}.diff td,.diff th{display:block;width:auto}
+.row{grid-template-columns:1fr;gap:.3rem}
 .row .en{border-left:3px solid var(--line);padding-left:.5rem}
 .sections tr{display:block;border-bottom:1px solid var(--line);padding:.2rem 0}
 .sections td{display:inline;border:0;padding:0 .4rem 0 0}.sections td.detail{display:block}}
@@ -156,7 +158,7 @@ def _alerts(data: DayData) -> str:
         kind = "alert good" if event.get("type") in GOOD_NEWS else "alert"
         rows.append(f'<div class="{kind}"><strong>{esc(event.get("type"))}</strong> · {esc(event.get("section"))}'
                     f' · {esc((event.get("at") or "")[:16].replace("T", " "))} UTC<br>{esc(event.get("cause"))}'
-                    f"{extra}{link}{_edit(data.edits.get(event.get('id')))}</div>")
+                    f"{extra}{link}{_edit(data.edits.get(event.get('id') or ''))}</div>")
     return f'<h2 id="alerts">Alerts ({len(data.alerts)})</h2>' + "".join(rows)
 
 

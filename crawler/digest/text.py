@@ -88,7 +88,7 @@ def alert_lines(data: DayData) -> list[str]:
         at = (event.get("at") or "")[:16].replace("T", " ")
         out.append(" | ".join(x for x in (f"ALERT {at} UTC", field(event.get("type")), field(event.get("section")),
                                           field(event.get("cause")), field(alert_extra(event)), field(url)) if x))
-        out += edit_lines(data.edits.get(event.get("id")))
+        out += edit_lines(data.edits.get(event.get("id") or ""))
     return out
 
 

@@ -1,4 +1,5 @@
-"""Atom 1.0 documents (RFC 4287) from plain data: ``render(Feed) -> bytes``, written with lxml.
+"""Atom 1.0 documents (RFC 4287) from plain data: ``render(Feed) -> bytes``, written with the standard library's
+ElementTree.
 
 Text goes in as given (titles as text constructs, content as escaped HTML: ``type="html"``); characters XML 1.0
 cannot carry (controls a page may hold) are dropped. Dates are RFC 3339 in UTC.
@@ -8,9 +9,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-from lxml import etree
+from xml.etree import ElementTree as etree
 
 ATOM = "http://www.w3.org/2005/Atom"
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -47,8 +48,8 @@ def rfc3339(stamp: str | None) -> str | None:
     except ValueError:
         return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def clean(text: str | None) -> str:
@@ -56,7 +57,8 @@ def clean(text: str | None) -> str:
 
 
 def render(feed: Feed) -> bytes:
-    root = etree.Element(f"{{{ATOM}}}feed", nsmap={None: ATOM})
+    etree.register_namespace("", ATOM)
+    root = etree.Element(f"{{{ATOM}}}feed")
     _text(root, "id", feed.id)
     _text(root, "title", feed.title)
     _text(root, "subtitle", feed.subtitle)
@@ -67,10 +69,11 @@ def render(feed: Feed) -> bytes:
         _link(root, "self", feed.self_link, "application/atom+xml")
     for entry in feed.entries:
         root.append(_entry(entry))
-    return etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True)
+    etree.indent(root)
+    return etree.tostring(root, xml_declaration=True, encoding="utf-8")
 
 
-def _entry(entry: Entry) -> etree._Element:
+def _entry(entry: Entry) -> etree.Element:
     node = etree.Element(f"{{{ATOM}}}entry")
     _text(node, "id", entry.id)
     _text(node, "title", entry.title)
@@ -81,17 +84,17 @@ def _entry(entry: Entry) -> etree._Element:
     if entry.related:
         _link(node, "related", entry.related, "text/html")
     for term, label in entry.categories:
-        etree.SubElement(node, f"{{{ATOM}}}category", term=clean(term), label=clean(label))
+        etree.SubElement(node, f"{{{ATOM}}}category", {"term": clean(term), "label": clean(label)})
     content = _text(node, "content", entry.content_html)
     content.set("type", "html")
     return node
 
 
-def _text(parent: etree._Element, name: str, text: str) -> etree._Element:
+def _text(parent: etree.Element, name: str, text: str) -> etree.Element:
     node = etree.SubElement(parent, f"{{{ATOM}}}{name}")
     node.text = clean(text)
     return node
 
 
-def _link(parent: etree._Element, rel: str, href: str, kind: str) -> None:
-    etree.SubElement(parent, f"{{{ATOM}}}link", rel=rel, href=clean(href), type=kind)
+def _link(parent: etree.Element, rel: str, href: str, kind: str) -> None:
+    etree.SubElement(parent, f"{{{ATOM}}}link", {"rel": rel, "href": clean(href), "type": kind})

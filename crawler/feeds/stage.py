@@ -55,9 +55,10 @@ def write_feeds(conn: sqlite3.Connection, config, output_dir: str | Path, settin
     """Write every feed (and the edits' diff pages); returns {feeds, written, entries, diff_pages}."""
     namespace, created = identity(conn)
     folder = Path(output_dir) / FEEDS_DIR
-    plans = [("alerts.atom", "newsmon: alerts", "Every event newsmon recorded, newest first.", None, None),
-             ("edits.atom", "newsmon: edits and deletions", "Articles changed or removed after they were published.",
-              EDIT_TYPES, None)]
+    plans: list[tuple[str, str, str, tuple[str, ...] | None, str | None]] = [
+        ("alerts.atom", "newsmon: alerts", "Every event newsmon recorded, newest first.", None, None),
+        ("edits.atom", "newsmon: edits and deletions", "Articles changed or removed after they were published.",
+         EDIT_TYPES, None)]
     plans += [(watch_file(w.name), f"newsmon: watch {w.name}", f"Items the watch {w.name} matched.",
                ("watch_matched",), w.name) for w in watches_of(config)]
     summary = {"feeds": len(plans), "written": 0, "entries": 0, "diff_pages": 0}
@@ -99,7 +100,8 @@ def watch_file(name: str) -> str:
 def latest_events(conn: sqlite3.Connection, limit: int, types: tuple[str, ...] | None,
                   watch: str | None) -> list[dict]:
     """The newest ``limit`` events (of ``types``; of one watch), newest first."""
-    where, args = [], []
+    where: list[str] = []
+    args: list[object] = []
     if types:
         where.append(f"type IN ({','.join('?' * len(types))})")
         args += types
@@ -130,7 +132,7 @@ def entries_of(conn, config, events: list[dict], namespace: uuid.UUID,
             diff = event_diff(conn, event, patterns_of(config, event.get("section")))
             if diff is not None and diff.complete:
                 diffs.append(diff)
-        entries.append(entry_of(event, items.get(event.get("article_id")) or {}, diff, namespace, settings))
+        entries.append(entry_of(event, items.get(event.get("article_id") or "") or {}, diff, namespace, settings))
     return entries, diffs
 
 
