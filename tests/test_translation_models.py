@@ -56,6 +56,17 @@ def test_install_writes_the_archive_as_argos_extracts_it(newsmon, env, home, arc
     assert installed == expected and "translate-zh_en-1_0/metadata.json" in installed
 
 
+def test_installing_again_replaces_the_installed_copy(newsmon, env, home, archives, tmp_path):
+    newsmon("models", "install", "--file", str(archives["zh"]), env=env, check=True)
+    other = build_package(tmp_path / "rebuilt", lang="zh", seed=7)      # same name and version, other weights
+    newsmon("models", "install", "--file", str(other), env=env, check=True)
+    installed = argos_default_dir(home)
+    assert [p.name for p in installed.iterdir()] == ["translate-zh_en-1_0"]      # no staging left behind
+    with zipfile.ZipFile(other) as zf:
+        assert (installed / "translate-zh_en-1_0/model/model.bin").read_bytes() == zf.read(
+            "translate-zh_en-1_0/model/model.bin")
+
+
 def test_packages_installed_by_argospm_are_listed(newsmon, env, home, archives):
     with zipfile.ZipFile(archives["zh"]) as zf:
         zf.extractall(argos_default_dir(home))
@@ -204,4 +215,5 @@ def test_the_real_index_gives_the_packages_argospm_would_install(newsmon, env, h
     assert proc.returncode == 0, proc.stderr
     assert ARGOS_FILES in text and text.count(ARGOS_FILES) > 50          # the recorded index, links and all
     assert sorted(p.name for p in argos_default_dir(home).iterdir()) == ["translate-ru_en-1_9", "translate-zh_en-1_9"]
-    assert "installed zh→en  translate-zh_en 1.9" in proc.stdout and "installed ru→en  translate-ru_en 1.9" in proc.stdout
+    for lang in ("zh", "ru"):
+        assert f"installed {lang}→en  translate-{lang}_en 1.9" in proc.stdout

@@ -14,7 +14,8 @@ import gc
 import logging
 import os
 import time
-from typing import Callable
+from collections.abc import Callable
+from typing import Any
 
 from crawler.exceptions import ConfigError
 from crawler.translation.models import ModelPackage
@@ -40,7 +41,7 @@ class Engine:
         self.translator = ctranslate2.Translator(
             str(package.model_dir), device=self.device, compute_type=settings.compute_type,
             inter_threads=1, intra_threads=settings.threads or (os.cpu_count() or 1))
-        self.sp = sentencepiece.SentencePieceProcessor(model_file=str(package.sp_model))
+        self.sp: Any = sentencepiece.SentencePieceProcessor(model_file=str(package.sp_model))   # None once closed
         self.options = translate_options(settings)
         self.prefix = [package.target_prefix] if package.target_prefix else None
         self.calls = 0

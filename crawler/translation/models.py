@@ -12,6 +12,7 @@ if set).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -143,15 +144,14 @@ def install_file(archive: str | Path, dest: Path) -> ModelPackage:
             if package is None:
                 raise ModelMissing(f"{archive}: not a translation package newsmon can run")
             target = dest / top
-            if target.exists():
-                shutil.rmtree(target)
+            if target.exists():             # the copy being replaced is moved into the staging dir, then dropped
+                os.replace(target, staging / ".replaced")
             os.replace(staging / top, target)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-    installed_package = _read_package(target)
-    log.info("installed %s %s (%s → %s) in %s", installed_package.name, installed_package.version,
-             installed_package.from_code, installed_package.to_code, target)
-    return installed_package
+    log.info("installed %s %s (%s → %s) in %s", package.name, package.version, package.from_code,
+             package.to_code, target)
+    return dataclasses.replace(package, path=target)
 
 
 def _check_archive(zf: zipfile.ZipFile, archive: Path) -> str:

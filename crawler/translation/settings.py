@@ -34,11 +34,11 @@ class TranslationSettings:
     glossary: str = ""                     # user glossary file merged over the shipped one
 
     @classmethod
-    def from_table(cls, table: dict[str, Any]) -> "TranslationSettings":
+    def from_table(cls, table: dict[str, Any]) -> TranslationSettings:
         return cls._of(read_table(table, SPEC, "translation", choices=CHOICES))
 
     @classmethod
-    def _of(cls, values: dict[str, Any]) -> "TranslationSettings":
+    def _of(cls, values: dict[str, Any]) -> TranslationSettings:
         return cls(**{**values, "languages": _language_codes(values["languages"])})
 
     def memory_path(self, output_dir: str | Path) -> Path | None:
