@@ -126,7 +126,9 @@ def test_watch_feed_holds_the_watch_hits(nights):
     matched = rows(out, "SELECT count(*) AS n FROM events WHERE type = 'watch_matched'")[0]["n"]
     assert matched == 3 and len(hits.entries) == matched
     assert all(e.title.startswith("Watch Beijing: Politics story ") for e in hits.entries)
-    assert all("Beijing" in e.content[0].value for e in hits.entries)
+    # each hit quotes the sentence around its match, the match in bold
+    assert all("<blockquote><p lang=\"en\">The foreign minister arrived in <strong>Beijing</strong> on Monday"
+               in e.content[0].value for e in hits.entries), hits.entries[0].content[0].value
 
 
 def test_ids_are_stable_and_an_unchanged_night_rewrites_nothing(nights):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-
 from xml.etree import ElementTree as etree
 
 ATOM = "http://www.w3.org/2005/Atom"

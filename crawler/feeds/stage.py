@@ -29,6 +29,7 @@ from crawler.lifecycle import diffview
 from crawler.lifecycle.versiondiff import VersionDiff, event_diff, patterns_of
 from crawler.store import items as item_store
 from crawler.store.diskspace import write_atomic
+from crawler.watch.context import highlight
 from crawler.watch.settings import watches_of
 
 log = logging.getLogger(__name__)
@@ -62,9 +63,10 @@ def write_feeds(conn: sqlite3.Connection, config, output_dir: str | Path, settin
     plans += [(watch_file(w.name), f"newsmon: watch {w.name}", f"Items the watch {w.name} matched.",
                ("watch_matched",), w.name) for w in watches_of(config)]
     summary = {"feeds": len(plans), "written": 0, "entries": 0, "diff_pages": 0}
+    known: dict[str, VersionDiff | None] = {}        # event id → its diff: an edit is in two feeds
     for name, title, subtitle, types, watch in plans:
         events = latest_events(conn, settings.max_entries, types, watch)
-        entries, diffs = entries_of(conn, config, events, namespace, settings)
+        entries, diffs = entries_of(conn, config, events, namespace, settings, known)
         updated = entries[0].updated if entries else created
         feed = atom.Feed(feed_id(namespace, name), title, subtitle, updated, entries,
                          self_link=f"{settings.base_url}{FEEDS_DIR}/{name}" if settings.base_url else None)
@@ -121,16 +123,18 @@ def latest_events(conn: sqlite3.Connection, limit: int, types: tuple[str, ...] |
     return out
 
 
-def entries_of(conn, config, events: list[dict], namespace: uuid.UUID,
-               settings: FeedSettings) -> tuple[list[atom.Entry], list[VersionDiff]]:
+def entries_of(conn, config, events: list[dict], namespace: uuid.UUID, settings: FeedSettings,
+               known: dict[str, VersionDiff | None]) -> tuple[list[atom.Entry], list[VersionDiff]]:
     items = {ident: item for ident, (_day, item) in
              item_store.load(conn, sorted({e["article_id"] for e in events if e.get("article_id")})).items() if item}
     entries, diffs = [], []
     for event in events:
         diff = None
         if event["type"] == "article_edited":
-            diff = event_diff(conn, event, patterns_of(config, event.get("section")))
-            if diff is not None and diff.complete:
+            if event["id"] not in known:
+                known[event["id"]] = event_diff(conn, event, patterns_of(config, event.get("section")))
+            diff = known[event["id"]]
+            if diff is not None and diff.complete and diff not in diffs:
                 diffs.append(diff)
         entries.append(entry_of(event, items.get(event.get("article_id") or "") or {}, diff, namespace, settings))
     return entries, diffs
@@ -190,10 +194,33 @@ def content_of(event: dict, item: dict, diff: VersionDiff | None, related: str |
         found = ", ".join(str(p) for p in details.get("found") or details.get("phrases") or [])
         parts.append(f"<p>watch {esc(details.get('watch'))}: {esc(found)} in "
                      f"{esc(', '.join(details.get('in') or []))}</p>")
+        parts += contexts_html(item, details.get("watch"))
     where = " · ".join(str(x) for x in (event.get("section"), f"run {event.get('run_id')}",
                                         (event.get("at") or "")[:16].replace("T", " ") + " UTC") if x)
     parts.append(f"<p>{esc(where)} · {esc(event['type'])}</p>")
     return "".join(parts)
+
+
+def contexts_html(item: dict, watch: str | None) -> list[str]:
+    """The hit's sentences around each match (the item's ``watch`` field), original and English, the match
+    in bold: what the reader needs to judge the hit without opening the article."""
+    field = item.get("watch")
+    hits = field if isinstance(field, list) else []
+    hit = next((h for h in hits if isinstance(h, dict) and h.get("name") == watch), None) or {}
+    esc = diffview.esc
+    out = []
+    for ctx in hit.get("contexts") or []:
+        if not isinstance(ctx, dict):
+            continue
+        sides = [(item.get("lang") or "und", ctx.get("original")), ("en", ctx.get("english"))]
+        quoted = "".join(f'<p lang="{esc(lang)}">{highlight(snippet, _bold, esc)}</p>'
+                         for lang, snippet in sides if snippet)
+        out.append(f"<blockquote>{quoted}</blockquote>")
+    return out
+
+
+def _bold(words: str) -> str:
+    return f"<strong>{diffview.esc(words)}</strong>"
 
 
 def write_if_changed(path: Path, data: bytes) -> int:
