@@ -116,3 +116,14 @@ def test_newsmon_diff_text_and_html(edited, newsmon):
     assert by_url.returncode == 0 and by_url.stdout == (out / "diffs" / f"{ident}-v2.html").read_text(encoding="utf-8")
     bad = newsmon("diff", "not-an-id", "--output", str(out))
     assert bad.returncode == 2 and "not an item id" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_newsmon_alerts_lists_the_edit_with_its_marked_words(edited, newsmon):
+    out, ident, _ = edited
+    proc = newsmon("alerts", "--output", str(out))
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    at = next(n for n, line in enumerate(lines) if "article_edited" in line)
+    assert lines[at + 1:at + 4] == ["    ¶1 Переговоры состоятся в [-среду-]{+четверг+} в Москве.",
+                                    "    ¶4 {+По итогам встречи планируется пресс-конференция.+}",
+                                    f"    whole diff: newsmon diff {ident[:8]} --version 2"]

@@ -94,7 +94,21 @@ def show(found: list[dict], as_json: bool = False, out=None) -> None:
             kind = f"{_GREEN if event['type'] in GOOD_NEWS else _RED}{kind}{_RESET}"
         out.write(f"{event['at']}  {kind}  {event['section'] or '-':<28}  {event['cause']}"
                   f"{f'  [{delivery}]' if delivery else ''}\n")
+        out.writelines(f"{line}\n" for line in edit_lines(event))
     out.write(f"{len(found)} event{'s' if len(found) != 1 else ''}\n")
+
+
+def edit_lines(event: dict) -> list[str]:
+    """Under an ``article_edited`` event: its changed paragraphs, words marked ``[-removed-]{+added+}`` and
+    trimmed around the changes, then the command that shows the whole diff."""
+    from crawler.lifecycle.diffview import CONTEXT, text_lines
+    from crawler.lifecycle.versiondiff import from_details
+
+    diff = from_details(event) if event.get("type") == "article_edited" else None
+    if diff is None or not diff.changes and diff.title is None:
+        return []
+    version = f" --version {diff.new.number}" if diff.new.number else ""
+    return text_lines(diff, CONTEXT, "    ", 3) + [f"    whole diff: newsmon diff {diff.article_id[:8]}{version}"]
 
 
 def deliver_now(config) -> int:
