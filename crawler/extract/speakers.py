@@ -265,7 +265,7 @@ def within_speakers(item: dict, names: tuple[str, ...]) -> dict:
     """``item`` as a watch limited to ``names`` sees it: only the words of their turns (labels left out), no
     title; paragraphs outside their turns are blanked, so paragraph indices stay the item's."""
     chosen = [t for t in turns_of(item) if any(speaker_matches(n, t.speaker) for n in names)]
-    count = len(item.get("paragraphs") or [])
+    count = len(item.get("paragraphs") or []) if chosen else 0      # most items: no transcript, nothing to lay out
     paragraphs, english = [""] * count, [""] * count
     for turn in chosen:
         if turn.start is None:
