@@ -38,7 +38,7 @@ speakers = ["Putin"]
 
 def listing(links: list[str]) -> Route:
     items = "".join(f'<li class="item"><a href="{href}">story</a></li>' for href in links)
-    return Route(f"<html><body><ul>{items}</ul></body></html>".encode("utf-8"))
+    return Route(f"<html><body><ul>{items}</ul></body></html>".encode())
 
 
 def stored_items(out: Path) -> dict[str, dict]:
@@ -148,7 +148,7 @@ def test_run_names_speakers_watches_their_turns_and_quotes_print_question_and_an
 
     # An English phrase finds the Russian turn through its English; --since leaves out older transcripts.
     english = newsmon("quotes", f"text {start + 1}", "--config", str(cfg), check=True).stdout
-    assert "'text %d' in text_en" % (start + 1) in english
+    assert f"'text {start + 1}' in text_en" in english
     judges = newsmon("quotes", "call judges", "--speaker", "Putin", "--config", str(cfg), check=True).stdout
     assert judges.startswith(f"{interview['published_at'][:10]}  kremlin/transcripts  Vladimir Putin")
     assert "  Q Andrei Vandenko:\n    EN: When was the last time you called a judge?" in judges

@@ -14,8 +14,17 @@ from crawler.exceptions import ConfigError
 from crawler.extract.extraction import extract_article
 from crawler.extract.parsers.kremlin import speaker_turns
 from crawler.extract.quotes import quotes_in
-from crawler.extract.speakers import (distance, listed_name, name_turns, page_names, shipped, turns_of,
-                                      within_speakers, words_close, tokens)
+from crawler.extract.speakers import (
+    distance,
+    listed_name,
+    name_turns,
+    page_names,
+    shipped,
+    tokens,
+    turns_of,
+    within_speakers,
+    words_close,
+)
 from crawler.watch.matcher import Matcher
 from crawler.watch.settings import Watch, watches_of
 from tests.recorded import recorded

@@ -40,10 +40,10 @@ def item_day(item: dict) -> str:
 
 
 def _any(phrases: list[Phrase], text: str | None) -> bool:
-    return bool(text) and any(p.search(text) for p in phrases)
+    return bool(text) and any(p.search(text) for p in phrases if text)
 
 
-def quotes_in(item: dict, phrases: list[str], speakers: list[str] = ()) -> list[Quote]:
+def quotes_in(item: dict, phrases: list[str], speakers: list[str] | tuple[str, ...] = ()) -> list[Quote]:
     """Every turn of ``item`` (by one of ``speakers``, when given) where any of ``phrases`` occurs."""
     parsed = [parse(p) for p in phrases]
     turns = turns_of(item)

@@ -94,17 +94,17 @@ class SpeakerList:
         if not words:
             return None
         joined = "".join(words)
-        for form, name in self.chinese:
-            if joined.endswith(form):
+        for chinese, name in self.chinese:
+            if joined.endswith(chinese):
                 return name
         for exact in (True, False):                   # an exact full name before a near one
             for form, name in self.full:
                 tail = words[-len(form):]
                 if len(words) >= len(form) and (tail == form if exact else words_close(tail, form)):
                     return name
-        name = self.surnames.get(words[-1])
-        if name and all(w in self.titles or len(w) == 1 for w in words[:-1]):
-            return name
+        surname = self.surnames.get(words[-1])
+        if surname and all(w in self.titles or len(w) == 1 for w in words[:-1]):
+            return surname
         return None
 
 
