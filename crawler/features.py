@@ -33,7 +33,8 @@ class Feature:
 
 
 FEATURES: list[Feature] = [
-    Feature("store", "crawler.store", has_schema=True, feed_consumers=("export",), commands=("verify", "import_")),
+    Feature("store", "crawler.store", has_schema=True, feed_consumers=("export",),
+            commands=("verify", "import_", "export")),
     Feature("crawl", "crawler.crawl", table="crawler", spec="crawler.crawl.settings.SPEC",
             validator="crawler.crawl.settings.crawler_table"),
     Feature("translation", "crawler.translation", table="translation", spec="crawler.translation.settings.SPEC",

@@ -8,8 +8,8 @@ import pytest
 from crawler import commands, features
 from crawler.cli import CORE_COMMANDS, build_parser, command_modules
 
-COMMANDS = ["alerts", "brief", "demo", "diff", "digest", "import", "models", "run", "schedule", "search", "sources",
-            "status", "translate", "trend", "verify", "watch"]
+COMMANDS = ["alerts", "brief", "demo", "diff", "digest", "export", "import", "models", "quotes", "run", "schedule",
+            "search", "sources", "status", "translate", "trend", "verify", "watch"]
 
 
 @pytest.mark.parametrize("name", sorted(command_modules()))

@@ -3,6 +3,7 @@ charset correction, snapshots, the store's crash recovery, and the Scrapy wiring
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -265,6 +266,29 @@ def test_scrapy_crawl_of_one_section_from_the_repository_root(tmp_path, site_ser
     conn = state.connect(tmp_path / "out")
     assert conn.execute("SELECT status FROM runs").fetchall()[0][0] == "ok"      # the crawl opened its own run
     assert conn.execute("SELECT links_found FROM section_snapshots").fetchone()[0] == 10
+
+
+def test_a_bare_scrapy_crawl_writes_to_a_scratch_directory_not_the_archive(tmp_path, site_server):
+    """The documented debugging command (docs/operations.md) leaves the configured archive alone: no run row,
+    no items counted as news; what it crawled is in the scratch directory it names."""
+    from tests.crawlsite import CRAWLER_TABLE, kremlin_routes, section
+
+    kremlin_routes(site_server)
+    archive, scratch = tmp_path / "archive", tmp_path / "tmp"
+    scratch.mkdir()
+    config = tmp_path / "one.toml"
+    config.write_text(CRAWLER_TABLE.replace("[crawler]", f'[crawler]\noutput_dir = "{archive}"', 1)
+                      + section("kremlin-en", "archive", "listing",
+                                f"{site_server.url}/events/president/transcripts/archive",
+                                link_css="h3.hentry__title a[rel=bookmark]"), encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "listing", "-a", "section=kremlin-en/archive",
+                           "-s", f"NEWSMON_CONFIG={config}", "-s", "LOG_LEVEL=WARNING"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120, env={**os.environ, "TMPDIR": str(scratch)})
+    assert proc.returncode == 0, proc.stderr
+    assert not archive.exists(), sorted(archive.rglob("*"))
+    [written] = scratch.glob("newsmon-scrapy-*")
+    assert f"a bare scrapy crawl is a debugging crawl: it writes to {written}, not to your archive" in proc.stderr
+    assert sum(len(f.read_text("utf-8").splitlines()) for f in written.glob("*/items.jsonl")) == 10
 
 
 def test_an_edited_link_rule_is_not_answered_from_the_last_run(tmp_path):

@@ -8,6 +8,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 from crawler import jsonl, state
+from crawler.commands._options import parse_day
 from crawler.exceptions import NewsmonError
 
 # Events that are good news (a section came back or appeared, the crawler is online again): green where
@@ -22,8 +23,9 @@ def parse_since(text: str | None) -> str | None:
     if not text:
         return None
     try:
-        if len(text) == 10:
-            return datetime.combine(date.fromisoformat(text), datetime.min.time(), timezone.utc).isoformat()
+        if len(text) == 10:        # a day: read as every date flag is (crawler.commands._options)
+            day = date.fromisoformat(parse_day(text, "--since"))
+            return datetime.combine(day, datetime.min.time(), timezone.utc).isoformat()
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise NewsmonError(f"--since {text!r}: expected a date YYYY-MM-DD or an ISO time "

@@ -6,7 +6,7 @@ import argparse
 import re
 import sys
 
-from crawler.commands._options import add_config, add_output, load
+from crawler.commands._options import add_config, add_day, add_output, load
 
 HELP = "rebuild a day's digest.txt and digest.html from the stored data (optionally re-extracting first)"
 
@@ -16,7 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      "  newsmon digest                         # the latest day with items, from what is stored\n"
                      "  newsmon digest --date 2026-11-28 --reextract\n"
                      "  grep -i \"interests of our peoples\" output/*/digest.txt")
-    parser.add_argument("--date", metavar="YYYY-MM-DD", help="the day (default: the latest day with items)")
+    add_day(parser, "--date", "the day (default: the latest day with items)")
     parser.add_argument("--reextract", action="store_true",
                         help="re-extract the day's items from their stored raw pages first")
     add_output(parser)
