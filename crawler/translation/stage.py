@@ -22,6 +22,9 @@ and translates in it.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import gc
 import json
 import logging
 import os
@@ -75,6 +78,7 @@ def translate_apart(settings: TranslationSettings, output_dir: str | Path) -> di
     summary come back as JSON lines on a pipe of their own (the child's stdout and stderr stay the run's, for
     the progress lines). Ctrl-C or SIGTERM while waiting ends the child before the interrupt goes on."""
     started = time.monotonic()
+    give_back_freed_memory()
     request = {"settings": {**asdict(settings), "languages": list(settings.languages)},
                "output_dir": str(output_dir), "level": logging.getLogger().getEffectiveLevel()}
     # The child imports this very checkout of newsmon, installed or not.
@@ -110,6 +114,20 @@ def translate_apart(settings: TranslationSettings, output_dir: str | Path) -> di
     if summary is not None:           # the work is saved, whatever happened to the process after it
         return summary
     return _failed(settings, output_dir, failure or _death(child.returncode), started)
+
+
+def give_back_freed_memory() -> None:
+    """Return to the system what the crawl no longer needs, before the model process starts beside this one:
+    langdetect's profiles (reloaded if a later stage detects a language), the crawl's last cycles (Python's
+    collector), then the free pages of the heaps (glibc's ``malloc_trim``; a no-op elsewhere)."""
+    from crawler.extract.language import unload_profiles
+
+    unload_profiles()
+    gc.collect()
+    libc = ctypes.util.find_library("c")
+    trim = getattr(ctypes.CDLL(libc), "malloc_trim", None) if libc else None
+    if trim is not None:
+        trim(0)
 
 
 def _emit(fields: dict) -> None:
