@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Iterable, Iterator
 
 
 def dumps(obj: dict) -> str:
@@ -56,7 +56,7 @@ def ids_in_tail(path: str | Path, max_bytes: int) -> set[str]:
     except FileNotFoundError:
         return set()
     if size > max_bytes:
-        data = data[data.find(b"\n") + 1:]         # the first line may be cut: skip it
+        data = data[data.find(b"\n") + 1 :]  # the first line may be cut: skip it
     ids = set()
     for raw in data.splitlines(keepends=True):
         if raw.endswith(b"\n") and raw.strip():

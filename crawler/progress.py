@@ -19,8 +19,15 @@ BAR_WIDTH = 28
 
 
 class Progress:
-    def __init__(self, label: str, total: int, stream: TextIO | None = None, *,
-                 every_seconds: float = 5.0, tty: bool | None = None):
+    def __init__(
+        self,
+        label: str,
+        total: int,
+        stream: TextIO | None = None,
+        *,
+        every_seconds: float = 5.0,
+        tty: bool | None = None,
+    ):
         self.label = label
         self.total = max(int(total), 0)
         self.stream = stream if stream is not None else sys.stderr
@@ -30,7 +37,7 @@ class Progress:
         self.started = time.monotonic()
         self._last_draw = self.started
 
-    def __enter__(self) -> "Progress":
+    def __enter__(self) -> Progress:
         if not self.tty:
             self._line(f"{self.label}: 0/{self.total}")
         return self
@@ -57,8 +64,10 @@ class Progress:
             self.stream.write("\r" + self.render_bar(rate) + ("\n" if final else ""))
             self.stream.flush()
         else:
-            self._line(f"{self.label}: {self.done}/{self.total} ({self.percent()}%)"
-                       + (f" done in {now - self.started:.1f} s" if final else ""))
+            self._line(
+                f"{self.label}: {self.done}/{self.total} ({self.percent()}%)"
+                + (f" done in {now - self.started:.1f} s" if final else "")
+            )
 
     def percent(self) -> int:
         return 100 if self.total == 0 else min(100, int(100 * self.done / self.total))

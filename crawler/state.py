@@ -8,9 +8,9 @@ older schema). WAL mode lets ``newsmon status``/``search`` read while a cycle wr
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from crawler.store.migrate import migrate, refuse_newer
 
@@ -28,7 +28,7 @@ def connect(output_dir: str | Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path, timeout=30, isolation_level=None)  # autocommit; use transaction()
     conn.row_factory = sqlite3.Row
     try:
-        refuse_newer(conn, path)       # before anything writes to it: a newer DB is left as it was
+        refuse_newer(conn, path)  # before anything writes to it: a newer DB is left as it was
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")

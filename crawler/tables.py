@@ -23,8 +23,15 @@ def defaults(spec: Spec) -> dict[str, Any]:
     return {key: default for key, (_types, default, _minimum) in spec.items()}
 
 
-def config_table(config, name: str, spec: Spec, *, extra: tuple[str, ...] = (),
-                 choices: dict[str, tuple] | None = None, maxima: dict[str, float] | None = None) -> dict[str, Any]:
+def config_table(
+    config,
+    name: str,
+    spec: Spec,
+    *,
+    extra: tuple[str, ...] = (),
+    choices: dict[str, tuple] | None = None,
+    maxima: dict[str, float] | None = None,
+) -> dict[str, Any]:
     """``read_table`` over ``config.table(name)``, with an error located at the bad key's ``file:line``."""
     from crawler.config import key_location
 
@@ -34,8 +41,14 @@ def config_table(config, name: str, spec: Spec, *, extra: tuple[str, ...] = (),
         raise ConfigError(f"{key_location(config, name, exc.key)}: {exc}") from None
 
 
-def read_table(table: dict[str, Any], spec: Spec, name: str, extra: tuple[str, ...] = (),
-               choices: dict[str, tuple] | None = None, maxima: dict[str, float] | None = None) -> dict[str, Any]:
+def read_table(
+    table: dict[str, Any],
+    spec: Spec,
+    name: str,
+    extra: tuple[str, ...] = (),
+    choices: dict[str, tuple] | None = None,
+    maxima: dict[str, float] | None = None,
+) -> dict[str, Any]:
     """The table with defaults filled in; ``TableKeyError`` naming ``[name] key`` on a bad or unknown key.
 
     ``extra`` keys are allowed but left to the caller (e.g. ``[[alerts.channels]]``); ``maxima`` bounds
@@ -49,15 +62,22 @@ def read_table(table: dict[str, Any], spec: Spec, name: str, extra: tuple[str, .
             out[key] = default
             continue
         try:
-            out[key] = check_value(table[key], types, minimum, f"[{name}] {key}", (choices or {}).get(key),
-                                   (maxima or {}).get(key))
+            out[key] = check_value(
+                table[key], types, minimum, f"[{name}] {key}", (choices or {}).get(key), (maxima or {}).get(key)
+            )
         except ConfigError as exc:
             raise TableKeyError(name, key, str(exc).split(": ", 1)[1]) from None
     return out
 
 
-def check_value(value: Any, types: tuple[type, ...], minimum: float | None, where: str,
-                allowed: tuple | None = None, maximum: float | None = None) -> Any:
+def check_value(
+    value: Any,
+    types: tuple[type, ...],
+    minimum: float | None,
+    where: str,
+    allowed: tuple | None = None,
+    maximum: float | None = None,
+) -> Any:
     if not _of_types(value, types):
         want = " or ".join(t.__name__ for t in types)
         raise ConfigError(f"{where}: expected {want}, got {type(value).__name__} {value!r}")

@@ -56,7 +56,7 @@ def test_check_mode_names_a_stale_file(tmp_path, monkeypatch):
     gen = generator()
     monkeypatch.setattr(gen, "DOCS", tmp_path)
     monkeypatch.setattr(gen, "ROOT", tmp_path.parent)
-    assert gen.main(["--check"]) == 1                        # nothing written yet
+    assert gen.main(["--check"]) == 1  # nothing written yet
     assert gen.main([]) == 0 and gen.main(["--check"]) == 0
     (tmp_path / "cli.md").write_text((tmp_path / "cli.md").read_text() + "\nedited by hand\n")
     assert gen.stale() == [tmp_path / "cli.md"]
@@ -121,17 +121,24 @@ ISSUE_REF = re.compile(r"\bissues? ?#?\d+\b|\bissue-\d+\b|\.\./shared/", re.I)
 
 
 def test_no_issue_numbers_or_outside_paths_in_code_docs_or_comments():
-    files = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
-                           capture_output=True, text=True, check=True).stdout.split()
+    files = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     hits = []
     for name in files:
         path = ROOT / name
-        recorded = name.startswith(("tests/resources/", "crawler/demo/")) and path.suffix != ".md"   # pages as found
-        if recorded or path.suffix not in {".py", ".md", ".toml", ".sql", ".cfg", ".txt", ".ini", ".sh", ""} \
-                or not path.is_file():
+        recorded = name.startswith(("tests/resources/", "crawler/demo/")) and path.suffix != ".md"  # pages as found
+        if (
+            recorded
+            or path.suffix not in {".py", ".md", ".toml", ".sql", ".cfg", ".txt", ".ini", ".sh", ""}
+            or not path.is_file()
+        ):
             continue
         for n, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
             if ISSUE_REF.search(line) and path.name != "test_docs.py":
                 hits.append(f"{name}:{n}: {line.strip()[:100]}")
     assert not hits, "\n".join(hits)
-

@@ -32,28 +32,42 @@ def test_a_pure_function_is_a_unit_test():
 
 def test_a_site_a_process_or_a_browser_makes_a_test_end_to_end_even_through_helpers():
     assert _refers_to_e2e(lambda: run_newsmon("status"), set())
-    assert _refers_to_e2e(_calls_the_helper, set())                   # through a helper of tests/
-    assert _refers_to_e2e(lambda: _Served(), set())                  # a tests/ subclass of the site server
+    assert _refers_to_e2e(_calls_the_helper, set())  # through a helper of tests/
+    assert _refers_to_e2e(lambda: _Served(), set())  # a tests/ subclass of the site server
 
     def browser():
         from tests.cdp import Browser
 
         return Browser
 
-    assert _refers_to_e2e(browser, set())                            # an import inside the function
+    assert _refers_to_e2e(browser, set())  # an import inside the function
     assert _refers_to_e2e(lambda: subprocess.run(["true"]), set())
 
 
 def test_the_fast_tier_leaves_out_the_end_to_end_tests_and_keeps_the_rest():
     def collected(*args: str) -> set[str]:
-        out = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--collect-only", "-q",
-                              *args, "tests/test_tiers.py"],
-                             cwd=ROOT, capture_output=True, text=True, timeout=120).stdout
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "-p",
+                "no:cacheprovider",
+                "--collect-only",
+                "-q",
+                *args,
+                "tests/test_tiers.py",
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        ).stdout
         return {line.split("::")[1] for line in out.splitlines() if "::" in line}
 
     fast, e2e = collected("-m", "not e2e"), collected("-m", "e2e")
     assert "test_a_pure_function_is_a_unit_test" in fast
-    assert "test_the_fast_tier_leaves_out_the_end_to_end_tests_and_keeps_the_rest" in e2e   # it runs pytest
+    assert "test_the_fast_tier_leaves_out_the_end_to_end_tests_and_keeps_the_rest" in e2e  # it runs pytest
     # It names run_newsmon and subprocess in its lambdas: counted as end-to-end, erring on the safe side.
     assert "test_a_site_a_process_or_a_browser_makes_a_test_end_to_end_even_through_helpers" in e2e
     assert not fast & e2e

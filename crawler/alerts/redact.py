@@ -42,8 +42,25 @@ from urllib.parse import quote, quote_plus, unquote, unquote_plus
 MASK = "****"
 
 # Query keys whose value is a credential (compared lower-cased, without the "-" of an Apprise request argument).
-SECRET_KEYS = frozenset({"pass", "password", "passwd", "pwd", "token", "key", "apikey", "api_key", "secret",
-                         "auth", "access_token", "accesstoken", "apitoken", "api_token", "client_secret"})
+SECRET_KEYS = frozenset(
+    {
+        "pass",
+        "password",
+        "passwd",
+        "pwd",
+        "token",
+        "key",
+        "apikey",
+        "api_key",
+        "secret",
+        "auth",
+        "access_token",
+        "accesstoken",
+        "apitoken",
+        "api_token",
+        "client_secret",
+    }
+)
 # …and keys ending in one of these words (bot_token, x-api-key, webhook_secret, user_key).
 SECRET_WORDS = frozenset({"pass", "password", "passwd", "pwd", "token", "key", "apikey", "secret"})
 # Values that choose a mode rather than carry a credential (ntfy's auth=basic|token): never masked.
@@ -53,9 +70,18 @@ AUTH_SCHEMES = frozenset({"basic", "bearer", "digest", "token", "bot", "apikey",
 # Schemes whose path segments are free-form and may hold a webhook token.
 WEBHOOK_SCHEMES = frozenset({"json", "jsons", "form", "forms", "xml", "xmls", "http", "https"})
 # Schemes with a structural rule below; any other scheme also asks Apprise which of its parts are private.
-KNOWN_SCHEMES = WEBHOOK_SCHEMES | {"mailto", "mailtos", "slack", "tgram", "discord", "ntfy", "ntfys",
-                                   "matrix", "matrixs"}
-TOKEN_MIN = 12           # a free-form path segment this long mixing letters and digits is a token
+KNOWN_SCHEMES = WEBHOOK_SCHEMES | {
+    "mailto",
+    "mailtos",
+    "slack",
+    "tgram",
+    "discord",
+    "ntfy",
+    "ntfys",
+    "matrix",
+    "matrixs",
+}
+TOKEN_MIN = 12  # a free-form path segment this long mixing letters and digits is a token
 
 _URL = re.compile(r"^\s*(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<rest>.*?)\s*$", re.S)
 _lock = threading.Lock()
@@ -67,10 +93,11 @@ _factory_installed = False
 @dataclass
 class _Parts:
     """A URL cut the way Apprise cuts it, values kept as written (percent-encoded)."""
+
     scheme: str
     user: str | None
     password: str | None
-    host: str                                       # host[:port] as written
+    host: str  # host[:port] as written
     segments: list[str]
     query: list[tuple[str, str]] = field(default_factory=list)
 
@@ -87,15 +114,21 @@ def _parse(url: str) -> _Parts | None:
     userinfo, at, host = authority.rpartition("@")
     user, colon, password = userinfo.partition(":")
     pairs = [pair.partition("=") for pair in re.split(r"[&;]", query) if pair]
-    return _Parts(match["scheme"].lower(), user if at else None, password if colon else None, host,
-                  [s for s in path.split("/") if s], [(k, v) for k, _eq, v in pairs])
+    return _Parts(
+        match["scheme"].lower(),
+        user if at else None,
+        password if colon else None,
+        host,
+        [s for s in path.split("/") if s],
+        [(k, v) for k, _eq, v in pairs],
+    )
 
 
 # ---------------------------------------------------------------- where the secrets are
 def secret_values(url: str) -> set[str]:
     """The secret parts of ``url`` as written in it (before any decoding)."""
     parts = _parse(url)
-    if parts is None:                 # not a URL at all: the whole text is what was configured as secret
+    if parts is None:  # not a URL at all: the whole text is what was configured as secret
         return {url.strip()} - {""}
     found = {parts.password} if parts.password else set()
     found |= _query_secrets(parts)
@@ -110,13 +143,13 @@ def secret_values(url: str) -> set[str]:
 def _query_secrets(parts: _Parts) -> set[str]:
     found = set()
     for raw_key, value in parts.query:
-        key = unquote(raw_key).strip()      # not unquote_plus: "+" starts a header name
-        if key.startswith("+"):                          # an HTTP / e-mail header: always a credential
+        key = unquote(raw_key).strip()  # not unquote_plus: "+" starts a header name
+        if key.startswith("+"):  # an HTTP / e-mail header: always a credential
             found.add(value)
             continue
         name = key.lstrip("-").lower()
         if key.startswith(":") or unquote_plus(value).strip().lower() in MODE_WORDS:
-            continue                                     # a payload key renamed (its value is a key name); a mode
+            continue  # a payload key renamed (its value is a key name); a mode
         if name in SECRET_KEYS or re.split(r"[-_.]", name)[-1] in SECRET_WORDS:
             found.add(value)
     return found
@@ -129,7 +162,7 @@ def _hostname(parts: _Parts) -> str:
 def _webhook(parts: _Parts) -> set[str]:
     found = {s for s in parts.segments if _token_like(unquote(s))}
     host = _hostname(parts).lower()
-    if host == "hooks.slack.com":                       # https://hooks.slack.com/services/A/B/C
+    if host == "hooks.slack.com":  # https://hooks.slack.com/services/A/B/C
         found |= set(parts.segments[1:])
     elif host in ("discord.com", "discordapp.com") and parts.segments[:2] == ["api", "webhooks"]:
         found |= set(parts.segments[2:4])
@@ -139,8 +172,12 @@ def _webhook(parts: _Parts) -> set[str]:
 
 
 def _token_like(text: str) -> bool:
-    return (len(text) >= TOKEN_MIN and any(c.isdigit() for c in text) and any(c.isalpha() for c in text)
-            and not any(c.isspace() for c in text))
+    return (
+        len(text) >= TOKEN_MIN
+        and any(c.isdigit() for c in text)
+        and any(c.isalpha() for c in text)
+        and not any(c.isspace() for c in text)
+    )
 
 
 def _slack(parts: _Parts) -> set[str]:
@@ -184,26 +221,37 @@ def _matrix(parts: _Parts) -> set[str]:
     # matrix://TOKEN@host/#room (a user name without password is the access token);
     # matrix://T2BOT_TOKEN (no password, no room, or mode=t2bot: the host is the token)
     found = {parts.user} if parts.user and parts.password is None else set()
-    if (parts.arg("mode") or "").lower() == "t2bot" or (parts.password is None and not parts.user
-                                                       and not parts.segments and not parts.arg("to")):
+    if (parts.arg("mode") or "").lower() == "t2bot" or (
+        parts.password is None and not parts.user and not parts.segments and not parts.arg("to")
+    ):
         found.add(parts.host)
     return found
 
 
-_RULES = {**{s: _webhook for s in WEBHOOK_SCHEMES}, "slack": _slack, "tgram": _telegram, "discord": _discord,
-          "ntfy": _ntfy, "ntfys": _ntfy, "matrix": _matrix, "matrixs": _matrix}
+_RULES = {
+    **{s: _webhook for s in WEBHOOK_SCHEMES},
+    "slack": _slack,
+    "tgram": _telegram,
+    "discord": _discord,
+    "ntfy": _ntfy,
+    "ntfys": _ntfy,
+    "matrix": _matrix,
+    "matrixs": _matrix,
+}
 
 
 def _apprise_private(url: str, scheme: str) -> set[str]:
     """What Apprise's plugin for ``scheme`` marks private (its token and argument templates)."""
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)      # Apprise's e-mail plugin imports imghdr
+            warnings.simplefilter("ignore", DeprecationWarning)  # Apprise's e-mail plugin imports imghdr
             from apprise.manager_plugins import NotificationManager
+
             plugin = NotificationManager()[scheme]
         parsed = plugin.parse_url(url) or {}
-        names = {name for name, spec in {**plugin.template_tokens, **plugin.template_args}.items()
-                 if spec.get("private")}
+        names = {
+            name for name, spec in {**plugin.template_tokens, **plugin.template_args}.items() if spec.get("private")
+        }
     except Exception:  # no such plugin, or one that cannot parse this URL: the structural rules stand alone
         return set()
     found = set()
@@ -221,10 +269,10 @@ def forms(value: str, *, host: bool = False) -> set[str]:
         encoded = {quote(plain, safe=""), quote(plain), quote_plus(plain), quote_plus(plain, safe="")}
         encoded |= {re.sub(r"%[0-9A-F]{2}", lambda m: m.group().lower(), e) for e in encoded}
         out |= {plain, plain.replace(" ", "+"), json.dumps(plain)[1:-1], repr(plain)[1:-1], *encoded}
-        if host:                                # a token written as a host may be lower-cased by a parser
+        if host:  # a token written as a host may be lower-cased by a parser
             out.add(plain.lower())
         head, _sp, credential = plain.strip().partition(" ")
-        if head.lower() in AUTH_SCHEMES and credential.strip():   # "Bearer X": the credential alone too
+        if head.lower() in AUTH_SCHEMES and credential.strip():  # "Bearer X": the credential alone too
             out |= forms(credential.strip())
     return {s for s in out if s.strip()}
 
@@ -236,9 +284,9 @@ def secrets_of(url: str) -> set[str]:
     found = set()
     for value in secret_values(url):
         found |= forms(value, host=value in hosts)
-    if parts and parts.user and parts.password:      # what an HTTP client sends for user:password
+    if parts and parts.user and parts.password:  # what an HTTP client sends for user:password
         basic = f"{unquote(parts.user)}:{unquote(parts.password)}"
-        for encoding in ("utf-8", "latin-1"):        # requests encodes a str password as latin-1
+        for encoding in ("utf-8", "latin-1"):  # requests encodes a str password as latin-1
             with contextlib.suppress(UnicodeEncodeError):
                 found.add(base64.b64encode(basic.encode(encoding)).decode())
     return found
@@ -253,7 +301,7 @@ def protect(url: str) -> None:
         if not found - _secrets and _factory_installed:
             return
         _secrets.update(found)
-        if _secrets:                    # an empty alternation would match everywhere
+        if _secrets:  # an empty alternation would match everywhere
             _pattern = _compile(_secrets)
         if not _factory_installed:
             _install_factory()
@@ -279,7 +327,11 @@ def display(url: str) -> str:
     return _compile(found).sub(MASK, url) if found else url
 
 
-def _scrub(record: logging.LogRecord, formatter=logging.Formatter()) -> None:
+# Formats a record's traceback so that it can be masked before any handler prints it.
+_TRACEBACKS = logging.Formatter()
+
+
+def _scrub(record: logging.LogRecord) -> None:
     if _pattern is None:
         return
     try:
@@ -290,7 +342,7 @@ def _scrub(record: logging.LogRecord, formatter=logging.Formatter()) -> None:
     if clean != message:
         record.msg, record.args = clean, ()
     if record.exc_info and not record.exc_text:
-        record.exc_text = formatter.formatException(record.exc_info)
+        record.exc_text = _TRACEBACKS.formatException(record.exc_info)
     if record.exc_text:
         record.exc_text = redact(record.exc_text)
     if record.stack_info:
@@ -339,8 +391,7 @@ class _RedactingStream:
 def guarded_streams():
     """``sys.stdout`` and ``sys.stderr`` mask the registered secrets while the block runs (a command)."""
     saved = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = (s if s is None or isinstance(s, _RedactingStream) else _RedactingStream(s)
-                              for s in saved)
+    sys.stdout, sys.stderr = (s if s is None or isinstance(s, _RedactingStream) else _RedactingStream(s) for s in saved)
     yield
     # Restored only when the block ends normally: on an exception the streams stay guarded, so that the
     # traceback Python prints next is masked too.

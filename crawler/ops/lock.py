@@ -22,9 +22,9 @@ from crawler.items import utc_now
 
 log = logging.getLogger(__name__)
 
-LOCK_NAME = "newsmon.lock"                       # held by a cycle (`newsmon run`)
-SCHEDULER_LOCK_NAME = "newsmon-scheduler.lock"   # held by `newsmon schedule` (one scheduler per output dir)
-LOCK_BUSY_EXIT = 75    # exit status of `newsmon run --no-wait` finding the lock held (EX_TEMPFAIL)
+LOCK_NAME = "newsmon.lock"  # held by a cycle (`newsmon run`)
+SCHEDULER_LOCK_NAME = "newsmon-scheduler.lock"  # held by `newsmon schedule` (one scheduler per output dir)
+LOCK_BUSY_EXIT = 75  # exit status of `newsmon run --no-wait` finding the lock held (EX_TEMPFAIL)
 
 
 @dataclass(frozen=True)
@@ -47,14 +47,13 @@ def lock_path(output_dir: str | Path, name: str = LOCK_NAME) -> Path:
 class CycleLock:
     """``with CycleLock(output_dir, wait=False): …`` — raises ``LockHeld`` naming the holder."""
 
-    def __init__(self, output_dir: str | Path, *, wait: bool = False, name: str = LOCK_NAME,
-                 what: str = "cycle"):
+    def __init__(self, output_dir: str | Path, *, wait: bool = False, name: str = LOCK_NAME, what: str = "cycle"):
         self.path = lock_path(output_dir, name)
         self.wait = wait
         self.what = what
         self._fd: int | None = None
 
-    def acquire(self) -> "CycleLock":
+    def acquire(self) -> CycleLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
@@ -91,16 +90,20 @@ class CycleLock:
             os.close(self._fd)
             self._fd = None
 
-    def __enter__(self) -> "CycleLock":
-        return self if self._fd is not None else self.acquire()   # `with lock.acquire():` works too
+    def __enter__(self) -> CycleLock:
+        return self if self._fd is not None else self.acquire()  # `with lock.acquire():` works too
 
     def __exit__(self, *exc) -> None:
         self.release()
 
 
 def _write_record(fd: int) -> None:
-    record = {"pid": os.getpid(), "started_at": utc_now(), "host": socket.gethostname(),
-              "command": " ".join(["newsmon", *sys.argv[1:]])}
+    record = {
+        "pid": os.getpid(),
+        "started_at": utc_now(),
+        "host": socket.gethostname(),
+        "command": " ".join(["newsmon", *sys.argv[1:]]),
+    }
     data = json.dumps(record).encode("utf-8")
     os.ftruncate(fd, 0)
     os.pwrite(fd, data, 0)

@@ -19,8 +19,12 @@ from crawler.tables import Spec, config_table
 FORMAT = "%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # The [logging] table: key → (types, default, minimum), where its defaults are stated (defaults.toml repeats them).
-SPEC: Spec = {"file": ((str,), "logs/newsmon.log", None), "max_bytes": ((int,), 10_000_000, 0),
-              "backup_count": ((int,), 5, 0), "level": ((str,), "INFO", None)}
+SPEC: Spec = {
+    "file": ((str,), "logs/newsmon.log", None),
+    "max_bytes": ((int,), 10_000_000, 0),
+    "backup_count": ((int,), 5, 0),
+    "level": ((str,), "INFO", None),
+}
 
 
 class NewsmonLogFile(RotatingFileHandler):
@@ -52,7 +56,7 @@ def enable(config: Config) -> Path | None:
     handler = NewsmonLogFile(path, maxBytes=conf["max_bytes"], backupCount=conf["backup_count"], encoding="utf-8")
     handler.setLevel(conf["level"])
     handler.setFormatter(logging.Formatter(FORMAT))
-    handler.addFilter(RedactFilter())        # no configured secret (channel password, token) in the file
+    handler.addFilter(RedactFilter())  # no configured secret (channel password, token) in the file
     root.addHandler(handler)
     root.setLevel(min(root.level or logging.WARNING, handler.level))
     return path

@@ -39,10 +39,10 @@ class ScheduleSettings:
     timezone: tzinfo
     cron: str
     misfire_grace_seconds: int
-    lock: str                      # "wait" for a manual run holding the lock, or "skip" this run
+    lock: str  # "wait" for a manual run holding the lock, or "skip" this run
     stop_timeout_seconds: float
-    stale_after_hours: float       # `newsmon status`: no finished cycle for this long needs attention
-    min_free_mb: float             # `newsmon status`: less free disk than this needs attention
+    stale_after_hours: float  # `newsmon status`: no finished cycle for this long needs attention
+    min_free_mb: float  # `newsmon status`: less free disk than this needs attention
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ class PlannedJob:
     job_id: str
     trigger: BaseTrigger
     sections: tuple[str, ...]
-    start_now: bool = False        # first run at start (``--every``), not at the trigger's next time
+    start_now: bool = False  # first run at start (``--every``), not at the trigger's next time
 
 
 def load_settings(config: Config) -> ScheduleSettings:
@@ -58,9 +58,15 @@ def load_settings(config: Config) -> ScheduleSettings:
     table = config_table(config, "schedule", SPEC, choices={"lock": LOCK_MODES})
     tz = zone(table["timezone"], "[schedule] timezone")
     parse_cron(table["cron"], tz, "[schedule] cron")
-    return ScheduleSettings(tz, table["cron"], table["misfire_grace_seconds"], table["lock"],
-                            float(table["stop_timeout_seconds"]), float(table["stale_after_hours"]),
-                            float(table["min_free_mb"]))
+    return ScheduleSettings(
+        tz,
+        table["cron"],
+        table["misfire_grace_seconds"],
+        table["lock"],
+        float(table["stop_timeout_seconds"]),
+        float(table["stale_after_hours"]),
+        float(table["min_free_mb"]),
+    )
 
 
 def check(config: Config) -> None:
@@ -72,12 +78,15 @@ def zone(name: str, where: str) -> tzinfo:
     """An IANA zone; ``"local"`` is this machine's zone."""
     if name == "local":
         from tzlocal import get_localzone
+
         return get_localzone()
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"{where}: unknown time zone {name!r} (an IANA name such as "
-                          f"'Europe/Moscow', 'Asia/Shanghai', 'UTC', or 'local')") from None
+        raise ConfigError(
+            f"{where}: unknown time zone {name!r} (an IANA name such as "
+            f"'Europe/Moscow', 'Asia/Shanghai', 'UTC', or 'local')"
+        ) from None
 
 
 def zone_name(tz: tzinfo) -> str:
@@ -92,8 +101,10 @@ def parse_cron(text: str, default_tz: tzinfo, where: str) -> tuple[str, CronTrig
         tz = zone(fields[5], where)
         fields = fields[:5]
     if len(fields) != 5:
-        raise ConfigError(f"{where}: expected a crontab 'minute hour day month weekday' "
-                          f"optionally followed by a time zone, got {text!r}")
+        raise ConfigError(
+            f"{where}: expected a crontab 'minute hour day month weekday' "
+            f"optionally followed by a time zone, got {text!r}"
+        )
     spec = " ".join(fields)
     try:
         trigger = CronTrigger.from_crontab(spec, timezone=tz)
@@ -108,8 +119,14 @@ def plan_jobs(config: Config, settings: ScheduleSettings, every: float | None = 
     if not sections:
         raise ConfigError("no sections configured: nothing to schedule")
     if every is not None:
-        return [PlannedJob(f"every {every:g}s", IntervalTrigger(seconds=every, timezone=settings.timezone),
-                           tuple(sections), start_now=True)]
+        return [
+            PlannedJob(
+                f"every {every:g}s",
+                IntervalTrigger(seconds=every, timezone=settings.timezone),
+                tuple(sections),
+                start_now=True,
+            )
+        ]
     groups: dict[str, tuple[CronTrigger, list[str]]] = {}
     for sec in config.sections:
         where = f"section {sec.key}: cron" if sec.cron else "[schedule] cron"

@@ -27,11 +27,16 @@ import signal
 import subprocess
 import sys
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
-from apscheduler.events import (EVENT_JOB_ADDED, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED,
-                                EVENT_JOB_SUBMITTED, EVENT_SCHEDULER_STARTED)
+from apscheduler.events import (
+    EVENT_JOB_ADDED,
+    EVENT_JOB_MAX_INSTANCES,
+    EVENT_JOB_MISSED,
+    EVENT_JOB_SUBMITTED,
+    EVENT_SCHEDULER_STARTED,
+)
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.base import SchedulerNotRunningError
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -41,7 +46,7 @@ from crawler.ops.lock import LOCK_BUSY_EXIT
 from crawler.ops.plan import PlannedJob, ScheduleSettings
 
 log = logging.getLogger(__name__)
-cycle_log = logging.getLogger("crawler.cycle")   # the relayed output of each cycle subprocess
+cycle_log = logging.getLogger("crawler.cycle")  # the relayed output of each cycle subprocess
 TAIL_LINES = 15
 
 
@@ -58,11 +63,18 @@ class CycleProcess:
         with self._guard:
             if self.stop_signal is not None:
                 return -self.stop_signal, ["not started: the scheduler is stopping"]
-            self._proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                          stdin=subprocess.DEVNULL, env=env, text=True, errors="replace",
-                                          start_new_session=True)
+            self._proc = subprocess.Popen(
+                argv,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=env,
+                text=True,
+                errors="replace",
+                start_new_session=True,
+            )
         tail: collections.deque[str] = collections.deque(maxlen=TAIL_LINES)
-        assert self._proc.stdout is not None      # stdout=PIPE
+        assert self._proc.stdout is not None  # stdout=PIPE
         for line in self._proc.stdout:
             cycle_log.info("%s", line.rstrip())
             tail.append(line.rstrip())
@@ -101,32 +113,38 @@ class _CycleExecutor(ThreadPoolExecutor):
 class Daemon:
     """The long-running scheduler process."""
 
-    def __init__(self, output_dir: Path, settings: ScheduleSettings, jobs: list[PlannedJob],
-                 run_argv) -> None:
+    def __init__(self, output_dir: Path, settings: ScheduleSettings, jobs: list[PlannedJob], run_argv) -> None:
         self.output_dir = output_dir
         self.settings = settings
         self.jobs = jobs
-        self.run_argv = run_argv          # callable: (sections, wait) -> argv of one cycle
+        self.run_argv = run_argv  # callable: (sections, wait) -> argv of one cycle
         self.cycle = CycleProcess()
         self.stopping = False
         self._scheduled: dict[str, datetime] = {}
         self._idle = threading.Event()
         self._idle.set()
         self.scheduler = BlockingScheduler(
-            timezone=settings.timezone, executors={"default": _CycleExecutor(self._scheduled.__setitem__)},
-            job_defaults={"coalesce": True, "max_instances": 1,
-                          "misfire_grace_time": settings.misfire_grace_seconds})
+            timezone=settings.timezone,
+            executors={"default": _CycleExecutor(self._scheduled.__setitem__)},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": settings.misfire_grace_seconds},
+        )
 
     def run(self) -> int:
         started = store.process_started(self.output_dir)
         store.save_jobs(self.output_dir, [(j.job_id, j.sections) for j in self.jobs])
-        self.scheduler.add_listener(self._on_event, EVENT_JOB_ADDED | EVENT_JOB_SUBMITTED |
-                                    EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED | EVENT_SCHEDULER_STARTED)
+        self.scheduler.add_listener(
+            self._on_event,
+            EVENT_JOB_ADDED
+            | EVENT_JOB_SUBMITTED
+            | EVENT_JOB_MAX_INSTANCES
+            | EVENT_JOB_MISSED
+            | EVENT_SCHEDULER_STARTED,
+        )
         for job in self.jobs:
             self._add(job)
         previous = {s: signal.signal(s, self._on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
         try:
-            self.scheduler.start()            # blocks until shutdown
+            self.scheduler.start()  # blocks until shutdown
             self._wait_for_cycle()
         finally:
             for s, handler in previous.items():
@@ -141,11 +159,14 @@ class Daemon:
         if resume is not None:
             kwargs["next_run_time"] = resume
         elif job.start_now:
-            kwargs["next_run_time"] = datetime.now(timezone.utc)
-        self.scheduler.add_job(self._run_job, job.trigger, args=(job,), id=job.job_id, name=job.job_id,
-                               **kwargs)
-        log.info("scheduled %s for %s%s", job.job_id, ", ".join(job.sections),
-                    f" (resuming at {resume.isoformat()})" if resume else "")
+            kwargs["next_run_time"] = datetime.now(UTC)
+        self.scheduler.add_job(self._run_job, job.trigger, args=(job,), id=job.job_id, name=job.job_id, **kwargs)
+        log.info(
+            "scheduled %s for %s%s",
+            job.job_id,
+            ", ".join(job.sections),
+            f" (resuming at {resume.isoformat()})" if resume else "",
+        )
 
     # -- one cycle ---------------------------------------------------------------------------------
     def _run_job(self, job: PlannedJob) -> None:
@@ -160,7 +181,7 @@ class Daemon:
             self._idle.set()
 
     def _run_cycle(self, job: PlannedJob) -> None:
-        scheduled = self._scheduled.pop(job.job_id, datetime.now(timezone.utc))
+        scheduled = self._scheduled.pop(job.job_id, datetime.now(UTC))
         row = store.start_run(self.output_dir, job.job_id, scheduled)
         before = store.last_run_id(self.output_dir)
         log.info("cycle %s starting (%d sections)", job.job_id, len(job.sections))
@@ -170,8 +191,9 @@ class Daemon:
         status = self._status(code, run_id)
         detail = None if status == "ok" else "\n".join(tail)
         store.finish_run(self.output_dir, row, status, code, run_id, detail)
-        level = {"ok": logging.INFO, "interrupted": logging.WARNING, "skipped": logging.WARNING}.get(status,
-                                                                                          logging.ERROR)
+        level = {"ok": logging.INFO, "interrupted": logging.WARNING, "skipped": logging.WARNING}.get(
+            status, logging.ERROR
+        )
         log.log(level, "cycle %s %s (exit status %s)", job.job_id, status, code)
 
     def _status(self, code: int, run_id: int | None) -> str:
@@ -180,19 +202,23 @@ class Daemon:
             return "interrupted"
         if code == LOCK_BUSY_EXIT:
             return "skipped"
-        if run_id is not None and code in (0, 1):     # `newsmon run` finished: ok | errors | failed
+        if run_id is not None and code in (0, 1):  # `newsmon run` finished: ok | errors | failed
             return store.run_status(self.output_dir, run_id) or "failed"
         return "ok" if code == 0 else "failed"
 
     # -- events and signals ------------------------------------------------------------------------
     def _on_event(self, event) -> None:
         if event.code == EVENT_SCHEDULER_STARTED:
-            if self.stopping:   # a signal came before the scheduler ran
+            if self.stopping:  # a signal came before the scheduler ran
                 self.scheduler.shutdown(wait=False)
             return
         if event.code == EVENT_JOB_MISSED:
-            store.record_missed(self.output_dir, event.job_id, event.scheduled_run_time,
-                                f"missed by more than {self.settings.misfire_grace_seconds} s")
+            store.record_missed(
+                self.output_dir,
+                event.job_id,
+                event.scheduled_run_time,
+                f"missed by more than {self.settings.misfire_grace_seconds} s",
+            )
             log.error("run of %s scheduled at %s was missed", event.job_id, event.scheduled_run_time)
             return
         job = self.scheduler.get_job(event.job_id)
@@ -204,8 +230,12 @@ class Daemon:
         first = not self.stopping
         self.stopping = True
         sent = self.cycle.forward(signum)
-        log.warning("%s: %s%s", name, "stopping" if first else "stopping harder",
-                    "; the running cycle finishes its in-flight items" if sent and first else "")
+        log.warning(
+            "%s: %s%s",
+            name,
+            "stopping" if first else "stopping harder",
+            "; the running cycle finishes its in-flight items" if sent and first else "",
+        )
         if first:
             threading.Thread(target=self._shutdown, daemon=True).start()
 
@@ -213,7 +243,7 @@ class Daemon:
         try:
             self.scheduler.shutdown(wait=False)
         except SchedulerNotRunningError:
-            pass   # not started yet: the STARTED listener stops it
+            pass  # not started yet: the STARTED listener stops it
 
     def _wait_for_cycle(self) -> None:
         if self._idle.wait(self.settings.stop_timeout_seconds):
@@ -225,12 +255,22 @@ class Daemon:
 
 def cycle_argv(config_path: str | None, output_dir: Path, verbose: int):
     """The argv builder of one cycle: ``python -m crawler run`` for the given sections."""
+
     def build(sections: tuple[str, ...], wait: bool) -> list[str]:
-        argv = [sys.executable, "-m", "crawler", *(["-v"] * max(verbose, 1)), "run",
-                "--output", str(output_dir), "--wait" if wait else "--no-wait"]
+        argv = [
+            sys.executable,
+            "-m",
+            "crawler",
+            *(["-v"] * max(verbose, 1)),
+            "run",
+            "--output",
+            str(output_dir),
+            "--wait" if wait else "--no-wait",
+        ]
         if config_path:
             argv += ["--config", str(config_path)]
         for key in sections:
             argv += ["--source", key]
         return argv
+
     return build
