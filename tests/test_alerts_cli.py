@@ -73,3 +73,27 @@ def test_deliver_never_runs_beside_a_cycle(tmp_path, newsmon):
         proc = newsmon("alerts", "--deliver", "--config", str(cfg))
     assert proc.returncode == 2 and "its alerts stage sends pending events itself" in proc.stderr
     assert not rows(tmp_path / "output", "SELECT 1 FROM event_deliveries WHERE channel = 'hook'")
+
+
+def test_on_a_terminal_good_news_is_green_and_trouble_red(tmp_path):
+    """The listing colours section events by what they mean (a section back is good news); off a terminal
+    (a pipe, a file) it writes no colour codes."""
+    import io
+
+    from crawler.alerts import listing
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    out = tmp_path / "output"
+    seed(out)
+    found = listing.query(out)
+    screen = Terminal()
+    listing.show(found, out=screen)
+    gone, edited, back = screen.getvalue().splitlines()[:3]
+    assert "\x1b[31msection_gone" in gone and "\x1b[32msection_reappeared" in back
+    assert "\x1b[" not in edited                            # an article event: no section state to colour
+    piped = io.StringIO()
+    listing.show(found, out=piped)
+    assert "\x1b[" not in piped.getvalue()

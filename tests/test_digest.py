@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from contextlib import closing
 from pathlib import Path
@@ -74,6 +75,15 @@ def test_grep_for_chinese_lands_on_the_right_items(day_dir):
     assert len(title) == 1
     assert title[0].startswith("2019-12-10 | xinhua | world | zh | EN: France's nationwide general strike")
     assert items["xinhua"]["url"] in title[0]
+
+
+def test_good_news_alerts_are_not_styled_as_trouble(day_dir):
+    """digest.html: section_appeared (good news) in the green style, section_broken in the red one."""
+    out, _ = day_dir
+    page = (out / DAY / "digest.html").read_text(encoding="utf-8")
+    kinds = {kind: css for css, kind in re.findall(r'<div class="(alert[^"]*)"><strong>([a-z_]+)</strong>', page)}
+    assert kinds == {"section_broken": "alert", "article_edited": "alert", "section_appeared": "alert good"}
+    assert ".alert.good{" in page
 
 
 def test_failed_and_broken_sections_are_listed_before_the_items(day_dir):

@@ -230,3 +230,21 @@ def test_a_mistyped_output_directory_is_an_error_not_a_new_archive(tmp_path, new
         proc = newsmon(*args, "--output", str(missing))
         assert proc.returncode == 2 and "no archive at" in proc.stderr and "Traceback" not in proc.stderr
     assert not missing.exists()
+
+
+def test_limit_zero_prints_only_how_many_and_a_negative_limit_is_refused(archive, newsmon):
+    out, _ = archive
+    proc = newsmon("search", "Putin", "--limit", "0", "--output", str(out))
+    assert proc.returncode == 0 and proc.stdout.strip() == "2 hits"
+    one = newsmon("search", "Putin", "--limit", "1", "--output", str(out), check=True).stdout
+    assert one.startswith("2 hits, showing the first 1\n") and one.count("  EN: ") == 1
+    bad = newsmon("search", "Putin", "--limit", "-1", "--output", str(out))
+    assert bad.returncode == 2 and "'-1': expected a whole number of hits, 0 or more" in bad.stderr
+
+
+def test_a_word_ending_is_marked_whole_on_a_terminal():
+    from crawler.commands.search import BOLD, RESET, mark
+
+    assert mark("Встреча с Путиным и Путину", ["Путин*"]) == \
+        f"Встреча с {BOLD}Путиным{RESET} и {BOLD}Путину{RESET}"
+    assert mark("Xinhua: Xi met", ["Xi"]) == f"Xinhua: {BOLD}Xi{RESET} met"

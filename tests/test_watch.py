@@ -203,7 +203,31 @@ def test_rematch_after_adding_a_watch_announces_only_the_new_hits(tmp_path, news
     assert "watch" not in rows[items["mfa"]["id"]] and "watch" not in lines[items["mfa"]["id"]]
     listed = newsmon("watch", "--config", str(cfg), "--name", "Peoples", check=True).stdout
     assert listed.splitlines()[-1] == "1 hit" and len(watch_events(out)) == 3
-    assert newsmon("watch", "--config", str(cfg), "--name", "Friendship").returncode == 1   # none: as grep
+    later = newsmon("watch", "--config", str(cfg), "--name", "Peoples", "--since", "2030-01-01")
+    assert later.returncode == 1 and later.stdout == "0 hits\n"                       # none: as grep
+    gone = newsmon("watch", "--config", str(cfg), "--name", "Friendship", "--name", "Nope")
+    assert gone.returncode == 2 and gone.stdout == "" and "Traceback" not in gone.stderr
+    assert gone.stderr == "newsmon: error: no such watch: Friendship, Nope (configured watches: Peoples)\n"
+
+
+def test_rematch_rewrites_the_digest_of_each_day_it_changed(tmp_path, newsmon):
+    out = tmp_path / "output"
+    items = digestkit.standard_day(out)
+    cfg = tmp_path / "user.toml"
+    cfg.write_text(f'[crawler]\noutput_dir = "{out}"\n', encoding="utf-8")
+    newsmon("digest", "--config", str(cfg), "--date", digestkit.DAY, check=True)
+    digest = out / digestkit.DAY / "digest.txt"
+    assert "== WATCHED" not in digest.read_text(encoding="utf-8")
+    cfg.write_text(cfg.read_text(encoding="utf-8") + '[[watch]]\nname = "Kremlin"\nphrases = ["Путин*", "Putin"]\n',
+                   encoding="utf-8")
+    proc = newsmon("watch", "--rematch", "--config", str(cfg), check=True)
+    assert f"digests rewritten: {digestkit.DAY}" in proc.stdout
+    text = digest.read_text(encoding="utf-8")
+    watched = [line for line in text.splitlines() if line.startswith("WATCH watch:Kremlin")]
+    assert len(watched) == 2 and "2 watch hits" in text.splitlines()[0]
+    kommersant = items["kommersant"]["id"][:8]
+    assert any(line.startswith(f"    #{kommersant} ") and "**Путин" in line for line in text.splitlines())
+    assert "<mark>Putin</mark>" in (out / digestkit.DAY / "digest.html").read_text(encoding="utf-8")
 
 
 def test_sources_check_names_a_malformed_watch_with_file_and_line(tmp_path, newsmon):

@@ -97,7 +97,7 @@ def print_results(results, bold: bool = False) -> None:
 
     shown = len(results.hits)
     more = f", showing the first {shown}" if results.total > shown and shown else ""
-    print(f"{plural(results.total, 'hit')}{more}\n")
+    print(f"{plural(results.total, 'hit')}{more}" + ("\n" if shown else ""))
     for hit in results.hits:
         doc = hit.doc
         title_en = doc["title"] if doc.get("lang") == "en" else doc.get("title_en") or "(translation pending)"

@@ -318,6 +318,9 @@ def search(conn: sqlite3.Connection, query: str, filters: Filters | None = None,
     order_by = "d.date DESC, d.id" if order == "date" else \
         f"nm_relevance(?, {', '.join(TEXT_COLUMNS)}) DESC, d.date DESC, d.id"
     order_params = [] if order == "date" else [json.dumps(terms)]
+    if limit <= 0:                 # only how many
+        total = conn.execute(f"SELECT count(*) FROM {from_} WHERE {where}", params).fetchone()[0]
+        return Results(total, [], terms)
     # One pass over the rows: the count is a window over all of them, taken before the LIMIT.
     rows = conn.execute(f"SELECT d.id, count(*) OVER () FROM {from_} WHERE {where} ORDER BY {order_by} LIMIT ?",
                         [*params, *order_params, limit]).fetchall()
