@@ -8,7 +8,8 @@ import pytest
 
 from crawler import state
 from crawler.digest import stage as digest
-from crawler.lifecycle.textdiff import ADDED, EQUAL, REMOVED, changed_chars, edit_size, marked, trimmed, word_diff
+from crawler.lifecycle.textdiff import (ADDED, EQUAL, REMOVED, changed_chars, edit_size, marked, numbers_changed,
+                                        trimmed, word_diff)
 from crawler.lifecycle.versions import versions_of
 from tests import editkit
 
@@ -39,6 +40,14 @@ def test_changed_characters_count_what_a_reader_sees_changed():
     assert edit_size("T", ["Views: 1,234. Text."], "T", ["Views: 9,999. Text."], (r"Views: [\d,]+\.",)) == 0
     assert edit_size("T", ["One."], "T", ["One.", "Two more."]) == len("Twomore.")
     assert edit_size("Title", ["One."], "Title!", ["One."]) == 1
+
+
+def test_a_changed_number_is_news_a_changed_time_of_day_is_not():
+    assert numbers_changed("T", ["Updated 10:15. 5 killed."], "T", ["Updated 10:42. 5 killed."]) is False
+    assert numbers_changed("T", ["5 killed."], "T", ["7 killed."]) is True
+    assert numbers_changed("T", ["今年的6月16日是父亲节。"], "T", ["今年的6月15日是父亲节。"]) is True
+    assert numbers_changed("T", ["Views: 1,234."], "T", ["Views: 1,240."], (r"Views: [\d,]+\.",)) is False
+    assert numbers_changed("Talks, 2 days", [], "Talks 2 days", []) is False
 
 
 def test_trimming_keeps_the_words_around_each_change():

@@ -46,7 +46,8 @@ def test_four_nights_of_a_changing_site(tmp_path, site_server, smtp, newsmon):
     del server.routes["/russia/"]
     server.routes["/politics/"] = Route(b"<html><body>Internal error</body></html>", status=500)
     serve_section(server, "world", [1, 2], css_class="card")
-    server.routes["/politics/1.html"] = Route(article_page("Politics story 1", [PARAS[0], PARAS[1] + " Updated.",
+    edited = PARAS[1] + " The summit is now planned for Kazan."          # more than min_edit_chars (10)
+    server.routes["/politics/1.html"] = Route(article_page("Politics story 1", [PARAS[0], edited,
                                                                              PARAS[2]]))
     night(expect_ok=False)
     # Night 3: russia still 404, politics fine again, world still broken, politics/2 deleted (a suspicion:

@@ -19,7 +19,7 @@ All reading and writing of the state DB stays on the calling thread. Then:
   ``article_versions`` (version 1 = as first stored) with its raw page; the ``items`` row becomes the new
   version (``version`` + 1, translation reset to pending for zh/ru), and so does its day-file line at the
   run's export; the edit is reported in alerts.jsonl, unless it changed fewer than ``min_edit_chars``
-  characters (a comma, a time stamp): then only the version is kept.
+  characters and no number but a time of day (a comma, a time stamp): then only the version is kept.
 * 5xx, timeouts, robots: nothing is concluded (``article_checks.outcome = 'error'``).
 * an incomplete multi-page article: its missing pages are fetched again after page 1 and merged when they
   arrive (``crawler.lifecycle.completion``; outcome ``completed`` or ``incomplete``, no event).
@@ -49,7 +49,8 @@ from crawler.lifecycle.fetch import Fetched, PoliteFetcher, decode
 from crawler.lifecycle.hostpool import Job, fetch_all
 from crawler.items import utc_now
 from crawler.lifecycle.machine import is_homepage, same_place, site_root
-from crawler.lifecycle.textdiff import comparable, edit_size, paragraph_diff, same_content, summarize
+from crawler.lifecycle.textdiff import (comparable, edit_size, numbers_changed, paragraph_diff, same_content,
+                                        summarize)
 from crawler.store import items as item_store
 from crawler.lifecycle.versions import keep_version, next_version
 
@@ -199,9 +200,11 @@ def apply_answer(conn: sqlite3.Connection, row: sqlite3.Row, got: Fetched, run: 
 
 
 def without_trivial_edit(verdict: Verdict, min_edit_chars: int) -> Verdict:
-    """An edit smaller than ``min_edit_chars`` (a comma, a time stamp): its version is kept, its event dropped."""
+    """An edit smaller than ``min_edit_chars`` that changed no number but a time of day (a comma, a time stamp):
+    its version is kept, its event dropped."""
     event = verdict.event
-    if event is None or event.details.get("changed_chars", min_edit_chars) >= min_edit_chars:
+    if event is None or event.details.get("numbers_changed") or \
+            event.details.get("changed_chars", min_edit_chars) >= min_edit_chars:
         return verdict
     log.info("re-check of %s: %s (%d characters, under min_edit_chars): version %s kept, no alert",
              event.details.get("url"), event.cause, event.details["changed_chars"], event.details.get("version"))
@@ -373,7 +376,9 @@ def edited(conn, row, item: dict, before: dict, got: Fetched, extracted, pattern
     details = {"url": row["url"], "title": extracted.title, "title_en": item.get("title_en"),
                "version": version, "previous_version": version - 1, **diff,
                "changed_chars": edit_size(before.get("title"), list(before.get("paragraphs") or []),
-                                          extracted.title, list(extracted.paragraphs), patterns)}
+                                          extracted.title, list(extracted.paragraphs), patterns),
+               "numbers_changed": numbers_changed(before.get("title"), list(before.get("paragraphs") or []),
+                                                  extracted.title, list(extracted.paragraphs), patterns)}
     cause = summarize(ops, title_changed)
     if got.final_url and not same_place(got.final_url, row["url"]):
         details["moved_to"] = got.final_url

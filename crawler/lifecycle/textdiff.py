@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections import Counter
 
 from crawler.items import normalize_text
 
@@ -162,3 +163,22 @@ def edit_size(old_title: str | None, old_paras: list[str], new_title: str | None
         size += sum(changed_chars(a, b) for a, b in zip(old[:paired], new[:paired]))
         size += sum(len("".join(p.split())) for p in old[paired:] + new[paired:])
     return size
+
+
+# A time of day (10:15, 09:30:05) is what an "updated at" line changes; any other number (a figure, a date, a
+# count) changing is news, however few characters it takes.
+_TIME_OF_DAY = re.compile(r"(?<![\d:])\d{1,2}:\d{2}(?::\d{2})?(?![\d:])")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def numbers_of(text: str) -> Counter:
+    return Counter(_NUMBER.findall(_TIME_OF_DAY.sub(" ", text)))
+
+
+def numbers_changed(old_title: str | None, old_paras: list[str], new_title: str | None, new_paras: list[str],
+                    patterns: tuple[str, ...] = ()) -> bool:
+    """Did the edit change a number other than a time of day (ignore patterns applied)? Such an edit is
+    reported even under ``min_edit_chars``: ``5 → 7 killed`` and ``6月16日 → 6月15日`` are one character."""
+    def numbers(title, paras):
+        return numbers_of(" ".join([comparable(title, patterns), *(comparable(p, patterns) for p in paras)]))
+    return numbers(old_title, old_paras) != numbers(new_title, new_paras)
