@@ -112,7 +112,7 @@ def test_trend_counts_per_week_and_outlet_across_languages_and_draws_the_same(tm
     table = table_of(proc.stdout)
     assert {k: v for k, v in table.items() if v} == expected
     assert sorted({period for _, period in table}) == weeks
-    assert "4 item(s) in 3 outlet(s), by week" in proc.stdout
+    assert "4 items in 3 outlets, by week" in proc.stdout
     assert "first use: 2026-08-20 kremlin/transcripts “Talks with the Chinese delegation”" in proc.stdout
     assert re.search(r"then \(\+17 days\): 2026-09-06 tass-en/politics", proc.stdout), proc.stdout
     assert re.search(r"then \(\+22 days\): 2026-09-11 xinhua/world", proc.stdout), proc.stdout
@@ -134,7 +134,7 @@ def test_trend_filters_by_source_and_says_when_nothing_matches(tmp_path, newsmon
     assert table_of(proc.stdout) == {("xinhua", "2026-09-11"): 1}
     assert (out / "trends" / "两国人民-interests-of-our-peoples.svg").exists()
     none = newsmon("trend", "Vladivostok Summit", "--config", str(cfg))
-    assert none.returncode == 1 and "0 item(s) in 0 outlet(s)" in none.stdout
+    assert none.returncode == 1 and "0 items in 0 outlets" in none.stdout
     bad = newsmon("trend", "Pu*tin", "--config", str(cfg))
     assert bad.returncode == 2 and bad.stderr.strip().count("\n") == 0 and "only one trailing *" in bad.stderr
 

@@ -28,6 +28,7 @@ from crawler.items import english_title, section_key
 from crawler.phrases import Phrase, parse
 from crawler.store.items import loads
 from crawler.watch.settings import watches_of as configured_watches
+from crawler.wording import plural
 
 SECTION_EVENTS = ("section_reappeared", "section_off_subject")
 EVENT_WORDS = {"section_reappeared": "back", "section_off_subject": "off its subject"}
@@ -70,7 +71,8 @@ def load_window(conn: sqlite3.Connection, since: str, until: str) -> Window:
 def render(window: Window, watches: list[WatchSpec], names: dict[str, str], generated_at: str) -> str:
     sources = {item.get("source") for item in window.items}
     parts = [f"# Brief draft, {window.since} – {window.until}", "",
-             f"_newsmon draft from {len(window.items)} items of {len(sources)} outlets, generated {generated_at}: "
+             f"_newsmon draft from {plural(len(window.items), 'item')} of {plural(len(sources), 'outlet')}, "
+             f"generated {generated_at}: "
              f"cut and comment._", ""]
     for title, lines in (("Sections back or off their subject", sections_part(window, names)),
                          ("Watches", watches_part(window, watches)),
@@ -104,7 +106,7 @@ def watches_part(window: Window, watches: list[WatchSpec]) -> list[str]:
                 if isinstance(hit, dict) and hit.get("name") == watch.name]
         if not hits:
             continue
-        out += [f"### {md(watch.name)} ({len(hits)} item{'s' if len(hits) != 1 else ''})", ""]
+        out += [f"### {md(watch.name)} ({plural(len(hits), 'item')})", ""]
         for item, hit in hits:
             out.append(f"- {entry(item)}")
             out += [f"  > {line}" for line in quoted_sentences(item, hit, watch)]

@@ -16,6 +16,7 @@ from crawler.exceptions import NewsmonError
 from crawler.items import section_key
 from crawler.phrases import Phrase, PhraseError, fold, parse
 from crawler.store.items import loads
+from crawler.wording import plural
 
 BY = ("day", "week", "month")
 FIELDS = ("title", "text", "title_en", "text_en")
@@ -163,7 +164,7 @@ def spread(trend: Trend) -> list[str]:
     out = [f"first use: {_use(firsts[0])}"]
     for use in firsts[1:]:
         days = (date.fromisoformat(use.date) - start).days
-        out.append(f"  then (+{days} day{'s' if days != 1 else ''}): {_use(use)}")
+        out.append(f"  then (+{plural(days, 'day')}): {_use(use)}")
     return out
 
 

@@ -35,6 +35,7 @@ def run(args: argparse.Namespace) -> int:
     from crawler.analysis import chart, trend
     from crawler.digest.search import open_archive
     from crawler.store.diskspace import write_atomic
+    from crawler.wording import plural
 
     config = load(args)
     conn = open_archive(config.output_dir)
@@ -43,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         conn.close()
     words = " | ".join(found.phrases)
-    print(f"{words}: {len(found.uses)} item(s) in {len(found.sources)} outlet(s), by {args.by}")
+    print(f"{words}: {plural(len(found.uses), 'item')} in {plural(len(found.sources), 'outlet')}, by {args.by}")
     if not found.uses:
         return 1
     print()
