@@ -284,7 +284,7 @@ def test_watch_rematch_killed_at_random_instants(tmp_path):
     assert partial >= 1, "no kill landed between two chunks of in-place updates"
 
     final = ok(newsmon("watch", "--rematch", "--output", out, "--config", configs["putin"], env=env))
-    assert f"rematched 1500 item(s) against 1 watch(es): {len(field['putin'])} hit(s)" in final.stdout, final.stdout
+    assert f"rematched 1500 items against 1 watch: {len(field['putin'])} hits" in final.stdout, final.stdout
     check = verify(out, env)
     assert check.returncode == 0 and check.stdout.splitlines() == [f"{len(DAYS)} day(s), 1500 item(s): consistent"], (
         check.stdout + check.stderr)

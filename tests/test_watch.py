@@ -186,7 +186,7 @@ def test_rematch_after_adding_a_watch_announces_only_the_new_hits(tmp_path, news
                    '"two peoples"]\n', encoding="utf-8")
     proc = newsmon("watch", "--rematch", "--config", str(cfg), check=True)
     assert "watch: items: 0/7" in proc.stderr and "watch: items: 7/7 (100%)" in proc.stderr   # progress lines
-    assert "7 item(s) against 2 watch(es): 3 hit(s), 2 new" in proc.stdout
+    assert "rematched 7 items against 2 watches: 3 hits, 2 new" in proc.stdout
     events = watch_events(out)
     assert [e["details"]["watch"] for e in events] == ["Friendship", "Peoples", "Peoples"]
     rows, lines = items_by_id(out)

@@ -52,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
 
 def rematch(config, matcher, since: str | None) -> int:
     from crawler import state
+    from crawler.wording import plural
     from crawler.lifecycle import events
     from crawler.ops.lock import CycleLock
     from crawler.progress import Progress
@@ -71,9 +72,9 @@ def rematch(config, matcher, since: str | None) -> int:
             conn.close()
         export_now(config.output_dir)
         rewritten = rewrite_digests(config, summary["days"])
-    print(f"rematched {summary['items']} item(s) against {summary['watches']} watch(es): {summary['hits']} hit(s), "
-          f"{summary['new_hits']} new (announced in alerts.jsonl), {summary['changed']} item(s) updated; "
-          f"{summary['seconds']} s")
+    print(f"rematched {plural(summary['items'], 'item')} against {plural(summary['watches'], 'watch', 'watches')}: "
+          f"{plural(summary['hits'], 'hit')}, {summary['new_hits']} new (announced in alerts.jsonl), "
+          f"{plural(summary['changed'], 'item')} updated; {summary['seconds']} s")
     if rewritten:
         print(f"digests rewritten: {', '.join(rewritten)}")
     return 0
