@@ -136,3 +136,44 @@ def test_phone_layout_has_no_sideways_scroll_and_stacks_the_languages(page, tmp_
     shot = tmp_path / "phone.png"
     shot.write_bytes(png)
     assert png_facts(shot)[:2] == PHONE
+
+
+@pytest.fixture(scope="module")
+def watched_page(tmp_path_factory) -> tuple[Path, dict]:
+    """The standard day matched against a watch (as the run's watch stage does), then its digest."""
+    from contextlib import closing
+
+    from crawler import state
+    from crawler.watch import stage as watch_stage
+    from crawler.watch.matcher import Matcher
+    from crawler.watch.settings import Watch
+
+    out = tmp_path_factory.mktemp("watched")
+    items = digestkit.standard_day(out)
+    with closing(state.connect(out)) as conn:
+        watch_stage.match_ids(conn, out, Matcher([Watch("Kremlin", ("Путин*", "Putin"))]),
+                              [i["id"] for i in items.values()], run_id=None)
+    digest.build(out, DAY)
+    return out / DAY / "digest.html", items
+
+
+def kwic_facts(document) -> list[tuple[str, list[str]]]:
+    """(the item a WATCHED entry links to, the marked words of its context) per entry."""
+    out = []
+    for entry in document.cssselect("ul.watched > li"):
+        link = entry.cssselect("a")[0].get("href")
+        out.append((link, [m.text_content() for m in entry.cssselect(".kwic mark")]))
+    return out
+
+
+def test_watch_hits_show_their_sentence_with_the_match_marked(watched_page, tmp_path):
+    html_path, items = watched_page
+    proc = chromium(tmp_path, "--dump-dom", html_path.as_uri())
+    assert proc.returncode == 0 and "<body" in proc.stdout, proc.stderr[-2000:]
+    document = lxml.html.document_fromstring(proc.stdout)
+    facts = dict(kwic_facts(document))
+    assert set(facts) == {f"#i-{items['kommersant']['id']}", f"#i-{items['kremlin']['id']}"}
+    assert all(word.lower().startswith(("путин", "putin")) for words in facts.values() for word in words)
+    assert any(word.startswith("Путин") for word in facts[f"#i-{items['kommersant']['id']}"])
+    assert "Putin" in facts[f"#i-{items['kommersant']['id']}"]              # its English sentence, marked too
+    assert not document.cssselect(".kwic script")
