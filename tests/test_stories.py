@@ -330,6 +330,9 @@ def test_items_older_than_index_days_leave_the_index_and_keep_their_story(tmp_pa
         later = NOW + 15 * 86400                                   # index_days = 14 have passed
         assert update_stories(conn, tmp_path, DEFAULTS, now=later)["pruned"] == 2
         assert conn.execute("SELECT count(*) FROM story_bands").fetchone()[0] == 0
+        # out of the index, an item keeps no signature: only its story
+        assert conn.execute("SELECT count(*) FROM story_items WHERE signature IS NOT NULL "
+                            "OR signature_en IS NOT NULL").fetchone()[0] == 0
         assert update_stories(conn, tmp_path, DEFAULTS, now=later)["pruned"] == 0
     assert group(tmp_path, [])[items[0]["id"]]["size"] == 2
 

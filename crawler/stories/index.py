@@ -341,12 +341,15 @@ class StoryIndex:
         self.conn.executemany("DELETE FROM story_bands WHERE key = ? AND item = ?", _band_pairs(entries, numbers))
 
     def prune(self, before: int) -> int:
-        """Take items fetched before ``before`` out of the LSH index. Returns how many."""
+        """Take items fetched before ``before`` out of the LSH index, and drop their signatures: only an indexed
+        item is ever a candidate, and an item that old is not fingerprinted again (``stage.pending`` looks at
+        the index's days only). What stays of it is its story. Returns how many."""
         rows = self.conn.execute("SELECT * FROM story_items WHERE indexed = 1 AND at < ?", (before,)).fetchall()
         if rows:
             with state.transaction(self.conn):
                 self._delete_bands(with_keys(_row_entries(rows)), [r["no"] for r in rows])
-                self.conn.executemany("UPDATE story_items SET indexed = 0 WHERE no = ?", [(r["no"],) for r in rows])
+                self.conn.executemany("UPDATE story_items SET indexed = 0, signature = NULL, signature_en = NULL "
+                                      "WHERE no = ?", [(r["no"],) for r in rows])
         return len(rows)
 
 
