@@ -21,12 +21,12 @@ import re
 import shlex
 import unicodedata
 from dataclasses import dataclass
+from typing import Iterator
 
 _CJK = ("\u2e80-\u2fff\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff\ua960-\ua97f\uac00-\ud7af"
         "\uf900-\ufaff\uff66-\uff9f\U00020000-\U0003134f")
 HAS_CJK = re.compile(f"[{_CJK}]")
 WORD = f"[^\\W{_CJK}]"          # a letter, digit or _ of a script that separates words with spaces
-_YO = str.maketrans("ёЁ", "еЕ")   # one character for one: match offsets stay valid in the original text
 
 
 class PhraseError(ValueError):
@@ -34,8 +34,9 @@ class PhraseError(ValueError):
 
 
 def fold(text: str) -> str:
-    """ё → е, character for character (offsets in the result are offsets in ``text``)."""
-    return text.translate(_YO)
+    """ё → е, character for character (offsets in the result are offsets in ``text``). ``str.replace``
+    rather than ``str.translate``: a tenth of the time on an article's text."""
+    return text.replace("ё", "е").replace("Ё", "Е")
 
 
 def normalise(value: object) -> str:
@@ -60,20 +61,39 @@ class Phrase:
     cjk: bool                  # matched as a substring
     pattern: re.Pattern        # to search in ``fold(text)``
     needle: str                # its longest word, lower-cased: a text without it cannot match
+    first: str                 # its first word, lower-cased: where a match can start
+    folds: bool                # it has an е: the text must be searched with ё folded (else as it is)
 
     @property
     def words(self) -> list[str]:
         return self.stem.split()
 
-    def finditer(self, text: str):
+    def finditer(self, text: str) -> Iterator[re.Match]:
         """Matches in ``text`` (any case, ё or е); their offsets are offsets in ``text``."""
-        folded = fold(text)
-        if self.needle not in folded.lower():      # much faster than the pattern's look-behind at every position
-            return iter(())
-        return self.pattern.finditer(folded)
+        folded = fold(text) if self.folds else text
+        return self.finditer_folded(folded, folded.lower())
+
+    def finditer_folded(self, folded: str, lowered: str) -> Iterator[re.Match]:
+        """Matches in ``folded`` (``fold(text)``, or the text itself for a phrase that does not ``fold``;
+        ``lowered`` its ``lower()``). The pattern is tried only where
+        the phrase's first word occurs (``str.find``): its look-behind, tried at every position of an
+        article by ``re.finditer``, costs a hundred times more."""
+        if self.needle not in lowered:
+            return
+        if len(lowered) != len(folded):            # a letter whose lower case is longer: offsets differ
+            yield from self.pattern.finditer(folded)
+            return
+        at = lowered.find(self.first)
+        while at >= 0:
+            found = self.pattern.match(folded, at)   # its look-behind still sees the text before ``at``
+            if found:
+                yield found
+                at = lowered.find(self.first, max(found.end(), at + 1))
+            else:
+                at = lowered.find(self.first, at + 1)
 
     def search(self, text: str) -> re.Match | None:
-        return next(iter(self.finditer(text)), None)
+        return next(self.finditer(text), None)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -83,7 +103,9 @@ def parse(value: str) -> Phrase:
     prefix = text.endswith("*")
     stem = fold(text.rstrip("*"))
     cjk = bool(HAS_CJK.search(stem))
-    return Phrase(text, stem, prefix, cjk, _compile(stem, prefix, cjk), max(stem.lower().split(), key=len))
+    words = stem.lower().split()
+    return Phrase(text, stem, prefix, cjk, _compile(stem, prefix, cjk), max(words, key=len), words[0],
+                  "е" in stem.lower())
 
 
 def _compile(stem: str, prefix: bool, cjk: bool) -> re.Pattern:

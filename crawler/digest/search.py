@@ -36,7 +36,7 @@ from typing import Iterable
 from crawler import state
 from crawler.commands._options import parse_day
 from crawler.exceptions import NewsmonError
-from crawler.phrases import PhraseError, parse, split_query
+from crawler.phrases import PhraseError, fold, parse, split_query
 from crawler.progress import Progress
 from crawler.store import items as item_store
 
@@ -352,10 +352,14 @@ def _where(terms: list[str], filters: Filters) -> tuple[str, list, str]:
         from_ = "search_fts f JOIN search_docs d ON d.rowid = f.rowid JOIN items i ON i.id = d.id"
         clauses.append("search_fts MATCH ?")
         params.append(expression)
-    for term in terms:           # the index narrows (long terms), the text decides (every term)
-        clause, values = _term(term)
-        clauses.append(clause)
-        params.extend(values)
+    checked = []                 # the index narrows (long words), SQL filters cheaply, the phrases decide
+    for term in terms:
+        clause, values, exact = _term(term)
+        if clause:
+            clauses.append(clause)
+            params.extend(values)
+        if not exact:
+            checked.append(term)
     for column, op, value in (("d.date", ">=", filters.since), ("d.date", "<=", filters.until),
                               ("d.lang", "=", filters.lang)):
         if value:
@@ -367,6 +371,9 @@ def _where(terms: list[str], filters: Filters) -> tuple[str, list, str]:
     if filters.flag:
         clauses.append("EXISTS (SELECT 1 FROM json_each(i.json, '$.flags') WHERE value = ?)")
         params.append(filters.flag)
+    if checked:                  # last: Python, on the rows every other condition leaves
+        clauses.append(f"nm_phrases(?, {', '.join(TEXT_COLUMNS)})")
+        params.append(json.dumps(checked, ensure_ascii=False))
     return " AND ".join(clauses) or "1", params, from_
 
 
@@ -379,21 +386,21 @@ TEXT_COLUMNS = ("d.title", "d.title_en",
                 "FROM json_each(i.json, '$.paragraphs_en')))")
 
 
-def _term(term: str) -> tuple[str, list]:
-    """The condition that the phrase ``term`` occurs in a title or text, as cheap as its script allows:
-    ``instr`` for a caseless substring (a Chinese word), else the phrase's pattern in Python
-    (``nm_phrase``: word boundaries, ``*``, ё = е), after ``LIKE`` on its longest word for ASCII (SQLite's
-    ``LIKE`` is case-insensitive there, and much faster than calling Python on every row)."""
+def _term(term: str) -> tuple[str | None, list, bool]:
+    """``(SQL condition, its parameters, exact)`` for the phrase ``term``, as cheap as its script allows:
+    ``instr`` decides a caseless substring (a Chinese word: exact); ``LIKE`` narrows the rows for an ASCII
+    phrase whose longest word is too short for the trigram index (case-insensitive there; where the index
+    narrowed, it would only read each row's text once more). A term not exact is decided by ``nm_phrases``
+    (the phrases' patterns in Python: word boundaries, ``*``, ё = е), one call per row for all such terms."""
     phrase = parse(term)
     if phrase.cjk and phrase.stem.lower() == phrase.stem.upper() and " " not in phrase.stem:
         return ("(" + " OR ".join(f"instr({c}, ?)" for c in TEXT_COLUMNS) + ")",
-                [phrase.stem] * len(TEXT_COLUMNS))
-    check = f"nm_phrase(?, {', '.join(TEXT_COLUMNS)})"
-    if phrase.needle.isascii():
+                [phrase.stem] * len(TEXT_COLUMNS), True)
+    if phrase.needle.isascii() and len(phrase.needle) < TRIGRAM:    # (a longer word: the index narrowed)
         pattern = "%" + re.sub(r"([%_\\])", r"\\\1", phrase.needle) + "%"
-        return ("((" + " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in TEXT_COLUMNS) + f") AND {check})",
-                [pattern] * len(TEXT_COLUMNS) + [term])
-    return check, [term]
+        return ("(" + " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in TEXT_COLUMNS) + ")",
+                [pattern] * len(TEXT_COLUMNS), False)
+    return None, [], False
 
 
 def _check_filters(filters: Filters) -> None:
@@ -412,9 +419,21 @@ def _check_filters(filters: Filters) -> None:
 TYPICAL_CHARS = 3000
 
 
-def _matches(term: str, *fields: str | None) -> int:
-    phrase = parse(term)
-    return int(any(phrase.search(f) for f in fields if f))
+def _matches(terms_json: str, *fields: str | None) -> int:
+    """1 when every phrase of ``terms_json`` occurs in one of ``fields`` (titles first: a match there spares
+    reading the text; each field folded and lower-cased at most once, and only as far as needed)."""
+    texts = [f for f in fields if f]
+    views: dict[tuple[int, bool], tuple[str, str]] = {}
+
+    def view(n: int, folds: bool) -> tuple[str, str]:
+        if (n, folds) not in views:
+            text = fold(texts[n]) if folds else texts[n]
+            views[(n, folds)] = (text, text.lower())
+        return views[(n, folds)]
+
+    phrases = [parse(t) for t in json.loads(terms_json)]
+    return int(all(any(next(p.finditer_folded(*view(n, p.folds)), None) for n in range(len(texts)))
+                   for p in phrases))
 
 
 def _relevance(terms_json: str, *texts: str | None) -> float:
@@ -434,7 +453,7 @@ def _relevance(terms_json: str, *texts: str | None) -> float:
 
 
 def _register_functions(conn: sqlite3.Connection) -> None:
-    conn.create_function("nm_phrase", 5, _matches, deterministic=True)
+    conn.create_function("nm_phrases", 5, _matches, deterministic=True)
     conn.create_function("nm_relevance", 5, _relevance, deterministic=True)
 
 

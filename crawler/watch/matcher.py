@@ -51,17 +51,17 @@ class Hit:
 class CompiledWatch:
     def __init__(self, watch: Watch):
         self.watch = watch
-        self.phrases = [(p, parse(p).pattern, parse(p).needle) for p in watch.phrases]
-        self.exclude = [(parse(p).pattern, parse(p).needle) for p in watch.exclude]
+        self.phrases = [(p, parse(p)) for p in watch.phrases]
+        self.exclude = [parse(p) for p in watch.exclude]
 
     def applies_to(self, section_key: str) -> bool:
         return not self.watch.sections or any(fnmatch.fnmatchcase(section_key, p) for p in self.watch.sections)
 
     def match(self, texts: "Texts") -> Hit | None:
         phrases, found, fields = [], [], set()
-        for phrase, pattern, word in self.phrases:
+        for phrase, parsed in self.phrases:
             for name, text in texts.items():
-                m = pattern.search(text) if word in texts.lowered[name] else None
+                m = next(parsed.finditer_folded(text, texts.lowered[name]), None)
                 if m is None:
                     continue
                 if phrase not in phrases:
@@ -72,8 +72,8 @@ class CompiledWatch:
                     found.append(form)
         if not phrases:
             return None
-        if any(word in texts.lowered[name] and pattern.search(text)
-               for pattern, word in self.exclude for name, text in texts.items()):
+        if any(next(parsed.finditer_folded(text, texts.lowered[name]), None)
+               for parsed in self.exclude for name, text in texts.items()):
             return None
         return Hit(self.watch.name, tuple(phrases), tuple(found), tuple(f for f in FIELDS if f in fields))
 
