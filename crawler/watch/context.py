@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from typing import Callable, Iterable
 
-from crawler.phrases import Phrase, parse
+from crawler.phrases import Phrase, fold, parse
 
 MAX_CONTEXTS = 3          # per hit: the first paragraphs (title first) where a phrase occurs
 MAX_CHARS = 320           # a longer sentence is cut around its first match
@@ -28,14 +28,37 @@ MAX_CHARS = 320           # a longer sentence is cut around its first match
 _SENTENCE_END = re.compile(r"[.!?…]+[\"'»”)\]]*\s+|[。！？；]+[”」』）]*\s*")
 
 
-def contexts_of(item: dict, phrases: Iterable[str]) -> list[dict]:
+class Aligned:
+    """An item's title and paragraphs beside their English (``aligned``), each text folded and lower-cased
+    once however many hits of the item ask for their contexts."""
+
+    def __init__(self, item: dict):
+        self.rows = aligned(item)
+        self._views: dict[tuple[str, bool], tuple[str, str]] = {}
+
+    def marks(self, text: str | None, phrases: list[Phrase]) -> list[list[int]]:
+        """``marks_of`` with the text's folded and lower-cased forms kept for the next phrase or hit."""
+        if not text:
+            return []
+        spans = []
+        for phrase in phrases:
+            key = (text, phrase.folds)
+            if key not in self._views:
+                folded = fold(text) if phrase.folds else text
+                self._views[key] = (folded, folded.lower())
+            spans += [(m.start(), m.end()) for m in phrase.finditer_folded(*self._views[key]) if m.end() > m.start()]
+        return _merged(spans)
+
+
+def contexts_of(item: dict, phrases: Iterable[str], paragraphs: Aligned | None = None) -> list[dict]:
     """The contexts of ``phrases`` in ``item``: one per paragraph (or title) where any occurs, at most
-    ``MAX_CONTEXTS``, in reading order."""
+    ``MAX_CONTEXTS``, in reading order. ``paragraphs``: the item's ``Aligned``, when several hits share it."""
     parsed = [parse(p) for p in phrases]
+    paragraphs = paragraphs or Aligned(item)
     out = []
-    for where, index, original, english in aligned(item):
-        original_marks = marks_of(original, parsed)
-        english_marks = marks_of(english, parsed) if english else []
+    for where, index, original, english in paragraphs.rows:
+        original_marks = paragraphs.marks(original, parsed)
+        english_marks = paragraphs.marks(english, parsed) if english else []
         if not original_marks and not english_marks:
             continue
         at_original = _fraction(original, original_marks)
@@ -67,9 +90,12 @@ def aligned(item: dict) -> list[tuple[str, int | None, str, str | None]]:
 
 def marks_of(text: str | None, phrases: list[Phrase]) -> list[list[int]]:
     """``[start, end]`` of every match of any phrase in ``text``, in order, overlaps merged."""
-    spans = sorted((m.start(), m.end()) for p in phrases for m in p.finditer(text or "") if m.end() > m.start())
+    return _merged([(m.start(), m.end()) for p in phrases for m in p.finditer(text or "") if m.end() > m.start()])
+
+
+def _merged(spans: list[tuple[int, int]]) -> list[list[int]]:
     merged: list[list[int]] = []
-    for start, end in spans:
+    for start, end in sorted(spans):
         if merged and start <= merged[-1][1]:
             merged[-1][1] = max(merged[-1][1], end)
         else:

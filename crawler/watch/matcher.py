@@ -103,6 +103,7 @@ class Matcher:
         if not applicable:
             return []
         seen = {(): (item, Texts(item))}          # what each watch looks at: all, or some speakers' turns
+        paragraphs: dict[tuple, context.Aligned] = {}    # their paragraphs, shared by the hits' contexts
         hits = []
         for w in applicable:
             if w.watch.speakers not in seen:
@@ -110,5 +111,8 @@ class Matcher:
                 seen[w.watch.speakers] = (view, Texts(view))
             view, texts = seen[w.watch.speakers]
             if (hit := w.match(texts)) is not None:
-                hits.append(replace(hit, contexts=tuple(context.contexts_of(view, hit.phrases))))
+                if w.watch.speakers not in paragraphs:
+                    paragraphs[w.watch.speakers] = context.Aligned(view)
+                shared = paragraphs[w.watch.speakers]
+                hits.append(replace(hit, contexts=tuple(context.contexts_of(view, hit.phrases, shared))))
         return hits
