@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
+
 import pytest
 
 from crawler.exceptions import ConfigError
@@ -82,6 +85,37 @@ def test_memory_is_keyed_by_model_name_and_version(tmp_path):
     assert memory.lookup(v2, ["你好。"]) == {}
     memory.close()
     assert TranslationMemory(tmp_path / "tm.sqlite").lookup(v1, ["谢谢。"]) == {"谢谢。": "Thanks."}
+
+
+def test_memory_keeps_a_digest_of_the_input_not_its_text(tmp_path):
+    memory = TranslationMemory(tmp_path / "tm.sqlite")
+    model = {"name": "translate-ru_en", "version": "1.9"}
+    memory.store(model, {"Путин провёл совещание.": "Putin held a meeting."})
+    memory.close()
+    raw = (tmp_path / "tm.sqlite").read_bytes()
+    assert "Путин".encode() not in raw and b"Putin held a meeting." in raw
+    assert TranslationMemory(tmp_path / "tm.sqlite").lookup(model, ["Путин провёл совещание."]) == {
+        "Путин провёл совещание.": "Putin held a meeting."}
+
+
+def test_a_memory_of_the_earlier_layout_is_converted_on_opening(tmp_path):
+    path = tmp_path / "tm.sqlite"
+    with closing(sqlite3.connect(path)) as conn, conn:
+        conn.execute("CREATE TABLE memory (model TEXT NOT NULL, version TEXT NOT NULL, source TEXT NOT NULL, "
+                     "target TEXT NOT NULL, created_at TEXT NOT NULL, PRIMARY KEY (model, version, source)) "
+                     "WITHOUT ROWID")
+        conn.executemany("INSERT INTO memory VALUES (?, ?, ?, ?, ?)", [
+            ("translate-zh_en", "1.0", "你好。", "Hello.", "2026-11-01T00:00:00Z"),
+            ("translate-zh_en", "1.9", "你好。", "Hi.", "2026-11-02T00:00:00Z"),
+            ("translate-ru_en", "1.9", "Спасибо.", "Thanks.", "2026-11-02T00:00:00Z")])
+    memory = TranslationMemory(path)
+    assert memory.count() == 3
+    assert memory.lookup({"name": "translate-zh_en", "version": "1.0"}, ["你好。"]) == {"你好。": "Hello."}
+    assert memory.lookup({"name": "translate-zh_en", "version": "1.9"}, ["你好。"]) == {"你好。": "Hi."}
+    assert memory.lookup({"name": "translate-ru_en", "version": "1.9"}, ["Спасибо."]) == {"Спасибо.": "Thanks."}
+    memory.close()
+    with closing(sqlite3.connect(path)) as conn:
+        assert not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'memory'").fetchone()
 
 
 @pytest.mark.parametrize("table, key", [({"beam_size": 0}, "beam_size"), ({"batch_size": "32"}, "batch_size"),

@@ -3,27 +3,41 @@
 The model input is the sentence as the model sees it (after the glossary put English names in), so an edit
 to the glossary re-translates exactly the sentences it touches, and nothing else. Boilerplate, reruns and
 edited articles cost one lookup per sentence. The file lives in the output dir (``[translation] memory``).
+
+Compact: a row holds the model's number (``models``), a 16-byte BLAKE2b digest of the input — not the input
+itself, which the items hold already — and the output. A memory written in the earlier layout (one
+``memory`` table with the input's text, the model's name and version and a time on every row) is converted
+when opened, in one transaction.
 """
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from pathlib import Path
 from typing import Iterable
 
-from crawler.items import utc_now
-
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS memory (
-    model      TEXT NOT NULL,      -- package name, e.g. translate-zh_en
-    version    TEXT NOT NULL,      -- package version
-    source     TEXT NOT NULL,      -- the model input (one sentence, glossary applied)
-    target     TEXT NOT NULL,      -- the raw model output (before glossary repair)
-    created_at TEXT NOT NULL,
-    PRIMARY KEY (model, version, source)
+CREATE TABLE IF NOT EXISTS models (
+    id      INTEGER PRIMARY KEY,
+    name    TEXT NOT NULL,         -- package name, e.g. translate-zh_en
+    version TEXT NOT NULL,         -- package version
+    UNIQUE (name, version)
+);
+CREATE TABLE IF NOT EXISTS sentences (
+    model  INTEGER NOT NULL,       -- models.id
+    source BLOB NOT NULL,          -- source_key(the model input: one sentence, glossary applied)
+    target TEXT NOT NULL,          -- the raw model output (before glossary repair)
+    PRIMARY KEY (model, source)
 ) WITHOUT ROWID;
 """
 _CHUNK = 500   # bound parameters per query
+
+
+def source_key(sentence: str) -> bytes:
+    """What a model input is remembered by: 16 bytes of its BLAKE2b digest (a collision is 2^-64 likely
+    among four billion sentences)."""
+    return hashlib.blake2b(sentence.encode("utf-8"), digest_size=16).digest()
 
 
 class TranslationMemory:
@@ -37,35 +51,72 @@ class TranslationMemory:
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=NORMAL")
             self.conn.executescript(SCHEMA)
+            self._convert_earlier_layout()
+        self._models: dict[tuple[str, str], int] = {}
 
     def lookup(self, model: dict, sources: Iterable[str]) -> dict[str, str]:
         """The remembered outputs for those of ``sources`` this model has translated before."""
         if self.conn is None:
             return {}
-        sources, found = list(sources), {}
-        for start in range(0, len(sources), _CHUNK):
-            chunk = sources[start:start + _CHUNK]
+        number = self._model(model, create=False)
+        if number is None:
+            return {}
+        by_key = {source_key(s): s for s in sources}
+        keys, found = list(by_key), {}
+        for start in range(0, len(keys), _CHUNK):
+            chunk = keys[start:start + _CHUNK]
             rows = self.conn.execute(
-                f"SELECT source, target FROM memory WHERE model=? AND version=? AND source IN "
-                f"({','.join('?' * len(chunk))})", (model["name"], model["version"], *chunk))
-            found.update(rows.fetchall())
+                f"SELECT source, target FROM sentences WHERE model=? AND source IN ({','.join('?' * len(chunk))})",
+                (number, *chunk))
+            found.update((by_key[key], target) for key, target in rows.fetchall())
         return found
 
     def store(self, model: dict, pairs: dict[str, str]) -> None:
         if self.conn is None or not pairs:
             return
-        now = utc_now()
         self.conn.execute("BEGIN IMMEDIATE")
         try:
-            self.conn.executemany("INSERT OR REPLACE INTO memory VALUES (?, ?, ?, ?, ?)",
-                                  [(model["name"], model["version"], s, t, now) for s, t in pairs.items()])
+            number = self._model(model, create=True)
+            self.conn.executemany("INSERT OR REPLACE INTO sentences VALUES (?, ?, ?)",
+                                  [(number, source_key(s), t) for s, t in pairs.items()])
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            self._models.clear()          # a model row inserted in the transaction is gone with it
+            raise
+        self.conn.execute("COMMIT")
+
+    def _model(self, model: dict, create: bool) -> int | None:
+        key = (model["name"], model["version"])
+        if key not in self._models:
+            row = self.conn.execute("SELECT id FROM models WHERE name=? AND version=?", key).fetchone()
+            if row is None and create:
+                row = (self.conn.execute("INSERT INTO models(name, version) VALUES (?, ?)", key).lastrowid,)
+            if row is None:
+                return None
+            self._models[key] = row[0]
+        return self._models[key]
+
+    def _convert_earlier_layout(self) -> None:
+        """Rows of the earlier ``memory`` table into ``models`` and ``sentences``; the table dropped."""
+        if not self.conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='memory'").fetchone():
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            self.conn.execute("INSERT OR IGNORE INTO models(name, version) SELECT DISTINCT model, version FROM memory")
+            numbers = {(n, v): i for i, n, v in self.conn.execute("SELECT id, name, version FROM models")}
+            rows = self.conn.execute("SELECT model, version, source, target FROM memory")
+            while batch := rows.fetchmany(5000):
+                self.conn.executemany("INSERT OR REPLACE INTO sentences VALUES (?, ?, ?)",
+                                      [(numbers[(m, v)], source_key(s), t) for m, v, s, t in batch])
+            self.conn.execute("DROP TABLE memory")
         except BaseException:
             self.conn.execute("ROLLBACK")
             raise
         self.conn.execute("COMMIT")
+        self.conn.execute("VACUUM")       # the converted file is a fraction of the old one: give the rest back
 
     def count(self) -> int:
-        return self.conn.execute("SELECT count(*) FROM memory").fetchone()[0] if self.conn else 0
+        return self.conn.execute("SELECT count(*) FROM sentences").fetchone()[0] if self.conn else 0
 
     def close(self) -> None:
         if self.conn is not None:
