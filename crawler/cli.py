@@ -78,8 +78,23 @@ def main(argv: list[str] | None = None) -> int:
             status = _main(argv)
             sys.stdout.flush()          # inside the try: the last buffered lines may meet a closed pipe
         return status
-    except BrokenPipeError:
-        return reader_gone()
+    except BrokenPipeError as exc:
+        if stdout_closed():
+            return reader_gone()
+        print(f"newsmon: error: {exc}", file=sys.stderr)     # another pipe or socket: a real error
+        return 2
+
+
+def stdout_closed() -> bool:
+    """Whether standard output is a pipe whose reader has gone (poll reports an error on its write end)."""
+    import select
+
+    try:
+        poller = select.poll()
+        poller.register(sys.__stdout__.fileno(), select.POLLOUT)
+        return any(events & (select.POLLERR | select.POLLHUP) for _fd, events in poller.poll(0))
+    except (OSError, ValueError, AttributeError):
+        return True                     # no way to ask: the usual cause is the reader
 
 
 def reader_gone() -> int:
