@@ -109,10 +109,16 @@ class _Collect:
         return self
 
     def __exit__(self, kind, exc, _tb) -> bool:
+        if isinstance(exc, _AlreadyNamed):
+            return True
         if isinstance(exc, ConfigError):
             self.problems.append(str(exc))
             return True
         return False
+
+
+class _AlreadyNamed(ConfigError):
+    """Stops the checks of a table whose problem has been collected already (an ``id`` of the wrong type)."""
 
 
 @dataclass(frozen=True)
@@ -341,19 +347,18 @@ def _where(text: str, filename: str, ids: tuple[str, ...], key: str | None = Non
     return f"{filename}:{line}" if line else filename
 
 
-def _check_keys(table: dict, allowed: dict, path: str, text: str, filename: str,
-                ids: tuple[str, ...], collect: _Collect) -> dict:
+def _check_keys(table: dict, allowed: dict, path: str, where, collect: _Collect) -> dict:
     """``table`` without the keys that have a problem (each collected): an unknown key, a wrong type."""
     good = {}
     for key, value in table.items():
         with collect:
             if key not in allowed:
-                raise ConfigError(f"{_where(text, filename, ids, key)}: {path}.{key}: unknown key "
+                raise ConfigError(f"{where(key)}: {path}.{key}: unknown key "
                                   f"(allowed: {', '.join(sorted(allowed))})")
             types = allowed[key]
             if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
                 want = " or ".join(t.__name__ for t in types)
-                raise ConfigError(f"{_where(text, filename, ids, key)}: {path}.{key}: expected {want}, "
+                raise ConfigError(f"{where(key)}: {path}.{key}: expected {want}, "
                                   f"got {type(value).__name__} {value!r}")
             good[key] = value
     return good
@@ -380,8 +385,9 @@ def _source(entry: Any, n: int, path: str, seen: set, text: str, filename: str,
     if not isinstance(entry, dict):
         raise ConfigError(f"{filename}: {path}: expected a table")
     before = len(collect.problems)
-    entry = _check_keys(entry, SOURCE_KEYS, path, text, filename, (str(entry.get("id")),), collect)
-    sid = _require_id(entry, path, text, filename, (), n)
+    checked = _check_keys(entry, SOURCE_KEYS, path, _key_locator(text, filename, (), entry, n), collect)
+    sid = _require_id(checked, path, text, filename, (), n, named="id" in entry)
+    entry = checked
     if sid in seen:
         raise ConfigError(f"{_nth_id_line(text, filename, (), sid, 2)}: {path}: duplicate source id {sid!r}")
     seen.add(sid)
@@ -412,8 +418,9 @@ def _one_section(src: dict, sec: Any, n: int, spath: str, seen: set, text: str, 
                  collect: _Collect) -> Section | None:
     if not isinstance(sec, dict):
         raise ConfigError(f"{filename}: {spath}: expected a table")
-    sec = _check_keys(sec, SECTION_KEYS, spath, text, filename, (src["id"], str(sec.get("id"))), collect)
-    sid = _require_id(sec, spath, text, filename, (src["id"],), n)
+    checked = _check_keys(sec, SECTION_KEYS, spath, _key_locator(text, filename, (src["id"],), sec, n), collect)
+    sid = _require_id(checked, spath, text, filename, (src["id"],), n, named="id" in sec)
+    sec = checked
     if sid in seen:
         raise ConfigError(f"{_nth_id_line(text, filename, (src['id'],), sid, 2)}: {spath}: duplicate section "
                           f"id {sid!r}")
@@ -427,8 +434,12 @@ def _one_section(src: dict, sec: Any, n: int, spath: str, seen: set, text: str, 
     return section
 
 
-def _require_id(table: dict, path: str, text: str, filename: str, outer: tuple[str, ...], n: int) -> str:
+def _require_id(table: dict, path: str, text: str, filename: str, outer: tuple[str, ...], n: int,
+                named: bool = False) -> str:
+    """The table's id; ``named``: the table had an ``id`` that ``_check_keys`` refused (its type), said already."""
     value = table.get("id")
+    if value is None and named:
+        raise _AlreadyNamed()
     if not isinstance(value, str) or not ID_RE.match(value):
         where = (_where(text, filename, (*outer, value)) if isinstance(value, str) and value
                  else _nth_table_line(text, filename, outer, n))
@@ -448,17 +459,34 @@ def _nth_id_line(text: str, filename: str, outer: tuple[str, ...], ident: str, n
     return f"{filename}:{later or first}" if nth > 1 else f"{filename}:{first}"
 
 
-def _nth_table_line(text: str, filename: str, outer: tuple[str, ...], n: int) -> str:
-    """``file:line`` of the ``n``-th (from 0) ``[[sources]]`` header, or of the ``n``-th
-    ``[[sources.sections]]`` after the source whose id is ``outer``: where a table without a usable id is."""
+def _nth_table_line(text: str, filename: str, outer: tuple[str, ...], n: int, key: str | None = None) -> str:
+    """``file:line`` of the ``n``-th (from 0) ``[[sources]]`` table, or of the ``n``-th ``[[sources.sections]]``
+    after the source whose id is ``outer`` (of its ``key`` when given): where a table without a usable id is."""
     start = (_line_of(text, outer) or 0) if outer else 0
     header = "[[sources.sections]]" if outer else "[[sources]]"
     lines = text.splitlines()
-    found = [i + 1 for i in range(start, len(lines)) if lines[i].strip() == header]
+    found = [i for i in range(start, len(lines)) if lines[i].strip() == header]
     if outer:     # only this source's sections: up to the next [[sources]]
-        stop = next((i + 1 for i in range(start, len(lines)) if lines[i].strip() == "[[sources]]"), len(lines) + 1)
-        found = [line for line in found if line < stop]
-    return f"{filename}:{found[n]}" if n < len(found) else filename
+        stop = next((i for i in range(start, len(lines)) if lines[i].strip() == "[[sources]]"), len(lines))
+        found = [i for i in found if i < stop]
+    if n >= len(found):
+        return filename
+    head = found[n]
+    pattern = re.compile(r"^\s*%s\s*=" % re.escape(key)) if key else None
+    for i in range(head + 1, len(lines)):
+        if lines[i].lstrip().startswith("["):
+            break
+        if pattern and pattern.match(lines[i]):
+            return f"{filename}:{i + 1}"
+    return f"{filename}:{head + 1}"
+
+
+def _key_locator(text: str, filename: str, outer: tuple[str, ...], table: dict, n: int):
+    """``key → file:line`` within a table: found by its id when it has a string one, else by its position."""
+    ident = table.get("id")
+    if isinstance(ident, str) and ident:
+        return lambda key: _where(text, filename, (*outer, ident), key)
+    return lambda key: _nth_table_line(text, filename, outer, n, key)
 
 
 def _section(src: dict, sec: dict, path: str, text: str, filename: str, collect: _Collect) -> Section | None:

@@ -130,6 +130,15 @@ def test_a_duplicate_id_is_named_at_its_second_line_and_a_missing_one_at_its_tab
         f"{path}:18: sources[2].id: required, lowercase letters, digits, '-' or '_' (got None)"]
 
 
+def test_an_id_of_the_wrong_type_is_named_once_at_its_line(tmp_path):
+    path = tmp_path / "user.toml"
+    path.write_text('replace_default_sources = true\n[[sources]]\nid = "site"\n[[sources.sections]]\nid = 5\n'
+                    'kind = "feed"\nurl = "http://127.0.0.1:9/feed"\n', encoding="utf-8")
+    with pytest.raises(ConfigProblems) as err:
+        load_config(path)
+    assert err.value.problems == [f"{path}:5: sources[site].sections[5].id: expected str, got int 5"]
+
+
 @pytest.fixture
 def site():
     server = SiteServer().start()
