@@ -67,6 +67,7 @@ from crawler.extract.continuation import INCOMPLETE, PAGES
 from crawler.items import canonicalize_url, content_hash, empty_translation, item_id, utc_now
 from crawler.store import items as item_store
 from crawler.store.dayfiles import Appender, items_path
+from crawler.store.published import normalised
 from crawler.store.diskspace import StorageError, is_disk_full, storage_error, write_atomic
 
 log = logging.getLogger(__name__)
@@ -406,7 +407,9 @@ class Store:
             return None
         ident = item_id(page.canonical_url)
         raw_path = raw_relpath(page.section.source_id, ident)
-        item = build_item(page, extracted, lang, raw_path)
+        # In the stored form (``published_at``, ``published_precision``), so the line appended to the day file
+        # is the items row's JSON exactly: the export then never rewrites a line a reader has seen.
+        item = normalised(build_item(page, extracted, lang, raw_path))
         if self._dir_fd is None:
             self._dir_fd = os.open(self.output_dir, os.O_RDONLY)
         save_raw(self.output_dir, raw_path, page.body, fsync=False)
