@@ -22,11 +22,15 @@ run: venv
 models: venv
 	$(VENV)/bin/newsmon models install zh ru
 
-# Browser tests of the HTML digest need Debian's chromium (no browser download: the machine is offline).
+# Browser tests of the HTML digest need Debian's chromium (no browser download: the machine is offline);
+# the PostgreSQL state backend's tests start a server of their own from Debian's postgresql (tests/pgserver.py).
 test-deps:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi; }
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; fi; }
 
 test: venv test-deps
 	$(PY) -m pytest -q

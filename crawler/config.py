@@ -240,6 +240,9 @@ def load_config(path: str | Path | None = None, *, output_dir: str | Path | None
     config = Config(raw, sources, tuple(files))
     if collect.problems:
         raise ConfigProblems(collect.problems, config, collect.unloaded)
+    from crawler import state
+
+    state.configure(config)     # [state] url: the database this process's connections open
     return config
 
 

@@ -67,6 +67,7 @@ FEATURES: list[Feature] = [
             validator="crawler.ops.plan.check", commands=("schedule",)),
     Feature("logging", "crawler.ops", table="logging", spec="crawler.ops.logfile.SPEC",
             validator="crawler.ops.logfile.settings"),
+    Feature("state", "crawler.state", table="state", spec="crawler.state.SPEC", validator="crawler.state.settings_of"),
 ]
 
 

@@ -1,4 +1,9 @@
-"""The state database: one SQLite file under the output directory (embedded, no server).
+"""The state database: the embedded SQLite file under the output directory, or a PostgreSQL database.
+
+Which one is chosen by URL: ``NEWSMON_DATABASE_URL`` (the environment wins), else ``[state] url`` of the
+config; neither set, the SQLite file ``<output>/state.sqlite`` (no server). A ``postgresql://`` URL opens the
+database through ``crawler.store.dialect``, an adapter that speaks the sqlite3 connection API, so the stores
+and stages use one API and one SQL text for both (the few dialect differences are translated there).
 
 Each feature owns its tables, created and changed by its numbered migration steps
 (``crawler/<feature>/schema/``, applied by ``crawler.store.migrate`` when a connection opens a DB of an
@@ -7,22 +12,90 @@ older schema). WAL mode lets ``newsmon status``/``search`` read while a cycle wr
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, cast
 
+from crawler.exceptions import ConfigError
 from crawler.store.migrate import migrate, refuse_newer
+from crawler.tables import Spec, config_table
 
 DB_NAME = "state.sqlite"
+ENV_URL = "NEWSMON_DATABASE_URL"
+URL_SCHEMES = ("postgresql://", "postgres://")
+
+SPEC: Spec = {
+    "url": ((str,), "", None),  # "" = the SQLite file under the output directory
+}
+
+# [state] url of the config this process loaded last (crawler.config.load_config sets it), or the error of a
+# bad one: raised when a connection is opened (`newsmon sources check` reports it with the other problems).
+_configured_url = ""
+_configured_error: ConfigError | None = None
+
+
+def settings_of(config: Any) -> dict[str, Any]:
+    """The ``[state]`` table, its URL checked (``file:line`` of a URL that is not PostgreSQL's)."""
+    from crawler.config import key_location
+
+    table = config_table(config, "state", SPEC)
+    if table["url"] and not table["url"].startswith(URL_SCHEMES):
+        raise ConfigError(
+            f"{key_location(config, 'state', 'url')}: [state] url: not a PostgreSQL URL "
+            f"(postgresql://user@host/dbname); leave it out for the SQLite file"
+        )
+    return table
+
+
+def configure(config: Any) -> None:
+    """Remember the config's ``[state] url`` for the connections this process opens."""
+    global _configured_url, _configured_error
+    try:
+        _configured_url, _configured_error = settings_of(config)["url"], None
+    except ConfigError as exc:
+        _configured_url, _configured_error = "", exc
+
+
+def database_url(url: str | None = None) -> str | None:
+    """The PostgreSQL URL in force (``NEWSMON_DATABASE_URL``, else ``url``, else the config's), or None for
+    the SQLite file."""
+    env = os.environ.get(ENV_URL, "").strip()
+    if env:
+        if not env.startswith(URL_SCHEMES):
+            raise ConfigError(
+                f"{ENV_URL}: not a PostgreSQL URL (postgresql://user@host/dbname); unset it for the SQLite file"
+            )
+        return env
+    if url:
+        return url
+    if _configured_error is not None:
+        raise _configured_error
+    return _configured_url or None
 
 
 def db_path(output_dir: str | Path) -> Path:
     return Path(output_dir) / DB_NAME
 
 
-def connect(output_dir: str | Path) -> sqlite3.Connection:
-    """Open (creating if needed) the state DB of ``output_dir``, migrated to the newest schema."""
+def describe(output_dir: str | Path) -> str:
+    """Where the state is, for messages: the SQLite file, or the PostgreSQL URL without its password."""
+    url = database_url()
+    if url is None:
+        return str(db_path(output_dir))
+    from crawler.store.dialect import redact_url
+
+    return redact_url(url)
+
+
+def connect(output_dir: str | Path, url: str | None = None) -> sqlite3.Connection:
+    """Open (creating if needed) the state DB of ``output_dir`` (or the PostgreSQL database in force),
+    migrated to the newest schema."""
+    chosen = database_url(url)
+    if chosen is not None:
+        return _connect_postgresql(chosen)
     path = db_path(output_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path, timeout=30, isolation_level=None)  # autocommit; use transaction()
@@ -37,6 +110,25 @@ def connect(output_dir: str | Path) -> sqlite3.Connection:
         conn.close()
         raise
     return conn
+
+
+def _connect_postgresql(url: str) -> sqlite3.Connection:
+    from crawler.store.dialect import PgConnection
+
+    pg = PgConnection.open(url)
+    # The adapter answers the sqlite3 connection API the callers use; typed as one so that they stay so.
+    conn = cast(sqlite3.Connection, pg)
+    try:
+        refuse_newer(conn, None)
+        migrate(conn, None)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def is_postgresql(conn: Any) -> bool:
+    return getattr(conn, "dialect", "sqlite") == "postgresql"
 
 
 @contextmanager

@@ -41,6 +41,37 @@ def newsmon():
     return run_newsmon
 
 
+@pytest.fixture(scope="session")
+def pg_server():
+    """One PostgreSQL server for the session (tests/pgserver.py); skipped where it cannot be started."""
+    from tests.pgserver import PgServer, unavailable
+
+    reason = unavailable()
+    if reason:
+        pytest.skip(reason)
+    server = PgServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def pg_url(pg_server):
+    """The URL of a new empty PostgreSQL database of this test's own, dropped after it."""
+    url = pg_server.database()
+    yield url
+    pg_server.drop(url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def state_backend(request, monkeypatch):
+    """Run the test once per state backend: the embedded SQLite file, then PostgreSQL (its own database, set
+    through NEWSMON_DATABASE_URL for this process and the newsmon processes it starts). The backend's name."""
+    monkeypatch.delenv("NEWSMON_DATABASE_URL", raising=False)
+    if request.param == "postgresql":
+        monkeypatch.setenv("NEWSMON_DATABASE_URL", request.getfixturevalue("pg_url"))
+    return request.param
+
+
 @pytest.fixture
 def smtp():
     """A real SMTP server on loopback (aiosmtpd) collecting the alert mails."""

@@ -12,6 +12,11 @@ Opening a DB:
   its own transaction together with the ``user_version`` it reaches, so a kill leaves the DB at a step;
 * higher: written by a newer newsmon, refused (``SchemaTooNew``) rather than misread.
 
+On PostgreSQL (``crawler.store.dialect``) the same steps run through the dialect adapter; a step whose SQL
+differs there has a second file, ``NNNN_name.postgresql.sql`` (or ``.postgresql.py``), run instead of the
+shared one. The version lives in the table ``newsmon_schema``, and an advisory lock serialises processes
+migrating at once; no backup file is written (back up with the server's tools).
+
 Steps 1–9 are the schema as it stood before migrations existed (``CREATE … IF NOT EXISTS``), so a DB of
 that time (``user_version`` 0, tables present) passes through them unchanged and is upgraded from step 10.
 """
@@ -23,16 +28,17 @@ import importlib.util
 import logging
 import re
 import sqlite3
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
-from typing import Callable
 
 from crawler.exceptions import NewsmonError
 
 log = logging.getLogger(__name__)
 
-STEP_NAME = re.compile(r"^(?P<number>\d{4})_(?P<name>[a-z0-9_]+)\.(?P<kind>sql|py)$")
+STEP_NAME = re.compile(r"^(?P<number>\d{4})_(?P<name>[a-z0-9_]+)(?P<dialect>\.postgresql)?\.(?P<kind>sql|py)$")
+SCHEMA_LOCK = 7_315_001  # the advisory lock id migrating processes take on PostgreSQL
 
 
 class SchemaTooNew(NewsmonError):
@@ -42,9 +48,16 @@ class SchemaTooNew(NewsmonError):
 @dataclass(frozen=True)
 class Step:
     number: int
-    feature: str                # the package that owns the tables the step touches
+    feature: str  # the package that owns the tables the step touches
     name: str
     apply: Callable[[sqlite3.Connection], None]
+    apply_postgresql: Callable[[sqlite3.Connection], None] | None = None  # the step's .postgresql file
+
+    def run(self, conn: sqlite3.Connection) -> None:
+        if self.apply_postgresql is not None and _is_postgresql(conn):
+            self.apply_postgresql(conn)
+        else:
+            self.apply(conn)
 
 
 def steps() -> list[Step]:
@@ -52,6 +65,7 @@ def steps() -> list[Step]:
     from crawler.features import schema_packages
 
     found: dict[int, Step] = {}
+    overrides: dict[int, Callable[[sqlite3.Connection], None]] = {}
     for package in schema_packages():
         folder = resources.files(package).joinpath("schema")
         for entry in sorted(folder.iterdir(), key=lambda e: e.name):
@@ -59,10 +73,16 @@ def steps() -> list[Step]:
             if not match:
                 continue
             number = int(match["number"])
+            if match["dialect"]:
+                overrides[number] = _loader(package, entry, match["kind"])
+                continue
             if number in found:
                 raise RuntimeError(f"migration {number} defined twice: {found[number].feature} and {package}")
             found[number] = Step(number, package, match["name"], _loader(package, entry, match["kind"]))
-    return [found[n] for n in sorted(found)]
+    stray = set(overrides) - set(found)
+    if stray:
+        raise RuntimeError(f"migration {min(stray)}: a .postgresql file without the step it overrides")
+    return [replace(found[n], apply_postgresql=overrides.get(n)) for n in sorted(found)]
 
 
 def _loader(package: str, entry, kind: str) -> Callable[[sqlite3.Connection], None]:
@@ -87,7 +107,7 @@ def _statements(script: str) -> list[str]:
             if buf.strip():
                 out.append(buf.strip())
             buf = ""
-    if buf.strip() and not all(l.strip().startswith("--") or not l.strip() for l in buf.splitlines()):
+    if buf.strip() and not all(line.strip().startswith("--") or not line.strip() for line in buf.splitlines()):
         out.append(buf.strip())
     return out
 
@@ -97,8 +117,24 @@ def latest() -> int:
     return all_steps[-1].number if all_steps else 0
 
 
+def _is_postgresql(conn: sqlite3.Connection) -> bool:
+    return getattr(conn, "dialect", "sqlite") == "postgresql"
+
+
 def version_of(conn: sqlite3.Connection) -> int:
+    if _is_postgresql(conn):
+        conn.execute("CREATE TABLE IF NOT EXISTS newsmon_schema (version BIGINT NOT NULL)")
+        row = conn.execute("SELECT max(version) FROM newsmon_schema").fetchone()
+        return int(row[0] or 0)
     return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def _set_version(conn: sqlite3.Connection, number: int) -> None:
+    if _is_postgresql(conn):
+        conn.execute("DELETE FROM newsmon_schema")
+        conn.execute("INSERT INTO newsmon_schema(version) VALUES (?)", (number,))
+    else:
+        conn.execute(f"PRAGMA user_version = {number}")
 
 
 _LATEST: int | None = None
@@ -115,8 +151,10 @@ def refuse_newer(conn: sqlite3.Connection, path: Path | None) -> None:
     """Raise ``SchemaTooNew`` for a DB written by a newer newsmon (read only: nothing is written to it)."""
     current = version_of(conn)
     if current > _latest():
-        raise SchemaTooNew(f"{path}: written by a newer newsmon (schema {current}; this one knows up to "
-                           f"{_LATEST}): upgrade newsmon, or point --output at another directory")
+        raise SchemaTooNew(
+            f"{path}: written by a newer newsmon (schema {current}; this one knows up to "
+            f"{_LATEST}): upgrade newsmon, or point --output at another directory"
+        )
 
 
 def migrate(conn: sqlite3.Connection, path: Path | None) -> int:
@@ -132,11 +170,13 @@ def migrate(conn: sqlite3.Connection, path: Path | None) -> int:
     for step in pending:
         conn.execute("BEGIN IMMEDIATE")
         try:
-            if version_of(conn) >= step.number:   # another process migrated meanwhile
+            if _is_postgresql(conn):
+                conn.execute(f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK})")
+            if version_of(conn) >= step.number:  # another process migrated meanwhile
                 conn.execute("ROLLBACK")
                 continue
-            step.apply(conn)
-            conn.execute(f"PRAGMA user_version = {step.number}")
+            step.run(conn)
+            _set_version(conn, step.number)
         except BaseException:
             conn.execute("ROLLBACK")
             raise
@@ -148,6 +188,14 @@ def migrate(conn: sqlite3.Connection, path: Path | None) -> int:
 
 
 def _has_tables(conn: sqlite3.Connection) -> bool:
+    if _is_postgresql(conn):
+        return (
+            conn.execute(
+                "SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() "
+                "AND table_name <> 'newsmon_schema' LIMIT 1"
+            ).fetchone()
+            is not None
+        )
     return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' LIMIT 1").fetchone() is not None
 
 
