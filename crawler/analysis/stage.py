@@ -71,9 +71,10 @@ def catch_up(conn: sqlite3.Connection, subjects: dict[str, tuple[str, ...]]) -> 
     """The items flags may concern, and the feed position they stand for."""
     up_to = conn.execute("SELECT coalesce(max(seq), 0) FROM item_changes").fetchone()[0]
     keys = list(subjects)
+    # One-key JSON paths and LIKE only: the same SQL on SQLite and PostgreSQL (crawler/store/dialect.py).
     rows = conn.execute(
         f"SELECT id FROM items WHERE json ->> '$.section_key' IN ({','.join('?' * len(keys))}) "
-        "OR json ->> '$.extras.dateline' IS NOT NULL ORDER BY seq", keys)
+        """OR json ->> '$.extras' LIKE '%"dateline"%' ORDER BY seq""", keys)
     return [r[0] for r in rows], up_to
 
 

@@ -368,9 +368,9 @@ def _where(terms: list[str], filters: Filters) -> tuple[str, list, str]:
     if filters.source:
         clauses.append("(d.source = ? OR d.section = ?)")
         params.extend([filters.source, filters.source])
-    if filters.flag:
-        clauses.append("EXISTS (SELECT 1 FROM json_each(i.json, '$.flags') WHERE value = ?)")
-        params.append(filters.flag)
+    if filters.flag:             # the flags array's JSON text holds the flag, quoted (SQLite and PostgreSQL)
+        clauses.append("i.json ->> '$.flags' LIKE ?")
+        params.append(f'%"{filters.flag}"%')
     if checked:                  # last: Python, on the rows every other condition leaves
         clauses.append(f"nm_phrases(?, {', '.join(TEXT_COLUMNS)})")
         params.append(json.dumps(checked, ensure_ascii=False))
