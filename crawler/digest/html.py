@@ -55,7 +55,7 @@ border-radius:4px;margin-right:.25rem;color:var(--warn)}
 text-align:left;vertical-align:top;padding-right:.5rem;white-space:nowrap}
 .diff td{vertical-align:top;padding:.15rem .4rem;border-top:1px solid var(--line);width:50%}
 del{background:var(--badbg);text-decoration:line-through}
-ins{background:#e6f4ea;color:#0d4f1e;text-decoration:underline}
+ins{background:#e6f4ea;color:#0d4f1e;text-decoration:underline}del+ins{margin-left:2px}
 @media (prefers-color-scheme:dark){ins{background:#17361f;color:#c4eed0}}
 details summary{cursor:pointer;color:var(--muted);font-size:.9rem;margin-top:.3rem}
 @media (max-width:40rem){body{padding:.6rem}.diff td,.diff th{display:block;width:auto}

@@ -117,6 +117,7 @@ body{margin:0 auto;max-width:80rem;padding:1rem;font:16px/1.5 system-ui,-apple-s
 overflow-wrap:anywhere}
 h1{font-size:1.3rem;margin:.2rem 0}a{color:var(--link)}.meta{color:var(--muted);font-size:.85rem}
 del{background:var(--del);text-decoration:line-through}ins{background:var(--ins);text-decoration:underline}
+del+ins{margin-left:2px}
 .row{display:grid;grid-template-columns:3rem 1fr 1fr;gap:1rem;border-top:1px solid var(--line);padding:.4rem 0}
 .row.single{grid-template-columns:3rem 1fr}.row p{margin:0}.num{color:var(--muted);font-size:.85rem}
 .row.same{color:var(--muted)}.pending{color:var(--muted);font-style:italic}
