@@ -8,8 +8,17 @@ import pytest
 
 from crawler import state
 from crawler.digest import stage as digest
-from crawler.lifecycle.textdiff import (ADDED, EQUAL, REMOVED, changed_chars, edit_size, marked, numbers_changed,
-                                        trimmed, word_diff)
+from crawler.lifecycle.textdiff import (
+    ADDED,
+    EQUAL,
+    REMOVED,
+    changed_chars,
+    edit_size,
+    marked,
+    numbers_changed,
+    trimmed,
+    word_diff,
+)
 from crawler.lifecycle.versions import versions_of
 from tests import editkit
 
@@ -136,3 +145,17 @@ def test_newsmon_alerts_lists_the_edit_with_its_marked_words(edited, newsmon):
     assert lines[at + 1:at + 4] == ["    ¶1 Переговоры состоятся в [-среду-]{+четверг+} в Москве.",
                                     "    ¶4 {+По итогам встречи планируется пресс-конференция.+}",
                                     f"    whole diff: newsmon diff {ident[:8]} --version 2"]
+
+
+def test_with_the_served_address_the_digest_links_the_diff_page_by_it(edited, tmp_path):
+    from crawler.config import load_config
+
+    out, ident, _ = edited
+    cfg = tmp_path / "served.toml"
+    cfg.write_text(f'[crawler]\noutput_dir = "{out}"\n[feeds]\nbase_url = "https://desk.example.org/newsmon"\n',
+                   encoding="utf-8")
+    digest.build(out, editkit.DAY, load_config(cfg))
+    page = f"https://desk.example.org/newsmon/diffs/{ident}-v2.html"
+    html = lxml.html.parse(str(out / editkit.DAY / "digest.html")).getroot()
+    assert html.find_class("difflink")[0].get("href") == page
+    assert f"whole diff: {page} or newsmon diff" in (out / editkit.DAY / "digest.txt").read_text(encoding="utf-8")

@@ -178,3 +178,45 @@ def test_newsmon_diff_prints_the_edit(nights, newsmon):
     assert unknown.returncode == 2 and "no stored item id starts with ffffffff" in unknown.stderr
     first = newsmon("diff", ident[:8], "--version", "1", "--output", str(out))
     assert first.returncode == 2 and "--version takes 2" in first.stderr and "Traceback" not in first.stderr
+
+
+def test_a_translated_edit_titled_in_english_beside_the_original_and_linked_under_the_served_address(tmp_path):
+    from crawler import state
+    from crawler.config import load_config
+    from crawler.feeds.settings import settings_of
+    from crawler.feeds.stage import write_feeds
+    from tests import editkit
+
+    out = tmp_path / "output"
+    ident, _ = editkit.edited_article(out)
+    cfg = tmp_path / "served.toml"
+    cfg.write_text(f'[crawler]\noutput_dir = "{out}"\n[feeds]\nbase_url = "https://desk.example.org/newsmon/"\n'
+                   'max_entries = 1\n', encoding="utf-8")
+    config = load_config(cfg)
+    conn = state.connect(out)
+    try:
+        summary = write_feeds(conn, config, out, settings_of(config))
+        again = write_feeds(conn, config, out, settings_of(config))
+    finally:
+        conn.close()
+    assert summary["written"] == 2 and summary["diff_pages"] == 1           # alerts and edits; no watch
+    assert again["written"] == 0 and again["diff_pages"] == 0               # nothing changed, nothing rewritten
+    data = (out / "feeds" / "edits.atom").read_bytes()
+    assert etree.RelaxNG(etree.parse(str(SCHEMA))).validate(etree.fromstring(data))
+    feed = feedparser.parse(data)
+    (entry,) = feed.entries
+    assert entry.title == f"Edited: {editkit.TITLE_EN} [{editkit.TITLE}]"
+    assert next(link.href for link in feed.feed.links if link.rel == "self") == \
+        "https://desk.example.org/newsmon/feeds/edits.atom"
+    assert next(link.href for link in entry.links if link.rel == "related") == \
+        f"https://desk.example.org/newsmon/diffs/{ident}-v2.html"
+    body = entry.content[0].value
+    assert "<del>Wednesday</del><ins>Thursday</ins>" in body and "<del>среду</del><ins>четверг</ins>" in body
+
+
+def test_a_bad_base_url_is_one_line_naming_its_place(tmp_path, newsmon):
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text('[feeds]\nbase_url = "desk.example.org/newsmon"\n', encoding="utf-8")
+    proc = newsmon("sources", "check", "--config", str(cfg))
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    assert f"{cfg}:2: [feeds] base_url: expected an http(s) URL" in proc.stdout + proc.stderr

@@ -68,6 +68,7 @@ class DayData:
     notes: dict[str, list[str]] = field(default_factory=dict)      # item id → its flags in words (analysis)
     watch_weeks: list = field(default_factory=list)                # [WatchWeeks]: each watch's recent weeks
     edits: dict[str, VersionDiff] = field(default_factory=dict)    # article_edited event id → what it changed
+    served_at: str = ""                                            # [feeds] base_url: the output dir's URL, or ""
 
     @property
     def trouble(self) -> list[SectionStatus]:
@@ -107,7 +108,21 @@ def load_day(conn: sqlite3.Connection, output_dir: Path, day: str, config: Confi
     data.notes = analysis_notes(items, data.names, config)
     data.watch_weeks = watch_weeks(conn, day, config)
     data.edits = edit_diffs(conn, alerts, config)
+    data.served_at = served_at(config)
     return data
+
+
+def served_at(config: Config | None) -> str:
+    """Where the output directory is served (``[feeds] base_url``): the diff pages are linked by their full
+    address then, so the links work in a mailed digest too. "" (links relative to the digest file) when unset
+    or invalid (the feeds stage reports a bad value)."""
+    from crawler.exceptions import ConfigError
+    from crawler.feeds.settings import settings_of
+
+    try:
+        return settings_of(config).base_url if config is not None else ""
+    except ConfigError:
+        return ""
 
 
 def edit_diffs(conn: sqlite3.Connection, alerts: list[dict], config: Config | None) -> dict[str, VersionDiff]:

@@ -158,15 +158,15 @@ def _alerts(data: DayData) -> str:
         kind = "alert good" if event.get("type") in GOOD_NEWS else "alert"
         rows.append(f'<div class="{kind}"><strong>{esc(event.get("type"))}</strong> · {esc(event.get("section"))}'
                     f' · {esc((event.get("at") or "")[:16].replace("T", " "))} UTC<br>{esc(event.get("cause"))}'
-                    f"{extra}{link}{_edit(data.edits.get(event.get('id') or ''))}</div>")
+                    f"{extra}{link}{_edit(data.edits.get(event.get('id') or ''), data.served_at)}</div>")
     return f'<h2 id="alerts">Alerts ({len(data.alerts)})</h2>' + "".join(rows)
 
 
-def _edit(diff) -> str:
+def _edit(diff, served_at: str) -> str:
     """What an edit changed (original | English, changed words marked), linking the whole diff's page."""
     if diff is None:
         return ""
-    return diffview.html_block(diff, diffview.page_link(diff) if diff.complete else None)
+    return diffview.html_block(diff, diffview.page_link(diff, served_at) if diff.complete else None)
 
 
 def _sections(data: DayData) -> str:

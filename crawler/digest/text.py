@@ -88,11 +88,11 @@ def alert_lines(data: DayData) -> list[str]:
         at = (event.get("at") or "")[:16].replace("T", " ")
         out.append(" | ".join(x for x in (f"ALERT {at} UTC", field(event.get("type")), field(event.get("section")),
                                           field(event.get("cause")), field(alert_extra(event)), field(url)) if x))
-        out += edit_lines(data.edits.get(event.get("id") or ""))
+        out += edit_lines(data.edits.get(event.get("id") or ""), data.served_at)
     return out
 
 
-def edit_lines(diff) -> list[str]:
+def edit_lines(diff, served_at: str = "") -> list[str]:
     """What an edit changed, under its alert: a line per language of each changed paragraph, trimmed around
     the changes (``[-removed-]{+added+}``), then where the whole diff is."""
     if diff is None:
@@ -100,7 +100,7 @@ def edit_lines(diff) -> list[str]:
     tag = f"    EDIT #{diff.article_id[:8]} "
     lines = [_CONTROL.sub(" ", line).rstrip() for line in diffview.text_lines(diff, diffview.CONTEXT, tag,
                                                                                diffview.MAX_ROWS)]
-    where = f"../{diffview.DIFFS_DIR}/{diff.page_name} or " if diff.complete else ""
+    where = f"{diffview.page_link(diff, served_at)} or " if diff.complete else ""
     return lines + [f"{tag}whole diff: {where}newsmon diff {diff.article_id[:8]} --version {diff.new.number}"]
 
 

@@ -145,8 +145,7 @@ def entry_of(event: dict, item: dict, diff: VersionDiff | None, namespace: uuid.
     details = event.get("details") or {}
     related = None
     if diff is not None and diff.complete:
-        related = (f"{settings.base_url}{diffview.DIFFS_DIR}/{diff.page_name}" if settings.base_url
-                   else diffview.page_link(diff))
+        related = diffview.page_link(diff, settings.base_url)
     url = item.get("url") or details.get("url")
     link = url if isinstance(url, str) and url.lower().startswith(("http://", "https://")) else None
     categories = [(event["type"], event["type"].replace("_", " "))]

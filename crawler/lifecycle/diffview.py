@@ -182,7 +182,7 @@ def write_pages(output_dir: str | Path, diffs: list[VersionDiff]) -> int:
     return written
 
 
-def page_link(diff: VersionDiff, from_folder: str = "..") -> str:
-    """The diff page's address relative to a file one folder below the output directory (a day's digest, a
-    feed)."""
-    return f"{from_folder}/{DIFFS_DIR}/{diff.page_name}"
+def page_link(diff: VersionDiff, served_at: str = "") -> str:
+    """The diff page's address: under ``served_at`` (the URL of the output directory, ``[feeds] base_url``),
+    else relative to a file one folder below the output directory (a day's digest, a feed)."""
+    return f"{served_at or '../'}{DIFFS_DIR}/{diff.page_name}"
