@@ -104,6 +104,8 @@ def _version_of_row(row: sqlite3.Row, english: bool) -> Version:
     if english:
         return Version(row["version"], row["fetched_at"], row["title"], paragraphs, row["title"], paragraphs)
     paragraphs_en = json.loads(row["paragraphs_en"]) if row["paragraphs_en"] else None
+    if not isinstance(paragraphs_en, list) or len(paragraphs_en) != len(paragraphs):
+        paragraphs_en = None                # not aligned with its original: shown as not translated
     return Version(row["version"], row["fetched_at"], row["title"], paragraphs, row["title_en"], paragraphs_en)
 
 
