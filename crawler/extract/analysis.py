@@ -11,9 +11,11 @@ One pool per process, shared by every spider of a cycle. Workers are started wit
 process that runs a Twisted/asyncio reactor and threads is unsafe; the main module must be guarded by
 ``if __name__ == "__main__"`` or be a package's ``__main__``, as ``python -m crawler`` and the
 ``newsmon`` script are) and load trafilatura and langdetect's profiles once, before their first page.
-Measured (benchmarks/bench_crawl.py set-up, 200 generic pages, 2 CPUs): `newsmon run` 19–20 pages/s
-in-line, 28–31 with two workers; the gain needs a free core — on a machine saturated by other work
-the pool is slower than in-line.
+Measured (benchmarks/bench_crawl.py --pages 500 --pool-workers 2: pages of sites without a parser, 2 CPUs
+shared with other work, ratios to bare trafilatura min / median / max): the whole `newsmon run` 0.24 / 0.34 /
+0.45 × with two workers, 0.24 / 0.37 / 0.49 × in-line. The gain needs a free core; on a machine busy with
+other work the pool's hand-offs (the page and the result pickled, a process per worker) cost more than it
+wins.
 """
 
 from __future__ import annotations
