@@ -19,6 +19,9 @@ the index as its trigrams ANDed (without positions this finds every item holding
 its trigrams apart; a trigram with е also as ё); every candidate is then checked against its text, as
 shorter terms (``"中俄"``, ``"EU"``) are checked on the rows the other filters leave — exact, and slower on
 a large archive when no word of three characters narrows the rows.
+
+On PostgreSQL (``crawler.state``) the index is a ``pg_trgm`` table and the query runs in
+``crawler.digest.search_pg``, with the same phrase semantics and results.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from typing import Iterable
 
 from crawler import state
 from crawler.commands._options import parse_day
+from crawler.digest import search_pg
 from crawler.exceptions import NewsmonError
 from crawler.phrases import PhraseError, fold, parse, split_query
 from crawler.progress import Progress
@@ -65,7 +69,7 @@ class SearchError(NewsmonError):
 
 def open_archive(output_dir) -> sqlite3.Connection:
     """The state DB of an existing output directory (a mistyped --output is an error, not a new DB)."""
-    if not state.db_path(output_dir).exists():
+    if state.database_url() is None and not state.db_path(output_dir).exists():
         raise NewsmonError(f"no archive at {state.db_path(output_dir)}: run `newsmon run` first, or give "
                            f"--output DIR (the directory holding state.sqlite)")
     return state.connect(output_dir)
@@ -118,7 +122,10 @@ def store_docs(conn: sqlite3.Connection, rows: list[list]) -> None:
         if old is not None:
             conn.execute("DELETE FROM search_docs WHERE rowid = ?", (old[0],))
         rowid = conn.execute(_INSERT_ROW, [doc[f] for f in ROW_FIELDS] + [key]).lastrowid
-        conn.execute(_INSERT_FTS, [rowid] + [doc[f] for f in TEXT_FIELDS])
+        if state.is_postgresql(conn):
+            search_pg.store_body(conn, rowid, doc)
+        else:
+            conn.execute(_INSERT_FTS, [rowid] + [doc[f] for f in TEXT_FIELDS])
 
 
 def drop_docs(conn: sqlite3.Connection, ids: list[str]) -> None:
@@ -128,7 +135,10 @@ def drop_docs(conn: sqlite3.Connection, ids: list[str]) -> None:
 
 def left_behind(conn: sqlite3.Connection) -> tuple[int, int]:
     """``(index rows no search_docs row refers to, rows that have one)``."""
-    indexed = conn.execute("SELECT count(*) FROM search_fts_docsize").fetchone()[0]
+    if state.is_postgresql(conn):
+        indexed = search_pg.indexed_rows(conn)
+    else:
+        indexed = conn.execute("SELECT count(*) FROM search_fts_docsize").fetchone()[0]
     live = conn.execute("SELECT count(*) FROM search_docs WHERE text_key != ?", (NOT_INDEXED,)).fetchone()[0]
     return indexed - live, live
 
@@ -140,7 +150,10 @@ def _clear_index(conn: sqlite3.Connection) -> None:
     """Empty the full-text index; the rows stay, marked as indexing nothing, so that indexing their items
     again gives each a new index row (an item whose JSON cannot be read keeps its row, unsearchable)."""
     with state.transaction(conn):
-        conn.execute("INSERT INTO search_fts(search_fts) VALUES ('delete-all')")
+        if state.is_postgresql(conn):
+            search_pg.clear(conn)
+        else:
+            conn.execute("INSERT INTO search_fts(search_fts) VALUES ('delete-all')")
         conn.execute("UPDATE search_docs SET text_key = ?", (NOT_INDEXED,))
 
 
@@ -151,6 +164,12 @@ def _compact_if_needed(conn: sqlite3.Connection, progress: bool) -> None:
         ids = [r[0] for r in conn.execute("SELECT id FROM search_docs ORDER BY 1")]
         _clear_index(conn)
         index_ids(conn, ids, progress=progress)
+        _optimize(conn)
+
+
+def _optimize(conn: sqlite3.Connection) -> None:
+    """Merge FTS5's segments (PostgreSQL's GIN index needs nothing: autovacuum tends it)."""
+    if not state.is_postgresql(conn):
         conn.execute("INSERT INTO search_fts(search_fts) VALUES ('optimize')")
 
 
@@ -185,7 +204,7 @@ def skip_changes(conn: sqlite3.Connection) -> None:
 def index_ids(conn: sqlite3.Connection, ids: list[str], *, progress: bool = False) -> int:
     """Bring the index rows of ``ids`` up to date (insert, update or delete). Returns rows touched."""
     touched = 0
-    if len(ids) > 1000:
+    if len(ids) > 1000 and not state.is_postgresql(conn):
         conn.execute("PRAGMA cache_size = -65536")    # 64 MB for this connection: fewer FTS page reloads
     bar = Progress("search index", len(ids)) if progress else None
     for start in range(0, len(ids), BATCH):
@@ -243,7 +262,7 @@ def rebuild_index(conn: sqlite3.Connection, *, progress: bool = True) -> int:
     _clear_index(conn)
     count = index_ids(conn, ids, progress=progress)
     item_store.advance(conn, CONSUMER, up_to)
-    conn.execute("INSERT INTO search_fts(search_fts) VALUES ('optimize')")
+    _optimize(conn)
     return count
 
 
@@ -313,6 +332,10 @@ def search(conn: sqlite3.Connection, query: str, filters: Filters | None = None,
     filters = filters or Filters()
     terms = parse_terms(query) if query or not filters.flag else []     # a flag alone lists its items
     _check_filters(filters)
+    if state.is_postgresql(conn):
+        ids = search_pg.ranked_ids(conn, terms, filters, order)
+        hits = ids[:limit] if limit > 0 else []
+        return Results(len(ids), [Hit(doc, contexts_of(doc, terms)) for doc in _docs(conn, hits)], terms)
     _register_functions(conn)
     where, params, from_ = _where(terms, filters)
     order_by = "d.date DESC, d.id" if order == "date" else \

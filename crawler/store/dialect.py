@@ -13,6 +13,8 @@ Not translated, on purpose: SQLite's FTS5 (full-text search has a PostgreSQL imp
 
 from __future__ import annotations
 
+import itertools
+import json
 import re
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -22,6 +24,8 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 DIALECT = "postgresql"
+REPLACE_MARK = "\x02"  # encloses the table of an INSERT OR REPLACE, for its ON CONFLICT clause
+ARRAY_MARK = "\x01"  # marks a placeholder whose JSON array parameter is passed as a list
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,13 @@ RULES: tuple[Rule, ...] = (
     _rule("begin immediate", r"\bBEGIN\s+IMMEDIATE\b", "BEGIN"),
     # "INSERT OR IGNORE": skip a row that breaks a uniqueness constraint.
     _rule("insert or ignore", r"^\s*INSERT\s+OR\s+IGNORE\s+INTO(?P<rest>.*?)\s*;?\s*$", _insert_or_ignore),
+    # "INSERT OR REPLACE": the new row replaces the one of the same primary key. PostgreSQL's upsert names the
+    # key and the columns to set: the connection completes the statement from the catalog (PgConnection).
+    _rule(
+        "insert or replace",
+        r"^\s*INSERT\s+OR\s+REPLACE\s+INTO\s+(?P<table>\w+)(?P<rest>.*?)\s*;?\s*$",
+        lambda m: f"INSERT INTO {m['table']}{m['rest']} {REPLACE_MARK}{m['table']}{REPLACE_MARK}",
+    ),
     # "a IS NOT b" between values (SQLite's null-safe comparison) is PostgreSQL's IS DISTINCT FROM; IS NOT NULL,
     # IS NOT TRUE/FALSE stay.
     _rule("is not (null-safe)", r"\bIS\s+NOT\s+(?!NULL\b|TRUE\b|FALSE\b|DISTINCT\b)", "IS DISTINCT FROM "),
@@ -56,10 +67,26 @@ RULES: tuple[Rule, ...] = (
     ),
     # "x ->> '$.key'" (SQLite's JSON path form of ->>): PostgreSQL names the key alone.
     _rule("->> path", r"(?P<doc>[\w.]+)\s*->>\s*'\$\.(?P<key>\w+)'", r"((\g<doc>)::jsonb ->> '\g<key>')"),
+    # "x IN (SELECT value FROM json_each(?))" with a JSON array parameter: "x = ANY(?)" with the array as a
+    # list (psycopg sends it typed as x is: text[] or bigint[]), so x's index serves it.
+    _rule(
+        "in json_each(?)",
+        r"\bIN\s*\(\s*SELECT\s+value\s+FROM\s+json_each\(\s*\?\s*\)\s*\)",
+        "= ANY(" + ARRAY_MARK + "?)",
+    ),
+    # An empty list: SQLite accepts "x IN ()" (false) and "x NOT IN ()" (true), PostgreSQL neither.
+    _rule("not in ()", r"[\w.]+\s+NOT\s+IN\s*\(\s*\)", "TRUE"),
+    _rule("in ()", r"[\w.]+\s+IN\s*\(\s*\)", "FALSE"),
+    # "Is there a table named ?" asked of SQLite's catalog, asked of PostgreSQL's (its type literal masked).
+    _rule(
+        "sqlite_master",
+        r"\bFROM\s+sqlite_master\s+WHERE\s+type\s*=\s*\x00\d+\x00\s+AND\s+name\s*=",
+        "FROM information_schema.tables WHERE table_schema = current_schema() AND table_name =",
+    ),
     # group_concat(x, sep) is string_agg(x, sep).
     _rule("group_concat", r"\bgroup_concat\(", "string_agg("),
-    # Placeholders: qmark → format (psycopg); a literal % is doubled first (see _outside_literals).
-    _rule("placeholder", r"\?", "%s"),
+    # Placeholders: qmark → format (psycopg); a literal % is doubled first (see _outside_literals). Done by
+    # Translated: it also notes the ones whose JSON array parameter is passed as a list.
 )
 
 # DDL of the migration steps: SQLite's types and table options in PostgreSQL's words.
@@ -74,6 +101,24 @@ DDL_RULES: tuple[Rule, ...] = (
     _rule("blob", r"\bBLOB\b", "BYTEA"),
     _rule("without rowid", r"\)\s*WITHOUT\s+ROWID", ")"),
 )
+
+
+@dataclass(frozen=True)
+class Translated:
+    sql: str
+    replace_into: str | None  # INSERT OR REPLACE into this table: its ON CONFLICT clause is to be added
+    arrays: tuple[int, ...]  # positions of the parameters to pass as lists (JSON arrays decoded)
+
+    def params(self, params: Any) -> Any:
+        if params is None:
+            return []  # always parameters, so that psycopg reads every %% of the text alike
+        if isinstance(params, dict):
+            return params
+        values: list[Any] = [int(p) if isinstance(p, bool) else p for p in params]
+        for position in self.arrays:
+            values[position] = json.loads(values[position])
+        return values
+
 
 _LITERAL = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"")
 _COMMENT_OR_LITERAL = re.compile(r"--[^\n]*|'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"")
@@ -99,14 +144,46 @@ def _apply(rules: Iterable[Rule], text: str) -> str:
     return text
 
 
-@lru_cache(maxsize=4096)
 def translate(sql: str) -> str:
     """``sql`` (SQLite's dialect) as PostgreSQL reads it."""
+    return translated(sql).sql
+
+
+@lru_cache(maxsize=4096)
+def translated(sql: str) -> Translated:
+    """``sql`` (SQLite's dialect) as PostgreSQL reads it, with what its parameters need."""
     sql = _outside_literals(sql, lambda part: part.replace("%", "%%"))
     if _DDL.match(sql):
         sql = _apply_outside(DDL_RULES, sql)
     # Rules that see the whole statement (INSERT OR IGNORE appends a clause) run over literals masked out.
-    return _apply_outside(RULES, sql)
+    sql = _apply_outside(RULES, sql)
+    arrays: list[int] = []
+    position = itertools.count()
+
+    def placeholder(match: re.Match[str]) -> str:
+        n = next(position)
+        if match.group(1):
+            arrays.append(n)
+        return "%s"
+
+    sql = _apply_outside((_rule("placeholder", r"(\x01)?\?", placeholder),), sql)
+    replace = re.search(f"{REPLACE_MARK}(\\w+){REPLACE_MARK}", sql)
+    if replace:
+        sql = sql[: replace.start()] + "{on_conflict}" + sql[replace.end() :]
+    return Translated(sql, replace.group(1) if replace else None, tuple(arrays))
+
+
+_INSERT_COLUMNS = re.compile(r"^\s*INSERT\s+INTO\s+\w+\s*\((?P<cols>[^)]*)\)", re.IGNORECASE)
+
+
+def on_conflict_replace(sql: str, key: list[str], columns: list[str]) -> str:
+    """The ON CONFLICT clause of an INSERT OR REPLACE: every inserted column but the key's set anew."""
+    named = _INSERT_COLUMNS.match(sql)
+    inserted = [c.strip() for c in named["cols"].split(",")] if named else columns
+    update = [c for c in inserted if c not in key]
+    if not update:
+        return f"ON CONFLICT ({', '.join(key)}) DO NOTHING"
+    return f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET " + ", ".join(f"{c} = EXCLUDED.{c}" for c in update)
 
 
 def _apply_outside(rules: Iterable[Rule], sql: str) -> str:
@@ -164,14 +241,6 @@ def _row_factory(cursor: Any) -> Callable[[Sequence[Any]], Any]:
 def _from_pg(values: Sequence[Any]) -> list[Any]:
     # BYTEA arrives as memoryview; sqlite3 gives bytes.
     return [bytes(v) if isinstance(v, memoryview) else v for v in values]
-
-
-def _to_pg(params: Any) -> Any:
-    if params is None:
-        return None
-    if isinstance(params, dict):
-        return params
-    return [int(p) if isinstance(p, bool) else p for p in params]
 
 
 _ERRORS: tuple[tuple[str, type[Exception]], ...] = (
@@ -234,6 +303,7 @@ class PgConnection:
     def __init__(self, raw: Any) -> None:
         self.raw = raw
         self.row_factory: Any = None  # accepted and ignored: rows always read by name and index
+        self._tables: dict[str, tuple[list[str], list[str]]] = {}  # table → (primary key, columns)
 
     @classmethod
     def open(cls, url: str) -> PgConnection:
@@ -259,11 +329,11 @@ class PgConnection:
     def execute(self, sql: str, params: Any = None) -> Cursor:
         import psycopg
 
-        text = translate(sql)
+        statement = translated(sql)
+        text = self._complete(statement)
         cursor = self.raw.cursor()
         try:
-            # Parameters always given (none: []) so that psycopg reads every %% in the text the same way.
-            cursor.execute(text, _to_pg(params) if params is not None else [], prepare=False)
+            cursor.execute(text, statement.params(params), prepare=False)
         except psycopg.Error as exc:
             raise _as_sqlite_error(exc, text) from None
         return Cursor(self, cursor)
@@ -271,13 +341,43 @@ class PgConnection:
     def executemany(self, sql: str, seq: Iterable[Any]) -> Cursor:
         import psycopg
 
-        text = translate(sql)
+        statement = translated(sql)
+        text = self._complete(statement)
         cursor = self.raw.cursor()
         try:
-            cursor.executemany(text, [_to_pg(p) for p in seq])
+            cursor.executemany(text, [statement.params(p) for p in seq])
         except psycopg.Error as exc:
             raise _as_sqlite_error(exc, text) from None
         return Cursor(self, cursor)
+
+    def _complete(self, statement: Translated) -> str:
+        if statement.replace_into is None:
+            return statement.sql
+        key, columns = self._table(statement.replace_into)
+        return statement.sql.replace("{on_conflict}", on_conflict_replace(statement.sql, key, columns))
+
+    def _table(self, name: str) -> tuple[list[str], list[str]]:
+        """A table's primary key columns and all its columns, in order (from the catalog, once)."""
+        if name not in self._tables:
+            key = [
+                r[0]
+                for r in self.raw.execute(
+                    "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
+                    "AND a.attnum = ANY(i.indkey) WHERE i.indrelid = %s::regclass AND i.indisprimary "
+                    "ORDER BY array_position(i.indkey, a.attnum)",
+                    [name],
+                )
+            ]
+            columns = [
+                r[0]
+                for r in self.raw.execute(
+                    "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
+                    "AND table_name = %s ORDER BY ordinal_position",
+                    [name],
+                )
+            ]
+            self._tables[name] = (key, columns)
+        return self._tables[name]
 
     def last_generated_id(self) -> int | None:
         row = self.raw.execute("SELECT lastval()").fetchone()

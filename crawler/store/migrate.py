@@ -89,6 +89,13 @@ def _loader(package: str, entry, kind: str) -> Callable[[sqlite3.Connection], No
     if kind == "sql":
         script = entry.read_text(encoding="utf-8")
         return lambda conn: _run_script(conn, script)
+    if entry.name.endswith(".postgresql.py"):  # not a module name: loaded from its file
+        spec = importlib.util.spec_from_file_location(f"{package}.schema._{entry.name[:-3].replace('.', '_')}",
+                                                      str(entry))
+        assert spec is not None and spec.loader is not None
+        loaded = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(loaded)
+        return loaded.migrate
     module = importlib.import_module(f"{package}.schema.{entry.name[:-3]}")
     return module.migrate
 

@@ -1,0 +1,96 @@
+"""Archive search on PostgreSQL: the index table and the query of ``crawler.digest.search`` there.
+
+``search_fts`` (schema ``schema/0014_search_compact.postgresql.sql``) holds one row per ``search_docs`` row:
+its titles and text, original and English, folded as phrases fold them (ё = е) and lower-cased, under a
+``pg_trgm`` GIN index. A query narrows the rows with ``body LIKE '%word%'`` for each word of three or more
+characters (served by the trigram index, Chinese included), its filters in SQL, and the phrases are decided
+in Python on the rows left (``search._matches``, the function SQLite calls as ``nm_phrases``): the same
+phrase semantics, so the same results as FTS5 on SQLite. Relevance is ``search._relevance`` alike.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from typing import Any
+
+from crawler.phrases import fold, parse
+
+TRIGRAM = 3
+BODY_FIELDS = ("title", "title_en", "text", "text_en")
+
+
+def body_of(doc: dict) -> str:
+    """What ``search_fts.body`` holds for a doc: its fields folded, lower-cased, one per line."""
+    return "\n".join(fold(doc.get(f) or "").lower() for f in BODY_FIELDS)
+
+
+def store_body(conn: sqlite3.Connection, rowid: int, doc: dict) -> None:
+    conn.execute("INSERT INTO search_fts(rowid, body) VALUES (?, ?)", (rowid, body_of(doc)))
+
+
+def clear(conn: sqlite3.Connection) -> None:
+    conn.execute("DELETE FROM search_fts")
+
+
+def indexed_rows(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("SELECT count(*) FROM search_fts").fetchone()[0])
+
+
+def _like(word: str) -> str:
+    return "%" + re.sub(r"([%_\\])", r"\\\1", fold(word).lower()) + "%"
+
+
+def candidates(conn: sqlite3.Connection, terms: list[str], filters: Any) -> list[Any]:
+    """Rows (``search_docs`` columns, the item's ``day`` and ``json``) that may match: every word of three or
+    more characters in the folded text, and the SQL filters."""
+    words = dict.fromkeys(w.lower() for t in terms for w in parse(t).words if len(w) >= TRIGRAM)
+    clauses, params = [], []
+    from_ = "search_docs d JOIN items i ON i.id = d.id"
+    if words:
+        from_ += " JOIN search_fts f ON f.rowid = d.rowid"
+        for word in words:
+            clauses.append("f.body LIKE ? ESCAPE '\\'")
+            params.append(_like(word))
+    for column, op, value in (
+        ("d.date", ">=", filters.since),
+        ("d.date", "<=", filters.until),
+        ("d.lang", "=", filters.lang),
+    ):
+        if value:
+            clauses.append(f"{column} {op} ?")
+            params.append(value)
+    if filters.source:
+        clauses.append("(d.source = ? OR d.section = ?)")
+        params.extend([filters.source, filters.source])
+    where = " AND ".join(clauses) or "TRUE"
+    return conn.execute(
+        f"SELECT d.id, d.date, d.title, d.title_en, i.day, i.json FROM {from_} WHERE {where}", params
+    ).fetchall()
+
+
+def ranked_ids(conn: sqlite3.Connection, terms: list[str], filters: Any, order: str) -> list[str]:
+    """Every matching item's id, in the order asked ("date": newest first; "relevance")."""
+    from crawler.digest.search import _matches, _relevance, doc_of
+
+    terms_json = json.dumps(terms, ensure_ascii=False)
+    found = []
+    for row in candidates(conn, terms, filters):
+        try:
+            item = json.loads(row["json"])
+        except ValueError:
+            continue
+        if filters.flag and filters.flag not in (item.get("flags") or []):
+            continue
+        full = doc_of(item, row["day"])
+        fields = (row["title"], row["title_en"], full["text"] or None, full["text_en"] or None)
+        if terms and not _matches(terms_json, *fields):
+            continue
+        score = _relevance(terms_json, *fields) if order != "date" and terms else 0.0
+        found.append((row["id"], row["date"], score))
+    found.sort(key=lambda f: f[0])  # ties: by id
+    found.sort(key=lambda f: f[1], reverse=True)  # then newest first
+    if order != "date":
+        found.sort(key=lambda f: f[2], reverse=True)
+    return [f[0] for f in found]
