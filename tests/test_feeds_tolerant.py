@@ -221,7 +221,8 @@ def test_tolerant_feeds_and_their_dates_through_newsmon_run(tmp_path, site_serve
         "/stray/2.html": "2025-01-05T10:00:00+00:00",             # the page's own date wins over the feed's
         "/stray/3.html": None,                                    # neither gives one
         "/ent/1.html": "2025-06-12T09:00:00+00:00", "/ent/2.html": None,
-        "/rdf/1.html": "2025-06-11", "/rdf/2.html": None,
+        "/rdf/1.html": "2025-06-11T00:00:00+00:00", "/rdf/2.html": None,     # a date alone: its day, at 00:00
         "/at/1.html": "2025-06-12T08:30:00+00:00", "/at/2": "2025-06-12T10:00:00+02:00"}
+    assert items["/rdf/1.html"]["published_precision"] == "date" and items["/at/2"]["published_precision"] == "time"
     log = (tmp_path / "out" / "logs" / "newsmon.log").read_text("utf-8")
     assert "feeds/stray: " in log and "is not well-formed XML" in log and "read tolerantly: 4 entries" in log
