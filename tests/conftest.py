@@ -62,6 +62,13 @@ def pg_url(pg_server):
     pg_server.drop(url)
 
 
+@pytest.fixture(autouse=True)
+def _state_on_postgresql(request, monkeypatch):
+    """NEWSMON_TEST_STATE=postgresql runs every test on PostgreSQL (a database of its own for each test)."""
+    if os.environ.get("NEWSMON_TEST_STATE") == "postgresql" and "state_backend" not in request.fixturenames:
+        monkeypatch.setenv("NEWSMON_DATABASE_URL", request.getfixturevalue("pg_url"))
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def state_backend(request, monkeypatch):
     """Run the test once per state backend: the embedded SQLite file, then PostgreSQL (its own database, set

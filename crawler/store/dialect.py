@@ -33,10 +33,11 @@ class Rule:
     name: str
     pattern: re.Pattern[str]
     replacement: str | Callable[[re.Match[str]], str]
+    sees_literals: bool = False  # matches a literal of its own ('$.key', 'table'): run on the text as it is
 
 
-def _rule(name: str, pattern: str, replacement: str | Callable[[re.Match[str]], str]) -> Rule:
-    return Rule(name, re.compile(pattern, re.IGNORECASE | re.DOTALL), replacement)
+def _rule(name: str, pattern: str, replacement: str | Callable[[re.Match[str]], str], literals: bool = False) -> Rule:
+    return Rule(name, re.compile(pattern, re.IGNORECASE | re.DOTALL), replacement, literals)
 
 
 def _insert_or_ignore(match: re.Match[str]) -> str:
@@ -64,9 +65,12 @@ RULES: tuple[Rule, ...] = (
         "json_extract",
         r"\bjson_extract\(\s*(?P<doc>[\w.]+)\s*,\s*'\$\.(?P<key>\w+)'\s*\)",
         r"((\g<doc>)::jsonb ->> '\g<key>')",
+        literals=True,
     ),
     # "x ->> '$.key'" (SQLite's JSON path form of ->>): PostgreSQL names the key alone.
-    _rule("->> path", r"(?P<doc>[\w.]+)\s*->>\s*'\$\.(?P<key>\w+)'", r"((\g<doc>)::jsonb ->> '\g<key>')"),
+    _rule(
+        "->> path", r"(?P<doc>[\w.]+)\s*->>\s*'\$\.(?P<key>\w+)'", r"((\g<doc>)::jsonb ->> '\g<key>')", literals=True
+    ),
     # "x IN (SELECT value FROM json_each(?))" with a JSON array parameter: "x = ANY(?)" with the array as a
     # list (psycopg sends it typed as x is: text[] or bigint[]), so x's index serves it.
     _rule(
@@ -77,11 +81,12 @@ RULES: tuple[Rule, ...] = (
     # An empty list: SQLite accepts "x IN ()" (false) and "x NOT IN ()" (true), PostgreSQL neither.
     _rule("not in ()", r"[\w.]+\s+NOT\s+IN\s*\(\s*\)", "TRUE"),
     _rule("in ()", r"[\w.]+\s+IN\s*\(\s*\)", "FALSE"),
-    # "Is there a table named ?" asked of SQLite's catalog, asked of PostgreSQL's (its type literal masked).
+    # "Is there a table named ?" asked of SQLite's catalog, asked of PostgreSQL's.
     _rule(
         "sqlite_master",
-        r"\bFROM\s+sqlite_master\s+WHERE\s+type\s*=\s*\x00\d+\x00\s+AND\s+name\s*=",
+        r"\bFROM\s+sqlite_master\s+WHERE\s+type\s*=\s*'table'\s+AND\s+name\s*=",
         "FROM information_schema.tables WHERE table_schema = current_schema() AND table_name =",
+        literals=True,
     ),
     # group_concat(x, sep) is string_agg(x, sep).
     _rule("group_concat", r"\bgroup_concat\(", "string_agg("),
@@ -155,8 +160,9 @@ def translated(sql: str) -> Translated:
     sql = _outside_literals(sql, lambda part: part.replace("%", "%%"))
     if _DDL.match(sql):
         sql = _apply_outside(DDL_RULES, sql)
-    # Rules that see the whole statement (INSERT OR IGNORE appends a clause) run over literals masked out.
-    sql = _apply_outside(RULES, sql)
+    # The other rules run over literals masked out (a rule that names a literal of its own sees them).
+    sql = _apply((r for r in RULES if r.sees_literals), sql)
+    sql = _apply_outside((r for r in RULES if not r.sees_literals), sql)
     arrays: list[int] = []
     position = itertools.count()
 
