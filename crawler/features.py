@@ -37,7 +37,7 @@ FEATURES: list[Feature] = [
             commands=("verify", "import_", "export")),
     Feature("crawl", "crawler.crawl", table="crawler", spec="crawler.crawl.settings.SPEC",
             validator="crawler.crawl.settings.crawler_table"),
-    Feature("translation", "crawler.translation", table="translation", spec="crawler.translation.settings.SPEC",
+    Feature("translation", "crawler.translation", has_schema=True, table="translation", spec="crawler.translation.settings.SPEC",
             validator="crawler.translation.settings.settings_of", stage="crawler.translation.stage.run_stage",
             stage_words="translation", commands=("models", "translate")),
     Feature("watch", "crawler.watch", has_schema=True, table="watch", validator="crawler.watch.settings.watches_of",
@@ -65,6 +65,7 @@ FEATURES: list[Feature] = [
             feed_consumers=("search",), commands=("digest", "search")),
     Feature("ops", "crawler.ops", has_schema=True, table="schedule", spec="crawler.ops.plan.SPEC",
             validator="crawler.ops.plan.check", commands=("schedule",)),
+    Feature("jobs", "crawler.jobs", has_schema=True, commands=("worker",)),   # distributed cycles
     Feature("logging", "crawler.ops", table="logging", spec="crawler.ops.logfile.SPEC",
             validator="crawler.ops.logfile.settings"),
     Feature("state", "crawler.state", table="state", spec="crawler.state.SPEC", validator="crawler.state.settings_of"),

@@ -20,6 +20,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_output(parser)
     parser.add_argument("--refetch", action="store_true",
                         help="fetch articles again even when already stored")
+    parser.add_argument("--distributed", action="store_true",
+                        help="put the cycle on the job queue for `newsmon worker` processes (one crawl job per "
+                             "host group, translation in batches) and wait for it; needs [state] url (PostgreSQL)")
     wait = parser.add_mutually_exclusive_group()
     wait.add_argument("--wait", dest="wait", action="store_true", default=False,
                       help="if another cycle is running on this output directory, wait for it to finish")
@@ -41,7 +44,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"newsmon: {exc}", file=sys.stderr)
         return LOCK_BUSY_EXIT
     with lock:
-        result = run_cycle(config, source_ids=args.sources, refetch=args.refetch)
+        if args.distributed:
+            from crawler.jobs.enqueue import run_distributed
+
+            result = run_distributed(config, source_ids=args.sources, refetch=args.refetch)
+        else:
+            result = run_cycle(config, source_ids=args.sources, refetch=args.refetch)
     print_summary(result)
     print_models_hint(config)
     return exit_status(result)

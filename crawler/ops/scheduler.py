@@ -41,6 +41,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.base import SchedulerNotRunningError
 from apscheduler.schedulers.blocking import BlockingScheduler
 
+from crawler import state
 from crawler.ops import store
 from crawler.ops.lock import LOCK_BUSY_EXIT
 from crawler.ops.plan import PlannedJob, ScheduleSettings
@@ -269,6 +270,8 @@ def cycle_argv(config_path: str | None, output_dir: Path, verbose: int):
         ]
         if config_path:
             argv += ["--config", str(config_path)]
+        if state.database_url():           # the state in PostgreSQL: the cycle goes to `newsmon worker`s
+            argv.append("--distributed")
         for key in sections:
             argv += ["--source", key]
         return argv

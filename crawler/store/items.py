@@ -243,7 +243,8 @@ def position(conn: sqlite3.Connection, consumer: str) -> int:
 
 def advance(conn: sqlite3.Connection, consumer: str, up_to: int) -> None:
     conn.execute("INSERT INTO feed_cursors(consumer, seq) VALUES (?, ?) "
-                 "ON CONFLICT(consumer) DO UPDATE SET seq = max(seq, excluded.seq)", (consumer, up_to))
+                 "ON CONFLICT(consumer) DO UPDATE SET seq = CASE WHEN excluded.seq > feed_cursors.seq "
+                 "THEN excluded.seq ELSE feed_cursors.seq END", (consumer, up_to))    # portable: no max(a, b)
 
 
 def prune(conn: sqlite3.Connection, consumers: Iterable[str]) -> int:

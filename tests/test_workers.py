@@ -1,0 +1,197 @@
+"""Distributed cycles end to end: PostgreSQL, six loopback hosts with twelve sections, two `newsmon worker`
+processes and `newsmon run --distributed`; then one worker killed (SIGKILL) in the middle of a cycle.
+
+The hosts serve recorded Xinhua pages and synthetic MID/TASS pages (tests/resources: recorded/ and
+synthetic/, origins and licences in their README and pages.json) under per-host paths, with listings
+generated here (SYNTHETIC). The translation models are the tiny random ones of tests/tinymodel.py (state,
+not meaning).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, run_newsmon
+from tests.crawlsite import REC, SYN
+from tests.sitesrv import Route, SiteServer, page
+
+pytest.importorskip("procrastinate", reason="procrastinate is not installed (pip install 'newsmon[postgresql]')")
+pytestmark = pytest.mark.e2e
+
+HOSTS = 6
+DELAY = 0.5
+SLACK = 0.015            # the loopback server's own timing (as in tests/test_gaps.py)
+ARTICLES = {             # path under the host → the page served there
+    "/zh/a1.htm": REC / "xinhua/world-2019-12-10-c_1125327450.html",
+    "/zh/a2.htm": REC / "xinhua/local-2020-02-19-c_1125597921.html",
+    "/ru/a1/": SYN / "mid-article.html",
+    "/ru/a2/": SYN / "tass-ru-article.html",
+}
+LATER = {                # added before the second cycle
+    "/zh/a3.htm": SYN / "xinhua-politics-c_1130000424.SYNTHETIC.html",
+    "/ru/a3/": SYN / "kremlin-ru-eef-plenary.SYNTHETIC.html",
+}
+
+
+def listing(paths: list[str]) -> Route:
+    links = "".join(f'<li><a href="{p}">headline {i}</a></li>' for i, p in enumerate(paths))
+    body = (f"<!-- SYNTHETIC listing --><html><head><meta charset='utf-8'><title>list</title></head>"
+            f"<body><ul>{links}</ul></body></html>")
+    return Route(body.encode())
+
+
+def serve(server: SiteServer, articles: dict[str, Path]) -> None:
+    for path, file in articles.items():
+        server.routes[path] = page(file)
+    for lang in ("zh", "ru"):
+        server.routes[f"/{lang}/index.html"] = listing(sorted(p for p in articles if p.startswith(f"/{lang}/")))
+
+
+def config(servers: list[SiteServer], tmp: Path, packages: Path) -> Path:
+    parts = [f'replace_default_sources = true\n[crawler]\ndownload_delay = {DELAY}\nautothrottle = false\n'
+             f'retries = 0\ntimeout = 5\n[lifecycle]\nrecheck_max = 0\n'
+             f'[translation]\npackages_dir = "{packages}"\n']
+    for k, server in enumerate(servers):
+        parts.append(f'[[sources]]\nid = "site{k}"\n'
+                     f'[[sources.sections]]\nid = "zh"\nkind = "listing"\nurl = "{server.url}/zh/index.html"\n'
+                     f"link_pattern = '/zh/a\\d\\.htm$'\n"
+                     f'[[sources.sections]]\nid = "ru"\nkind = "listing"\nurl = "{server.url}/ru/index.html"\n'
+                     f"link_pattern = '/ru/a\\d/$'\n")
+    path = tmp / "newsmon.toml"
+    path.write_text("\n".join(parts), encoding="utf-8")
+    return path
+
+
+class Worker:
+    def __init__(self, name: str, cfg: Path, out: Path, env: dict, logs: Path) -> None:
+        self.name, self.log = name, logs / f"worker-{name}.log"
+        with self.log.open("wb") as sink:        # the worker keeps its own copy of the file
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "crawler", "-v", "worker", "--config", str(cfg), "--output", str(out),
+                 "--concurrency", "1", "--name", name],
+                cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+
+def too_close(servers: list[SiteServer]) -> list[str]:
+    """Every two consecutive requests to one host less than the delay apart."""
+    found = []
+    for server in servers:
+        for (a, pa), (b, pb) in zip(server.arrived, server.arrived[1:]):
+            if b - a < DELAY - SLACK:
+                found.append(f"{server.url}: {b - a:.3f} s {pa} -> {pb}")
+    return found
+
+
+def stored(url: str) -> dict[str, int]:
+    """Article URL → rows in the items table."""
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        rows = conn.execute("SELECT json::json->>'url', count(*) FROM items GROUP BY 1").fetchall()
+    return {u: n for u, n in rows}
+
+
+def day_lines(out: Path) -> list[dict]:
+    return [json.loads(line) for f in sorted(out.glob("*/items.jsonl"))
+            for line in f.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def crawling(worker: Worker) -> bool:
+    """Whether the worker has a crawl process running (a child of its own; Linux's /proc)."""
+    pid = worker.proc.pid
+    try:
+        return bool(Path(f"/proc/{pid}/task/{pid}/children").read_text().split())
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def models_dir(tmp_path) -> Path:
+    from crawler.translation import models
+    from tests.tinymodel import build_package
+
+    packages = tmp_path / "packages"
+    for seed, lang in enumerate(("zh", "ru")):
+        models.install_file(build_package(tmp_path, lang=lang, seed=seed), packages)
+    return packages
+
+
+def test_two_workers_crawl_a_cycle_and_one_takes_over_a_killed_workers_jobs(tmp_path, pg_url, models_dir):
+    servers = [SiteServer().start() for _ in range(HOSTS)]
+    for server in servers:
+        serve(server, ARTICLES)
+    out = tmp_path / "out"
+    cfg = config(servers, tmp_path, models_dir)
+    env = {k: v for k, v in os.environ.items() if k != "NEWSMON_CONFIG"}
+    env.update(NEWSMON_DATABASE_URL=pg_url, PYTHONUNBUFFERED="1")
+    workers = [Worker(name, cfg, out, env, tmp_path) for name in ("a", "b")]
+    try:
+        first = run_newsmon("run", "--distributed", "--config", str(cfg), "--output", str(out),
+                            env={"NEWSMON_DATABASE_URL": pg_url}, timeout=60)
+        report = first.stdout + first.stderr + "".join(w.output() for w in workers)
+        assert first.returncode == 0, report
+        expected = {f"{s.url}{p}" for s in servers for p in ARTICLES}
+        assert stored(pg_url) == dict.fromkeys(expected, 1), report
+        lines = day_lines(out)
+        assert sorted(item["url"] for item in lines) == sorted(expected)
+        assert {item["translation"]["status"] for item in lines if item["lang"] != "en"} == {"done"}, report
+        assert first.stdout.count("  ok") == 2 * HOSTS, first.stdout          # twelve sections, every one ok
+        assert not too_close(servers), too_close(servers)
+        assert max(s.max_in_flight for s in servers) == 1
+        for query, path in (("巴黎", "/zh/a1.htm"), ("консульских", "/ru/a1/")):   # in one article of each host
+            found = run_newsmon("search", query, "--json", "--limit", "50", "--output", str(out),
+                                env={"NEWSMON_DATABASE_URL": pg_url}, timeout=60)
+            assert found.returncode == 0, found.stderr
+            hits = [json.loads(line)["url"] for line in found.stdout.splitlines()]
+            assert sorted(hits) == sorted(f"{s.url}{path}" for s in servers), found.stdout
+
+        # Second cycle: a new article in every section; worker a is killed while it crawls a host group.
+        for server in servers:
+            serve(server, {**ARTICLES, **LATER})
+            server.clear_log()
+        cycle = subprocess.Popen([sys.executable, "-m", "crawler", "run", "--distributed", "--config", str(cfg),
+                                  "--output", str(out)], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 30
+        while not crawling(workers[0]) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert crawling(workers[0]), workers[0].output()
+        time.sleep(2.5)                                   # its crawl process is in the middle of its host group
+        workers[0].proc.send_signal(signal.SIGKILL)
+        try:
+            stdout, stderr = cycle.communicate(timeout=90)
+        finally:
+            cycle.kill()
+            cycle.communicate()
+        report = stdout + stderr + workers[1].output()
+        assert cycle.returncode == 0, report
+        expected |= {f"{s.url}{p}" for s in servers for p in LATER}
+        assert stored(pg_url) == dict.fromkeys(expected, 1), report
+        assert sorted(item["url"] for item in day_lines(out)) == sorted(expected)
+        assert "goes back to the queue" in workers[1].output()
+        assert not too_close(servers), too_close(servers)
+    finally:
+        for worker in workers:
+            worker.stop()
+        for server in servers:
+            server.stop()
