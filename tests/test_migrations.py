@@ -224,14 +224,16 @@ def test_steps_are_numbered_once_and_named_by_the_pattern():
     no file in a schema folder is skipped for a name the pattern does not match (it would never run)."""
     numbers = [s.number for s in migrate.steps()]
     assert numbers and numbers == sorted(set(numbers)) and numbers[-1] == migrate.latest()
-    named = []
+    named: list[int] = []
+    overrides: list[int] = []
     for package in schema_packages():
         for entry in resources.files(package).joinpath("schema").iterdir():
             if entry.name in ("__init__.py", "__pycache__"):
                 continue
             assert migrate.STEP_NAME.match(entry.name), f"{package}.schema: {entry.name} is not NNNN_<name>.sql|py"
-            named.append(int(entry.name[:4]))
+            (overrides if ".postgresql." in entry.name else named).append(int(entry.name[:4]))
     assert sorted(named) == numbers                          # every file is a step, every step a file
+    assert set(overrides) <= set(numbers)                    # a PostgreSQL file stands in for a step
     assert {s.name for s in migrate.steps()} >= {"core", "item_store"}
 
 

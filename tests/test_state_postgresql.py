@@ -202,3 +202,25 @@ def test_search_filters_relevance_and_context_on_both_backends(corpus):
             for h in ranked.hits if h.doc["id"] == i][0], reverse=True)
         hit = search.search(conn, "两国人民", limit=1).hits[0]
         assert any("两国人民" in text for _lang, text in hit.contexts)
+
+
+# ── The translation memory in the state database ──────────────────────────────────────────────────
+
+
+def test_the_translation_memory_is_in_the_postgresql_database(tmp_path, monkeypatch, pg_url):
+    from crawler.translation.memory import TranslationMemory
+
+    monkeypatch.setenv(state.ENV_URL, pg_url)
+    model = {"name": "translate-zh_en", "version": "1.9"}
+    memory = TranslationMemory(tmp_path / "translation-memory.sqlite")
+    memory.store(model, {"两国人民": "the two peoples", "中俄": "China and Russia"})
+    memory.store(model, {"中俄": "China–Russia"})                       # replaced, not added
+    memory.close()
+    again = TranslationMemory(tmp_path / "translation-memory.sqlite")
+    assert again.lookup(model, ["两国人民", "中俄", "新"]) == {"两国人民": "the two peoples", "中俄": "China–Russia"}
+    assert again.lookup({"name": "translate-ru_en", "version": "1.9"}, ["中俄"]) == {}
+    assert again.count() == 2
+    again.close()
+    assert not (tmp_path / "translation-memory.sqlite").exists()
+    with closing(state.connect(tmp_path)) as conn:
+        assert conn.execute("SELECT count(*) FROM translation_sentences").fetchone()[0] == 2

@@ -2,7 +2,9 @@
 
 The model input is the sentence as the model sees it (after the glossary put English names in), so an edit
 to the glossary re-translates exactly the sentences it touches, and nothing else. Boilerplate, reruns and
-edited articles cost one lookup per sentence. The file lives in the output dir (``[translation] memory``).
+edited articles cost one lookup per sentence. The file lives in the output dir (``[translation] memory``);
+with the state on PostgreSQL (``crawler.state``) the memory is two tables of that database
+(``translation_models``, ``translation_sentences``), shared by every worker.
 
 Compact: a row holds the model's number (``models``), a 16-byte BLAKE2b digest of the input — not the input
 itself, which the items hold already — and the output. A memory written in the earlier layout (one
@@ -16,6 +18,8 @@ import hashlib
 import sqlite3
 from pathlib import Path
 from typing import Iterable
+
+from crawler import state
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS models (
@@ -45,7 +49,11 @@ class TranslationMemory:
         """``path=None``: a memory that remembers nothing (``[translation] memory = ""``)."""
         self.path = Path(path) if path else None
         self.conn = None
-        if self.path is not None:
+        self.models, self.sentences = "models", "sentences"
+        if self.path is not None and state.database_url() is not None:
+            self.conn = state.connect(self.path.parent)
+            self.models, self.sentences = "translation_models", "translation_sentences"
+        elif self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             self.conn.execute("PRAGMA journal_mode=WAL")
@@ -65,9 +73,9 @@ class TranslationMemory:
         keys, found = list(by_key), {}
         for start in range(0, len(keys), _CHUNK):
             chunk = keys[start:start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
             rows = self.conn.execute(
-                f"SELECT source, target FROM sentences WHERE model=? AND source IN ({','.join('?' * len(chunk))})",
-                (number, *chunk))
+                f"SELECT source, target FROM {self.sentences} WHERE model=? AND source IN ({marks})", (number, *chunk))
             found.update((by_key[key], target) for key, target in rows.fetchall())
         return found
 
@@ -77,7 +85,7 @@ class TranslationMemory:
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             number = self._model(model, create=True)
-            self.conn.executemany("INSERT OR REPLACE INTO sentences VALUES (?, ?, ?)",
+            self.conn.executemany(f"INSERT OR REPLACE INTO {self.sentences} VALUES (?, ?, ?)",
                                   [(number, source_key(s), t) for s, t in pairs.items()])
         except BaseException:
             self.conn.execute("ROLLBACK")
@@ -88,9 +96,9 @@ class TranslationMemory:
     def _model(self, model: dict, create: bool) -> int | None:
         key = (model["name"], model["version"])
         if key not in self._models:
-            row = self.conn.execute("SELECT id FROM models WHERE name=? AND version=?", key).fetchone()
+            row = self.conn.execute(f"SELECT id FROM {self.models} WHERE name=? AND version=?", key).fetchone()
             if row is None and create:
-                row = (self.conn.execute("INSERT INTO models(name, version) VALUES (?, ?)", key).lastrowid,)
+                row = (self.conn.execute(f"INSERT INTO {self.models}(name, version) VALUES (?, ?)", key).lastrowid,)
             if row is None:
                 return None
             self._models[key] = row[0]
@@ -116,7 +124,7 @@ class TranslationMemory:
         self.conn.execute("VACUUM")       # the converted file is a fraction of the old one: give the rest back
 
     def count(self) -> int:
-        return self.conn.execute("SELECT count(*) FROM sentences").fetchone()[0] if self.conn else 0
+        return self.conn.execute(f"SELECT count(*) FROM {self.sentences}").fetchone()[0] if self.conn else 0
 
     def close(self) -> None:
         if self.conn is not None:

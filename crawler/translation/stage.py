@@ -86,8 +86,10 @@ def translate_apart(settings: TranslationSettings, output_dir: str | Path) -> di
             "from crawler.translation.stage import child_main; child_main()")
     read_fd, write_fd = os.pipe()
     try:
+        url = state.database_url()          # the child opens the database this process does (a config's URL too)
         child = subprocess.Popen([sys.executable, "-c", code, str(write_fd), json.dumps(request)],
-                                 pass_fds=(write_fd,), stdin=subprocess.DEVNULL)
+                                 pass_fds=(write_fd,), stdin=subprocess.DEVNULL,
+                                 env=dict(os.environ, **{state.ENV_URL: url}) if url else None)
     except BaseException:
         os.close(read_fd)
         raise

@@ -1,0 +1,3 @@
+-- The translation memory (crawler/translation/memory.py). On SQLite it is a file of its own beside the state
+-- DB ([translation] memory), made by memory.py: nothing here. On PostgreSQL its tables are in the state
+-- database (0025_translation_memory.postgresql.sql), so every worker shares one memory.
