@@ -291,7 +291,7 @@ def run_round(work: Path, pages: list[dict], days: int, site: Path, chain_file: 
             done = subprocess.run([sys.executable, "-m", "crawler", "run", "--config", str(config),
                                    "--output", str(out)], cwd=ROOT, capture_output=True, text=True, env=env)
             wall += time.monotonic() - started
-            if f"{len(chunk)} new item(s)" not in done.stdout:
+            if not re.search(rf"\b{len(chunk)} new item", done.stdout):
                 sys.exit(f"day {day_no}: expected {len(chunk)} new items (exit {done.returncode}):\n"
                          f"{done.stdout}\n{done.stderr[-3000:]}")
     finally:
