@@ -20,8 +20,8 @@ import functools
 import re
 import shlex
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 _CJK = ("\u2e80-\u2fff\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff\ua960-\ua97f\uac00-\ud7af"
         "\uf900-\ufaff\uff66-\uff9f\U00020000-\U0003134f")

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from crawler import state
-from crawler.store import items as item_store, rows as export_rows
+from crawler.store import items as item_store
+from crawler.store import rows as export_rows
 from tests import digestkit
 
 STORED_FORM = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$")
@@ -28,10 +29,9 @@ def archive(tmp_path_factory) -> tuple[Path, dict]:
     digestkit.translate(extra, "Putin in Crimea", ["Vladimir Putin arrived in Crimea."])
     digestkit.store(out, [extra], day="2026-11-29")
     with closing(state.connect(out)) as conn, state.transaction(conn):
-        item_store.update(conn, extra["id"], {"watch": [{"name": "Kremlin", "phrases": ["Путин*"], "found": ["Путин"],
-                                                          "in": ["title", "text"]}],
-                                               "story": {"id": "s1", "size": 2, "items": [], "sources": [], "langs": []},
-                                               "version": 2})
+        hit = {"name": "Kremlin", "phrases": ["Путин*"], "found": ["Путин"], "in": ["title", "text"]}
+        story = {"id": "s1", "size": 2, "items": [], "sources": [], "langs": []}
+        item_store.update(conn, extra["id"], {"watch": [hit], "story": story, "version": 2})
         conn.execute("UPDATE articles SET status = 'deleted' WHERE id = ?", (extra["id"],))
     items["tass"] = extra
     return out, items

@@ -7,7 +7,8 @@ import sys
 
 from crawler.commands._options import add_config, add_day, add_output, load
 
-HELP = "write every stored item as one row (original and English, dates, flags, watches, story) to CSV, JSONL or Parquet"
+HELP = ("write every stored item as one row (original and English, dates, flags, watches, story) to CSV, JSONL "
+        "or Parquet")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

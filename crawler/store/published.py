@@ -15,7 +15,7 @@ is not a date at all (from an older import) is kept as it was, without precision
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 DATE, TIME = "date", "time"
 _STORED = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$")
@@ -35,7 +35,7 @@ def published_form(value: object) -> tuple[str | None, str | None] | None:
     except ValueError:
         return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     stamp = moment.replace(microsecond=0).isoformat()
     return (stamp, TIME) if _STORED.match(stamp) else None       # an offset with seconds: not one of ours
 

@@ -15,9 +15,10 @@ import io
 import json
 import os
 import sqlite3
+from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO
 
 from crawler.exceptions import NewsmonError
 

@@ -18,7 +18,7 @@ A context (stored with the hit: the item's ``watch`` field and ``watch_hits.cont
 from __future__ import annotations
 
 import re
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from crawler.phrases import Phrase, fold, parse
 
