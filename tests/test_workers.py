@@ -71,12 +71,12 @@ def config(servers: list[SiteServer], tmp: Path, packages: Path) -> Path:
 
 
 class Worker:
-    def __init__(self, name: str, cfg: Path, out: Path, env: dict, logs: Path) -> None:
+    def __init__(self, name: str, cfg: Path, out: Path, env: dict, logs: Path, queue: str = "all") -> None:
         self.name, self.log = name, logs / f"worker-{name}.log"
         with self.log.open("wb") as sink:        # the worker keeps its own copy of the file
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "crawler", "-v", "worker", "--config", str(cfg), "--output", str(out),
-                 "--concurrency", "1", "--name", name],
+                 "--concurrency", "1", "--name", name, "--queue", queue],
                 cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT)
 
     def stop(self) -> None:
@@ -195,3 +195,29 @@ def test_two_workers_crawl_a_cycle_and_one_takes_over_a_killed_workers_jobs(tmp_
             worker.stop()
         for server in servers:
             server.stop()
+
+
+def test_a_translation_worker_takes_the_translation_batches_and_a_crawl_worker_the_rest(tmp_path, pg_url,
+                                                                                      models_dir):
+    server = SiteServer().start()
+    serve(server, ARTICLES)
+    out = tmp_path / "out"
+    cfg = config([server], tmp_path, models_dir)
+    env = {k: v for k, v in os.environ.items() if k != "NEWSMON_CONFIG"}
+    env.update(NEWSMON_DATABASE_URL=pg_url, PYTHONUNBUFFERED="1")
+    crawl = Worker("crawl", cfg, out, env, tmp_path, queue="crawl")
+    translation = Worker("gpu", cfg, out, env, tmp_path, queue="translation")
+    try:
+        proc = run_newsmon("run", "--distributed", "--config", str(cfg), "--output", str(out),
+                           env={"NEWSMON_DATABASE_URL": pg_url}, timeout=60)
+        assert proc.returncode == 0, proc.stdout + proc.stderr + crawl.output() + translation.output()
+    finally:
+        crawl.stop()
+        translation.stop()
+        server.stop()
+    lines = day_lines(out)
+    assert sorted(item["url"] for item in lines) == sorted(f"{server.url}{p}" for p in ARTICLES)
+    assert {item["translation"]["status"] for item in lines} == {"done"}       # zh and ru, no English page
+    assert "translated a batch of 4 item(s)" in translation.output()
+    assert "newsmon:crawl_group" not in translation.output()
+    assert "translated a batch" not in crawl.output() and "newsmon:crawl_group" in crawl.output()
