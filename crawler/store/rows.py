@@ -34,8 +34,8 @@ PARQUET_HINT = "Parquet needs pyarrow: pip install 'newsmon[parquet]' (or pip in
 def row_of(item: dict, day: str, deleted: bool) -> dict:
     """The export row of one stored item."""
     published = item.get("published_at") or None
-    translation = item.get("translation") if isinstance(item.get("translation"), dict) else {}
-    story = item.get("story") if isinstance(item.get("story"), dict) else {}
+    translation: dict = item["translation"] if isinstance(item.get("translation"), dict) else {}
+    story: dict = item["story"] if isinstance(item.get("story"), dict) else {}
     version = int(item.get("version") or 1)
     return {
         "id": item.get("id"), "source": item.get("source"),
@@ -119,7 +119,7 @@ def _to_file(target: str, fill, binary: bool) -> int:
         raise NewsmonError(f"{path} is a directory: give a file name, e.g. {path / 'items.csv'}")
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        with open(temp, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8", "newline": ""})) as f:
+        with (open(temp, "wb") if binary else open(temp, "w", encoding="utf-8", newline="")) as f:
             count = fill(f)
         os.replace(temp, path)
     finally:
@@ -156,8 +156,8 @@ def _jsonl(found: Iterator[dict], out: IO[str]) -> int:
 
 def _pyarrow():
     try:
-        import pyarrow
-        import pyarrow.parquet  # noqa: F401
+        import pyarrow  # type: ignore[import-untyped]
+        import pyarrow.parquet  # type: ignore[import-untyped]  # noqa: F401
     except ImportError:
         raise NewsmonError(PARQUET_HINT) from None
     return pyarrow
