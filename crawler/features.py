@@ -69,7 +69,8 @@ FEATURES: list[Feature] = [
     Feature("jobs", "crawler.jobs", has_schema=True, commands=("worker",)),   # distributed cycles
     Feature("logging", "crawler.ops", table="logging", spec="crawler.ops.logfile.SPEC",
             validator="crawler.ops.logfile.settings"),
-    Feature("state", "crawler.state", table="state", spec="crawler.state.SPEC", validator="crawler.state.settings_of"),
+    Feature("state", "crawler.state", table="state", spec="crawler.state.SPEC", validator="crawler.state.settings_of",
+            commands=("state",)),
 ]
 
 

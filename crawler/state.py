@@ -60,8 +60,10 @@ def configure(config: Any) -> None:
 
 
 def database_url(url: str | None = None) -> str | None:
-    """The PostgreSQL URL in force (``NEWSMON_DATABASE_URL``, else ``url``, else the config's), or None for
-    the SQLite file."""
+    """The PostgreSQL URL in force: ``url`` when given (a caller's own, e.g. ``state copy --to``), else
+    ``NEWSMON_DATABASE_URL``, else the config's; None for the SQLite file."""
+    if url:
+        return url
     env = os.environ.get(ENV_URL, "").strip()
     if env:
         if not env.startswith(URL_SCHEMES):
@@ -69,8 +71,6 @@ def database_url(url: str | None = None) -> str | None:
                 f"{ENV_URL}: not a PostgreSQL URL (postgresql://user@host/dbname); unset it for the SQLite file"
             )
         return env
-    if url:
-        return url
     if _configured_error is not None:
         raise _configured_error
     return _configured_url or None
@@ -96,6 +96,11 @@ def connect(output_dir: str | Path, url: str | None = None) -> sqlite3.Connectio
     chosen = database_url(url)
     if chosen is not None:
         return _connect_postgresql(chosen)
+    return connect_sqlite(output_dir)
+
+
+def connect_sqlite(output_dir: str | Path) -> sqlite3.Connection:
+    """The SQLite file of ``output_dir`` whatever URL is in force (``newsmon state copy`` reads it)."""
     path = db_path(output_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path, timeout=30, isolation_level=None)  # autocommit; use transaction()

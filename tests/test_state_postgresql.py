@@ -224,3 +224,49 @@ def test_the_translation_memory_is_in_the_postgresql_database(tmp_path, monkeypa
     assert not (tmp_path / "translation-memory.sqlite").exists()
     with closing(state.connect(tmp_path)) as conn:
         assert conn.execute("SELECT count(*) FROM translation_sentences").fetchone()[0] == 2
+
+
+# ── Moving an archive: newsmon state copy ──────────────────────────────────────────────────────────
+
+
+def _table_rows(conn, table: str, columns: list[str]) -> list[tuple]:
+    return sorted((tuple(r) for r in conn.execute(f"SELECT {', '.join(columns)} FROM {table}")), key=repr)
+
+
+def test_state_copy_moves_the_sqlite_archive_into_postgresql(tmp_path, monkeypatch, pg_url, newsmon):
+    from crawler.translation.memory import TranslationMemory
+
+    monkeypatch.delenv(state.ENV_URL, raising=False)
+    out = tmp_path / "output"
+    items = digestkit.standard_day(out)
+    digestkit.add_run(out, [])
+    with closing(state.connect(out)) as conn:
+        search.update_index(conn)
+        expected = {q: {h.doc["id"] for h in search.search(conn, q, limit=50).hits} for q in ("两国人民", "Путин*")}
+    memory = TranslationMemory(out / "translation-memory.sqlite")
+    memory.store({"name": "translate-zh_en", "version": "1.9"}, {"两国人民": "the two peoples"})
+    memory.close()
+
+    proc = newsmon("state", "copy", "--to", pg_url, "--output", str(out), check=True)
+    assert f"({len(items)} items; search index built: {len(items)} items)" in proc.stdout
+
+    source = sqlite3.connect(out / state.DB_NAME)
+    with closing(state.connect(out, pg_url)) as target:
+        tables = [r[0] for r in source.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+                  if not r[0].startswith(("sqlite_", "search_"))]
+        assert {"items", "articles", "runs", "item_changes", "feed_identity"} <= set(tables)
+        for table in tables:
+            columns = [r[1] for r in source.execute(f"PRAGMA table_info({table})")]
+            assert _table_rows(target, table, columns) == _table_rows(source, table, columns), table
+        for query, ids in expected.items():
+            assert {h.doc["id"] for h in search.search(target, query, limit=50).hits} == ids != set()
+        assert target.execute("SELECT target FROM translation_sentences").fetchall()[0][0] == "the two peoples"
+        # new rows go on after the copied ones
+        run_id = target.execute("INSERT INTO runs(started_at) VALUES ('2026-12-02T00:00:00Z')").lastrowid
+        assert run_id > max(r[0] for r in source.execute("SELECT id FROM runs"))
+    source.close()
+
+    again = newsmon("state", "copy", "--to", pg_url, "--output", str(out))
+    assert again.returncode == 2 and "holds an archive already" in again.stderr
+    searched = newsmon("search", "两国人民", "--output", str(out), env={state.ENV_URL: pg_url}, check=True)
+    assert "1 hit" in searched.stdout
