@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.digest import search
 from crawler import state
+from crawler.digest import search
 from crawler.digest.search import Filters, SearchError
 from crawler.store import items as item_store
 from tests import digestkit

@@ -36,7 +36,7 @@ sections = ["people/*"]
 
 def listing(links: list[str]) -> Route:
     items = "".join(f'<li class="item"><a href="{href}">story</a></li>' for href in links)
-    return Route(f"<html><body><ul>{items}</ul></body></html>".encode("utf-8"))
+    return Route(f"<html><body><ul>{items}</ul></body></html>".encode())
 
 
 def write_config(tmp: Path, base: str, extra: str) -> Path:
@@ -92,7 +92,8 @@ def test_a_run_marks_the_items_announces_once_and_flags_the_digest(tmp_path, sit
         assert rows[pd]["translation"]["status"] == "pending"
         assert bare(rows[kremlin]["watch"]) == [{"name": "Crimea", "phrases": ["Crimea*"], "found": ["Crimea"],
                                            "in": ["text"]}]
-        assert bare(rows[pd]["watch"]) == [{"name": "Xi", "phrases": ["习近平"], "found": ["习近平"], "in": ["title", "text"]}]
+        assert bare(rows[pd]["watch"]) == [{"name": "Xi", "phrases": ["习近平"], "found": ["习近平"],
+                                            "in": ["title", "text"]}]
         assert lines[pd]["watch"] == rows[pd]["watch"] and lines[kremlin]["watch"] == rows[kremlin]["watch"]
 
         events = watch_events(out)

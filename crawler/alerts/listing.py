@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import sys
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from crawler import jsonl, state
@@ -25,14 +25,14 @@ def parse_since(text: str | None) -> str | None:
     try:
         if len(text) == 10:        # a day: read as every date flag is (crawler.commands._options)
             day = date.fromisoformat(parse_day(text, "--since"))
-            return datetime.combine(day, datetime.min.time(), timezone.utc).isoformat()
+            return datetime.combine(day, datetime.min.time(), UTC).isoformat()
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise NewsmonError(f"--since {text!r}: expected a date YYYY-MM-DD or an ISO time "
                            "such as 2026-11-01T06:00") from None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).isoformat()
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat()
 
 
 def query(output_dir: Path, since: str | None = None, types: list[str] | None = None,

@@ -52,12 +52,12 @@ def run(args: argparse.Namespace) -> int:
 
 def rematch(config, matcher, since: str | None) -> int:
     from crawler import state
-    from crawler.wording import plural
     from crawler.lifecycle import events
     from crawler.ops.lock import CycleLock
     from crawler.progress import Progress
     from crawler.store.dayfiles import export_now
     from crawler.watch import stage, store
+    from crawler.wording import plural
 
     if not matcher:
         print("newsmon: warning: no [[watch]] configured: every stored hit in range is removed", file=sys.stderr)

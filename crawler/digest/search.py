@@ -27,14 +27,14 @@ On PostgreSQL (``crawler.state``) the index is a ``pg_trgm`` table and the query
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
-import itertools
 import re
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import zip_longest
-from typing import Iterable
 
 from crawler import state
 from crawler.commands._options import parse_day

@@ -16,8 +16,8 @@ case-insensitive, ё = е, Chinese/Japanese/Korean as substrings, other scripts 
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from typing import Iterable
 
 from crawler.extract.speakers import within_speakers
 from crawler.phrases import fold, in_words, parse
@@ -57,7 +57,7 @@ class CompiledWatch:
     def applies_to(self, section_key: str) -> bool:
         return not self.watch.sections or any(fnmatch.fnmatchcase(section_key, p) for p in self.watch.sections)
 
-    def match(self, texts: "Texts") -> Hit | None:
+    def match(self, texts: Texts) -> Hit | None:
         phrases, found, fields = [], [], set()
         for phrase, parsed in self.phrases:
             for name, text in texts.items():

@@ -29,9 +29,9 @@ from pathlib import Path
 
 from crawler.items import english_title, section_key, utc_now
 from crawler.lifecycle.events import Event
+from crawler.phrases import in_words
 from crawler.progress import Progress
 from crawler.watch import store
-from crawler.phrases import in_words
 from crawler.watch.matcher import Hit, Matcher
 from crawler.watch.settings import watches_of
 
@@ -120,7 +120,7 @@ class WatchEvent(Event):
 
     @property
     def id(self) -> str:
-        return hashlib.sha256(f"{EVENT_TYPE}|{self.article_id}|{self.watch}".encode("utf-8")).hexdigest()[:16]
+        return hashlib.sha256(f"{EVENT_TYPE}|{self.article_id}|{self.watch}".encode()).hexdigest()[:16]
 
 
 def announce(stored: store.Stored, hit: Hit, run_id: int | None) -> WatchEvent:
