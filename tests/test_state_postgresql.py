@@ -34,8 +34,9 @@ RULES = [
     ("->> path", "SELECT i.json ->> '$.text' FROM items i", "SELECT ((i.json)::jsonb ->> 'text') FROM items i"),
     ("in json_each(?)", "SELECT * FROM t WHERE no IN (SELECT value FROM json_each(?)) AND a = ?",
      "SELECT * FROM t WHERE no = ANY(%s) AND a = %s"),
-    ("not in ()", "DELETE FROM t WHERE id NOT IN ()", "DELETE FROM t WHERE TRUE"),
-    ("in ()", "SELECT * FROM t WHERE t.id IN ()", "SELECT * FROM t WHERE FALSE"),
+    ("not in ()", "DELETE FROM t WHERE id NOT IN ()", "DELETE FROM t WHERE id <> ALL('{}')"),
+    ("in ()", "SELECT * FROM t WHERE (j ->> 'k') IN ( )", "SELECT * FROM t WHERE (j ->> 'k') = ANY('{}')"),
+    ("pragma =", "PRAGMA cache_size = -65536", "SELECT NULL WHERE FALSE"),
     ("sqlite_master", "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
      "SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = %s"),
     ("group_concat", "SELECT group_concat(x, ',') FROM t", "SELECT string_agg(x, ',') FROM t"),
@@ -154,6 +155,9 @@ def test_rows_by_name_and_index_lastrowid_transactions_and_errors(tmp_path):
         conn.execute("INSERT OR REPLACE INTO article_pages(canonical_url, article_id) VALUES ('v', 'd')")
         conn.execute("INSERT OR REPLACE INTO article_pages(canonical_url, article_id) VALUES ('v', 'e')")
         assert [tuple(r) for r in conn.execute("SELECT * FROM article_pages ORDER BY 1")] == [("u", "a"), ("v", "e")]
+        assert conn.execute("SELECT count(*) FROM article_pages WHERE article_id IN ()").fetchone()[0] == 0
+        assert conn.execute("SELECT count(*) FROM article_pages WHERE article_id NOT IN ()").fetchone()[0] == 2
+        conn.execute("PRAGMA cache_size = -65536")
 
 
 # ── Search: the corpus of tests/test_search.py, the same answers on both backends ─────────────────

@@ -78,9 +78,12 @@ RULES: tuple[Rule, ...] = (
         r"\bIN\s*\(\s*SELECT\s+value\s+FROM\s+json_each\(\s*\?\s*\)\s*\)",
         "= ANY(" + ARRAY_MARK + "?)",
     ),
-    # An empty list: SQLite accepts "x IN ()" (false) and "x NOT IN ()" (true), PostgreSQL neither.
-    _rule("not in ()", r"[\w.]+\s+NOT\s+IN\s*\(\s*\)", "TRUE"),
-    _rule("in ()", r"[\w.]+\s+IN\s*\(\s*\)", "FALSE"),
+    # An empty list: SQLite accepts "x IN ()" (false) and "x NOT IN ()" (true), PostgreSQL neither; an empty
+    # array says the same.
+    _rule("not in ()", r"\bNOT\s+IN\s*\(\s*\)", "<> ALL('{}')"),
+    _rule("in ()", r"\bIN\s*\(\s*\)", "= ANY('{}')"),
+    # A PRAGMA that sets something (cache size, journal) tunes SQLite alone: nothing to do.
+    _rule("pragma =", r"^\s*PRAGMA\s+\w+\s*=\s*[-\w]+\s*;?\s*$", "SELECT NULL WHERE FALSE"),
     # "Is there a table named ?" asked of SQLite's catalog, asked of PostgreSQL's.
     _rule(
         "sqlite_master",
