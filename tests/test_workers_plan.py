@@ -82,3 +82,15 @@ def test_the_queue_schema_is_created_once_whoever_comes_first(pg_url):
     ensure_schema(pg_url)                   # a second worker starting: nothing to do, no error
     with psycopg.connect(pg_url) as conn:
         assert conn.execute("SELECT count(*) FROM procrastinate_jobs").fetchone() == (0,)
+
+
+def test_the_scheduler_runs_distributed_cycles_when_the_state_is_in_postgresql(tmp_path, monkeypatch):
+    from crawler.ops.scheduler import cycle_argv
+
+    build = cycle_argv(None, tmp_path, 0)
+    monkeypatch.delenv("NEWSMON_DATABASE_URL", raising=False)
+    assert "--distributed" not in build(("mid/news",), False)
+    monkeypatch.setenv("NEWSMON_DATABASE_URL", "postgresql://newsmon@/newsmon?host=/run/postgresql")
+    argv = build(("mid/news",), False)
+    assert argv[argv.index("run"):] == ["run", "--output", str(tmp_path), "--no-wait", "--distributed",
+                                        "--source", "mid/news"]

@@ -62,7 +62,12 @@ async def close_step(app: Any, config: Config, run_id: int, day: str, sections: 
             log.info("run %s: %d translation batch(es) queued", run_id, len(ids))
             await again(app, {**args, "translation_jobs": ids})
             return
-    await asyncio.to_thread(close, config, run_id, day, sections, translation_jobs or [])
+    try:
+        await asyncio.to_thread(close, config, run_id, day, sections, translation_jobs or [])
+    except Exception as exc:      # the run is closed whatever happens: `run --distributed` waits for that
+        log.error("run %s: closing the cycle failed: %s: %s", run_id, type(exc).__name__, exc, exc_info=True)
+        finish_run(config.output_dir, run_id, "failed", {"stages": {"close": {"error": f"{type(exc).__name__}: {exc}"}},
+                                                          "distributed": True})
 
 
 async def again(app: Any, args: dict) -> None:

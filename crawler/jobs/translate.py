@@ -65,11 +65,11 @@ def translate_items(config: Config, item_ids: list[str]) -> dict:
     settings = settings_of(config)
     wanted = set(item_ids)
     workable = [pair for pair in workable_items(settings, config.output_dir) if pair[1]["id"] in wanted]
-    summary = {"items": len(workable), "done": 0, "failed": 0, "not_needed": 0, "pending": 0}
+    summary: dict[str, float] = {"items": len(workable), "done": 0, "failed": 0, "not_needed": 0, "pending": 0}
     if workable:
         translator = translator_for(settings, config.output_dir, installed_packages(settings))
         outcomes = translator.translate([item for _day, item in workable], Progress("translate: sentences", 0))
-        updates = {}
+        updates: dict = {}                # item id → (the content hash it was translated from, fields)
         for (_day, item), outcome in zip(workable, outcomes):
             updates[outcome.item_id] = (item.get("content_hash"), outcome.fields)
             summary[outcome.status] = summary.get(outcome.status, 0) + 1
