@@ -80,6 +80,12 @@ def db_path(output_dir: str | Path) -> Path:
     return Path(output_dir) / DB_NAME
 
 
+def exists(output_dir: str | Path) -> bool:
+    """Is there a state to read: the SQLite file of ``output_dir``, or a PostgreSQL URL in force (the
+    database is created by whoever runs first, and an empty one reads as an archive of nothing)."""
+    return database_url() is not None or db_path(output_dir).exists()
+
+
 def describe(output_dir: str | Path) -> str:
     """Where the state is, for messages: the SQLite file, or the PostgreSQL URL without its password."""
     url = database_url()

@@ -39,6 +39,14 @@ RULES = [
     ("pragma =", "PRAGMA cache_size = -65536", "SELECT NULL WHERE FALSE"),
     ("sqlite_master", "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
      "SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = %s"),
+    ("bare columns beside max()",
+     "SELECT section, max(run_id) AS run_id, state FROM runs_t WHERE run_id IN (?, ?) GROUP BY section",
+     "SELECT DISTINCT ON (section) section, run_id AS run_id, state FROM runs_t WHERE run_id IN (%s, %s) "
+     "ORDER BY section, run_id DESC"),
+    ("scalar max(a, b)", "SELECT max(x), min(a, COALESCE(b, '')), max(a.f, max(g, h)) FROM t",
+     "SELECT max(x), LEAST(a, COALESCE(b, '')), GREATEST(a.f, GREATEST(g, h)) FROM t"),
+    ("sum(comparison)", "SELECT sum(status='undelivered'), sum(n) FROM d",
+     "SELECT sum((status='undelivered')::int), sum(n) FROM d"),
     ("group_concat", "SELECT group_concat(x, ',') FROM t", "SELECT string_agg(x, ',') FROM t"),
     ("placeholder", "SELECT ? || '?' , 100 % 7", "SELECT %s || '?' , 100 %% 7"),
     ("integer primary key", "CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, n INTEGER, r REAL, b BLOB) "

@@ -39,11 +39,14 @@ def query(output_dir: Path, since: str | None = None, types: list[str] | None = 
           sections: list[str] | None = None) -> list[dict]:
     """Events (oldest first) with their delivery status per channel. Reads the state DB when there is one,
     else ``alerts.jsonl``; creates nothing."""
-    if not state.db_path(output_dir).exists():
+    if not state.exists(output_dir):
         found = list(jsonl.read(Path(output_dir) / "alerts.jsonl"))
         return [e for e in found if _keep(e, since, types, sections)]
-    conn = sqlite3.connect(f"file:{state.db_path(output_dir)}?mode=ro", uri=True)
-    conn.row_factory = sqlite3.Row
+    if state.database_url() is not None:
+        conn = state.connect(output_dir)
+    else:
+        conn = sqlite3.connect(f"file:{state.db_path(output_dir)}?mode=ro", uri=True)
+        conn.row_factory = sqlite3.Row
     try:
         return _from_db(conn, since, types, sections)
     except sqlite3.OperationalError:          # a DB from before the alerts feature: no events table

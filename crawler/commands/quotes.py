@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
         except PhraseError as exc:
             raise NewsmonError(f"phrase {exc}") from None
     config = load(args)
-    if not state.db_path(config.output_dir).exists():
+    if not state.exists(config.output_dir):
         print("no quotes (nothing stored yet)")
         return 1
     conn = state.connect(config.output_dir)

@@ -26,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
 
     config = load(args)
     out = config.output_dir
-    if not state.db_path(out).exists():
+    if not state.exists(out):
         raise NewsmonError(f"{out}: no state DB here (nothing crawled yet, or a wrong --output)")
     with CycleLock(out, wait=True, what="cycle"):           # never beside a run writing the same files
         conn = state.connect(out)

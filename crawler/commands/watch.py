@@ -116,7 +116,7 @@ def match_queue(config, matcher) -> None:
     from crawler.store.dayfiles import export_now
     from crawler.watch import stage
 
-    if not state.db_path(config.output_dir).exists():
+    if not state.exists(config.output_dir):
         return
     try:
         with CycleLock(config.output_dir, wait=False):
@@ -135,7 +135,7 @@ def show(config, args) -> int:
     from crawler import state
     from crawler.watch import store
 
-    if not state.db_path(config.output_dir).exists():
+    if not state.exists(config.output_dir):
         print("no watch hits (nothing stored yet)")
         return 1
     conn = state.connect(config.output_dir)

@@ -48,7 +48,7 @@ def collect(config: Config, now: datetime | None = None) -> dict[str, Any]:
         "checked_at": now.isoformat(timespec="seconds"),
         "disk": disk_use(out),
     }
-    if not state.db_path(out).exists():
+    if not state.exists(out):
         report["attention"] = [f"no state DB in {out}: no cycle has run there yet"]
         return report
     holder = current_holder(out)

@@ -44,6 +44,26 @@ def _insert_or_ignore(match: re.Match[str]) -> str:
     return f"INSERT INTO{match['rest']} ON CONFLICT DO NOTHING"
 
 
+def _scalar_min_max(sql: str) -> str:
+    """``max(a, b)`` → ``GREATEST(a, b)``, ``min(a, b)`` → ``LEAST(a, b)`` (one argument: the aggregate, kept)."""
+    out, at = [], 0
+    for match in re.finditer(r"\b(max|min)\(", sql, re.IGNORECASE):
+        if match.start() < at:
+            continue
+        depth, commas, end = 1, 0, match.end()
+        while end < len(sql) and depth:
+            depth += {"(": 1, ")": -1}.get(sql[end], 0)
+            commas += sql[end] == "," and depth == 1
+            end += 1
+        if commas:
+            out.append(sql[at : match.start()])
+            inner = _scalar_min_max(sql[match.end() : end - 1])
+            out.append(("GREATEST(" if match.group(1).lower() == "max" else "LEAST(") + inner + ")")
+            at = end
+    out.append(sql[at:])
+    return "".join(out)
+
+
 # Applied in this order to the statement's text outside string literals and quoted names.
 RULES: tuple[Rule, ...] = (
     # Write locks are taken by PostgreSQL row by row; BEGIN IMMEDIATE's early lock has no counterpart.
@@ -91,6 +111,19 @@ RULES: tuple[Rule, ...] = (
         "FROM information_schema.tables WHERE table_schema = current_schema() AND table_name =",
         literals=True,
     ),
+    # SQLite's bare columns: "SELECT g, a, max(x) AS y FROM t … GROUP BY g" takes a from the row holding the
+    # maximum; PostgreSQL says so with DISTINCT ON, that row first.
+    _rule(
+        "bare columns beside max()",
+        r"^\s*SELECT\s+(?P<before>.*?)\bmax\((?P<x>[\w.]+)\)\s+AS\s+(?P<alias>\w+)(?P<after>.*?)\s+FROM\s+"
+        r"(?P<rest>.*?)\s+GROUP\s+BY\s+(?P<group>[\w.]+)\s*$",
+        r"SELECT DISTINCT ON (\g<group>) \g<before>\g<x> AS \g<alias>\g<after> FROM \g<rest> "
+        r"ORDER BY \g<group>, \g<x> DESC",
+    ),
+    # Two-argument max()/min() are SQLite's scalar greatest and least.
+    _rule("scalar max(a, b)", r"^.*$", lambda m: _scalar_min_max(m.group())),
+    # sum() of a comparison counts the rows where it holds: SQLite's comparisons are 0/1, PostgreSQL's booleans.
+    _rule("sum(comparison)", r"\bsum\((?P<cond>[^()]*?(?:=|<>|!=|<|>)[^()]*)\)", r"sum((\g<cond>)::int)"),
     # group_concat(x, sep) is string_agg(x, sep).
     _rule("group_concat", r"\bgroup_concat\(", "string_agg("),
     # Placeholders: qmark → format (psycopg); a literal % is doubled first (see _outside_literals). Done by
@@ -402,6 +435,12 @@ class PgConnection:
 
     def close(self) -> None:
         self.raw.close()
+
+    def __del__(self) -> None:
+        # A connection dropped unclosed is closed, as sqlite3's is (psycopg would warn instead).
+        raw = getattr(self, "raw", None)
+        if raw is not None and not raw.closed:
+            raw.close()
 
     def __enter__(self) -> PgConnection:
         return self

@@ -1,0 +1,2 @@
+-- SQLite's built-in functions that PostgreSQL lacks, for the statements that use them
+-- (0026_sqlite_functions.postgresql.sql): nothing to do here.
