@@ -19,9 +19,7 @@ CREATE TABLE IF NOT EXISTS watch_hits (
 CREATE INDEX IF NOT EXISTS watch_hits_day ON watch_hits(day);
 CREATE INDEX IF NOT EXISTS watch_hits_watch ON watch_hits(watch, day);
 
--- Items to (re-)match: queued by triggers whenever an item is stored or its title, text or translation
--- changes (the crawl, `newsmon translate --pending`, re-extraction, an edit found by a re-check), so no
--- writer of `items` needs to know about watches. Adding the `watch` field itself queues nothing.
+-- The queue of items to (re-)match, emptied into the item change feed by step 0012.
 CREATE TABLE IF NOT EXISTS watch_pending (
     id TEXT PRIMARY KEY
 );
