@@ -240,10 +240,17 @@ def load_config(path: str | Path | None = None, *, output_dir: str | Path | None
     config = Config(raw, sources, tuple(files))
     if collect.problems:
         raise ConfigProblems(collect.problems, config, collect.unloaded)
-    from crawler import state
-
-    state.configure(config)     # [state] url: the database this process's connections open
+    global _last_loaded
+    _last_loaded = config       # its [state] url is the database this process's connections open
     return config
+
+
+_last_loaded: Config | None = None
+
+
+def last_loaded() -> Config | None:
+    """The config this process loaded last (``crawler.state`` reads its ``[state] url``)."""
+    return _last_loaded
 
 
 def key_location(config: Config, table: str, key: str) -> str:

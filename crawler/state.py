@@ -31,12 +31,6 @@ SPEC: Spec = {
     "url": ((str,), "", None),  # "" = the SQLite file under the output directory
 }
 
-# [state] url of the config this process loaded last (crawler.config.load_config sets it), or the error of a
-# bad one: raised when a connection is opened (`newsmon sources check` reports it with the other problems).
-_configured_url = ""
-_configured_error: ConfigError | None = None
-
-
 def settings_of(config: Any) -> dict[str, Any]:
     """The ``[state]`` table, its URL checked (``file:line`` of a URL that is not PostgreSQL's)."""
     from crawler.config import key_location
@@ -48,15 +42,6 @@ def settings_of(config: Any) -> dict[str, Any]:
             f"(postgresql://user@host/dbname); leave it out for the SQLite file"
         )
     return table
-
-
-def configure(config: Any) -> None:
-    """Remember the config's ``[state] url`` for the connections this process opens."""
-    global _configured_url, _configured_error
-    try:
-        _configured_url, _configured_error = settings_of(config)["url"], None
-    except ConfigError as exc:
-        _configured_url, _configured_error = "", exc
 
 
 def database_url(url: str | None = None) -> str | None:
@@ -71,9 +56,10 @@ def database_url(url: str | None = None) -> str | None:
                 f"{ENV_URL}: not a PostgreSQL URL (postgresql://user@host/dbname); unset it for the SQLite file"
             )
         return env
-    if _configured_error is not None:
-        raise _configured_error
-    return _configured_url or None
+    from crawler.config import last_loaded
+
+    config = last_loaded()
+    return (settings_of(config)["url"] or None) if config is not None else None
 
 
 def db_path(output_dir: str | Path) -> Path:

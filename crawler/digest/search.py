@@ -333,7 +333,8 @@ def search(conn: sqlite3.Connection, query: str, filters: Filters | None = None,
     terms = parse_terms(query) if query or not filters.flag else []     # a flag alone lists its items
     _check_filters(filters)
     if state.is_postgresql(conn):
-        ids = search_pg.ranked_ids(conn, terms, filters, order)
+        ids = search_pg.ranked_ids(conn, terms, filters, order, doc_of=doc_of, matches=_matches,
+                                   relevance=_relevance)
         hits = ids[:limit] if limit > 0 else []
         return Results(len(ids), [Hit(doc, contexts_of(doc, terms)) for doc in _docs(conn, hits)], terms)
     _register_functions(conn)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+from collections.abc import Callable
 from typing import Any
 
 from crawler.phrases import fold, parse
@@ -70,10 +71,10 @@ def candidates(conn: sqlite3.Connection, terms: list[str], filters: Any) -> list
     ).fetchall()
 
 
-def ranked_ids(conn: sqlite3.Connection, terms: list[str], filters: Any, order: str) -> list[str]:
-    """Every matching item's id, in the order asked ("date": newest first; "relevance")."""
-    from crawler.digest.search import _matches, _relevance, doc_of
-
+def ranked_ids(conn: sqlite3.Connection, terms: list[str], filters: Any, order: str, *, doc_of: Callable,
+               matches: Callable, relevance: Callable) -> list[str]:
+    """Every matching item's id, in the order asked ("date": newest first; "relevance"). ``doc_of``,
+    ``matches`` and ``relevance`` are search's own (an item's doc, the phrase test, the relevance)."""
     terms_json = json.dumps(terms, ensure_ascii=False)
     found = []
     for row in candidates(conn, terms, filters):
@@ -85,9 +86,9 @@ def ranked_ids(conn: sqlite3.Connection, terms: list[str], filters: Any, order: 
             continue
         full = doc_of(item, row["day"])
         fields = (row["title"], row["title_en"], full["text"] or None, full["text_en"] or None)
-        if terms and not _matches(terms_json, *fields):
+        if terms and not matches(terms_json, *fields):
             continue
-        score = _relevance(terms_json, *fields) if order != "date" and terms else 0.0
+        score = relevance(terms_json, *fields) if order != "date" and terms else 0.0
         found.append((row["id"], row["date"], score))
     found.sort(key=lambda f: f[0])  # ties: by id
     found.sort(key=lambda f: f[1], reverse=True)  # then newest first

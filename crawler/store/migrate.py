@@ -13,9 +13,10 @@ Opening a DB:
 * higher: written by a newer newsmon, refused (``SchemaTooNew``) rather than misread.
 
 On PostgreSQL (``crawler.store.dialect``) the same steps run through the dialect adapter; a step whose SQL
-differs there has a second file, ``NNNN_name.postgresql.sql`` (or ``.postgresql.py``), run instead of the
-shared one. The version lives in the table ``newsmon_schema``, and an advisory lock serialises processes
-migrating at once; no backup file is written (back up with the server's tools).
+differs there has a second file, ``NNNN_name.postgresql.sql``, run instead of the shared one. The version
+lives in the table ``newsmon_schema``, and an advisory lock serialises processes migrating at once; no
+backup file is written (back up with the server's tools). A database there is created at the newest schema,
+so a PostgreSQL step of a step before the backend existed only has to make the same tables, empty.
 
 Steps 1–9 are the schema as it stood before migrations existed (``CREATE … IF NOT EXISTS``), so a DB of
 that time (``user_version`` 0, tables present) passes through them unchanged and is upgraded from step 10.
@@ -37,7 +38,8 @@ from crawler.exceptions import NewsmonError
 
 log = logging.getLogger(__name__)
 
-STEP_NAME = re.compile(r"^(?P<number>\d{4})_(?P<name>[a-z0-9_]+)(?P<dialect>\.postgresql)?\.(?P<kind>sql|py)$")
+# NNNN_name.sql|py, and NNNN_name.postgresql.sql standing in for a step on PostgreSQL
+STEP_NAME = re.compile(r"^(?P<number>\d{4})_(?P<name>[a-z0-9_]+)(?:\.(?P<kind>sql|py)|(?P<dialect>\.postgresql)\.sql)$")
 SCHEMA_LOCK = 7_315_001  # the advisory lock id migrating processes take on PostgreSQL
 
 
@@ -74,7 +76,7 @@ def steps() -> list[Step]:
                 continue
             number = int(match["number"])
             if match["dialect"]:
-                overrides[number] = _loader(package, entry, match["kind"])
+                overrides[number] = _loader(package, entry, "sql")
                 continue
             if number in found:
                 raise RuntimeError(f"migration {number} defined twice: {found[number].feature} and {package}")
@@ -89,13 +91,6 @@ def _loader(package: str, entry, kind: str) -> Callable[[sqlite3.Connection], No
     if kind == "sql":
         script = entry.read_text(encoding="utf-8")
         return lambda conn: _run_script(conn, script)
-    if entry.name.endswith(".postgresql.py"):  # not a module name: loaded from its file
-        spec = importlib.util.spec_from_file_location(f"{package}.schema._{entry.name[:-3].replace('.', '_')}",
-                                                      str(entry))
-        assert spec is not None and spec.loader is not None
-        loaded = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(loaded)
-        return loaded.migrate
     module = importlib.import_module(f"{package}.schema.{entry.name[:-3]}")
     return module.migrate
 
