@@ -23,6 +23,7 @@ from crawler.runner import CycleResult, restore, start_run, today
 
 log = logging.getLogger(__name__)
 WAIT_POLL_SECONDS = 1.0
+NO_WORKER_WARNING_SECONDS = 30.0
 
 
 def run_distributed(config: Config, source_ids: list[str] | None = None, refetch: bool = False) -> CycleResult:
@@ -63,7 +64,12 @@ def enqueue(url: str, run_id: int, day: str, config: Config, selected: Config, r
 
 
 def wait_for_run(config: Config, run_id: int, day: str) -> CycleResult:
+    warn_at = time.monotonic() + NO_WORKER_WARNING_SECONDS
     while True:
+        if warn_at and time.monotonic() > warn_at:
+            warn_at = 0
+            if not workers_alive(database_url()):
+                log.warning("run %s waits for a worker: no `newsmon worker` is taking jobs from the queue", run_id)
         conn = state.connect(config.output_dir)
         try:
             row = conn.execute("SELECT status, summary FROM runs WHERE id = ?", (run_id,)).fetchone()
@@ -74,3 +80,12 @@ def wait_for_run(config: Config, run_id: int, day: str) -> CycleResult:
             return CycleResult(run_id, day, row["status"], config.output_dir, summary.get("sections", {}),
                                summary.get("stages", {}))
         time.sleep(WAIT_POLL_SECONDS)
+
+
+def workers_alive(url: str) -> int:
+    """Workers registered with the queue (each removes itself as it stops; a dead one is pruned)."""
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SELECT count(*) FROM procrastinate_workers").fetchone()
+    return int(row[0]) if row else 0
