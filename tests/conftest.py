@@ -69,10 +69,12 @@ def _state_on_postgresql(request, monkeypatch):
         monkeypatch.setenv("NEWSMON_DATABASE_URL", request.getfixturevalue("pg_url"))
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.e2e)])
 def state_backend(request, monkeypatch):
     """Run the test once per state backend: the embedded SQLite file, then PostgreSQL (its own database, set
-    through NEWSMON_DATABASE_URL for this process and the newsmon processes it starts). The backend's name."""
+    through NEWSMON_DATABASE_URL for this process and the newsmon processes it starts; end-to-end tier, as it
+    starts a server). The backend's name. A module says ``pytestmark = pytest.mark.usefixtures("state_backend")``
+    to run all its tests on both."""
     monkeypatch.delenv("NEWSMON_DATABASE_URL", raising=False)
     if request.param == "postgresql":
         monkeypatch.setenv("NEWSMON_DATABASE_URL", request.getfixturevalue("pg_url"))

@@ -8,6 +8,7 @@ import re
 from contextlib import closing
 from datetime import date
 
+import pytest
 from lxml import etree
 
 from crawler import state
@@ -17,6 +18,8 @@ from crawler.analysis.stage import update_flags
 from crawler.config import load_config
 from crawler.store import items as item_store
 from tests.analysiskit import ANSWER, QUESTION, SINCE, UNTIL, seed, write_config
+
+pytestmark = pytest.mark.usefixtures("state_backend")   # every test on SQLite and on PostgreSQL
 
 
 def flags_now(output) -> dict[str, list[str]]:

@@ -3,9 +3,13 @@ SMTP server and a webhook receiver that is down for the first two runs."""
 
 import json
 
+import pytest
+
 from crawler import jsonl
 from tests.alerting import WebhookReceiver, article_page, listing_page, rows, write_config
 from tests.sitesrv import Route
+
+pytestmark = pytest.mark.usefixtures("state_backend")   # every test on SQLite and on PostgreSQL
 
 PARAS = ["The foreign minister arrived in Beijing on Monday for two days of talks with his counterpart.",
          "Officials said the talks would cover energy supplies, the situation in the region and a summit.",

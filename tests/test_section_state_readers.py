@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from contextlib import closing
 
+import pytest
 from lxml import html as lxml_html
 
 from crawler import state
@@ -20,6 +21,8 @@ from crawler.store import items as item_store
 from tests import digestkit
 from tests.alerting import write_config
 from tests.schedsite import LISTING, make_config, serve_site
+
+pytestmark = pytest.mark.usefixtures("state_backend")   # every test on SQLite and on PostgreSQL
 
 KEY = "kremlin/news"
 

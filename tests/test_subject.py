@@ -12,6 +12,8 @@ from crawler.lifecycle import subjectdb
 from crawler.lifecycle.subject import OFF, ON, SubjectSettings, SubjectState, judge, measure, step
 from crawler.lifecycle.stage import subject_settings_of
 
+pytestmark = pytest.mark.usefixtures("state_backend")   # every test on SQLite and on PostgreSQL
+
 CFG = SubjectSettings()
 KEY = "peoples-daily/russia"
 PHRASES = ("俄罗斯", "普京", "Russia*", "Росси*")

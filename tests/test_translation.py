@@ -28,6 +28,8 @@ from crawler.translation.settings import TranslationSettings
 from crawler.translation.stage import run_stage, translate_pending
 from tests.tinymodel import build_package
 
+pytestmark = pytest.mark.usefixtures("state_backend")   # every test on SQLite and on PostgreSQL
+
 DAY1, DAY2 = "2026-11-27", "2026-11-28"
 CONFIG = """\
 [translation]

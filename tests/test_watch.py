@@ -7,6 +7,8 @@ import json
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from crawler import jsonl, state
 from crawler.items import TRANSLATION_FIELDS
 from crawler.store.dayfiles import export_now
@@ -15,6 +17,8 @@ from tests import digestkit
 from tests.alerting import WebhookReceiver
 from tests.recorded import recorded
 from tests.sitesrv import Route, page, write_loopback_config
+
+pytestmark = pytest.mark.usefixtures("state_backend")   # every test on SQLite and on PostgreSQL
 
 PD_PATH = "/n1/2024/0424/c1001-40223222.html"
 KREMLIN_PATH = "/events/president/news/63953"
