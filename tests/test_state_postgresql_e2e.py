@@ -48,6 +48,16 @@ def test_a_run_lands_every_article_once_in_postgresql_and_the_day_files(crawled)
         stored = {r["id"]: json.loads(r["json"]) for r in conn.execute("SELECT id, json FROM items")}
         assert conn.execute("SELECT status FROM runs ORDER BY id").fetchall()[0][0] in ("ok", "errors")
     assert stored == {i["id"]: i for i in items}                  # the day files are the database's rows
+    assert [p.parent for p in out.glob("*/digest.txt")] == [p.parent for p in out.glob("*/items.jsonl")]
+
+
+def test_status_reads_the_database(crawled):
+    _server, out, _url, env, _first, _second = crawled
+    proc = run_newsmon("status", "--output", str(out), "--json", env=env)
+    assert proc.returncode in (0, 1), proc.stderr
+    report = json.loads(proc.stdout)
+    assert len(report["runs"]) == 2 and report["disk"]["state_db_bytes"] == 0
+    assert {s["section"] for s in report["sections"]} and "no state DB" not in " ".join(report["attention"])
 
 
 def test_a_second_run_lands_nothing_new(crawled):
