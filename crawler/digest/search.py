@@ -112,6 +112,10 @@ def store_docs(conn: sqlite3.Connection, rows: list[list]) -> None:
     """Write index rows (each a list of ``DOC_FIELDS`` values, in that order): a doc whose text is what is
     indexed already only updates its ``search_docs`` row; otherwise the row is replaced by one with a new
     rowid, whose text goes into ``search_fts`` (the old index row is left behind: see the module doc)."""
+    if state.is_postgresql(conn):
+        docs = [dict(zip(DOC_FIELDS, values)) for values in rows]
+        search_pg.store_docs(conn, docs, [text_key(d) for d in docs], ROW_FIELDS)
+        return
     for values in rows:
         doc = dict(zip(DOC_FIELDS, values))
         key = text_key(doc)
@@ -122,10 +126,7 @@ def store_docs(conn: sqlite3.Connection, rows: list[list]) -> None:
         if old is not None:
             conn.execute("DELETE FROM search_docs WHERE rowid = ?", (old[0],))
         rowid = conn.execute(_INSERT_ROW, [doc[f] for f in ROW_FIELDS] + [key]).lastrowid
-        if state.is_postgresql(conn):
-            search_pg.store_body(conn, rowid, doc)
-        else:
-            conn.execute(_INSERT_FTS, [rowid] + [doc[f] for f in TEXT_FIELDS])
+        conn.execute(_INSERT_FTS, [rowid] + [doc[f] for f in TEXT_FIELDS])
 
 
 def drop_docs(conn: sqlite3.Connection, ids: list[str]) -> None:

@@ -27,8 +27,44 @@ def body_of(doc: dict) -> str:
     return "\n".join(fold(doc.get(f) or "").lower() for f in BODY_FIELDS)
 
 
-def store_body(conn: sqlite3.Connection, rowid: int, doc: dict) -> None:
-    conn.execute("INSERT INTO search_fts(rowid, body) VALUES (?, ?)", (rowid, body_of(doc)))
+def store_docs(conn: Any, docs: list[dict], keys: list[int], row_fields: tuple[str, ...]) -> None:
+    """``search.store_docs`` on PostgreSQL, in a few round trips for the whole batch: a doc whose text is
+    indexed already (same key) updates its row; the others replace theirs (the index row goes with it: a
+    foreign key) by a new row and its folded text. ``docs`` with their ``keys`` (``search.text_key``)."""
+    raw = conn.raw
+    old = {
+        r[0]: (r[1], r[2])
+        for r in raw.execute(
+            "SELECT id, rowid, text_key FROM search_docs WHERE id = ANY(%s)", [[d["id"] for d in docs]]
+        )
+    }
+    same = [(d, k) for d, k in zip(docs, keys) if d["id"] in old and old[d["id"]][1] == k]
+    fresh = [(d, k) for d, k in zip(docs, keys) if not (d["id"] in old and old[d["id"]][1] == k)]
+    with raw.cursor() as cursor:
+        if same:
+            cursor.executemany(
+                f"UPDATE search_docs SET {', '.join(f'{f} = %s' for f in row_fields[1:])} WHERE rowid = %s",
+                [[d[f] for f in row_fields[1:]] + [old[d["id"]][0]] for d, _k in same],
+            )
+        gone = [old[d["id"]][0] for d, _k in fresh if d["id"] in old]
+        if gone:
+            cursor.execute("DELETE FROM search_docs WHERE rowid = ANY(%s)", [gone])
+        if fresh:
+            cursor.executemany(
+                f"INSERT INTO search_docs({', '.join(row_fields)}, text_key) "
+                f"VALUES ({', '.join(['%s'] * (len(row_fields) + 1))}) RETURNING rowid",
+                [[d[f] for f in row_fields] + [k] for d, k in fresh],
+                returning=True,
+            )
+            rowids = []
+            while True:
+                rowids.append(cursor.fetchone()[0])
+                if not cursor.nextset():
+                    break
+            cursor.executemany(
+                "INSERT INTO search_fts(rowid, body) VALUES (%s, %s)",
+                [(rowid, body_of(d)) for rowid, (d, _k) in zip(rowids, fresh)],
+            )
 
 
 def clear(conn: sqlite3.Connection) -> None:
@@ -71,8 +107,16 @@ def candidates(conn: sqlite3.Connection, terms: list[str], filters: Any) -> list
     ).fetchall()
 
 
-def ranked_ids(conn: sqlite3.Connection, terms: list[str], filters: Any, order: str, *, doc_of: Callable,
-               matches: Callable, relevance: Callable) -> list[str]:
+def ranked_ids(
+    conn: sqlite3.Connection,
+    terms: list[str],
+    filters: Any,
+    order: str,
+    *,
+    doc_of: Callable,
+    matches: Callable,
+    relevance: Callable,
+) -> list[str]:
     """Every matching item's id, in the order asked ("date": newest first; "relevance"). ``doc_of``,
     ``matches`` and ``relevance`` are search's own (an item's doc, the phrase test, the relevance)."""
     terms_json = json.dumps(terms, ensure_ascii=False)
