@@ -11,6 +11,7 @@ when their stage runs, which is too late to learn of a typo in ``[alerts]`` or a
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from scrapy.utils.misc import load_object
 
@@ -26,7 +27,7 @@ TABLE_KEY = re.compile(r"^\[(?P<table>[a-z_]+)\] (?P<key>[a-z_]+):")
 SECTION_CRON = re.compile(r"^section (?P<key>\S+): cron: ")
 
 
-def check_config(config: Config, unloaded: list[SectionRules] = ()) -> list[str]:
+def check_config(config: Config, unloaded: Sequence[SectionRules] = ()) -> list[str]:
     """One message per problem (empty: all good), each naming file:line when known: every section's
     selectors (those of ``unloaded`` too: sections left out of ``config`` for another problem), every
     section's cron, then each feature table that fails its validator."""
@@ -42,7 +43,7 @@ def check_config(config: Config, unloaded: list[SectionRules] = ()) -> list[str]
     return problems
 
 
-def selector_problems(config: Config, unloaded: list[SectionRules] = ()) -> list[str]:
+def selector_problems(config: Config, unloaded: Sequence[SectionRules] = ()) -> list[str]:
     """``file:line: source/section: key: invalid CSS selector '…': why`` for each selector parsel cannot
     evaluate (``link_css``, ``link_xpath``, ``next_css``, ``body_css``)."""
     problems = []

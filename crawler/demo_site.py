@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
@@ -67,7 +68,7 @@ def russian_page(english: bytes, text: dict) -> bytes:
     the top of the page (crawler/demo/README.md)."""
     page = english.decode("utf-8")
     body = "".join(f"<p>{html.escape(p)}</p> " for p in text["paragraphs"])
-    swaps = [
+    swaps: list[tuple[str, str | Callable[[re.Match[str]], str]]] = [
         (r"<title itemprop=\"name\">.*?</title>", f'<title itemprop="name">{html.escape(text["title"])} • '
                                                    "Президент России</title>"),
         (r"<meta name=\"description\" content=\"[^\"]*\"/>",
@@ -143,7 +144,7 @@ def demo_config(server: SiteServer, output_dir: str | Path) -> Config:
     russian = [{"id": "news", "name": "Президент: новости (generated listing of the Russian versions)",
                 "kind": "listing", "url": f"{ORIGIN_RU}{INDEX}", "link_css": kremlin_links, "languages": ["ru"],
                 "subject": DEMO_SUBJECT}]
-    sources = [{"id": "kremlin-en", "name": "Kremlin (English), recorded pages", "proxy": server.url,
+    sources: list[dict] = [{"id": "kremlin-en", "name": "Kremlin (English), recorded pages", "proxy": server.url,
                 "sections": english},
                {"id": "kremlin-ru", "name": "Kremlin (Russian), reconstructed pages", "proxy": server.url,
                 "sections": russian}]
