@@ -116,13 +116,17 @@ def day_lines(out: Path) -> list[dict]:
             for line in f.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def crawling(worker: Worker) -> bool:
-    """Whether the worker has a crawl process running (a child of its own; Linux's /proc)."""
+def crawl_process_host(worker: Worker) -> str | None:
+    """The hosts (``crawl:<host:port>``) of the crawl process the worker runs now, if any: the process is a
+    child of the worker (Linux's /proc), its request the JSON on its command line."""
     pid = worker.proc.pid
     try:
-        return bool(Path(f"/proc/{pid}/task/{pid}/children").read_text().split())
-    except OSError:
-        return False
+        for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+            argv = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
+            return json.loads(argv[-2])["lock"]
+    except (OSError, ValueError, IndexError, KeyError):
+        return None
+    return None
 
 
 @pytest.fixture
@@ -172,11 +176,15 @@ def test_two_workers_crawl_a_cycle_and_one_takes_over_a_killed_workers_jobs(tmp_
         cycle = subprocess.Popen([sys.executable, "-m", "crawler", "run", "--distributed", "--config", str(cfg),
                                   "--output", str(out)], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                  stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 30
-        while not crawling(workers[0]) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert crawling(workers[0]), workers[0].output()
-        time.sleep(2.5)                                   # its crawl process is in the middle of its host group
+        by_lock = {f"crawl:{s.url.split('//')[1]}": s for s in servers}
+        deadline, victim = time.monotonic() + 30, None
+        while time.monotonic() < deadline:                # worker a's crawl process has begun requesting
+            lock = crawl_process_host(workers[0])
+            if lock in by_lock and by_lock[lock].arrived:
+                victim = by_lock[lock]
+                break
+            time.sleep(0.02)
+        assert victim is not None, workers[0].output()
         workers[0].proc.send_signal(signal.SIGKILL)
         try:
             stdout, stderr = cycle.communicate(timeout=90)
@@ -189,6 +197,7 @@ def test_two_workers_crawl_a_cycle_and_one_takes_over_a_killed_workers_jobs(tmp_
         assert stored(pg_url) == dict.fromkeys(expected, 1), report
         assert sorted(item["url"] for item in day_lines(out)) == sorted(expected)
         assert "goes back to the queue" in workers[1].output()
+        assert victim.requests_for("/robots.txt") == 2    # the killed crawl's first request, then b's from the start
         assert not too_close(servers), too_close(servers)
     finally:
         for worker in workers:
