@@ -33,15 +33,19 @@ SPEC: Spec = {
 
 def settings_of(config: Any) -> dict[str, Any]:
     """The ``[state]`` table, its URL checked (``file:line`` of a URL that is not PostgreSQL's)."""
+    table = config_table(config, "state", SPEC)
+    _check_url(config, table["url"])
+    return table
+
+
+def _check_url(config: Any, url: str) -> None:
     from crawler.config import key_location
 
-    table = config_table(config, "state", SPEC)
-    if table["url"] and not table["url"].startswith(URL_SCHEMES):
+    if url and not url.startswith(URL_SCHEMES):
         raise ConfigError(
             f"{key_location(config, 'state', 'url')}: [state] url: not a PostgreSQL URL "
             f"(postgresql://user@host/dbname); leave it out for the SQLite file"
         )
-    return table
 
 
 def database_url(url: str | None = None) -> str | None:
@@ -59,7 +63,12 @@ def database_url(url: str | None = None) -> str | None:
     from crawler.config import last_loaded
 
     config = last_loaded()
-    return (settings_of(config)["url"] or None) if config is not None else None
+    if config is None or not config.table("state").get("url"):
+        return None
+    # Only the URL is checked here (a wrong key elsewhere in [state] is for `newsmon sources check`).
+    url = str(config_table(config, "state", {"url": SPEC["url"]}, extra=tuple(config.table("state")))["url"])
+    _check_url(config, url)
+    return url
 
 
 def db_path(output_dir: str | Path) -> Path:

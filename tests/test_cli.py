@@ -9,7 +9,7 @@ from crawler import commands, features
 from crawler.cli import CORE_COMMANDS, build_parser, command_modules
 
 COMMANDS = ["alerts", "brief", "demo", "diff", "digest", "export", "import", "models", "quotes", "run", "schedule",
-            "search", "sources", "status", "translate", "trend", "verify", "watch", "worker"]
+            "search", "sources", "state", "status", "translate", "trend", "verify", "watch", "worker"]
 
 
 @pytest.mark.parametrize("name", sorted(command_modules()))

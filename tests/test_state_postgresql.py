@@ -117,6 +117,22 @@ def test_a_state_url_that_is_not_postgresql_is_an_error_at_its_line(tmp_path, mo
         state.connect(tmp_path)
 
 
+def test_another_key_of_state_is_left_to_sources_check(tmp_path, monkeypatch):
+    """Only the URL decides the backend: a stray key is `newsmon sources check`'s to report, and the state
+    still opens (the config loaded last is what connections read)."""
+    monkeypatch.delenv(state.ENV_URL, raising=False)
+    path = tmp_path / "newsmon.toml"
+    path.write_text("[state]\nno_such_key = 1\n", encoding="utf-8")
+    try:
+        load_config(path)
+        with closing(state.connect(tmp_path)) as conn:
+            assert not state.is_postgresql(conn)
+        with pytest.raises(ConfigError, match=r":2: \[state\] no_such_key: unknown key"):
+            state.settings_of(load_config(path))
+    finally:
+        load_config()
+
+
 def test_the_environment_wins_over_the_config(tmp_path, monkeypatch, pg_url):
     path = tmp_path / "newsmon.toml"
     path.write_text('[state]\nurl = "postgresql://nobody@/no_such_db?host=/nonexistent"\n', encoding="utf-8")
