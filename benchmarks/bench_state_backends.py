@@ -41,8 +41,12 @@ def measure(out: Path, items: list[dict]) -> dict:
         indexed = search.update_index(conn)
         index_s = time.perf_counter() - started
         queries = {term: median_seconds(lambda t=term: search.search(conn, t, limit=20)) for _lang, term in QUERIES}
-    return {"stored": stored, "indexed": indexed, "index_s": index_s,
-            "queries": {t: (s, r.total) for t, (s, r) in queries.items()}}
+    return {
+        "stored": stored,
+        "indexed": indexed,
+        "index_s": index_s,
+        "queries": {t: (s, r.total) for t, (s, r) in queries.items()},
+    }
 
 
 def main() -> int:
@@ -73,12 +77,15 @@ def main() -> int:
     lite, pg = results["sqlite"], results["postgresql"]
     print(f"{args.items} items        {'SQLite':>10} {'PostgreSQL':>11} {'ratio':>7}")
     print(f"{'store':<20} {lite['stored']:9.2f}s {pg['stored']:10.2f}s {pg['stored'] / lite['stored']:6.2f}x")
-    print(f"{'search index':<20} {lite['index_s']:9.2f}s {pg['index_s']:10.2f}s "
-          f"{pg['index_s'] / lite['index_s']:6.2f}x")
+    print(
+        f"{'search index':<20} {lite['index_s']:9.2f}s {pg['index_s']:10.2f}s {pg['index_s'] / lite['index_s']:6.2f}x"
+    )
     for _lang, term in QUERIES:
         (ls, lh), (ps, ph) = lite["queries"][term], pg["queries"][term]
-        print(f"{term:<20} {ls * 1000:8.1f}ms {ps * 1000:9.1f}ms {ps / ls:6.2f}x  hits {lh} / {ph}"
-              + ("" if lh == ph else "  DIFFER"))
+        print(
+            f"{term:<20} {ls * 1000:8.1f}ms {ps * 1000:9.1f}ms {ps / ls:6.2f}x  hits {lh} / {ph}"
+            + ("" if lh == ph else "  DIFFER")
+        )
     return 0
 
 

@@ -31,6 +31,7 @@ SPEC: Spec = {
     "url": ((str,), "", None),  # "" = the SQLite file under the output directory
 }
 
+
 def settings_of(config: Any) -> dict[str, Any]:
     """The ``[state]`` table, its URL checked (``file:line`` of a URL that is not PostgreSQL's)."""
     table = config_table(config, "state", SPEC)

@@ -33,8 +33,11 @@ def crawled(tmp_path_factory, pg_server):
 
 
 def _day_items(out) -> list[dict]:
-    return [json.loads(line) for f in sorted(out.glob("*/items.jsonl"))
-            for line in f.read_text(encoding="utf-8").splitlines()]
+    return [
+        json.loads(line)
+        for f in sorted(out.glob("*/items.jsonl"))
+        for line in f.read_text(encoding="utf-8").splitlines()
+    ]
 
 
 def test_a_run_lands_every_article_once_in_postgresql_and_the_day_files(crawled):
@@ -47,7 +50,7 @@ def test_a_run_lands_every_article_once_in_postgresql_and_the_day_files(crawled)
     with closing(state.connect(out, url)) as conn:
         stored = {r["id"]: json.loads(r["json"]) for r in conn.execute("SELECT id, json FROM items")}
         assert conn.execute("SELECT status FROM runs ORDER BY id").fetchall()[0][0] in ("ok", "errors")
-    assert stored == {i["id"]: i for i in items}                  # the day files are the database's rows
+    assert stored == {i["id"]: i for i in items}  # the day files are the database's rows
     assert [p.parent for p in out.glob("*/digest.txt")] == [p.parent for p in out.glob("*/items.jsonl")]
 
 
@@ -64,7 +67,7 @@ def test_a_second_run_lands_nothing_new(crawled):
     _server, out, _url, _env, _first, (second, log) = crawled
     assert second.returncode == 0, second.stdout + second.stderr
     assert len(_day_items(out)) == len(EXPECTED)
-    assert log and not [path for _method, path, _status in log if path in EXPECTED]    # entry points only
+    assert log and not [path for _method, path, _status in log if path in EXPECTED]  # entry points only
 
 
 @pytest.mark.parametrize("lang", ["zh", "ru"])
