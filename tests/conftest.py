@@ -102,6 +102,7 @@ E2E_NAMES = frozenset({
     "subprocess", "Popen", "SiteServer", "site_server", "run_newsmon", "newsmon", "smtp", "SmtpServer",
     "sitesrv", "crawlsite", "faultsite", "schedsite", "localsite", "cdp", "run_cycle", "CrawlerProcess",
     "demo_site", "HTTPServer", "ThreadingHTTPServer", "TCPServer", "socketserver", "free_port", "WebhookReceiver",
+    "pg_server", "pg_url", "PgServer",                          # a PostgreSQL server of the tests' own
 })
 
 

@@ -226,7 +226,7 @@ QUERIES = [
 ][0]
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.e2e)])
 def corpus(request, tmp_path_factory):
     """The standard day of tests/digestkit.py stored and indexed on one backend; (output dir, items). The
     backend's environment stays set while the module's tests use it."""
