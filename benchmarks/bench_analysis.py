@@ -66,14 +66,17 @@ def measure(output: Path, count: int) -> None:
     with closing(state.connect(output)) as conn:
         subjects = {"test-zh/news": ("俄罗斯", "普京")}
         timed("flags (catch-up)", lambda: update_flags(conn, subjects, AnalysisSettings(), run_id=1))
-        timed("trend, 3 common phrases", lambda: f"{len(trend.count(conn, ['Путин*', '普京', 'Vladimir Putin']).uses)} "
-                                                 "matching items")
+        timed(
+            "trend, 3 common phrases",
+            lambda: f"{len(trend.count(conn, ['Путин*', '普京', 'Vladimir Putin']).uses)} matching items",
+        )
         timed("trend, a phrase found nowhere", lambda: f"{len(trend.count(conn, ['Xinjiang']).uses)} matching items")
 
         def week() -> str:
             window = brief.load_window(conn, "2026-03-01", "2026-03-07")
             text = brief.render(window, [brief.WatchSpec("Putin", ("Путин*", "普京"))], {}, "now")
             return f"{len(window.items)} items, {len(text)} characters"
+
         timed("brief, one week", week)
 
 

@@ -24,46 +24,69 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from statistics import median
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from crawler.items import canonicalize_url, content_hash, empty_translation, item_id  # noqa: E402
-from crawler.localsite import Route, SiteServer, write_loopback_config  # noqa: E402
 from procstat import last_run_seconds, vm_hwm_kb  # noqa: E402  (this script's folder is on sys.path)
 
+from crawler.items import canonicalize_url, content_hash, empty_translation, item_id  # noqa: E402
+from crawler.localsite import Route, SiteServer, write_loopback_config  # noqa: E402
+
 WORDS = {
-    "en": ("minister talks energy supplies agreement border trade railway delegation summit cooperation "
-           "president visit memorandum investment sanctions region security council statement bilateral").split(),
-    "ru": ("министр переговоры поставки энергии соглашение граница торговля железная дорога делегация саммит "
-           "сотрудничество президент визит меморандум инвестиции регион безопасность совет заявление").split(),
+    "en": (
+        "minister talks energy supplies agreement border trade railway delegation summit cooperation "
+        "president visit memorandum investment sanctions region security council statement bilateral"
+    ).split(),
+    "ru": (
+        "министр переговоры поставки энергии соглашение граница торговля железная дорога делегация саммит "
+        "сотрудничество президент визит меморандум инвестиции регион безопасность совет заявление"
+    ).split(),
     "zh": list("两国人民友谊合作发展会谈双方同意加强经济贸易能源安全地区和平稳定主席总统外交部长访问会见表示"),
 }
-T0 = datetime(2025, 6, 1, 6, tzinfo=timezone.utc)
+T0 = datetime(2025, 6, 1, 6, tzinfo=UTC)
 
 
 def paragraphs(rng: random.Random, lang: str) -> list[str]:
     joiner = "" if lang == "zh" else " "
     stop = "。" if lang == "zh" else "."
-    return [joiner.join(rng.choice(WORDS[lang]) for _ in range(rng.randint(40, 90))) + stop
-            for _ in range(rng.randint(5, 10))]
+    return [
+        joiner.join(rng.choice(WORDS[lang]) for _ in range(rng.randint(40, 90))) + stop
+        for _ in range(rng.randint(5, 10))
+    ]
 
 
 def archive_item(n: int, rng: random.Random) -> dict:
     lang = "ru" if n % 6 == 0 else "zh" if n % 6 == 3 else "en"
-    at = T0 + timedelta(minutes=n * 6)        # 240 items a day
+    at = T0 + timedelta(minutes=n * 6)  # 240 items a day
     url = f"https://src{n % 12}.example/news/{n}.html"
     canonical = canonicalize_url(url)
     paras = paragraphs(rng, lang)
-    item = {"id": item_id(canonical), "source": f"src{n % 12}", "section": "news", "section_key": f"src{n % 12}/news",
-            "url": url, "canonical_url": canonical, "fetched_at": at.isoformat(), "published_at": at.date().isoformat(),
-            "title": f"Story {n}", "text": "\n\n".join(paras), "paragraphs": paras, "lang": lang,
-            "lang_confidence": 0.99, "paragraph_langs": None, "authors": [],
-            "content_hash": content_hash(f"Story {n}", paras), "raw_path": f"raw/src{n % 12}/{n}.html.gz",
-            "raw_encoding": "utf-8", "version": 1, "extras": {}}
+    item = {
+        "id": item_id(canonical),
+        "source": f"src{n % 12}",
+        "section": "news",
+        "section_key": f"src{n % 12}/news",
+        "url": url,
+        "canonical_url": canonical,
+        "fetched_at": at.isoformat(),
+        "published_at": at.date().isoformat(),
+        "title": f"Story {n}",
+        "text": "\n\n".join(paras),
+        "paragraphs": paras,
+        "lang": lang,
+        "lang_confidence": 0.99,
+        "paragraph_langs": None,
+        "authors": [],
+        "content_hash": content_hash(f"Story {n}", paras),
+        "raw_path": f"raw/src{n % 12}/{n}.html.gz",
+        "raw_encoding": "utf-8",
+        "version": 1,
+        "extras": {},
+    }
     item.update(empty_translation(lang))
     if lang == "en":
         item["translation"]["status"] = "not_needed"
@@ -112,9 +135,12 @@ def build_archive(out: Path, size: int, config: Path) -> None:
     print(f"  {size:>6} items imported in {time.monotonic() - started:.1f} s ({len(files)} days)", flush=True)
     shutil.rmtree(src)
     started = time.monotonic()
-    done = newsmon("run", "--config", str(config), "--output", str(out))     # the catch-up run: nothing new
-    print(f"  {size:>6} catch-up run (index, watch, stories of the imported items): "
-          f"{time.monotonic() - started:.1f} s, exit {done.returncode}", flush=True)
+    done = newsmon("run", "--config", str(config), "--output", str(out))  # the catch-up run: nothing new
+    print(
+        f"  {size:>6} catch-up run (index, watch, stories of the imported items): "
+        f"{time.monotonic() - started:.1f} s, exit {done.returncode}",
+        flush=True,
+    )
 
 
 def serve_new(server: SiteServer, count: int) -> None:
@@ -124,22 +150,33 @@ def serve_new(server: SiteServer, count: int) -> None:
     for n in range(count):
         lang = "ru" if n % 2 else "en"
         paras = paragraphs(rng, lang)
-        if n % 10 == 0:                          # a tenth of the new items mention the watched name
+        if n % 10 == 0:  # a tenth of the new items mention the watched name
             paras[0] = ("Лавров " if lang == "ru" else "Lavrov ") + paras[0]
         body = "".join(f"<p>{p}</p>" for p in paras)
-        html = (f"<html lang='{lang}'><head><meta charset='utf-8'><title>New story {n}</title></head><body>"
-                f"<article><h1>New story {n}</h1>{body}</article></body></html>")
+        html = (
+            f"<html lang='{lang}'><head><meta charset='utf-8'><title>New story {n}</title></head><body>"
+            f"<article><h1>New story {n}</h1>{body}</article></body></html>"
+        )
         path = f"/new/{n}.html"
         server.routes[path] = Route(html.encode("utf-8"))
         links.append(f"<li><a href='{path}'>New story {n}</a></li>")
-    server.routes["/new/"] = Route(f"<html><body><ul>{''.join(links)}</ul></body></html>".encode("utf-8"))
+    server.routes["/new/"] = Route(f"<html><body><ul>{''.join(links)}</ul></body></html>".encode())
 
 
 def write_config(path: Path, server: SiteServer | None) -> Path:
-    sections = [{"id": "new", "kind": "listing", "url": f"{server.url}/new/" if server else "http://127.0.0.1:9/",
-                 "link_pattern": r"/new/\d+\.html$"}]
-    return write_loopback_config(path, [{"id": "bench", "sections": sections}],
-                                 extra='[[watch]]\nname = "lavrov"\nphrases = ["Lavrov", "Лавров*", "拉夫罗夫"]\n')
+    sections = [
+        {
+            "id": "new",
+            "kind": "listing",
+            "url": f"{server.url}/new/" if server else "http://127.0.0.1:9/",
+            "link_pattern": r"/new/\d+\.html$",
+        }
+    ]
+    return write_loopback_config(
+        path,
+        [{"id": "bench", "sections": sections}],
+        extra='[[watch]]\nname = "lavrov"\nphrases = ["Lavrov", "Лавров*", "拉夫罗夫"]\n',
+    )
 
 
 def stats(values: list[float]) -> str:
@@ -172,25 +209,36 @@ def main() -> int:
                 assert f"{args.new} new item(s)" in done.stdout, done.stdout + done.stderr
                 status_wall, _rss, _ = run_measured(["status", "--output", str(out)])
                 r = results[size]
-                for key, value in {"run wall": wall, "run peak RSS MB": rss, "status wall": status_wall,
-                                   **{f"  {k}": v for k, v in last_run_seconds(out).items()}}.items():
+                for key, value in {
+                    "run wall": wall,
+                    "run peak RSS MB": rss,
+                    "status wall": status_wall,
+                    **{f"  {k}": v for k, v in last_run_seconds(out).items()},
+                }.items():
                     r.setdefault(key, []).append(value)
             print(f"round {round_no + 1}/{args.rounds} done", flush=True)
     finally:
         server.stop()
         shutil.rmtree(work, ignore_errors=True)
-    print(f"\nrun adding {args.new} items, then status (min median max over {args.rounds} rounds; "
-          f"ratio = median / median at {sizes[0]:,} items)")
+    print(
+        f"\nrun adding {args.new} items, then status (min median max over {args.rounds} rounds; "
+        f"ratio = median / median at {sizes[0]:,} items)"
+    )
     keys = list(results[sizes[0]])
     for key in keys:
         base = median(results[sizes[0]][key]) or 1e-9
-        cells = "   ".join(f"{size:>6,}: {stats(results[size][key])} ({median(results[size][key]) / base:4.2f}×)"
-                           for size in sizes if key in results[size])
+        cells = "   ".join(
+            f"{size:>6,}: {stats(results[size][key])} ({median(results[size][key]) / base:4.2f}×)"
+            for size in sizes
+            if key in results[size]
+        )
         print(f"{key:<28} {cells}")
     big = sizes[-1]
-    print(f"\ntarget: run at {big:,} ≤ 1.2× run at {sizes[0]:,}: "
-          f"{median(results[big]['run wall']) / median(results[sizes[0]]['run wall']):.2f}×; "
-          f"status at {big:,} ≤ 0.5 s: {median(results[big]['status wall']):.2f} s")
+    print(
+        f"\ntarget: run at {big:,} ≤ 1.2× run at {sizes[0]:,}: "
+        f"{median(results[big]['run wall']) / median(results[sizes[0]]['run wall']):.2f}×; "
+        f"status at {big:,} ≤ 0.5 s: {median(results[big]['status wall']):.2f} s"
+    )
     return 0
 
 

@@ -85,11 +85,15 @@ SIGNATURE_TOKENS = ("read__internal_content", "rm_txt_con", "rwb_zw", "p-detail"
 # en : ru : zh of the default sources read by the generic path, and of those read by a site parser.
 LANGUAGE_CYCLE = {"generic": ("en", "ru", "en", "zh", "en", "ru"), "default": ("en", "ru", "zh")}
 # Recorded texts that are not article pages but add to a language's sentences: feeds' entries.
-FEEDS = {"ru": ("encodings/windows-1251-russian/newsru.com.xml", "encodings/windows-1251-russian/aif.ru.health.xml"),
-         "zh": ("encodings/GB2312/acnnewswire.net.xml", "encodings/GB2312/cnblog.org.xml",
-                "encodings/GB2312/softsea.net.xml")}
-SENTENCE_END = {"zh": re.compile(r"(?<=[。！？])"),
-                "latin": re.compile(r"(?<=[.!?…])\s+(?=[\"«“(A-ZА-ЯЁ0-9])")}
+FEEDS = {
+    "ru": ("encodings/windows-1251-russian/newsru.com.xml", "encodings/windows-1251-russian/aif.ru.health.xml"),
+    "zh": (
+        "encodings/GB2312/acnnewswire.net.xml",
+        "encodings/GB2312/cnblog.org.xml",
+        "encodings/GB2312/softsea.net.xml",
+    ),
+}
+SENTENCE_END = {"zh": re.compile(r"(?<=[。！？])"), "latin": re.compile(r"(?<=[.!?…])\s+(?=[\"«“(A-ZА-ЯЁ0-9])")}
 
 
 # ── the pages ──────────────────────────────────────────────────────────────────────────────────────────
@@ -99,9 +103,9 @@ SENTENCE_END = {"zh": re.compile(r"(?<=[。！？])"),
 class Template:
     name: str
     lang: str
-    claimed: bool                   # a site parser reads it as recorded
-    html: str                       # decoded
-    encoding: str                   # the codec its bytes are served in
+    claimed: bool  # a site parser reads it as recorded
+    html: str  # decoded
+    encoding: str  # the codec its bytes are served in
     content_type: str
     title: str | None
     paragraphs: list[str]
@@ -128,8 +132,18 @@ def load_templates() -> list[Template]:
         response = HtmlResponse(spec["url"], body=body, headers={"Content-Type": spec["content_type"]})
         got = extract_article(response.text, spec["url"])
         claimed = parser_for("http://127.0.0.1/", None, parse_html(response.text, spec["url"])) is not None
-        out.append(Template(Path(spec["file"]).stem, spec["lang"], claimed, response.text, response.encoding,
-                            spec["content_type"], got.title, got.paragraphs))
+        out.append(
+            Template(
+                Path(spec["file"]).stem,
+                spec["lang"],
+                claimed,
+                response.text,
+                response.encoding,
+                spec["content_type"],
+                got.title,
+                got.paragraphs,
+            )
+        )
     return out
 
 
@@ -198,8 +212,11 @@ def refill(template: Template, lang: str, pool: list[str], rng: random.Random, g
     # An article paragraph's element: the innermost whose text starts as the paragraph does (the Kremlin's
     # hidden tooltips add text inside paragraphs that extraction leaves out).
     heads = {p[:40] for p in template.paragraphs}
-    slots = [el for el in tree.iter("p", "div", "td", "li")
-             if _text(el)[:40] in heads and not any(_text(d)[:40] in heads for d in el.iterdescendants("p", "div"))]
+    slots = [
+        el
+        for el in tree.iter("p", "div", "td", "li")
+        if _text(el)[:40] in heads and not any(_text(d)[:40] in heads for d in el.iterdescendants("p", "div"))
+    ]
     draw = _drawer(pool, rng)
     joiner = "" if lang == "zh" else " "
     first = None
@@ -214,14 +231,19 @@ def refill(template: Template, lang: str, pool: list[str], rng: random.Random, g
         for child in list(el):
             if not (keep_label and child is label):
                 el.remove(child)
-        if keep_label:                         # a transcript's speaker turn stays one
+        if keep_label:  # a transcript's speaker turn stays one
             label.tail = " " + text
             el.text = None
         else:
             el.text = text
     title = _title(draw(), lang)
-    headlines = [el for el in tree.iter("h1", "h2", "div", "span") if template.title and _text(el) == template.title
-                 and not any(_text(d) == template.title for d in el.iterdescendants())]
+    headlines = [
+        el
+        for el in tree.iter("h1", "h2", "div", "span")
+        if template.title
+        and _text(el) == template.title
+        and not any(_text(d) == template.title for d in el.iterdescendants())
+    ]
     for el in headlines + list(tree.iter("title")):
         for child in list(el):
             el.remove(child)
@@ -232,7 +254,7 @@ def refill(template: Template, lang: str, pool: list[str], rng: random.Random, g
             meta.set("content", title)
         elif key in ("og:description", "description", "twitter:description"):
             meta.set("content", (first or title)[:300])
-    for pager in tree.find_class("zdfy"):      # People's Daily's pager: every page is an article of its own
+    for pager in tree.find_class("zdfy"):  # People's Daily's pager: every page is an article of its own
         pager.drop_tree()
     if generic:
         _rename_signatures(tree)
@@ -253,6 +275,7 @@ def _drawer(pool: list[str], rng: random.Random):
         if not order:
             order.extend(rng.sample(pool, len(pool)))
         return order.pop()
+
     return draw
 
 
@@ -288,8 +311,10 @@ def check_pages(pages: list[Page], mix: str) -> None:
         claimed = parser_for(page.local_url, None, parse_html(html, page.local_url)) is not None
         lang = detect_language(got.paragraphs, got.title).lang
         if claimed != (mix == "default") or lang != page.lang or got.text in texts:
-            sys.exit(f"bad benchmark page {page.name}: parser {claimed}, lang {lang} (wanted {page.lang}), "
-                     f"text seen before: {got.text in texts}")
+            sys.exit(
+                f"bad benchmark page {page.name}: parser {claimed}, lang {lang} (wanted {page.lang}), "
+                f"text seen before: {got.text in texts}"
+            )
         texts.add(got.text)
 
 
@@ -321,15 +346,24 @@ def baseline(docs: list[tuple[str, str]]) -> dict:
 
 
 def write_config(path: Path, server_url: str, n: int, extraction_workers: int | None) -> Path:
-    section = {"id": "articles", "name": "Benchmark pages on loopback", "kind": "listing",
-               "url": f"{server_url}/listing.html", "link_css": "li a"}
+    section = {
+        "id": "articles",
+        "name": "Benchmark pages on loopback",
+        "kind": "listing",
+        "url": f"{server_url}/listing.html",
+        "link_css": "li a",
+    }
     crawler = {"concurrent_per_domain": 16, "autothrottle": False, "max_links": max(n, 1000)}
     if extraction_workers is not None:
         crawler["extraction_workers"] = extraction_workers
     packages = path.parent / "no-models"
     packages.mkdir(exist_ok=True)
-    return write_loopback_config(path, [{"id": "bench", "name": "Benchmark pages", "sections": [section]}],
-                                 crawler=crawler, translation={"packages_dir": str(packages)})
+    return write_loopback_config(
+        path,
+        [{"id": "bench", "name": "Benchmark pages", "sections": [section]}],
+        crawler=crawler,
+        translation={"packages_dir": str(packages)},
+    )
 
 
 def run_command(server: SiteServer, workdir: Path, n: int, extraction_workers: int | None = None) -> dict:
@@ -338,8 +372,9 @@ def run_command(server: SiteServer, workdir: Path, n: int, extraction_workers: i
     command = [sys.executable, "-m", "crawler", "run", "--config", str(cfg), "--output", str(out)]
     cpu_before = _children_cpu()
     started = time.perf_counter()
-    proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True,
-                          env=dict(os.environ, PYTHONWARNINGS="ignore"))
+    proc = subprocess.run(
+        command, cwd=ROOT, capture_output=True, text=True, env=dict(os.environ, PYTHONWARNINGS="ignore")
+    )
     wall = time.perf_counter() - started
     cpu = _children_cpu() - cpu_before
     summary = _run_summary(out)
@@ -347,10 +382,17 @@ def run_command(server: SiteServer, workdir: Path, n: int, extraction_workers: i
     if not section:
         sys.exit(f"newsmon run produced no report (exit {proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
     if proc.returncode != 0 or section["failed"] or section.get("landed", 0) != n:
-        sys.exit(f"newsmon run did not land all {n} pages (exit {proc.returncode}, landed "
-                 f"{section.get('landed')}, failed {section['failed']}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
-    return {"rate": n / wall, "wall": wall, "crawl_rate": n / section["seconds"] if section["seconds"] else 0.0,
-            "seconds": summary.get("seconds", {}), "cpu_ms": 1000 * cpu / n}
+        sys.exit(
+            f"newsmon run did not land all {n} pages (exit {proc.returncode}, landed "
+            f"{section.get('landed')}, failed {section['failed']}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+        )
+    return {
+        "rate": n / wall,
+        "wall": wall,
+        "crawl_rate": n / section["seconds"] if section["seconds"] else 0.0,
+        "seconds": summary.get("seconds", {}),
+        "cpu_ms": 1000 * cpu / n,
+    }
 
 
 def _children_cpu() -> float:
@@ -370,11 +412,20 @@ def _run_summary(out: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pages", type=int, default=1000, help="distinct article pages (default 1000)")
-    parser.add_argument("--mix", choices=tuple(TARGETS), default="generic",
-                        help="generic: pages no site parser claims (default); default: the site parsers' pages")
+    parser.add_argument(
+        "--mix",
+        choices=tuple(TARGETS),
+        default="generic",
+        help="generic: pages no site parser claims (default); default: the site parsers' pages",
+    )
     parser.add_argument("--pairs", type=int, default=3, help="alternations of baseline and run (default 3)")
-    parser.add_argument("--pool-workers", type=int, default=0, metavar="W",
-                        help="also measure the command with [crawler] extraction_workers = W")
+    parser.add_argument(
+        "--pool-workers",
+        type=int,
+        default=0,
+        metavar="W",
+        help="also measure the command with [crawler] extraction_workers = W",
+    )
     parser.add_argument("--keep", type=Path, help="write the pages and the last run's output under DIR")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
@@ -387,7 +438,7 @@ def main() -> None:
         serve(server, pages)
         check_pages(pages, args.mix)
         docs = [(p.local_url, decoded(p)) for p in pages]
-        baseline(docs[:5])                           # imports and first-call costs outside the timing
+        baseline(docs[:5])  # imports and first-call costs outside the timing
         if args.keep:
             _keep(args.keep, pages)
         for _ in range(args.pairs):
@@ -412,29 +463,40 @@ def _keep(where: Path, pages: list[Page]) -> None:
 def report(args, pages: list[Page], pairs: list[tuple[dict, dict]], pooled: list[tuple[dict, dict]]) -> None:
     langs = {lang: sum(p.lang == lang for p in pages) for lang in ("en", "ru", "zh")}
     size = sum(len(p.body) for p in pages) / len(pages) / 1024
-    print(f"mix: {args.mix}; {len(pages)} distinct pages ({', '.join(f'{k} {v}' for k, v in langs.items())}; "
-          f"{size:.0f} KiB on average) on loopback; {os.cpu_count()} CPUs, load average "
-          f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}; {len(pairs)} pairs (baseline, run)")
+    print(
+        f"mix: {args.mix}; {len(pages)} distinct pages ({', '.join(f'{k} {v}' for k, v in langs.items())}; "
+        f"{size:.0f} KiB on average) on loopback; {os.cpu_count()} CPUs, load average "
+        f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}; {len(pairs)} pairs (baseline, run)"
+    )
     print(f"{'measurement':<52} {'pages/s: each pair':<28} {'× baseline min / median / max'}")
     _line("trafilatura.extract() (baseline)", [b["rate"] for b, _ in pairs], None)
     _line("newsmon run, whole command (wall)", [r["rate"] for _, r in pairs], [r["rate"] / b["rate"] for b, r in pairs])
-    _line("  its crawl step alone (section seconds)", [r["crawl_rate"] for _, r in pairs],
-          [r["crawl_rate"] / b["rate"] for b, r in pairs])
+    _line(
+        "  its crawl step alone (section seconds)",
+        [r["crawl_rate"] for _, r in pairs],
+        [r["crawl_rate"] / b["rate"] for b, r in pairs],
+    )
     if pooled:
-        _line(f"newsmon run, extraction_workers = {args.pool_workers} (wall)", [r["rate"] for _, r in pooled],
-              [r["rate"] / b["rate"] for b, r in pooled])
+        _line(
+            f"newsmon run, extraction_workers = {args.pool_workers} (wall)",
+            [r["rate"] for _, r in pooled],
+            [r["rate"] / b["rate"] for b, r in pooled],
+        )
     print("per-step seconds of each run (runs.summary['seconds']) and the command's wall time:")
     for _, r in pairs + pooled:
         steps = ", ".join(f"{k} {v:.2f}" for k, v in r["seconds"].items())
-        print(f"  wall {r['wall']:.1f} s = {steps}, start-up and the rest "
-              f"{r['wall'] - sum(r['seconds'].values()):.2f}")
-    print(f"CPU per page: baseline {median(b['cpu_ms'] for b, _ in pairs):.1f} ms, newsmon run "
-          f"{median(r['cpu_ms'] for _, r in pairs):.1f} ms (every process of the command; all of it, start-up "
-          f"and stages included)")
+        print(f"  wall {r['wall']:.1f} s = {steps}, start-up and the rest {r['wall'] - sum(r['seconds'].values()):.2f}")
+    print(
+        f"CPU per page: baseline {median(b['cpu_ms'] for b, _ in pairs):.1f} ms, newsmon run "
+        f"{median(r['cpu_ms'] for _, r in pairs):.1f} ms (every process of the command; all of it, start-up "
+        f"and stages included)"
+    )
     ratio = median(r["rate"] / b["rate"] for b, r in pairs)
     target = TARGETS[args.mix]
-    print(f"whole command / baseline, median = {ratio:.2f}: {'meets' if ratio >= target else 'MISSES'} "
-          f"the target of {target} for the {args.mix} mix")
+    print(
+        f"whole command / baseline, median = {ratio:.2f}: {'meets' if ratio >= target else 'MISSES'} "
+        f"the target of {target} for the {args.mix} mix"
+    )
 
 
 def _line(label: str, rates: list[float], ratios: list[float] | None) -> None:

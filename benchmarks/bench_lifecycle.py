@@ -23,18 +23,21 @@ import argparse
 import json
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from crawler.lifecycle import machine as lifecycle, recheck, stage as sections
 from crawler import state
 from crawler.config import load_config
 from crawler.extract.extraction import extract_article
 from crawler.items import canonicalize_url, content_hash, item_id, utc_now
+from crawler.lifecycle import machine as lifecycle
+from crawler.lifecycle import recheck
+from crawler.lifecycle import stage as sections
 from crawler.localsite import Route, SiteServer
-from crawler.store import dayfiles, items as item_store
+from crawler.store import dayfiles
+from crawler.store import items as item_store
 
-T0 = datetime(2026, 11, 1, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 def observation(n: int, run: int) -> dict:
@@ -54,8 +57,9 @@ def bench_step(sections_n: int, runs: int) -> float:
     for run in range(1, runs + 1):
         at = (T0 + timedelta(hours=24 * run)).isoformat()
         for n, st in enumerate(states):
-            snap = lifecycle.Snapshot(section=st.section, run_id=run, at=at, url=f"http://x.test/{n}/",
-                                      **observation(n, run))
+            snap = lifecycle.Snapshot(
+                section=st.section, run_id=run, at=at, url=f"http://x.test/{n}/", **observation(n, run)
+            )
             states[n], _ = lifecycle.step(st, snap)
     return sections_n * runs / (time.perf_counter() - started)
 
@@ -75,10 +79,20 @@ def _stage(out: Path, sections_n: int, runs: int) -> float:
         for n in range(sections_n):
             obs = observation(n, run)
             urls = [f"http://x.test/{n}/{run}-{i}.html" for i in range(obs["links_found"])]
-            conn.execute("INSERT INTO section_snapshots(run_id, section, checked_at, url, http_status, page_bytes, "
-                         "links_found, article_urls) VALUES (?,?,?,?,?,?,?,?)",
-                         (run_id, f"s/{n}", at, f"http://x.test/{n}/", obs.get("http_status", 200),
-                          obs["page_bytes"], obs["links_found"], json.dumps(urls)))
+            conn.execute(
+                "INSERT INTO section_snapshots(run_id, section, checked_at, url, http_status, page_bytes, "
+                "links_found, article_urls) VALUES (?,?,?,?,?,?,?,?)",
+                (
+                    run_id,
+                    f"s/{n}",
+                    at,
+                    f"http://x.test/{n}/",
+                    obs.get("http_status", 200),
+                    obs["page_bytes"],
+                    obs["links_found"],
+                    json.dumps(urls),
+                ),
+            )
         started = time.perf_counter()
         sections.update_sections(conn, config, run_id, lifecycle.Settings())
         spent += time.perf_counter() - started
@@ -87,15 +101,19 @@ def _stage(out: Path, sections_n: int, runs: int) -> float:
 
 
 # ---------------------------------------------------------------- article re-checks over loopback HTTP
-PARAGRAPHS = ["The delegation arrived on Monday for two days of talks on energy supplies and trade routes.",
-              "Officials said the agenda also covers the situation in the region and a summit planned for spring.",
-              "It is the third such visit this year, after meetings held in the capital in March and in July."]
+PARAGRAPHS = [
+    "The delegation arrived on Monday for two days of talks on energy supplies and trade routes.",
+    "Officials said the agenda also covers the situation in the region and a summit planned for spring.",
+    "It is the third such visit this year, after meetings held in the capital in March and in July.",
+]
 
 
 def article_page(n: int) -> bytes:
     body = "".join(f"<p>{p} (Story {n}.)</p>" for p in PARAGRAPHS)
-    return (f"<html><head><meta charset='utf-8'><title>Story {n}</title></head><body><nav><a href='/'>Home</a>"
-            f"</nav><article><h1>Story {n}</h1>{body}</article><footer>Bench News</footer></body></html>").encode()
+    return (
+        f"<html><head><meta charset='utf-8'><title>Story {n}</title></head><body><nav><a href='/'>Home</a>"
+        f"</nav><article><h1>Story {n}</h1>{body}</article><footer>Bench News</footer></body></html>"
+    ).encode()
 
 
 def bench_recheck(args) -> dict[str, dict[int, float]]:
@@ -103,8 +121,10 @@ def bench_recheck(args) -> dict[str, dict[int, float]]:
     servers = [SiteServer().start() for _ in range(args.hosts)]
     try:
         pages = serve_articles(servers, args.articles, args.server_delay)
-        return {order: {workers: timed_recheck(servers, pages, order, workers, args)
-                        for workers in (1, args.workers)} for order in ("by host", "interleaved")}
+        return {
+            order: {workers: timed_recheck(servers, pages, order, workers, args) for workers in (1, args.workers)}
+            for order in ("by host", "interleaved")
+        }
     finally:
         for server in servers:
             server.stop()
@@ -139,14 +159,15 @@ def timed_recheck(servers, pages, order: str, workers: int, args) -> float:
         finally:
             conn.close()
     expected = "not_modified" if args.validators else "unchanged"
-    if counts != {expected: len(pages)}:           # a timing of failures would mean nothing
+    if counts != {expected: len(pages)}:  # a timing of failures would mean nothing
         raise SystemExit(f"re-check run ({order}, workers={workers}) gave {counts}")
     return seconds
 
 
 def recheck_config(out: Path, base_url: str, workers: int, args) -> Path:
     path = out / "bench.toml"
-    path.write_text(f"""replace_default_sources = true
+    path.write_text(
+        f"""replace_default_sources = true
 [crawler]
 download_delay = {args.download_delay}
 [lifecycle]
@@ -162,37 +183,62 @@ id = "news"
 kind = "listing"
 url = "{base_url}/news/"
 link_css = "a"
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     return path
 
 
 def store_due(conn, out: Path, due: list[tuple[str, Route]], validators: bool) -> None:
     """Articles stored a day ago, first_seen in ``due`` order, as the crawl would have stored them: ``articles``
     row and item (through the item store), then the day files exported from the DB."""
-    first = datetime.now(timezone.utc) - timedelta(days=1)
+    first = datetime.now(UTC) - timedelta(days=1)
     with state.transaction(conn):
         for n, (url, route) in enumerate(due):
             got = extract_article(route.body.decode(), url, None)
             at = (first + timedelta(seconds=n)).replace(microsecond=0).isoformat()
             canonical, digest = canonicalize_url(url), content_hash(got.title, got.paragraphs)
             ident = item_id(canonical)
-            item = {"id": ident, "url": url, "title": got.title, "paragraphs": got.paragraphs, "version": 1,
-                    "text": "\n\n".join(got.paragraphs), "lang": "en", "content_hash": digest}
-            conn.execute("INSERT INTO articles(canonical_url, id, source, section, url, day, first_seen, "
-                         "last_fetched, title, content_hash, etag, last_modified) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                         (canonical, ident, "bench", "bench/news", url, at[:10], at, at, got.title, digest,
-                          route.etag if validators else None, route.last_modified if validators else None))
+            item = {
+                "id": ident,
+                "url": url,
+                "title": got.title,
+                "paragraphs": got.paragraphs,
+                "version": 1,
+                "text": "\n\n".join(got.paragraphs),
+                "lang": "en",
+                "content_hash": digest,
+            }
+            conn.execute(
+                "INSERT INTO articles(canonical_url, id, source, section, url, day, first_seen, "
+                "last_fetched, title, content_hash, etag, last_modified) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    canonical,
+                    ident,
+                    "bench",
+                    "bench/news",
+                    url,
+                    at[:10],
+                    at,
+                    at,
+                    got.title,
+                    digest,
+                    route.etag if validators else None,
+                    route.last_modified if validators else None,
+                ),
+            )
             item_store.insert(conn, item, at[:10])
     dayfiles.export_changed(conn, out)
 
 
 def print_recheck(args, results: dict[str, dict[int, float]]) -> None:
     answer = "answering 304 (validators)" if args.validators else "answering 200, extracted and compared"
-    print(f"article re-checks: {args.articles} articles on {args.hosts} loopback hosts, server "
-          f"{args.server_delay * 1000:.0f} ms/page, download_delay {args.download_delay:g} s/host, "
-          f"pages unchanged, {answer}")
-    print(f"  {'due order':<12} {'sequential (workers=1)':>24} {f'parallel (workers={args.workers})':>24} "
-          f"{'ratio':>7}")
+    print(
+        f"article re-checks: {args.articles} articles on {args.hosts} loopback hosts, server "
+        f"{args.server_delay * 1000:.0f} ms/page, download_delay {args.download_delay:g} s/host, "
+        f"pages unchanged, {answer}"
+    )
+    print(f"  {'due order':<12} {'sequential (workers=1)':>24} {f'parallel (workers={args.workers})':>24} {'ratio':>7}")
     for order, by_workers in results.items():
         sequential, parallel = by_workers[1], by_workers[args.workers]
         print(f"  {order:<12} {sequential:>22.2f} s {parallel:>22.2f} s {sequential / parallel:>6.1f}×")
@@ -210,8 +256,10 @@ def main() -> None:
     parser.add_argument("--validators", action="store_true", help="stored ETags: unchanged pages answer 304")
     args = parser.parse_args()
     print(f"lifecycle.step: {bench_step(args.sections, args.runs):,.0f} steps/s")
-    print(f"sections stage: {bench_stage(args.sections, args.runs) * 1000:.0f} ms per run "
-          f"for {args.sections} sections ({args.runs} runs)")
+    print(
+        f"sections stage: {bench_stage(args.sections, args.runs) * 1000:.0f} ms per run "
+        f"for {args.sections} sections ({args.runs} runs)"
+    )
     if args.articles:
         print_recheck(args, bench_recheck(args))
 

@@ -53,21 +53,25 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from bench_translate import make_items  # noqa: E402
-from crawler.localsite import Route, SiteServer, write_loopback_config  # noqa: E402
-from crawler.translation import models  # noqa: E402
 from procstat import vm_hwm_kb  # noqa: E402
 
+from crawler.localsite import Route, SiteServer, write_loopback_config  # noqa: E402
+from crawler.translation import models  # noqa: E402
+
 TARGET_MB = 650.0
-WORDS = ("minister talks energy supplies agreement border trade railway delegation summit cooperation president "
-         "visit memorandum investment sanctions region security council statement bilateral grain pipeline "
-         "parliament election governor budget ministry spokesman briefing exercises treaty").split()
+WORDS = (
+    "minister talks energy supplies agreement border trade railway delegation summit cooperation president "
+    "visit memorandum investment sanctions region security council statement bilateral grain pipeline "
+    "parliament election governor budget ministry spokesman briefing exercises treaty"
+).split()
 
 
 def build_packages(work: Path) -> Path:
     """The two transformer-base int8 packages, built in a child process (the weights' numpy arrays stay out
     of this process), installed into ``work/packages``."""
-    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_translate.py"), "--build-into", str(work)],
-                   check=True)
+    subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_translate.py"), "--build-into", str(work)], check=True
+    )
     packages = work / "packages"
     for archive in sorted(work.glob("*.argosmodel")):
         models.install_file(archive, packages)
@@ -78,7 +82,7 @@ def build_packages(work: Path) -> Path:
 def serve_site(server: SiteServer, count: int, translated: int) -> dict[str, int]:
     """``count`` article pages, ``translated`` of them zh/ru; a listing linking them. Returns pages per language."""
     rng = random.Random(5)
-    foreign = make_items(translated, seed=3)          # alternately zh and ru, 20–60 sentences each
+    foreign = make_items(translated, seed=3)  # alternately zh and ru, 20–60 sentences each
     links, langs = [], {}
     for n in range(count):
         if n < translated:
@@ -87,24 +91,30 @@ def serve_site(server: SiteServer, count: int, translated: int) -> dict[str, int
         else:
             lang = "en"
             title = f"Story {n}: " + " ".join(rng.choice(WORDS) for _ in range(6))
-            paras = [" ".join(rng.choice(WORDS) for _ in range(rng.randint(40, 90))).capitalize() + "."
-                     for _ in range(rng.randint(5, 10))]
+            paras = [
+                " ".join(rng.choice(WORDS) for _ in range(rng.randint(40, 90))).capitalize() + "."
+                for _ in range(rng.randint(5, 10))
+            ]
         langs[lang] = langs.get(lang, 0) + 1
         body = "".join(f"<p>{p}</p>" for p in paras)
-        html = (f"<html lang='{lang}'><head><meta charset='utf-8'><title>{title}</title></head><body>"
-                f"<article><h1>{title}</h1>{body}</article></body></html>")
+        html = (
+            f"<html lang='{lang}'><head><meta charset='utf-8'><title>{title}</title></head><body>"
+            f"<article><h1>{title}</h1>{body}</article></body></html>"
+        )
         path = f"/news/{n}.html"
         server.routes[path] = Route(html.encode("utf-8"))
         links.append(f"<li><a href='{path}'>{n}</a></li>")
-    server.routes["/news/"] = Route(f"<html><body><ul>{''.join(links)}</ul></body></html>".encode("utf-8"))
+    server.routes["/news/"] = Route(f"<html><body><ul>{''.join(links)}</ul></body></html>".encode())
     return langs
 
 
 def write_config(path: Path, server: SiteServer, packages: Path, max_len: int, translate: bool) -> Path:
     sections = [{"id": "news", "kind": "listing", "url": f"{server.url}/news/", "link_pattern": r"/news/\d+\.html$"}]
-    return write_loopback_config(path, [{"id": "bench", "sections": sections}],
-                                 translation={"enabled": translate, "packages_dir": str(packages),
-                                              "max_decoding_length": max_len})
+    return write_loopback_config(
+        path,
+        [{"id": "bench", "sections": sections}],
+        translation={"enabled": translate, "packages_dir": str(packages), "max_decoding_length": max_len},
+    )
 
 
 def _pss_kb(pid: int) -> int:
@@ -128,7 +138,7 @@ def _tree(pid: int) -> list[int]:
                 stat = (entry / "stat").read_text()
             except OSError:
                 continue
-            ppid = int(stat[stat.rindex(")") + 2:].split()[1])    # after "pid (comm) state"
+            ppid = int(stat[stat.rindex(")") + 2 :].split()[1])  # after "pid (comm) state"
             children.setdefault(ppid, []).append(int(entry.name))
     found, todo = [], [pid]
     while todo:
@@ -155,7 +165,7 @@ def measured(args: list[str]) -> dict:
                     hwm[pid] = max(hwm.get(pid, 0), high)
                     bound += high
             peak_bound = max(peak_bound, bound)
-            if sample % 5 == 0:            # smaps_rollup walks the page tables: every 100 ms is enough
+            if sample % 5 == 0:  # smaps_rollup walks the page tables: every 100 ms is enough
                 peak_pss = max(peak_pss, sum(_pss_kb(pid) for pid in tree))
             sample += 1
             time.sleep(0.02)
@@ -167,9 +177,15 @@ def measured(args: list[str]) -> dict:
         raise SystemExit(f"newsmon {' '.join(args)} exited {proc.returncode}\n{stdout}\n{stderr}")
     own = hwm.pop(proc.pid, 0)
     child = max(hwm.values(), default=0)
-    return {"largest process MB": max(own, child) / 1024, "command VmHWM MB": own / 1024,
-            "child VmHWM MB": child / 1024, "held at once MB": peak_pss / 1024, "RSS bound MB": peak_bound / 1024,
-            "wall s": wall, "processes": 1 + len(hwm)}
+    return {
+        "largest process MB": max(own, child) / 1024,
+        "command VmHWM MB": own / 1024,
+        "child VmHWM MB": child / 1024,
+        "held at once MB": peak_pss / 1024,
+        "RSS bound MB": peak_bound / 1024,
+        "wall s": wall,
+        "processes": 1 + len(hwm),
+    }
 
 
 def translated_count(out: Path) -> int:
@@ -177,8 +193,11 @@ def translated_count(out: Path) -> int:
 
     conn = sqlite3.connect(out / "state.sqlite")
     try:
-        return sum(1 for (j,) in conn.execute("SELECT json FROM items")
-                   if json.loads(j).get("translation", {}).get("status") == "done")
+        return sum(
+            1
+            for (j,) in conn.execute("SELECT json FROM items")
+            if json.loads(j).get("translation", {}).get("status") == "done"
+        )
     finally:
         conn.close()
 
@@ -200,8 +219,7 @@ def main() -> int:
     try:
         started = time.monotonic()
         packages = build_packages(work)
-        print(f"built and installed 2 transformer-base int8 packages in {time.monotonic() - started:.1f} s",
-              flush=True)
+        print(f"built and installed 2 transformer-base int8 packages in {time.monotonic() - started:.1f} s", flush=True)
         langs = serve_site(server, args.articles, args.translated)
         print(f"{args.articles} article pages on loopback: {langs}; max_decoding_length {args.max_len}", flush=True)
         crawl_cfg = write_config(work / "crawl.toml", server, packages, args.max_len, translate=False)
@@ -210,17 +228,24 @@ def main() -> int:
             outs = {name: work / f"{name.replace(' ', '-')}-{round_no}" for name in results}
             got = {"crawl": measured(["run", "--config", str(crawl_cfg), "--output", str(outs["crawl"])])}
             shutil.copytree(outs["crawl"], outs["translate"])
-            got["translate"] = measured(["translate", "--pending", "--config", str(full_cfg),
-                                         "--output", str(outs["translate"])])
+            got["translate"] = measured(
+                ["translate", "--pending", "--config", str(full_cfg), "--output", str(outs["translate"])]
+            )
             got["full run"] = measured(["run", "--config", str(full_cfg), "--output", str(outs["full run"])])
             done = {name: translated_count(outs[name]) for name in ("translate", "full run")}
             assert done == {"translate": args.translated, "full run": args.translated}, (done, got["full run"])
             for name, r in got.items():
                 for key, value in r.items():
                     results[name].setdefault(key, []).append(value)
-            print(f"round {round_no + 1}/{args.rounds}: " + ", ".join(
-                f"{name} {r['largest process MB']:.0f} MB largest process, {r['held at once MB']:.0f} MB held at "
-                f"once ({r['processes']} processes, {r['wall s']:.1f} s)" for name, r in got.items()), flush=True)
+            print(
+                f"round {round_no + 1}/{args.rounds}: "
+                + ", ".join(
+                    f"{name} {r['largest process MB']:.0f} MB largest process, {r['held at once MB']:.0f} MB held at "
+                    f"once ({r['processes']} processes, {r['wall s']:.1f} s)"
+                    for name, r in got.items()
+                ),
+                flush=True,
+            )
             for out in outs.values():
                 shutil.rmtree(out, ignore_errors=True)
     finally:
@@ -235,15 +260,19 @@ def main() -> int:
     med = {name: {key: median(values) for key, values in r.items()} for name, r in results.items()}
     crawl, translate = med["crawl"]["largest process MB"], med["translate"]["largest process MB"]
     full = med["full run"]
-    print(f"\nfull run (medians): largest process {full['largest process MB']:.0f} MB = "
-          f"{full['largest process MB'] / max(crawl, translate):.2f}× max(crawl, translate) = "
-          f"{max(crawl, translate):.0f} MB; held at once {full['held at once MB']:.0f} MB = "
-          f"{full['held at once MB'] / (crawl + translate):.2f}× crawl + translate = {crawl + translate:.0f} MB")
+    print(
+        f"\nfull run (medians): largest process {full['largest process MB']:.0f} MB = "
+        f"{full['largest process MB'] / max(crawl, translate):.2f}× max(crawl, translate) = "
+        f"{max(crawl, translate):.0f} MB; held at once {full['held at once MB']:.0f} MB = "
+        f"{full['held at once MB'] / (crawl + translate):.2f}× crawl + translate = {crawl + translate:.0f} MB"
+    )
     worst = max(results["full run"]["largest process MB"])
     ok = worst <= TARGET_MB
-    print(f"target: full run's largest process ≤ {TARGET_MB:.0f} MB in every round: {worst:.0f} MB "
-          f"{'ok' if ok else 'MISSED'}; held at once (no target): up to "
-          f"{max(results['full run']['held at once MB']):.0f} MB")
+    print(
+        f"target: full run's largest process ≤ {TARGET_MB:.0f} MB in every round: {worst:.0f} MB "
+        f"{'ok' if ok else 'MISSED'}; held at once (no target): up to "
+        f"{max(results['full run']['held at once MB']):.0f} MB"
+    )
     return 0 if ok else 1
 
 

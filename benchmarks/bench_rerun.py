@@ -32,12 +32,15 @@ from statistics import median
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from crawler.localsite import Route, SiteServer, write_loopback_config  # noqa: E402
 from procstat import last_run_seconds  # noqa: E402  (this script's folder is on sys.path)
 
-WORDS = ("minister talks energy supplies agreement border trade railway delegation summit cooperation president "
-         "visit memorandum investment sanctions region security council statement bilateral grain pipeline "
-         "parliament election governor budget ministry spokesman briefing exercises treaty").split()
+from crawler.localsite import Route, SiteServer, write_loopback_config  # noqa: E402
+
+WORDS = (
+    "minister talks energy supplies agreement border trade railway delegation summit cooperation president "
+    "visit memorandum investment sanctions region security council statement bilateral grain pipeline "
+    "parliament election governor budget ministry spokesman briefing exercises treaty"
+).split()
 ARTICLE = "/news/{n}.html"
 TARGET = 50.0
 
@@ -47,27 +50,38 @@ def serve_site(server: SiteServer, count: int) -> None:
     rng = random.Random(11)
     links = []
     for n in range(count):
-        paras = [" ".join(rng.choice(WORDS) for _ in range(rng.randint(40, 90))).capitalize() + "."
-                 for _ in range(rng.randint(5, 10))]
+        paras = [
+            " ".join(rng.choice(WORDS) for _ in range(rng.randint(40, 90))).capitalize() + "."
+            for _ in range(rng.randint(5, 10))
+        ]
         body = "".join(f"<p>{p}</p>" for p in paras)
-        html = (f"<html lang='en'><head><meta charset='utf-8'><title>Story {n}</title></head><body>"
-                f"<article><h1>Story {n}: {' '.join(rng.choice(WORDS) for _ in range(6))}</h1>{body}</article>"
-                f"</body></html>")
+        html = (
+            f"<html lang='en'><head><meta charset='utf-8'><title>Story {n}</title></head><body>"
+            f"<article><h1>Story {n}: {' '.join(rng.choice(WORDS) for _ in range(6))}</h1>{body}</article>"
+            f"</body></html>"
+        )
         server.routes[ARTICLE.format(n=n)] = Route(html.encode("utf-8"), conditional=False)
         links.append(f"<li><a href='{ARTICLE.format(n=n)}'>Story {n}</a></li>")
-    server.routes["/news/"] = Route(f"<html><body><ul>{''.join(links)}</ul></body></html>".encode("utf-8"))
+    server.routes["/news/"] = Route(f"<html><body><ul>{''.join(links)}</ul></body></html>".encode())
 
 
 def write_config(path: Path, server: SiteServer, delay: float) -> Path:
     sections = [{"id": "news", "kind": "listing", "url": f"{server.url}/news/", "link_pattern": r"/news/\d+\.html$"}]
-    return write_loopback_config(path, [{"id": "bench", "sections": sections}],
-                                 crawler={"download_delay": delay, "retries": 2, "autothrottle": True})
+    return write_loopback_config(
+        path,
+        [{"id": "bench", "sections": sections}],
+        crawler={"download_delay": delay, "retries": 2, "autothrottle": True},
+    )
 
 
 def newsmon_run(config: Path, out: Path) -> tuple[float, subprocess.CompletedProcess]:
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "crawler", "run", "--config", str(config), "--output", str(out)],
-                          cwd=ROOT, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "crawler", "run", "--config", str(config), "--output", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     return time.monotonic() - started, done
 
 
@@ -95,7 +109,7 @@ def main() -> int:
     first: list[float] = []
     rerun: list[float] = []
     seen: dict[str, list[tuple[int, int]]] = {"first": [], "rerun": []}
-    steps: dict[str, list[float]] = {}           # the rerun's own seconds per step
+    steps: dict[str, list[float]] = {}  # the rerun's own seconds per step
     try:
         for pair in range(args.pairs):
             out = work / f"output-{pair}"
@@ -112,32 +126,42 @@ def main() -> int:
                 else:
                     for step, seconds in last_run_seconds(out).items():
                         steps.setdefault(step, []).append(seconds)
-            print(f"pair {pair + 1}/{args.pairs}: first run {first[-1]:.2f} s "
-                  f"({seen['first'][-1][0]} article requests), rerun {rerun[-1]:.2f} s "
-                  f"({seen['rerun'][-1][0]} article requests): {first[-1] / rerun[-1]:.1f}×", flush=True)
+            print(
+                f"pair {pair + 1}/{args.pairs}: first run {first[-1]:.2f} s "
+                f"({seen['first'][-1][0]} article requests), rerun {rerun[-1]:.2f} s "
+                f"({seen['rerun'][-1][0]} article requests): {first[-1] / rerun[-1]:.1f}×",
+                flush=True,
+            )
             shutil.rmtree(out, ignore_errors=True)
     finally:
         server.stop()
         shutil.rmtree(work, ignore_errors=True)
 
-    print(f"\n{args.articles} articles without validators, one host, download_delay {args.delay} s; "
-          f"{args.pairs} pairs (min median max)")
+    print(
+        f"\n{args.articles} articles without validators, one host, download_delay {args.delay} s; "
+        f"{args.pairs} pairs (min median max)"
+    )
     print(f"{'':<10} {'wall s':>23}   {'article requests':>16}   {'all requests':>12}")
     for label, times in (("first run", first), ("rerun", rerun)):
         got = seen["first" if label == "first run" else "rerun"]
         print(f"{label:<10} {stats(times)}   {max(a for a, _ in got):>16}   {max(n for _, n in got):>12}")
     inside = sum(median(v) for v in steps.values())
     # "crawler.lifecycle.stage" → "lifecycle"
-    named = ", ".join(f"{k.split('.')[1] if k.startswith('crawler.') else k} {median(v):.2f} s"
-                      for k, v in steps.items())
-    print(f"rerun, the run's own steps (medians): {named}; the rest of its {median(rerun):.2f} s "
-          f"({median(rerun) - inside:.2f} s) is Python start-up, imports and reading the config")
+    named = ", ".join(
+        f"{k.split('.')[1] if k.startswith('crawler.') else k} {median(v):.2f} s" for k, v in steps.items()
+    )
+    print(
+        f"rerun, the run's own steps (medians): {named}; the rest of its {median(rerun):.2f} s "
+        f"({median(rerun) - inside:.2f} s) is Python start-up, imports and reading the config"
+    )
     ratios = [f / r for f, r in zip(first, rerun)]
     ratio = median(first) / median(rerun)
     article_requests = max(a for a, _ in seen["rerun"])
-    print(f"first run / rerun: {ratio:.1f}× (medians; per pair {', '.join(f'{r:.1f}×' for r in ratios)})   "
-          f"target ≥ {TARGET:.0f}× with 0 article requests: "
-          f"{'ok' if ratio >= TARGET and article_requests == 0 else 'MISSED'}")
+    print(
+        f"first run / rerun: {ratio:.1f}× (medians; per pair {', '.join(f'{r:.1f}×' for r in ratios)})   "
+        f"target ≥ {TARGET:.0f}× with 0 article requests: "
+        f"{'ok' if ratio >= TARGET and article_requests == 0 else 'MISSED'}"
+    )
     return 0 if ratio >= TARGET and article_requests == 0 else 1
 
 

@@ -2,9 +2,9 @@
 
     .venv/bin/python benchmarks/bench_search.py [--items 20000] [--day-items 300] [--new 1000]
 
-Stores N items the way the crawl does (through the item store, day files exported; a third each Chinese, Russian and English, text
-made of the recorded pages' paragraphs shuffled, with hand-made English for the Chinese and Russian ones so
-that each item carries ~6–10 KB of original + English text), then measures in one process:
+Stores N items the way the crawl does (through the item store, day files exported; a third each Chinese, Russian and
+English, text made of the recorded pages' paragraphs shuffled, with hand-made English for the Chinese and Russian
+ones so that each item carries ~6–10 KB of original + English text), then measures in one process:
 
   index     ``search.update_index`` over all N (first indexing), items/s, and the DB size it adds;
   new       (``--new M``) M more items stored on a new day, then ``search.update_index`` on them (what a
@@ -34,13 +34,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from crawler.digest import stage as digest, search
 from crawler import state  # noqa: E402
-from crawler.store import dayfiles, items as item_store  # noqa: E402
+from crawler.digest import search
+from crawler.digest import stage as digest
+from crawler.store import dayfiles  # noqa: E402
+from crawler.store import items as item_store
 from tests import digestkit  # noqa: E402
 
-QUERIES = [("zh", "两国人民"), ("zh", "航天合作"), ("ru", "Малайзии"), ("en", "interests of our peoples"),
-           ("en", "Taurida motorway"), ("zh-short", "罢工")]
+QUERIES = [
+    ("zh", "两国人民"),
+    ("zh", "航天合作"),
+    ("ru", "Малайзии"),
+    ("en", "interests of our peoples"),
+    ("en", "Taurida motorway"),
+    ("zh-short", "罢工"),
+]
 
 
 def corpus() -> dict[str, list[dict]]:
@@ -57,15 +65,24 @@ def corpus() -> dict[str, list[dict]]:
 
 def make_items(n: int, templates: dict[str, list[dict]], rng: random.Random, first: int = 0) -> list[dict]:
     langs = ["zh", "ru", "en"]
-    pool = {lang: [p for t in templates[lang] for p in zip(t["paragraphs"], t.get("paragraphs_en") or
-                                                             t["paragraphs"])] for lang in langs}
+    pool = {
+        lang: [p for t in templates[lang] for p in zip(t["paragraphs"], t.get("paragraphs_en") or t["paragraphs"])]
+        for lang in langs
+    }
     items = []
     for i in range(first, first + n):
         lang = langs[i % 3]
         base = rng.choice(templates[lang])
         pairs = rng.sample(pool[lang], k=min(len(pool[lang]), rng.randint(6, 14)))
-        item = digestkit.base_item(base["source"], base["section"], f"{base['url']}?n={i}", lang,
-                                   f"{base['title']} {i}", [p for p, _ in pairs], base["published_at"])
+        item = digestkit.base_item(
+            base["source"],
+            base["section"],
+            f"{base['url']}?n={i}",
+            lang,
+            f"{base['title']} {i}",
+            [p for p, _ in pairs],
+            base["published_at"],
+        )
         if lang != "en":
             digestkit.translate(item, f"{base.get('title_en')} {i}", [e for _, e in pairs])
         items.append(item)
@@ -114,10 +131,12 @@ def main() -> int:
         index_s, index_cpu = time.perf_counter() - start, time.process_time() - start_cpu
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         size_after = sum(p.stat().st_size for p in out.glob("state.sqlite*"))
-        print(f"items: {args.items}; index: {indexed} items in {index_s:.1f} s = {indexed / index_s:.0f} items/s "
-              f"(CPU {index_cpu:.1f} s = {indexed / index_cpu:.0f} items/s); "
-              f"DB {size_before / 1e6:.0f} MB → {size_after / 1e6:.0f} MB "
-              f"(search tables ×{size_after / size_before:.2f} of the items alone)")
+        print(
+            f"items: {args.items}; index: {indexed} items in {index_s:.1f} s = {indexed / index_s:.0f} items/s "
+            f"(CPU {index_cpu:.1f} s = {indexed / index_cpu:.0f} items/s); "
+            f"DB {size_before / 1e6:.0f} MB → {size_after / 1e6:.0f} MB "
+            f"(search tables ×{size_after / size_before:.2f} of the items alone)"
+        )
         if args.new:
             conn.close()
             store_rows(out, make_items(args.new, templates, rng, first=args.items + args.day_items), ["2026-12-01"])
@@ -125,20 +144,27 @@ def main() -> int:
             start, start_cpu = time.perf_counter(), time.process_time()
             indexed = search.update_index(conn)
             new_s, new_cpu = time.perf_counter() - start, time.process_time() - start_cpu
-            print(f"new: {indexed} items indexed in {new_s:.2f} s = {new_s / indexed * 1000:.2f} s per 1,000 "
-                  f"new items (CPU {new_cpu:.2f} s)")
+            print(
+                f"new: {indexed} items indexed in {new_s:.2f} s = {new_s / indexed * 1000:.2f} s per 1,000 "
+                f"new items (CPU {new_cpu:.2f} s)"
+            )
         print(f"{'query':<32} {'search':>9} {'LIKE scan':>10} {'ratio':>7} {'hits':>7} {'LIKE hits':>9}")
         for lang, term in QUERIES:
-            s_time, res = median_seconds(lambda: search.search(conn, term, limit=20))
-            b_time, rows = median_seconds(lambda: conn.execute(
-                "SELECT id FROM items WHERE json LIKE ?", (f"%{term}%",)).fetchall())
-            print(f"{lang + ': ' + term:<32} {s_time * 1000:8.1f}ms {b_time * 1000:9.1f}ms "
-                  f"{b_time / s_time:6.1f}x {res.total:7d} {len(rows):9d}")
+            s_time, res = median_seconds(lambda term=term: search.search(conn, term, limit=20))
+            b_time, rows = median_seconds(
+                lambda term=term: conn.execute("SELECT id FROM items WHERE json LIKE ?", (f"%{term}%",)).fetchall()
+            )
+            print(
+                f"{lang + ': ' + term:<32} {s_time * 1000:8.1f}ms {b_time * 1000:9.1f}ms "
+                f"{b_time / s_time:6.1f}x {res.total:7d} {len(rows):9d}"
+            )
         conn.close()
         d_time, summary = median_seconds(lambda: digest.build(out, digestkit.DAY), rounds=3)
         txt, html = (Path(p).stat().st_size for p in summary["paths"])
-        print(f"digest of {summary['items']} items: {d_time:.2f} s; digest.txt {txt / 1e3:.0f} KB, "
-              f"digest.html {html / 1e3:.0f} KB")
+        print(
+            f"digest of {summary['items']} items: {d_time:.2f} s; digest.txt {txt / 1e3:.0f} KB, "
+            f"digest.html {html / 1e3:.0f} KB"
+        )
     return 0
 
 

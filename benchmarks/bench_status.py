@@ -22,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,11 +30,14 @@ sys.path.insert(0, str(ROOT))
 
 from crawler import state  # noqa: E402
 from crawler.items import canonicalize_url, content_hash, item_id  # noqa: E402
-from crawler.store import dayfiles, items as item_store  # noqa: E402
+from crawler.store import dayfiles  # noqa: E402
+from crawler.store import items as item_store
 
-T0 = datetime(2026, 1, 1, 6, tzinfo=timezone.utc)
-PARAGRAPH = ("The minister said on Tuesday that talks on energy supplies would continue next month, "
-             "and that both sides had agreed on a timetable for the remaining questions. ")
+T0 = datetime(2026, 1, 1, 6, tzinfo=UTC)
+PARAGRAPH = (
+    "The minister said on Tuesday that talks on energy supplies would continue next month, "
+    "and that both sides had agreed on a timetable for the remaining questions. "
+)
 
 
 def build(out: Path, items: int, sections: int, days: int) -> None:
@@ -49,21 +52,53 @@ def build(out: Path, items: int, sections: int, days: int) -> None:
         ident = item_id(canonical)
         paragraphs = [PARAGRAPH * 3] * 6
         status = "failed" if n % 100 == 0 else "pending" if n % 10 == 0 else "done"
-        item = {"id": ident, "source": source, "section": section, "section_key": f"{source}/{section}",
-                "url": url, "canonical_url": canonical, "fetched_at": f"{day}T06:00:00+00:00",
-                "published_at": f"{day}T05:00:00+00:00", "title": f"Story {n}", "text": "\n\n".join(paragraphs),
-                "paragraphs": paragraphs, "lang": "ru", "lang_confidence": 0.99, "paragraph_langs": None,
-                "authors": [], "content_hash": content_hash(f"Story {n}", paragraphs),
-                "raw_path": f"raw/{source}/{ident}.html.gz", "version": 1, "run_id": 1,
-                "title_en": None, "paragraphs_en": None, "text_en": None,
-                "translation": {"engine": None, "model": None, "status": status, "error": None,
-                                "translated_at": None}}
-        conn.execute("INSERT INTO articles(canonical_url, id, source, section, url, day, run_id, first_seen, "
-                     "last_fetched, published_at, title, content_hash, etag, last_modified, raw_path) "
-                     "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                     (canonical, ident, source, item["section_key"], url, day, 1, item["fetched_at"],
-                      item["fetched_at"], item["published_at"], item["title"], item["content_hash"], None, None,
-                      item["raw_path"]))
+        item = {
+            "id": ident,
+            "source": source,
+            "section": section,
+            "section_key": f"{source}/{section}",
+            "url": url,
+            "canonical_url": canonical,
+            "fetched_at": f"{day}T06:00:00+00:00",
+            "published_at": f"{day}T05:00:00+00:00",
+            "title": f"Story {n}",
+            "text": "\n\n".join(paragraphs),
+            "paragraphs": paragraphs,
+            "lang": "ru",
+            "lang_confidence": 0.99,
+            "paragraph_langs": None,
+            "authors": [],
+            "content_hash": content_hash(f"Story {n}", paragraphs),
+            "raw_path": f"raw/{source}/{ident}.html.gz",
+            "version": 1,
+            "run_id": 1,
+            "title_en": None,
+            "paragraphs_en": None,
+            "text_en": None,
+            "translation": {"engine": None, "model": None, "status": status, "error": None, "translated_at": None},
+        }
+        conn.execute(
+            "INSERT INTO articles(canonical_url, id, source, section, url, day, run_id, first_seen, "
+            "last_fetched, published_at, title, content_hash, etag, last_modified, raw_path) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                canonical,
+                ident,
+                source,
+                item["section_key"],
+                url,
+                day,
+                1,
+                item["fetched_at"],
+                item["fetched_at"],
+                item["published_at"],
+                item["title"],
+                item["content_hash"],
+                None,
+                None,
+                item["raw_path"],
+            ),
+        )
         item_store.insert(conn, item, day)
         conn.execute("INSERT OR IGNORE INTO article_pages(canonical_url, article_id) VALUES (?,?)", (canonical, ident))
         raw = out / item["raw_path"]
@@ -73,7 +108,7 @@ def build(out: Path, items: int, sections: int, days: int) -> None:
             conn.execute("COMMIT")
             conn.execute("BEGIN")
     conn.execute("COMMIT")
-    dayfiles.export_changed(conn, out)           # the day files, as every run leaves them
+    dayfiles.export_changed(conn, out)  # the day files, as every run leaves them
     _runs(conn, sections, days)
     conn.close()
 
@@ -82,18 +117,25 @@ def _runs(conn, sections: int, days: int) -> None:
     conn.execute("BEGIN")
     for n in range(days * 4):
         at = (T0 + timedelta(hours=6 * n)).isoformat()
-        run_id = conn.execute("INSERT INTO runs(started_at, finished_at, status, summary) VALUES (?,?,?,?)",
-                              (at, at, "ok", json.dumps({"sections": {}}))).lastrowid
+        run_id = conn.execute(
+            "INSERT INTO runs(started_at, finished_at, status, summary) VALUES (?,?,?,?)",
+            (at, at, "ok", json.dumps({"sections": {}})),
+        ).lastrowid
         for s in range(sections):
-            conn.execute("INSERT INTO section_snapshots(run_id, section, checked_at, url, http_status, links_found, "
-                         "article_urls) VALUES (?,?,?,?,?,?,?)",
-                         (run_id, f"src{s}/news", at, f"https://src{s}.example/", 200, 20, "[]"))
+            conn.execute(
+                "INSERT INTO section_snapshots(run_id, section, checked_at, url, http_status, links_found, "
+                "article_urls) VALUES (?,?,?,?,?,?,?)",
+                (run_id, f"src{s}/news", at, f"https://src{s}.example/", 200, 20, "[]"),
+            )
     for s in range(sections):
-        conn.execute("INSERT INTO section_states(section, state, since, cause, last_run_id, last_checked) "
-                     "VALUES (?,?,?,?,?,?)", (f"src{s}/news", "active", T0.isoformat(), "20 article links found",
-                                              days * 4, T0.isoformat()))
-        conn.execute("INSERT INTO events(id, type, at, run_id, section, source, cause) VALUES (?,?,?,?,?,?,?)",
-                     (f"ev{s}", "section_appeared", T0.isoformat(), 1, f"src{s}/news", f"src{s}", "first seen"))
+        conn.execute(
+            "INSERT INTO section_states(section, state, since, cause, last_run_id, last_checked) VALUES (?,?,?,?,?,?)",
+            (f"src{s}/news", "active", T0.isoformat(), "20 article links found", days * 4, T0.isoformat()),
+        )
+        conn.execute(
+            "INSERT INTO events(id, type, at, run_id, section, source, cause) VALUES (?,?,?,?,?,?,?)",
+            (f"ev{s}", "section_appeared", T0.isoformat(), 1, f"src{s}/news", f"src{s}", "first seen"),
+        )
     conn.execute("COMMIT")
 
 
@@ -101,8 +143,9 @@ def time_status(out: Path, repeat: int) -> tuple[float, int]:
     times, code = [], 0
     for _ in range(repeat):
         started = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-m", "crawler", "status", "--output", str(out)], cwd=ROOT,
-                              capture_output=True, text=True)
+        proc = subprocess.run(
+            [sys.executable, "-m", "crawler", "status", "--output", str(out)], cwd=ROOT, capture_output=True, text=True
+        )
         times.append(time.perf_counter() - started)
         code = proc.returncode
         if "Traceback" in proc.stderr:
@@ -124,10 +167,9 @@ def main() -> None:
             started = time.perf_counter()
             build(out, args.items, args.sections, args.days)
             print(f"built {out}: {args.items:,} items in {time.perf_counter() - started:.0f} s")
-        baseline, _ = time_status(Path(tmp) / "none", args.repeat)   # start-up and an absent DB only
+        baseline, _ = time_status(Path(tmp) / "none", args.repeat)  # start-up and an absent DB only
         median, code = time_status(out, args.repeat)
-        print(f"newsmon status: {median:.2f} s (median of {args.repeat}, exit {code}); "
-              f"start-up alone {baseline:.2f} s")
+        print(f"newsmon status: {median:.2f} s (median of {args.repeat}, exit {code}); start-up alone {baseline:.2f} s")
 
 
 if __name__ == "__main__":

@@ -8,11 +8,11 @@ The pages: the recorded articles of tests/resources/expected (Kremlin in English
 Chinese, two of them GBK/GB2312-encoded, Kommersant in Russian) are the templates. Each page served is one
 template with every text node of its article (title included) replaced by new text of about the same length,
 drawn from a word chain (Russian, English) or character chain (Chinese) trained on the recorded texts of that
-language — so no two pages share their article text, while each site's pages share its markup and
-boilerplate, as a real site's do; the links to other articles (headlines and the digits of their URLs) change
-from page to page too, as a site's "latest news" boxes do. A first-order chain repeats fewer long phrases than real news does, so
-the compression measured here is, if anything, less than a real archive gets. Each template's text length is
-scaled by a random factor (0.4–1.2).
+language — so no two pages share their article text, while each site's pages share its markup and boilerplate, as a
+real site's do; the links to other articles (headlines and the digits of their URLs) change from page to page too,
+as a site's "latest news" boxes do. A first-order chain repeats fewer long phrases than real news does, so the
+compression measured here is, if anything, less than a real archive gets. Each template's text length is scaled by a
+random factor (0.4–1.2).
 
 Each round serves ``--items`` pages on loopback, split over ``--days`` consecutive days (one listing per source
 per day), and runs the real ``newsmon run`` (a subprocess) once per day, so the archive has one digest per
@@ -68,6 +68,7 @@ SOURCES = {"kremlin-en": 0.35, "peoples-daily": 0.25, "xinhua": 0.25, "kommersan
 
 # ---------------------------------------------------------------- text generation
 
+
 def _words(text: str, lang: str) -> list[str]:
     if lang == "zh":
         return [c for c in text if not c.isspace()]
@@ -98,7 +99,7 @@ class Chain:
             size += len(token) + len(joiner)
             followers = self.next.get(token)
             token = rng.choice(followers) if followers and rng.random() > 0.02 else rng.choice(self.vocabulary)
-        return joiner.join(out)[:max(chars, 1)].strip() or "…"
+        return joiner.join(out)[: max(chars, 1)].strip() or "…"
 
 
 def templates() -> list[dict]:
@@ -111,9 +112,19 @@ def templates() -> list[dict]:
         body = recorded(spec["file"]).read_bytes()
         response = HtmlResponse(spec["url"], body=body, headers={"Content-Type": spec["content_type"]})
         extracted = extract_article(response.text, spec["url"])
-        out.append({"source": spec["file"].split("/")[0], "lang": spec["lang"], "body": body, "url": spec["url"],
-                    "content_type": spec["content_type"], "text": response.text, "encoding": response.encoding,
-                    "title": extracted.title or "", "paragraphs": list(extracted.paragraphs)})
+        out.append(
+            {
+                "source": spec["file"].split("/")[0],
+                "lang": spec["lang"],
+                "body": body,
+                "url": spec["url"],
+                "content_type": spec["content_type"],
+                "text": response.text,
+                "encoding": response.encoding,
+                "title": extracted.title or "",
+                "paragraphs": list(extracted.paragraphs),
+            }
+        )
     return out
 
 
@@ -147,9 +158,9 @@ def vary(template: dict, chain: Chain, rng: random.Random) -> bytes:
                 setattr(element, attr, new_title)
             elif len(stripped) >= 4 and stripped in article:
                 setattr(element, attr, chain.text(rng, int(len(stripped) * scale)) + (" " if attr == "tail" else ""))
-            elif attr == "text" and element.tag == "a" and len(stripped) >= 6:     # other articles' headlines
+            elif attr == "text" and element.tag == "a" and len(stripped) >= 6:  # other articles' headlines
                 setattr(element, attr, chain.text(rng, len(stripped)))
-        if element.tag == "a" and element.get("href"):          # links to other articles: other ids
+        if element.tag == "a" and element.get("href"):  # links to other articles: other ids
             element.set("href", re.sub(r"\d", lambda _m: str(rng.randrange(10)), element.get("href")))
         for name in ("content", "title", "alt"):
             value = element.get(name)
@@ -173,8 +184,13 @@ def corpus(count: int, seed: int) -> list[dict]:
     for _ in range(count):
         source = rng.choices(names, weights)[0]
         template = rng.choice(by_source[source])
-        out.append({"source": source, "body": vary(template, language_chains[template["lang"]], rng),
-                    "content_type": template["content_type"]})
+        out.append(
+            {
+                "source": source,
+                "body": vary(template, language_chains[template["lang"]], rng),
+                "content_type": template["content_type"],
+            }
+        )
     return out
 
 
@@ -240,13 +256,23 @@ def stand_ins(work: Path, english: Chain) -> tuple[Path, Path, Path]:
         (root / "model").mkdir(parents=True, exist_ok=True)
         (root / "model" / "model.bin").write_bytes(b"")
         (root / "sentencepiece.model").write_bytes(b"")
-        (root / "metadata.json").write_text(json.dumps({
-            "package_version": "1.0", "argos_version": "1.9", "type": "translate", "from_code": lang,
-            "to_code": "en"}), encoding="utf-8")
+        (root / "metadata.json").write_text(
+            json.dumps(
+                {
+                    "package_version": "1.0",
+                    "argos_version": "1.9",
+                    "type": "translate",
+                    "from_code": lang,
+                    "to_code": "en",
+                }
+            ),
+            encoding="utf-8",
+        )
     return site, chain_file, packages
 
 
 # ---------------------------------------------------------------- one round
+
 
 def serve_day(server: SiteServer, pages: list[dict], day_no: int) -> None:
     by_source: dict[str, list[str]] = defaultdict(list)
@@ -260,9 +286,20 @@ def serve_day(server: SiteServer, pages: list[dict], day_no: int) -> None:
 
 
 def write_config(path: Path, server: SiteServer, packages: Path | None) -> Path:
-    sources = [{"id": source, "sections": [{"id": "news", "kind": "listing", "url": f"{server.url}/{source}/",
-                                            "link_pattern": rf"/{source}/d\d+-\d+\.html$"}]}
-               for source in SOURCES]
+    sources = [
+        {
+            "id": source,
+            "sections": [
+                {
+                    "id": "news",
+                    "kind": "listing",
+                    "url": f"{server.url}/{source}/",
+                    "link_pattern": rf"/{source}/d\d+-\d+\.html$",
+                }
+            ],
+        }
+        for source in SOURCES
+    ]
     # Listings stay under [crawler] max_links (1,000) unless --items / --days passes ~2,800 a day.
     crawler = {"obey_robots": False, "autothrottle": False, "timeout": 60, "max_further_pages": 0}
     tables = {"translation": {"packages_dir": str(packages)}} if packages else {}
@@ -271,8 +308,15 @@ def write_config(path: Path, server: SiteServer, packages: Path | None) -> Path:
     return write_loopback_config(path, sources, crawler=crawler, **tables)
 
 
-def run_round(work: Path, pages: list[dict], days: int, site: Path, chain_file: Path | None,
-              packages: Path | None, keep: Path | None) -> tuple[dict, float]:
+def run_round(
+    work: Path,
+    pages: list[dict],
+    days: int,
+    site: Path,
+    chain_file: Path | None,
+    packages: Path | None,
+    keep: Path | None,
+) -> tuple[dict, float]:
     out = keep or work / "output"
     shutil.rmtree(out, ignore_errors=True)
     server = SiteServer().start()
@@ -281,19 +325,31 @@ def run_round(work: Path, pages: list[dict], days: int, site: Path, chain_file: 
         config = write_config(work / "bench.toml", server, packages)
         per_day = -(-len(pages) // days)
         for day_no in range(days):
-            chunk = pages[day_no * per_day:(day_no + 1) * per_day]
+            chunk = pages[day_no * per_day : (day_no + 1) * per_day]
             serve_day(server, chunk, day_no)
-            env = dict(os.environ, PYTHONPATH=str(site), PYTHONWARNINGS="ignore", BENCH_STORAGE_ROOT=str(ROOT),
-                       BENCH_STORAGE_DAY=(date.today() - timedelta(days=days - 1 - day_no)).isoformat())
+            env = dict(
+                os.environ,
+                PYTHONPATH=str(site),
+                PYTHONWARNINGS="ignore",
+                BENCH_STORAGE_ROOT=str(ROOT),
+                BENCH_STORAGE_DAY=(date.today() - timedelta(days=days - 1 - day_no)).isoformat(),
+            )
             if chain_file:
                 env["BENCH_STORAGE_ENGLISH"] = str(chain_file)
             started = time.monotonic()
-            done = subprocess.run([sys.executable, "-m", "crawler", "run", "--config", str(config),
-                                   "--output", str(out)], cwd=ROOT, capture_output=True, text=True, env=env)
+            done = subprocess.run(
+                [sys.executable, "-m", "crawler", "run", "--config", str(config), "--output", str(out)],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                env=env,
+            )
             wall += time.monotonic() - started
             if not re.search(rf"\b{len(chunk)} new item", done.stdout):
-                sys.exit(f"day {day_no}: expected {len(chunk)} new items (exit {done.returncode}):\n"
-                         f"{done.stdout}\n{done.stderr[-3000:]}")
+                sys.exit(
+                    f"day {day_no}: expected {len(chunk)} new items (exit {done.returncode}):\n"
+                    f"{done.stdout}\n{done.stderr[-3000:]}"
+                )
     finally:
         server.stop()
     return measure(out), wall
@@ -301,7 +357,7 @@ def run_round(work: Path, pages: list[dict], days: int, site: Path, chain_file: 
 
 # ---------------------------------------------------------------- measuring
 
-DB_GROUPS = [            # (component, table-name pattern), first match wins
+DB_GROUPS = [  # (component, table-name pattern), first match wins
     ("db: items", r"^items$"),
     ("db: search index (FTS)", r"^search_fts"),
     ("db: search rows", r"^search_docs"),
@@ -334,7 +390,7 @@ def measure(out: Path) -> dict:
         conn.close()
     known = sum(sizes.values())
     files_db = sum(p.stat().st_size for p in out.glob("state.sqlite*") if not p.name.endswith(".bak"))
-    sizes["db: other tables"] += max(0, files_db - known)     # the WAL, if any
+    sizes["db: other tables"] += max(0, files_db - known)  # the WAL, if any
     du = 0
     for path in out.rglob("*"):
         if not path.is_file() or path.name.startswith("state.sqlite"):
@@ -387,15 +443,21 @@ def main() -> int:
             result, wall = run_round(work, pages, args.days, site, chain_file, packages, keep)
             results.append(result)
             walls.append(wall)
-            print(f"round {round_no + 1}/{args.rounds}: {result['items']} items, "
-                  f"{result['text'] / result['items'] / 1000:.2f} KB of article text each (UTF-8), "
-                  f"runs {wall:.1f} s", flush=True)
+            print(
+                f"round {round_no + 1}/{args.rounds}: {result['items']} items, "
+                f"{result['text'] / result['items'] / 1000:.2f} KB of article text each (UTF-8), "
+                f"runs {wall:.1f} s",
+                flush=True,
+            )
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    components = sorted({c for r in results for c in r["sizes"]},
-                        key=lambda c: -median(r["sizes"].get(c, 0) for r in results))
-    print(f"\nMB per 1,000 items (10^6 bytes; min / median / max over {args.rounds} rounds of {args.items} items, "
-          f"{args.days} days)")
+    components = sorted(
+        {c for r in results for c in r["sizes"]}, key=lambda c: -median(r["sizes"].get(c, 0) for r in results)
+    )
+    print(
+        f"\nMB per 1,000 items (10^6 bytes; min / median / max over {args.rounds} rounds of {args.items} items, "
+        f"{args.days} days)"
+    )
     for component in components:
         values = [per_thousand(r["sizes"].get(component, 0), r["items"]) for r in results]
         print(f"  {component:<28} {stats(values)}")

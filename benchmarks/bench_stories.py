@@ -51,28 +51,38 @@ sys.path.insert(0, str(ROOT))
 
 from crawler import state  # noqa: E402
 from crawler.extract.extraction import extract_article  # noqa: E402
-from crawler.store import dayfiles, items as item_store  # noqa: E402
-from crawler.stories import fingerprint as fp, index as story_index  # noqa: E402
+from crawler.store import dayfiles  # noqa: E402
+from crawler.store import items as item_store
+from crawler.stories import fingerprint as fp  # noqa: E402
+from crawler.stories import index as story_index
 from crawler.stories.index import StoryIndex, StorySettings  # noqa: E402
 from crawler.stories.stage import BATCH, update_stories  # noqa: E402
 from tests import digestkit  # noqa: E402
 from tests.recorded import recorded  # noqa: E402
 
 PAGES = {
-    **{f"kremlin-en/news-{n}.html": (f"http://en.kremlin.ru/events/president/news/{n}", "en")
-       for n in (11287, 17109, 34018, 52988, 56514, 57246, 62299, 62861, 63440, 63953, 8043)},
+    **{
+        f"kremlin-en/news-{n}.html": (f"http://en.kremlin.ru/events/president/news/{n}", "en")
+        for n in (11287, 17109, 34018, 52988, 56514, 57246, 62299, 62861, 63440, 63953, 8043)
+    },
     "peoples-daily/politics-2024-0424-c1001-40223222.html": ("http://politics.people.com.cn/n1/x.html", "zh"),
     "peoples-daily/culture-2019-0615-c1013-31153719.html": ("http://culture.people.com.cn/n1/y.html", "zh"),
     "xinhua/local-2020-02-19-c_1125597921.html": ("http://www.xinhuanet.com/local/z.htm", "zh"),
     "xinhua/world-2019-12-10-c_1125327450.html": ("http://www.xinhuanet.com/world/w.htm", "zh"),
     "kommersant/doc-7715044.html": ("https://www.kommersant.ru/doc/7715044", "ru"),
 }
-SENTENCE_END = {"zh": re.compile(r"(?<=[。！？])"), "en": re.compile(r"(?<=[.!?])\s+"),
-                "ru": re.compile(r"(?<=[.!?])\s+")}
+SENTENCE_END = {
+    "zh": re.compile(r"(?<=[。！？])"),
+    "en": re.compile(r"(?<=[.!?])\s+"),
+    "ru": re.compile(r"(?<=[.!?])\s+"),
+}
 DATELINE = {"en": "MOSCOW, November 28. /TASS/. ", "zh": "本报北京11月28日电 ", "ru": "МОСКВА, 28 ноября. /ТАСС/. "}
-FOOTER = {"en": "All rights reserved. Follow us on Telegram.", "zh": "（责编：王某、李某）人民网版权所有",
-          "ru": "Все права защищены. Подписывайтесь на наш канал."}
-START = 1_795_000_000                   # Unix seconds of the first item; items are a second apart
+FOOTER = {
+    "en": "All rights reserved. Follow us on Telegram.",
+    "zh": "（责编：王某、李某）人民网版权所有",
+    "ru": "Все права защищены. Подписывайтесь на наш канал.",
+}
+START = 1_795_000_000  # Unix seconds of the first item; items are a second apart
 
 
 def sentence_pools() -> dict[str, list[str]]:
@@ -89,7 +99,7 @@ def shuffled(sentence: str, rng: random.Random) -> str:
     but no longer their n-grams, so that two synthetic items share text only where one copies the other
     (drawn as they are, items from one small pool of sentences would overlap by whole sentences)."""
     cjk = bool(re.search(r"[\u4e00-\u9fff]", sentence))
-    pieces = [sentence[i:i + 2] for i in range(0, len(sentence), 2)] if cjk else sentence.split()
+    pieces = [sentence[i : i + 2] for i in range(0, len(sentence), 2)] if cjk else sentence.split()
     rng.shuffle(pieces)
     return ("" if cjk else " ").join(pieces)
 
@@ -104,7 +114,7 @@ def paragraphs_of(sentences: list[str], rng: random.Random) -> list[str]:
 def reword(text: str, lang: str, rng: random.Random) -> str:
     if lang == "zh":
         at = rng.randrange(max(1, len(text) - 4))
-        return text[:at] + "有关方面" + text[at + 2:]
+        return text[:at] + "有关方面" + text[at + 2 :]
     words = text.split()
     for _ in range(2):
         words[rng.randrange(len(words))] = rng.choice(["reportedly", "также", "officials", "вновь"])
@@ -120,8 +130,9 @@ def paraphrase(text: str, rng: random.Random) -> str:
     return " ".join(words)
 
 
-def make_items(n: int, copies: float, cross: float, rng: random.Random, before: list[dict] = ()
-               ) -> tuple[list[dict], set[tuple[int, int]]]:
+def make_items(
+    n: int, copies: float, cross: float, rng: random.Random, before: list[dict] = ()
+) -> tuple[list[dict], set[tuple[int, int]]]:
     """``n`` items (numbered after the ``before`` items, which they may copy): items, planted (copied, copy)."""
     pools = sentence_pools()
     langs = ["en", "zh", "ru"]
@@ -134,7 +145,7 @@ def make_items(n: int, copies: float, cross: float, rng: random.Random, before: 
         lang = langs[i % 3]
         roll = rng.random()
         earlier = by_lang[lang][-1000:]
-        if roll < copies and earlier:                               # a syndicated copy in the same language
+        if roll < copies and earlier:  # a syndicated copy in the same language
             j = rng.choice(earlier)
             paragraphs = list(items[j]["paragraphs"])
             paragraphs[0] = DATELINE[lang] + paragraphs[0]
@@ -145,12 +156,13 @@ def make_items(n: int, copies: float, cross: float, rng: random.Random, before: 
         else:
             sentences = [shuffled(x, rng) for x in rng.sample(pools[lang], k=rng.randint(6, 20))]
             paragraphs = paragraphs_of(sentences, rng)
-        item = digestkit.base_item(f"src{i % 7}", "news", f"https://example.org/{i}", lang, f"item {i}", paragraphs,
-                                   None)
+        item = digestkit.base_item(
+            f"src{i % 7}", "news", f"https://example.org/{i}", lang, f"item {i}", paragraphs, None
+        )
         item["fetched_at"] = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(START + i))
         if lang != "en":
             english_items = by_lang["en"][-1000:]
-            if roll > 1 - cross and english_items:                  # its translation paraphrases an English item
+            if roll > 1 - cross and english_items:  # its translation paraphrases an English item
                 j = rng.choice(english_items)
                 english = paraphrase(items[j]["text"], rng)
                 planted.add((j, i))
@@ -159,7 +171,7 @@ def make_items(n: int, copies: float, cross: float, rng: random.Random, before: 
             digestkit.translate(item, f"item {i}", [english])
         items.append(item)
         by_lang[lang].append(i)
-    return items[len(before):], planted
+    return items[len(before) :], planted
 
 
 def stage_cost(archive: list[dict], new: list[dict], rounds: int) -> None:
@@ -188,11 +200,13 @@ def stage_cost(archive: list[dict], new: list[dict], rounds: int) -> None:
                 summary = update_stories(conn, out, StorySettings(), now=now)
                 times.append(time.perf_counter() - started)
                 cpu.append(time.process_time() - started_cpu)
-    print(f"archive of {len(archive)} items grouped in {catch_up:.1f} s; stage on {len(new)} new items "
-          f"({summary['items']} fingerprinted, {summary['copies']} with a copy, {summary['synced']} story fields "
-          f"written): wall min {min(times):.2f} s, median {statistics.median(times):.2f} s, max {max(times):.2f} s "
-          f"= {statistics.median(times) / len(new) * 1000:.2f} s per 1,000 new items; CPU median "
-          f"{statistics.median(cpu):.2f} s (on a shared machine the wall time is mostly waiting for a core)")
+    print(
+        f"archive of {len(archive)} items grouped in {catch_up:.1f} s; stage on {len(new)} new items "
+        f"({summary['items']} fingerprinted, {summary['copies']} with a copy, {summary['synced']} story fields "
+        f"written): wall min {min(times):.2f} s, median {statistics.median(times):.2f} s, max {max(times):.2f} s "
+        f"= {statistics.median(times) / len(new) * 1000:.2f} s per 1,000 new items; CPU median "
+        f"{statistics.median(cpu):.2f} s (on a shared machine the wall time is mostly waiting for a core)"
+    )
 
 
 class Clock:
@@ -213,13 +227,13 @@ def lsh_run(entries, settings: StorySettings, out: Path) -> tuple[tuple[float, f
     with closing(state.connect(out)) as conn:
         index = StoryIndex(conn, settings)
         started = Clock()
-        for first in range(0, len(entries), BATCH):         # as the stage does: one transaction per batch
+        for first in range(0, len(entries), BATCH):  # as the stage does: one transaction per batch
             with state.transaction(conn):
-                results = index.add_many(entries[first:first + BATCH])
+                results = index.add_many(entries[first : first + BATCH])
             for n, (_story, copies) in enumerate(results, first):
                 pairs |= {(position[c], n) for c in copies}
         seconds = started.elapsed()
-        sample = entries[:: max(1, len(entries) // 500)]     # candidates against the whole index, untimed
+        sample = entries[:: max(1, len(entries) // 500)]  # candidates against the whole index, untimed
         candidates = index.candidate_counts(sample)
     return seconds, pairs, sum(candidates) / len(candidates)
 
@@ -263,8 +277,11 @@ def main() -> None:
     parser.add_argument("--copies", type=float, default=0.08, help="share of same-language syndicated copies")
     parser.add_argument("--cross", type=float, default=0.02, help="share of cross-language (translated) copies")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--same-language-only", action="store_true",
-                        help="no English fingerprints: the original-text scheme alone (42 bands of 3)")
+    parser.add_argument(
+        "--same-language-only",
+        action="store_true",
+        help="no English fingerprints: the original-text scheme alone (42 bands of 3)",
+    )
     parser.add_argument("--new", type=int, default=0, help="time the stage on this many new items instead")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of --new")
     args = parser.parse_args()
@@ -277,7 +294,7 @@ def main() -> None:
     started = Clock()
     entries = []
     for first in range(0, len(items), BATCH):
-        entries += story_index.entries_of([(digestkit.DAY, item) for item in items[first:first + BATCH]], START)[0]
+        entries += story_index.entries_of([(digestkit.DAY, item) for item in items[first : first + BATCH]], START)[0]
     fingerprinting = started.elapsed()
     if args.same_language_only:
         for entry in entries:
@@ -291,19 +308,27 @@ def main() -> None:
     lang = {n: e.lang for n, e in enumerate(entries)}
     same = {p for p in brute_pairs if lang[p[0]] == lang[p[1]]}
     n = len(entries)
-    print(f"{n} items ({sum(e.lang == 'zh' for e in entries)} zh, {sum(e.lang == 'ru' for e in entries)} ru, "
-          f"{sum(e.lang == 'en' for e in entries)} en); {len(planted)} planted copies; thresholds "
-          f"{settings.threshold} (same language) / {settings.cross_threshold} (across, through English)")
+    print(
+        f"{n} items ({sum(e.lang == 'zh' for e in entries)} zh, {sum(e.lang == 'ru' for e in entries)} ru, "
+        f"{sum(e.lang == 'en' for e in entries)} en); {len(planted)} planted copies; thresholds "
+        f"{settings.threshold} (same language) / {settings.cross_threshold} (across, through English)"
+    )
     print(f"{'':28}{'wall':>10} {'CPU':>10}")
     print(f"fingerprint (both methods): {rates(n, fingerprinting)} items/s")
-    print(f"LSH index lookup + confirm: {rates(n, lsh_seconds)} items/s ({lsh_seconds[0]:.1f} s; state DB "
-          f"{db_mb:.0f} MB; an item has {candidates:.1f} candidates among all {n})")
+    print(
+        f"LSH index lookup + confirm: {rates(n, lsh_seconds)} items/s ({lsh_seconds[0]:.1f} s; state DB "
+        f"{db_mb:.0f} MB; an item has {candidates:.1f} candidates among all {n})"
+    )
     print(f"brute force, numpy:         {rates(n, brute_seconds)} items/s ({brute_seconds[0]:.1f} s)")
-    print(f"ratio LSH / brute force:    {brute_seconds[0] / lsh_seconds[0]:9.2f}x "
-          f"{brute_seconds[1] / lsh_seconds[1]:9.2f}x")
+    print(
+        f"ratio LSH / brute force:    {brute_seconds[0] / lsh_seconds[0]:9.2f}x "
+        f"{brute_seconds[1] / lsh_seconds[1]:9.2f}x"
+    )
     print(f"pairs: brute force {len(brute_pairs)} ({len(same)} same-language), LSH {len(lsh_pairs)}")
-    print(f"LSH recall {share(lsh_pairs, brute_pairs)} (same-language {share(lsh_pairs, same)}, "
-          f"cross-language {share(lsh_pairs, brute_pairs - same)}), precision {share(brute_pairs, lsh_pairs)}")
+    print(
+        f"LSH recall {share(lsh_pairs, brute_pairs)} (same-language {share(lsh_pairs, same)}, "
+        f"cross-language {share(lsh_pairs, brute_pairs - same)}), precision {share(brute_pairs, lsh_pairs)}"
+    )
     print(f"planted copies found: LSH {share(lsh_pairs, planted)}, brute force {share(brute_pairs, planted)}")
 
 

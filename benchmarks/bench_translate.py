@@ -4,7 +4,8 @@
 
 Builds two transformer-base sized Argos packages (zh→en, ru→en: 6+6 layers, d_model 512, FFN 2048, 8 heads,
 32k vocabulary, int8, random weights — seconds), stores N realistic items of 20–60 sentences the way the
-crawl does (``items`` rows through the item store, the day's items.jsonl exported), then measures over the same sentences, same settings:
+crawl does (``items`` rows through the item store, the day's items.jsonl exported), then measures over the same
+sentences, same settings:
 
   (a) newsmon: ``translate_pending`` then the day-file export, as ``newsmon translate --pending`` — split,
       glossary, memory lookups, batched length-sorted model calls, memory writes, DB update through the item
@@ -37,10 +38,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from procstat import vm_hwm_kb  # noqa: E402  (this script's folder is on sys.path)
+
 from crawler import state  # noqa: E402
 from crawler.items import content_hash, empty_translation  # noqa: E402
-from crawler.store import dayfiles, items as item_store  # noqa: E402
-from procstat import vm_hwm_kb  # noqa: E402  (this script's folder is on sys.path)
+from crawler.store import dayfiles  # noqa: E402
+from crawler.store import items as item_store
 from crawler.translation import models  # noqa: E402
 from crawler.translation.engine import translate_options  # noqa: E402
 from crawler.translation.glossary import load_glossary  # noqa: E402
@@ -50,25 +53,69 @@ from crawler.translation.stage import translate_pending  # noqa: E402
 from tests.tinymodel import build_package  # noqa: E402
 
 DAY = "2026-11-28"
-ZH_PARTS = (["中方", "双方", "两国外长", "会议", "代表团", "有关部门", "专家们", "该地区国家", "发言人", "各方"],
-            ["今天", "上周", "近日", "本月初", "去年以来", "当天下午", "日前", "此前"],
-            ["在北京", "在莫斯科", "在联合国", "在上海合作组织框架内", "在人民大会堂", "在记者会上", "在线上"],
-            ["表示", "强调", "同意", "宣布", "指出", "呼吁", "重申", "决定"],
-            ["加强经贸合作", "推动能源领域项目", "深化人文交流", "维护地区和平稳定", "扩大本币结算",
-             "落实双方达成的共识", "完善多边机制", "促进互联互通", "开展联合研究", "应对共同挑战"],
-            ["，并将继续保持密切沟通", "，这符合两国人民的根本利益", "，相关工作正在有序推进",
-             "，为下一阶段合作奠定基础", "", "", "，各方对此给予积极评价"])
-RU_PARTS = (["Стороны", "Министерство", "Делегация", "Правительство", "Эксперты", "Участники встречи",
-             "Официальный представитель", "Руководство региона", "Комиссия", "Посольство"],
-            ["сегодня", "на прошлой неделе", "в понедельник", "накануне", "в этом году", "в ходе визита"],
-            ["в Москве", "в Пекине", "в рамках ШОС", "на полях форума", "в Кремле", "по видеосвязи"],
-            ["заявили", "подчеркнули", "договорились", "сообщили", "отметили", "призвали", "подтвердили"],
-            ["укреплять торгово-экономическое сотрудничество", "развивать энергетические проекты",
-             "расширять расчёты в национальных валютах", "поддерживать региональную стабильность",
-             "углублять гуманитарные связи", "выполнять достигнутые договорённости", "совершенствовать механизмы",
-             "продолжать консультации по всем вопросам", "наращивать объём взаимной торговли"],
-            [", что отвечает интересам народов обеих стран", ", и работа в этом направлении продолжится", "",
-             ", о чём говорилось и ранее", ", несмотря на внешнее давление", ""])
+ZH_PARTS = (
+    ["中方", "双方", "两国外长", "会议", "代表团", "有关部门", "专家们", "该地区国家", "发言人", "各方"],
+    ["今天", "上周", "近日", "本月初", "去年以来", "当天下午", "日前", "此前"],
+    ["在北京", "在莫斯科", "在联合国", "在上海合作组织框架内", "在人民大会堂", "在记者会上", "在线上"],
+    ["表示", "强调", "同意", "宣布", "指出", "呼吁", "重申", "决定"],
+    [
+        "加强经贸合作",
+        "推动能源领域项目",
+        "深化人文交流",
+        "维护地区和平稳定",
+        "扩大本币结算",
+        "落实双方达成的共识",
+        "完善多边机制",
+        "促进互联互通",
+        "开展联合研究",
+        "应对共同挑战",
+    ],
+    [
+        "，并将继续保持密切沟通",
+        "，这符合两国人民的根本利益",
+        "，相关工作正在有序推进",
+        "，为下一阶段合作奠定基础",
+        "",
+        "",
+        "，各方对此给予积极评价",
+    ],
+)
+RU_PARTS = (
+    [
+        "Стороны",
+        "Министерство",
+        "Делегация",
+        "Правительство",
+        "Эксперты",
+        "Участники встречи",
+        "Официальный представитель",
+        "Руководство региона",
+        "Комиссия",
+        "Посольство",
+    ],
+    ["сегодня", "на прошлой неделе", "в понедельник", "накануне", "в этом году", "в ходе визита"],
+    ["в Москве", "в Пекине", "в рамках ШОС", "на полях форума", "в Кремле", "по видеосвязи"],
+    ["заявили", "подчеркнули", "договорились", "сообщили", "отметили", "призвали", "подтвердили"],
+    [
+        "укреплять торгово-экономическое сотрудничество",
+        "развивать энергетические проекты",
+        "расширять расчёты в национальных валютах",
+        "поддерживать региональную стабильность",
+        "углублять гуманитарные связи",
+        "выполнять достигнутые договорённости",
+        "совершенствовать механизмы",
+        "продолжать консультации по всем вопросам",
+        "наращивать объём взаимной торговли",
+    ],
+    [
+        ", что отвечает интересам народов обеих стран",
+        ", и работа в этом направлении продолжится",
+        "",
+        ", о чём говорилось и ранее",
+        ", несмотря на внешнее давление",
+        "",
+    ],
+)
 
 
 def sentence(rng: random.Random, parts: tuple, lang: str, n: int) -> str:
@@ -85,12 +132,21 @@ def make_items(count: int, seed: int = 7) -> list[dict]:
         parts = ZH_PARTS if lang == "zh" else RU_PARTS
         paragraphs = []
         for _p in range(rng.randint(20, 60) // 3):
-            paragraphs.append(("" if lang == "zh" else " ").join(
-                sentence(rng, parts, lang, (n := n + 1)) for _s in range(3)))
+            paragraphs.append(
+                ("" if lang == "zh" else " ").join(sentence(rng, parts, lang, (n := n + 1)) for _s in range(3))
+            )
         title = sentence(rng, parts, lang, (n := n + 1))
-        item = {"id": f"bench{i:03d}", "source": "bench", "section": "news", "title": title,
-                "paragraphs": paragraphs, "text": "\n\n".join(paragraphs), "lang": lang,
-                "paragraph_langs": None, "content_hash": content_hash(title, paragraphs)}
+        item = {
+            "id": f"bench{i:03d}",
+            "source": "bench",
+            "section": "news",
+            "title": title,
+            "paragraphs": paragraphs,
+            "text": "\n\n".join(paragraphs),
+            "lang": lang,
+            "paragraph_langs": None,
+            "content_hash": content_hash(title, paragraphs),
+        }
         item.update(empty_translation(lang))
         items.append(item)
     return items
@@ -128,8 +184,13 @@ def model_inputs(items: list[dict], settings: TranslationSettings) -> dict[str, 
     glossary, out = load_glossary(), {"zh": [], "ru": []}
     for item in items:
         texts = [item["title"], *item["paragraphs"]]
-        out[item["lang"]].append([glossary.protect(s, item["lang"])[0] for t in texts
-                                  for s in split_sentences(t, item["lang"], settings.max_sentence_chars)])
+        out[item["lang"]].append(
+            [
+                glossary.protect(s, item["lang"])[0]
+                for t in texts
+                for s in split_sentences(t, item["lang"], settings.max_sentence_chars)
+            ]
+        )
     return out
 
 
@@ -140,9 +201,13 @@ class Raw:
         import ctranslate2
         import sentencepiece
 
-        self.translator = ctranslate2.Translator(str(package.model_dir), device="cpu",
-                                                 compute_type=settings.compute_type, inter_threads=1,
-                                                 intra_threads=settings.threads or os.cpu_count())
+        self.translator = ctranslate2.Translator(
+            str(package.model_dir),
+            device="cpu",
+            compute_type=settings.compute_type,
+            inter_threads=1,
+            intra_threads=settings.threads or os.cpu_count(),
+        )
         self.sp = sentencepiece.SentencePieceProcessor(model_file=str(package.sp_model))
         self.options = translate_options(settings)
 
@@ -162,7 +227,7 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-CPU: dict[str, float] = {}   # label → CPU seconds (user + system, all threads) of its best round
+CPU: dict[str, float] = {}  # label → CPU seconds (user + system, all threads) of its best round
 
 
 def timed(fn, label: str | None = None):
@@ -177,8 +242,13 @@ def timed(fn, label: str | None = None):
 
 def rss_probe(args, pkg_dir: Path, output: Path) -> int:
     """In a fresh process: the stage on one zh and one ru item (both models loaded, full batches); peak RSS."""
-    settings = TranslationSettings(packages_dir=str(pkg_dir), beam_size=args.beam, batch_size=args.batch,
-                                   max_decoding_length=args.max_len, memory="tm.sqlite")
+    settings = TranslationSettings(
+        packages_dir=str(pkg_dir),
+        beam_size=args.beam,
+        batch_size=args.batch,
+        max_decoding_length=args.max_len,
+        memory="tm.sqlite",
+    )
     store(output, make_items(2, seed=11))
     summary = newsmon_translate(settings, output, progress=None)
     assert summary["done"] == 2 and len(summary["models"]) == 2, summary
@@ -200,8 +270,17 @@ def main() -> int:
         return rss_probe(args, *map(Path, args.rss_probe))
     if args.build_into:
         for seed, lang in enumerate(("zh", "ru")):
-            build_package(Path(args.build_into), lang=lang, layers=6, d_model=512, ffn=2048, heads=8,
-                          vocab_size=32000, quantization="int8", seed=seed)
+            build_package(
+                Path(args.build_into),
+                lang=lang,
+                layers=6,
+                d_model=512,
+                ffn=2048,
+                heads=8,
+                vocab_size=32000,
+                quantization="int8",
+                seed=seed,
+            )
         return 0
 
     work = Path(tempfile.mkdtemp(prefix="bench-translate-"))
@@ -219,22 +298,33 @@ def run(args, work: Path) -> int:
     subprocess.run([sys.executable, __file__, "--build-into", str(work)], check=True)
     for archive in sorted(work.glob("*.argosmodel")):
         models.install_file(archive, pkg_dir)
-    print(f"built and installed 2 transformer-base int8 packages in {time.perf_counter() - started:.1f} s "
-          f"({sum(f.stat().st_size for f in pkg_dir.rglob('model.bin')) / 2**20:.0f} MB of model.bin)")
-    settings = TranslationSettings(packages_dir=str(pkg_dir), beam_size=args.beam, batch_size=args.batch,
-                                   max_decoding_length=args.max_len, memory="tm.sqlite")
+    print(
+        f"built and installed 2 transformer-base int8 packages in {time.perf_counter() - started:.1f} s "
+        f"({sum(f.stat().st_size for f in pkg_dir.rglob('model.bin')) / 2**20:.0f} MB of model.bin)"
+    )
+    settings = TranslationSettings(
+        packages_dir=str(pkg_dir),
+        beam_size=args.beam,
+        batch_size=args.batch,
+        max_decoding_length=args.max_len,
+        memory="tm.sqlite",
+    )
     packages = {lang: models.find(lang, "en", [pkg_dir]) for lang in ("zh", "ru")}
     items = make_items(args.items)
     inputs = model_inputs(items, settings)
     total = sum(len(s) for per_item in inputs.values() for s in per_item)
     unique = len({s for per_item in inputs.values() for sents in per_item for s in sents})
     sizes = [len(s) for per_item in inputs.values() for s in per_item]
-    print(f"{len(items)} items, {total} sentences ({unique} distinct), {min(sizes)}–{max(sizes)} per item; "
-          f"beam {args.beam}, batch {args.batch}, max_decoding_length {args.max_len}, threads {os.cpu_count()}")
+    print(
+        f"{len(items)} items, {total} sentences ({unique} distinct), {min(sizes)}–{max(sizes)} per item; "
+        f"beam {args.beam}, batch {args.batch}, max_decoding_length {args.max_len}, threads {os.cpu_count()}"
+    )
 
     def raw_batched():
-        return sum(len(Raw(packages[lang], settings).translate([s for sents in per_item for s in sents]))
-                   for lang, per_item in inputs.items())
+        return sum(
+            len(Raw(packages[lang], settings).translate([s for sents in per_item for s in sents]))
+            for lang, per_item in inputs.items()
+        )
 
     def stage(round_no: int):
         output = work / f"output-{round_no}"
@@ -242,7 +332,7 @@ def run(args, work: Path) -> int:
         return timed(lambda: newsmon_translate(settings, output), "a"), output
 
     subset = [(item["lang"], sents) for item, sents in zip(items, per_item_inputs(inputs, items))]
-    subset = subset[:args.unbatched_items]
+    subset = subset[: args.unbatched_items]
     n_sub = sum(len(sents) for _lang, sents in subset)
     raws = {lang: Raw(packages[lang], settings) for lang in {lang for lang, _s in subset}}
 
@@ -252,7 +342,7 @@ def run(args, work: Path) -> int:
     def one_per_item():
         return [raws[lang].translate(sents) for lang, sents in subset]
 
-    Raw(packages["zh"], settings).translate(["预热。"] * 8)          # warm-up: first allocations, page cache
+    Raw(packages["zh"], settings).translate(["预热。"] * 8)  # warm-up: first allocations, page cache
     # Two rounds in mirrored order (b a c c', c' c a b); the best round of each variant counts, so none gains
     # from its place while other work comes and goes on this shared machine.
     times: dict[str, list[float]] = {"a": [], "b": [], "c": [], "c'": []}
@@ -277,36 +367,61 @@ def run(args, work: Path) -> int:
     print("rounds: " + "; ".join(f"({k}) " + ", ".join(f"{t:.2f} s" for t in v) for k, v in times.items()))
     t_a, t_b, t_c, t_c2 = (min(times[k]) for k in ("a", "b", "c", "c'"))
 
-    store(output, items)                      # the same items pending again: the rerun
+    store(output, items)  # the same items pending again: the rerun
     rerun, t_r = timed(lambda: newsmon_translate(settings, output), "rerun")
     assert rerun["model_calls"] == 0 and rerun["done"] == len(items), rerun
 
     rate_a, rate_b = total / t_a, total / t_b
     rate_c, rate_c2, rate_r = n_sub / t_c, n_sub / t_c2, total / t_r
     print()
-    print(f"(a) newsmon stage          {total:5d} sentences {t_a:7.2f} s  {rate_a:8.1f} sentences/s  "
-          f"({summary['model_calls']} model calls)")
+    print(
+        f"(a) newsmon stage          {total:5d} sentences {t_a:7.2f} s  {rate_a:8.1f} sentences/s  "
+        f"({summary['model_calls']} model calls)"
+    )
     print(f"(b) raw translate_batch    {total:5d} sentences {t_b:7.2f} s  {rate_b:8.1f} sentences/s")
     print(f"(c) one call per sentence  {n_sub:5d} sentences {t_c:7.2f} s  {rate_c:8.1f} sentences/s")
     print(f"(c') one call per item     {n_sub:5d} sentences {t_c2:7.2f} s  {rate_c2:8.1f} sentences/s")
-    print(f"rerun (memory)             {total:5d} sentences {t_r:7.3f} s  {rate_r:8.0f} sentences/s  "
-          f"(0 model calls)")
+    print(f"rerun (memory)             {total:5d} sentences {t_r:7.3f} s  {rate_r:8.0f} sentences/s  (0 model calls)")
     print()
-    checks = [("(a)/(b)", rate_a / rate_b, 0.9), ("(a)/(c)", rate_a / rate_c, 5.0),
-              ("first run / rerun", t_a / t_r, 50.0)]
+    checks = [
+        ("(a)/(b)", rate_a / rate_b, 0.9),
+        ("(a)/(c)", rate_a / rate_c, 5.0),
+        ("first run / rerun", t_a / t_r, 50.0),
+    ]
     for name, ratio, target in checks:
         print(f"{name:<20} {ratio:8.2f}x   target ≥ {target}x   {'ok' if ratio >= target else 'MISSED'}")
     print(f"(a)/(c') {rate_a / rate_c2:.2f}x (orientation)")
-    print(f"CPU seconds, all threads (spin-waits included, so not cleaner than wall time under load): "
-          f"(a) {CPU['a']:.1f}, (b) {CPU['b']:.1f}, (c) {CPU['c']:.1f}, rerun {CPU['rerun']:.2f}")
-    probe = subprocess.run([sys.executable, __file__, "--beam", str(args.beam), "--batch", str(args.batch),
-                            "--max-len", str(args.max_len), "--rss-probe", str(pkg_dir), str(work / "probe")],
-                           check=True, capture_output=True, text=True)
-    print(f"peak RSS of a fresh process running the stage with both models loaded: "
-          f"{probe.stdout.strip().splitlines()[-1]} MB (this benchmark process, which also holds baseline "
-          f"models: {rss_models:.0f} MB)")
-    print(f"load average (1, 5, 15 min) at the end: {', '.join(f'{x:.2f}' for x in os.getloadavg())} "
-          f"(other work on the machine slows every variant, not only one)")
+    print(
+        f"CPU seconds, all threads (spin-waits included, so not cleaner than wall time under load): "
+        f"(a) {CPU['a']:.1f}, (b) {CPU['b']:.1f}, (c) {CPU['c']:.1f}, rerun {CPU['rerun']:.2f}"
+    )
+    probe = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--beam",
+            str(args.beam),
+            "--batch",
+            str(args.batch),
+            "--max-len",
+            str(args.max_len),
+            "--rss-probe",
+            str(pkg_dir),
+            str(work / "probe"),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    print(
+        f"peak RSS of a fresh process running the stage with both models loaded: "
+        f"{probe.stdout.strip().splitlines()[-1]} MB (this benchmark process, which also holds baseline "
+        f"models: {rss_models:.0f} MB)"
+    )
+    print(
+        f"load average (1, 5, 15 min) at the end: {', '.join(f'{x:.2f}' for x in os.getloadavg())} "
+        f"(other work on the machine slows every variant, not only one)"
+    )
     return 0 if all(ratio >= target for _n, ratio, target in checks) else 1
 
 

@@ -45,9 +45,14 @@ from crawler.localsite import Route, SiteServer, page  # noqa: E402
 from tests.pgserver import PgServer  # noqa: E402
 
 REC, SYN = ROOT / "tests/resources/recorded", ROOT / "tests/resources/synthetic"
-PAGES = [REC / "xinhua/world-2019-12-10-c_1125327450.html", REC / "xinhua/local-2020-02-19-c_1125597921.html",
-         SYN / "mid-article.html", SYN / "tass-ru-article.html", SYN / "xinhua-politics-c_1130000424.SYNTHETIC.html",
-         SYN / "kremlin-ru-eef-plenary.SYNTHETIC.html"]
+PAGES = [
+    REC / "xinhua/world-2019-12-10-c_1125327450.html",
+    REC / "xinhua/local-2020-02-19-c_1125597921.html",
+    SYN / "mid-article.html",
+    SYN / "tass-ru-article.html",
+    SYN / "xinhua-politics-c_1130000424.SYNTHETIC.html",
+    SYN / "kremlin-ru-eef-plenary.SYNTHETIC.html",
+]
 HOSTS = 12
 
 
@@ -60,14 +65,17 @@ def serve(server: SiteServer, articles: int) -> int:
     return len(paths)
 
 
-def write_config(path: Path, servers: list[SiteServer], delay: float, packages: Path, chunk: int,
-                 threads: int) -> None:
-    parts = [f"replace_default_sources = true\n[crawler]\ndownload_delay = {delay}\nautothrottle = false\n"
-             f"retries = 0\ntimeout = 10\n[lifecycle]\nrecheck_max = 0\n"
-             f'[translation]\npackages_dir = "{packages}"\nitems_per_chunk = {chunk}\nthreads = {threads}\n']
+def write_config(path: Path, servers: list[SiteServer], delay: float, packages: Path, chunk: int, threads: int) -> None:
+    parts = [
+        f"replace_default_sources = true\n[crawler]\ndownload_delay = {delay}\nautothrottle = false\n"
+        f"retries = 0\ntimeout = 10\n[lifecycle]\nrecheck_max = 0\n"
+        f'[translation]\npackages_dir = "{packages}"\nitems_per_chunk = {chunk}\nthreads = {threads}\n'
+    ]
     for k, server in enumerate(servers):
-        parts.append(f'[[sources]]\nid = "site{k}"\n[[sources.sections]]\nid = "news"\nkind = "listing"\n'
-                     f"url = \"{server.url}/index.html\"\nlink_pattern = '/a/\\d+\\.html$'\n")
+        parts.append(
+            f'[[sources]]\nid = "site{k}"\n[[sources.sections]]\nid = "news"\nkind = "listing"\n'
+            f"url = \"{server.url}/index.html\"\nlink_pattern = '/a/\\d+\\.html$'\n"
+        )
     path.write_text("\n".join(parts), encoding="utf-8")
 
 
@@ -77,9 +85,16 @@ def newsmon(*args: str) -> list[str]:
 
 class Workers:
     def __init__(self, n: int, queue: str, cfg: Path, out: Path, env: dict, url: str) -> None:
-        self.procs = [subprocess.Popen(newsmon("worker", "--config", str(cfg), "--output", str(out), "--queue", queue,
-                                               "--concurrency", "1"), cwd=ROOT, env=env,
-                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(n)]
+        self.procs = [
+            subprocess.Popen(
+                newsmon("worker", "--config", str(cfg), "--output", str(out), "--queue", queue, "--concurrency", "1"),
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for _ in range(n)
+        ]
         wait_until(lambda: registered(url) >= n, 60)
 
     def stop(self) -> None:
@@ -123,8 +138,13 @@ def crawl_once(pg: PgServer, n: int, cfg: Path, tmp: Path, articles: int) -> flo
     workers = Workers(n, "crawl", cfg, out, env, url)
     try:
         started = time.monotonic()
-        proc = subprocess.run(newsmon("run", "--distributed", "--config", str(cfg), "--output", str(out)),
-                              cwd=ROOT, env=env, capture_output=True, text=True)
+        proc = subprocess.run(
+            newsmon("run", "--distributed", "--config", str(cfg), "--output", str(out)),
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
         seconds = time.monotonic() - started
     finally:
         workers.stop()
@@ -141,8 +161,9 @@ def pending_archive(pg: PgServer, cfg: Path, tmp: Path) -> str:
     env = dict(os.environ, NEWSMON_DATABASE_URL=url, PYTHONUNBUFFERED="1")
     env.pop("NEWSMON_CONFIG", None)
     out = Path(tempfile.mkdtemp(dir=tmp))
-    proc = subprocess.run(newsmon("run", "--config", str(cfg), "--output", str(out)), cwd=ROOT, env=env,
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        newsmon("run", "--config", str(cfg), "--output", str(out)), cwd=ROOT, env=env, capture_output=True, text=True
+    )
     if "Traceback" in proc.stderr:
         raise SystemExit(f"bench_workers: the crawl failed:\n{proc.stderr}")
     return url
@@ -168,13 +189,24 @@ def translate_once(pg: PgServer, n: int, template: str, cfg: Path, tmp: Path) ->
     items = sum(len(b) for b in batches)
     workers = Workers(n, "translation", cfg, out, env, url)
     try:
-        code = ("import sys, json; from crawler.jobs.app import make_app; app = make_app(sys.argv[1]); app.open(); "
-                "task = app.configure_task('newsmon:translate_batch'); "
-                "[task.defer(item_ids=b) for b in json.loads(sys.argv[2])]")
+        code = (
+            "import sys, json; from crawler.jobs.app import make_app; app = make_app(sys.argv[1]); app.open(); "
+            "task = app.configure_task('newsmon:translate_batch'); "
+            "[task.defer(item_ids=b) for b in json.loads(sys.argv[2])]"
+        )
         started = time.monotonic()
         subprocess.run([sys.executable, "-c", code, url, json.dumps(batches)], cwd=ROOT, env=env, check=True)
-        wait_until(lambda: query(url, "SELECT count(*) FROM procrastinate_jobs WHERE queue_name = 'translation' "
-                                      "AND status IN ('todo', 'doing')") == 0, 600)
+        wait_until(
+            lambda: (
+                query(
+                    url,
+                    "SELECT count(*) FROM procrastinate_jobs WHERE queue_name = 'translation' "
+                    "AND status IN ('todo', 'doing')",
+                )
+                == 0
+            ),
+            600,
+        )
         seconds = time.monotonic() - started
     finally:
         workers.stop()
@@ -199,8 +231,12 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=4, help="articles per host (default 4)")
     parser.add_argument("--delay", type=float, default=0.25, help="per-host download_delay (default 0.25 s)")
     parser.add_argument("--chunk", type=int, default=8, help="items per translation batch (default 8)")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="[translation] threads of each worker (default 1: two workers, two cores)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="[translation] threads of each worker (default 1: two workers, two cores)",
+    )
     parser.add_argument("--only", choices=("crawl", "translation"), default=None)
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-workers-"))
@@ -226,8 +262,9 @@ def main() -> None:
             from tests.tinymodel import build_package
 
             for seed, lang in enumerate(("zh", "ru")):
-                models.install_file(build_package(tmp, lang=lang, seed=seed, layers=2, d_model=256, ffn=1024,
-                                                  heads=4), packages)
+                models.install_file(
+                    build_package(tmp, lang=lang, seed=seed, layers=2, d_model=256, ffn=1024, heads=4), packages
+                )
             template = pending_archive(pg, cfg_bare, tmp)
             translation: dict[int, list[float]] = {1: [], 2: []}
             items = 0
@@ -235,8 +272,11 @@ def main() -> None:
                 for n in translation:
                     rate, items = translate_once(pg, n, template, cfg, tmp)
                     translation[n].append(rate)
-            report(f"translation ({items} items, batches of {args.chunk}, tiny random-weight models)",
-                   "items/s", translation)
+            report(
+                f"translation ({items} items, batches of {args.chunk}, tiny random-weight models)",
+                "items/s",
+                translation,
+            )
     finally:
         for server in servers:
             server.stop()

@@ -38,7 +38,7 @@ def check_config(config: Config, unloaded: Sequence[SectionRules] = ()) -> list[
             load_object(dotted)(config)
         except ConfigError as exc:
             if crons and SECTION_CRON.match(str(exc)):
-                continue      # the first bad section cron: named above with the others, each with its line
+                continue  # the first bad section cron: named above with the others, each with its line
             problems.append(_located(config, str(exc)))
     return problems
 
@@ -47,8 +47,13 @@ def selector_problems(config: Config, unloaded: Sequence[SectionRules] = ()) -> 
     """``file:line: source/section: key: invalid CSS selector '…': why`` for each selector parsel cannot
     evaluate (``link_css``, ``link_xpath``, ``next_css``, ``body_css``)."""
     problems = []
-    sections = [*(SectionRules(s.source_id, s.id, {k: getattr(s, k) for k in RULE_KEYS if getattr(s, k)})
-                  for s in config.sections), *unloaded]
+    sections = [
+        *(
+            SectionRules(s.source_id, s.id, {k: getattr(s, k) for k in RULE_KEYS if getattr(s, k)})
+            for s in config.sections
+        ),
+        *unloaded,
+    ]
     for section in sections:
         for key, rule in section.rules.items():
             why = selector_problem(SELECTOR_KEYS[key], rule)
@@ -62,7 +67,7 @@ def cron_problems(config: Config) -> list[str]:
     try:
         default_tz = zone(config.table("schedule").get("timezone", "local"), "[schedule] timezone")
     except ConfigError:
-        return []          # the schedule's validator names the zone
+        return []  # the schedule's validator names the zone
     problems = []
     for section in config.sections:
         if not isinstance(section.cron, str):

@@ -44,14 +44,18 @@ def command_modules() -> dict[str, object]:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="newsmon", description="Multilingual news-monitoring crawler.",
-        epilog="Example: newsmon run --source kremlin-en", formatter_class=argparse.RawDescriptionHelpFormatter)
+        prog="newsmon",
+        description="Multilingual news-monitoring crawler.",
+        epilog="Example: newsmon run --source kremlin-en",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"newsmon {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, module in command_modules().items():
-        cmd = sub.add_parser(name, help=module.HELP, description=module.HELP,
-                             formatter_class=argparse.RawDescriptionHelpFormatter)
+        cmd = sub.add_parser(
+            name, help=module.HELP, description=module.HELP, formatter_class=argparse.RawDescriptionHelpFormatter
+        )
         # SUPPRESS: "newsmon -v run" keeps the top-level count (a sub-parser default of 0 would reset it).
         cmd.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
         module.add_arguments(cmd)
@@ -61,13 +65,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def setup_logging(verbosity: int) -> None:
     level = logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-                        stream=sys.stderr)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     # The console keeps this level even when the log file (crawler.ops.logfile.enable) lowers the root's.
     for handler in logging.getLogger().handlers:
         if type(handler) is logging.StreamHandler:
             handler.setLevel(level)
-            handler.addFilter(redact.RedactFilter())     # configured secrets never reach the console
+            handler.addFilter(redact.RedactFilter())  # configured secrets never reach the console
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -76,12 +79,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with redact.guarded_streams():
             status = _main(argv)
-            sys.stdout.flush()          # inside the try: the last buffered lines may meet a closed pipe
+            sys.stdout.flush()  # inside the try: the last buffered lines may meet a closed pipe
         return status
     except BrokenPipeError as exc:
         if stdout_closed():
             return reader_gone()
-        print(f"newsmon: error: {exc}", file=sys.stderr)     # another pipe or socket: a real error
+        print(f"newsmon: error: {exc}", file=sys.stderr)  # another pipe or socket: a real error
         return 2
 
 
@@ -94,7 +97,7 @@ def stdout_closed() -> bool:
         poller.register(sys.__stdout__.fileno(), select.POLLOUT)
         return any(events & (select.POLLERR | select.POLLHUP) for _fd, events in poller.poll(0))
     except (OSError, ValueError, AttributeError):
-        return True                     # no way to ask: the usual cause is the reader
+        return True  # no way to ask: the usual cause is the reader
 
 
 def reader_gone() -> int:
@@ -122,7 +125,7 @@ def _main(argv: list[str] | None) -> int:
         print(f"newsmon: error: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:
-        raise                       # main: the reader has gone, no error to print
+        raise  # main: the reader has gone, no error to print
     except OSError as exc:  # an unwritable output directory, a full disk: one line, not a traceback
         log.debug("OS error", exc_info=True)
         print(f"newsmon: error: {exc}", file=sys.stderr)

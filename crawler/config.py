@@ -18,7 +18,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from crawler.exceptions import ConfigError
-from crawler.phrases import PhraseError, normalise as normalise_phrase
+from crawler.phrases import PhraseError
+from crawler.phrases import normalise as normalise_phrase
 
 ENTRY_KINDS = ("listing", "feed", "sitemap")
 # [crawler] output_dir when no file sets it (the rest of [crawler]: crawler.crawl.settings).
@@ -88,9 +89,15 @@ class ConfigProblems(ConfigError):
     of ``problems`` and goes on to check the rest: ``config`` (the sources and sections without a problem)
     and ``unloaded`` (the selectors of the sections left out)."""
 
-    def __init__(self, problems: list[str], config: "Config", unloaded: list[SectionRules]) -> None:
-        more = (f" (and {len(problems) - 1} more problem{'s' if len(problems) > 2 else ''}: "
-                "`newsmon sources check` lists them all)") if len(problems) > 1 else ""
+    def __init__(self, problems: list[str], config: Config, unloaded: list[SectionRules]) -> None:
+        more = (
+            (
+                f" (and {len(problems) - 1} more problem{'s' if len(problems) > 2 else ''}: "
+                "`newsmon sources check` lists them all)"
+            )
+            if len(problems) > 1
+            else ""
+        )
         super().__init__(problems[0] + more)
         self.problems = problems
         self.config = config
@@ -103,9 +110,9 @@ class _Collect:
 
     def __init__(self) -> None:
         self.problems: list[str] = []
-        self.unloaded: list[SectionRules] = []     # the selectors of the sections left out
+        self.unloaded: list[SectionRules] = []  # the selectors of the sections left out
 
-    def __enter__(self) -> "_Collect":
+    def __enter__(self) -> _Collect:
         return self
 
     def __exit__(self, kind, exc, _tb) -> bool:
@@ -141,12 +148,12 @@ class Section:
     parser: str | None = None
     ignore_patterns: tuple[str, ...] = ()
     cadence_hours: float | None = None
-    subject: tuple[str, ...] = ()        # watch-phrase syntax; empty: the section's subject is never judged
+    subject: tuple[str, ...] = ()  # watch-phrase syntax; empty: the section's subject is never judged
     cron: str | None = None
     download_delay: float | None = None
-    max_page_bytes: int | None = None    # None: [crawler] max_page_bytes
-    max_links: int | None = None         # None: [crawler] max_links
-    proxy: str | None = None             # http(s)://[user:password@]host:port, every request of the section goes through it
+    max_page_bytes: int | None = None  # None: [crawler] max_page_bytes
+    max_links: int | None = None  # None: [crawler] max_links
+    proxy: str | None = None  # http(s)://[user:password@]host:port, every request of the section goes through it
 
     @property
     def key(self) -> str:
@@ -155,9 +162,11 @@ class Section:
 
     def link_rule(self) -> str:
         """The link rule in words, for messages such as 'the rule finds nothing'."""
-        parts = [f"css {self.link_css!r}" if self.link_css else "",
-                 f"xpath {self.link_xpath!r}" if self.link_xpath else "",
-                 f"url pattern {self.link_pattern!r}" if self.link_pattern else ""]
+        parts = [
+            f"css {self.link_css!r}" if self.link_css else "",
+            f"xpath {self.link_xpath!r}" if self.link_xpath else "",
+            f"url pattern {self.link_pattern!r}" if self.link_pattern else "",
+        ]
         return " and ".join(p for p in parts if p) or "all links"
 
 
@@ -189,7 +198,7 @@ class Config:
     def output_dir(self) -> Path:
         return Path(self.table("crawler").get("output_dir", DEFAULT_OUTPUT_DIR))
 
-    def select(self, source_ids: list[str] | None) -> "Config":
+    def select(self, source_ids: list[str] | None) -> Config:
         """A copy restricted to the given source ids (or ``source/section`` keys)."""
         if not source_ids:
             return self
@@ -212,8 +221,9 @@ def defaults_text() -> str:
     return resources.files("crawler").joinpath("defaults.toml").read_text(encoding="utf-8")
 
 
-def load_config(path: str | Path | None = None, *, output_dir: str | Path | None = None,
-                include_defaults_sources: bool = True) -> Config:
+def load_config(
+    path: str | Path | None = None, *, output_dir: str | Path | None = None, include_defaults_sources: bool = True
+) -> Config:
     """Load defaults, merge the user file at ``path`` over them, apply flags, validate."""
     raw = _parse(defaults_text(), "defaults.toml")
     files = ["defaults.toml"]
@@ -241,7 +251,7 @@ def load_config(path: str | Path | None = None, *, output_dir: str | Path | None
     if collect.problems:
         raise ConfigProblems(collect.problems, config, collect.unloaded)
     global _last_loaded
-    _last_loaded = config       # its [state] url is the database this process's connections open
+    _last_loaded = config  # its [state] url is the database this process's connections open
     return config
 
 
@@ -266,7 +276,7 @@ def key_location(config: Config, table: str, key: str) -> str:
     return config.files[-1] if config.files else "config"
 
 
-def section_key_location(config: Config, section: "Section | SectionRules", key: str | None = None) -> str:
+def section_key_location(config: Config, section: Section | SectionRules, key: str | None = None) -> str:
     """``file:line`` of ``key`` in ``section``'s table (of the section's table when it has no such key) in the
     last config file that names the section."""
     for name in reversed(config.files):
@@ -282,7 +292,7 @@ def section_key_location(config: Config, section: "Section | SectionRules", key:
 
 def _table_key_line(text: str, table: str, key: str) -> int | None:
     inside = False
-    key_re = re.compile(r"^\s*%s\s*=" % re.escape(key))
+    key_re = re.compile(rf"^\s*{re.escape(key)}\s*=")
     for number, line in enumerate(text.splitlines(), 1):
         stripped = line.strip()
         if stripped.startswith("["):
@@ -335,7 +345,7 @@ def _line_of(text: str, ids: tuple[str, ...], key: str | None = None) -> int | N
     """
     lines, start, found = text.splitlines(), 0, None
     for ident in ids:
-        pattern = re.compile(r"""^\s*id\s*=\s*["']%s["']""" % re.escape(ident))
+        pattern = re.compile(rf"""^\s*id\s*=\s*["']{re.escape(ident)}["']""")
         hit = next((i for i in range(start, len(lines)) if pattern.match(lines[i])), None)
         if hit is None:
             break
@@ -343,7 +353,7 @@ def _line_of(text: str, ids: tuple[str, ...], key: str | None = None) -> int | N
     if key is None or found is None:
         return None if found is None else found + 1
     head = next((i for i in range(found, -1, -1) if lines[i].lstrip().startswith("[")), 0)
-    pattern = re.compile(r"^\s*%s\s*=" % re.escape(key))
+    pattern = re.compile(rf"^\s*{re.escape(key)}\s*=")
     for i in range(head, len(lines)):
         if i > head and lines[i].lstrip().startswith("["):
             break
@@ -363,13 +373,11 @@ def _check_keys(table: dict, allowed: dict, path: str, where, collect: _Collect)
     for key, value in table.items():
         with collect:
             if key not in allowed:
-                raise ConfigError(f"{where(key)}: {path}.{key}: unknown key "
-                                  f"(allowed: {', '.join(sorted(allowed))})")
+                raise ConfigError(f"{where(key)}: {path}.{key}: unknown key (allowed: {', '.join(sorted(allowed))})")
             types = allowed[key]
             if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
                 want = " or ".join(t.__name__ for t in types)
-                raise ConfigError(f"{where(key)}: {path}.{key}: expected {want}, "
-                                  f"got {type(value).__name__} {value!r}")
+                raise ConfigError(f"{where(key)}: {path}.{key}: expected {want}, got {type(value).__name__} {value!r}")
             good[key] = value
     return good
 
@@ -390,8 +398,7 @@ def _build_sources(entries: list, text: str, filename: str, collect: _Collect) -
     return tuple(sources)
 
 
-def _source(entry: Any, n: int, path: str, seen: set, text: str, filename: str,
-            collect: _Collect) -> Source | None:
+def _source(entry: Any, n: int, path: str, seen: set, text: str, filename: str, collect: _Collect) -> Source | None:
     if not isinstance(entry, dict):
         raise ConfigError(f"{filename}: {path}: expected a table")
     before = len(collect.problems)
@@ -424,16 +431,18 @@ def _build_sections(src: dict, path: str, text: str, filename: str, collect: _Co
     return tuple(out)
 
 
-def _one_section(src: dict, sec: Any, n: int, spath: str, seen: set, text: str, filename: str,
-                 collect: _Collect) -> Section | None:
+def _one_section(
+    src: dict, sec: Any, n: int, spath: str, seen: set, text: str, filename: str, collect: _Collect
+) -> Section | None:
     if not isinstance(sec, dict):
         raise ConfigError(f"{filename}: {spath}: expected a table")
     checked = _check_keys(sec, SECTION_KEYS, spath, _key_locator(text, filename, (src["id"],), sec, n), collect)
     sid = _require_id(checked, spath, text, filename, (src["id"],), n, named="id" in sec)
     sec = checked
     if sid in seen:
-        raise ConfigError(f"{_nth_id_line(text, filename, (src['id'],), sid, 2)}: {spath}: duplicate section "
-                          f"id {sid!r}")
+        raise ConfigError(
+            f"{_nth_id_line(text, filename, (src['id'],), sid, 2)}: {spath}: duplicate section id {sid!r}"
+        )
     seen.add(sid)
     if sec.get("enabled", True) is False:
         return None
@@ -444,17 +453,20 @@ def _one_section(src: dict, sec: Any, n: int, spath: str, seen: set, text: str, 
     return section
 
 
-def _require_id(table: dict, path: str, text: str, filename: str, outer: tuple[str, ...], n: int,
-                named: bool = False) -> str:
+def _require_id(
+    table: dict, path: str, text: str, filename: str, outer: tuple[str, ...], n: int, named: bool = False
+) -> str:
     """The table's id; ``named``: the table had an ``id`` that ``_check_keys`` refused (its type), said already."""
     value = table.get("id")
     if value is None and named:
         raise _AlreadyNamed()
     if not isinstance(value, str) or not ID_RE.match(value):
-        where = (_where(text, filename, (*outer, value)) if isinstance(value, str) and value
-                 else _nth_table_line(text, filename, outer, n))
-        raise ConfigError(f"{where}: {path}.id: required, lowercase letters, digits, '-' or '_' "
-                          f"(got {value!r})")
+        where = (
+            _where(text, filename, (*outer, value))
+            if isinstance(value, str) and value
+            else _nth_table_line(text, filename, outer, n)
+        )
+        raise ConfigError(f"{where}: {path}.id: required, lowercase letters, digits, '-' or '_' (got {value!r})")
     return value
 
 
@@ -463,7 +475,7 @@ def _nth_id_line(text: str, filename: str, outer: tuple[str, ...], ident: str, n
     first = _line_of(text, (*outer, ident)) if not outer or _line_of(text, outer) else None
     if first is None:
         return filename
-    pattern = re.compile(r"""^\s*id\s*=\s*["']%s["']""" % re.escape(ident))
+    pattern = re.compile(rf"""^\s*id\s*=\s*["']{re.escape(ident)}["']""")
     lines = text.splitlines()
     later = next((i + 1 for i in range(first, len(lines)) if pattern.match(lines[i])), None)
     return f"{filename}:{later or first}" if nth > 1 else f"{filename}:{first}"
@@ -476,13 +488,13 @@ def _nth_table_line(text: str, filename: str, outer: tuple[str, ...], n: int, ke
     header = "[[sources.sections]]" if outer else "[[sources]]"
     lines = text.splitlines()
     found = [i for i in range(start, len(lines)) if lines[i].strip() == header]
-    if outer:     # only this source's sections: up to the next [[sources]]
+    if outer:  # only this source's sections: up to the next [[sources]]
         stop = next((i for i in range(start, len(lines)) if lines[i].strip() == "[[sources]]"), len(lines))
         found = [i for i in found if i < stop]
     if n >= len(found):
         return filename
     head = found[n]
-    pattern = re.compile(r"^\s*%s\s*=" % re.escape(key)) if key else None
+    pattern = re.compile(rf"^\s*{re.escape(key)}\s*=") if key else None
     for i in range(head + 1, len(lines)):
         if lines[i].lstrip().startswith("["):
             break
@@ -501,6 +513,7 @@ def _key_locator(text: str, filename: str, outer: tuple[str, ...], table: dict, 
 
 def _section(src: dict, sec: dict, path: str, text: str, filename: str, collect: _Collect) -> Section | None:
     """The section, or None when a key has a problem (each problem collected, not only the first)."""
+
     def at(key: str | None = None) -> str:
         return _where(text, filename, (src["id"], sec["id"]), key)
 
@@ -532,8 +545,11 @@ def _section(src: dict, sec: dict, path: str, text: str, filename: str, collect:
         value = sec.get(key, src.get(key))
         with collect:
             if isinstance(value, int) and value < 1:
-                where, named = (at(key), path) if key in sec else (_where(text, filename, (src["id"],), key),
-                                                                   f"sources[{src['id']}]")
+                where, named = (
+                    (at(key), path)
+                    if key in sec
+                    else (_where(text, filename, (src["id"],), key), f"sources[{src['id']}]")
+                )
                 raise ConfigError(f"{where}: {named}.{key}: must be ≥ 1, got {value!r}")
     with collect:
         if kind == "listing" and not (sec.get("link_css") or sec.get("link_xpath") or sec.get("link_pattern")):
@@ -542,21 +558,37 @@ def _section(src: dict, sec: dict, path: str, text: str, filename: str, collect:
     with collect:
         if proxy is not None:
             where = at("proxy") if "proxy" in sec else _where(text, filename, (src["id"],), "proxy")
-            _check_proxy(proxy, url if isinstance(url, str) else "", f"{path}.proxy" if "proxy" in sec
-                         else f"sources[{src['id']}].proxy", where)
+            _check_proxy(
+                proxy,
+                url if isinstance(url, str) else "",
+                f"{path}.proxy" if "proxy" in sec else f"sources[{src['id']}].proxy",
+                where,
+            )
     if len(collect.problems) > before:
         return None
     return Section(
-        source_id=src["id"], source_name=src.get("name", src["id"]), id=sec["id"],
-        name=sec.get("name", sec["id"]), kind=kind, url=url,
-        link_css=sec.get("link_css"), link_xpath=sec.get("link_xpath"), link_pattern=sec.get("link_pattern"),
-        next_css=sec.get("next_css"), max_pages=sec.get("max_pages", 1),
-        languages=tuple(sec.get("languages", ())), body_css=sec.get("body_css"),
-        parser=sec.get("parser", src.get("parser")), ignore_patterns=tuple(sec.get("ignore_patterns", ())),
-        cadence_hours=sec.get("cadence_hours"), subject=subject, cron=sec.get("cron"),
+        source_id=src["id"],
+        source_name=src.get("name", src["id"]),
+        id=sec["id"],
+        name=sec.get("name", sec["id"]),
+        kind=kind,
+        url=url,
+        link_css=sec.get("link_css"),
+        link_xpath=sec.get("link_xpath"),
+        link_pattern=sec.get("link_pattern"),
+        next_css=sec.get("next_css"),
+        max_pages=sec.get("max_pages", 1),
+        languages=tuple(sec.get("languages", ())),
+        body_css=sec.get("body_css"),
+        parser=sec.get("parser", src.get("parser")),
+        ignore_patterns=tuple(sec.get("ignore_patterns", ())),
+        cadence_hours=sec.get("cadence_hours"),
+        subject=subject,
+        cron=sec.get("cron"),
         max_page_bytes=sec.get("max_page_bytes", src.get("max_page_bytes")),
         max_links=sec.get("max_links", src.get("max_links")),
-        download_delay=sec.get("download_delay", src.get("download_delay")), proxy=proxy,
+        download_delay=sec.get("download_delay", src.get("download_delay")),
+        proxy=proxy,
     )
 
 
@@ -572,7 +604,7 @@ def _check_proxy(proxy: str, section_url: str, path: str, where: str) -> None:
         return ConfigError(f"{where}: {path}: {problem}, got {display(proxy)!r}")
 
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise fail("expected a proxy URL such as \"http://user:password@host:3128\"")
+        raise fail('expected a proxy URL such as "http://user:password@host:3128"')
     try:
         port = parts.port
     except ValueError:
@@ -599,11 +631,12 @@ def _check_regex(pattern: Any, path: str, where: str) -> None:
 
 def _subject(phrases: list, path: str, where: str) -> tuple[str, ...]:
     """The section's subject phrases, checked as watch phrases are (``check_phrase``)."""
+
     def fail(problem: str) -> ConfigError:
         return ConfigError(f"{where}: {path}: {problem}")
 
     if not phrases:
-        raise fail("expected a non-empty list of phrases such as [\"俄罗斯\", \"Russia*\"] (or no subject key)")
+        raise fail('expected a non-empty list of phrases such as ["俄罗斯", "Russia*"] (or no subject key)')
     return tuple(check_phrase(p, fail) for p in phrases)
 
 
@@ -617,7 +650,7 @@ def check_phrase(value: Any, fail) -> str:
 
 
 def _check_parser(name: str, path: str, where: str) -> None:
-    from crawler.extract.parsers import known_parsers   # imported late: parsers pull in lxml and trafilatura
+    from crawler.extract.parsers import known_parsers  # imported late: parsers pull in lxml and trafilatura
 
     if name not in known_parsers():
         raise ConfigError(f"{where}: {path}: unknown parser {name!r} (known: {', '.join(known_parsers())})")

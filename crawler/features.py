@@ -21,56 +21,141 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Feature:
     name: str
-    package: str                          # owns crawler/<package>/schema/NNNN_*.sql|py when has_schema
+    package: str  # owns crawler/<package>/schema/NNNN_*.sql|py when has_schema
     has_schema: bool = False
-    table: str | None = None              # its config table ([name] or [[name]])
-    spec: str | None = None               # "module.NAME" of the table's crawler.tables.Spec (its defaults)
-    validator: str | None = None          # "module.function" taking the Config; raises ConfigError
-    stage: str | None = None              # "module.function" taking the CycleContext, run after the crawl
-    stage_words: str | None = None        # the stage in words, for `newsmon run --help`
+    table: str | None = None  # its config table ([name] or [[name]])
+    spec: str | None = None  # "module.NAME" of the table's crawler.tables.Spec (its defaults)
+    validator: str | None = None  # "module.function" taking the Config; raises ConfigError
+    stage: str | None = None  # "module.function" taking the CycleContext, run after the crawl
+    stage_words: str | None = None  # the stage in words, for `newsmon run --help`
     feed_consumers: tuple[str, ...] = ()  # names under which it reads the item change feed
-    commands: tuple[str, ...] = ()        # its modules in crawler/commands/ ("import_" is `newsmon import`)
+    commands: tuple[str, ...] = ()  # its modules in crawler/commands/ ("import_" is `newsmon import`)
 
 
 FEATURES: list[Feature] = [
-    Feature("store", "crawler.store", has_schema=True, feed_consumers=("export",),
-            commands=("verify", "import_", "export")),
-    Feature("crawl", "crawler.crawl", table="crawler", spec="crawler.crawl.settings.SPEC",
-            validator="crawler.crawl.settings.crawler_table"),
-    Feature("translation", "crawler.translation", has_schema=True, table="translation",
-            spec="crawler.translation.settings.SPEC",
-            validator="crawler.translation.settings.settings_of", stage="crawler.translation.stage.run_stage",
-            stage_words="translation", commands=("models", "translate")),
-    Feature("watch", "crawler.watch", has_schema=True, table="watch", validator="crawler.watch.settings.watches_of",
-            stage="crawler.watch.stage.run_stage", stage_words="watch phrases", feed_consumers=("watch",),
-            commands=("watch",)),
-    Feature("quotes", "crawler.extract", commands=("quotes",)),     # transcript turns: crawler.extract.speakers
-    Feature("stories", "crawler.stories", has_schema=True, table="stories", spec="crawler.stories.index.SPEC",
-            validator="crawler.stories.stage.settings_of", stage="crawler.stories.stage.run_stage",
-            stage_words="stories", feed_consumers=("stories",)),
-    Feature("lifecycle", "crawler.lifecycle", has_schema=True, table="lifecycle",
-            spec="crawler.lifecycle.settings.SPEC", validator="crawler.lifecycle.stage.settings_of",
-            stage="crawler.lifecycle.stage.run_stage", stage_words="section lifecycle and re-checks",
-            commands=("diff",)),
-    Feature("analysis", "crawler.analysis", table="analysis", spec="crawler.analysis.settings.SPEC",
-            validator="crawler.analysis.settings.settings_of", stage="crawler.analysis.stage.run_stage",
-            stage_words="item flags", feed_consumers=("analysis",), commands=("trend", "brief")),
-    Feature("alerts", "crawler.alerts", table="alerts", spec="crawler.alerts.stage.ALERTS_SPEC",
-            validator="crawler.alerts.stage.settings_of", stage="crawler.alerts.stage.run_stage",
-            stage_words="alerts", commands=("alerts",)),
-    Feature("feeds", "crawler.feeds", has_schema=True, table="feeds", spec="crawler.feeds.settings.SPEC",
-            validator="crawler.feeds.settings.settings_of", stage="crawler.feeds.stage.run_stage",
-            stage_words="Atom feeds"),
-    Feature("digest", "crawler.digest", has_schema=True, table="digest", spec="crawler.digest.stage.SPEC",
-            validator="crawler.digest.stage.settings", stage="crawler.digest.stage.run_stage", stage_words="digest",
-            feed_consumers=("search",), commands=("digest", "search")),
-    Feature("ops", "crawler.ops", has_schema=True, table="schedule", spec="crawler.ops.plan.SPEC",
-            validator="crawler.ops.plan.check", commands=("schedule",)),
-    Feature("jobs", "crawler.jobs", has_schema=True, commands=("worker",)),   # distributed cycles
-    Feature("logging", "crawler.ops", table="logging", spec="crawler.ops.logfile.SPEC",
-            validator="crawler.ops.logfile.settings"),
-    Feature("state", "crawler.state", table="state", spec="crawler.state.SPEC", validator="crawler.state.settings_of",
-            commands=("state",)),
+    Feature(
+        "store", "crawler.store", has_schema=True, feed_consumers=("export",), commands=("verify", "import_", "export")
+    ),
+    Feature(
+        "crawl",
+        "crawler.crawl",
+        table="crawler",
+        spec="crawler.crawl.settings.SPEC",
+        validator="crawler.crawl.settings.crawler_table",
+    ),
+    Feature(
+        "translation",
+        "crawler.translation",
+        has_schema=True,
+        table="translation",
+        spec="crawler.translation.settings.SPEC",
+        validator="crawler.translation.settings.settings_of",
+        stage="crawler.translation.stage.run_stage",
+        stage_words="translation",
+        commands=("models", "translate"),
+    ),
+    Feature(
+        "watch",
+        "crawler.watch",
+        has_schema=True,
+        table="watch",
+        validator="crawler.watch.settings.watches_of",
+        stage="crawler.watch.stage.run_stage",
+        stage_words="watch phrases",
+        feed_consumers=("watch",),
+        commands=("watch",),
+    ),
+    Feature("quotes", "crawler.extract", commands=("quotes",)),  # transcript turns: crawler.extract.speakers
+    Feature(
+        "stories",
+        "crawler.stories",
+        has_schema=True,
+        table="stories",
+        spec="crawler.stories.index.SPEC",
+        validator="crawler.stories.stage.settings_of",
+        stage="crawler.stories.stage.run_stage",
+        stage_words="stories",
+        feed_consumers=("stories",),
+    ),
+    Feature(
+        "lifecycle",
+        "crawler.lifecycle",
+        has_schema=True,
+        table="lifecycle",
+        spec="crawler.lifecycle.settings.SPEC",
+        validator="crawler.lifecycle.stage.settings_of",
+        stage="crawler.lifecycle.stage.run_stage",
+        stage_words="section lifecycle and re-checks",
+        commands=("diff",),
+    ),
+    Feature(
+        "analysis",
+        "crawler.analysis",
+        table="analysis",
+        spec="crawler.analysis.settings.SPEC",
+        validator="crawler.analysis.settings.settings_of",
+        stage="crawler.analysis.stage.run_stage",
+        stage_words="item flags",
+        feed_consumers=("analysis",),
+        commands=("trend", "brief"),
+    ),
+    Feature(
+        "alerts",
+        "crawler.alerts",
+        table="alerts",
+        spec="crawler.alerts.stage.ALERTS_SPEC",
+        validator="crawler.alerts.stage.settings_of",
+        stage="crawler.alerts.stage.run_stage",
+        stage_words="alerts",
+        commands=("alerts",),
+    ),
+    Feature(
+        "feeds",
+        "crawler.feeds",
+        has_schema=True,
+        table="feeds",
+        spec="crawler.feeds.settings.SPEC",
+        validator="crawler.feeds.settings.settings_of",
+        stage="crawler.feeds.stage.run_stage",
+        stage_words="Atom feeds",
+    ),
+    Feature(
+        "digest",
+        "crawler.digest",
+        has_schema=True,
+        table="digest",
+        spec="crawler.digest.stage.SPEC",
+        validator="crawler.digest.stage.settings",
+        stage="crawler.digest.stage.run_stage",
+        stage_words="digest",
+        feed_consumers=("search",),
+        commands=("digest", "search"),
+    ),
+    Feature(
+        "ops",
+        "crawler.ops",
+        has_schema=True,
+        table="schedule",
+        spec="crawler.ops.plan.SPEC",
+        validator="crawler.ops.plan.check",
+        commands=("schedule",),
+    ),
+    Feature("jobs", "crawler.jobs", has_schema=True, commands=("worker",)),  # distributed cycles
+    Feature(
+        "logging",
+        "crawler.ops",
+        table="logging",
+        spec="crawler.ops.logfile.SPEC",
+        validator="crawler.ops.logfile.settings",
+    ),
+    Feature(
+        "state",
+        "crawler.state",
+        table="state",
+        spec="crawler.state.SPEC",
+        validator="crawler.state.settings_of",
+        commands=("state",),
+    ),
 ]
 
 

@@ -28,18 +28,19 @@ class Route:
     status: int = 200
     content_type: str = "text/html; charset=utf-8"
     headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0                 # seconds before answering (timeouts)
-    location: str | None = None       # redirect target (with status 301/302)
-    conditional: bool = True          # answer 304 to matching validators
+    delay: float = 0.0  # seconds before answering (timeouts)
+    location: str | None = None  # redirect target (with status 301/302)
+    conditional: bool = True  # answer 304 to matching validators
     last_modified: str = "Mon, 02 Nov 2026 10:00:00 GMT"
 
     @property
     def etag(self) -> str:
-        return '"%s"' % hashlib.sha1(self.body).hexdigest()[:16]
+        return f'"{hashlib.sha1(self.body).hexdigest()[:16]}"'
 
 
-def page(path: str | Path, content_type: str = "text/html; charset=utf-8", *,
-         hosts: dict[str, str] | None = None, **kw) -> Route:
+def page(
+    path: str | Path, content_type: str = "text/html; charset=utf-8", *, hosts: dict[str, str] | None = None, **kw
+) -> Route:
     """A route serving the file at ``path``; ``hosts`` rewrites absolute links (see rewrite_hosts)."""
     return Route(body=rewrite_hosts(Path(path).read_bytes(), hosts or {}), content_type=content_type, **kw)
 
@@ -59,17 +60,18 @@ def undo_wget_links(body: bytes, page_path: str) -> bytes:
     """Undo ``wget --convert-links`` in a mirrored page served at ``page_path``: ``href="../63953.html"``
     becomes ``href="/events/president/news/63953"``, the site's real link, so a listing served from a
     mirror links articles by the same URLs as the site's feed does."""
+
     def real(match: re.Match) -> bytes:
         resolved = urljoin("http://mirror" + page_path, match.group(1).decode("ascii") + ".html")
-        return b'href="' + urlsplit(resolved).path[:-len(".html")].encode("ascii") + b'"'
+        return b'href="' + urlsplit(resolved).path[: -len(".html")].encode("ascii") + b'"'
+
     return _RELATIVE_HTML_HREF.sub(real, body)
 
 
 class SiteServer:
     def __init__(self, port: int = 0) -> None:
-        self.routes: dict[str, Route] = {"/robots.txt": Route(b"User-agent: *\nAllow: /\n",
-                                                              content_type="text/plain")}
-        self.log: list[tuple[str, str, int]] = []     # (method, path, status)
+        self.routes: dict[str, Route] = {"/robots.txt": Route(b"User-agent: *\nAllow: /\n", content_type="text/plain")}
+        self.log: list[tuple[str, str, int]] = []  # (method, path, status)
         # (time.monotonic() when the request's headers were read, path), in arrival order: the gaps a site sees
         self.arrived: list[tuple[float, str]] = []
         self._lock = threading.Lock()
@@ -81,7 +83,7 @@ class SiteServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
-    def start(self) -> "SiteServer":
+    def start(self) -> SiteServer:
         self._thread.start()
         return self
 
@@ -192,8 +194,9 @@ def http_date(ts: float | None = None) -> str:
 LOOPBACK_CRAWLER = {"download_delay": 0, "retries": 0}
 
 
-def write_loopback_config(path: str | Path, sources: list[dict], *, crawler: dict | None = None,
-                          extra: str = "", **tables: dict) -> Path:
+def write_loopback_config(
+    path: str | Path, sources: list[dict], *, crawler: dict | None = None, extra: str = "", **tables: dict
+) -> Path:
     """Write a user config holding only ``sources`` (each a dict of its keys plus ``sections``, a list of
     dicts), the ``[crawler]`` table LOOPBACK_CRAWLER updated by ``crawler``, other tables by name
     (``schedule={...}``), then the TOML text ``extra`` as is (it may continue the last section)."""
@@ -220,4 +223,4 @@ def toml_value(value: str | bool | int | float | list) -> str:
         return "true" if value else "false"
     if isinstance(value, list):
         return "[" + ", ".join(toml_value(v) for v in value) + "]"
-    return json.dumps(value)          # numbers, and strings: JSON's string escapes are all TOML escapes
+    return json.dumps(value)  # numbers, and strings: JSON's string escapes are all TOML escapes

@@ -23,10 +23,12 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-_CJK = ("\u2e80-\u2fff\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff\ua960-\ua97f\uac00-\ud7af"
-        "\uf900-\ufaff\uff66-\uff9f\U00020000-\U0003134f")
+_CJK = (
+    "\u2e80-\u2fff\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff\ua960-\ua97f\uac00-\ud7af"
+    "\uf900-\ufaff\uff66-\uff9f\U00020000-\U0003134f"
+)
 HAS_CJK = re.compile(f"[{_CJK}]")
-WORD = f"[^\\W{_CJK}]"          # a letter, digit or _ of a script that separates words with spaces
+WORD = f"[^\\W{_CJK}]"  # a letter, digit or _ of a script that separates words with spaces
 
 
 class PhraseError(ValueError):
@@ -45,24 +47,24 @@ def normalise(value: object) -> str:
         raise PhraseError(f"expected non-empty strings, got {value!r}")
     phrase = " ".join(unicodedata.normalize("NFC", value).split())
     if "*" in phrase.rstrip("*") or phrase.endswith("**"):
-        raise PhraseError(f"{value!r}: only one trailing * is supported (a word ending, as in \"Путин*\")")
+        raise PhraseError(f'{value!r}: only one trailing * is supported (a word ending, as in "Путин*")')
     if not phrase.rstrip("*").strip():
         raise PhraseError(f"{value!r}: a phrase needs at least one letter or digit besides *")
     if phrase.endswith("*") and not phrase[-2].isalnum():
-        raise PhraseError(f"{value!r}: * must follow a letter or digit (\"Путин*\")")
+        raise PhraseError(f'{value!r}: * must follow a letter or digit ("Путин*")')
     return phrase
 
 
 @dataclass(frozen=True)
 class Phrase:
-    text: str                  # as written (normalised): "Путин*"
-    stem: str                  # without the trailing *, ё folded: "Путин"
-    prefix: bool               # a trailing * (any word ending)
-    cjk: bool                  # matched as a substring
-    pattern: re.Pattern        # to search in ``fold(text)``
-    needle: str                # its longest word, lower-cased: a text without it cannot match
-    first: str                 # its first word, lower-cased: where a match can start
-    folds: bool                # it has an е: the text must be searched with ё folded (else as it is)
+    text: str  # as written (normalised): "Путин*"
+    stem: str  # without the trailing *, ё folded: "Путин"
+    prefix: bool  # a trailing * (any word ending)
+    cjk: bool  # matched as a substring
+    pattern: re.Pattern  # to search in ``fold(text)``
+    needle: str  # its longest word, lower-cased: a text without it cannot match
+    first: str  # its first word, lower-cased: where a match can start
+    folds: bool  # it has an е: the text must be searched with ё folded (else as it is)
 
     @property
     def words(self) -> list[str]:
@@ -80,12 +82,12 @@ class Phrase:
         article by ``re.finditer``, costs a hundred times more."""
         if self.needle not in lowered:
             return
-        if len(lowered) != len(folded):            # a letter whose lower case is longer: offsets differ
+        if len(lowered) != len(folded):  # a letter whose lower case is longer: offsets differ
             yield from self.pattern.finditer(folded)
             return
         at = lowered.find(self.first)
         while at >= 0:
-            found = self.pattern.match(folded, at)   # its look-behind still sees the text before ``at``
+            found = self.pattern.match(folded, at)  # its look-behind still sees the text before ``at``
             if found:
                 yield found
                 at = lowered.find(self.first, max(found.end(), at + 1))
@@ -104,8 +106,9 @@ def parse(value: str) -> Phrase:
     stem = fold(text.rstrip("*"))
     cjk = bool(HAS_CJK.search(stem))
     words = stem.lower().split()
-    return Phrase(text, stem, prefix, cjk, _compile(stem, prefix, cjk), max(words, key=len), words[0],
-                  "е" in stem.lower())
+    return Phrase(
+        text, stem, prefix, cjk, _compile(stem, prefix, cjk), max(words, key=len), words[0], "е" in stem.lower()
+    )
 
 
 def _compile(stem: str, prefix: bool, cjk: bool) -> re.Pattern:
@@ -124,7 +127,7 @@ def split_query(query: str) -> list[str]:
     """The phrases of a search query: whitespace-separated words, or "quoted phrases" (each normalised)."""
     try:
         parts = shlex.split(query)
-    except ValueError:                       # an unbalanced quote: take the words as they are
+    except ValueError:  # an unbalanced quote: take the words as they are
         parts = query.replace('"', " ").split()
     return [normalise(p) for p in parts if p.strip()]
 

@@ -30,8 +30,8 @@ from scrapy.utils.misc import load_object
 
 from crawler import state
 from crawler.config import Config, Section
-from crawler.features import post_crawl_stages
 from crawler.exceptions import NewsmonError
+from crawler.features import post_crawl_stages
 from crawler.items import utc_now
 from crawler.store import dayfiles
 from crawler.store.diskspace import StorageError
@@ -49,9 +49,9 @@ class CycleContext:
     config: Config
     output_dir: Path
     run_id: int
-    day: str                                   # YYYY-MM-DD of this run's items.jsonl
-    crawl: dict[str, Any] = field(default_factory=dict)     # section key → counts/errors
-    stages: dict[str, Any] = field(default_factory=dict)    # stage name → its summary
+    day: str  # YYYY-MM-DD of this run's items.jsonl
+    crawl: dict[str, Any] = field(default_factory=dict)  # section key → counts/errors
+    stages: dict[str, Any] = field(default_factory=dict)  # stage name → its summary
     seconds: dict[str, float] = field(default_factory=dict)  # step (restore, crawl, each stage, export) → wall s
 
     def timed(self, step: str, started: float) -> None:
@@ -80,8 +80,10 @@ def finish_run(output_dir: Path, run_id: int, status: str, summary: dict) -> Non
     try:
         conn = state.connect(output_dir)
         try:
-            conn.execute("UPDATE runs SET finished_at=?, status=?, summary=? WHERE id=?",
-                         (utc_now(), status, json.dumps(summary, ensure_ascii=False), run_id))
+            conn.execute(
+                "UPDATE runs SET finished_at=?, status=?, summary=? WHERE id=?",
+                (utc_now(), status, json.dumps(summary, ensure_ascii=False), run_id),
+            )
         finally:
             conn.close()
     except (OSError, sqlite3.Error) as exc:
@@ -101,8 +103,10 @@ def restore(output_dir: Path, run_id: int) -> None:
             log.warning("run(s) %s were interrupted; their stored items are kept", ", ".join(map(str, interrupted)))
         report = dayfiles.export_changed(conn, output_dir)
         if report.written:
-            log.warning("day file(s) %s written from the state DB (an earlier run could not finish them)",
-                        ", ".join(report.written))
+            log.warning(
+                "day file(s) %s written from the state DB (an earlier run could not finish them)",
+                ", ".join(report.written),
+            )
     finally:
         conn.close()
 
@@ -119,7 +123,7 @@ def run_stages(ctx: CycleContext, stages: list[str] = POST_CRAWL_STAGES) -> None
         started = time.monotonic()
         try:
             ctx.stages[module_name] = load_object(dotted)(ctx) or {}
-        except StorageError as exc:   # a full disk: said in one line, the export at the end says it again
+        except StorageError as exc:  # a full disk: said in one line, the export at the end says it again
             log.error("stage %s failed: %s", module_name, exc)
             ctx.stages[module_name] = {"error": f"{type(exc).__name__}: {exc}"}
         except Exception as exc:  # one failing stage never stops the others
@@ -131,19 +135,22 @@ def run_stages(ctx: CycleContext, stages: list[str] = POST_CRAWL_STAGES) -> None
 
 # -- the crawl ---------------------------------------------------------------------------------------
 
-SPIDER_CLASSES = {"listing": "spiders.listing.ListingSpider", "feed": "spiders.feed.FeedSpider",
-                  "sitemap": "spiders.sitemap.SitemapSpider"}
+SPIDER_CLASSES = {
+    "listing": "spiders.listing.ListingSpider",
+    "feed": "spiders.feed.FeedSpider",
+    "sitemap": "spiders.sitemap.SitemapSpider",
+}
 
 
 @dataclass
 class CycleResult:
     run_id: int
     day: str
-    status: str                     # ok | errors | failed | offline | interrupted
+    status: str  # ok | errors | failed | offline | interrupted
     output_dir: Path
-    crawl: dict[str, dict]          # section key → counts and errors (SectionReport.as_dict)
+    crawl: dict[str, dict]  # section key → counts and errors (SectionReport.as_dict)
     stages: dict[str, Any]
-    storage_error: str | None = None    # what could not be written (a full disk): the run's last line
+    storage_error: str | None = None  # what could not be written (a full disk): the run's last line
 
     @property
     def landed(self) -> int:
@@ -167,7 +174,7 @@ def run_cycle(config: Config, source_ids: list[str] | None = None, refetch: bool
     from crawler.crawl.store import storage_failure
 
     config = config.select(source_ids)
-    scrapy_settings.crawler_table(config)            # a bad [crawler] table fails before a run is opened
+    scrapy_settings.crawler_table(config)  # a bad [crawler] table fails before a run is opened
     output_dir, day = config.output_dir, today()
     try:
         run_id = start_run(output_dir)
@@ -180,12 +187,13 @@ def run_cycle(config: Config, source_ids: list[str] | None = None, refetch: bool
         started = time.monotonic()
         restore(output_dir, run_id)
         ctx.timed("restore", started)
-        settings = scrapy_settings.for_config(config, output_dir=str(output_dir), run_id=run_id, day=day,
-                                              **({"refetch": True} if refetch else {}))
+        settings = scrapy_settings.for_config(
+            config, output_dir=str(output_dir), run_id=run_id, day=day, **({"refetch": True} if refetch else {})
+        )
         started = time.monotonic()
         ctx.crawl, interrupted = crawl(config.sections, settings)
         ctx.timed("crawl", started)
-        _raise_on_sigterm()        # Scrapy's own handlers served the crawl; ours cover the stages again
+        _raise_on_sigterm()  # Scrapy's own handlers served the crawl; ours cover the stages again
         if storage_failure() is not None:
             raise storage_failure()
         if interrupted:
@@ -196,10 +204,10 @@ def run_cycle(config: Config, source_ids: list[str] | None = None, refetch: bool
         started = time.monotonic()
         ctx.stages["export"] = export(output_dir)
         ctx.timed("export", started)
-    except StorageError as exc:    # a full disk: what is stored stays, the next run with space lands the rest
+    except StorageError as exc:  # a full disk: what is stored stays, the next run with space lands the rest
         status, storage_error = "failed", str(exc)
         ctx.stages["storage"] = {"error": storage_error}
-    except KeyboardInterrupt:      # SIGINT, or SIGTERM outside the crawl (CycleInterrupted)
+    except KeyboardInterrupt:  # SIGINT, or SIGTERM outside the crawl (CycleInterrupted)
         status = "interrupted"
         raise
     finally:
@@ -257,7 +265,7 @@ def host_groups(sections: list[Section]) -> list[list[Section]]:
             groups.append([])
             found = [len(groups) - 1]
         target = found[0]
-        for other in found[1:]:                      # this section joins two groups: merge them
+        for other in found[1:]:  # this section joins two groups: merge them
             groups[target] += groups[other]
             groups[other] = []
             group_of.update({k: target for k, g in group_of.items() if g == other})
@@ -278,12 +286,12 @@ def crawl(sections: list[Section], settings: dict) -> tuple[dict[str, dict], boo
     class Process(CrawlerProcess):
         stopping = False
 
-        def _signal_shutdown(self, signum, frame):   # SIGINT/SIGTERM: finish in-flight work, start nothing new
+        def _signal_shutdown(self, signum, frame):  # SIGINT/SIGTERM: finish in-flight work, start nothing new
             Process.stopping = True
             super()._signal_shutdown(signum, frame)
 
     process = Process(dict(settings, LOG_INSTALL_ROOT_HANDLER=False))
-    quiet_scrapy_logs()            # after Scrapy's own logging set-up, which resets logger levels
+    quiet_scrapy_logs()  # after Scrapy's own logging set-up, which resets logger levels
     reports = {s.key: SectionReport(s.key) for s in sections}
 
     @defer.inlineCallbacks
@@ -321,7 +329,7 @@ def crawl(sections: list[Section], settings: dict) -> tuple[dict[str, dict], boo
         finally:
             from crawler.extract.analysis import close_shared_pool
 
-            close_shared_pool()    # extraction workers, if [crawler] extraction_workers started any
+            close_shared_pool()  # extraction workers, if [crawler] extraction_workers started any
     return {k: r.as_dict() for k, r in reports.items()}, Process.stopping
 
 
@@ -352,15 +360,17 @@ def quiet_scrapy_logs() -> None:
     fetch errors, ignored HTTP statuses, with tracebacks): hide those unless debugging (-vv)."""
     if logging.getLogger().getEffectiveLevel() <= logging.DEBUG:
         return
-    for noisy in ("scrapy.downloadermiddlewares.retry", "scrapy.downloadermiddlewares.robotstxt",
-                  "scrapy.spidermiddlewares.httperror"):
+    for noisy in (
+        "scrapy.downloadermiddlewares.retry",
+        "scrapy.downloadermiddlewares.robotstxt",
+        "scrapy.spidermiddlewares.httperror",
+    ):
         logging.getLogger(noisy).setLevel(logging.CRITICAL)
     # Scrapy's progress lines (INFO) only when the user asked for -v.
     verbose = any(h.level <= logging.INFO for h in logging.getLogger().handlers if not _is_file(h))
     logging.getLogger("scrapy").setLevel(logging.INFO if verbose else logging.WARNING)
     # Per-crawler set-up dumps (middleware lists, settings, stats: ~60 lines per section) only at -vv.
-    for setup in ("scrapy.statscollectors", "scrapy.middleware", "scrapy.addons", "scrapy.crawler",
-                  "scrapy.utils.log"):
+    for setup in ("scrapy.statscollectors", "scrapy.middleware", "scrapy.addons", "scrapy.crawler", "scrapy.utils.log"):
         logging.getLogger(setup).setLevel(logging.WARNING)
 
 

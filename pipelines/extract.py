@@ -76,8 +76,12 @@ class ExtractPipeline:
         first page is, unless this crawl already fetches it or it is stored."""
         spider = self.crawler.spider
         if not spider.claim(first):
-            log.info("%s: %s is a further page of %s, already stored or fetched; skipped",
-                     spider.section.key, page.url, first)
+            log.info(
+                "%s: %s is a further page of %s, already stored or fetched; skipped",
+                spider.section.key,
+                page.url,
+                first,
+            )
             raise DropItem("a further page of an article already taken")
         log.info("%s: %s is a further page of %s; fetching that instead", spider.section.key, page.url, first)
         return await spider.fetch_page(first)
@@ -101,18 +105,24 @@ class ExtractPipeline:
                 continue
             if walk.add(url, extracted, further.url):
                 fetched.append(further)
-        for missing in walk.failed:     # counted as failures: the run did not get what the site has
-            spider.report.article_failed(missing["url"], f"further page of {page.url}: {missing['error']}; "
-                                                         "the article lands without it")
-        for missing in walk.skipped:    # the configured limit: said, not counted
-            log.warning("%s: %s: %s of %s; the article lands without it", spider.section.key,
-                        missing["url"], missing["error"], page.url)
+        for missing in walk.failed:  # counted as failures: the run did not get what the site has
+            spider.report.article_failed(
+                missing["url"], f"further page of {page.url}: {missing['error']}; the article lands without it"
+            )
+        for missing in walk.skipped:  # the configured limit: said, not counted
+            log.warning(
+                "%s: %s: %s of %s; the article lands without it",
+                spider.section.key,
+                missing["url"],
+                missing["error"],
+                page.url,
+            )
         item["extracted"], item["further_pages"] = walk.merged(), fetched
         # Language of the whole article, detected by the language pipeline in-line whichever path
         # extracted the pages: the worker's answer covered page 1 only.
         item.pop("lang", None)
 
     def _failed(self, page, reason: str, unextracted: bool = False) -> None:
-        report = self.crawler.spider.report      # unextracted: the page answered, the article was not in it
+        report = self.crawler.spider.report  # unextracted: the page answered, the article was not in it
         (report.extraction_failed if unextracted else report.article_failed)(page.requested_url, reason)
         raise DropItem(reason) from None

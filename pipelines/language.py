@@ -11,7 +11,7 @@ log = logging.getLogger(__name__)
 
 class LanguagePipeline:
     def process_item(self, item):
-        if "lang" in item:          # already detected in an extraction worker process
+        if "lang" in item:  # already detected in an extraction worker process
             return item
         extracted = item["extracted"]
         try:

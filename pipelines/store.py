@@ -2,8 +2,8 @@
 
 Storing runs on one writer thread shared by every crawler of the cycle, not on the reactor: compressing
 the page, the writes, the batch syncs of the raw pages and the SQLite commit release the GIL, so the
-reactor extracts the next page meanwhile. One thread, as the reactor was before: the writes of all sections stay serialized, in the
-order raw page → DB row → day-file line that crash recovery relies on.
+reactor extracts the next page meanwhile. One thread, as the reactor was before: the writes of all sections stay
+serialized, in the order raw page → DB row → day-file line that crash recovery relies on.
 
 When storing fails for want of space (or any I/O error), nothing more can be stored: the failure is kept
 for the runner (``crawler.crawl.store.storage_failure``), the article counts as failed, and the crawler
@@ -60,8 +60,9 @@ class StorePipeline:
             raise DropItem("storing stopped")
         try:
             landed = await asyncio.get_running_loop().run_in_executor(
-                writer(), self.store.save, page, item["extracted"], item["lang"], item.get("further_pages", ()))
-        except StorageError as exc:        # a full disk: nothing more can be stored this run
+                writer(), self.store.save, page, item["extracted"], item["lang"], item.get("further_pages", ())
+            )
+        except StorageError as exc:  # a full disk: nothing more can be stored this run
             note_storage_failure(exc)
             report.article_failed(page.requested_url, f"not stored: {exc}", quiet=True)
             self._stop()

@@ -23,13 +23,14 @@ from scrapy import signals
 from scrapy.http import TextResponse
 from twisted.python.failure import Failure
 
-from crawler.crawl import conditional, links, context as runner_context, snapshots, store
 from crawler import state
-from crawler.crawl.charset import best_response
 from crawler.config import Section, load_config
+from crawler.crawl import conditional, links, snapshots, store
+from crawler.crawl import context as runner_context
+from crawler.crawl.charset import best_response
+from crawler.crawl.fetcherrors import PageFetchFailed, describe
 from crawler.crawl.report import SKIPS_NAMED, SectionReport, short
 from crawler.exceptions import ConfigError
-from crawler.crawl.fetcherrors import PageFetchFailed, describe
 from crawler.items import canonicalize_url, utc_now
 from crawler.lifecycle.machine import RULE_ERROR
 
@@ -39,11 +40,25 @@ log = logging.getLogger(__name__)
 # again what the errback reports as that page's one line; they show at -vv.
 SCRAPY_REPEATS = ("scrapy.core.downloader.handlers.http11", "scrapy.downloadermiddlewares.httpcompression")
 # A body starting so is no HTML page whatever its Content-Type says.
-BINARY_MAGIC = ((b"%PDF-", "a PDF document"), (b"\x89PNG", "a PNG image"), (b"GIF8", "a GIF image"),
-                (b"\xff\xd8\xff", "a JPEG image"), (b"PK\x03\x04", "a ZIP archive"))
+BINARY_MAGIC = (
+    (b"%PDF-", "a PDF document"),
+    (b"\x89PNG", "a PNG image"),
+    (b"GIF8", "a GIF image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"PK\x03\x04", "a ZIP archive"),
+)
 # Content-Types that are never an article page (Scrapy may still build a TextResponse for them from the body).
-BINARY_TYPES = ("image/", "audio/", "video/", "font/", "application/pdf", "application/zip",
-                "application/msword", "application/vnd.", "application/x-shockwave-flash")
+BINARY_TYPES = (
+    "image/",
+    "audio/",
+    "video/",
+    "font/",
+    "application/pdf",
+    "application/zip",
+    "application/msword",
+    "application/vnd.",
+    "application/x-shockwave-flash",
+)
 
 
 def quiet_scrapy_repeats() -> None:
@@ -53,7 +68,7 @@ def quiet_scrapy_repeats() -> None:
 
 
 class SectionSpider(scrapy.Spider):
-    kind = ""   # listing | feed | sitemap
+    kind = ""  # listing | feed | sitemap
 
     def __init__(self, section: Section | str | None = None, report: SectionReport | None = None, **kw):
         super().__init__(**kw)
@@ -86,8 +101,9 @@ class SectionSpider(scrapy.Spider):
     def setup(self, settings) -> None:
         """Resolve the section and the run this crawl belongs to (``scrapy crawl`` opens its own run)."""
         if isinstance(self.section, str):
-            self.section = find_section(settings.get("NEWSMON_CONFIG") or os.environ.get("NEWSMON_CONFIG"),
-                                        self.section)
+            self.section = find_section(
+                settings.get("NEWSMON_CONFIG") or os.environ.get("NEWSMON_CONFIG"), self.section
+            )
         if self.section.kind != self.kind:
             raise ConfigError(f"section {self.section.key} is a {self.section.kind}, not a {self.kind}")
         self.report = self.report or SectionReport(self.section.key)
@@ -96,7 +112,7 @@ class SectionSpider(scrapy.Spider):
         self.db = state.connect(self.run.output_dir)
         self.snapshot = snapshots.Snapshot(self.section.key, self.section.url, self.section.link_rule())
         self.followed: set[str] = set()
-        self.claimed: set[str] = set()        # canonical URLs of the articles this crawl fetches
+        self.claimed: set[str] = set()  # canonical URLs of the articles this crawl fetches
         self.entry_pages: set[str] = {self.section.url}
         self.max_page_bytes = self.section.max_page_bytes or settings.getint("DOWNLOAD_MAXSIZE")
         self.max_links = self.section.max_links or settings.getint("NEWSMON_MAX_LINKS")
@@ -104,7 +120,7 @@ class SectionSpider(scrapy.Spider):
         # The section's site (its entry point's registered domain; the one it redirects to as well): a link
         # elsewhere is no article of this section, and another site gets no request paced by this crawl's slot.
         self.sites = {links.site_of(self.section.url)}
-        self.requested = 0                    # article links requested, against max_links
+        self.requested = 0  # article links requested, against max_links
         self.beyond_max_links: list[str] = []
 
     def limits(self) -> dict:
@@ -120,18 +136,24 @@ class SectionSpider(scrapy.Spider):
         # Only the first page is asked conditionally: a 304 carries the previous run's links of *all*
         # pages over, while a 304 on page 2 alone could not say which links were on it.
         # An edited link rule (or a first run) needs the full page, not a 304.
-        conditional_get = page == 1 and snapshots.same_rule_as_last_time(self.db, self.section.key,
-                                                                         self.section.link_rule())
+        conditional_get = page == 1 and snapshots.same_rule_as_last_time(
+            self.db, self.section.key, self.section.link_rule()
+        )
         headers = conditional.request_headers(self.db, url) if conditional_get else {}
-        return scrapy.Request(url, headers=headers, callback=self.on_entry,
-                              errback=self.on_entry_error, dont_filter=True,
-                              meta={"page": page, "handle_httpstatus_list": [304], **self.limits()})
+        return scrapy.Request(
+            url,
+            headers=headers,
+            callback=self.on_entry,
+            errback=self.on_entry_error,
+            dont_filter=True,
+            meta={"page": page, "handle_httpstatus_list": [304], **self.limits()},
+        )
 
     def on_entry(self, response):
         page = response.meta["page"]
         self.note_entry_response(response)
         if response.status == 304:
-            if page == 1:    # same as last run: carry its links over (they are known, so no request)
+            if page == 1:  # same as last run: carry its links over (they are known, so no request)
                 self.snapshot.not_modified = True
                 carried = snapshots.previous_links(self.db, self.section.key)
                 self.snapshot.add_links(carried)
@@ -148,7 +170,7 @@ class SectionSpider(scrapy.Spider):
         except links.MalformedFeed as exc:
             self.entry_page_failed(page, f"malformed {self.kind}: {exc}")
             return
-        except links.BadLinkRule as exc:     # the rule, not the page: the section is in error until it is fixed
+        except links.BadLinkRule as exc:  # the rule, not the page: the section is in error until it is fixed
             self.entry_page_failed(page, f"{RULE_ERROR}: {exc}")
             return
         self.snapshot.add_links(found)
@@ -163,13 +185,13 @@ class SectionSpider(scrapy.Spider):
         if response.meta["page"] == 1:
             self.snapshot.http_status, self.snapshot.final_url = response.status, response.url
             self.snapshot.page_bytes = len(response.body)
-            self.sites.add(links.site_of(response.url))      # a section moved to a new domain: its links there
+            self.sites.add(links.site_of(response.url))  # a section moved to a new domain: its links there
 
     def entry_pages_after(self, response, found: list[str], page: int):
         """Requests for the entry pages to read after this one: the next page, up to ``max_pages``."""
         next_url = self.next_url(response, found)
         if next_url and page < self.section.max_pages and next_url not in self.entry_pages:
-            self.entry_pages.add(next_url)            # a "next" link back to a read page ends the walk
+            self.entry_pages.add(next_url)  # a "next" link back to a read page ends the walk
             yield self.entry_request(next_url, page + 1)
 
     def on_entry_error(self, failure):
@@ -206,13 +228,14 @@ class SectionSpider(scrapy.Spider):
         fresh = [u for u in urls if canonical[u] not in known]
         self.report.new += len(fresh)
         room = max(self.max_links - self.requested, 0)
-        self.beyond_max_links += fresh[room:]        # named in one line when the crawl ends; a later run takes them
+        self.beyond_max_links += fresh[room:]  # named in one line when the crawl ends; a later run takes them
         fresh = fresh[:room]
         self.requested += len(fresh)
         self.claimed.update(canonical[u] for u in fresh)
         for url in fresh:
-            yield scrapy.Request(url, callback=self.on_article, errback=self.on_article_error,
-                                 meta={"link": url, **self.limits()})
+            yield scrapy.Request(
+                url, callback=self.on_article, errback=self.on_article_error, meta={"link": url, **self.limits()}
+            )
 
     def worth_a_request(self, urls: list[str]) -> list[str]:
         """``urls`` but those too long (Scrapy's UrlLengthMiddleware would drop them with an INFO line only) or
@@ -224,8 +247,11 @@ class SectionSpider(scrapy.Spider):
         if off_site:
             hosts = sorted({links.site_of(u) for u in off_site})
             shown = ", ".join(hosts[:SKIPS_NAMED]) + (" …" if len(hosts) > SKIPS_NAMED else "")
-            self.report.links_skipped(off_site, "off-site", f"off-site link ({shown}; the section's site is "
-                                                            f"{' or '.join(sorted(self.sites))})")
+            self.report.links_skipped(
+                off_site,
+                "off-site",
+                f"off-site link ({shown}; the section's site is {' or '.join(sorted(self.sites))})",
+            )
         return [u for u in urls if links.site_of(u) in self.sites]
 
     def skip_not_http(self, hrefs: list[str]) -> None:
@@ -241,14 +267,15 @@ class SectionSpider(scrapy.Spider):
         link = request.meta.get("link") or request.url
         chain = list(request.meta.get("redirect_urls", []))
         if request.url in chain:
-            loop = " → ".join(short(u) for u in [*chain[chain.index(request.url):], request.url])
+            loop = " → ".join(short(u) for u in [*chain[chain.index(request.url) :], request.url])
             if "page" in request.meta and "link" not in request.meta:
                 self.entry_page_failed(request.meta["page"], f"redirect loop: {loop}", url=chain[0])
             else:
                 self.report.article_failed(link, f"redirect loop: {loop}")
         elif chain:
-            self.report.link_skipped(link, "duplicate", f"redirected to {short(request.url)}: the same page as "
-                                                        f"another link of this crawl")
+            self.report.link_skipped(
+                link, "duplicate", f"redirected to {short(request.url)}: the same page as another link of this crawl"
+            )
         else:
             self.report.link_skipped(link, "duplicate", "the same page as another link of this crawl")
 
@@ -274,8 +301,17 @@ class SectionSpider(scrapy.Spider):
             return None, "empty body"
         response = self.decoded(response)
         etag, last_modified = conditional.validators_of(response.headers)
-        return store.FetchedPage(self.section, link, response.url, response.body, response.text,
-                                 response.encoding, utc_now(), etag, last_modified), None
+        return store.FetchedPage(
+            self.section,
+            link,
+            response.url,
+            response.body,
+            response.text,
+            response.encoding,
+            utc_now(),
+            etag,
+            last_modified,
+        ), None
 
     async def fetch_page(self, url: str) -> store.FetchedPage:
         """Another page of an article (a further page, or the first page of a further page linked on its
@@ -305,8 +341,9 @@ class SectionSpider(scrapy.Spider):
         return True
 
     def on_article_error(self, failure):
-        self.report.article_failed(failure.request.meta.get("link", failure.request.url),
-                                   describe(failure, self.timeout).text)
+        self.report.article_failed(
+            failure.request.meta.get("link", failure.request.url), describe(failure, self.timeout).text
+        )
 
     def decoded(self, response: TextResponse) -> TextResponse:
         better, note = best_response(response)
@@ -323,9 +360,10 @@ class SectionSpider(scrapy.Spider):
         self.account_for_unfollowed()
         try:
             snapshots.write_snapshot(self.db, self.run.run_id, self.snapshot)
-        except (OSError, sqlite3.Error) as exc:     # a full disk: the run ends saying so, once
+        except (OSError, sqlite3.Error) as exc:  # a full disk: the run ends saying so, once
             (log.debug if store.storage_failure() else log.error)(
-                "%s: the section's snapshot could not be recorded: %s", self.section.key, exc)
+                "%s: the section's snapshot could not be recorded: %s", self.section.key, exc
+            )
         finally:
             self.report.finish()
             self.db.close()

@@ -25,13 +25,18 @@ class FeedSpider(SectionSpider):
 
     def setup(self, settings) -> None:
         super().setup(settings)
-        self.listed_dates: dict[str, str] = {}     # article link → its entry's date, first entry wins
+        self.listed_dates: dict[str, str] = {}  # article link → its entry's date, first entry wins
 
     def links_of(self, response) -> list[str]:
         feed = links.read_feed(response.text, response.url)
-        if feed.repaired:       # said once per run in the log file: the feed is served broken, yet read
-            log.info("%s: %s is not well-formed XML (%s); read tolerantly: %d entries", self.section.key,
-                     response.url, feed.repaired, len(feed.entries))
+        if feed.repaired:  # said once per run in the log file: the feed is served broken, yet read
+            log.info(
+                "%s: %s is not well-formed XML (%s); read tolerantly: %d entries",
+                self.section.key,
+                response.url,
+                feed.repaired,
+                len(feed.entries),
+            )
         for entry in feed.entries:
             if entry.published:
                 self.listed_dates.setdefault(entry.url, entry.published)

@@ -21,7 +21,7 @@ from crawler.crawl import links
 from crawler.crawl.fetcherrors import size_words
 from spiders._base import SectionSpider
 
-try:   # Scrapy's own (private) class for "inflated past max_size"; a ValueError, whatever its name becomes
+try:  # Scrapy's own (private) class for "inflated past max_size"; a ValueError, whatever its name becomes
     from scrapy.utils._compression import _DecompressionMaxSizeExceeded as TooLarge
 except ImportError:  # pragma: no cover
     TooLarge = ValueError
@@ -33,14 +33,14 @@ class SitemapSpider(SectionSpider):
 
     def setup(self, settings) -> None:
         super().setup(settings)
-        self.listed_by: dict[str, str] = {}        # sitemap URL → the index that listed it
-        self.urlsets = 0                            # sitemaps of article URLs read
-        self.children: list[str] = []               # the sitemaps the index just read lists
-        self.listed_again: list[tuple[str, str]] = []   # (index, a sitemap it lists that was requested already)
+        self.listed_by: dict[str, str] = {}  # sitemap URL → the index that listed it
+        self.urlsets = 0  # sitemaps of article URLs read
+        self.children: list[str] = []  # the sitemaps the index just read lists
+        self.listed_again: list[tuple[str, str]] = []  # (index, a sitemap it lists that was requested already)
         self.beyond_max_pages: list[str] = []
 
     def on_entry(self, response):
-        if response.body[:2] == b"\x1f\x8b":       # sitemap.xml.gz served as-is
+        if response.body[:2] == b"\x1f\x8b":  # sitemap.xml.gz served as-is
             try:
                 body = gunzip(response.body, max_size=self.max_page_bytes)
             except TooLarge:
@@ -53,8 +53,9 @@ class SitemapSpider(SectionSpider):
                 self.note_entry_response(response)
                 self.entry_page_failed(response.meta["page"], problem, url=response.url)
                 return
-            response = XmlResponse(response.url, status=response.status, headers=response.headers,
-                                   body=body, request=response.request)
+            response = XmlResponse(
+                response.url, status=response.status, headers=response.headers, body=body, request=response.request
+            )
         yield from super().on_entry(response)
 
     def links_of(self, response) -> list[str]:
@@ -90,19 +91,25 @@ class SitemapSpider(SectionSpider):
 
     def account_for_unfollowed(self) -> None:
         super().account_for_unfollowed()
-        self.report.links_skipped(self.beyond_max_pages, "max_pages",
-                                  f"a sitemap beyond max_pages = {self.section.max_pages}")
-        loops = [(index, child) for index, child in self.listed_again
-                 if child == index or child in self.ancestors(index)]
+        self.report.links_skipped(
+            self.beyond_max_pages, "max_pages", f"a sitemap beyond max_pages = {self.section.max_pages}"
+        )
+        loops = [
+            (index, child) for index, child in self.listed_again if child == index or child in self.ancestors(index)
+        ]
         if loops and not self.urlsets and not self.report.entry_error:
             index, child = loops[0]
-            self.entry_page_failed(1, f"the sitemap index loops back ({index} lists {child}, already read): "
-                                      f"no sitemap of article URLs reached")
+            self.entry_page_failed(
+                1,
+                f"the sitemap index loops back ({index} lists {child}, already read): "
+                f"no sitemap of article URLs reached",
+            )
             loops = []
         for index, child in self.listed_again:
             if (index, child) in loops:
-                self.report.link_skipped(child, "sitemap-loop", f"listed again by {index}, an index below it "
-                                                                f"(a loop): read once")
+                self.report.link_skipped(
+                    child, "sitemap-loop", f"listed again by {index}, an index below it (a loop): read once"
+                )
             elif child != index and child not in self.ancestors(index):
                 self.report.link_skipped(child, "duplicate", f"listed again by {index}: read once")
 

@@ -18,7 +18,8 @@ from crawler.config import load_config
 from crawler.items import canonicalize_url, content_hash, item_id
 from crawler.localsite import Route, write_loopback_config
 from crawler.runner import CycleContext
-from crawler.store import dayfiles, items as item_store, migrate
+from crawler.store import dayfiles, migrate
+from crawler.store import items as item_store
 
 
 def free_port() -> int:
@@ -43,7 +44,7 @@ class SmtpServer:
         self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
 
     def url(self) -> str:
-        return (f"mailto://127.0.0.1:{self.port}?from=newsmon@example.org&to=desk@example.org&mode=insecure")
+        return f"mailto://127.0.0.1:{self.port}?from=newsmon@example.org&to=desk@example.org&mode=insecure"
 
     def bodies(self) -> list[str]:
         return [m.get_body(preferencelist=("plain",)).get_content() for m in self.messages]
@@ -57,7 +58,7 @@ class WebhookReceiver:
         self.posts: list[dict] = []
         self.httpd = None
 
-    def start(self) -> "WebhookReceiver":
+    def start(self) -> WebhookReceiver:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -83,13 +84,19 @@ class WebhookReceiver:
 
 def write_config(tmp: Path, base_url: str, extra: str = "") -> Path:
     """A user config with one source of three listing sections at ``base_url``."""
-    sections = [{"id": ident, "kind": "listing", "url": f"{base_url}{path}", "link_css": "div.item a"}
-                for ident, path in (("russia", "/world/russia/"), ("politics", "/politics/"), ("world", "/world/"))]
+    sections = [
+        {"id": ident, "kind": "listing", "url": f"{base_url}{path}", "link_css": "div.item a"}
+        for ident, path in (("russia", "/world/russia/"), ("politics", "/politics/"), ("world", "/world/"))
+    ]
     sections[0]["ignore_patterns"] = [r"\?t=\d+"]
     source = {"id": "site", "name": "Test site", "homepage": f"{base_url}/", "sections": sections}
-    return write_loopback_config(tmp / "newsmon.toml", [source], extra=extra,
-                                 crawler={"output_dir": str(tmp / "output"), "timeout": 30},
-                                 lifecycle={"recheck_max": 0})
+    return write_loopback_config(
+        tmp / "newsmon.toml",
+        [source],
+        extra=extra,
+        crawler={"output_dir": str(tmp / "output"), "timeout": 30},
+        lifecycle={"recheck_max": 0},
+    )
 
 
 def context(config_path: Path, run_id: int) -> CycleContext:
@@ -105,39 +112,93 @@ def new_run(output_dir: Path) -> int:
         conn.close()
 
 
-def snapshot(output_dir: Path, run_id: int, section: str, url: str, *, at: str, status: int | None = 200,
-             urls: list[str] = (), page_bytes: int = 30_000, final_url: str | None = None,
-             error: str | None = None, rule: str = "css 'div.item a'") -> None:
+def snapshot(
+    output_dir: Path,
+    run_id: int,
+    section: str,
+    url: str,
+    *,
+    at: str,
+    status: int | None = 200,
+    urls: list[str] = (),
+    page_bytes: int = 30_000,
+    final_url: str | None = None,
+    error: str | None = None,
+    rule: str = "css 'div.item a'",
+) -> None:
     conn = state.connect(output_dir)
     try:
-        conn.execute("INSERT INTO section_snapshots(run_id, section, checked_at, url, http_status, final_url, error, "
-                     "page_bytes, links_found, article_urls, link_rule) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                     (run_id, section, at, url, status, final_url, error, page_bytes, len(urls),
-                      json.dumps(list(urls)), rule))
+        conn.execute(
+            "INSERT INTO section_snapshots(run_id, section, checked_at, url, http_status, final_url, error, "
+            "page_bytes, links_found, article_urls, link_rule) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (run_id, section, at, url, status, final_url, error, page_bytes, len(urls), json.dumps(list(urls)), rule),
+        )
     finally:
         conn.close()
 
 
-def store_article(output_dir: Path, run_id: int, section: str, url: str, title: str, paragraphs: list[str], *,
-                  at: str, title_en: str | None = None, lang: str = "en", etag: str | None = None,
-                  last_modified: str | None = None, published_at: str | None = None) -> str:
+def store_article(
+    output_dir: Path,
+    run_id: int,
+    section: str,
+    url: str,
+    title: str,
+    paragraphs: list[str],
+    *,
+    at: str,
+    title_en: str | None = None,
+    lang: str = "en",
+    etag: str | None = None,
+    last_modified: str | None = None,
+    published_at: str | None = None,
+) -> str:
     """A stored article as the crawl leaves it: ``articles`` row and item (``crawler.store.items.insert``) in one
     transaction, then the day file (2026-11-01) exported from the DB."""
     canonical = canonicalize_url(url)
     ident = item_id(canonical)
-    item = {"id": ident, "source": section.split("/")[0], "section": section.split("/")[1], "section_key": section,
-            "url": url, "canonical_url": canonical, "fetched_at": at, "published_at": published_at, "title": title,
-            "paragraphs": paragraphs, "text": "\n\n".join(paragraphs), "lang": lang,
-            "content_hash": content_hash(title, paragraphs), "raw_path": f"raw/{section.split('/')[0]}/{ident}.html.gz",
-            "version": 1, "title_en": title_en}
+    item = {
+        "id": ident,
+        "source": section.split("/")[0],
+        "section": section.split("/")[1],
+        "section_key": section,
+        "url": url,
+        "canonical_url": canonical,
+        "fetched_at": at,
+        "published_at": published_at,
+        "title": title,
+        "paragraphs": paragraphs,
+        "text": "\n\n".join(paragraphs),
+        "lang": lang,
+        "content_hash": content_hash(title, paragraphs),
+        "raw_path": f"raw/{section.split('/')[0]}/{ident}.html.gz",
+        "version": 1,
+        "title_en": title_en,
+    }
     conn = state.connect(output_dir)
     try:
         with state.transaction(conn):
-            conn.execute("INSERT INTO articles(canonical_url, id, source, section, url, day, run_id, first_seen, "
-                         "last_fetched, published_at, title, content_hash, etag, last_modified, raw_path) "
-                         "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                         (canonical, ident, item["source"], section, url, "2026-11-01", run_id, at, at, published_at,
-                          title, item["content_hash"], etag, last_modified, item["raw_path"]))
+            conn.execute(
+                "INSERT INTO articles(canonical_url, id, source, section, url, day, run_id, first_seen, "
+                "last_fetched, published_at, title, content_hash, etag, last_modified, raw_path) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    canonical,
+                    ident,
+                    item["source"],
+                    section,
+                    url,
+                    "2026-11-01",
+                    run_id,
+                    at,
+                    at,
+                    published_at,
+                    title,
+                    item["content_hash"],
+                    etag,
+                    last_modified,
+                    item["raw_path"],
+                ),
+            )
             assert item_store.insert(conn, item, "2026-11-01"), f"item {ident} is already stored"
         dayfiles.export_changed(conn, output_dir)
     finally:
@@ -175,17 +236,21 @@ def rows(output_dir: Path, sql: str, *args) -> list[dict]:
 def article_page(title: str, paragraphs: list[str], views: str = "1,234") -> bytes:
     """A small news article page (title, a volatile counter line, paragraphs) that extraction reads."""
     body = "".join(f"<p>{p}</p>" for p in paragraphs)
-    return (f"<html><head><meta charset='utf-8'><title>{title}</title></head><body><nav><a href='/'>Home</a></nav>"
-            f"<article><h1>{title}</h1><p>Updated 10:42, {views} views</p>{body}</article>"
-            "<footer>Copyright Test News</footer></body></html>").encode()
+    return (
+        f"<html><head><meta charset='utf-8'><title>{title}</title></head><body><nav><a href='/'>Home</a></nav>"
+        f"<article><h1>{title}</h1><p>Updated 10:42, {views} views</p>{body}</article>"
+        "<footer>Copyright Test News</footer></body></html>"
+    ).encode()
 
 
 def listing_page(links: list[tuple[str, str]], css_class: str = "item") -> bytes:
     """A listing page of ``(href, title)`` links in ``div.<css_class> a``, padded to a realistic size."""
     items = "".join(f'<div class="{css_class}"><a href="{href}">{title}</a></div>' for href, title in links)
     pad = "<p>" + "About this section, its editors and its archive. " * 250 + "</p>"
-    return (f"<html><head><meta charset='utf-8'><title>Listing</title></head><body><nav><a href='/'>Home</a></nav>"
-            f"{items}{pad}</body></html>").encode()
+    return (
+        f"<html><head><meta charset='utf-8'><title>Listing</title></head><body><nav><a href='/'>Home</a></nav>"
+        f"{items}{pad}</body></html>"
+    ).encode()
 
 
 # ---------------------------------------------------------------- nights of recorded Kremlin pages
@@ -196,8 +261,10 @@ def serve_kremlin_night(server, name: str, night: int, pages: dict[str, bytes]) 
     """Section ``name``'s listing for ``night`` at ``/<name>/``, linking ``pages`` (id → page bytes) under
     night-specific URLs so that every night brings new items, and the pages at those URLs."""
     links = {f"/{name}/n{night}/{ident}": page for ident, page in pages.items()}
-    entries = "".join(f'<div class="hentry"><h3 class="hentry__title"><a href="{link}" rel="bookmark">'
-                      f'Story {link}</a></h3></div>' for link in links)
+    entries = "".join(
+        f'<div class="hentry"><h3 class="hentry__title"><a href="{link}" rel="bookmark">Story {link}</a></h3></div>'
+        for link in links
+    )
     server.routes[f"/{name}/"] = Route(f"<html><body><div class='lister'>{entries}</div></body></html>".encode())
     for link, page in links.items():
         server.routes[link] = Route(page)
@@ -206,9 +273,16 @@ def serve_kremlin_night(server, name: str, night: int, pages: dict[str, bytes]) 
 def kremlin_nights_config(tmp_path: Path, server, sections: dict[str, dict], hook=None) -> Path:
     """A config with one listing section per ``sections`` entry (name → extra section keys) on the loopback
     ``server``, re-checks off, and the ``hook`` webhook channel when given."""
-    listed = [{"id": name, "kind": "listing", "url": f"{server.url}/{name}/", "link_css": KREMLIN_LINK_CSS,
-               **extra} for name, extra in sections.items()]
+    listed = [
+        {"id": name, "kind": "listing", "url": f"{server.url}/{name}/", "link_css": KREMLIN_LINK_CSS, **extra}
+        for name, extra in sections.items()
+    ]
     channel = f'[[alerts.channels]]\nname = "hook"\nurl = "json://127.0.0.1:{hook.port}/newsmon"\n' if hook else ""
-    return write_loopback_config(tmp_path / "newsmon.toml", [{"id": "kremlin", "sections": listed}],
-                                 crawler={"output_dir": str(tmp_path / "output"), "timeout": 30},
-                                 lifecycle={"recheck_max": 0}, alerts={"retries": 0}, extra=channel)
+    return write_loopback_config(
+        tmp_path / "newsmon.toml",
+        [{"id": "kremlin", "sections": listed}],
+        crawler={"output_dir": str(tmp_path / "output"), "timeout": 30},
+        lifecycle={"recheck_max": 0},
+        alerts={"retries": 0},
+        extra=channel,
+    )

@@ -22,17 +22,25 @@ def site_server():
     server.stop()
 
 
-def run_newsmon(*args: str, cwd: Path | None = None, env: dict | None = None, timeout: float = 180,
-                check: bool = False) -> subprocess.CompletedProcess:
+def run_newsmon(
+    *args: str, cwd: Path | None = None, env: dict | None = None, timeout: float = 180, check: bool = False
+) -> subprocess.CompletedProcess:
     """Run the real CLI (``python -m crawler``) as a separate process, as a user would."""
     # A developer's own NEWSMON_CONFIG must not leak into the tests' runs.
     inherited = {k: v for k, v in os.environ.items() if k != "NEWSMON_CONFIG"}
     full_env = dict(inherited, PYTHONUNBUFFERED="1", **(env or {}))
-    proc = subprocess.run([sys.executable, "-m", "crawler", *args], cwd=cwd or ROOT, env=full_env,
-                          capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(
+        [sys.executable, "-m", "crawler", *args],
+        cwd=cwd or ROOT,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     if check and proc.returncode != 0:
-        raise AssertionError(f"newsmon {' '.join(args)} exited {proc.returncode}\n"
-                             f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
+        raise AssertionError(
+            f"newsmon {' '.join(args)} exited {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
+        )
     return proc
 
 
@@ -98,18 +106,43 @@ def smtp():
 # tests/ it calls. Found by reading the names the test's code (and that of its fixtures and tests/ helpers)
 # refers to, so a new test is sorted without being marked by hand; `pytestmark = pytest.mark.e2e` in a module
 # marks all of its tests too.
-E2E_NAMES = frozenset({
-    "subprocess", "Popen", "SiteServer", "site_server", "run_newsmon", "newsmon", "smtp", "SmtpServer",
-    "sitesrv", "crawlsite", "faultsite", "schedsite", "localsite", "cdp", "run_cycle", "CrawlerProcess",
-    "demo_site", "HTTPServer", "ThreadingHTTPServer", "TCPServer", "socketserver", "free_port", "WebhookReceiver",
-    "pg_server", "pg_url", "PgServer",                          # a PostgreSQL server of the tests' own
-})
+E2E_NAMES = frozenset(
+    {
+        "subprocess",
+        "Popen",
+        "SiteServer",
+        "site_server",
+        "run_newsmon",
+        "newsmon",
+        "smtp",
+        "SmtpServer",
+        "sitesrv",
+        "crawlsite",
+        "faultsite",
+        "schedsite",
+        "localsite",
+        "cdp",
+        "run_cycle",
+        "CrawlerProcess",
+        "demo_site",
+        "HTTPServer",
+        "ThreadingHTTPServer",
+        "TCPServer",
+        "socketserver",
+        "free_port",
+        "WebhookReceiver",
+        "pg_server",
+        "pg_url",
+        "PgServer",  # a PostgreSQL server of the tests' own
+    }
+)
 
 
 def _refers_to_e2e(func, seen: set) -> bool:
-    if isinstance(func, type):                      # a helper class of tests/: its bases and its methods
+    if isinstance(func, type):  # a helper class of tests/: its bases and its methods
         return bool({c.__name__ for c in func.__mro__} & E2E_NAMES) or any(
-            _refers_to_e2e(m, seen) for m in vars(func).values() if callable(m))
+            _refers_to_e2e(m, seen) for m in vars(func).values() if callable(m)
+        )
     code = getattr(func, "__code__", None)
     if code is None or code in seen:
         return False
@@ -118,13 +151,16 @@ def _refers_to_e2e(func, seen: set) -> bool:
     while codes:
         current = codes.pop()
         names = set(current.co_names) | set(current.co_freevars)
-        if {part for name in names for part in name.split(".")} & E2E_NAMES:      # "tests.cdp" too
+        if {part for name in names for part in name.split(".")} & E2E_NAMES:  # "tests.cdp" too
             return True
-        codes += [c for c in current.co_consts if hasattr(c, "co_names")]     # nested functions, lambdas
+        codes += [c for c in current.co_consts if hasattr(c, "co_names")]  # nested functions, lambdas
         for name in current.co_names:
             value = getattr(func, "__globals__", {}).get(name)
-            if callable(value) and getattr(value, "__module__", "").startswith("tests") and \
-                    _refers_to_e2e(getattr(value, "__wrapped__", value), seen):
+            if (
+                callable(value)
+                and getattr(value, "__module__", "").startswith("tests")
+                and _refers_to_e2e(getattr(value, "__wrapped__", value), seen)
+            ):
                 return True
     return False
 

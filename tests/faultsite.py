@@ -20,29 +20,31 @@ import struct
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 
 from crawler.localsite import Route, SiteServer, toml_keys
 from tests.alerting import article_page, listing_page
 
 MB = 1_000_000
-LIMIT = 10 * MB                  # [crawler] max_page_bytes: the default, stated again so a test reads it
-SMALL_LIMIT = 50_000             # the section that overrides it
-MAX_LINKS = 3                    # the 100,004-link listing's own max_links
+LIMIT = 10 * MB  # [crawler] max_page_bytes: the default, stated again so a test reads it
+SMALL_LIMIT = 50_000  # the section that overrides it
+MAX_LINKS = 3  # the 100,004-link listing's own max_links
 MANY_LINKS = 100_004
-BOMB_INFLATED = 1 << 30          # 1 GiB once inflated: far beyond any memory bound worth testing
-TIMEOUT = 1                      # [crawler] timeout of the fault run, seconds
+BOMB_INFLATED = 1 << 30  # 1 GiB once inflated: far beyond any memory bound worth testing
+TIMEOUT = 1  # [crawler] timeout of the fault run, seconds
 
-PARAS = ["The ministry said on Tuesday that the talks on the new transport corridor would resume next month.",
-         "Delegations from both countries are expected to sign an agreement on customs procedures and tariffs.",
-         "Officials declined to comment on the timetable, saying that the technical work was still going on."]
+PARAS = [
+    "The ministry said on Tuesday that the talks on the new transport corridor would resume next month.",
+    "Delegations from both countries are expected to sign an agreement on customs procedures and tariffs.",
+    "Officials declined to comment on the timetable, saying that the technical work was still going on.",
+]
 
 
 def good_article(title: str) -> bytes:
     return article_page(title, PARAS)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _block() -> bytes:
     return gzip.compress(b" " * (16 << 20), compresslevel=9, mtime=0)
 
@@ -53,6 +55,7 @@ def gzip_bomb(head: bytes, inflated: int = BOMB_INFLATED) -> bytes:
 
 
 # -- socket-level faults: each gets the request handler and answers (or not) itself ----------------------
+
 
 def reset(h) -> None:
     """The connection reset (RST) before any answer, as a crashing server or a middlebox does."""
@@ -117,13 +120,14 @@ class FaultServer(SiteServer):
                 self._done()
                 try:
                     fault(self)
-                except OSError:              # the client hung up (as it should) or the socket was reset
+                except OSError:  # the client hung up (as it should) or the socket was reset
                     self.close_connection = True
 
         return Faulty
 
 
 # -- the faults -------------------------------------------------------------------------------------------
+
 
 @dataclass
 class Fault:
@@ -134,13 +138,14 @@ class Fault:
     failed), ``skipped`` (``count`` links not followed) or ``none`` (a case that must just work); ``cause``:
     words that line says; ``lands``: items the section still lands.
     """
+
     name: str
-    kind: str                        # listing | sitemap
-    outcome: str                     # failed | entry | skipped
+    kind: str  # listing | sitemap
+    outcome: str  # failed | entry | skipped
     cause: str
     path: str = ""
     count: int = 1
-    lands: int = 0                   # items the section still lands besides the fault
+    lands: int = 0  # items the section still lands besides the fault
     section: dict = field(default_factory=dict)
 
     @property
@@ -156,27 +161,60 @@ SITEMAP_NS = 'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"'
 
 
 def sitemap_index(*locs: str) -> bytes:
-    return (f'<?xml version="1.0" encoding="UTF-8"?><sitemapindex {SITEMAP_NS}>'
-            + "".join(f"<sitemap><loc>{loc}</loc></sitemap>" for loc in locs) + "</sitemapindex>").encode()
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><sitemapindex {SITEMAP_NS}>'
+        + "".join(f"<sitemap><loc>{loc}</loc></sitemap>" for loc in locs)
+        + "</sitemapindex>"
+    ).encode()
 
 
 def urlset(*locs: str) -> bytes:
-    return (f'<?xml version="1.0" encoding="UTF-8"?><urlset {SITEMAP_NS}>'
-            + "".join(f"<url><loc>{loc}</loc></url>" for loc in locs) + "</urlset>").encode()
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><urlset {SITEMAP_NS}>'
+        + "".join(f"<url><loc>{loc}</loc></url>" for loc in locs)
+        + "</urlset>"
+    ).encode()
 
 
-def article_fault(name: str, cause: str, route: Route | None = None, fault: Callable | None = None,
-                  **section) -> tuple[Fault, dict]:
+def article_fault(
+    name: str, cause: str, route: Route | None = None, fault: Callable | None = None, **section
+) -> tuple[Fault, dict]:
     """A listing section linking one article whose URL answers with ``route`` or misbehaves by ``fault``."""
     path = f"/f/{name}/article"
     return Fault(name, "listing", "failed", cause, path, section=section), {path: route or fault}
 
 
 # The fault kinds, in crawl order (a test holds ``build`` to this list).
-NAMES = ("html-bomb", "big-page", "endless-page", "own-limit", "sitemap-bomb", "redirect-loop", "self-redirect",
-         "duplicate", "redirect-chain", "long-link", "off-site", "not-http", "many-links", "nested-index",
-         "looping-index", "reset", "slow-headers", "drip-feed", "truncated", "too-many", "unavailable", "image", "pdf",
-         "pdf-as-html", "empty", "bot-wall", "not-found", "server-error")
+NAMES = (
+    "html-bomb",
+    "big-page",
+    "endless-page",
+    "own-limit",
+    "sitemap-bomb",
+    "redirect-loop",
+    "self-redirect",
+    "duplicate",
+    "redirect-chain",
+    "long-link",
+    "off-site",
+    "not-http",
+    "many-links",
+    "nested-index",
+    "looping-index",
+    "reset",
+    "slow-headers",
+    "drip-feed",
+    "truncated",
+    "too-many",
+    "unavailable",
+    "image",
+    "pdf",
+    "pdf-as-html",
+    "empty",
+    "bot-wall",
+    "not-found",
+    "server-error",
+)
 
 
 def build(server: FaultServer) -> list[Fault]:
@@ -195,24 +233,46 @@ def build(server: FaultServer) -> list[Fault]:
 
     html = "text/html; charset=utf-8"
     # Memory: pages and inflated bodies past max_page_bytes.
-    add(*article_fault("html-bomb", "larger than 10 MB once decompressed",
-                       Route(gzip_bomb(b"<html><body><p>"), content_type=html, headers={"Content-Encoding": "gzip"})))
+    add(
+        *article_fault(
+            "html-bomb",
+            "larger than 10 MB once decompressed",
+            Route(gzip_bomb(b"<html><body><p>"), content_type=html, headers={"Content-Encoding": "gzip"}),
+        )
+    )
     add(*article_fault("big-page", "larger than 10 MB", Route(b"<html><body>" + b"x" * (20 * MB) + b"</body></html>")))
     add(*article_fault("endless-page", "larger than 10 MB", fault=endless))
-    add(*article_fault("own-limit", "larger than 50 kB", Route(good_article("Long") + b" " * 100_000),
-                       max_page_bytes=SMALL_LIMIT))
-    bomb = Fault("sitemap-bomb", "sitemap", "entry", "larger than 10 MB once decompressed",
-                 "/f/sitemap-bomb/sitemap.xml.gz", section={"url_path": "/f/sitemap-bomb/sitemap.xml.gz"})
-    add(bomb, {bomb.path: Route(gzip_bomb(f'<?xml version="1.0"?><urlset {SITEMAP_NS}>'.encode()),
-                                content_type="application/octet-stream")})
+    add(
+        *article_fault(
+            "own-limit", "larger than 50 kB", Route(good_article("Long") + b" " * 100_000), max_page_bytes=SMALL_LIMIT
+        )
+    )
+    bomb = Fault(
+        "sitemap-bomb",
+        "sitemap",
+        "entry",
+        "larger than 10 MB once decompressed",
+        "/f/sitemap-bomb/sitemap.xml.gz",
+        section={"url_path": "/f/sitemap-bomb/sitemap.xml.gz"},
+    )
+    add(
+        bomb,
+        {
+            bomb.path: Route(
+                gzip_bomb(f'<?xml version="1.0"?><urlset {SITEMAP_NS}>'.encode()),
+                content_type="application/octet-stream",
+            )
+        },
+    )
     # Requests Scrapy drops on its own: duplicates (redirect loops), too many redirects, too long URLs.
     loop = "/f/redirect-loop/article"
     add(*article_fault("redirect-loop", "redirect loop", Route(status=302, location="/f/redirect-loop/b")))
     routes["/f/redirect-loop/b"] = Route(status=302, location=loop)
     add(*article_fault("self-redirect", "redirect loop", Route(status=301, location="/f/self-redirect/article")))
     # Two links, one redirecting to the other: the page is fetched once, the redirected link is a skipped duplicate.
-    faults.append(Fault("duplicate", "listing", "skipped", "the same page as another link", "/f/duplicate/article",
-                        lands=1))
+    faults.append(
+        Fault("duplicate", "listing", "skipped", "the same page as another link", "/f/duplicate/article", lands=1)
+    )
     routes["/f/duplicate/"] = Route(listing_page([("/f/duplicate/b", "B"), ("/f/duplicate/article", "A")]))
     routes["/f/duplicate/article"] = Route(status=302, location="/f/duplicate/b")
     routes["/f/duplicate/b"] = Route(good_article("The page two links lead to"))
@@ -227,14 +287,32 @@ def build(server: FaultServer) -> list[Fault]:
     faults.append(Fault("off-site", "listing", "skipped", "off-site link (localhost;", offsite))
     routes["/f/off-site/"] = Route(listing_page([(offsite, "Elsewhere")]))
     routes["/f/off-site/article"] = Route(good_article("Not this site's"))
-    faults.append(Fault("not-http", "listing", "skipped", "2 links not followed: not an http(s) link",
-                        "mailto:desk@example.org", count=2))
-    routes["/f/not-http/"] = Route(listing_page([("mailto:desk@example.org", "Write to us"),
-                                                 ("javascript:void(0)", "Share")]))
+    faults.append(
+        Fault(
+            "not-http",
+            "listing",
+            "skipped",
+            "2 links not followed: not an http(s) link",
+            "mailto:desk@example.org",
+            count=2,
+        )
+    )
+    routes["/f/not-http/"] = Route(
+        listing_page([("mailto:desk@example.org", "Write to us"), ("javascript:void(0)", "Share")])
+    )
     many = [(f"/f/many-links/{n}", f"Story {n}") for n in range(1, MANY_LINKS + 1)]
-    faults.append(Fault("many-links", "listing", "skipped", f"beyond max_links = {MAX_LINKS}",
-                        "/f/many-links/4", count=MANY_LINKS - MAX_LINKS, lands=MAX_LINKS,
-                        section={"max_links": MAX_LINKS, "link_pattern": r"/f/many-links/\d+$"}))
+    faults.append(
+        Fault(
+            "many-links",
+            "listing",
+            "skipped",
+            f"beyond max_links = {MAX_LINKS}",
+            "/f/many-links/4",
+            count=MANY_LINKS - MAX_LINKS,
+            lands=MAX_LINKS,
+            section={"max_links": MAX_LINKS, "link_pattern": r"/f/many-links/\d+$"},
+        )
+    )
     routes["/f/many-links/"] = Route(listing_page(many))
     for n in range(1, MAX_LINKS + 1):
         routes[f"/f/many-links/{n}"] = Route(good_article(f"Story {n} of many"))
@@ -247,8 +325,9 @@ def build(server: FaultServer) -> list[Fault]:
     routes["/f/nested-index/b.xml"] = Route(urlset(f"{u}/f/nested-index/article-b"))
     routes["/f/nested-index/article-a"] = Route(good_article("Sitemap child A"))
     routes["/f/nested-index/article-b"] = Route(good_article("Sitemap child B, in a nested index"))
-    looping = Fault("looping-index", "sitemap", "entry", "loops back", "/f/looping-index/sitemap.xml",
-                    section={"max_pages": 10})
+    looping = Fault(
+        "looping-index", "sitemap", "entry", "loops back", "/f/looping-index/sitemap.xml", section={"max_pages": 10}
+    )
     faults.append(looping)
     routes[looping.entry] = Route(sitemap_index(f"{u}/f/looping-index/other.xml"))
     routes["/f/looping-index/other.xml"] = Route(sitemap_index(f"{u}/f/looping-index/sitemap.xml"))
@@ -258,24 +337,54 @@ def build(server: FaultServer) -> list[Fault]:
     add(*article_fault("drip-feed", f"timeout after {TIMEOUT} s", fault=drip))
     add(*article_fault("truncated", "shorter than its Content-Length", fault=truncated))
     # Short pauses: every fault is on one host, which a Retry-After holds for all of them (tests/test_retry_after.py).
-    add(*article_fault("too-many", "HTTP 429 (Retry-After: 1)",
-                       Route(b"Too many requests", status=429, headers={"Retry-After": "1"})))
-    add(*article_fault("unavailable", "HTTP 503 (Retry-After: 2)",
-                       Route(b"Down for maintenance", status=503, headers={"Retry-After": "2"})))
-    add(*article_fault("image", "not an HTML page (image/png)",
-                       Route(b"\x89PNG\r\n\x1a\n" + bytes(2000), content_type="image/png")))
-    add(*article_fault("pdf", "not an HTML page (application/pdf)",
-                       Route(b"%PDF-1.4\n" + bytes(2000), content_type="application/pdf")))
-    add(*article_fault("pdf-as-html", "not an HTML page (a PDF document, served as text/html)",
-                       Route(b"%PDF-1.4\n" + bytes(2000), content_type="text/html")))
+    add(
+        *article_fault(
+            "too-many",
+            "HTTP 429 (Retry-After: 1)",
+            Route(b"Too many requests", status=429, headers={"Retry-After": "1"}),
+        )
+    )
+    add(
+        *article_fault(
+            "unavailable",
+            "HTTP 503 (Retry-After: 2)",
+            Route(b"Down for maintenance", status=503, headers={"Retry-After": "2"}),
+        )
+    )
+    add(
+        *article_fault(
+            "image", "not an HTML page (image/png)", Route(b"\x89PNG\r\n\x1a\n" + bytes(2000), content_type="image/png")
+        )
+    )
+    add(
+        *article_fault(
+            "pdf",
+            "not an HTML page (application/pdf)",
+            Route(b"%PDF-1.4\n" + bytes(2000), content_type="application/pdf"),
+        )
+    )
+    add(
+        *article_fault(
+            "pdf-as-html",
+            "not an HTML page (a PDF document, served as text/html)",
+            Route(b"%PDF-1.4\n" + bytes(2000), content_type="text/html"),
+        )
+    )
     add(*article_fault("empty", "empty body", Route(b"")))
-    add(*article_fault("bot-wall", "bot wall or JavaScript-only page", Route(
-        b"<html><head><title>Just a moment...</title></head><body><div id='cf-challenge'>Checking your browser"
-        b" before accessing the site.</div><script>window._cf_chl_opt={cvId: '2'};</script></body></html>")))
-    add(*article_fault("not-found", "HTTP 404"))          # no route: the server's 404
+    add(
+        *article_fault(
+            "bot-wall",
+            "bot wall or JavaScript-only page",
+            Route(
+                b"<html><head><title>Just a moment...</title></head><body><div id='cf-challenge'>Checking your browser"
+                b" before accessing the site.</div><script>window._cf_chl_opt={cvId: '2'};</script></body></html>"
+            ),
+        )
+    )
+    add(*article_fault("not-found", "HTTP 404"))  # no route: the server's 404
     add(*article_fault("server-error", "HTTP 500", Route(b"<h1>Internal error</h1>", status=500)))
 
-    for fault in faults:                   # each listing links its one faulty article (unless it has its own page)
+    for fault in faults:  # each listing links its one faulty article (unless it has its own page)
         if fault.kind == "listing" and fault.entry not in routes:
             routes[fault.entry] = Route(listing_page([(fault.path, f"The {fault.name} article")]))
     for name in ("healthy-first", "healthy-last"):
@@ -291,16 +400,28 @@ HEALTHY = ("healthy-first/s", "healthy-last/s")
 
 def fault_config(server: FaultServer, faults: list[Fault]) -> str:
     """One config over every fault, a healthy section first and last (the same host: crawled in this order)."""
-    lines = ["replace_default_sources = true", "[crawler]",
-             *toml_keys({"download_delay": 0, "autothrottle": False, "retries": 0, "timeout": TIMEOUT}),
-             "[lifecycle]", "recheck_max = 0", "[translation]", "enabled = false"]
+    lines = [
+        "replace_default_sources = true",
+        "[crawler]",
+        *toml_keys({"download_delay": 0, "autothrottle": False, "retries": 0, "timeout": TIMEOUT}),
+        "[lifecycle]",
+        "recheck_max = 0",
+        "[translation]",
+        "enabled = false",
+    ]
 
     def section(name: str, kind: str, path: str, **keys) -> None:
         # The many-links listing is read by its URL pattern alone: libxml2 takes quadratic time to evaluate a
         # descendant selector ("div.item a") over 100,000 matches (9 s here), which is not this test's subject.
         rule = {"link_css": "div.item a"} if kind == "listing" and "link_pattern" not in keys else {}
-        lines.extend(["[[sources]]", f'id = "{name}"', "[[sources.sections]]",
-                      *toml_keys({"id": "s", "kind": kind, "url": server.url + path, **rule, **keys})])
+        lines.extend(
+            [
+                "[[sources]]",
+                f'id = "{name}"',
+                "[[sources.sections]]",
+                *toml_keys({"id": "s", "kind": kind, "url": server.url + path, **rule, **keys}),
+            ]
+        )
 
     section("healthy-first", "listing", "/f/healthy-first/")
     for fault in faults:

@@ -27,8 +27,10 @@ def article_path(ident: str) -> str:
 
 def listing_html(ids: list[str]) -> bytes:
     links = "\n".join(f'<li><a href="{article_path(i)}">Item {i}</a></li>' for i in ids)
-    return (f"<!-- synthetic listing for tests -->\n<html><head><title>News</title></head><body>"
-            f"<h1>News</h1><ul class='news'>\n{links}\n</ul></body></html>").encode()
+    return (
+        f"<!-- synthetic listing for tests -->\n<html><head><title>News</title></head><body>"
+        f"<h1>News</h1><ul class='news'>\n{links}\n</ul></body></html>"
+    ).encode()
 
 
 def serve_site(server: SiteServer, copies: int = 1, delay: float = 0.0) -> list[str]:
@@ -44,13 +46,22 @@ def serve_site(server: SiteServer, copies: int = 1, delay: float = 0.0) -> list[
 
 
 def make_config(tmp_path: Path, server: SiteServer, extra: str = "") -> Path:
-    section = {"id": "news", "kind": "listing", "url": f"{server.url}{LISTING}",
-               "link_pattern": r"/events/president/news/\d+$", "languages": ["en"]}
+    section = {
+        "id": "news",
+        "kind": "listing",
+        "url": f"{server.url}{LISTING}",
+        "link_pattern": r"/events/president/news/\d+$",
+        "languages": ["en"],
+    }
     crawler = {"autothrottle": False, "obey_robots": False, "concurrent_per_domain": 4, "timeout": 20}
     schedule = {"timezone": "UTC", "stop_timeout_seconds": 60, "min_free_mb": 0}
-    return write_loopback_config(tmp_path / "sched.toml", [
-        {"id": "kremlin", "name": "Kremlin (loopback)", "sections": [section]}],
-        crawler=crawler, schedule=schedule, extra=extra)
+    return write_loopback_config(
+        tmp_path / "sched.toml",
+        [{"id": "kremlin", "name": "Kremlin (loopback)", "sections": [section]}],
+        crawler=crawler,
+        schedule=schedule,
+        extra=extra,
+    )
 
 
 def jsonl_ids(output: Path) -> list[str]:
@@ -66,8 +77,10 @@ def jsonl_ids(output: Path) -> list[str]:
 def db_ids(output: Path) -> tuple[set[str], set[str]]:
     conn = sqlite3.connect(output / "state.sqlite")
     try:
-        return ({r[0] for r in conn.execute("SELECT id FROM items")},
-                {r[0] for r in conn.execute("SELECT id FROM articles")})
+        return (
+            {r[0] for r in conn.execute("SELECT id FROM items")},
+            {r[0] for r in conn.execute("SELECT id FROM articles")},
+        )
     finally:
         conn.close()
 
@@ -94,8 +107,9 @@ with CycleLock(sys.argv[1]):
 def hold_lock(output: Path, seconds: float) -> subprocess.Popen:
     """A separate process holding the cycle lock of ``output`` for ``seconds``; returns once it holds it.
     Finish with ``release(proc)``."""
-    proc = subprocess.Popen([sys.executable, "-c", HOLD, str(output), str(seconds)], cwd=ROOT,
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(output), str(seconds)], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
     assert proc.stdout.readline().strip() == "held"
     return proc
 

@@ -19,29 +19,55 @@ from crawler.items import canonicalize_url, content_hash, empty_translation, ite
 from tests.conftest import ROOT
 
 # Sentences in the words of the tiny model's training corpus (tests/tinymodel.py): its vocabulary covers them.
-ZH_SENTENCES = ["习近平会见王毅。", "中俄两国人民友谊源远流长！", "双方同意加强合作；会谈在友好气氛中举行……",
-                "外交部发言人毛宁主持例行记者会。", "记者问：中方对此有何评论？", "普京总统访问北京。",
-                "国家主席习近平今天在人民大会堂同俄罗斯总统普京举行会谈。"]
-RU_SENTENCES = ["Президент России Владимир Путин провёл переговоры.", "Министр иностранных дел Сергей Лавров "
-                "встретился с Ван И.", "В.Путин заявил, что отношения находятся на высоком уровне!",
-                "Официальный представитель МИД Мария Захарова ответила на вопросы журналистов.",
-                "Встреча прошла в дружественной атмосфере."]
-EN_SENTENCES = ["The President of Russia held talks with the President of China in the Kremlin.",
-                "Foreign Minister Sergei Lavrov met Wang Yi.", "Vladimir Putin visited Beijing."]
+ZH_SENTENCES = [
+    "习近平会见王毅。",
+    "中俄两国人民友谊源远流长！",
+    "双方同意加强合作；会谈在友好气氛中举行……",
+    "外交部发言人毛宁主持例行记者会。",
+    "记者问：中方对此有何评论？",
+    "普京总统访问北京。",
+    "国家主席习近平今天在人民大会堂同俄罗斯总统普京举行会谈。",
+]
+RU_SENTENCES = [
+    "Президент России Владимир Путин провёл переговоры.",
+    "Министр иностранных дел Сергей Лавров встретился с Ван И.",
+    "В.Путин заявил, что отношения находятся на высоком уровне!",
+    "Официальный представитель МИД Мария Захарова ответила на вопросы журналистов.",
+    "Встреча прошла в дружественной атмосфере.",
+]
+EN_SENTENCES = [
+    "The President of Russia held talks with the President of China in the Kremlin.",
+    "Foreign Minister Sergei Lavrov met Wang Yi.",
+    "Vladimir Putin visited Beijing.",
+]
 
 
 def make_item(n: int, lang: str, day: str, base: str = "http://news.example.test") -> dict:
     """Item number ``n`` in ``lang`` (zh, ru, en), fetched on ``day``: valid for ``newsmon import``."""
     sentences = {"zh": ZH_SENTENCES, "ru": RU_SENTENCES, "en": EN_SENTENCES}[lang]
     paragraphs = [sentences[(n + k) % len(sentences)] for k in range(3)]
-    paragraphs[-1] += f" {n}"                       # every item its own content
+    paragraphs[-1] += f" {n}"  # every item its own content
     title = sentences[n % len(sentences)].rstrip("。！.!")
     canonical = canonicalize_url(f"{base}/{lang}/{day}/article-{n}.html")
-    item = {"id": item_id(canonical), "source": f"test-{lang}", "section": "news", "section_key": f"test-{lang}/news",
-            "url": canonical, "canonical_url": canonical, "fetched_at": f"{day}T08:{n % 60:02d}:00+00:00",
-            "published_at": None, "title": title, "text": "\n\n".join(paragraphs), "paragraphs": paragraphs,
-            "lang": lang, "lang_confidence": 0.99, "paragraph_langs": None, "authors": [],
-            "content_hash": content_hash(title, paragraphs), "version": 1}
+    item = {
+        "id": item_id(canonical),
+        "source": f"test-{lang}",
+        "section": "news",
+        "section_key": f"test-{lang}/news",
+        "url": canonical,
+        "canonical_url": canonical,
+        "fetched_at": f"{day}T08:{n % 60:02d}:00+00:00",
+        "published_at": None,
+        "title": title,
+        "text": "\n\n".join(paragraphs),
+        "paragraphs": paragraphs,
+        "lang": lang,
+        "lang_confidence": 0.99,
+        "paragraph_langs": None,
+        "authors": [],
+        "content_hash": content_hash(title, paragraphs),
+        "version": 1,
+    }
     item.update(empty_translation(lang))
     return item
 
@@ -54,31 +80,49 @@ def write_jsonl(path: Path, items: list[dict]) -> Path:
 
 # ---------------------------------------------------------------- the CLI
 
+
 def env_for(tmp: Path, packages_dir: Path | None = None) -> dict[str, str]:
     """A private environment: no developer config, Argos' packages in ``packages_dir`` (an empty one when
     None: no model), Argos' home dirs under ``tmp``."""
     home = tmp / "home"
     env = {k: v for k, v in os.environ.items() if k != "NEWSMON_CONFIG"}
-    env.update(PYTHONUNBUFFERED="1", HOME=str(home), XDG_DATA_HOME=str(home / "data"),
-               XDG_CONFIG_HOME=str(home / "config"), XDG_CACHE_HOME=str(home / "cache"),
-               ARGOS_PACKAGES_DIR=str(packages_dir or tmp / "no-packages"))
+    env.update(
+        PYTHONUNBUFFERED="1",
+        HOME=str(home),
+        XDG_DATA_HOME=str(home / "data"),
+        XDG_CONFIG_HOME=str(home / "config"),
+        XDG_CACHE_HOME=str(home / "cache"),
+        ARGOS_PACKAGES_DIR=str(packages_dir or tmp / "no-packages"),
+    )
     return env
 
 
 def newsmon(*args: str, env: dict, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "crawler", *map(str, args)], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "crawler", *map(str, args)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def ok(proc: subprocess.CompletedProcess, *codes: int) -> subprocess.CompletedProcess:
     assert proc.returncode in (codes or (0,)), (
-        f"{' '.join(proc.args[2:])} exited {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
+        f"{' '.join(proc.args[2:])} exited {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
+    )
     return proc
 
 
 def start(*args: str, env: dict) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "crawler", *map(str, args)], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [sys.executable, "-m", "crawler", *map(str, args)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def kill_when(proc: subprocess.Popen, ready, delay: float, watch, timeout: float = 60) -> bool:
@@ -103,8 +147,7 @@ def kill_when(proc: subprocess.Popen, ready, delay: float, watch, timeout: float
         _end(proc)
 
 
-def kill_in_state(proc: subprocess.Popen, ready, caught, watch, *, burst: float = 0.0003,
-                  timeout: float = 60) -> bool:
+def kill_in_state(proc: subprocess.Popen, ready, caught, watch, *, burst: float = 0.0003, timeout: float = 60) -> bool:
     """SIGKILL ``proc`` in a state ``caught()`` sees, however briefly the state lasts: the process runs
     freely until ``ready()``, then in short bursts (SIGCONT … SIGSTOP), looked at between them while it
     stands still (``watch()`` too), and is killed as soon as ``caught()``. True when killed so, False when
@@ -118,7 +161,7 @@ def kill_in_state(proc: subprocess.Popen, ready, caught, watch, *, burst: float 
         while proc.poll() is None:
             os.kill(proc.pid, signal.SIGSTOP)
             if not _stopped(proc.pid):
-                break                                   # it has exited meanwhile
+                break  # it has exited meanwhile
             watch()
             if caught():
                 os.kill(proc.pid, signal.SIGKILL)
@@ -154,6 +197,7 @@ def _stopped(pid: int) -> bool:
 
 
 # ---------------------------------------------------------------- what a reader sees
+
 
 def day_files(out: Path) -> list[Path]:
     return sorted(Path(out).glob("[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]/items.jsonl"))

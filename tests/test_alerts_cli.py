@@ -2,22 +2,34 @@
 
 import json
 
-from crawler.lifecycle import events
 from crawler import state
+from crawler.lifecycle import events
 from crawler.lifecycle.events import Event
 
 
 def seed(out):
     conn = state.connect(out)
     try:
-        events.record(conn, [
-            Event("section_gone", "site/russia", "2026-11-01T02:00:00+00:00", 1, "HTTP 404 (not found)"),
-            Event("article_edited", "site/russia", "2026-11-02T02:00:00+00:00", 2, "title changed",
-                  {"url": "http://x/1"}, article_id="abc"),
-            Event("section_reappeared", "site/russia", "2026-11-03T02:00:00+00:00", 3, "5 links found again"),
-        ])
-        conn.execute("INSERT INTO event_deliveries(event_id, channel, status) SELECT id, 'desk', 'undelivered' "
-                     "FROM events WHERE type = 'section_gone'")
+        events.record(
+            conn,
+            [
+                Event("section_gone", "site/russia", "2026-11-01T02:00:00+00:00", 1, "HTTP 404 (not found)"),
+                Event(
+                    "article_edited",
+                    "site/russia",
+                    "2026-11-02T02:00:00+00:00",
+                    2,
+                    "title changed",
+                    {"url": "http://x/1"},
+                    article_id="abc",
+                ),
+                Event("section_reappeared", "site/russia", "2026-11-03T02:00:00+00:00", 3, "5 links found again"),
+            ],
+        )
+        conn.execute(
+            "INSERT INTO event_deliveries(event_id, channel, status) SELECT id, 'desk', 'undelivered' "
+            "FROM events WHERE type = 'section_gone'"
+        )
     finally:
         conn.close()
 
@@ -28,8 +40,7 @@ def test_lists_filters_and_prints_json(tmp_path, newsmon):
     proc = newsmon("alerts", "--output", str(out), check=True)
     lines = proc.stdout.splitlines()
     assert lines[-1] == "3 events" and "section_gone" in lines[0] and "[desk: undelivered]" in lines[0]
-    proc = newsmon("alerts", "--output", str(out), "--since", "2026-11-02", "--type", "section_reappeared",
-                   check=True)
+    proc = newsmon("alerts", "--output", str(out), "--since", "2026-11-02", "--type", "section_reappeared", check=True)
     assert "section_reappeared" in proc.stdout and "article_edited" not in proc.stdout
     proc = newsmon("alerts", "--output", str(out), "--json", "--type", "article_edited", check=True)
     objs = [json.loads(line) for line in proc.stdout.splitlines()]
@@ -48,9 +59,13 @@ def test_deliver_sends_what_is_pending_and_says_so(tmp_path, newsmon):
     from tests.alerting import WebhookReceiver, write_config
 
     receiver = WebhookReceiver()
-    cfg = write_config(tmp_path, "http://news.test", extra=(
-        f"[alerts]\nretries = 0\n[[alerts.channels]]\nname = \"hook\"\n"
-        f"url = \"json://127.0.0.1:{receiver.port}/\"\n"))
+    cfg = write_config(
+        tmp_path,
+        "http://news.test",
+        extra=(
+            f'[alerts]\nretries = 0\n[[alerts.channels]]\nname = "hook"\nurl = "json://127.0.0.1:{receiver.port}/"\n'
+        ),
+    )
     seed(tmp_path / "output")
     proc = newsmon("alerts", "--deliver", "--config", str(cfg))
     assert proc.returncode == 1 and proc.stdout.startswith("hook: undelivered 3")
@@ -66,8 +81,9 @@ def test_deliver_never_runs_beside_a_cycle(tmp_path, newsmon):
     from crawler.ops.lock import CycleLock
     from tests.alerting import rows, write_config
 
-    cfg = write_config(tmp_path, "http://news.test",
-                       extra='[[alerts.channels]]\nname = "hook"\nurl = "json://127.0.0.1:9/"\n')
+    cfg = write_config(
+        tmp_path, "http://news.test", extra='[[alerts.channels]]\nname = "hook"\nurl = "json://127.0.0.1:9/"\n'
+    )
     seed(tmp_path / "output")
     with CycleLock(tmp_path / "output"):
         proc = newsmon("alerts", "--deliver", "--config", str(cfg))
@@ -93,7 +109,7 @@ def test_on_a_terminal_good_news_is_green_and_trouble_red(tmp_path):
     listing.show(found, out=screen)
     gone, edited, back = screen.getvalue().splitlines()[:3]
     assert "\x1b[31msection_gone" in gone and "\x1b[32msection_reappeared" in back
-    assert "\x1b[" not in edited                            # an article event: no section state to colour
+    assert "\x1b[" not in edited  # an article event: no section state to colour
     piped = io.StringIO()
     listing.show(found, out=piped)
     assert "\x1b[" not in piped.getvalue()

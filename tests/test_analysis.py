@@ -19,7 +19,7 @@ from crawler.config import load_config
 from crawler.store import items as item_store
 from tests.analysiskit import ANSWER, QUESTION, SINCE, UNTIL, seed, write_config
 
-pytestmark = pytest.mark.usefixtures("state_backend")   # every test on SQLite and on PostgreSQL
+pytestmark = pytest.mark.usefixtures("state_backend")  # every test on SQLite and on PostgreSQL
 
 
 def flags_now(output) -> dict[str, list[str]]:
@@ -44,15 +44,16 @@ def test_the_stage_flags_held_and_off_subject_items_and_announces_a_held_one_onc
     items = seed(out)
     summary = flag(cfg)
     got = flags_now(out)
-    assert got[items["xinhua"]["id"]] == ["dateline_lag"]           # 3 days ≥ dateline_lag_days = 2
-    assert got[items["kazakh"]["id"]] == ["off_subject"]            # in people/russia, no Russia
+    assert got[items["xinhua"]["id"]] == ["dateline_lag"]  # 3 days ≥ dateline_lag_days = 2
+    assert got[items["kazakh"]["id"]] == ["off_subject"]  # in people/russia, no Russia
     assert [got[items[name]["id"]] for name in ("tass", "russian", "plenary", "earlier")] == [[], [], [], []]
     assert summary == {"items": 4, "flagged": 2, "held_events": 1}  # catch-up: subject sections + datelines
     events = held_events(out)
     assert [(e["article_id"], e["section"]) for e in events] == [(items["xinhua"]["id"], "xinhua/world")]
-    assert events[0]["cause"] == ("published 3 days after its dateline 新华社符拉迪沃斯托克9月8日电 "
-                                  "(2026-09-08 → 2026-09-11)")
-    assert "flags" not in item_store.get(state.connect(out), items["russian"]["id"])    # absent when none
+    assert events[0]["cause"] == (
+        "published 3 days after its dateline 新华社符拉迪沃斯托克9月8日电 (2026-09-08 → 2026-09-11)"
+    )
+    assert "flags" not in item_store.get(state.connect(out), items["russian"]["id"])  # absent when none
 
     # Nothing changed: nothing read. A translation that names Russia takes the item back on subject;
     # an edit re-reads the held one, whose event is not recorded twice.
@@ -78,8 +79,9 @@ def test_a_bad_lag_setting_is_one_line_with_its_place(tmp_path, newsmon):
     cfg.write_text(cfg.read_text() + "\n[analysis]\ndateline_lag_days = -1\n", encoding="utf-8")
     proc = newsmon("sources", "check", "--config", str(cfg))
     line = len(cfg.read_text().splitlines())
-    assert proc.returncode == 2 and f"{cfg}:{line}: [analysis] dateline_lag_days: must be ≥ 0, got -1" \
-        in proc.stderr, proc.stderr
+    assert proc.returncode == 2 and f"{cfg}:{line}: [analysis] dateline_lag_days: must be ≥ 0, got -1" in proc.stderr, (
+        proc.stderr
+    )
 
 
 # ---------------------------------------------------------------- newsmon trend
@@ -89,7 +91,7 @@ def table_of(stdout: str) -> dict[tuple[str, str], int]:
     start = next(i for i, line in enumerate(lines) if line.startswith("period "))
     head = lines[start].split()
     out = {}
-    for line in lines[start + 1:]:
+    for line in lines[start + 1 :]:
         if not line.strip():
             break
         cells = line.split()
@@ -109,9 +111,12 @@ def test_trend_counts_per_week_and_outlet_across_languages_and_draws_the_same(tm
     proc = newsmon("trend", "interests of our peoples", "两国人民", "--config", str(cfg), "--chart", str(chart))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     # Matching: the English phrase in the English items, the Chinese one in the Xinhua original; one each.
-    expected = {(i["source"], week(i["published_at"][:10])): 1 for name, i in items.items()
-                if name in ("plenary", "tass", "xinhua", "earlier")}
-    weeks = [week("2026-08-20"), week("2026-08-27"), week("2026-09-05"), week("2026-09-11")]   # W35 empty
+    expected = {
+        (i["source"], week(i["published_at"][:10])): 1
+        for name, i in items.items()
+        if name in ("plenary", "tass", "xinhua", "earlier")
+    }
+    weeks = [week("2026-08-20"), week("2026-08-27"), week("2026-09-05"), week("2026-09-11")]  # W35 empty
     table = table_of(proc.stdout)
     assert {k: v for k, v in table.items() if v} == expected
     assert sorted({period for _, period in table}) == weeks
@@ -122,8 +127,10 @@ def test_trend_counts_per_week_and_outlet_across_languages_and_draws_the_same(tm
 
     svg = etree.parse(str(chart))
     assert svg.getroot().tag == "{http://www.w3.org/2000/svg}svg"
-    drawn = {(c.get("data-series"), c.get("data-period")): int(c.get("data-count"))
-             for c in svg.iter("{http://www.w3.org/2000/svg}circle")}
+    drawn = {
+        (c.get("data-series"), c.get("data-period")): int(c.get("data-count"))
+        for c in svg.iter("{http://www.w3.org/2000/svg}circle")
+    }
     assert drawn == table
     assert f"chart: {chart}" in proc.stdout
 
@@ -131,8 +138,9 @@ def test_trend_counts_per_week_and_outlet_across_languages_and_draws_the_same(tm
 def test_trend_filters_by_source_and_says_when_nothing_matches(tmp_path, newsmon):
     cfg, out = write_config(tmp_path), tmp_path / "output"
     seed(out)
-    proc = newsmon("trend", "两国人民", "interests of our peoples", "--source", "xinhua", "--by", "day",
-                   "--config", str(cfg))
+    proc = newsmon(
+        "trend", "两国人民", "interests of our peoples", "--source", "xinhua", "--by", "day", "--config", str(cfg)
+    )
     assert proc.returncode == 0, proc.stderr
     assert table_of(proc.stdout) == {("xinhua", "2026-09-11"): 1}
     assert (out / "trends" / "两国人民-interests-of-our-peoples.svg").exists()
@@ -153,8 +161,13 @@ def test_the_brief_holds_each_part_with_links_and_dates(tmp_path, newsmon):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     text = brief.read_text(encoding="utf-8")
     parts = dict(re.findall(r"^## (.+?)\n(.*?)(?=^## |\Z)", text, re.M | re.S))
-    assert list(parts) == ["Sections back or off their subject", "Watches", "Transcript quotes", "Held datelines",
-                           "Carried by several outlets"]
+    assert list(parts) == [
+        "Sections back or off their subject",
+        "Watches",
+        "Transcript quotes",
+        "Held datelines",
+        "Carried by several outlets",
+    ]
 
     sections = parts["Sections back or off their subject"]
     assert "### people/russia — People's Daily › Russia" in sections
@@ -166,11 +179,13 @@ def test_the_brief_holds_each_part_with_links_and_dates(tmp_path, newsmon):
 
     watches = parts["Watches"]
     assert "### Peoples (3 items)" in watches
-    assert "> EN: Xinhua, Vladivostok, September 8 — The interests of the two peoples are the basis of " \
-           "cooperation." in watches
+    assert (
+        "> EN: Xinhua, Vladivostok, September 8 — The interests of the two peoples are the basis of "
+        "cooperation." in watches
+    )
     assert "> 新华社符拉迪沃斯托克9月8日电 两国人民的利益是合作的基础。" in watches
-    assert "  > It serves the interests of our peoples." in watches      # the sentence of the match
-    assert items["earlier"]["url"] not in text                      # before the window
+    assert "  > It serves the interests of our peoples." in watches  # the sentence of the match
+    assert items["earlier"]["url"] not in text  # before the window
 
     quotes = parts["Transcript quotes"]
     assert quotes.strip().startswith("### Vladimir Putin")
@@ -179,8 +194,9 @@ def test_the_brief_holds_each_part_with_links_and_dates(tmp_path, newsmon):
 
     held = parts["Held datelines"]
     assert items["xinhua"]["url"] in held
-    assert ("held 3 days: datelined 符拉迪沃斯托克 2026-09-08 (新华社符拉迪沃斯托克9月8日电), "
-            "published 2026-09-11") in held
+    assert (
+        "held 3 days: datelined 符拉迪沃斯托克 2026-09-08 (新华社符拉迪沃斯托克9月8日电), published 2026-09-11"
+    ) in held
     assert items["tass"]["url"] not in held
 
     stories = parts["Carried by several outlets"]
@@ -208,20 +224,22 @@ def test_the_digest_shows_held_and_off_subject_items_and_each_watch_by_week(tmp_
     held_day = (out / "2026-09-11" / "digest.txt").read_text(encoding="utf-8")
     header = next(line for line in held_day.splitlines() if f"#{items['xinhua']['id'][:8]} |" in line)
     assert "HELD 3 DAYS" in header
-    assert (f"    #{items['xinhua']['id'][:8]} NOTE HELD 3 DAYS: datelined 符拉迪沃斯托克 2026-09-08 "
-            "(新华社符拉迪沃斯托克9月8日电), published 2026-09-11") in held_day
+    assert (
+        f"    #{items['xinhua']['id'][:8]} NOTE HELD 3 DAYS: datelined 符拉迪沃斯托克 2026-09-08 "
+        "(新华社符拉迪沃斯托克9月8日电), published 2026-09-11"
+    ) in held_day
     off_day = (out / "2026-09-10" / "digest.txt").read_text(encoding="utf-8")
     header = next(line for line in off_day.splitlines() if f"#{items['kazakh']['id'][:8]} |" in line)
     assert header.endswith("OFF-SUBJECT")
-    assert (f"    #{items['kazakh']['id'][:8]} NOTE in Russia section, no mention of 俄罗斯, 俄, 普京, …"
-            in off_day)
+    assert f"    #{items['kazakh']['id'][:8]} NOTE in Russia section, no mention of 俄罗斯, 俄, 普京, …" in off_day
     assert f"#{items['russian']['id'][:8]} NOTE" not in off_day
 
     page = etree.HTML((out / "2026-09-11" / "digest.html").read_text(encoding="utf-8"))
     assert page.xpath("//p[@class='note']/text()") == [
-        "HELD 3 DAYS: datelined 符拉迪沃斯托克 2026-09-08 (新华社符拉迪沃斯托克9月8日电), published 2026-09-11"]
+        "HELD 3 DAYS: datelined 符拉迪沃斯托克 2026-09-08 (新华社符拉迪沃斯托克9月8日电), published 2026-09-11"
+    ]
     bars = page.xpath("//ul[@class='weeks']/li//*[local-name()='rect']")
-    assert len(bars) == 8                                            # chart_weeks
+    assert len(bars) == 8  # chart_weeks
     counts = [int(b.get("data-count")) for b in bars]
     # watch_hits days are the items' days: 08-20 falls in the week 08-15…08-21, the others in the last week
     assert counts == [0, 0, 0, 0, 1, 0, 0, 3], counts
@@ -240,8 +258,10 @@ def test_search_lists_the_items_of_a_flag(tmp_path, newsmon):
     none = newsmon("search", "哈萨克斯坦", "--flag", "dateline_lag", "--config", str(cfg))
     assert none.returncode == 1
     bad = newsmon("search", "--flag", "offsubject", "--config", str(cfg))
-    assert bad.returncode == 2 and "--flag 'offsubject': not a flag newsmon sets (known: dateline_lag, off_subject)" \
-        in bad.stderr
+    assert (
+        bad.returncode == 2
+        and "--flag 'offsubject': not a flag newsmon sets (known: dateline_lag, off_subject)" in bad.stderr
+    )
 
 
 def test_a_hit_stored_without_its_sentence_is_quoted_from_the_item():
@@ -254,10 +274,13 @@ def test_a_hit_stored_without_its_sentence_is_quoted_from_the_item():
     hit = {"name": "Peoples", "phrases": ["两国人民"], "found": ["两国人民"], "in": ["text"]}
     assert quoted_sentences(xinhua, hit, WatchSpec("Peoples", ("两国人民",))) == [
         "EN: Xinhua, Vladivostok, September 8 — The interests of the two peoples are the basis of cooperation.",
-        "新华社符拉迪沃斯托克9月8日电 两国人民的利益是合作的基础。"]
+        "新华社符拉迪沃斯托克9月8日电 两国人民的利益是合作的基础。",
+    ]
     english = {"name": "Peoples", "phrases": ["the basis"], "found": ["the basis"], "in": ["text_en"]}
-    assert quoted_sentences(xinhua, english, WatchSpec("Peoples", ("the basis",)))[1] == \
-        "新华社符拉迪沃斯托克9月8日电 两国人民的利益是合作的基础。"
+    assert (
+        quoted_sentences(xinhua, english, WatchSpec("Peoples", ("the basis",)))[1]
+        == "新华社符拉迪沃斯托克9月8日电 两国人民的利益是合作的基础。"
+    )
 
 
 def test_a_held_item_reads_as_one_alert_message_entry(tmp_path):
@@ -272,10 +295,14 @@ def test_a_held_item_reads_as_one_alert_message_entry(tmp_path):
         pending = [from_row(r) for r in conn.execute("SELECT * FROM events WHERE type = 'article_held'")]
     title, body = compose(pending, {}, "newsmon", 50)
     assert title == "newsmon: 1 article published days after its dateline"
-    assert ("Articles published days after their dateline (1)\n"
-            "• xinhua/world: Test story: cooperation of two countries [original: 测试稿件：两国合作]\n") in body
-    assert ("    published 3 days after its dateline 新华社符拉迪沃斯托克9月8日电 (2026-09-08 → 2026-09-11) — "
-            f"{items['xinhua']['url']}") in body
+    assert (
+        "Articles published days after their dateline (1)\n"
+        "• xinhua/world: Test story: cooperation of two countries [original: 测试稿件：两国合作]\n"
+    ) in body
+    assert (
+        "    published 3 days after its dateline 新华社符拉迪沃斯托克9月8日电 (2026-09-08 → 2026-09-11) — "
+        f"{items['xinhua']['url']}"
+    ) in body
 
 
 def test_a_bad_analysis_table_leaves_the_digest_written(tmp_path, newsmon):

@@ -39,5 +39,6 @@ def test_each_watch_has_its_weeks_drawn_as_svg(dom):
 
 def test_the_held_item_says_so_under_its_title(dom):
     notes = dom.xpath("//article[@class='item']/p[@class='note']/text()")
-    assert notes == ["HELD 3 DAYS: datelined 符拉迪沃斯托克 2026-09-08 (新华社符拉迪沃斯托克9月8日电), "
-                     "published 2026-09-11"]
+    assert notes == [
+        "HELD 3 DAYS: datelined 符拉迪沃斯托克 2026-09-08 (新华社符拉迪沃斯托克9月8日电), published 2026-09-11"
+    ]

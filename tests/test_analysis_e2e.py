@@ -31,13 +31,21 @@ PAGES = {
     "/tassru/ekonomika/2900002": SYN / "tass-ru-dateline.SYNTHETIC.html",
     "/economy/1900002": SYN / "tass-en-dateline.SYNTHETIC.html",
 }
-LISTS = {"/xinhua/world/": [HELD_XINHUA, "/world/2019-12/10/c_1125327450.htm"],
-         "/tassru/all/": ["/tassru/ekonomika/2900002"], "/tass/all/": ["/economy/1900002"]}
+LISTS = {
+    "/xinhua/world/": [HELD_XINHUA, "/world/2019-12/10/c_1125327450.htm"],
+    "/tassru/all/": ["/tassru/ekonomika/2900002"],
+    "/tass/all/": ["/economy/1900002"],
+}
 
 
 def listing(links: list[str]) -> Route:
-    return Route(("<html><body><ul>" + "".join(f'<li class="item"><a href="{h}">story</a></li>' for h in links)
-                  + "</ul></body></html>").encode("utf-8"))
+    return Route(
+        (
+            "<html><body><ul>"
+            + "".join(f'<li class="item"><a href="{h}">story</a></li>' for h in links)
+            + "</ul></body></html>"
+        ).encode("utf-8")
+    )
 
 
 @pytest.fixture(scope="module")
@@ -56,13 +64,20 @@ def crawled(tmp_path_factory):
     def listed(ident, name, path, css="li.item a", **keys):
         return {"id": ident, "name": name, "kind": "listing", "url": f"{base}{path}", "link_css": css, **keys}
 
-    cfg = write_loopback_config(tmp / "newsmon.toml", [
-        {"id": "people", "name": "People's Daily", "sections": [
-            listed("russia", "Russia", "/people/russia/", css="div.ej_bor a", subject=SUBJECT)]},
-        {"id": "xinhua", "name": "Xinhua", "sections": [listed("world", "World", "/xinhua/world/")]},
-        {"id": "tass-ru", "name": "TASS (Russian)", "sections": [listed("all", "All", "/tassru/all/")]},
-        {"id": "tass-en", "name": "TASS", "sections": [listed("all", "All", "/tass/all/")]},
-    ], crawler={"output_dir": str(tmp / "output"), "timeout": 5})
+    cfg = write_loopback_config(
+        tmp / "newsmon.toml",
+        [
+            {
+                "id": "people",
+                "name": "People's Daily",
+                "sections": [listed("russia", "Russia", "/people/russia/", css="div.ej_bor a", subject=SUBJECT)],
+            },
+            {"id": "xinhua", "name": "Xinhua", "sections": [listed("world", "World", "/xinhua/world/")]},
+            {"id": "tass-ru", "name": "TASS (Russian)", "sections": [listed("all", "All", "/tassru/all/")]},
+            {"id": "tass-en", "name": "TASS", "sections": [listed("all", "All", "/tass/all/")]},
+        ],
+        crawler={"output_dir": str(tmp / "output"), "timeout": 5},
+    )
     proc = run_newsmon("run", "--config", str(cfg), cwd=tmp)
     yield cfg, tmp / "output", proc
     server.stop()
@@ -89,13 +104,18 @@ def test_datelines_are_read_and_held_items_flagged(crawled):
         "/n1/2024/0424/c1001-40223222.html": ("北京", "2024-04-24", 0),
         HELD_XINHUA: ("符拉迪沃斯托克", "2026-09-08", 3),
         "/world/2019-12/10/c_1125327450.htm": ("巴黎", "2019-12-09", 1),
-        "/tassru/ekonomika/2900002": ("Москва", "2025-12-30", 3),      # December, published in January
+        "/tassru/ekonomika/2900002": ("Москва", "2025-12-30", 3),  # December, published in January
         "/economy/1900002": ("Vladivostok", "2026-09-05", 0),
     }
     flags = {path: i.get("flags", []) for path, i in items.items()}
-    assert flags == {"/n1/2026/0909/c1002-40900001.html": [], "/n1/2024/0424/c1001-40223222.html": ["off_subject"],
-                     HELD_XINHUA: ["dateline_lag"], "/world/2019-12/10/c_1125327450.htm": [],
-                     "/tassru/ekonomika/2900002": ["dateline_lag"], "/economy/1900002": []}
+    assert flags == {
+        "/n1/2026/0909/c1002-40900001.html": [],
+        "/n1/2024/0424/c1001-40223222.html": ["off_subject"],
+        HELD_XINHUA: ["dateline_lag"],
+        "/world/2019-12/10/c_1125327450.htm": [],
+        "/tassru/ekonomika/2900002": ["dateline_lag"],
+        "/economy/1900002": [],
+    }
     # The day file says the same as the DB.
     lines = [json.loads(line) for f in out.glob("*/items.jsonl") for line in f.read_text().splitlines()]
     assert {i["id"]: i.get("flags", []) for i in lines} == {i["id"]: flags[p] for p, i in items.items()}
@@ -106,7 +126,8 @@ def test_held_items_are_article_held_events_in_alerts_jsonl(crawled):
     items = items_by_path(out)
     held = [e for e in map(json.loads, (out / "alerts.jsonl").read_text().splitlines()) if e["type"] == "article_held"]
     assert sorted((e["article_id"], e["section"]) for e in held) == sorted(
-        [(items[HELD_XINHUA]["id"], "xinhua/world"), (items["/tassru/ekonomika/2900002"]["id"], "tass-ru/all")])
+        [(items[HELD_XINHUA]["id"], "xinhua/world"), (items["/tassru/ekonomika/2900002"]["id"], "tass-ru/all")]
+    )
     tass = next(e for e in held if e["section"] == "tass-ru/all")
     assert tass["cause"] == "published 3 days after its dateline МОСКВА, 30 декабря. /ТАСС/ (2025-12-30 → 2026-01-02)"
     assert tass["details"]["lag_days"] == 3 and tass["details"]["url"].endswith("/tassru/ekonomika/2900002")
@@ -119,8 +140,10 @@ def test_the_digest_says_held_and_off_subject_beside_the_titles(crawled):
     lines = digest.splitlines()
     xinhua = items[HELD_XINHUA]["id"][:8]
     assert "HELD 3 DAYS" in next(line for line in lines if f"#{xinhua} |" in line)
-    assert (f"    #{xinhua} NOTE HELD 3 DAYS: datelined 符拉迪沃斯托克 2026-09-08 (新华社符拉迪沃斯托克9月8日电), "
-            "published 2026-09-11") in lines
+    assert (
+        f"    #{xinhua} NOTE HELD 3 DAYS: datelined 符拉迪沃斯托克 2026-09-08 (新华社符拉迪沃斯托克9月8日电), "
+        "published 2026-09-11"
+    ) in lines
     space = items["/n1/2024/0424/c1001-40223222.html"]["id"][:8]
     assert next(line for line in lines if f"#{space} |" in line).endswith("OFF-SUBJECT")
     assert f"    #{space} NOTE in Russia section, no mention of 俄罗斯, 俄, 普京, …" in lines

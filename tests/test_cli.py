@@ -8,8 +8,28 @@ import pytest
 from crawler import commands, features
 from crawler.cli import CORE_COMMANDS, build_parser, command_modules
 
-COMMANDS = ["alerts", "brief", "demo", "diff", "digest", "export", "import", "models", "quotes", "run", "schedule",
-            "search", "sources", "state", "status", "translate", "trend", "verify", "watch", "worker"]
+COMMANDS = [
+    "alerts",
+    "brief",
+    "demo",
+    "diff",
+    "digest",
+    "export",
+    "import",
+    "models",
+    "quotes",
+    "run",
+    "schedule",
+    "search",
+    "sources",
+    "state",
+    "status",
+    "translate",
+    "trend",
+    "verify",
+    "watch",
+    "worker",
+]
 
 
 @pytest.mark.parametrize("name", sorted(command_modules()))
@@ -22,8 +42,11 @@ def test_every_command_has_help_and_an_example(name):
 
 def test_sources_check_names_the_bad_key(tmp_path, newsmon):
     bad = tmp_path / "bad.toml"
-    bad.write_text('[[sources]]\nid = "x"\n[[sources.sections]]\nid = "s"\nkind = "listing"\n'
-                   'url = "http://example.org/"\nlink_css = "a"\nmax_page = 3\n', encoding="utf-8")
+    bad.write_text(
+        '[[sources]]\nid = "x"\n[[sources.sections]]\nid = "s"\nkind = "listing"\n'
+        'url = "http://example.org/"\nlink_css = "a"\nmax_page = 3\n',
+        encoding="utf-8",
+    )
     proc = newsmon("sources", "check", "--config", str(bad))
     assert proc.returncode == 2
     assert "max_page" in proc.stderr and "bad.toml:8" in proc.stderr
@@ -47,23 +70,39 @@ def test_help_lists_every_command_once(newsmon):
 
 def test_run_help_names_the_stages_in_the_order_they_run():
     run = next(a for a in build_parser()._actions if a.dest == "command").choices["run"]
-    assert run.description.endswith("post-crawl stages (translation, watch phrases, stories, section lifecycle "
-                                     "and re-checks, item flags, alerts, Atom feeds, digest)")
+    assert run.description.endswith(
+        "post-crawl stages (translation, watch phrases, stories, section lifecycle "
+        "and re-checks, item flags, alerts, Atom feeds, digest)"
+    )
 
 
 # Every date flag of every command, with what else the command needs to get as far as reading it.
-DATE_FLAGS = [("search", "--since", ["x"]), ("search", "--until", ["x"]), ("watch", "--since", []),
-              ("digest", "--date", []), ("export", "--since", ["x.csv"]), ("export", "--until", ["x.csv"]),
-              ("alerts", "--since", []), ("trend", "--since", ["x"]), ("trend", "--until", ["x"]),
-              ("brief", "--since", []), ("brief", "--until", []), ("quotes", "--since", ["x"])]
+DATE_FLAGS = [
+    ("search", "--since", ["x"]),
+    ("search", "--until", ["x"]),
+    ("watch", "--since", []),
+    ("digest", "--date", []),
+    ("export", "--since", ["x.csv"]),
+    ("export", "--until", ["x.csv"]),
+    ("alerts", "--since", []),
+    ("trend", "--since", ["x"]),
+    ("trend", "--until", ["x"]),
+    ("brief", "--since", []),
+    ("brief", "--until", []),
+    ("quotes", "--since", ["x"]),
+]
 
 
 def test_every_date_flag_is_listed_above():
     """A command that grows a date flag is added to DATE_FLAGS (and so to the test below)."""
     found = set()
     for name, sub in next(a for a in build_parser()._actions if a.dest == "command").choices.items():
-        found |= {(name, flag) for action in sub._actions for flag in action.option_strings
-                  if action.metavar in ("YYYY-MM-DD", "DATE")}
+        found |= {
+            (name, flag)
+            for action in sub._actions
+            for flag in action.option_strings
+            if action.metavar in ("YYYY-MM-DD", "DATE")
+        }
     assert found == {(name, flag) for name, flag, _ in DATE_FLAGS}
 
 
@@ -73,7 +112,7 @@ def test_every_date_flag_refuses_a_day_that_is_not_in_the_calendar(tmp_path, new
     assert proc.returncode == 2 and "Traceback" not in proc.stderr and proc.stdout == ""
     assert "'2026-13-01'" in proc.stderr and proc.stderr.strip().splitlines()[-1].count("2026-13-01") == 1
     assert "not a calendar date" in proc.stderr or "expected a date YYYY-MM-DD" in proc.stderr
-    assert not list(tmp_path.iterdir())                      # nothing created
+    assert not list(tmp_path.iterdir())  # nothing created
 
 
 def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path):
@@ -87,10 +126,16 @@ def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path):
 
     digestkit.standard_day(tmp_path)
     read, write = os.pipe()
-    os.close(read)                                 # the reader is gone before the first line is written
+    os.close(read)  # the reader is gone before the first line is written
     try:
-        proc = subprocess.run([sys.executable, "-m", "crawler", "export", "--format", "jsonl", "-", "--output",
-                               str(tmp_path)], stdout=write, stderr=subprocess.PIPE, text=True, cwd=ROOT, timeout=60)
+        proc = subprocess.run(
+            [sys.executable, "-m", "crawler", "export", "--format", "jsonl", "-", "--output", str(tmp_path)],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+            timeout=60,
+        )
     finally:
         os.close(write)
     assert proc.stderr == "" and proc.returncode == 141

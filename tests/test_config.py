@@ -5,14 +5,14 @@ import pytest
 from crawler.config import load_config
 from crawler.exceptions import ConfigError
 
-SECTION = '''
+SECTION = """
 [[sources]]
 id = "tass-en"
 [[sources.sections]]
 id = "world"
 kind = "feed"
 url = "http://tass.example/rss"
-'''
+"""
 
 
 def write(tmp_path, text):
@@ -23,7 +23,7 @@ def write(tmp_path, text):
 
 def test_user_file_overrides_only_the_keys_it_sets(tmp_path):
     default = load_config()
-    user = load_config(write(tmp_path, '[crawler]\ndownload_delay = 4\n'))
+    user = load_config(write(tmp_path, "[crawler]\ndownload_delay = 4\n"))
     assert user.table("crawler")["download_delay"] == 4
     assert user.table("crawler")["user_agent"] == default.table("crawler")["user_agent"]
     assert [s.key for s in user.sections] == [s.key for s in default.sections]
@@ -32,9 +32,11 @@ def test_user_file_overrides_only_the_keys_it_sets(tmp_path):
 def test_sources_merge_by_id_and_new_ids_extend(tmp_path):
     default = load_config()
     first = default.sections[0]
-    text = (f'[[sources]]\nid = "{first.source_id}"\n[[sources.sections]]\nid = "{first.id}"\nmax_pages = 7\n'
-            '[[sources]]\nid = "mine"\n[[sources.sections]]\nid = "feed"\nkind = "feed"\n'
-            'url = "https://example.org/rss"\n')
+    text = (
+        f'[[sources]]\nid = "{first.source_id}"\n[[sources.sections]]\nid = "{first.id}"\nmax_pages = 7\n'
+        '[[sources]]\nid = "mine"\n[[sources.sections]]\nid = "feed"\nkind = "feed"\n'
+        'url = "https://example.org/rss"\n'
+    )
     merged = load_config(write(tmp_path, text))
     changed = next(s for s in merged.sections if s.key == first.key)
     assert changed.max_pages == 7 and changed.url == first.url
@@ -46,18 +48,21 @@ def test_disabled_source_and_replacing_the_defaults(tmp_path):
     first = load_config().sources[0]
     dropped = load_config(write(tmp_path, f'[[sources]]\nid = "{first.id}"\nenabled = false\n'))
     assert first.id not in {s.id for s in dropped.sources}
-    only = load_config(write(tmp_path, 'replace_default_sources = true\n' + SECTION))
+    only = load_config(write(tmp_path, "replace_default_sources = true\n" + SECTION))
     assert [s.key for s in only.sections] == ["tass-en/world"]
 
 
 # The user file below is: 1 replace_default_sources, 3 [[sources]], 6 section id, 9 the line under test.
-@pytest.mark.parametrize("line, message", [
-    ('max_page = 3', "sources[tass-en].sections[world].max_page: unknown key"),
-    ('max_pages = "3"', "max_pages: expected int, got str"),
-    ('max_pages = 0', "max_pages: must be ≥ 1"),
-    ('link_pattern = "(unclosed"', "link_pattern: invalid regular expression"),
-    ('parser = "kremlinn"', "parser: unknown parser 'kremlinn'"),
-])
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ("max_page = 3", "sources[tass-en].sections[world].max_page: unknown key"),
+        ('max_pages = "3"', "max_pages: expected int, got str"),
+        ("max_pages = 0", "max_pages: must be ≥ 1"),
+        ('link_pattern = "(unclosed"', "link_pattern: invalid regular expression"),
+        ('parser = "kremlinn"', "parser: unknown parser 'kremlinn'"),
+    ],
+)
 def test_errors_name_the_file_line_and_key(tmp_path, line, message):
     path = write(tmp_path, "replace_default_sources = true\n" + SECTION + line + "\n")
     with pytest.raises(ConfigError) as err:
@@ -67,9 +72,12 @@ def test_errors_name_the_file_line_and_key(tmp_path, line, message):
 
 
 def test_section_error_points_at_the_right_source_when_ids_repeat(tmp_path):
-    text = ("replace_default_sources = true\n" + SECTION +
-            '[[sources]]\nid = "other"\n[[sources.sections]]\nid = "world"\nkind = "feed"\n'
-            'url = "http://other.example/rss"\nmax_pagez = 2\n')
+    text = (
+        "replace_default_sources = true\n"
+        + SECTION
+        + '[[sources]]\nid = "other"\n[[sources.sections]]\nid = "world"\nkind = "feed"\n'
+        'url = "http://other.example/rss"\nmax_pagez = 2\n'
+    )
     with pytest.raises(ConfigError) as err:
         load_config(write(tmp_path, text))
     assert "user.toml:15" in str(err.value) and "sources[other].sections[world].max_pagez" in str(err.value)
@@ -89,8 +97,11 @@ def test_newsmon_config_environment_variable_is_the_default_config(tmp_path, new
 
 
 def test_sources_check_validates_every_feature_table_and_names_each_problem(tmp_path, newsmon):
-    path = write(tmp_path, '[digest]\nparagraphs = 0\n[alerts]\nbogus = 1\n[schedule]\ncron = "61 2 * * *"\n'
-                           '[translation]\nbeam_size = "four"\n')
+    path = write(
+        tmp_path,
+        '[digest]\nparagraphs = 0\n[alerts]\nbogus = 1\n[schedule]\ncron = "61 2 * * *"\n'
+        '[translation]\nbeam_size = "four"\n',
+    )
     proc = newsmon("sources", "check", "--config", str(path))
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
@@ -103,8 +114,11 @@ def test_sources_check_validates_every_feature_table_and_names_each_problem(tmp_
 
 def test_sources_check_names_a_section_cron_with_an_unknown_time_zone(tmp_path, newsmon):
     first = load_config().sections[0]
-    path = write(tmp_path, f'[[sources]]\nid = "{first.source_id}"\n[[sources.sections]]\nid = "{first.id}"\n'
-                           'cron = "0 */2 * * * Mars/Olympus"\n')
+    path = write(
+        tmp_path,
+        f'[[sources]]\nid = "{first.source_id}"\n[[sources.sections]]\nid = "{first.id}"\n'
+        'cron = "0 */2 * * * Mars/Olympus"\n',
+    )
     proc = newsmon("sources", "check", "--config", str(path))
     assert proc.returncode == 2 and f"section {first.key}: cron: unknown time zone 'Mars/Olympus'" in proc.stderr
 

@@ -19,12 +19,13 @@ import pytest
 from crawler import jsonl, state
 from crawler.config import load_config
 from crawler.crawl.links import matches_pattern
+from crawler.crawl.store import read_raw
 from crawler.extract.continuation import PageWalk, merge, with_stored_further_pages
 from crawler.extract.extraction import Extracted, extract_article
 from crawler.items import content_hash
 from crawler.localsite import Route, SiteServer, page
-from crawler.store import dayfiles, items as item_store
-from crawler.crawl.store import read_raw
+from crawler.store import dayfiles
+from crawler.store import items as item_store
 from tests.conftest import run_newsmon
 from tests.crawlsite import CRAWLER_TABLE, CULTURE_FURTHER, HTML, REC, SYN, merge_sources, section
 from tests.recorded import recorded
@@ -53,29 +54,32 @@ def ext(paragraphs: list[str], further: list[str] = (), **extras) -> Extracted:
 
 # -- units --------------------------------------------------------------------------------------------
 
+
 def test_parser_declares_the_pages_after_the_current_one():
     first = extracted_page(1)
     assert first.extras["continued_at"] == [SITE + p for p in PAGE_PATHS[1:]]
     assert "continues" not in first.extras
     third = extracted_page(3)
-    assert third.extras["continued_at"] == [SITE + PAGE_PATHS[3]]           # not 1, 2 or itself
+    assert third.extras["continued_at"] == [SITE + PAGE_PATHS[3]]  # not 1, 2 or itself
     assert third.extras["continues"] == SITE + PAGE_PATHS[0]
-    assert "喆" in third.paragraphs[1]                                        # GBK-only character decoded
-    assert "continued_at" not in extracted_page(4).extras                    # the last page
+    assert "喆" in third.paragraphs[1]  # GBK-only character decoded
+    assert "continued_at" not in extracted_page(4).extras  # the last page
 
 
 def test_a_copy_under_another_address_still_declares_the_original_pages():
     gbk_copy = recorded("peoples-daily/culture-2019-0615-c1013-31153719.SYNTHETIC-gbk-bytes.html")
     got = extract_article(gbk_copy.read_bytes().decode("gb18030"), SITE + "/n1/2019/0615/c1013-91153719.html")
-    assert got.extras["continued_at"] == [SITE + p for p in PAGE_PATHS[1:]]   # page 1 of the original: no
+    assert got.extras["continued_at"] == [SITE + p for p in PAGE_PATHS[1:]]  # page 1 of the original: no
 
 
 def test_walk_merges_pages_in_order_and_never_revisits_a_page():
     walk = PageWalk("http://s/a.html", ext(["one"], ["http://s/a-2.html", "http://s/a-3.html"]))
     order = []
-    pages = {"http://s/a-2.html": ext(["two"], ["http://s/a.html", "http://s/a-2.html#top", "http://s/a-3.html"]),
-             "http://s/a-3.html": ext(["three"], ["http://s/a-2.html", "http://s/a-4.html"]),
-             "http://s/a-4.html": ext(["four"], ["http://s/a.html"])}
+    pages = {
+        "http://s/a-2.html": ext(["two"], ["http://s/a.html", "http://s/a-2.html#top", "http://s/a-3.html"]),
+        "http://s/a-3.html": ext(["three"], ["http://s/a-2.html", "http://s/a-4.html"]),
+        "http://s/a-4.html": ext(["four"], ["http://s/a.html"]),
+    }
     while (url := walk.next_url()) is not None:
         order.append(url)
         walk.add(url, pages[url])
@@ -93,15 +97,16 @@ def test_walk_stops_at_the_limit_and_names_what_it_left_out():
         walk.add(url, ext([url]))
     merged = walk.merged()
     assert merged.paragraphs == ["one", *further[:2]]
-    assert merged.extras["incomplete"] == [{"url": u, "error": "beyond the limit of 2 further pages"}
-                                           for u in further[2:]]
+    assert merged.extras["incomplete"] == [
+        {"url": u, "error": "beyond the limit of 2 further pages"} for u in further[2:]
+    ]
 
 
 def test_walk_records_failures_and_redirects_back_to_a_merged_page():
     walk = PageWalk("http://s/a.html", ext(["one"], ["http://s/a-2.html", "http://s/a-3.html", "http://s/a-4.html"]))
     walk.fail(walk.next_url(), "HTTP 404")
     assert walk.add(walk.next_url(), ext(["three"]))
-    assert not walk.add(walk.next_url(), ext(["one"]), final_url="http://s/a.html")   # a redirect to page 1
+    assert not walk.add(walk.next_url(), ext(["one"]), final_url="http://s/a.html")  # a redirect to page 1
     assert walk.next_url() is None
     merged = walk.merged()
     assert merged.paragraphs == ["one", "three"]
@@ -115,11 +120,14 @@ def test_a_one_page_article_is_left_as_it_is():
 
 
 def test_a_recheck_of_the_first_page_compares_with_the_whole_stored_article():
-    item = {"paragraphs": ["one", "one b", "two", "three"],
-            "extras": {"pages": [{"url": "a", "paragraphs": 2}, {"url": "b", "paragraphs": 1},
-                                 {"url": "c", "paragraphs": 1}]}}
+    item = {
+        "paragraphs": ["one", "one b", "two", "three"],
+        "extras": {
+            "pages": [{"url": "a", "paragraphs": 2}, {"url": "b", "paragraphs": 1}, {"url": "c", "paragraphs": 1}]
+        },
+    }
     assert with_stored_further_pages(item, ext(["one", "one b"])).paragraphs == item["paragraphs"]
-    edited = with_stored_further_pages(item, ext(["one", "one b", "one c"]))       # page 1 grew
+    edited = with_stored_further_pages(item, ext(["one", "one b", "one c"]))  # page 1 grew
     assert edited.paragraphs == ["one", "one b", "one c", "two", "three"]
     assert with_stored_further_pages({"paragraphs": ["x"], "extras": {}}, ext(["y"])).paragraphs == ["y"]
 
@@ -156,15 +164,21 @@ def test_storing_an_article_again_keeps_its_raw_pages(tmp_path):
 
     store = Store(tmp_path, 1, "2026-11-29")
     lang = LangResult("en", 1.0, None)
-    item = store.save(fetched("http://s/a.html", "p1"), merged(2, 3), lang,
-                      [fetched("http://s/a-2.html", "p2"), fetched("http://s/a-3.html", "p3")])
-    assert [p.get("raw_path") for p in item["extras"]["pages"]] == [None, f"raw/pd/{item['id']}.p2.html.zst",
-                                                                     f"raw/pd/{item['id']}.p3.html.zst"]
+    item = store.save(
+        fetched("http://s/a.html", "p1"),
+        merged(2, 3),
+        lang,
+        [fetched("http://s/a-2.html", "p2"), fetched("http://s/a-3.html", "p3")],
+    )
+    assert [p.get("raw_path") for p in item["extras"]["pages"]] == [
+        None,
+        f"raw/pd/{item['id']}.p2.html.zst",
+        f"raw/pd/{item['id']}.p3.html.zst",
+    ]
     again = store.save(fetched("http://s/a.html", "p1 again"), merged(3), lang, [fetched("http://s/a-3.html", "p3")])
     store.close()
     assert again is None
-    assert [read_raw(tmp_path, p) for p in (item["raw_path"], f"raw/pd/{item['id']}.p2.html.zst")] \
-        == [b"p1", b"p2"]
+    assert [read_raw(tmp_path, p) for p in (item["raw_path"], f"raw/pd/{item['id']}.p2.html.zst")] == [b"p1", b"p2"]
 
 
 def test_the_limit_is_a_crawler_setting(tmp_path):
@@ -180,6 +194,7 @@ def test_the_limit_is_a_crawler_setting(tmp_path):
 
 
 # -- end to end ---------------------------------------------------------------------------------------
+
 
 def listing(*paths: str) -> Route:
     """A SYNTHETIC listing page (generated here) linking ``paths``."""
@@ -200,11 +215,13 @@ def serve(server: SiteServer) -> SiteServer:
 
 def config(server: SiteServer, crawler_keys: str = "") -> str:
     u = server.url
-    return merge_sources([
-        CRAWLER_TABLE.replace("[crawler]\n", "[crawler]\n" + crawler_keys, 1),
-        section("peoples-daily", "culture", "listing", f"{u}/pd/culture.html", link_css="ul.list a"),
-        section("peoples-daily", "politics", "listing", f"{u}/pd/politics.html", link_css="ul.list a"),
-    ])
+    return merge_sources(
+        [
+            CRAWLER_TABLE.replace("[crawler]\n", "[crawler]\n" + crawler_keys, 1),
+            section("peoples-daily", "culture", "listing", f"{u}/pd/culture.html", link_css="ul.list a"),
+            section("peoples-daily", "politics", "listing", f"{u}/pd/politics.html", link_css="ul.list a"),
+        ]
+    )
 
 
 def crawl(server: SiteServer, work, name: str, crawler_keys: str = "", *more: str):
@@ -231,8 +248,9 @@ def site(tmp_path_factory):
     runs["pooled"] = crawl(server, work, "pooled", "extraction_workers = 1\n")
     # Page 2 is gone and robots.txt forbids page 4; the listing links page 1 only.
     del server.routes[PAGE_PATHS[1]]
-    server.routes["/robots.txt"] = Route(f"User-agent: *\nDisallow: {PAGE_PATHS[3]}\n".encode(),
-                                         content_type="text/plain")
+    server.routes["/robots.txt"] = Route(
+        f"User-agent: *\nDisallow: {PAGE_PATHS[3]}\n".encode(), content_type="text/plain"
+    )
     server.routes["/pd/culture.html"] = listing(PAGE_PATHS[0])
     runs["broken"] = crawl(server, work, "broken")
     yield server, work, runs
@@ -248,7 +266,7 @@ def test_one_item_with_every_page_in_order(site):
     proc, log = runs["first"]
     assert proc.returncode == 0, proc.stdout + proc.stderr
     items = by_path(server, items_of(work / "out"))
-    assert sorted(items) == sorted([PAGE_PATHS[0], POLITICS])              # page 2 is no item of its own
+    assert sorted(items) == sorted([PAGE_PATHS[0], POLITICS])  # page 2 is no item of its own
     item = items[PAGE_PATHS[0]]
     first = extracted_page(1)
     assert item["paragraphs"] == expected_paragraphs(1, 2, 3, 4)
@@ -257,9 +275,11 @@ def test_one_item_with_every_page_in_order(site):
     assert item["content_hash"] == content_hash(item["title"], item["paragraphs"])
     assert item["lang"] == "zh" and "incomplete" not in item["extras"]
     assert [p["url"].removeprefix(server.url) for p in item["extras"]["pages"]] == PAGE_PATHS
-    assert [p["paragraphs"] for p in item["extras"]["pages"]] == [len(extracted_page(n).paragraphs) for n in (1, 2, 3, 4)]
+    assert [p["paragraphs"] for p in item["extras"]["pages"]] == [
+        len(extracted_page(n).paragraphs) for n in (1, 2, 3, 4)
+    ]
     assert "-2.html is a further page of" in (work / "out/logs/newsmon.log").read_text(encoding="utf-8")
-    assert server.max_in_flight == 1                      # further pages wait their turn like any request
+    assert server.max_in_flight == 1  # further pages wait their turn like any request
     assert all(path in {p for _m, p, _s in log} for path in PAGE_PATHS)
 
 
@@ -280,7 +300,7 @@ def test_second_run_lands_nothing_and_requests_no_page_of_the_article(site):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "0 new items" in proc.stdout
     assert len(items_of(work / "out")) == 2
-    assert not [path for _m, path, _s in log if path in PAGE_PATHS]       # page 2's link is known too
+    assert not [path for _m, path, _s in log if path in PAGE_PATHS]  # page 2's link is known too
 
 
 def test_worker_processes_give_the_same_item(site):
@@ -291,8 +311,9 @@ def test_worker_processes_give_the_same_item(site):
     def comparable(item):
         return {k: v for k, v in item.items() if k != "fetched_at"}
 
-    assert (sorted(map(comparable, items_of(work / "pooled")), key=lambda i: i["id"])
-            == sorted(map(comparable, items_of(work / "out")), key=lambda i: i["id"]))
+    assert sorted(map(comparable, items_of(work / "pooled")), key=lambda i: i["id"]) == sorted(
+        map(comparable, items_of(work / "out")), key=lambda i: i["id"]
+    )
 
 
 def test_reextract_rebuilds_the_merged_text_from_the_raw_pages(site, tmp_path):
@@ -301,13 +322,14 @@ def test_reextract_rebuilds_the_merged_text_from_the_raw_pages(site, tmp_path):
     shutil.copytree(work / "out", out)
     good = by_path(server, items_of(out))[PAGE_PATHS[0]]
     stale = dict(good, paragraphs=good["paragraphs"][:3], text="stale", content_hash="stale")
-    with closing(state.connect(out)) as conn:            # an older reading, stored through the item store
+    with closing(state.connect(out)) as conn:  # an older reading, stored through the item store
         with state.transaction(conn):
             item_store.replace(conn, stale)
         dayfiles.export_changed(conn, out)
     day = next(out.glob("*/items.jsonl")).parent.name
-    proc = run_newsmon("digest", "--reextract", "--date", day, "--output", str(out),
-                       "--config", str(work / "out.toml"), check=True)
+    proc = run_newsmon(
+        "digest", "--reextract", "--date", day, "--output", str(out), "--config", str(work / "out.toml"), check=True
+    )
     assert "2 items, 1 changed, 0 failed" in proc.stderr
     conn = sqlite3.connect(out / "state.sqlite")
     row = json.loads(conn.execute("SELECT json FROM items WHERE id = ?", (good["id"],)).fetchone()[0])
@@ -319,13 +341,15 @@ def test_reextract_rebuilds_the_merged_text_from_the_raw_pages(site, tmp_path):
 def test_failed_further_pages_are_named_and_the_article_still_lands(site):
     server, work, runs = site
     proc, _log = runs["broken"]
-    assert proc.returncode == 1, proc.stdout + proc.stderr                 # not everything was fetched
+    assert proc.returncode == 1, proc.stdout + proc.stderr  # not everything was fetched
     items = by_path(server, items_of(work / "broken"))
-    assert sorted(items) == sorted([PAGE_PATHS[0], POLITICS])              # the other section is unaffected
+    assert sorted(items) == sorted([PAGE_PATHS[0], POLITICS])  # the other section is unaffected
     item = items[PAGE_PATHS[0]]
     assert item["paragraphs"] == expected_paragraphs(1, 3)
     assert [(m["url"].removeprefix(server.url), m["error"]) for m in item["extras"]["incomplete"]] == [
-        (PAGE_PATHS[1], "HTTP 404"), (PAGE_PATHS[3], "forbidden by robots.txt")]
+        (PAGE_PATHS[1], "HTTP 404"),
+        (PAGE_PATHS[3], "forbidden by robots.txt"),
+    ]
     warnings = [line for line in proc.stderr.splitlines() if "WARNING" in line and "further page of" in line]
     assert len(warnings) == 2 and PAGE_PATHS[1] in warnings[0] and PAGE_PATHS[3] in warnings[1]
     assert items[POLITICS]["paragraphs"] and "incomplete" not in items[POLITICS]["extras"]
@@ -339,9 +363,10 @@ def test_a_recheck_of_page_1_answered_in_full_finds_the_article_unchanged(site, 
     out = tmp_path / "out"
     shutil.copytree(work / "out", out)
     (tmp_path / "recheck.toml").write_text(
-        config(server).replace("recheck_max = 0", "recheck_max = 10\nrecheck_interval_hours = 0"), encoding="utf-8")
+        config(server).replace("recheck_max = 0", "recheck_max = 10\nrecheck_interval_hours = 0"), encoding="utf-8"
+    )
     saved = server.routes[PAGE_PATHS[0]]
-    server.routes[PAGE_PATHS[0]] = page(CULTURE, "text/html; charset=utf-8", conditional=False)   # no 304
+    server.routes[PAGE_PATHS[0]] = page(CULTURE, "text/html; charset=utf-8", conditional=False)  # no 304
     try:
         run_newsmon("run", "--config", str(tmp_path / "recheck.toml"), "--output", str(out), cwd=tmp_path)
     finally:

@@ -8,15 +8,36 @@ import sqlite3
 
 import pytest
 
-from crawler.localsite import SiteServer
 from crawler.crawl.store import read_raw
+from crawler.localsite import SiteServer
 from tests.conftest import RESOURCES, run_newsmon
 from tests.crawlsite import EXPECTED, serve_all, site_config
 
-REQUIRED = ["id", "source", "section", "section_key", "url", "canonical_url", "fetched_at", "published_at",
-            "title", "text", "paragraphs", "lang", "lang_confidence", "paragraph_langs", "authors",
-            "content_hash", "raw_path", "raw_encoding", "version", "title_en", "text_en", "paragraphs_en",
-            "translation"]
+REQUIRED = [
+    "id",
+    "source",
+    "section",
+    "section_key",
+    "url",
+    "canonical_url",
+    "fetched_at",
+    "published_at",
+    "title",
+    "text",
+    "paragraphs",
+    "lang",
+    "lang_confidence",
+    "paragraph_langs",
+    "authors",
+    "content_hash",
+    "raw_path",
+    "raw_encoding",
+    "version",
+    "title_en",
+    "text_en",
+    "paragraphs_en",
+    "translation",
+]
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +95,7 @@ def test_legacy_charsets_come_out_without_mojibake(crawl):
     _server, out, _runs = crawl
     by_path = {item["url"].split("/", 3)[3]: item for item in _items(out)}
     utf8_copy = by_path["n1/2019/0615/c1013-31153719.html"]
-    gbk_copy = by_path["n1/2019/0615/c1013-91153719.html"]       # GBK bytes labelled GB2312
+    gbk_copy = by_path["n1/2019/0615/c1013-91153719.html"]  # GBK bytes labelled GB2312
     assert gbk_copy["title"] == utf8_copy["title"] == "女儿出嫁，郑板桥画了几笔兰花当嫁妆"
     assert gbk_copy["paragraphs"] == utf8_copy["paragraphs"]
     assert gbk_copy["raw_encoding"] == "gb18030"
@@ -98,12 +119,21 @@ def test_raw_pages_are_kept_compressed_as_served(crawl):
 def test_summary_table_names_every_section(crawl):
     _server, _out, runs = crawl
     stdout = runs[0][0].stdout
-    for key in ("kremlin-en/news-feed", "kremlin-en/archive", "peoples-daily/russia", "xinhua/world",
-                "tass-ru/all", "mid-ru/news", "fmprc/spokesperson", "rferl/home", "newsru/all"):
+    for key in (
+        "kremlin-en/news-feed",
+        "kremlin-en/archive",
+        "peoples-daily/russia",
+        "xinhua/world",
+        "tass-ru/all",
+        "mid-ru/news",
+        "fmprc/spokesperson",
+        "rferl/home",
+        "newsru/all",
+    ):
         assert key in stdout
     assert f"{len(EXPECTED)} new items" in stdout
     archive = next(line for line in stdout.splitlines() if line.startswith("kremlin-en/archive"))
-    assert archive.split()[1:5] == ["10", "10", "10", "0"]      # links, new, fetched, failed
+    assert archive.split()[1:5] == ["10", "10", "10", "0"]  # links, new, fetched, failed
 
 
 def test_second_run_lands_nothing_and_requests_no_article(crawl):
@@ -115,7 +145,7 @@ def test_second_run_lands_nothing_and_requests_no_article(crawl):
     article_paths = set(EXPECTED)
     assert not [path for _m, path, _s in log2 if path in article_paths]
     entry_answers = {status for _m, path, status in log2 if path != "/robots.txt"}
-    assert entry_answers == {304}            # conditional GET on every listing and feed
+    assert entry_answers == {304}  # conditional GET on every listing and feed
 
 
 def test_snapshots_record_each_section_each_run(crawl):
@@ -127,7 +157,12 @@ def test_snapshots_record_each_section_each_run(crawl):
     first = {r["section"]: r for r in rows if r["run_id"] == 1}
     second = {r["section"]: r for r in rows if r["run_id"] == 2}
     archive = first["kremlin-en/archive"]
-    assert (archive["http_status"], archive["not_modified"], archive["links_found"], archive["error"]) == (200, 0, 10, None)
+    assert (archive["http_status"], archive["not_modified"], archive["links_found"], archive["error"]) == (
+        200,
+        0,
+        10,
+        None,
+    )
     assert json.loads(archive["article_urls"])[0].endswith("/events/president/news/63440")
     assert archive["link_rule"] == "css 'h3.hentry__title a[rel=bookmark]'"
     again = second["kremlin-en/archive"]
@@ -144,8 +179,10 @@ def test_sitemap_index_is_followed_into_a_gzipped_child_sitemap(crawl):
     by_url = {item["url"].removeprefix(server.url): item for item in _items(out)}
     assert by_url["/n1/2024/0424/c1001-40223222.html"]["section_key"] == "peoples-daily/sitemap"
     conn = sqlite3.connect(out / "state.sqlite")
-    row = conn.execute("SELECT http_status, links_found, error FROM section_snapshots "
-                       "WHERE run_id = 1 AND section = 'peoples-daily/sitemap'").fetchone()
+    row = conn.execute(
+        "SELECT http_status, links_found, error FROM section_snapshots "
+        "WHERE run_id = 1 AND section = 'peoples-daily/sitemap'"
+    ).fetchone()
     assert row == (200, 1, None)
 
 
@@ -154,16 +191,16 @@ def test_refetch_requests_stored_articles_again_without_new_lines(crawl):
     (_p1, _l1, items1), (proc, log, items3) = runs[0], runs[2][:3]
     assert proc.returncode == 0, proc.stdout + proc.stderr
     fetched = [path for _m, path, status in log if status == 200 and "/events/president/news/" in path]
-    assert len(fetched) == 10                     # the archive's ten articles, stored, fetched again
+    assert len(fetched) == 10  # the archive's ten articles, stored, fetched again
     assert items3 == items1 and "0 new items" in proc.stdout
 
 
 def test_one_request_at_a_time_with_an_honest_user_agent(crawl):
     server, _out, _runs = crawl
-    assert server.max_in_flight == 1                 # sections of one host run one after another
+    assert server.max_in_flight == 1  # sections of one host run one after another
     assert len(server.user_agents) == 1
     (agent,) = server.user_agents
-    assert agent.startswith("newsmon/") and "+https://" in agent      # names itself and a contact URL
+    assert agent.startswith("newsmon/") and "+https://" in agent  # names itself and a contact URL
     assert server.requests_for("/robots.txt") >= 1
 
 

@@ -24,14 +24,24 @@ def test_sigkill_mid_crawl_loses_and_duplicates_nothing(tmp_path):
     server = SiteServer().start()
     kremlin_routes(server)
     for ident in KREMLIN_IDS:
-        server.routes[f"{NEWS}/{ident}"].delay = 0.3          # slow articles: the kill lands mid-crawl
+        server.routes[f"{NEWS}/{ident}"].delay = 0.3  # slow articles: the kill lands mid-crawl
     config = tmp_path / "k.toml"
-    config.write_text(merge_sources([
-        CRAWLER_TABLE,
-        section("kremlin-en", "archive", "listing", f"{server.url}/events/president/transcripts/archive",
-                link_css="h3.hentry__title a[rel=bookmark]"),
-        section("kremlin-en", "news-feed", "feed", f"{server.url}{NEWS}/feed", link_pattern=rf"{NEWS}/63953$"),
-    ]), encoding="utf-8")
+    config.write_text(
+        merge_sources(
+            [
+                CRAWLER_TABLE,
+                section(
+                    "kremlin-en",
+                    "archive",
+                    "listing",
+                    f"{server.url}/events/president/transcripts/archive",
+                    link_css="h3.hentry__title a[rel=bookmark]",
+                ),
+                section("kremlin-en", "news-feed", "feed", f"{server.url}{NEWS}/feed", link_pattern=rf"{NEWS}/63953$"),
+            ]
+        ),
+        encoding="utf-8",
+    )
     out = tmp_path / "out"
     args = [sys.executable, "-m", "crawler", "run", "--config", str(config), "--output", str(out)]
     try:
@@ -54,10 +64,10 @@ def test_sigkill_mid_crawl_loses_and_duplicates_nothing(tmp_path):
     after = lines_of(out)
     ids = [json.loads(line)["id"] for line in after]
     assert len(ids) == len(set(ids)) == len(KREMLIN_IDS)
-    assert after[:len(before)] == before                        # append-only: earlier lines untouched
+    assert after[: len(before)] == before  # append-only: earlier lines untouched
     landed_before = {json.loads(line)["url"].rsplit("/", 1)[1] for line in before}
     refetched = {path.rsplit("/", 1)[1] for _m, path, status in server.log if status == 200 and "/news/" in path}
-    assert not refetched & landed_before                        # what had landed was not fetched again
+    assert not refetched & landed_before  # what had landed was not fetched again
     db = sqlite3.connect(out / "state.sqlite")
     assert db.execute("SELECT COUNT(*) FROM articles").fetchone()[0] == len(KREMLIN_IDS)
     assert db.execute("SELECT status FROM runs ORDER BY id").fetchall() == [("interrupted",), ("ok",)]

@@ -27,9 +27,12 @@ def plain(value):
 def test_the_shipped_table_repeats_the_spec_defaults(table, dotted):
     spec, shipped = load_object(dotted), SHIPPED.get(table, {})
     assert set(shipped) <= set(spec), f"[{table}] keys no spec knows: {sorted(set(shipped) - set(spec))}"
-    read_table(shipped, spec, table)                        # each value of the type the spec asks
-    differ = {key: {"defaults.toml": value, "spec": spec[key][1]} for key, value in shipped.items()
-              if plain(value) != plain(spec[key][1]) or isinstance(value, bool) != isinstance(spec[key][1], bool)}
+    read_table(shipped, spec, table)  # each value of the type the spec asks
+    differ = {
+        key: {"defaults.toml": value, "spec": spec[key][1]}
+        for key, value in shipped.items()
+        if plain(value) != plain(spec[key][1]) or isinstance(value, bool) != isinstance(spec[key][1], bool)
+    }
     assert differ == {}, f"[{table}] defaults.toml and {dotted} disagree"
 
 
@@ -51,14 +54,16 @@ def test_every_shipped_table_belongs_to_a_feature():
 
 def test_the_settings_dataclasses_take_the_spec_defaults():
     """A settings object built without a config (the pure modules, the tests) is what the shipped file gives."""
-    from crawler.digest.stage import DigestSettings, settings as digest_settings
+    from crawler.digest.stage import DigestSettings
+    from crawler.digest.stage import settings as digest_settings
     from crawler.lifecycle.health import HealthSettings
     from crawler.lifecycle.machine import Settings
     from crawler.lifecycle.stage import health_settings_of, settings_of, subject_settings_of
     from crawler.lifecycle.subject import SubjectSettings
     from crawler.stories.index import StorySettings
     from crawler.stories.stage import settings_of as stories_of
-    from crawler.translation.settings import TranslationSettings, settings_of as translation_of
+    from crawler.translation.settings import TranslationSettings
+    from crawler.translation.settings import settings_of as translation_of
 
     shipped = load_config()
     assert settings_of(shipped) == Settings()

@@ -28,13 +28,15 @@ def test_demo_lands_english_and_russian_items_under_their_real_urls_whatever_the
     items = demo_items(out)
     assert len(items) == len({i["id"] for i in items}) == 11 + len(russian_texts())
     # The ids of a real crawl: the hash of the real URL, not of a loopback one.
-    assert all(i["id"] == item_id(i["canonical_url"]) and i["url"].startswith(("http://en.kremlin.ru/events/",
-                                                                               "http://kremlin.ru/events/"))
-               for i in items), [i["url"] for i in items]
+    assert all(
+        i["id"] == item_id(i["canonical_url"])
+        and i["url"].startswith(("http://en.kremlin.ru/events/", "http://kremlin.ru/events/"))
+        for i in items
+    ), [i["url"] for i in items]
     assert all(i["title"] and i["paragraphs"] for i in items)
     russian = [i for i in items if i["lang"] == "ru"]
     assert sorted(i["url"].rsplit("/", 1)[1] for i in russian) == sorted(russian_texts())
-    assert all(i["translation"]["status"] == "pending" for i in russian)     # no model installed here
+    assert all(i["translation"]["status"] == "pending" for i in russian)  # no model installed here
     assert all(i["translation"]["status"] == "not_needed" for i in items if i["lang"] == "en")
     assert "Launching motor traffic on completed sections of Taurida motorway" in first.stdout
     assert "Владимир Путин встретится с Президентом Бразилии Дилмой Руссефф" in first.stdout
@@ -54,7 +56,7 @@ def test_with_the_ru_model_installed_the_demo_translates_its_russian_items(tmp_p
     from crawler.translation import models
 
     packages = tmp_path / "packages"
-    models.install_file(build_package(tmp_path, lang="ru", seed=1), packages)     # random weights: state, not meaning
+    models.install_file(build_package(tmp_path, lang="ru", seed=1), packages)  # random weights: state, not meaning
     out = tmp_path / "demo-out"
     proc = run_newsmon("demo", "--output", str(out), cwd=tmp_path, env={"ARGOS_PACKAGES_DIR": str(packages)})
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -72,7 +74,9 @@ def test_each_russian_page_is_the_recorded_english_markup_marked_reconstructed()
         page = russian_page(files[f"news-{ident}.html"], text).decode("utf-8")
         assert page.startswith("<!-- newsmon demo: RECONSTRUCTED page") and '<html lang="ru"' in page
         assert text["title"] in page and all(p in page for p in text["paragraphs"])
-        assert f"kremlin-ru/news-{ident}.json" in readme and f"http://kremlin.ru/events/president/news/{ident}" in readme
+        assert (
+            f"kremlin-ru/news-{ident}.json" in readme and f"http://kremlin.ru/events/president/news/{ident}" in readme
+        )
 
 
 def test_bundled_pages_are_kept_once_with_their_origin_and_licence():

@@ -84,11 +84,13 @@ def test_the_diff_page_side_by_side_on_a_desktop_and_stacked_on_a_phone(pages, t
         desktop = browser.evaluate(SIDE_BY_SIDE % "#diff .row.changed p")
         marks = browser.evaluate(MARKS % {"scope": "#diff"})
         text = browser.evaluate("document.body.innerText")
-        browser.call("Emulation.setDeviceMetricsOverride",
-                     {"width": PHONE[0], "height": PHONE[1], "deviceScaleFactor": 1, "mobile": True})
+        browser.call(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": PHONE[0], "height": PHONE[1], "deviceScaleFactor": 1, "mobile": True},
+        )
         phone = browser.evaluate(SIDE_BY_SIDE % "#diff .row.changed p")
         overflow = browser.evaluate("document.documentElement.scrollWidth")
-    assert title.startswith(f"diff {ident[:8]} v2: ")                    # the page's own title: no script ran
+    assert title.startswith(f"diff {ident[:8]} v2: ")  # the page's own title: no script ran
     assert desktop["side_by_side"] and phone["stacked"] and not phone["side_by_side"]
     assert overflow <= PHONE[0]
     assert marks["del"] == ["среду", "Wednesday"] and marks["struck"] and marks["underlined"]

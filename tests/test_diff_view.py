@@ -23,10 +23,15 @@ from crawler.lifecycle.versions import versions_of
 from tests import editkit
 
 
-@pytest.mark.parametrize("old, new", [
-    ("The talks would cover energy supplies.", "The talks will cover gas supplies, and more."),
-    ("中方愿同俄罗斯一道，巩固两国人民传统友谊。", "中方愿同俄罗斯一起，巩固两国传统友谊。"),
-    ("", "Только новое."), ("Всё удалено.", "")])
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        ("The talks would cover energy supplies.", "The talks will cover gas supplies, and more."),
+        ("中方愿同俄罗斯一道，巩固两国人民传统友谊。", "中方愿同俄罗斯一起，巩固两国传统友谊。"),
+        ("", "Только новое."),
+        ("Всё удалено.", ""),
+    ],
+)
 def test_word_diff_gives_both_texts_back(old, new):
     segments = word_diff(old, new)
     assert "".join(t for m, t in segments if m != ADDED) == old
@@ -34,8 +39,10 @@ def test_word_diff_gives_both_texts_back(old, new):
 
 
 def test_words_are_marked_and_a_chinese_character_is_a_word():
-    assert marked(word_diff("talks on Wednesday in Moscow", "talks on Thursday in Moscow")) == \
-        "talks on [-Wednesday-]{+Thursday+} in Moscow"
+    assert (
+        marked(word_diff("talks on Wednesday in Moscow", "talks on Thursday in Moscow"))
+        == "talks on [-Wednesday-]{+Thursday+} in Moscow"
+    )
     assert marked(word_diff("中方愿同俄罗斯一道", "中方愿同俄罗斯一起")) == "中方愿同俄罗斯一[-道-]{+起+}"
 
 
@@ -83,7 +90,9 @@ def test_versions_keep_their_english(edited):
     finally:
         conn.close()
     assert [(v.number, v.paragraphs, v.paragraphs_en) for v in versions] == [
-        (1, editkit.OLD, editkit.OLD_EN), (2, editkit.NEW, editkit.NEW_EN)]
+        (1, editkit.OLD, editkit.OLD_EN),
+        (2, editkit.NEW, editkit.NEW_EN),
+    ]
 
 
 def test_digest_text_shows_the_changed_paragraphs_in_both_languages(edited):
@@ -96,7 +105,8 @@ def test_digest_text_shows_the_changed_paragraphs_in_both_languages(edited):
         f"{tag}¶1 EN  The talks will take place on [-Wednesday-]{{+Thursday+}} in Moscow.",
         f"{tag}¶4 RU  {{+По итогам встречи планируется пресс-конференция.+}}",
         f"{tag}¶4 EN  {{+A press conference is planned after the meeting.+}}",
-        f"{tag}whole diff: ../diffs/{ident}-v2.html or newsmon diff {ident[:8]} --version 2"]
+        f"{tag}whole diff: ../diffs/{ident}-v2.html or newsmon diff {ident[:8]} --version 2",
+    ]
     alert = text.splitlines().index(lines[0]) - 1
     assert text.splitlines()[alert].startswith("ALERT ") and "| article_edited | mid/news |" in text.splitlines()[alert]
 
@@ -106,8 +116,10 @@ def test_digest_html_block_and_the_diff_page(edited):
     page = lxml.html.parse(str(out / editkit.DAY / "digest.html")).getroot()
     block = page.find_class("edit")[0]
     cells = [[(td.get("lang"), td.text_content()) for td in tr.findall("td")] for tr in block.iter("tr")]
-    assert cells[0] == [("ru", "Переговоры состоятся в средучетверг в Москве."),
-                        ("en", "The talks will take place on WednesdayThursday in Moscow.")]
+    assert cells[0] == [
+        ("ru", "Переговоры состоятся в средучетверг в Москве."),
+        ("en", "The talks will take place on WednesdayThursday in Moscow."),
+    ]
     assert [d.text for d in block.iter("del")] == ["среду", "Wednesday"]
     assert [i.text for i in block.iter("ins")][:2] == ["четверг", "Thursday"]
     link = block.find_class("difflink")[0].get("href")
@@ -126,9 +138,11 @@ def test_newsmon_diff_text_and_html(edited, newsmon):
     proc = newsmon("diff", ident[:6], "--output", str(out))
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines()[:4] == [
-        f"{ident} · mid/news · ru · {editkit.URL}", f"{editkit.TITLE_EN} [{editkit.TITLE}]",
+        f"{ident} · mid/news · ru · {editkit.URL}",
+        f"{editkit.TITLE_EN} [{editkit.TITLE}]",
         "versions: 1 (2026-11-01 02:00), 2 (2026-11-01 08:00)",
-        "version 2 (2026-11-01 08:00 UTC) against version 1 (2026-11-01 02:00 UTC)    [-removed-] {+added+}"]
+        "version 2 (2026-11-01 08:00 UTC) against version 1 (2026-11-01 02:00 UTC)    [-removed-] {+added+}",
+    ]
     assert "¶1 EN  The talks will take place on [-Wednesday-]{+Thursday+} in Moscow." in proc.stdout
     by_url = newsmon("diff", editkit.URL, "--html", "--output", str(out))
     assert by_url.returncode == 0 and by_url.stdout == (out / "diffs" / f"{ident}-v2.html").read_text(encoding="utf-8")
@@ -142,9 +156,11 @@ def test_newsmon_alerts_lists_the_edit_with_its_marked_words(edited, newsmon):
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     at = next(n for n, line in enumerate(lines) if "article_edited" in line)
-    assert lines[at + 1:at + 4] == ["    ¶1 Переговоры состоятся в [-среду-]{+четверг+} в Москве.",
-                                    "    ¶4 {+По итогам встречи планируется пресс-конференция.+}",
-                                    f"    whole diff: newsmon diff {ident[:8]} --version 2"]
+    assert lines[at + 1 : at + 4] == [
+        "    ¶1 Переговоры состоятся в [-среду-]{+четверг+} в Москве.",
+        "    ¶4 {+По итогам встречи планируется пресс-конференция.+}",
+        f"    whole diff: newsmon diff {ident[:8]} --version 2",
+    ]
 
 
 def test_with_the_served_address_the_digest_links_the_diff_page_by_it(edited, tmp_path):
@@ -152,8 +168,9 @@ def test_with_the_served_address_the_digest_links_the_diff_page_by_it(edited, tm
 
     out, ident, _ = edited
     cfg = tmp_path / "served.toml"
-    cfg.write_text(f'[crawler]\noutput_dir = "{out}"\n[feeds]\nbase_url = "https://desk.example.org/newsmon"\n',
-                   encoding="utf-8")
+    cfg.write_text(
+        f'[crawler]\noutput_dir = "{out}"\n[feeds]\nbase_url = "https://desk.example.org/newsmon"\n', encoding="utf-8"
+    )
     digest.build(out, editkit.DAY, load_config(cfg))
     page = f"https://desk.example.org/newsmon/diffs/{ident}-v2.html"
     html = lxml.html.parse(str(out / editkit.DAY / "digest.html")).getroot()

@@ -14,7 +14,7 @@ KREMLIN_PATH = "/events/president/news/63953"
 
 def listing(links: list[str]) -> Route:
     items = "".join(f'<li class="item"><a href="{href}">story</a></li>' for href in links)
-    return Route(f"<html><body><ul>{items}</ul></body></html>".encode("utf-8"))
+    return Route(f"<html><body><ul>{items}</ul></body></html>".encode())
 
 
 def write_config(tmp: Path, base: str) -> Path:
@@ -22,19 +22,25 @@ def write_config(tmp: Path, base: str) -> Path:
         return {"id": ident, "kind": "listing", "url": f"{base}{path}", "link_css": "li.item a"}
 
     politics = {**listed("politics", "/politics/"), "name": "Politics"}
-    return write_loopback_config(tmp / "newsmon.toml", [
-        {"id": "people", "name": "People's Daily", "sections": [politics]},
-        {"id": "kremlin", "name": "Kremlin", "sections": [listed("news", "/news/"), listed("gone", "/gone/")]},
-    ], crawler={"output_dir": str(tmp / "output"), "timeout": 5})
+    return write_loopback_config(
+        tmp / "newsmon.toml",
+        [
+            {"id": "people", "name": "People's Daily", "sections": [politics]},
+            {"id": "kremlin", "name": "Kremlin", "sections": [listed("news", "/news/"), listed("gone", "/gone/")]},
+        ],
+        crawler={"output_dir": str(tmp / "output"), "timeout": 5},
+    )
 
 
 def test_a_real_run_writes_the_digest_and_feeds_search(tmp_path, site_server, newsmon):
-    site_server.routes.update({
-        "/politics/": listing([PD_PATH]),
-        PD_PATH: page(recorded(digestkit.PAGES["pd"][2])),
-        "/news/": listing([KREMLIN_PATH]),
-        KREMLIN_PATH: page(recorded(digestkit.PAGES["kremlin"][2])),
-    })                                                            # /gone/ is not served: 404
+    site_server.routes.update(
+        {
+            "/politics/": listing([PD_PATH]),
+            PD_PATH: page(recorded(digestkit.PAGES["pd"][2])),
+            "/news/": listing([KREMLIN_PATH]),
+            KREMLIN_PATH: page(recorded(digestkit.PAGES["kremlin"][2])),
+        }
+    )  # /gone/ is not served: 404
     cfg = write_config(tmp_path, site_server.url)
     proc = newsmon("run", "--config", str(cfg), timeout=60)
     assert "Traceback" not in proc.stderr, proc.stderr

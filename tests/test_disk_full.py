@@ -20,8 +20,9 @@ from tests.crawlsite import EXPECTED, serve_all, site_config
 
 def mount_tmpfs(path, size: str) -> None:
     path.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True, text=True
+    )
     if done.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here ({done.stderr.strip() or 'not root'})")
 
@@ -56,25 +57,25 @@ def assert_one_clear_line(proc, path_part: str) -> None:
     assert len(errors) == 1, proc.stderr
     assert path_part in errors[0] and "free" in errors[0]
     assert "Traceback" not in proc.stderr and "Traceback" not in proc.stdout
-    assert "section" in proc.stdout and "run 1:" in proc.stdout          # the summary is still printed
+    assert "section" in proc.stdout and "run 1:" in proc.stdout  # the summary is still printed
 
 
 def test_a_full_day_folder_loses_nothing_and_the_next_run_lands_every_line_once(tmp_path, site):
     out = tmp_path / "out"
     day_dir = out / date.today().isoformat()
-    mount_tmpfs(day_dir, "48k")          # the day file of this site is ~230 KB: it cannot be written whole
+    mount_tmpfs(day_dir, "48k")  # the day file of this site is ~230 KB: it cannot be written whole
     try:
         first = run_newsmon("run", "--config", str(site), "--output", str(out))
         assert first.returncode == 1, first.stdout + first.stderr
         assert_one_clear_line(first, str(day_dir / "items.jsonl"))
         assert temp_files(out) == []
         landed = lines(out)
-        assert len({i["id"] for i in landed}) == len(landed) < len(EXPECTED)     # what is there is whole lines
+        assert len({i["id"] for i in landed}) == len(landed) < len(EXPECTED)  # what is there is whole lines
 
         remount(day_dir, "4m")
         second = run_newsmon("run", "--config", str(site), "--output", str(out))
         assert second.returncode == 0, second.stdout + second.stderr
-        assert "0 new items" in second.stdout                                # stored once, fetched once
+        assert "0 new items" in second.stdout  # stored once, fetched once
         items = lines(out)
         assert sorted(i["id"] for i in items) == sorted({i["id"] for i in items})
         assert len(items) == len(EXPECTED)
@@ -86,12 +87,12 @@ def test_a_full_day_folder_loses_nothing_and_the_next_run_lands_every_line_once(
 
 def test_a_full_output_directory_ends_the_run_cleanly_and_a_later_run_lands_the_rest(tmp_path, site):
     out = tmp_path / "out"
-    mount_tmpfs(out, "1200k")            # room for the state DB and a few raw pages, not the whole crawl
+    mount_tmpfs(out, "1200k")  # room for the state DB and a few raw pages, not the whole crawl
     try:
         first = run_newsmon("run", "--config", str(site), "--output", str(out))
         assert first.returncode == 1, first.stdout + first.stderr
         assert_one_clear_line(first, str(out))
-        assert first.stderr.count("\n") < 20, first.stderr                   # no error per remaining article
+        assert first.stderr.count("\n") < 20, first.stderr  # no error per remaining article
         assert temp_files(out) == []
 
         remount(out, "16m")

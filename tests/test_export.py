@@ -24,8 +24,15 @@ def archive(tmp_path_factory) -> tuple[Path, dict]:
     """The standard day, plus a dated-only Russian item that a watch matched, in a story, edited once."""
     out = tmp_path_factory.mktemp("export")
     items = digestkit.standard_day(out)
-    extra = digestkit.base_item("tass", "politics", "https://tass.ru/politika/1", "ru", "Путин в Крыму",
-                                ["Владимир Путин прибыл в Крым."], "2026-11-27")
+    extra = digestkit.base_item(
+        "tass",
+        "politics",
+        "https://tass.ru/politika/1",
+        "ru",
+        "Путин в Крыму",
+        ["Владимир Путин прибыл в Крым."],
+        "2026-11-27",
+    )
     digestkit.translate(extra, "Putin in Crimea", ["Vladimir Putin arrived in Crimea."])
     digestkit.store(out, [extra], day="2026-11-29")
     with closing(state.connect(out)) as conn, state.transaction(conn):
@@ -52,20 +59,31 @@ def test_csv_has_one_row_per_item_with_both_languages_and_one_date_format(tmp_pa
     assert list(read[0]) == list(export_rows.COLUMNS)
     by_id = {r["id"]: r for r in read}
     assert set(by_id) == {i["id"] for i in items.values()}
-    for row in read:                                  # one format: the stored one, parsed by one pattern
+    for row in read:  # one format: the stored one, parsed by one pattern
         assert STORED_FORM.match(row["published_at"]), row["published_at"]
         assert row["published_date"] == row["published_at"][:10]
     tass = by_id[items["tass"]["id"]]
-    assert (tass["published_at"], tass["published_date"], tass["published_precision"]) == \
-        ("2026-11-27T00:00:00+00:00", "2026-11-27", "date")
-    assert (tass["title"], tass["title_en"], tass["text_en"]) == ("Путин в Крыму", "Putin in Crimea",
-                                                                 "Vladimir Putin arrived in Crimea.")
-    assert (tass["watch"], tass["story_id"], tass["version"], tass["edited"], tass["deleted"]) == \
-        ("Kremlin", "s1", "2", "true", "true")
+    assert (tass["published_at"], tass["published_date"], tass["published_precision"]) == (
+        "2026-11-27T00:00:00+00:00",
+        "2026-11-27",
+        "date",
+    )
+    assert (tass["title"], tass["title_en"], tass["text_en"]) == (
+        "Путин в Крыму",
+        "Putin in Crimea",
+        "Vladimir Putin arrived in Crimea.",
+    )
+    assert (tass["watch"], tass["story_id"], tass["version"], tass["edited"], tass["deleted"]) == (
+        "Kremlin",
+        "s1",
+        "2",
+        "true",
+        "true",
+    )
     assert tass["section"] == "tass/politics" and tass["crawl_day"] == "2026-11-29"
     kremlin = by_id[items["kremlin"]["id"]]
-    assert kremlin["title_en"] == kremlin["title"] and kremlin["published_precision"] == "time"   # English item
-    assert kremlin["published_at"] == "2020-08-27T15:20:00+03:00"                 # the site's own offset kept
+    assert kremlin["title_en"] == kremlin["title"] and kremlin["published_precision"] == "time"  # English item
+    assert kremlin["published_at"] == "2020-08-27T15:20:00+03:00"  # the site's own offset kept
     mfa = by_id[items["mfa"]["id"]]
     assert "两国人民" in mfa["text"] and "two peoples" in mfa["text_en"] and mfa["edited"] == "false"
 
@@ -92,7 +110,7 @@ def test_parquet_types_the_dates(tmp_path, archive, newsmon):
 
     out, items = archive
     target = tmp_path / "items.parquet"
-    proc = export(newsmon, out, str(target))                # the format from the extension
+    proc = export(newsmon, out, str(target))  # the format from the extension
     assert proc.returncode == 0, proc.stderr
     table = pq.read_table(target)
     assert table.num_rows == len(items) and table.column_names == list(export_rows.COLUMNS)
@@ -100,14 +118,14 @@ def test_parquet_types_the_dates(tmp_path, archive, newsmon):
     assert table.schema.field("published_date").type == pa.date32()
     rows = {r["id"]: r for r in table.to_pylist()}
     kremlin = rows[items["kremlin"]["id"]]
-    assert kremlin["published_at"].isoformat() == "2020-08-27T12:20:00+00:00"      # 15:20 Moscow, as UTC
+    assert kremlin["published_at"].isoformat() == "2020-08-27T12:20:00+00:00"  # 15:20 Moscow, as UTC
     assert str(kremlin["published_date"]) == "2020-08-27"
     assert rows[items["tass"]["id"]]["watch"] == ["Kremlin"]
     csv_file = tmp_path / "items.csv"
     export(newsmon, out, str(csv_file))
     with csv_file.open(encoding="utf-8", newline="") as f:
         stamps = pa.array([r["published_at"] for r in csv.DictReader(f)])
-    parsed = pc.strptime(stamps, format="%Y-%m-%dT%H:%M:%S%z", unit="s")   # one format parses every value
+    parsed = pc.strptime(stamps, format="%Y-%m-%dT%H:%M:%S%z", unit="s")  # one format parses every value
     assert parsed.null_count == 0 and len(parsed) == len(items)
 
 
@@ -116,8 +134,9 @@ def test_parquet_without_pyarrow_says_how_to_install_it(tmp_path, archive, newsm
     (blocker / "pyarrow").mkdir(parents=True)
     (blocker / "pyarrow" / "__init__.py").write_text("raise ImportError('pyarrow is not installed here')\n")
     target = tmp_path / "items.parquet"
-    proc = newsmon("export", "--output", str(archive[0]), "--format", "parquet", str(target),
-                   env={"PYTHONPATH": str(blocker)})
+    proc = newsmon(
+        "export", "--output", str(archive[0]), "--format", "parquet", str(target), env={"PYTHONPATH": str(blocker)}
+    )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert proc.stderr.strip() == f"newsmon: error: {export_rows.PARQUET_HINT}"
     assert not target.exists()

@@ -32,8 +32,9 @@ def decoded(path: Path, url: str, content_type: str) -> str:
 
 
 def section(**kw) -> Section:
-    fields = dict(source_id="test", source_name="Test", id="s", name="S", kind="listing",
-                  url="http://127.0.0.1/", link_css="a")
+    fields = dict(
+        source_id="test", source_name="Test", id="s", name="S", kind="listing", url="http://127.0.0.1/", link_css="a"
+    )
     fields.update(kw)
     return Section(**fields)
 
@@ -71,19 +72,23 @@ def test_gb2312_label_over_gbk_bytes_comes_out_without_mojibake():
     body = page.read_bytes()
     assert b"charset=GB2312" in body
     with pytest.raises(UnicodeDecodeError):
-        body.decode("gb2312")                  # the bytes hold characters GB2312 does not have…
+        body.decode("gb2312")  # the bytes hold characters GB2312 does not have…
     html = decoded(page, "http://culture.people.com.cn/n1/2019/0615/c1013-31153719.html", "text/html")
     got = extract_article(html, "http://culture.people.com.cn/n1/2019/0615/c1013-31153719.html")
-    assert "——（宋）陆游" in got.paragraphs      # …and they come out right (U+2014 is GBK-only)
-    utf8_copy = decoded(page.with_name("culture-2019-0615-c1013-31153719.html"), "http://x/",
-                        "text/html; charset=utf-8")
+    assert "——（宋）陆游" in got.paragraphs  # …and they come out right (U+2014 is GBK-only)
+    utf8_copy = decoded(
+        page.with_name("culture-2019-0615-c1013-31153719.html"), "http://x/", "text/html; charset=utf-8"
+    )
     assert got.paragraphs == extract_article(utf8_copy, "http://culture.people.com.cn/").paragraphs
 
 
-@pytest.mark.parametrize("name, phrase", [
-    ("windows-1251-russian/_chromium_windows-1251_with_no_encoding_specified.html", "РИА Новости"),
-    ("KOI8-R/_chromium_KOI8-R_with_no_encoding_specified.html", "Надежды на разрешение"),
-])
+@pytest.mark.parametrize(
+    "name, phrase",
+    [
+        ("windows-1251-russian/_chromium_windows-1251_with_no_encoding_specified.html", "РИА Новости"),
+        ("KOI8-R/_chromium_KOI8-R_with_no_encoding_specified.html", "Надежды на разрешение"),
+    ],
+)
 def test_cyrillic_pages_without_declared_charset_decode(name, phrase):
     page = recorded(f"encodings/{name}")
     assert b"charset" not in page.read_bytes().lower()
@@ -93,18 +98,22 @@ def test_cyrillic_pages_without_declared_charset_decode(name, phrase):
     assert detect_language(got.paragraphs).lang == "ru"
 
 
-@pytest.mark.parametrize("html", ["", "   \n", "<html></html>", "<html><body><div></div></body></html>",
-                                  "\x00\x01\x02 binary junk"])
+@pytest.mark.parametrize(
+    "html", ["", "   \n", "<html></html>", "<html><body><div></div></body></html>", "\x00\x01\x02 binary junk"]
+)
 def test_empty_or_broken_page_raises_one_clear_error(html):
     with pytest.raises(ExtractionError, match="http://example.test/a"):
         extract_article(html, "http://example.test/a")
 
 
 def test_xhtml_page_with_xml_declaration_is_read():
-    paras = "".join(f"<p>The minister said the talks would resume in week {i}, officials confirmed.</p>"
-                    for i in range(3))
-    page = ('<?xml version="1.0" encoding="windows-1251"?>\n<html><head><title>Talks</title></head>'
-            f"<body><article><h1>Talks</h1>{paras}</article></body></html>")
+    paras = "".join(
+        f"<p>The minister said the talks would resume in week {i}, officials confirmed.</p>" for i in range(3)
+    )
+    page = (
+        '<?xml version="1.0" encoding="windows-1251"?>\n<html><head><title>Talks</title></head>'
+        f"<body><article><h1>Talks</h1>{paras}</article></body></html>"
+    )
     got = extract_article(page, "http://example.test/a")
     assert got.title == "Talks"
     assert got.paragraphs[0] == "The minister said the talks would resume in week 0, officials confirmed."
@@ -121,10 +130,12 @@ def test_future_dates_are_rejected():
     assert iso_date_or_none("2099-01-01T10:00:00+03:00") is None
     assert iso_date_or_none("2020-02-19T20:29:00+08:00") == "2020-02-19T20:29:00+08:00"
     assert iso_date_or_none("not a date") is None
-    page = ("<html><head><title>T</title><meta property='article:published_time' "
-            "content='2099-05-01T10:00:00+00:00'></head><body><article><h1>T</h1>"
-            + "<p>A paragraph of real article text that is long enough to be kept as content.</p>" * 5
-            + "</article></body></html>")
+    page = (
+        "<html><head><title>T</title><meta property='article:published_time' "
+        "content='2099-05-01T10:00:00+00:00'></head><body><article><h1>T</h1>"
+        + "<p>A paragraph of real article text that is long enough to be kept as content.</p>" * 5
+        + "</article></body></html>"
+    )
     got = extract_article(page, "http://example.test/a")
     assert got.published_at is None or got.published_at < "2099"
 
@@ -139,20 +150,26 @@ def test_body_css_hint_picks_the_named_element():
 
 @pytest.mark.parametrize("body_css", ["div.nowhere", "div[[broken"])
 def test_body_css_that_matches_nothing_or_is_invalid_falls_back_to_the_whole_page(body_css):
-    html = decoded(recorded("kommersant/doc-7715044.html"), "https://www.kommersant.ru/doc/7715044",
-                   "text/html; charset=utf-8")
+    html = decoded(
+        recorded("kommersant/doc-7715044.html"), "https://www.kommersant.ru/doc/7715044", "text/html; charset=utf-8"
+    )
     got = extract_article(html, "https://www.kommersant.ru/doc/7715044", section(body_css=body_css))
-    assert got.paragraphs[-1] == "Ходишь-ходишь в Малахитовый зал на эти переговоры годами, а все равно что-то еще происходит."
+    assert (
+        got.paragraphs[-1]
+        == "Ходишь-ходишь в Малахитовый зал на эти переговоры годами, а все равно что-то еще происходит."
+    )
 
 
 def test_parser_chosen_by_section_then_host_then_template():
     kremlin = recorded("kremlin-en/news-52988.html").read_text(encoding="utf-8")
     served_locally = "http://127.0.0.1:8000/events/president/news/52988"
-    assert extract_article(kremlin, served_locally).extras["parser"] == "kremlin"          # template
-    assert parser_for("http://politics.people.com.cn/n1/x.html").name == "peoples_daily"   # host
-    assert parser_for("http://example.test/", "xinhua").name == "xinhua"                  # section
-    assert extract_article(kremlin, served_locally, section(parser="kremlin")).title == \
-        "Meeting with Aeroflot General Director Vitaly Savelyev"
+    assert extract_article(kremlin, served_locally).extras["parser"] == "kremlin"  # template
+    assert parser_for("http://politics.people.com.cn/n1/x.html").name == "peoples_daily"  # host
+    assert parser_for("http://example.test/", "xinhua").name == "xinhua"  # section
+    assert (
+        extract_article(kremlin, served_locally, section(parser="kremlin")).title
+        == "Meeting with Aeroflot General Director Vitaly Savelyev"
+    )
     with pytest.raises(ExtractionError, match="unknown parser 'nope'"):
         extract_article(kremlin, served_locally, section(parser="nope"))
     assert known_parsers() == sorted(PARSERS) and {"kremlin", "peoples_daily", "xinhua"} <= set(PARSERS)
@@ -168,6 +185,7 @@ def test_page_of_an_older_template_falls_back_to_generic_and_says_so():
 
 def test_kremlin_speaker_labels_in_all_documented_forms():
     import lxml.html
+
     body = lxml.html.fragment_fromstring(
         "<div><p>Narration before the first label.</p>"
         "<p><b>President of Russia Vladimir Putin:</b> Good afternoon.</p>"
@@ -178,11 +196,17 @@ def test_kremlin_speaker_labels_in_all_documented_forms():
         "<p><b>A bold heading without a colon</b></p>"
         "<p><b>* * *</b></p>"
         "<p><b>Security Council Secretary</b> <b>NIKOLAI PATRUSHEV:</b> Split label.</p>"
-        "<p><b>В.Путин:</b> Русская страница.</p></div>")
+        "<p><b>В.Путин:</b> Русская страница.</p></div>"
+    )
     turns = speaker_turns(body)
     assert [t["speaker"] for t in turns] == [
-        "President of Russia Vladimir Putin", "Anton Vaino", "Sergei Lavrov", "Vladimir Putin",
-        "Security Council Secretary NIKOLAI PATRUSHEV", "В.Путин"]
+        "President of Russia Vladimir Putin",
+        "Anton Vaino",
+        "Sergei Lavrov",
+        "Vladimir Putin",
+        "Security Council Secretary NIKOLAI PATRUSHEV",
+        "В.Путин",
+    ]
     assert turns[0]["text"] == "Good afternoon.\n\nA paragraph that continues the same turn."
     assert turns[3]["text"].startswith("With a stage note.")
 
@@ -197,9 +221,11 @@ def test_kremlin_hidden_tooltips_and_nbsp_do_not_leak():
 
 def test_paragraphs_follow_browser_layout():
     import lxml.html
+
     root = lxml.html.fragment_fromstring(
         "<div>loose text<p>one <b>bold</b> word</p><table><tr><td><p>cell p1</p><p>cell p2</p></td></tr>"
-        "</table>line a<br>line b<script>var x;</script><!-- c --></div>")
+        "</table>line a<br>line b<script>var x;</script><!-- c --></div>"
+    )
     assert block_paragraphs(root) == ["loose text", "one bold word", "cell p1", "cell p2", "line a", "line b"]
 
 

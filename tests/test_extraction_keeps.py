@@ -55,6 +55,7 @@ def bare_chars(html: str) -> int:
 
 # -- 1. stray bytes in a UTF-8 page ------------------------------------------------------------------------
 
+
 def stray_dashes(body: bytes, count: int = 10) -> bytes:
     """``count`` em dashes turned into the windows-1252 byte for one (0x97), as a paste from a Windows
     editor leaves them: not UTF-8, but a valid windows-1251 byte (a dash there too)."""
@@ -71,8 +72,10 @@ def short_page() -> tuple[bytes, list[str]]:
     with a few stray bytes come out as windows-1251 mojibake."""
     paragraphs = [p for p in clean().paragraphs if "И" not in p and "‘" not in p]
     body = "".join(f"<p>{htmllib.escape(p)}</p>" for p in paragraphs)
-    page = (f'<!DOCTYPE html><html lang="ru"><head><meta charset="utf-8"><title>Легкий троннинг</title></head>'
-            f"<body><article><h1>Легкий троннинг</h1>{body}</article></body></html>")
+    page = (
+        f'<!DOCTYPE html><html lang="ru"><head><meta charset="utf-8"><title>Легкий троннинг</title></head>'
+        f"<body><article><h1>Легкий троннинг</h1>{body}</article></body></html>"
+    )
     return page.encode("utf-8"), paragraphs
 
 
@@ -86,7 +89,7 @@ def test_a_short_utf8_page_with_stray_bytes_stays_utf8():
     mojibake (РџСѓС‚РёРЅ…). The 10 bytes are 0.13% of the page's 7,416 non-ASCII bytes."""
     body, paragraphs = short_page()
     faulty = stray_dashes(body)
-    assert b"\x98" not in faulty and faulty.decode("cp1251")       # windows-1251 reads every byte of it
+    assert b"\x98" not in faulty and faulty.decode("cp1251")  # windows-1251 reads every byte of it
     response, note = decoded(faulty)
     assert response.encoding == "utf-8"
     assert note.startswith("10 of ") and "not valid UTF-8; kept UTF-8" in note
@@ -107,13 +110,22 @@ def test_the_full_page_with_stray_bytes_says_so_once():
     assert [p.replace("\ufffd", "—") for p in got.paragraphs] == clean().paragraphs
 
 
-@pytest.mark.parametrize("name, content_type, encoding", [
-    # Legacy bytes under a UTF-8 label: far below 99% valid, re-decoded as the bytes say.
-    ("encodings/windows-1251-russian/_chromium_windows-1251_with_no_encoding_specified.html",
-     "text/html; charset=utf-8", "cp1251"),
-    ("peoples-daily/culture-2019-0615-c1013-31153719.SYNTHETIC-gbk-bytes.html", "text/html; charset=utf-8",
-     "gb18030"),
-])
+@pytest.mark.parametrize(
+    "name, content_type, encoding",
+    [
+        # Legacy bytes under a UTF-8 label: far below 99% valid, re-decoded as the bytes say.
+        (
+            "encodings/windows-1251-russian/_chromium_windows-1251_with_no_encoding_specified.html",
+            "text/html; charset=utf-8",
+            "cp1251",
+        ),
+        (
+            "peoples-daily/culture-2019-0615-c1013-31153719.SYNTHETIC-gbk-bytes.html",
+            "text/html; charset=utf-8",
+            "gb18030",
+        ),
+    ],
+)
 def test_a_page_that_is_not_utf8_is_still_redecoded(name, content_type, encoding):
     response, note = decoded(recorded(name).read_bytes(), content_type)
     assert response.encoding == encoding and f"decoded as {encoding}" in note
@@ -121,6 +133,7 @@ def test_a_page_that_is_not_utf8_is_still_redecoded(name, content_type, encoding
 
 
 # -- 2. control characters ---------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("char", ["\x01", "\x07", "\x08", "\x1b"])
 def test_a_control_character_in_a_paragraph_costs_nothing(char):
@@ -173,7 +186,7 @@ def test_the_parsed_tree_has_no_comments():
     tree = parse_html(commented(1), URL)
     assert not tree.xpath("//comment()")
     intro = tree.xpath('//p[contains(@class, "doc__intro")]')[0]
-    assert intro.text.startswith("14 мая президент России")        # the words are the <p>'s own text
+    assert intro.text.startswith("14 мая президент России")  # the words are the <p>'s own text
 
 
 # -- 4. a <noscript> notice on an article ------------------------------------------------------------------
@@ -190,15 +203,17 @@ def test_an_unclosed_noscript_notice_does_not_make_an_article_a_wall():
     assert got.paragraphs == clean().paragraphs
     assert got.text_chars >= 0.9 * bare_chars(faulty)
     assert find_wall(faulty, parse_html(faulty, URL), got.text_chars) is None
-    suspicion = find_wall(faulty, parse_html(faulty, URL))        # by its visible text alone: a wall
+    suspicion = find_wall(faulty, parse_html(faulty, URL))  # by its visible text alone: a wall
     assert suspicion.startswith(CAUSE) and suspicion.endswith("; 0 characters of text)")
 
 
 def test_the_same_notice_on_a_page_with_no_article_is_a_wall():
     """The notice (same fault, unclosed) over a page whose body has only a menu: still a wall, and named."""
     menu = "".join(f"<li><a href='/rubric/{n}'>Рубрика {n}</a></li>" for n in range(8))
-    page = (f"<html><head><title>Коммерсантъ</title>{NOTICE}</head><body><div id='app'></div>"
-            f"<ul class='menu'>{menu}</ul><script src='/app.js'></script></body></html>")
+    page = (
+        f"<html><head><title>Коммерсантъ</title>{NOTICE}</head><body><div id='app'></div>"
+        f"<ul class='menu'>{menu}</ul><script src='/app.js'></script></body></html>"
+    )
     with pytest.raises(ExtractionError) as err:
         extract_article(page, URL)
     assert str(err.value).startswith(f'{CAUSE} (asks to enable JavaScript: "включите JavaScript"')
@@ -207,14 +222,18 @@ def test_the_same_notice_on_a_page_with_no_article_is_a_wall():
 
 # -- 5. an opening paragraph that repeats og:description ---------------------------------------------------
 
+
 def lead_in_header() -> str:
     """The intro paragraph moved into the article's <header> under the headline (where many sites put the
     lead), and og:description set to it, as such sites do."""
     intro = re.search(r'<p class="doc__text doc__intro">.*?</p>', ORIGINAL, re.S).group(0)
     faulty = injected(ORIGINAL, intro, "")
     faulty = injected(faulty, "</h2>\n        </header>", "</h2>\n" + intro + "\n        </header>")
-    return injected(faulty, 'property="og:description" content="Как развеселили себя президент России и премьер '
-                            'Малайзии"', f'property="og:description" content="{htmllib.escape(clean().paragraphs[0])}"')
+    return injected(
+        faulty,
+        'property="og:description" content="Как развеселили себя президент России и премьер Малайзии"',
+        f'property="og:description" content="{htmllib.escape(clean().paragraphs[0])}"',
+    )
 
 
 def test_an_opening_paragraph_repeating_og_description_stays_in_the_text():
@@ -234,13 +253,19 @@ def test_a_description_no_paragraph_repeats_is_not_added():
 
 # -- 6. soft hyphens and zero-width characters -------------------------------------------------------------
 
+
 def hyphenated() -> str:
     """Soft hyphens (as &shy; and as the character) and zero-width characters inside words of the title,
     the author's name (in the page's JSON-LD and meta too) and the paragraphs."""
     faulty = ORIGINAL
-    for word, broken in [("Колесников", "Колес\u00adников"), ("троннинг", "трон\u00adнинг"),
-                         ("Малахитовый", "Мала\u200bхитовый"), ("Стамбул", "Стам\u2060бул"),
-                         ("Ибрагимом", "Ибра\ufeffгимом"), ("переговоры", "перего&shy;воры")]:
+    for word, broken in [
+        ("Колесников", "Колес\u00adников"),
+        ("троннинг", "трон\u00adнинг"),
+        ("Малахитовый", "Мала\u200bхитовый"),
+        ("Стамбул", "Стам\u2060бул"),
+        ("Ибрагимом", "Ибра\ufeffгимом"),
+        ("переговоры", "перего&shy;воры"),
+    ]:
         faulty = injected(faulty, word, broken, ORIGINAL.count(word))
     return injected(faulty, "Путин", "Пу\u200dтин", 5)
 
@@ -273,7 +298,9 @@ def test_peoples_daily_keeps_a_contact_link_and_drops_its_promotion():
     page = recorded("peoples-daily/culture-2019-0615-c1013-31153719.html").read_text(encoding="utf-8")
     url = "http://culture.people.com.cn/n1/2019/0615/c1013-31153719.html"
     last = "字里行间都是对儿子的爱。"
-    faulty = injected(page, last + "</p>", last + '</p>\n<p><a href="mailto:culture@people.cn">culture@people.cn</a></p>')
+    faulty = injected(
+        page, last + "</p>", last + '</p>\n<p><a href="mailto:culture@people.cn">culture@people.cn</a></p>'
+    )
     got = extract_article(faulty, url)
     assert got.paragraphs == extract_article(page, url).paragraphs + ["culture@people.cn"]
     assert "点击进入" not in got.text
@@ -281,15 +308,17 @@ def test_peoples_daily_keeps_a_contact_link_and_drops_its_promotion():
 
 # -- end to end --------------------------------------------------------------------------------------------
 
-FAULTS = {   # path → (the faulty page, paragraphs the item has after the clean page's)
+FAULTS = {  # path → (the faulty page, paragraphs the item has after the clean page's)
     "/doc/stray-bytes": (lambda: stray_dashes(short_page()[0]), []),
     "/doc/control": (lambda: injected(ORIGINAL, "Ходишь-ходишь", "Ходишь\x1b-ходишь").encode(), []),
     "/doc/comments": (lambda: commented(1).encode(), []),
     "/doc/noscript": (lambda: injected(ORIGINAL, "<body>", NOTICE + "<body>").encode(), []),
     "/doc/lead": (lambda: lead_in_header().encode(), []),
     "/doc/hyphens": (lambda: hyphenated().encode(), []),
-    "/doc/address": (lambda: injected(ORIGINAL, LAST + "</p>", LAST + "</p>\n" + ADDRESS).encode(),
-                     ["kolesnikov@kommersant.ru"]),
+    "/doc/address": (
+        lambda: injected(ORIGINAL, LAST + "</p>", LAST + "</p>\n" + ADDRESS).encode(),
+        ["kolesnikov@kommersant.ru"],
+    ),
 }
 
 

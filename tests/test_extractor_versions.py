@@ -14,7 +14,6 @@ import gzip
 import json
 import logging
 import shutil
-import sqlite3
 from contextlib import closing
 
 import pytest
@@ -26,15 +25,18 @@ from crawler.extract.parsers.peoples_daily import PeoplesDailyParser
 from crawler.items import content_hash
 from crawler.lifecycle import stage
 from crawler.localsite import Route, SiteServer
-from crawler.store import dayfiles, items as item_store
+from crawler.store import dayfiles
+from crawler.store import items as item_store
 from tests.alerting import article_page, context, new_run, rows
-from tests.crawlsite import section
 from tests.conftest import run_newsmon
-from tests.test_continuation import POLITICS, PAGE_PATHS, by_path, config, expected_paragraphs, items_of, serve
+from tests.crawlsite import section
+from tests.test_continuation import PAGE_PATHS, POLITICS, by_path, config, expected_paragraphs, items_of, serve
 
 GENERIC = "/site/news/talks.html"
-TALKS = ["The foreign minister arrived in Beijing on Monday for two days of talks with his Chinese counterpart.",
-         "Officials said the talks would cover energy supplies, the situation in the region and a summit."]
+TALKS = [
+    "The foreign minister arrived in Beijing on Monday for two days of talks with his Chinese counterpart.",
+    "Officials said the talks would cover energy supplies, the situation in the region and a summit.",
+]
 NOW = {"trafilatura": trafilatura.__version__, "extraction": EXTRACTION_VERSION}
 FIRST_PAGE_EDIT = ("今年的6月16日是父亲节。", "今年的6月15日是父亲节。")
 
@@ -47,8 +49,9 @@ def with_generic_section(text: str, server: SiteServer) -> str:
 def site(tmp_path_factory):
     """One real crawl: the culture article (4 pages, site parser) and a one-page article (generic path)."""
     server = serve(SiteServer()).start()
-    server.routes["/site/news.html"] = Route(f"<html><body><ul class='list'><li><a href='{GENERIC}'>Talks</a>"
-                                             f"</li></ul></body></html>".encode())
+    server.routes["/site/news.html"] = Route(
+        f"<html><body><ul class='list'><li><a href='{GENERIC}'>Talks</a></li></ul></body></html>".encode()
+    )
     server.routes[GENERIC] = Route(article_page("Minister visits Beijing", TALKS))
     work = tmp_path_factory.mktemp("extractors")
     (work / "crawl.toml").write_text(with_generic_section(config(server), server), encoding="utf-8")
@@ -60,8 +63,9 @@ def site(tmp_path_factory):
 
 def recheck_config(server: SiteServer, tmp_path, out):
     path = tmp_path / "recheck.toml"
-    text = config(server, f'output_dir = "{out}"\n').replace("recheck_max = 0", "recheck_max = 10\n"
-                                                             "recheck_interval_hours = 0")
+    text = config(server, f'output_dir = "{out}"\n').replace(
+        "recheck_max = 0", "recheck_max = 10\nrecheck_interval_hours = 0"
+    )
     path.write_text(with_generic_section(text, server), encoding="utf-8")
     return path
 
@@ -79,9 +83,15 @@ def store_as_read_by(out, item: dict, extractor: dict, paragraphs: list[str], pa
     extras = dict(item["extras"])
     if pages:
         extras["pages"] = [dict(record, paragraphs=n) for record, n in zip(extras["pages"], pages)]
-    older = dict(item, paragraphs=paragraphs, text="\n\n".join(paragraphs), extras=extras, extractor=extractor,
-                 content_hash=content_hash(item["title"], paragraphs))
-    with closing(state.connect(out)) as conn:           # through the item store, as that extractor's run stored it
+    older = dict(
+        item,
+        paragraphs=paragraphs,
+        text="\n\n".join(paragraphs),
+        extras=extras,
+        extractor=extractor,
+        content_hash=content_hash(item["title"], paragraphs),
+    )
+    with closing(state.connect(out)) as conn:  # through the item store, as that extractor's run stored it
         with state.transaction(conn):
             item_store.replace(conn, older)
         dayfiles.export_changed(conn, out)
@@ -140,7 +150,7 @@ def test_new_items_record_the_extractor_that_read_them(site):
     culture, generic = items[PAGE_PATHS[0]], items[GENERIC]
     assert culture["extractor"] == {"parser": "peoples_daily", "parser_version": PeoplesDailyParser.VERSION, **NOW}
     assert generic["extractor"] == {"parser": None, "parser_version": None, **NOW}
-    assert culture["paragraphs"] == expected_paragraphs(1, 2, 3, 4)           # the merged article: page 1's
+    assert culture["paragraphs"] == expected_paragraphs(1, 2, 3, 4)  # the merged article: page 1's
     assert item_row(work / "out", culture["id"])["extractor"] == culture["extractor"]
 
 
@@ -149,13 +159,14 @@ def test_an_upgraded_extractor_is_no_edit_of_an_unchanged_page(site, tmp_path):
     out, items = copy_of(site, tmp_path)
     culture, generic = items[PAGE_PATHS[0]], items[GENERIC]
     paragraphs, pages = older_parser_reading(culture)
-    store_as_read_by(out, culture, dict(culture["extractor"], parser_version=PeoplesDailyParser.VERSION - 1),
-                     paragraphs, pages)
+    store_as_read_by(
+        out, culture, dict(culture["extractor"], parser_version=PeoplesDailyParser.VERSION - 1), paragraphs, pages
+    )
     store_as_read_by(out, generic, dict(generic["extractor"], trafilatura="1.6.0"), older_trafilatura_reading(generic))
 
-    assert recheck(server, tmp_path, out) == {"unchanged": 3}                # politics too: same extractor
+    assert recheck(server, tmp_path, out) == {"unchanged": 3}  # politics too: same extractor
     assert article_events(out) == [] and rows(out, "SELECT * FROM article_versions") == []
-    assert item_row(out, culture["id"])["paragraphs"] == paragraphs          # the stored item is left as it is
+    assert item_row(out, culture["id"])["paragraphs"] == paragraphs  # the stored item is left as it is
 
 
 def test_the_same_readings_recorded_as_the_current_extractor_are_compared_as_stored(site, tmp_path):
@@ -176,8 +187,9 @@ def test_a_real_edit_under_an_upgraded_extractor_is_reported_alone(site, tmp_pat
     out, items = copy_of(site, tmp_path)
     culture = items[PAGE_PATHS[0]]
     older, pages = older_parser_reading(culture)
-    store_as_read_by(out, culture, dict(culture["extractor"], parser_version=PeoplesDailyParser.VERSION - 1),
-                     older, pages)
+    store_as_read_by(
+        out, culture, dict(culture["extractor"], parser_version=PeoplesDailyParser.VERSION - 1), older, pages
+    )
     before, after = FIRST_PAGE_EDIT
     page_one = server.routes[PAGE_PATHS[0]].body.decode("utf-8")
     assert page_one.count(before) == 1
@@ -185,18 +197,26 @@ def test_a_real_edit_under_an_upgraded_extractor_is_reported_alone(site, tmp_pat
 
     assert recheck(server, tmp_path, out, {PAGE_PATHS[0]: edited_page}) == {"edited": 1, "unchanged": 2}
     (event,) = article_events(out)
-    assert (event["type"], event["article_id"], event["cause"]) == ("article_edited", culture["id"],
-                                                                    "1 paragraph changed")
-    (op,) = json.loads(event["details"])["paragraphs"]               # not the older reading's differences
+    assert (event["type"], event["article_id"], event["cause"]) == (
+        "article_edited",
+        culture["id"],
+        "1 paragraph changed",
+    )
+    (op,) = json.loads(event["details"])["paragraphs"]  # not the older reading's differences
     now = culture["paragraphs"]
-    assert op == {"op": "replace", "old_index": 1, "new_index": 1, "old": [now[1]],
-                  "new": [now[1].replace(before, after)]}
+    assert op == {
+        "op": "replace",
+        "old_index": 1,
+        "new_index": 1,
+        "old": [now[1]],
+        "new": [now[1].replace(before, after)],
+    }
     latest = item_row(out, culture["id"])
     assert latest["version"] == 2 and latest["extractor"] == culture["extractor"]
     assert latest["paragraphs"] == [now[0], now[1].replace(before, after), *now[2:]]
     assert [p["paragraphs"] for p in latest["extras"]["pages"]] == [p["paragraphs"] for p in culture["extras"]["pages"]]
     first = rows(out, "SELECT paragraphs FROM article_versions WHERE article_id = ? AND version = 1", culture["id"])
-    assert json.loads(first[0]["paragraphs"]) == older                       # version 1 as it was stored
+    assert json.loads(first[0]["paragraphs"]) == older  # version 1 as it was stored
     assert gzip.decompress((out / latest["raw_path"]).read_bytes()) == edited_page
 
 

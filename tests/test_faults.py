@@ -29,11 +29,11 @@ from crawler.crawl.politeness import politeness_of
 from crawler.crawl.report import short
 from crawler.exceptions import ConfigError
 from tests.conftest import ROOT
-from tests.faultsite import HEALTHY, LIMIT, MAX_LINKS, MANY_LINKS, NAMES, FaultServer, build, fault_config
+from tests.faultsite import HEALTHY, LIMIT, MANY_LINKS, MAX_LINKS, NAMES, FaultServer, build, fault_config
 
 PEAK_RSS_MB = 500
 CRAWL_LOGGERS = ("scrapy", "spiders", "pipelines", "crawler.crawl", "crawler.runner: crawl")
-RUN_LIMIT_SECONDS = 120          # the run takes ~10 s; before the limits it took 13 minutes and 4.2 GB
+RUN_LIMIT_SECONDS = 120  # the run takes ~10 s; before the limits it took 13 minutes and 4.2 GB
 
 
 @dataclass
@@ -77,21 +77,32 @@ def fault_run(tmp_path_factory) -> FaultRun:
     env = {k: v for k, v in os.environ.items() if k != "NEWSMON_CONFIG"}
     started = time.monotonic()
     with open(work / "stdout", "w") as stdout, open(work / "stderr", "w") as stderr:
-        proc = subprocess.Popen([sys.executable, "-m", "crawler", "run", "--config", str(config),
-                                 "--output", str(work / "out")], cwd=ROOT, env=dict(env, PYTHONUNBUFFERED="1"),
-                                stdout=stdout, stderr=stderr)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "crawler", "run", "--config", str(config), "--output", str(work / "out")],
+            cwd=ROOT,
+            env=dict(env, PYTHONUNBUFFERED="1"),
+            stdout=stdout,
+            stderr=stderr,
+        )
         # A run that hangs (a fault no longer bounded) is killed, so that the tests fail instead of waiting.
         watchdog = threading.Timer(RUN_LIMIT_SECONDS, proc.kill)
         watchdog.start()
         try:
-            _pid, status, usage = os.wait4(proc.pid, 0)     # the child's own peak RSS, which subprocess cannot give
+            _pid, status, usage = os.wait4(proc.pid, 0)  # the child's own peak RSS, which subprocess cannot give
         finally:
             watchdog.cancel()
-        proc.returncode = os.waitstatus_to_exitcode(status)    # reaped here: Popen must not wait for it again
+        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait for it again
     seconds = time.monotonic() - started
-    run = FaultRun(proc.returncode, (work / "stdout").read_text("utf-8"),
-                   (work / "stderr").read_text("utf-8"), work / "out", server, {f.name: f for f in faults},
-                   usage.ru_maxrss / 1024, seconds)              # ru_maxrss: KiB on Linux
+    run = FaultRun(
+        proc.returncode,
+        (work / "stdout").read_text("utf-8"),
+        (work / "stderr").read_text("utf-8"),
+        work / "out",
+        server,
+        {f.name: f for f in faults},
+        usage.ru_maxrss / 1024,
+        seconds,
+    )  # ru_maxrss: KiB on Linux
     yield run
     server.stop()
 
@@ -131,7 +142,7 @@ def test_each_fault_is_counted_in_the_summary_and_the_run_report(fault_run, name
     expected_failed = 1 if fault.outcome in ("failed", "entry") else 0
     expected_skipped = fault.count if fault.outcome == "skipped" else 0
     assert (int(failed), int(skipped)) == (report["failed"], report["skipped"]) == (expected_failed, expected_skipped)
-    assert status == ("error" if fault.outcome == "entry" else "partial")       # never ok with a page missing
+    assert status == ("error" if fault.outcome == "entry" else "partial")  # never ok with a page missing
     if fault.outcome == "skipped":
         assert sum(report["skipped_reasons"].values()) == fault.count and len(report["skips"]) == 1
     else:
@@ -140,7 +151,9 @@ def test_each_fault_is_counted_in_the_summary_and_the_run_report(fault_run, name
 
 
 def test_the_healthy_sections_on_the_same_host_land_their_items(fault_run):
-    items = [json.loads(line) for f in fault_run.out.glob("*/items.jsonl") for line in f.read_text("utf-8").splitlines()]
+    items = [
+        json.loads(line) for f in fault_run.out.glob("*/items.jsonl") for line in f.read_text("utf-8").splitlines()
+    ]
     per_section: dict[str, int] = {}
     for item in items:
         per_section[item["section_key"]] = per_section.get(item["section_key"], 0) + 1
@@ -155,12 +168,15 @@ def test_the_healthy_sections_on_the_same_host_land_their_items(fault_run):
 def test_memory_stays_bounded_and_the_run_is_quick(fault_run):
     assert fault_run.peak_rss_mb < PEAK_RSS_MB, f"peak RSS {fault_run.peak_rss_mb:.0f} MB"
     assert fault_run.seconds < 45, f"{fault_run.seconds:.1f} s"
-    assert fault_run.returncode == 1                    # pages were lost: monitoring hears of it
+    assert fault_run.returncode == 1  # pages were lost: monitoring hears of it
     # nothing of the crawl raised (a post-crawl stage's own failure is that stage's business, not the faults')
-    crawl_errors = [line for line in fault_run.stderr.splitlines()
-                    if " ERROR " in line and line.split(" ERROR ")[1].startswith(CRAWL_LOGGERS)]
+    crawl_errors = [
+        line
+        for line in fault_run.stderr.splitlines()
+        if " ERROR " in line and line.split(" ERROR ")[1].startswith(CRAWL_LOGGERS)
+    ]
     assert crawl_errors == [] and "Traceback" not in fault_run.stdout
-    assert not any(frame in fault_run.stderr for frame in ('/spiders/', '/crawler/crawl/', '/pipelines/'))
+    assert not any(frame in fault_run.stderr for frame in ("/spiders/", "/crawler/crawl/", "/pipelines/"))
     # every warning is a section's own line: Scrapy's repeats of them are quiet
     assert all(" crawler.crawl.report: " in line for line in fault_run.warnings()), fault_run.warnings()
 
@@ -170,11 +186,20 @@ def test_what_is_skipped_or_looped_is_never_requested_twice_or_at_all(fault_run)
     requested = [path for _method, path, _status in log]
     assert server.requests_for("/f/off-site/article") == 0
     assert not any(path.startswith("/f/long-link/x") for path in requested)
-    assert sorted(p for p in requested if p.startswith("/f/many-links/") and p != "/f/many-links/") == \
-        [f"/f/many-links/{n}" for n in range(1, MAX_LINKS + 1)]
-    for path in ("/f/looping-index/sitemap.xml", "/f/looping-index/other.xml", "/f/nested-index/sitemap.xml",
-                 "/f/nested-index/sub-index.xml", "/f/nested-index/a.xml", "/f/nested-index/b.xml",
-                 "/f/redirect-loop/article", "/f/redirect-loop/b", "/f/self-redirect/article"):
+    assert sorted(p for p in requested if p.startswith("/f/many-links/") and p != "/f/many-links/") == [
+        f"/f/many-links/{n}" for n in range(1, MAX_LINKS + 1)
+    ]
+    for path in (
+        "/f/looping-index/sitemap.xml",
+        "/f/looping-index/other.xml",
+        "/f/nested-index/sitemap.xml",
+        "/f/nested-index/sub-index.xml",
+        "/f/nested-index/a.xml",
+        "/f/nested-index/b.xml",
+        "/f/redirect-loop/article",
+        "/f/redirect-loop/b",
+        "/f/self-redirect/article",
+    ):
         assert server.requests_for(path) == 1, path
     assert server.requests_for("/f/redirect-chain/20") == 1 and server.requests_for("/f/redirect-chain/21") == 0
 
@@ -186,27 +211,32 @@ def test_the_summary_names_each_skip_and_its_reason(fault_run):
     assert "off-site/s (1 off-site):" in block and "not-http/s (2 not-http):" in block
     assert "long-link/s (1 too-long):" in block
     links_line = fault_run.row("many-links/s")
-    assert links_line[1:3] == [str(MANY_LINKS), str(MANY_LINKS)]         # all found and new, 3 fetched, the rest skipped
+    assert links_line[1:3] == [str(MANY_LINKS), str(MANY_LINKS)]  # all found and new, 3 fetched, the rest skipped
 
 
 # -- the settings behind it (no crawl) -----------------------------------------------------------------------
 
+
 def test_max_page_bytes_drives_scrapy_and_the_rechecks_alike(tmp_path):
     shipped = settings.for_config(load_config())
-    assert shipped["DOWNLOAD_MAXSIZE"] == shipped["DOWNLOAD_WARNSIZE"] == LIMIT == politeness_of(load_config()).max_bytes
+    assert (
+        shipped["DOWNLOAD_MAXSIZE"] == shipped["DOWNLOAD_WARNSIZE"] == LIMIT == politeness_of(load_config()).max_bytes
+    )
     path = tmp_path / "c.toml"
     path.write_text("[crawler]\nmax_page_bytes = 123456\nmax_links = 7\n", encoding="utf-8")
     crawl = settings.for_config(load_config(path))
     assert (crawl["DOWNLOAD_MAXSIZE"], crawl["DOWNLOAD_WARNSIZE"], crawl["NEWSMON_MAX_LINKS"]) == (123456, 123456, 7)
-    assert politeness_of(load_config(path)).max_bytes == 123456         # the re-check fetcher's limit too
+    assert politeness_of(load_config(path)).max_bytes == 123456  # the re-check fetcher's limit too
 
 
 def test_a_source_sets_the_limits_of_its_sections_and_a_section_its_own(tmp_path):
     path = tmp_path / "c.toml"
-    path.write_text('replace_default_sources = true\n[[sources]]\nid = "a"\nmax_page_bytes = 2000\nmax_links = 5\n'
-                    '[[sources.sections]]\nid = "x"\nkind = "feed"\nurl = "http://a.test/feed"\n'
-                    '[[sources.sections]]\nid = "y"\nkind = "feed"\nurl = "http://a.test/y"\nmax_links = 9\n',
-                    encoding="utf-8")
+    path.write_text(
+        'replace_default_sources = true\n[[sources]]\nid = "a"\nmax_page_bytes = 2000\nmax_links = 5\n'
+        '[[sources.sections]]\nid = "x"\nkind = "feed"\nurl = "http://a.test/feed"\n'
+        '[[sources.sections]]\nid = "y"\nkind = "feed"\nurl = "http://a.test/y"\nmax_links = 9\n',
+        encoding="utf-8",
+    )
     x, y = load_config(path).sections
     assert (x.max_page_bytes, x.max_links, y.max_page_bytes, y.max_links) == (2000, 5, 2000, 9)
     path.write_text(path.read_text("utf-8").replace("max_links = 9", "max_links = 0"), encoding="utf-8")
@@ -221,14 +251,16 @@ def test_a_source_sets_the_limits_of_its_sections_and_a_section_its_own(tmp_path
 def test_a_rule_names_the_non_http_links_it_picks_and_only_those():
     from crawler.config import Section
 
-    html = ('<div class="item"><a href="mailto:a@b.c">m</a><a href=" javascript:void(0)">j</a>'
-            '<a href="/news/1">n</a><a href="tel:+123">t</a></div><a href="mailto:x@y.z">footer</a>')
+    html = (
+        '<div class="item"><a href="mailto:a@b.c">m</a><a href=" javascript:void(0)">j</a>'
+        '<a href="/news/1">n</a><a href="tel:+123">t</a></div><a href="mailto:x@y.z">footer</a>'
+    )
     by_css = Section("s", "s", "x", "x", "listing", "http://site.test/", link_css="div.item a")
     found = read_listing(html, by_css.url, by_css)
     assert found.urls == ["http://site.test/news/1"]
     assert found.not_http == ["mailto:a@b.c", "javascript:void(0)", "tel:+123"]
     by_pattern = Section("s", "s", "x", "x", "listing", "http://site.test/", link_pattern=r"/news/\d+$")
-    assert read_listing(html, by_pattern.url, by_pattern).not_http == []     # the rule would never take them
+    assert read_listing(html, by_pattern.url, by_pattern).not_http == []  # the rule would never take them
 
 
 def test_a_site_is_its_registered_domain():

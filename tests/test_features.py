@@ -22,7 +22,7 @@ def test_every_path_the_registry_names_resolves(feature):
     for module in feature.commands:
         command = importlib.import_module(f"crawler.commands.{module}")
         assert command.HELP and callable(command.run) and callable(command.add_arguments)
-    assert feature.stage or not feature.stage_words          # words only for a stage
+    assert feature.stage or not feature.stage_words  # words only for a stage
 
 
 def test_the_shipped_config_passes_every_check():

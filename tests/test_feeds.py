@@ -18,11 +18,16 @@ from tests.sitesrv import Route, SiteServer
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 SCHEMA = Path(__file__).resolve().parent / "resources" / "atom" / "atom.rng"
-PARAS = ["The foreign minister arrived in Beijing on Monday for two days of talks with his counterpart.",
-         "Officials said the talks would cover energy supplies, the situation in the region and a summit.",
-         "The visit is the third this year, following meetings in Moscow in March and in Astana in July."]
-EDITED = [PARAS[0], "Officials said the talks would cover gas supplies, the situation in the region and a summit "
-                    "in Kazan next month.", PARAS[2]]
+PARAS = [
+    "The foreign minister arrived in Beijing on Monday for two days of talks with his counterpart.",
+    "Officials said the talks would cover energy supplies, the situation in the region and a summit.",
+    "The visit is the third this year, following meetings in Moscow in March and in Astana in July.",
+]
+EDITED = [
+    PARAS[0],
+    "Officials said the talks would cover gas supplies, the situation in the region and a summit in Kazan next month.",
+    PARAS[2],
+]
 COMMA = [PARAS[0], PARAS[1], PARAS[2].replace("this year, following", "this year following")]
 WATCH = '\n[[watch]]\nname = "Beijing"\nphrases = ["Beijing"]\n'
 
@@ -45,18 +50,33 @@ def nights(tmp_path_factory):
     server = SiteServer().start()
     try:
         cfg = write_loopback_config(
-            tmp / "newsmon.toml", [{"id": "site", "name": "Test site", "homepage": f"{server.url}/", "sections": [
-                {"id": "politics", "kind": "listing", "url": f"{server.url}/politics/", "link_css": "div.item a"}]}],
+            tmp / "newsmon.toml",
+            [
+                {
+                    "id": "site",
+                    "name": "Test site",
+                    "homepage": f"{server.url}/",
+                    "sections": [
+                        {
+                            "id": "politics",
+                            "kind": "listing",
+                            "url": f"{server.url}/politics/",
+                            "link_css": "div.item a",
+                        }
+                    ],
+                }
+            ],
             crawler={"output_dir": str(tmp / "output"), "timeout": 30},
             lifecycle={"recheck_max": 50, "recheck_interval_hours": 0, "recheck_gone_checks": 1},
-            extra=WATCH)
+            extra=WATCH,
+        )
         out = tmp / "output"
         outputs = []
 
         def night():
             proc = run_newsmon("run", "--config", str(cfg), timeout=120)
             assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stdout + proc.stderr
-            assert " stage " not in proc.stdout, proc.stdout          # "stage crawler.… failed"
+            assert " stage " not in proc.stdout, proc.stdout  # "stage crawler.… failed"
             outputs.append(proc.stdout)
             return {p.name: p.read_bytes() for p in sorted((out / "feeds").glob("*.atom"))}
 
@@ -83,7 +103,7 @@ def test_every_feed_is_written_and_read_by_feedparser(nights):
         ids = [e.id for e in parsed.entries]
         assert len(set(ids)) == len(ids) and all(i.startswith("urn:uuid:") for i in ids)
         stamps = [e.updated_parsed for e in parsed.entries]
-        assert stamps == sorted(stamps, reverse=True), name                  # newest first
+        assert stamps == sorted(stamps, reverse=True), name  # newest first
 
 
 def test_every_feed_is_valid_atom(nights):
@@ -104,8 +124,12 @@ def test_alerts_feed_holds_every_event_and_edits_feed_the_edit_with_its_diff(nig
     events = rows(out, "SELECT id, type FROM events")
     alerts = feedparser.parse(feeds["alerts.atom"])
     assert len(alerts.entries) == len(events)
-    assert {t["term"] for e in alerts.entries for t in e.tags} >= {"article_edited", "article_deleted",
-                                                                    "watch_matched", "section_appeared"}
+    assert {t["term"] for e in alerts.entries for t in e.tags} >= {
+        "article_edited",
+        "article_deleted",
+        "watch_matched",
+        "section_appeared",
+    }
     edits = feedparser.parse(feeds["edits.atom"])
     kinds = sorted(t["term"] for e in edits.entries for t in e.tags if t["term"].startswith("article_"))
     assert kinds == ["article_deleted", "article_edited"]
@@ -127,8 +151,11 @@ def test_watch_feed_holds_the_watch_hits(nights):
     assert matched == 3 and len(hits.entries) == matched
     assert all(e.title.startswith("Watch Beijing: Politics story ") for e in hits.entries)
     # each hit quotes the sentence around its match, the match in bold
-    assert all("<blockquote><p lang=\"en\">The foreign minister arrived in <strong>Beijing</strong> on Monday"
-               in e.content[0].value for e in hits.entries), hits.entries[0].content[0].value
+    assert all(
+        '<blockquote><p lang="en">The foreign minister arrived in <strong>Beijing</strong> on Monday'
+        in e.content[0].value
+        for e in hits.entries
+    ), hits.entries[0].content[0].value
 
 
 def test_ids_are_stable_and_an_unchanged_night_rewrites_nothing(nights):
@@ -137,17 +164,21 @@ def test_ids_are_stable_and_an_unchanged_night_rewrites_nothing(nights):
         before, after = feedparser.parse(second[name]), feedparser.parse(third[name])
         assert [e.id for e in before.entries] == [e.id for e in after.entries]
         assert before.feed.id == after.feed.id
-    assert second == third                                   # same bytes: a conditional GET sees no change
+    assert second == third  # same bytes: a conditional GET sees no change
 
 
 def test_a_one_comma_edit_keeps_its_version_without_an_alert(nights):
     out, _, _, _ = nights
-    kept = rows(out, "SELECT a.url, count(*) AS n FROM article_versions v JOIN articles a ON a.id = v.article_id "
-                     "GROUP BY a.url")
+    kept = rows(
+        out, "SELECT a.url, count(*) AS n FROM article_versions v JOIN articles a ON a.id = v.article_id GROUP BY a.url"
+    )
     versions = {r["url"].rsplit("/", 1)[1]: r["n"] for r in kept}
     assert versions == {"1.html": 2, "3.html": 2}
-    edited = rows(out, "SELECT json_extract(details, '$.url') AS url, json_extract(details, '$.changed_chars') AS n "
-                       "FROM events WHERE type = 'article_edited'")
+    edited = rows(
+        out,
+        "SELECT json_extract(details, '$.url') AS url, json_extract(details, '$.changed_chars') AS n "
+        "FROM events WHERE type = 'article_edited'",
+    )
     assert [r["url"].rsplit("/", 1)[1] for r in edited] == ["1.html"] and edited[0]["n"] >= 10
     third = rows(out, "SELECT json FROM items i JOIN articles a ON a.id = i.id WHERE a.url LIKE '%/3.html'")
     assert json.loads(third[0]["json"])["version"] == 2 and "this year following" in third[0]["json"]
@@ -157,8 +188,9 @@ def test_the_digest_shows_the_edit_and_links_its_diff_page(nights):
     out, _, _, _ = nights
     digest = next(out.glob("*/digest.txt")).read_text(encoding="utf-8")
     lines = [line for line in digest.splitlines() if line.lstrip().startswith("EDIT #")]
-    assert any("¶3 EN" in line and "[-energy-]{+gas+}" in line and "{+ in Kazan next month+}" in line
-               for line in lines), lines
+    assert any(
+        "¶3 EN" in line and "[-energy-]{+gas+}" in line and "{+ in Kazan next month+}" in line for line in lines
+    ), lines
     html = next(out.glob("*/digest.html")).read_text(encoding="utf-8")
     tree = etree.HTML(html)
     link = tree.xpath("//div[@class='edit']//a[@class='difflink']/@href")
@@ -190,8 +222,10 @@ def test_a_translated_edit_titled_in_english_beside_the_original_and_linked_unde
     out = tmp_path / "output"
     ident, _ = editkit.edited_article(out)
     cfg = tmp_path / "served.toml"
-    cfg.write_text(f'[crawler]\noutput_dir = "{out}"\n[feeds]\nbase_url = "https://desk.example.org/newsmon/"\n'
-                   'max_entries = 1\n', encoding="utf-8")
+    cfg.write_text(
+        f'[crawler]\noutput_dir = "{out}"\n[feeds]\nbase_url = "https://desk.example.org/newsmon/"\nmax_entries = 1\n',
+        encoding="utf-8",
+    )
     config = load_config(cfg)
     conn = state.connect(out)
     try:
@@ -199,17 +233,21 @@ def test_a_translated_edit_titled_in_english_beside_the_original_and_linked_unde
         again = write_feeds(conn, config, out, settings_of(config))
     finally:
         conn.close()
-    assert summary["written"] == 2 and summary["diff_pages"] == 1           # alerts and edits; no watch
-    assert again["written"] == 0 and again["diff_pages"] == 0               # nothing changed, nothing rewritten
+    assert summary["written"] == 2 and summary["diff_pages"] == 1  # alerts and edits; no watch
+    assert again["written"] == 0 and again["diff_pages"] == 0  # nothing changed, nothing rewritten
     data = (out / "feeds" / "edits.atom").read_bytes()
     assert etree.RelaxNG(etree.parse(str(SCHEMA))).validate(etree.fromstring(data))
     feed = feedparser.parse(data)
     (entry,) = feed.entries
     assert entry.title == f"Edited: {editkit.TITLE_EN} [{editkit.TITLE}]"
-    assert next(link.href for link in feed.feed.links if link.rel == "self") == \
-        "https://desk.example.org/newsmon/feeds/edits.atom"
-    assert next(link.href for link in entry.links if link.rel == "related") == \
-        f"https://desk.example.org/newsmon/diffs/{ident}-v2.html"
+    assert (
+        next(link.href for link in feed.feed.links if link.rel == "self")
+        == "https://desk.example.org/newsmon/feeds/edits.atom"
+    )
+    assert (
+        next(link.href for link in entry.links if link.rel == "related")
+        == f"https://desk.example.org/newsmon/diffs/{ident}-v2.html"
+    )
     body = entry.content[0].value
     assert "<del>Wednesday</del><ins>Thursday</ins>" in body and "<del>среду</del><ins>четверг</ins>" in body
 

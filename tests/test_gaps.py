@@ -32,10 +32,11 @@ LONGEST = DELAY * (1 + JITTER) + 0.25
 def config(server: SiteServer, tmp_path) -> str:
     """Two listing sections of one source on one host (a 4-page article, a 1-page one); re-checks due at once."""
     u = server.url
-    return merge_sources([
-        f"""replace_default_sources = true
+    return merge_sources(
+        [
+            f"""replace_default_sources = true
 [crawler]
-output_dir = "{tmp_path / 'output'}"
+output_dir = "{tmp_path / "output"}"
 download_delay = {DELAY}
 retries = 0
 timeout = 10
@@ -43,9 +44,10 @@ timeout = 10
 recheck_max = 50
 recheck_interval_hours = 0
 """,
-        section("peoples-daily", "culture", "listing", f"{u}/pd/culture.html", link_css="ul.list a"),
-        section("peoples-daily", "politics", "listing", f"{u}/pd/politics.html", link_css="ul.list a"),
-    ])
+            section("peoples-daily", "culture", "listing", f"{u}/pd/culture.html", link_css="ul.list a"),
+            section("peoples-daily", "politics", "listing", f"{u}/pd/politics.html", link_css="ul.list a"),
+        ]
+    )
 
 
 def gaps(arrived: list[tuple[float, str]]) -> list[tuple[float, str, str]]:
@@ -65,16 +67,17 @@ def test_every_request_to_a_host_keeps_the_delay_across_sections_further_pages_a
     try:
         cfg = tmp_path / "newsmon.toml"
         cfg.write_text(config(server, tmp_path), encoding="utf-8")
-        first = night(server, cfg)            # the crawl: both sections, the article's 3 further pages
-        second = night(server, cfg)           # the crawl (listings only: both articles known), then the re-checks
+        first = night(server, cfg)  # the crawl: both sections, the article's 3 further pages
+        second = night(server, cfg)  # the crawl (listings only: both articles known), then the re-checks
     finally:
         server.stop()
 
     crawled = [p for _t, p in first]
     assert crawled.count("/robots.txt") == 1
     assert set(PAGE_PATHS) | {POLITICS, "/pd/culture.html", "/pd/politics.html"} <= set(crawled)
-    assert rows(tmp_path / "output", "SELECT outcome, COUNT(*) AS n FROM article_checks GROUP BY outcome") == \
-        [{"outcome": "not_modified", "n": 2}]
+    assert rows(tmp_path / "output", "SELECT outcome, COUNT(*) AS n FROM article_checks GROUP BY outcome") == [
+        {"outcome": "not_modified", "n": 2}
+    ]
     rechecked = [p for _t, p in second]
     # The crawl asks robots.txt and the two listings; the re-check fetcher its own robots.txt, then the articles.
     assert rechecked[:3] == ["/robots.txt", "/pd/culture.html", "/pd/politics.html"]
@@ -91,6 +94,7 @@ def test_every_request_to_a_host_keeps_the_delay_across_sections_further_pages_a
 
 # -- the registry -----------------------------------------------------------------------------------------
 
+
 def test_the_longer_delay_of_the_last_request_holds_for_the_next_client():
     """The crawl's last request (its section's 0.3 s) then a re-check whose own delay for the host is 0.05 s."""
     gaps = HostGaps()
@@ -102,7 +106,7 @@ def test_the_longer_delay_of_the_last_request_holds_for_the_next_client():
     gaps.done("h:1")
     assert 0.3 <= waited < 0.3 + 0.1
     started = time.monotonic()
-    gaps.wait("h:2", 0.3)                 # another host: nothing to wait for
+    gaps.wait("h:2", 0.3)  # another host: nothing to wait for
     assert time.monotonic() - started < 0.05
 
 
@@ -117,17 +121,17 @@ def test_requests_to_a_host_go_one_at_a_time_in_the_order_they_asked():
             order.append(n)
             active[0] += 1
             most[0] = max(most[0], active[0])
-        time.sleep(0.03)                  # the answer takes a while: the next one must wait for it
+        time.sleep(0.03)  # the answer takes a while: the next one must wait for it
         with lock:
             active[0] -= 1
         gaps.done("h:1")
 
-    gaps.wait("h:1", 0)                   # a request in flight: the others queue behind it
+    gaps.wait("h:1", 0)  # a request in flight: the others queue behind it
     threads = []
     for n in range(4):
         threads.append(threading.Thread(target=ask, args=(n,)))
         threads[-1].start()
-        time.sleep(0.05)                  # each asks after the one before
+        time.sleep(0.05)  # each asks after the one before
     assert order == []
     gaps.done("h:1")
     for thread in threads:

@@ -8,9 +8,8 @@ from contextlib import closing
 import pytest
 
 from crawler import state
-
-from crawler.exceptions import ConfigError
 from crawler.config import load_config
+from crawler.exceptions import ConfigError
 from crawler.lifecycle import health, healthdb
 from crawler.lifecycle.health import DEGRADED, RECOVERED, HealthSettings, HealthState, judge, measure, step
 from crawler.lifecycle.stage import health_settings_of, run_stage
@@ -25,8 +24,9 @@ def run_of(n, lengths, dated=None, failed=0, failure=None, pages=None):
     """Run ``n`` of the section: items of these text lengths, the first ``dated`` of them with a date."""
     dated = len(lengths) if dated is None else dated
     items = [(length, i < dated) for i, length in enumerate(lengths)]
-    return measure(KEY, n, f"2026-11-{n:02d}T02:00:00+00:00", items, pages or len(lengths) + failed, failed,
-                   failure, CFG)
+    return measure(
+        KEY, n, f"2026-11-{n:02d}T02:00:00+00:00", items, pages or len(lengths) + failed, failed, failure, CFG
+    )
 
 
 USUAL = [run_of(1, [2400, 2300, 1900]), run_of(2, [2500, 2100, 2340])]
@@ -47,18 +47,19 @@ def test_short_texts_without_dates_are_degraded_with_the_cause_in_words():
     verdict = judge(run, USUAL[::-1], CFG)
     usual_median = round(statistics.median([r.median_chars for r in USUAL]))
     assert verdict.state == "degraded"
-    assert verdict.cause == (f"median text 61 characters (usual {usual_median:,}); "
-                             "dates on 0 of 3 items (usual 6 of 6 over the last 2 runs)")
+    assert verdict.cause == (
+        f"median text 61 characters (usual {usual_median:,}); dates on 0 of 3 items (usual 6 of 6 over the last 2 runs)"
+    )
 
 
 def test_thresholds_text_ratio_and_dates():
-    usual = USUAL[:1]                                   # median 2,300, every item dated
-    limit = round(CFG.health_text_ratio * 2300)          # below it is degraded
+    usual = USUAL[:1]  # median 2,300, every item dated
+    limit = round(CFG.health_text_ratio * 2300)  # below it is degraded
     assert judge(run_of(3, [limit - 1] * 3), usual, CFG).state == "degraded"
     assert judge(run_of(3, [limit] * 3), usual, CFG).state == "ok"
-    assert judge(run_of(3, [2000] * 5, dated=1), usual, CFG).state == "degraded"      # 1 of 5 = 0.2
-    assert judge(run_of(3, [2000] * 5, dated=2), usual, CFG).state == "ok"            # 0.4: untidy, not lost
-    undated_site = [run_of(1, [2000] * 4, dated=3)]                                   # usual 0.75 < 0.8
+    assert judge(run_of(3, [2000] * 5, dated=1), usual, CFG).state == "degraded"  # 1 of 5 = 0.2
+    assert judge(run_of(3, [2000] * 5, dated=2), usual, CFG).state == "ok"  # 0.4: untidy, not lost
+    undated_site = [run_of(1, [2000] * 4, dated=3)]  # usual 0.75 < 0.8
     assert judge(run_of(3, [2000] * 4, dated=0), undated_site, CFG).state == "ok"
 
 
@@ -66,8 +67,8 @@ def test_most_pages_failing_is_degraded_even_without_items():
     walls = run_of(3, [], failed=3, failure="http://x/1: extraction failed: bot wall or JavaScript-only page (…)")
     verdict = judge(walls, USUAL, CFG)
     assert verdict.state == "degraded" and verdict.cause.startswith("3 of 3 fetched pages yielded no article; first: ")
-    assert judge(run_of(3, [2000, 2000], failed=2), USUAL, CFG).state is None        # 2 of 4: not most, too few items
-    assert judge(run_of(3, [2000] * 3, failed=3), USUAL, CFG).state == "ok"           # 3 of 6: not more than half
+    assert judge(run_of(3, [2000, 2000], failed=2), USUAL, CFG).state is None  # 2 of 4: not most, too few items
+    assert judge(run_of(3, [2000] * 3, failed=3), USUAL, CFG).state == "ok"  # 3 of 6: not more than half
 
 
 def test_too_few_pages_are_not_judged():
@@ -90,7 +91,7 @@ def test_hysteresis_one_bad_run_is_silence_two_are_one_event_then_back_in_one():
     assert fold(["bad", "good", "bad", "good"])[1] == [[], [], [], []]
     st, got = fold(["bad", "bad", "bad", "good"])
     assert got == [[], [DEGRADED], [], [RECOVERED]] and st.state == "ok"
-    assert fold(["bad", None, "bad"])[1] == [[], [], [DEGRADED]]          # a run not judged breaks nothing
+    assert fold(["bad", None, "bad"])[1] == [[], [], [DEGRADED]]  # a run not judged breaks nothing
     assert fold(["bad"] * 3, HealthState(KEY))[0].state == "degraded"
     three = HealthSettings(hysteresis_runs=3)
     st = HealthState(KEY)
@@ -109,8 +110,10 @@ def test_events_say_since_when_and_what_was_wrong():
     assert evs[0].details["measured"]["median_chars"] == 40 and evs[0].details["measured"]["dated"] == 0
     run = run_of(5, [2300] * 3)
     st, evs = step(st, run, judge(run, USUAL, CFG), CFG)
-    assert evs[0].type == RECOVERED and "extraction degraded since 2026-11-03T02:00:00+00:00: median text 40" in \
-        evs[0].cause
+    assert (
+        evs[0].type == RECOVERED
+        and "extraction degraded since 2026-11-03T02:00:00+00:00: median text 40" in evs[0].cause
+    )
 
 
 # ---------------------------------------------------------------- over a real state DB
@@ -124,8 +127,9 @@ def night(cfg, out, n, lengths, dated=True, crawl=None):
     urls = [f"{BASE}/politics/{n}-{i}.html" for i in range(len(lengths))]
     snapshot(out, run_id, KEY, f"{BASE}/politics/", at=at, urls=urls)
     for url, length in zip(urls, lengths):
-        store_article(out, run_id, KEY, url, "Title", ["x" * length], at=at,
-                      published_at="2026-11-01" if dated else None)
+        store_article(
+            out, run_id, KEY, url, "Title", ["x" * length], at=at, published_at="2026-11-01" if dated else None
+        )
     ctx = context(cfg, run_id)
     ctx.crawl = crawl or {KEY: {"fetched": len(lengths), "unextracted": 0}}
     return run_stage(ctx)["extraction"]
@@ -137,12 +141,19 @@ def test_stage_keeps_rows_and_states_and_a_degraded_run_is_no_yardstick(tmp_path
     assert night(cfg, out, 1, [2000] * 3)["events"] == []
     assert night(cfg, out, 2, [40] * 3, dated=False)["events"] == []
     assert night(cfg, out, 3, [40] * 3, dated=False)["events"] == [DEGRADED]
-    assert night(cfg, out, 4, [40] * 3, dated=False)["events"] == []      # still degraded: judged against run 1
+    assert night(cfg, out, 4, [40] * 3, dated=False)["events"] == []  # still degraded: judged against run 1
     assert degraded(out).keys() == {KEY}
     assert night(cfg, out, 5, [1900] * 3)["events"] == [RECOVERED]
-    got = rows(out, "SELECT run_id, items, median_chars, dated, short, verdict, state FROM section_health ORDER BY run_id")
+    got = rows(
+        out, "SELECT run_id, items, median_chars, dated, short, verdict, state FROM section_health ORDER BY run_id"
+    )
     assert [(r["verdict"], r["state"]) for r in got] == [
-        (None, "ok"), ("degraded", "ok"), ("degraded", "degraded"), ("degraded", "degraded"), ("ok", "ok")]
+        (None, "ok"),
+        ("degraded", "ok"),
+        ("degraded", "degraded"),
+        ("degraded", "degraded"),
+        ("ok", "ok"),
+    ]
     assert got[2]["median_chars"] == 40 and got[2]["short"] == 3 and got[0]["dated"] == 3
     cause = rows(out, "SELECT cause FROM events WHERE type = ?", DEGRADED)[0]["cause"]
     assert cause.startswith("median text 40 characters (usual 2,000); dates on 0 of 3 items (usual 3 of 3)")
@@ -157,20 +168,30 @@ def test_a_stage_rerun_judges_nothing_twice(tmp_path):
     night(cfg, out, 3, [40] * 3, dated=False)
     run_stage(context(cfg, 3))
     assert len(rows(out, "SELECT * FROM events WHERE type = ?", DEGRADED)) == 1
-    assert rows(out, "SELECT pending_count, state FROM extraction_states") == [{"pending_count": 0, "state": "degraded"}]
+    assert rows(out, "SELECT pending_count, state FROM extraction_states") == [
+        {"pending_count": 0, "state": "degraded"}
+    ]
 
 
 def test_walls_on_every_page_degrade_through_the_crawl_report(tmp_path):
     cfg = write_config(tmp_path, BASE)
     out = tmp_path / "output"
     night(cfg, out, 1, [2000] * 3)
-    walled = {KEY: {"fetched": 0, "unextracted": 4, "unextracted_error": "extraction failed: bot wall or "
-                    "JavaScript-only page (DDoS-Guard check: \"ddos-guard\") at http://news.test/politics/9.html"}}
+    walled = {
+        KEY: {
+            "fetched": 0,
+            "unextracted": 4,
+            "unextracted_error": "extraction failed: bot wall or "
+            'JavaScript-only page (DDoS-Guard check: "ddos-guard") at http://news.test/politics/9.html',
+        }
+    }
     night(cfg, out, 2, [], crawl=walled)
     night(cfg, out, 3, [], crawl=walled)
     cause = rows(out, "SELECT cause FROM events WHERE type = ?", DEGRADED)[0]["cause"]
-    assert cause.startswith("4 of 4 fetched pages yielded no article; first: extraction failed: bot wall or "
-                            "JavaScript-only page (DDoS-Guard check: \"ddos-guard\") at http://news.test/politics/9.html")
+    assert cause.startswith(
+        "4 of 4 fetched pages yielded no article; first: extraction failed: bot wall or "
+        'JavaScript-only page (DDoS-Guard check: "ddos-guard") at http://news.test/politics/9.html'
+    )
 
 
 def degraded(out):
@@ -189,7 +210,7 @@ def test_config_keys_are_validated_with_their_location(tmp_path):
     cfg.write_text(cfg.read_text().replace("health_min_items = 0", "health_min_items = 1"))
     settings = health_settings_of(load_config(cfg))
     assert (settings.health_runs, settings.health_min_items, settings.hysteresis_runs) == (3, 1, 2)
-    assert health.HealthSettings().health_runs != 3          # the file, not the default, gave 3
+    assert health.HealthSettings().health_runs != 3  # the file, not the default, gave 3
 
 
 def tables(conn) -> set[str]:

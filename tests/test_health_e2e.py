@@ -24,32 +24,41 @@ from tests.alerting import WebhookReceiver, kremlin_nights_config, rows, serve_k
 from tests.recorded import RECORDED
 
 WALL = (RECORDED.parent / "synthetic" / "bot-wall-challenge.html").read_bytes()
-IDS = {"drift": ["63953", "56514", "8043"], "blip": ["62861", "52988", "17109"],
-       "walled": ["63440", "57246", "62299"]}
-PLAN = {1: {"drift": "recorded", "blip": "recorded", "walled": "recorded"},
-        2: {"drift": "new template", "blip": "new template", "walled": "wall"},
-        3: {"drift": "new template", "blip": "recorded", "walled": "wall"},
-        4: {"drift": "recorded", "blip": "recorded", "walled": "recorded"}}
+IDS = {"drift": ["63953", "56514", "8043"], "blip": ["62861", "52988", "17109"], "walled": ["63440", "57246", "62299"]}
+PLAN = {
+    1: {"drift": "recorded", "blip": "recorded", "walled": "recorded"},
+    2: {"drift": "new template", "blip": "new template", "walled": "wall"},
+    3: {"drift": "new template", "blip": "recorded", "walled": "wall"},
+    4: {"drift": "recorded", "blip": "recorded", "walled": "recorded"},
+}
 DEGRADED, RECOVERED = "section_extraction_degraded", "section_extraction_recovered"
 
 
 def new_template(recorded: bytes) -> bytes:
     """The recorded article in a redesigned template: title kept, text loaded by script, no date."""
     title = html.unescape(re.search(rb'<meta property="og:title" content="([^"]*)"', recorded).group(1).decode())
-    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
-            f'</head><body><header><a href="/">President of Russia</a></header><main><h1>{html.escape(title)}</h1>'
-            '<p class="teaser">The full text opens in the reader once the page has loaded.</p>'
-            '<div id="reader" data-src="/api/reader"></div></main>'
-            '<footer><p>Content licensed under CC BY 4.0.</p></footer></body></html>').encode()
+    return (
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+        f'</head><body><header><a href="/">President of Russia</a></header><main><h1>{html.escape(title)}</h1>'
+        '<p class="teaser">The full text opens in the reader once the page has loaded.</p>'
+        '<div id="reader" data-src="/api/reader"></div></main>'
+        "<footer><p>Content licensed under CC BY 4.0.</p></footer></body></html>"
+    ).encode()
 
 
 def serve_night(server, night: int) -> None:
     files = demo_files()
     for name, template in PLAN[night].items():
         pages = {ident: files[f"news-{ident}.html"] for ident in IDS[name]}
-        serve_kremlin_night(server, name, night, {
-            ident: {"recorded": page, "new template": new_template(page), "wall": WALL}[template]
-            for ident, page in pages.items()})
+        serve_kremlin_night(
+            server,
+            name,
+            night,
+            {
+                ident: {"recorded": page, "new template": new_template(page), "wall": WALL}[template]
+                for ident, page in pages.items()
+            },
+        )
 
 
 def config(tmp_path, server, hook):
@@ -64,8 +73,9 @@ def test_four_nights_of_article_pages_changing_under_their_sections(tmp_path, si
         for night in PLAN:
             serve_night(site_server, night)
             proc = newsmon("run", "--config", str(cfg), timeout=90)
-            assert "Traceback" not in proc.stderr and "stage crawler.lifecycle.stage failed" not in proc.stdout, \
+            assert "Traceback" not in proc.stderr and "stage crawler.lifecycle.stage failed" not in proc.stdout, (
                 proc.stdout + proc.stderr
+            )
             assert proc.returncode == (1 if "wall" in PLAN[night].values() else 0), proc.stdout + proc.stderr
             if night >= 3:
                 status[night] = newsmon("status", "--config", str(cfg))
@@ -74,17 +84,23 @@ def test_four_nights_of_article_pages_changing_under_their_sections(tmp_path, si
     finally:
         hook.stop()
 
-    got = rows(out, "SELECT run_id, type, section, cause FROM events WHERE type IN (?, ?) ORDER BY seq",
-               DEGRADED, RECOVERED)
+    got = rows(
+        out, "SELECT run_id, type, section, cause FROM events WHERE type IN (?, ?) ORDER BY seq", DEGRADED, RECOVERED
+    )
     assert [(e["run_id"], e["type"], e["section"]) for e in got] == [
-        (3, DEGRADED, "kremlin/drift"), (3, DEGRADED, "kremlin/walled"),
-        (4, RECOVERED, "kremlin/drift"), (4, RECOVERED, "kremlin/walled")]
+        (3, DEGRADED, "kremlin/drift"),
+        (3, DEGRADED, "kremlin/walled"),
+        (4, RECOVERED, "kremlin/drift"),
+        (4, RECOVERED, "kremlin/walled"),
+    ]
 
     # The cause in words, with the figures of the stored items: run 3 against run 1 (run 2 was no yardstick).
     usual, now = median_text(out, "kremlin/drift", 1), median_text(out, "kremlin/drift", 3)
     assert now < 100 < 1000 < usual
-    assert got[0]["cause"].startswith(f"median text {now:,} characters (usual {usual:,}); "
-                                      "dates on 0 of 3 items (usual 3 of 3) (2 consecutive runs, since ")
+    assert got[0]["cause"].startswith(
+        f"median text {now:,} characters (usual {usual:,}); "
+        "dates on 0 of 3 items (usual 3 of 3) (2 consecutive runs, since "
+    )
     assert got[1]["cause"].startswith("3 of 3 fetched pages yielded no article; first: ")
     assert "bot wall or JavaScript-only page (DDoS-Guard check" in got[1]["cause"]
 
@@ -117,6 +133,10 @@ def test_four_nights_of_article_pages_changing_under_their_sections(tmp_path, si
 
 
 def median_text(out, section: str, run_id: int) -> int:
-    items = rows(out, "SELECT i.json FROM items i JOIN articles a ON a.id = i.id WHERE a.section = ? AND a.run_id = ?",
-                 section, run_id)
+    items = rows(
+        out,
+        "SELECT i.json FROM items i JOIN articles a ON a.id = i.id WHERE a.section = ? AND a.run_id = ?",
+        section,
+        run_id,
+    )
     return round(statistics.median(len(json.loads(r["json"])["text"]) for r in items))

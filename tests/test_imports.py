@@ -45,10 +45,12 @@ def import_graph(files: dict[str, Path]) -> dict[str, set[str]]:
             elif isinstance(node, ast.ImportFrom):
                 base = node.module or ""
                 if node.level:
-                    up = package.split(".")[:len(package.split(".")) - node.level + 1]
+                    up = package.split(".")[: len(package.split(".")) - node.level + 1]
                     base = ".".join([*up, *([node.module] if node.module else [])])
-                deps |= {known(f"{base}.{alias.name}") if f"{base}.{alias.name}" in files else known(base)
-                         for alias in node.names}
+                deps |= {
+                    known(f"{base}.{alias.name}") if f"{base}.{alias.name}" in files else known(base)
+                    for alias in node.names
+                }
         graph[module] = {d for d in deps if d and d != module}
     return graph
 
@@ -88,8 +90,8 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 def test_the_graph_sees_imports_inside_functions_and_relative_ones():
     graph = import_graph(module_files())
     assert "crawler.config" in graph["crawler.watch.settings"]
-    assert "crawler.config" in graph["crawler.tables"]                 # inside config_table
-    assert "crawler.extract.parsers" in graph["crawler.config"]         # inside _check_parser
+    assert "crawler.config" in graph["crawler.tables"]  # inside config_table
+    assert "crawler.extract.parsers" in graph["crawler.config"]  # inside _check_parser
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
 
@@ -125,13 +127,23 @@ sys.exit(1 if failed else 0)
 
 def test_each_module_imports_alone_in_a_fresh_interpreter():
     files = module_files()
-    modules = [m for m in files if not m.endswith("__main__")]     # __main__ runs the CLI
+    modules = [m for m in files if not m.endswith("__main__")]  # __main__ runs the CLI
     third_party = set()
     for path in files.values():
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
-                [node.module] if isinstance(node, ast.ImportFrom) and node.module and not node.level else []
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module]
+                if isinstance(node, ast.ImportFrom) and node.module and not node.level
+                else []
+            )
             third_party |= {n for n in names if n.split(".")[0] not in PACKAGES}
-    proc = subprocess.run([sys.executable, "-c", FRESH, " ".join(modules), " ".join(sorted(third_party))],
-                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-c", FRESH, " ".join(modules), " ".join(sorted(third_party))],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -12,18 +12,37 @@ from crawler.extract.language import detect_language, detect_text
 from tests.recorded import recorded
 
 ROOT = Path(__file__).resolve().parent.parent
-SHORT_TEXTS = ["中俄关系", "外交部发言人", "習近平會見", "Путин заявил", "Мир", "Putin said", "ok",
-               "Да, конечно", "Hello world again", "Привет мир"]
+SHORT_TEXTS = [
+    "中俄关系",
+    "外交部发言人",
+    "習近平會見",
+    "Путин заявил",
+    "Мир",
+    "Putin said",
+    "ok",
+    "Да, конечно",
+    "Hello world again",
+    "Привет мир",
+]
 ZH = "新华社北京4月24日电，国家主席习近平向首届中国－拉美和加勒比国家航天合作论坛致贺信。"
 RU = "Президент России Владимир Путин провёл переговоры с премьер-министром Малайзии в Кремле."
 EN = "The President of Russia held talks with the Prime Minister of Malaysia in the Kremlin today."
 
 
 def _detect_in_fresh_process() -> list:
-    code = ("import json, sys; from crawler.extract.language import detect_text; "
-            "print(json.dumps([detect_text(t) for t in json.load(sys.stdin)]))")
-    proc = subprocess.run([sys.executable, "-c", code], input=json.dumps(SHORT_TEXTS), cwd=ROOT,
-                          capture_output=True, text=True, timeout=60, check=True)
+    code = (
+        "import json, sys; from crawler.extract.language import detect_text; "
+        "print(json.dumps([detect_text(t) for t in json.load(sys.stdin)]))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        input=json.dumps(SHORT_TEXTS),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     return [tuple(x) for x in json.loads(proc.stdout)]
 
 

@@ -85,8 +85,11 @@ def _recorded_pages() -> list[dict]:
     pages = {}
     for spec in json.loads((RESOURCES / "recorded" / "pages.json").read_text(encoding="utf-8"))["pages"]:
         if spec["file"].endswith(".html"):
-            pages[spec["file"]] = {"file": spec["file"], "url": spec.get("url") or "http://example.org/",
-                                   "content_type": f"text/html; charset={spec['encoding'].split()[0]}"}
+            pages[spec["file"]] = {
+                "file": spec["file"],
+                "url": spec.get("url") or "http://example.org/",
+                "content_type": f"text/html; charset={spec['encoding'].split()[0]}",
+            }
     for path in sorted((RESOURCES / "expected").glob("*/*.json")):
         spec = json.loads(path.read_text(encoding="utf-8"))
         pages[spec["file"]] = {"file": spec["file"], "url": spec["url"], "content_type": spec["content_type"]}
@@ -119,8 +122,9 @@ def _feed_texts() -> list[tuple[str, list[str], str | None]]:
         for entry in feed.entries:
             summary = lxml.html.fromstring(f"<div>{entry.get('summary') or ''}</div>")
             paragraphs = block_paragraphs(summary)
-            entries.append((f"{spec['file']} entry {entry.get('id') or entry.get('link')}", paragraphs,
-                            entry.get("title")))
+            entries.append(
+                (f"{spec['file']} entry {entry.get('id') or entry.get('link')}", paragraphs, entry.get("title"))
+            )
         out.extend(entries)
         out.append((f"{spec['file']} all entries", [p for _, ps, _ in entries for p in ps], None))
     return out

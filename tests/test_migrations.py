@@ -31,8 +31,17 @@ from tests.storekit import db_items, env_for, make_item, newsmon, ok, user_versi
 LEGACY = Path(__file__).resolve().parent / "resources" / "legacy-db"
 # The [[watch]] the legacy DB was made with (its README).
 LEGACY_WATCH = '\n[[watch]]\nname = "putin"\nphrases = ["Putin", "Путин*", "普京"]\n'
-COUNTED = ("watch_hits", "events", "section_states", "runs", "articles", "article_pages", "section_snapshots",
-           "http_validators", "story_items")
+COUNTED = (
+    "watch_hits",
+    "events",
+    "section_states",
+    "runs",
+    "articles",
+    "article_pages",
+    "section_snapshots",
+    "http_validators",
+    "story_items",
+)
 
 
 def unpack_legacy(tmp_path: Path) -> tuple[Path, str]:
@@ -50,9 +59,11 @@ def unpack_legacy(tmp_path: Path) -> tuple[Path, str]:
 def snapshot(db: Path) -> dict:
     """What must survive an upgrade, read with plain sqlite3: every item's JSON (parsed) and row counts."""
     with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
-        return {"items": {i: json.loads(j) for i, j in conn.execute("SELECT id, json FROM items")},
-                "counts": {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in COUNTED},
-                "version": conn.execute("PRAGMA user_version").fetchone()[0]}
+        return {
+            "items": {i: json.loads(j) for i, j in conn.execute("SELECT id, json FROM items")},
+            "counts": {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in COUNTED},
+            "version": conn.execute("PRAGMA user_version").fetchone()[0],
+        }
 
 
 def without_contexts(item: dict) -> dict:
@@ -85,6 +96,7 @@ def serve_on(port: int) -> SiteServer:
 
 # ---------------------------------------------------------------- 4. the legacy DB
 
+
 def test_legacy_db_is_upgraded_losing_nothing_and_crawls_on(tmp_path):
     """The DB of the previous newsmon (schema without migrations, ``user_version`` 0) opened by
     ``newsmon verify``: upgraded to the newest step with ``state.sqlite.v0.bak`` written first; every item
@@ -98,7 +110,7 @@ def test_legacy_db_is_upgraded_losing_nothing_and_crawls_on(tmp_path):
     db = out / "state.sqlite"
     before = snapshot(db)
     assert before["version"] == 0 and len(before["items"]) == 24
-    assert before["counts"]["watch_hits"] == 9 and before["counts"]["events"] == 22     # as its README says
+    assert before["counts"]["watch_hits"] == 9 and before["counts"]["events"] == 22  # as its README says
     legacy_bytes = db.read_bytes()
     day_file = (out / day / "items.jsonl").read_bytes()
 
@@ -106,8 +118,11 @@ def test_legacy_db_is_upgraded_losing_nothing_and_crawls_on(tmp_path):
     assert found.returncode == 1, found.stdout + found.stderr
     problems = found.stdout.splitlines()
     assert problems[-1] == f"1 day(s), 24 item(s): {len(problems) - 1} problem(s)"
-    expected = {f"{out / rel}: raw page of item {ident} missing"
-                for ident, item in before["items"].items() for rel in raw_paths({ident: item})}
+    expected = {
+        f"{out / rel}: raw page of item {ident} missing"
+        for ident, item in before["items"].items()
+        for rel in raw_paths({ident: item})
+    }
     redated = [ident for ident, item in before["items"].items() if normalised(item) is not item]
     assert redated and all(before["items"][i]["published_at"] for i in redated)
     differ = {p for p in problems[:-1] if p.endswith("differs from the state DB")}
@@ -118,19 +133,18 @@ def test_legacy_db_is_upgraded_losing_nothing_and_crawls_on(tmp_path):
     after = snapshot(db)
     assert after["version"] == migrate.latest()
     assert after["items"] == {i: normalised(item) for i, item in before["items"].items()}
-    assert {item["published_precision"] for item in after["items"].values() if item["published_at"]} <= {"date",
-                                                                                                        "time"}
+    assert {item["published_precision"] for item in after["items"].values() if item["published_at"]} <= {"date", "time"}
     assert after["counts"] == before["counts"]
     assert (out / day / "items.jsonl").read_bytes() == day_file
 
     backup = out / "state.sqlite.v0.bak"
     assert backup.is_file()
     kept = snapshot(backup)
-    assert kept == before                                    # the old schema and content, readable
+    assert kept == before  # the old schema and content, readable
     with closing(sqlite3.connect(backup)) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'watch_pending'").fetchone()[0] == 1
-    assert legacy_bytes != db.read_bytes()                   # upgraded in place, the backup beside it
+    assert legacy_bytes != db.read_bytes()  # upgraded in place, the backup beside it
 
     # With the raw pages back (empty stand-ins: verify checks that they exist) and the redated lines
     # exported (as any run or exporting command does), nothing is left to say.
@@ -156,13 +170,17 @@ def test_legacy_db_is_upgraded_losing_nothing_and_crawls_on(tmp_path):
     # the run matched the items with watch hits again, which gave each hit its keyword in context (step 17)
     assert all(hit.get("contexts") for item in final["items"].values() for hit in item.get("watch", []))
     assert {i: without_contexts(item) for i, item in final["items"].items()} == after["items"]
-    assert final["counts"] == {**before["counts"], "runs": before["counts"]["runs"] + 1,
-                               "section_snapshots": final["counts"]["section_snapshots"]}
+    assert final["counts"] == {
+        **before["counts"],
+        "runs": before["counts"]["runs"] + 1,
+        "section_snapshots": final["counts"]["section_snapshots"],
+    }
     assert final["counts"]["section_snapshots"] > before["counts"]["section_snapshots"]
     assert ok(newsmon("verify", "--output", out, env=env)).stdout.endswith("24 item(s): consistent\n")
 
 
 # ---------------------------------------------------------------- 5. a DB of a newer newsmon
+
 
 @pytest.fixture
 def newer_db(tmp_path) -> Path:
@@ -219,6 +237,7 @@ def test_db_of_a_newer_newsmon_in_rollback_journal_mode_is_refused_untouched(tmp
 
 # ---------------------------------------------------------------- 6. each step once
 
+
 def test_steps_are_numbered_once_and_named_by_the_pattern():
     """``steps()``: strictly increasing unique numbers, each from a file named ``NNNN_<name>.sql|py``; and
     no file in a schema folder is skipped for a name the pattern does not match (it would never run)."""
@@ -232,8 +251,8 @@ def test_steps_are_numbered_once_and_named_by_the_pattern():
                 continue
             assert migrate.STEP_NAME.match(entry.name), f"{package}.schema: {entry.name} is not NNNN_<name>.sql|py"
             (overrides if ".postgresql." in entry.name else named).append(int(entry.name[:4]))
-    assert sorted(named) == numbers                          # every file is a step, every step a file
-    assert set(overrides) <= set(numbers)                    # a PostgreSQL file stands in for a step
+    assert sorted(named) == numbers  # every file is a step, every step a file
+    assert set(overrides) <= set(numbers)  # a PostgreSQL file stands in for a step
     assert {s.name for s in migrate.steps()} >= {"core", "item_store"}
 
 
@@ -253,20 +272,20 @@ def test_opening_a_db_again_runs_no_step(tmp_path):
         assert migrate.migrate(conn, db) == len([s for s in migrate.steps() if s.number > 0])
         dump = list(conn.iterdump())
         assert migrate.migrate(conn, db) == 0
-        assert list(conn.iterdump()) == dump                  # schema and content: not one row touched
+        assert list(conn.iterdump()) == dump  # schema and content: not one row touched
     schema = schema_of(db)
     backup = out / "state.sqlite.v0.bak"
     stamp = (backup.stat().st_mtime_ns, backup.read_bytes())
 
     env = env_for(tmp_path)
     source = write_jsonl(tmp_path / "one.jsonl", [make_item(1, "en", "2026-12-03")])
-    for _ in range(2):                                        # two more openings, each a new process
+    for _ in range(2):  # two more openings, each a new process
         proc = ok(newsmon("import", source, "--output", out, env=env))
         assert "upgrad" not in proc.stderr and "backup" not in proc.stderr, proc.stderr
     assert user_version(db) == migrate.latest()
-    assert schema_of(db) == schema                           # no step ran again (nor a table came back)
+    assert schema_of(db) == schema  # no step ran again (nor a table came back)
     assert (backup.stat().st_mtime_ns, backup.read_bytes()) == stamp
-    assert len(db_items(db)) == 25                           # the second import added nothing
+    assert len(db_items(db)) == 25  # the second import added nothing
 
 
 def schema_of(db: Path) -> list[tuple]:

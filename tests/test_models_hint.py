@@ -25,10 +25,18 @@ def empty_site():
 
 
 def run_against(site: SiteServer, tmp_path, packages_dir) -> str:
-    config = write_loopback_config(tmp_path / "user.toml", [{"id": "site", "sections": [
-        {"id": "news", "kind": "listing", "url": f"{site.url}/news/", "link_css": "div.item a"}]}])
-    proc = run_newsmon("run", "--config", str(config), "--output", str(tmp_path / "out"),
-                       env={"ARGOS_PACKAGES_DIR": str(packages_dir)})
+    config = write_loopback_config(
+        tmp_path / "user.toml",
+        [
+            {
+                "id": "site",
+                "sections": [{"id": "news", "kind": "listing", "url": f"{site.url}/news/", "link_css": "div.item a"}],
+            }
+        ],
+    )
+    proc = run_newsmon(
+        "run", "--config", str(config), "--output", str(tmp_path / "out"), env={"ARGOS_PACKAGES_DIR": str(packages_dir)}
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert re.search(r"\b0 new item", proc.stdout), proc.stdout
     return proc.stdout

@@ -20,7 +20,7 @@ from tests import wheelhouse
 from tests.test_crawl_bad_input import closed_port as free_port
 from tests.tinymodel import build_package
 
-pytestmark = pytest.mark.e2e          # pip builds and installs in subprocesses; newsmon runs in a fresh venv
+pytestmark = pytest.mark.e2e  # pip builds and installs in subprocesses; newsmon runs in a fresh venv
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE_FOLDERS = ("crawler", "spiders", "pipelines")
@@ -29,8 +29,12 @@ SOURCE_FILES = ("pyproject.toml", "README.md", "LICENSE")
 
 def pip(*args: str, timeout: float = 300) -> None:
     """This interpreter's pip, ignoring the user's pip configuration (indexes, find-links)."""
-    proc = subprocess.run([sys.executable, "-m", "pip", "--isolated", "--disable-pip-version-check", *args],
-                          capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pip", "--isolated", "--disable-pip-version-check", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
@@ -51,8 +55,7 @@ def wheel(tmp_path_factory) -> Path:
         shutil.copytree(ROOT / folder, source / folder, ignore=shutil.ignore_patterns("__pycache__"))
     for name in SOURCE_FILES:
         shutil.copy(ROOT / name, source / name)
-    pip("wheel", "--no-index", "--no-deps", "--no-build-isolation", "--wheel-dir", str(work / "dist"),
-        str(source))
+    pip("wheel", "--no-index", "--no-deps", "--no-build-isolation", "--wheel-dir", str(work / "dist"), str(source))
     (built,) = (work / "dist").glob("newsmon-*.whl")
     return built
 
@@ -68,11 +71,15 @@ def test_the_wheel_holds_every_file_the_code_reads(wheel):
         names = set(zf.namelist())
     missing = [name for name in shipped_files() if name not in names]
     assert not missing, f"not in the wheel: {missing}"
-    for data in ("crawler/defaults.toml", "crawler/translation/glossary.toml", "crawler/store/schema/0001_core.sql",
-                 "crawler/demo/kremlin-en/feed-news.atom.xml"):
+    for data in (
+        "crawler/defaults.toml",
+        "crawler/translation/glossary.toml",
+        "crawler/store/schema/0001_core.sql",
+        "crawler/demo/kremlin-en/feed-news.atom.xml",
+    ):
         assert data in names
     tops = {name.split("/")[0] for name in names}
-    assert tops == {*PACKAGE_FOLDERS, f"newsmon-{crawler.__version__}.dist-info"}   # no tests, no benchmarks
+    assert tops == {*PACKAGE_FOLDERS, f"newsmon-{crawler.__version__}.dist-info"}  # no tests, no benchmarks
 
 
 def test_version_and_licence_are_stated_once(wheel):
@@ -92,8 +99,17 @@ def installed(wheel, tmp_path_factory) -> Path:
     house = work / "wheelhouse"
     wheelhouse.build(wheelhouse.requirements_of_wheel(wheel), house)
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(work / "venv")], check=True, timeout=120)
-    pip("--python", str(work / "venv" / "bin" / "python"), "install", "--quiet", "--no-index", "--no-compile",
-        "--find-links", str(house), str(wheel))
+    pip(
+        "--python",
+        str(work / "venv" / "bin" / "python"),
+        "install",
+        "--quiet",
+        "--no-index",
+        "--no-compile",
+        "--find-links",
+        str(house),
+        str(wheel),
+    )
     return work / "venv" / "bin"
 
 
@@ -102,8 +118,13 @@ def outside(tmp_path) -> tuple[Path, dict[str, str]]:
     """A working directory outside the repository and an environment that cannot reach it."""
     home = tmp_path / "home"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "ARGOS_", "NEWSMON_", "VIRTUAL_ENV"))}
-    env.update(HOME=str(home), XDG_DATA_HOME=str(home / "data"), XDG_CONFIG_HOME=str(home / "config"),
-               XDG_CACHE_HOME=str(home / "cache"), PATH=f"{os.path.dirname(sys.executable)}:/usr/bin:/bin")
+    env.update(
+        HOME=str(home),
+        XDG_DATA_HOME=str(home / "data"),
+        XDG_CONFIG_HOME=str(home / "config"),
+        XDG_CACHE_HOME=str(home / "cache"),
+        PATH=f"{os.path.dirname(sys.executable)}:/usr/bin:/bin",
+    )
     work = tmp_path / "elsewhere"
     work.mkdir()
     return work, env
@@ -111,17 +132,29 @@ def outside(tmp_path) -> tuple[Path, dict[str, str]]:
 
 def run(bin_dir: Path, outside, *args: str, **extra_env: str) -> subprocess.CompletedProcess:
     work, env = outside
-    return subprocess.run([str(bin_dir / args[0]), *args[1:]], cwd=work, env={**env, **extra_env},
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [str(bin_dir / args[0]), *args[1:]],
+        cwd=work,
+        env={**env, **extra_env},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_installed_package_runs_from_its_own_files(installed, outside):
-    proc = run(installed, outside, "python", "-c", "import crawler, spiders, pipelines, json; print(json.dumps("
-               "[m.__file__ for m in (crawler, spiders, pipelines)]))")
+    proc = run(
+        installed,
+        outside,
+        "python",
+        "-c",
+        "import crawler, spiders, pipelines, json; print(json.dumps("
+        "[m.__file__ for m in (crawler, spiders, pipelines)]))",
+    )
     assert proc.returncode == 0, proc.stderr
     assert all(path.startswith(str(installed.parent)) for path in json.loads(proc.stdout))
     proc = run(installed, outside, "python", "-c", "import argostranslate")
-    assert proc.returncode == 1 and "ModuleNotFoundError" in proc.stderr      # never installed, never needed
+    assert proc.returncode == 1 and "ModuleNotFoundError" in proc.stderr  # never installed, never needed
     assert run(installed, outside, "newsmon", "--version").stdout.strip() == f"newsmon {crawler.__version__}"
 
 
@@ -155,8 +188,11 @@ def test_installed_demo_lands_and_translates_the_bundled_pages(installed, outsid
     assert install_models(installed, outside, model_files).returncode == 0
     proc = run(installed, outside, "newsmon", "demo", "--output", "demo-out", NEWSMON_DEMO_PORT=str(free_port()))
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    items = [json.loads(line) for f in (work / "demo-out").glob("*/items.jsonl")
-             for line in f.read_text("utf-8").splitlines()]
+    items = [
+        json.loads(line)
+        for f in (work / "demo-out").glob("*/items.jsonl")
+        for line in f.read_text("utf-8").splitlines()
+    ]
     assert len(items) == len({i["id"] for i in items}) >= 11
     assert all(i["title"] and i["paragraphs"] for i in items)
     status = {(i["lang"], i["translation"]["status"]) for i in items}

@@ -19,17 +19,21 @@ from crawler.watch.settings import Watch, watches_of
 from tests import digestkit
 
 
-@pytest.mark.parametrize("phrase, text, matched", [
-    ("Путин*", "встреча с Путиным", True),              # a word ending
-    ("Путин*", "Распутин", False),                       # … of a whole word
-    ("Путин", "встреча с Путиным", False),               # no star: the whole word only
-    ("Путин", "ПУТИН сказал", True),                     # any case
-    ("ёлка", "елка", True), ("елка", "Ёлка", True),      # ё = е both ways
-    ("Xi Jinping", "Xi\n Jinping", True),                # a space matches any whitespace
-    ("Xi", "Xinhua", False),
-    ("习近平", "国家主席习近平会见", True),                 # Chinese: a substring
-    ("APEC", "出席APEC会议", True),                        # Latin beside Han characters is a whole word
-])
+@pytest.mark.parametrize(
+    "phrase, text, matched",
+    [
+        ("Путин*", "встреча с Путиным", True),  # a word ending
+        ("Путин*", "Распутин", False),  # … of a whole word
+        ("Путин", "встреча с Путиным", False),  # no star: the whole word only
+        ("Путин", "ПУТИН сказал", True),  # any case
+        ("ёлка", "елка", True),
+        ("елка", "Ёлка", True),  # ё = е both ways
+        ("Xi Jinping", "Xi\n Jinping", True),  # a space matches any whitespace
+        ("Xi", "Xinhua", False),
+        ("习近平", "国家主席习近平会见", True),  # Chinese: a substring
+        ("APEC", "出席APEC会议", True),  # Latin beside Han characters is a whole word
+    ],
+)
 def test_a_phrase_matches_as_documented(phrase, text, matched):
     assert bool(parse(phrase).search(text)) is matched
 
@@ -37,18 +41,21 @@ def test_a_phrase_matches_as_documented(phrase, text, matched):
 def test_match_offsets_are_offsets_in_the_text_as_written():
     text = "Её слова о Путине"
     found = parse("путин*").search(text)
-    assert text[found.start():found.end()] == "Путине"
+    assert text[found.start() : found.end()] == "Путине"
     found = parse("ее").search(text)
-    assert text[found.start():found.end()] == "Её"
+    assert text[found.start() : found.end()] == "Её"
 
 
-@pytest.mark.parametrize("bad, words", [
-    ("Пу*тин", "only one trailing *"),
-    ("Путин**", "only one trailing *"),
-    ("*", "at least one letter or digit"),
-    ("Путин *", "* must follow a letter or digit"),
-    ("", "expected non-empty strings"),
-])
+@pytest.mark.parametrize(
+    "bad, words",
+    [
+        ("Пу*тин", "only one trailing *"),
+        ("Путин**", "only one trailing *"),
+        ("*", "at least one letter or digit"),
+        ("Путин *", "* must follow a letter or digit"),
+        ("", "expected non-empty strings"),
+    ],
+)
 def test_a_phrase_that_cannot_match_is_refused_saying_what_to_write(bad, words):
     with pytest.raises(PhraseError, match=words.replace("*", r"\*")):
         parse(bad)
@@ -91,8 +98,11 @@ def test_a_bad_phrase_is_refused_by_watch_subject_and_search_alike(tmp_path, arc
     with pytest.raises(ConfigError, match=r"watch.toml:3: \[\[watch\]\] #1.phrases: 'Пу\*тин': " + re.escape(expected)):
         watches_of(load_config(cfg))
     cfg = tmp_path / "sources.toml"
-    cfg.write_text('[[sources]]\nid = "s"\nname = "S"\n[[sources.sections]]\nid = "n"\nkind = "listing"\nurl = "http://x.test/"\n'
-                   'link_css = "a"\nsubject = ["Пу*тин"]\n', encoding="utf-8")
+    cfg.write_text(
+        '[[sources]]\nid = "s"\nname = "S"\n[[sources.sections]]\nid = "n"\nkind = "listing"\nurl = "http://x.test/"\n'
+        'link_css = "a"\nsubject = ["Пу*тин"]\n',
+        encoding="utf-8",
+    )
     with pytest.raises(ConfigError, match=r"sources.toml:\d+: .*subject: 'Пу\*тин': " + re.escape(expected)):
         load_config(cfg)
     proc = newsmon("search", "Пу*тин", "--output", str(archive[0]))

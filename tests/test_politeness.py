@@ -22,9 +22,11 @@ from tests.alerting import article_page, listing_page, rows
 ROBOTS = b"User-agent: *\nDisallow: /events/\nAllow: /events/president/news/\n"
 ALLOWED, FORBIDDEN = "/events/president/news/70001", "/events/other/70002"
 AGENT = "newsmon-test/2.0 (+https://example.org/newsmon-contact)"
-PARAS = ["The president met the members of the Security Council on Friday to discuss the coming summit.",
-         "The agenda included energy cooperation, the situation in the region and transport corridors.",
-         "The meeting was held by videoconference, as every week, with the prime minister taking part."]
+PARAS = [
+    "The president met the members of the Security Council on Friday to discuss the coming summit.",
+    "The agenda included energy cooperation, the situation in the region and transport corridors.",
+    "The meeting was held by videoconference, as every week, with the prime minister taking part.",
+]
 
 
 class HeaderServer(SiteServer):
@@ -32,7 +34,7 @@ class HeaderServer(SiteServer):
 
     def __init__(self):
         self.seen: list[tuple[str, dict[str, str]]] = []
-        self._request = threading.local()       # a request is read and recorded on its handler thread
+        self._request = threading.local()  # a request is read and recorded on its handler thread
         super().__init__()
 
     def _handler(self):
@@ -60,18 +62,25 @@ def robots_site(server: SiteServer) -> None:
 
 def test_the_crawl_and_the_rechecks_read_one_politeness(tmp_path):
     shipped = politeness_of(load_config())
-    assert (shipped.user_agent, shipped.delay, shipped.timeout, shipped.obey_robots, shipped.max_bytes) == \
-        (settings.USER_AGENT, settings.DOWNLOAD_DELAY, settings.DOWNLOAD_TIMEOUT, settings.ROBOTSTXT_OBEY,
-         settings.DOWNLOAD_MAXSIZE)                 # the shipped [crawler] table agrees with the module defaults
+    assert (shipped.user_agent, shipped.delay, shipped.timeout, shipped.obey_robots, shipped.max_bytes) == (
+        settings.USER_AGENT,
+        settings.DOWNLOAD_DELAY,
+        settings.DOWNLOAD_TIMEOUT,
+        settings.ROBOTSTXT_OBEY,
+        settings.DOWNLOAD_MAXSIZE,
+    )  # the shipped [crawler] table agrees with the module defaults
     assert shipped.robots_parser == "scrapy.robotstxt.ProtegoRobotParser"
     path = tmp_path / "c.toml"
-    path.write_text(f'[crawler]\nuser_agent = "{AGENT}"\ndownload_delay = 4\ntimeout = 7\nobey_robots = false\n',
-                    encoding="utf-8")
+    path.write_text(
+        f'[crawler]\nuser_agent = "{AGENT}"\ndownload_delay = 4\ntimeout = 7\nobey_robots = false\n', encoding="utf-8"
+    )
     config = load_config(path)
     crawl, recheck = settings.for_config(config), politeness_of(config)
-    assert (recheck.user_agent, recheck.delay, recheck.timeout, recheck.obey_robots) == \
-        (crawl["USER_AGENT"], crawl["DOWNLOAD_DELAY"], crawl["DOWNLOAD_TIMEOUT"], crawl["ROBOTSTXT_OBEY"]) == \
-        (AGENT, 4, 7, False)
+    assert (
+        (recheck.user_agent, recheck.delay, recheck.timeout, recheck.obey_robots)
+        == (crawl["USER_AGENT"], crawl["DOWNLOAD_DELAY"], crawl["DOWNLOAD_TIMEOUT"], crawl["ROBOTSTXT_OBEY"])
+        == (AGENT, 4, 7, False)
+    )
 
 
 def test_the_recheck_fetcher_reads_robots_txt_as_the_crawl_does(site_server):
@@ -81,8 +90,10 @@ def test_the_recheck_fetcher_reads_robots_txt_as_the_crawl_does(site_server):
     got = fetcher.get(site_server.url + ALLOWED)
     assert got.status == 200 and b"Security Council" in got.body
     assert fetcher.get(site_server.url + FORBIDDEN).error == "forbidden by robots.txt"
-    assert fetcher.get(site_server.url + "/moved").error == \
-        f"redirected to {site_server.url}{FORBIDDEN}, forbidden by robots.txt"
+    assert (
+        fetcher.get(site_server.url + "/moved").error
+        == f"redirected to {site_server.url}{FORBIDDEN}, forbidden by robots.txt"
+    )
     assert [p for _m, p, _s in site_server.log] == ["/robots.txt", ALLOWED, "/moved"]
 
 
@@ -113,13 +124,18 @@ def test_an_allow_under_a_broader_disallow_holds_for_the_crawl_and_the_rechecks(
     server = HeaderServer().start()
     try:
         robots_site(server)
-        source = {"id": "kremlin", "name": "Kremlin", "homepage": f"{server.url}/",
-                  "sections": [{"id": "news", "kind": "listing", "url": f"{server.url}/news/",
-                                "link_css": "div.item a"}]}
-        cfg = write_loopback_config(tmp_path / "newsmon.toml", [source],
-                                    crawler={"output_dir": str(tmp_path / "output"), "user_agent": AGENT},
-                                    lifecycle={"recheck_max": 50, "recheck_interval_hours": 0,
-                                               "recheck_gone_checks": 1})
+        source = {
+            "id": "kremlin",
+            "name": "Kremlin",
+            "homepage": f"{server.url}/",
+            "sections": [{"id": "news", "kind": "listing", "url": f"{server.url}/news/", "link_css": "div.item a"}],
+        }
+        cfg = write_loopback_config(
+            tmp_path / "newsmon.toml",
+            [source],
+            crawler={"output_dir": str(tmp_path / "output"), "user_agent": AGENT},
+            lifecycle={"recheck_max": 50, "recheck_interval_hours": 0, "recheck_gone_checks": 1},
+        )
         out = tmp_path / "output"
 
         def night() -> dict[str, list[dict[str, str]]]:
@@ -133,16 +149,16 @@ def test_an_allow_under_a_broader_disallow_holds_for_the_crawl_and_the_rechecks(
                 asked.setdefault(path, []).append(headers)
             return asked
 
-        crawled = night()                     # the crawl: the allowed article stored, the other never asked for
+        crawled = night()  # the crawl: the allowed article stored, the other never asked for
         assert [r["url"] for r in rows(out, "SELECT url FROM articles")] == [server.url + ALLOWED]
         assert ALLOWED in crawled and FORBIDDEN not in crawled
 
         server.routes[ALLOWED] = Route(article_page("Security Council meeting", PARAS + ["A closing line."]))
-        rechecked = night()                   # the crawl asks for the listing only; the re-check for the article
+        rechecked = night()  # the crawl asks for the listing only; the re-check for the article
         (by_recheck,) = rechecked[ALLOWED]
-        assert "If-None-Match" in by_recheck                       # the re-check's conditional GET
+        assert "If-None-Match" in by_recheck  # the re-check's conditional GET
         (by_crawl,) = crawled[ALLOWED]
-        for name in ("User-Agent", "Accept", "Accept-Language"):   # one identity, both stacks
+        for name in ("User-Agent", "Accept", "Accept-Language"):  # one identity, both stacks
             assert by_recheck[name] == by_crawl[name], name
         assert by_crawl["User-Agent"] == AGENT
         events = rows(out, "SELECT type, cause FROM events WHERE type LIKE 'article_%'")
@@ -150,7 +166,9 @@ def test_an_allow_under_a_broader_disallow_holds_for_the_crawl_and_the_rechecks(
 
         del server.routes[ALLOWED]
         assert FORBIDDEN not in night()
-        assert [e["type"] for e in rows(out, "SELECT type FROM events WHERE type LIKE 'article_%' ORDER BY seq")] \
-            == ["article_edited", "article_deleted"]
+        assert [e["type"] for e in rows(out, "SELECT type FROM events WHERE type LIKE 'article_%' ORDER BY seq")] == [
+            "article_edited",
+            "article_deleted",
+        ]
     finally:
         server.stop()

@@ -26,8 +26,16 @@ from tests.conftest import run_newsmon
 
 USER, PASSWORD = "newsdesk", "Pr0xy-s3cret-7431"
 CREDENTIALS = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
-HOP_BY_HOP = {"connection", "keep-alive", "proxy-authorization", "proxy-connection", "te", "trailer",
-              "transfer-encoding", "upgrade"}
+HOP_BY_HOP = {
+    "connection",
+    "keep-alive",
+    "proxy-authorization",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+}
 
 
 class ForwardProxy:
@@ -114,8 +122,10 @@ class BlockedSite(SiteServer):
         return Guarded
 
 
-PARAS = ["The ministry said on Tuesday that the talks on the new trade agreement would continue next month.",
-         "Delegations from both countries met in the capital for three days of negotiations on tariffs."]
+PARAS = [
+    "The ministry said on Tuesday that the talks on the new trade agreement would continue next month.",
+    "Delegations from both countries met in the capital for three days of negotiations on tariffs.",
+]
 
 
 def serve(site: SiteServer, listing: str, articles: list[str]) -> None:
@@ -139,12 +149,24 @@ def test_a_sections_crawl_and_rechecks_go_through_its_proxy_and_no_other_does(tm
     out = tmp_path / "output"
     cfg = write_loopback_config(
         tmp_path / "newsmon.toml",
-        [{"id": "kremlin", "proxy": proxy.url(), "sections": [
-            {"id": "news", "kind": "listing", "url": f"{blocked.url}/news/", "link_css": "div.item a"}]},
-         {"id": "rferl", "sections": [
-             {"id": "world", "kind": "listing", "url": f"{open_site.url}/world/", "link_css": "div.item a"}]}],
+        [
+            {
+                "id": "kremlin",
+                "proxy": proxy.url(),
+                "sections": [
+                    {"id": "news", "kind": "listing", "url": f"{blocked.url}/news/", "link_css": "div.item a"}
+                ],
+            },
+            {
+                "id": "rferl",
+                "sections": [
+                    {"id": "world", "kind": "listing", "url": f"{open_site.url}/world/", "link_css": "div.item a"}
+                ],
+            },
+        ],
         crawler={"output_dir": str(out), "timeout": 10},
-        lifecycle={"recheck_max": 50, "recheck_interval_hours": 0})
+        lifecycle={"recheck_max": 50, "recheck_interval_hours": 0},
+    )
 
     def night() -> tuple[list[str], list[str], str]:
         proxy.log.clear()
@@ -157,7 +179,7 @@ def test_a_sections_crawl_and_rechecks_go_through_its_proxy_and_no_other_does(tm
     crawled, crawled_open, said_first = night()
     assert crawled[:2] == ["/robots.txt", "/news/"] and sorted(crawled[2:]) == ["/news/1.html", "/news/2.html"]
     assert crawled_open == []
-    assert [p for _m, p, _s in open_site.log] == ["/robots.txt", "/world/", "/world/1.html"]   # straight there
+    assert [p for _m, p, _s in open_site.log] == ["/robots.txt", "/world/", "/world/1.html"]  # straight there
 
     rechecked, rechecked_open, said_second = night()
     # The crawl asks the listing (its articles are known); the re-checks ask robots.txt and each article, all
@@ -167,12 +189,15 @@ def test_a_sections_crawl_and_rechecks_go_through_its_proxy_and_no_other_does(tm
     assert rechecked_open == []
     assert sorted(p for _m, p, _s in open_site.log) == ["/robots.txt", "/robots.txt", "/world/", "/world/1.html"]
 
-    assert blocked.refused == []                                    # not one request went around the proxy
+    assert blocked.refused == []  # not one request went around the proxy
     assert {auth for _line, auth in proxy.log} == {f"Basic {CREDENTIALS}"}
-    assert rows(out, "SELECT section, COUNT(*) AS n FROM articles GROUP BY section ORDER BY section") == \
-        [{"section": "kremlin/news", "n": 2}, {"section": "rferl/world", "n": 1}]
-    assert rows(out, "SELECT outcome, COUNT(*) AS n FROM article_checks GROUP BY outcome") == \
-        [{"outcome": "not_modified", "n": 3}]
+    assert rows(out, "SELECT section, COUNT(*) AS n FROM articles GROUP BY section ORDER BY section") == [
+        {"section": "kremlin/news", "n": 2},
+        {"section": "rferl/world", "n": 1},
+    ]
+    assert rows(out, "SELECT outcome, COUNT(*) AS n FROM article_checks GROUP BY outcome") == [
+        {"outcome": "not_modified", "n": 3}
+    ]
 
     # The password, alone or in the Basic credentials, in no output: both runs' streams, the log, the state DB.
     written = {path: path.read_bytes() for path in out.rglob("*") if path.is_file()}
@@ -188,9 +213,17 @@ def test_without_its_proxy_the_blocked_site_refuses_the_crawl(tmp_path, sites):
     out = tmp_path / "output"
     cfg = write_loopback_config(
         tmp_path / "newsmon.toml",
-        [{"id": "kremlin", "sections": [
-            {"id": "news", "kind": "listing", "url": f"{blocked.url}/news/", "link_css": "div.item a"}]}],
-        crawler={"output_dir": str(out), "timeout": 10}, lifecycle={"recheck_max": 0})
+        [
+            {
+                "id": "kremlin",
+                "sections": [
+                    {"id": "news", "kind": "listing", "url": f"{blocked.url}/news/", "link_css": "div.item a"}
+                ],
+            }
+        ],
+        crawler={"output_dir": str(out), "timeout": 10},
+        lifecycle={"recheck_max": 0},
+    )
     run_newsmon("run", "--config", str(cfg), timeout=120)
     assert blocked.refused == ["/robots.txt", "/news/"]
     assert rows(out, "SELECT COUNT(*) AS n FROM articles") == [{"n": 0}]
@@ -198,9 +231,11 @@ def test_without_its_proxy_the_blocked_site_refuses_the_crawl(tmp_path, sites):
 
 # -- the key --------------------------------------------------------------------------------------------
 
+
 def config_with(tmp_path, source_keys: str = "", section_keys: str = "", url: str = "http://example.org/news/"):
     path = tmp_path / "c.toml"
-    path.write_text(f"""replace_default_sources = true
+    path.write_text(
+        f"""replace_default_sources = true
 [[sources]]
 id = "tass"
 {source_keys}
@@ -215,26 +250,34 @@ id = "world"
 kind = "listing"
 url = "{url}"
 link_css = "a"
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     return path
 
 
 def test_a_source_proxy_holds_for_its_sections_and_a_section_may_name_its_own(tmp_path):
-    config = load_config(config_with(tmp_path, 'proxy = "http://u:p1@10.0.0.1:3128"',
-                                     'proxy = "https://10.0.0.2:8443"'))
-    assert {s.id: s.proxy for s in config.sections} == {"news": "https://10.0.0.2:8443",
-                                                        "world": "http://u:p1@10.0.0.1:3128"}
+    config = load_config(
+        config_with(tmp_path, 'proxy = "http://u:p1@10.0.0.1:3128"', 'proxy = "https://10.0.0.2:8443"')
+    )
+    assert {s.id: s.proxy for s in config.sections} == {
+        "news": "https://10.0.0.2:8443",
+        "world": "http://u:p1@10.0.0.1:3128",
+    }
     assert [s.proxy for s in load_config(config_with(tmp_path)).sections] == [None, None]
 
 
-@pytest.mark.parametrize("value, problem", [
-    ("socks5://u:Zq9pw@10.0.0.1:1080", "expected a proxy URL such as"),
-    ("http://u:Zq9pw@10.0.0.1", "expected the proxy's port"),
-    ("http://u:Zq9pw@10.0.0.1:99999", "expected a port between 1 and 65535"),
-    ("http://u:Zq9pw@10.0.0.1:3128/path", "expected no path, query or fragment"),
-    ("http://u@10.0.0.1:3128", "expected both a user and a password"),
-    ("https://u:Zq9pw@10.0.0.1:8443", "an https:// proxy cannot carry this section's https:// pages"),
-])
+@pytest.mark.parametrize(
+    "value, problem",
+    [
+        ("socks5://u:Zq9pw@10.0.0.1:1080", "expected a proxy URL such as"),
+        ("http://u:Zq9pw@10.0.0.1", "expected the proxy's port"),
+        ("http://u:Zq9pw@10.0.0.1:99999", "expected a port between 1 and 65535"),
+        ("http://u:Zq9pw@10.0.0.1:3128/path", "expected no path, query or fragment"),
+        ("http://u@10.0.0.1:3128", "expected both a user and a password"),
+        ("https://u:Zq9pw@10.0.0.1:8443", "an https:// proxy cannot carry this section's https:// pages"),
+    ],
+)
 def test_a_bad_proxy_is_named_with_its_file_and_line_and_its_password_masked(tmp_path, value, problem):
     url = "https://example.org/news/" if value.startswith("https") else "http://example.org/news/"
     path = config_with(tmp_path, section_keys=f'proxy = "{value}"', url=url)

@@ -19,7 +19,7 @@ SYN = Path(__file__).resolve().parent / "resources" / "synthetic"
 EN_PATH = "/events/president/transcripts/77777"
 RU_PATH = "/ru/events/president/transcripts/77777"
 INTERVIEW_PATH = "/events/president/news/62861"
-WATCHES = '''
+WATCHES = """
 [[watch]]
 name = "PutinCars"
 phrases = ["Chinese car*"]
@@ -33,7 +33,7 @@ phrases = ["Chinese car*"]
 name = "PutinPriority"
 phrases = ["Far East", "приоритет*"]
 speakers = ["Putin"]
-'''
+"""
 
 
 def listing(links: list[str]) -> Route:
@@ -44,25 +44,43 @@ def listing(links: list[str]) -> Route:
 def stored_items(out: Path) -> dict[str, dict]:
     conn = state.connect(out)
     try:
-        return {json.loads(r["json"])["url"].split("/", 3)[3]: json.loads(r["json"])
-                for r in conn.execute("SELECT json FROM items")}
+        return {
+            json.loads(r["json"])["url"].split("/", 3)[3]: json.loads(r["json"])
+            for r in conn.execute("SELECT json FROM items")
+        }
     finally:
         conn.close()
 
 
 def crawl(tmp_path: Path, site_server, newsmon) -> tuple[Path, Path]:
-    site_server.routes.update({
-        "/transcripts/": listing([EN_PATH, RU_PATH, INTERVIEW_PATH]),
-        EN_PATH: page(SYN / "kremlin-en-eef-plenary.SYNTHETIC.html"),
-        RU_PATH: page(SYN / "kremlin-ru-eef-plenary.SYNTHETIC.html"),
-        INTERVIEW_PATH: page(recorded("kremlin-en/news-62861.html")),
-    })
-    cfg = write_loopback_config(tmp_path / "newsmon.toml", [
-        {"id": "kremlin", "name": "Kremlin", "sections": [
-            {"id": "transcripts", "kind": "listing", "url": f"{site_server.url}/transcripts/",
-             "link_css": "li.item a"}]},
-    ], crawler={"output_dir": str(tmp_path / "output"), "timeout": 5}, extra=WATCHES)
-    env = {"ARGOS_PACKAGES_DIR": str(tmp_path / "no-models")}       # no model: the Russian page stays pending
+    site_server.routes.update(
+        {
+            "/transcripts/": listing([EN_PATH, RU_PATH, INTERVIEW_PATH]),
+            EN_PATH: page(SYN / "kremlin-en-eef-plenary.SYNTHETIC.html"),
+            RU_PATH: page(SYN / "kremlin-ru-eef-plenary.SYNTHETIC.html"),
+            INTERVIEW_PATH: page(recorded("kremlin-en/news-62861.html")),
+        }
+    )
+    cfg = write_loopback_config(
+        tmp_path / "newsmon.toml",
+        [
+            {
+                "id": "kremlin",
+                "name": "Kremlin",
+                "sections": [
+                    {
+                        "id": "transcripts",
+                        "kind": "listing",
+                        "url": f"{site_server.url}/transcripts/",
+                        "link_css": "li.item a",
+                    }
+                ],
+            },
+        ],
+        crawler={"output_dir": str(tmp_path / "output"), "timeout": 5},
+        extra=WATCHES,
+    )
+    env = {"ARGOS_PACKAGES_DIR": str(tmp_path / "no-models")}  # no model: the Russian page stays pending
     proc = newsmon("run", "--config", str(cfg), env=env, timeout=90)
     assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stdout + proc.stderr
     return cfg, tmp_path / "output"
@@ -70,21 +88,23 @@ def crawl(tmp_path: Path, site_server, newsmon) -> tuple[Path, Path]:
 
 def translate_later(out: Path, item: dict) -> dict:
     """Translate the Russian transcript as the translation stage writes it (one English paragraph each)."""
-    english = [f"[English of paragraph {n + 1}] " + ("Speaker: " if n else "") + f"text {n + 1}"
-               for n in range(len(item["paragraphs"]))]
+    english = [
+        f"[English of paragraph {n + 1}] " + ("Speaker: " if n else "") + f"text {n + 1}"
+        for n in range(len(item["paragraphs"]))
+    ]
     translated = digestkit.translate(dict(item), "Plenary session (English)", english)
     conn = state.connect(out)
     try:
-        translation_store.save(conn, {item["id"]: (item["content_hash"],
-                                                   {k: translated[k] for k in TRANSLATION_FIELDS})})
+        translation_store.save(
+            conn, {item["id"]: (item["content_hash"], {k: translated[k] for k in TRANSLATION_FIELDS})}
+        )
     finally:
         conn.close()
     export_now(out)
     return translated
 
 
-def test_run_names_speakers_watches_their_turns_and_quotes_print_question_and_answer(tmp_path, site_server,
-                                                                                       newsmon):
+def test_run_names_speakers_watches_their_turns_and_quotes_print_question_and_answer(tmp_path, site_server, newsmon):
     cfg, out = crawl(tmp_path, site_server, newsmon)
     items = stored_items(out)
     en, ru, interview = items[EN_PATH[1:]], items[RU_PATH[1:]], items[INTERVIEW_PATH[1:]]
@@ -93,17 +113,22 @@ def test_run_names_speakers_watches_their_turns_and_quotes_print_question_and_an
     assert [t["speaker"] for t in en["extras"]["turns"]].count("Vladimir Putin") == 4
     assert {t["speaker_label"] for t in en["extras"]["turns"] if t["speaker"] == "Fyodor Lukyanov"} == {
         "Moderator of the plenary session, Research Director of the Valdai Discussion Club Fyodor Lukyanov",
-        "Fyodor Lukyanov", "Fydor Lukyanov"}
+        "Fyodor Lukyanov",
+        "Fydor Lukyanov",
+    }
     assert en["extras"]["pull_quotes"] == ["The Far East remains our priority."]
     assert en["text"].count("The Far East remains our priority.") == 1
     assert en["extractor"]["parser"] == "kremlin" and en["extractor"]["parser_version"] == 2
-    day_lines = [json.loads(line) for path in out.glob("*/items.jsonl")
-                 for line in path.read_text(encoding="utf-8").splitlines()]
+    day_lines = [
+        json.loads(line) for path in out.glob("*/items.jsonl") for line in path.read_text(encoding="utf-8").splitlines()
+    ]
     assert next(i for i in day_lines if i["id"] == en["id"])["extras"]["turns"] == en["extras"]["turns"]
 
     # The watch limited to Putin: "Chinese cars" is said only by others, "Far East" / "приоритетом" by him.
-    watched = {key: sorted(h["name"] for h in item.get("watch", [])) for key, item in
-               (("en", en), ("ru", ru), ("interview", interview))}
+    watched = {
+        key: sorted(h["name"] for h in item.get("watch", []))
+        for key, item in (("en", en), ("ru", ru), ("interview", interview))
+    }
     assert watched == {"en": ["Cars", "PutinPriority"], "ru": ["PutinPriority"], "interview": []}
     priority = next(h for h in ru["watch"] if h["name"] == "PutinPriority")
     assert priority["found"] == ["приоритетом"] and priority["in"] == ["text"]
@@ -116,8 +141,11 @@ def test_run_names_speakers_watches_their_turns_and_quotes_print_question_and_an
     assert f"  {site_server.url}{EN_PATH}  #{en['id'][:8]}" in lines
     question = lines.index("  Q Ilya Doronov:")
     assert lines[question + 1].startswith("    EN: I would like to ask about Chinese cars.")
-    assert lines[question + 2:question + 5] == ["  A Vladimir Putin:",
-                                                "    EN: No, we are working on this project together.", "    […]"]
+    assert lines[question + 2 : question + 5] == [
+        "  A Vladimir Putin:",
+        "    EN: No, we are working on this project together.",
+        "    […]",
+    ]
     assert lines[-1] == "1 quote"
 
     # A speaker who never says it: no quote, exit 1 (as grep); the typo'd label shown beside the name.
@@ -133,15 +161,21 @@ def test_run_names_speakers_watches_their_turns_and_quotes_print_question_and_an
     assert "    RU: Нет, мы работаем над этим проектом вместе." in pending
     assert "  Q И.Доронов [И.Доронов]:" not in pending and "  Q И.Доронов:" in pending
     translated = translate_later(out, ru)
-    rows = [json.loads(line) for line in newsmon("quotes", "проект*", "--json", "--config", str(cfg),
-                                                 check=True).stdout.splitlines()]
+    rows = [
+        json.loads(line)
+        for line in newsmon("quotes", "проект*", "--json", "--config", str(cfg), check=True).stdout.splitlines()
+    ]
     assert len(rows) == 1
     quote = rows[0]
-    assert (quote["speaker"], quote["speaker_label"], quote["url"]) == ("Vladimir Putin", "В.Путин",
-                                                                        f"{site_server.url}{RU_PATH}")
+    assert (quote["speaker"], quote["speaker_label"], quote["url"]) == (
+        "Vladimir Putin",
+        "В.Путин",
+        f"{site_server.url}{RU_PATH}",
+    )
     start = translated["paragraphs"].index("В.Путин: Нет, мы работаем над этим проектом вместе.")
-    assert quote["text_en"] == "\n\n".join([translated["paragraphs_en"][start].split(": ", 1)[1],
-                                            translated["paragraphs_en"][start + 1]])
+    assert quote["text_en"] == "\n\n".join(
+        [translated["paragraphs_en"][start].split(": ", 1)[1], translated["paragraphs_en"][start + 1]]
+    )
     assert quote["question"]["speaker"] == "И.Доронов"
     assert quote["question"]["text_en"] == translated["paragraphs_en"][start - 1].split(": ", 1)[1]
     assert quote["title_en"] == "Plenary session (English)" and quote["in"] == ["text"]

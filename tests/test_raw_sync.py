@@ -11,19 +11,19 @@ import pytest
 
 from crawler.config import Section
 from crawler.crawl import store as store_module
-from crawler.crawl.store import RAW_SYNC_PAGES, FetchedPage, Store, save_raw, sync_file_system
+from crawler.crawl.store import RAW_SYNC_PAGES, FetchedPage, Store, read_raw, save_raw, sync_file_system
 from crawler.extract.extraction import Extracted
 from crawler.extract.language import LangResult
 from crawler.runner import start_run
-from crawler.crawl.store import read_raw
 
 SECTION = Section(source_id="s", source_name="S", id="x", name="X", kind="listing", url="http://h/")
 
 
 def fetched(n: int) -> FetchedPage:
     url = f"http://h/article/{n}"
-    return FetchedPage(SECTION, url, url, f"<p>article {n}</p>".encode(), f"<p>article {n}</p>", "utf-8",
-                       "2026-11-02T10:00:00+00:00")
+    return FetchedPage(
+        SECTION, url, url, f"<p>article {n}</p>".encode(), f"<p>article {n}</p>", "utf-8", "2026-11-02T10:00:00+00:00"
+    )
 
 
 def extracted(n: int) -> Extracted:

@@ -1,7 +1,7 @@
 """When an article is due for a re-check: no earlier than ``recheck_interval_hours`` after it was last fetched,
 by the crawl that stored it or by its last re-check. A rerun right after a run requests no article."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from crawler import state
 from crawler.lifecycle.recheck import due_articles
@@ -10,15 +10,17 @@ from crawler.localsite import write_loopback_config
 from tests.alerting import article_page, listing_page, new_run, rows, store_article
 from tests.sitesrv import Route
 
-PARAS = ["The foreign minister arrived in Beijing on Monday for two days of talks with his counterpart.",
-         "Officials said the talks would cover energy supplies, the situation in the region and a summit.",
-         "The visit is the third this year, following meetings in Moscow in March and in Astana in July."]
+PARAS = [
+    "The foreign minister arrived in Beijing on Monday for two days of talks with his counterpart.",
+    "Officials said the talks would cover energy supplies, the situation in the region and a summit.",
+    "The visit is the third this year, following meetings in Moscow in March and in Astana in July.",
+]
 ARTICLES = [f"/news/{n}.html" for n in range(1, 6)]
 SECTION = "site/news"
 
 
 def ago(**kw) -> str:
-    return (datetime.now(timezone.utc) - timedelta(**kw)).replace(microsecond=0).isoformat()
+    return (datetime.now(UTC) - timedelta(**kw)).replace(microsecond=0).isoformat()
 
 
 def article_requests(server) -> int:
@@ -30,8 +32,10 @@ def shift(out, table: str, column: str, hours: float) -> None:
     """Move a stored time back by ``hours``, as if that much time had passed since (same ISO-8601 UTC form)."""
     conn = state.connect(out)
     try:
-        conn.execute(f"UPDATE {table} SET {column} = strftime('%Y-%m-%dT%H:%M:%S', {column}, ?) || '+00:00'",
-                     (f"-{hours * 3600:.0f} seconds",))
+        conn.execute(
+            f"UPDATE {table} SET {column} = strftime('%Y-%m-%dT%H:%M:%S', {column}, ?) || '+00:00'",
+            (f"-{hours * 3600:.0f} seconds",),
+        )
     finally:
         conn.close()
 
@@ -45,9 +49,17 @@ def test_rerun_requests_no_article_until_the_interval_passes(tmp_path, site_serv
     server.routes["/news/"] = Route(listing_page([(path, f"Story {n}") for n, path in enumerate(ARTICLES, 1)]))
     out = tmp_path / "output"
     # [lifecycle] at its defaults: re-checks on, recheck_interval_hours 6.
-    cfg = write_loopback_config(tmp_path / "newsmon.toml", [{"id": "site", "homepage": f"{server.url}/", "sections": [
-        {"id": "news", "kind": "listing", "url": f"{server.url}/news/", "link_css": "div.item a"}]}],
-        crawler={"output_dir": str(out), "timeout": 30})
+    cfg = write_loopback_config(
+        tmp_path / "newsmon.toml",
+        [
+            {
+                "id": "site",
+                "homepage": f"{server.url}/",
+                "sections": [{"id": "news", "kind": "listing", "url": f"{server.url}/news/", "link_css": "div.item a"}],
+            }
+        ],
+        crawler={"output_dir": str(out), "timeout": 30},
+    )
     assert DEFAULTS["recheck_interval_hours"] == 6 and DEFAULTS["recheck_max"] > len(ARTICLES)
 
     def run(expected_article_requests: int) -> None:
@@ -56,8 +68,8 @@ def test_rerun_requests_no_article_until_the_interval_passes(tmp_path, site_serv
         assert proc.returncode == 0, proc.stdout + proc.stderr
         assert article_requests(server) == expected_article_requests, (server.log, proc.stdout, proc.stderr)
 
-    run(len(ARTICLES))                       # the first run stores them
-    run(0)                                   # a rerun at once: stored seconds ago, nothing is due
+    run(len(ARTICLES))  # the first run stores them
+    run(0)  # a rerun at once: stored seconds ago, nothing is due
     assert rows(out, "SELECT * FROM article_checks") == []
 
     # Five hours later: still within the interval of the first fetch.
@@ -79,9 +91,9 @@ def test_rerun_requests_no_article_until_the_interval_passes(tmp_path, site_serv
 def test_due_articles_counts_the_first_fetch_as_a_check(tmp_path):
     out = tmp_path / "output"
     run_id = new_run(out)
-    cases = {   # name: (first fetched, last re-checked or None, suspected gone?)
-        "new": (ago(hours=1), None, False),             # fetched an hour ago: not due
-        "aged": (ago(hours=7), None, False),            # fetched 7 h ago, never re-checked: due
+    cases = {  # name: (first fetched, last re-checked or None, suspected gone?)
+        "new": (ago(hours=1), None, False),  # fetched an hour ago: not due
+        "aged": (ago(hours=7), None, False),  # fetched 7 h ago, never re-checked: due
         "fresh-check": (ago(days=2), ago(hours=1), False),
         "old-check": (ago(days=2), ago(hours=7), False),
         "suspect-fresh": (ago(days=2), ago(hours=1), True),
@@ -89,16 +101,22 @@ def test_due_articles_counts_the_first_fetch_as_a_check(tmp_path):
     }
     ids = {}
     for name, (first_seen, checked_at, suspect) in cases.items():
-        ids[name] = store_article(out, run_id, SECTION, f"http://site.test/news/{name}.html", name, PARAS,
-                                  at=first_seen)
+        ids[name] = store_article(
+            out, run_id, SECTION, f"http://site.test/news/{name}.html", name, PARAS, at=first_seen
+        )
         conn = state.connect(out)
         try:
             if checked_at:
-                conn.execute("INSERT INTO article_checks(article_id, checked_at, http_status, outcome) "
-                             "VALUES (?, ?, 200, ?)", (ids[name], checked_at, "gone" if suspect else "unchanged"))
+                conn.execute(
+                    "INSERT INTO article_checks(article_id, checked_at, http_status, outcome) VALUES (?, ?, 200, ?)",
+                    (ids[name], checked_at, "gone" if suspect else "unchanged"),
+                )
             if suspect:
-                conn.execute("INSERT INTO pending_deletions(article_id, checks, since, last_checked, cause, "
-                             "http_status) VALUES (?, 1, ?, ?, 'HTTP 404', 404)", (ids[name], checked_at, checked_at))
+                conn.execute(
+                    "INSERT INTO pending_deletions(article_id, checks, since, last_checked, cause, "
+                    "http_status) VALUES (?, 1, ?, ?, 'HTTP 404', 404)",
+                    (ids[name], checked_at, checked_at),
+                )
         finally:
             conn.close()
     later_run = new_run(out)
@@ -114,8 +132,14 @@ def test_due_articles_counts_the_first_fetch_as_a_check(tmp_path):
 
     # Suspicions first, then never re-checked, then the longest unchecked.
     assert due() == ["suspect-old", "aged", "old-check"]
-    assert due(recheck_interval_hours=0.5) == ["suspect-old", "suspect-fresh", "aged", "new", "old-check",
-                                               "fresh-check"]
+    assert due(recheck_interval_hours=0.5) == [
+        "suspect-old",
+        "suspect-fresh",
+        "aged",
+        "new",
+        "old-check",
+        "fresh-check",
+    ]
     assert due(recheck_interval_hours=8) == []
     # The run that stored an article never re-checks it, whatever the interval.
     conn = state.connect(out)

@@ -11,21 +11,20 @@ from __future__ import annotations
 
 import json
 import shutil
-import sqlite3
 import time
 
 from crawler import jsonl
 from crawler.config import Section
+from crawler.crawl.store import read_raw
 from crawler.lifecycle import stage
 from crawler.lifecycle.recheck import host_delays
 from crawler.localsite import Route, SiteServer
-from crawler.crawl.store import read_raw
 from tests.alerting import article_page, context, new_run, rows, store_article
 from tests.conftest import run_newsmon
 from tests.test_continuation import PAGE_PATHS, by_path, config, expected_paragraphs, items_of, page_file, serve
 
 RECHECK = "recheck_max = 10\nrecheck_interval_hours = 0"
-JITTER = 0.05          # a request's own trip on a loaded machine
+JITTER = 0.05  # a request's own trip on a loaded machine
 
 
 def night(server: SiteServer, work, out, name: str, crawler_keys: str = ""):
@@ -62,17 +61,17 @@ def test_a_page_that_failed_at_crawl_time_is_completed_by_a_later_recheck(site_s
     server.routes[PAGE_PATHS[1]] = Route(b"busy", status=503)
     out = tmp_path / "out"
     proc, _cfg = night(server, tmp_path, out, "night1")
-    assert proc.returncode == 1, proc.stdout + proc.stderr                   # page 2 missing: a partial run
+    assert proc.returncode == 1, proc.stdout + proc.stderr  # page 2 missing: a partial run
     first = culture(server, out)
     assert missing(server, first) == [(PAGE_PATHS[1], "HTTP 503")]
     assert first["paragraphs"] == expected_paragraphs(1, 3, 4)
-    shutil.copytree(out, tmp_path / "bound")                                 # for the retry bound, below
+    shutil.copytree(out, tmp_path / "bound")  # for the retry bound, below
 
     # Night 2: page 2 now answers 404; the re-check retries it (page 2 only) and keeps the latest reason.
     server.routes[PAGE_PATHS[1]] = Route(b"not yet", status=404)
     night(server, tmp_path, out, "night2")
     fetched = [p for _m, p, _s in server.log if p in PAGE_PATHS]
-    assert sorted(fetched) == sorted(PAGE_PATHS[:2])                         # page 1 re-checked, page 2 retried
+    assert sorted(fetched) == sorted(PAGE_PATHS[:2])  # page 1 re-checked, page 2 retried
     second = culture(server, out)
     assert missing(server, second) == [(PAGE_PATHS[1], "HTTP 404")] and second["version"] == 1
     assert second["extras"]["page_retries"] == 1 and check_outcome(out, first["id"]) == "incomplete"
@@ -88,11 +87,12 @@ def test_a_page_that_failed_at_crawl_time_is_completed_by_a_later_recheck(site_s
     assert [p["paragraphs"] for p in done["extras"]["pages"]] == [len(expected_paragraphs(n)) for n in (1, 2, 3, 4)]
     record = done["extras"]["pages"][1]
     assert read_raw(out, record["raw_path"]) == page_file(2).read_bytes()
-    for number, later in ((3, done["extras"]["pages"][2]), (4, done["extras"]["pages"][3])):   # copies kept
+    for number, later in ((3, done["extras"]["pages"][2]), (4, done["extras"]["pages"][3])):  # copies kept
         assert read_raw(out, later["raw_path"]) == page_file(number).read_bytes()
     assert done["version"] == 2 and done["translation"]["status"] == "pending" and done["completed_at"]
-    versions = rows(out, "SELECT version, paragraphs, diff FROM article_versions WHERE article_id = ? "
-                         "ORDER BY version", done["id"])
+    versions = rows(
+        out, "SELECT version, paragraphs, diff FROM article_versions WHERE article_id = ? ORDER BY version", done["id"]
+    )
     assert [v["version"] for v in versions] == [1, 2]
     assert json.loads(versions[0]["paragraphs"]) == first["paragraphs"]
     assert json.loads(versions[1]["diff"]) == {"completed": [server.url + PAGE_PATHS[1]]}
@@ -110,15 +110,17 @@ def test_a_page_that_failed_at_crawl_time_is_completed_by_a_later_recheck(site_s
     # The bound: further_page_retries = 2 re-checks retry the failing page, then it is left missing.
     bound = tmp_path / "bound"
     cfg = tmp_path / "bound.toml"
-    cfg.write_text(config(server, f'output_dir = "{bound}"\nfurther_page_retries = 2\n')
-                   .replace("recheck_max = 0", RECHECK), encoding="utf-8")
+    cfg.write_text(
+        config(server, f'output_dir = "{bound}"\nfurther_page_retries = 2\n').replace("recheck_max = 0", RECHECK),
+        encoding="utf-8",
+    )
     server.routes[PAGE_PATHS[1]] = Route(b"slow", status=504)
     for retry in (1, 2):
         server.clear_log()
         assert stage.run_stage(context(cfg, new_run(bound)))["rechecks"]["incomplete"] == 1
         assert server.requests_for(PAGE_PATHS[1]) == 1
         assert culture(server, bound)["extras"]["page_retries"] == retry
-    server.routes[PAGE_PATHS[1]] = page_two                                  # back, but the retries are spent
+    server.routes[PAGE_PATHS[1]] = page_two  # back, but the retries are spent
     server.clear_log()
     assert "incomplete" not in stage.run_stage(context(cfg, new_run(bound)))["rechecks"]
     assert server.requests_for(PAGE_PATHS[1]) == 0 and server.requests_for(PAGE_PATHS[0]) == 1
@@ -127,6 +129,7 @@ def test_a_page_that_failed_at_crawl_time_is_completed_by_a_later_recheck(site_s
 
 
 # -- politeness ---------------------------------------------------------------------------------------
+
 
 class TimedServer(SiteServer):
     """The site server, noting when each request arrived, by path."""
@@ -143,15 +146,17 @@ class TimedServer(SiteServer):
 
 def two_host_config(tmp_path, hosts: dict[str, tuple[SiteServer, float]], workers: int):
     """One source per host, one listing section each with its own ``download_delay``; [crawler] delay 0."""
-    parts = [f"""replace_default_sources = true
+    parts = [
+        f"""replace_default_sources = true
 [crawler]
-output_dir = "{tmp_path / 'output'}"
+output_dir = "{tmp_path / "output"}"
 download_delay = 0
 [lifecycle]
 recheck_max = 50
 recheck_interval_hours = 0
 recheck_workers = {workers}
-"""]
+"""
+    ]
     for source, (server, delay) in hosts.items():
         parts.append(f"""[[sources]]
 id = "{source}"
@@ -200,17 +205,23 @@ def test_each_host_is_rechecked_with_its_own_sections_delay(tmp_path):
     finally:
         fast.stop()
         slow.stop()
-    assert len(fast.arrivals) == len(slow.arrivals) == 4                      # robots.txt + 3 articles each
+    assert len(fast.arrivals) == len(slow.arrivals) == 4  # robots.txt + 3 articles each
     assert min(gaps(slow.arrivals)) >= 0.35 - JITTER
     assert min(gaps(fast.arrivals)) >= 0.05 - JITTER
-    assert max(gaps(fast.arrivals)) < 0.35 - JITTER                          # its own delay, not the slow one's
+    assert max(gaps(fast.arrivals)) < 0.35 - JITTER  # its own delay, not the slow one's
 
 
 def test_a_host_with_several_sections_gets_the_largest_delay():
-    sections = {key: Section(key.split("/")[0], "S", key.split("/")[1], "N", "listing", "http://x/",
-                             download_delay=delay) for key, delay in (("a/one", 0.5), ("a/two", 2.0), ("b/one", None))}
-    due = [{"section": "a/one", "url": "http://h1/x"}, {"section": "a/two", "url": "http://H1/y"},
-           {"section": "b/one", "url": "http://h2:81/z"}, {"section": "gone/old", "url": "http://h3/z"}]
+    sections = {
+        key: Section(key.split("/")[0], "S", key.split("/")[1], "N", "listing", "http://x/", download_delay=delay)
+        for key, delay in (("a/one", 0.5), ("a/two", 2.0), ("b/one", None))
+    }
+    due = [
+        {"section": "a/one", "url": "http://h1/x"},
+        {"section": "a/two", "url": "http://H1/y"},
+        {"section": "b/one", "url": "http://h2:81/z"},
+        {"section": "gone/old", "url": "http://h3/z"},
+    ]
     assert host_delays(due, sections, 1.5) == {"h1": 2.0, "h2:81": 1.5, "h3": 1.5}
 
 
@@ -220,7 +231,7 @@ def test_a_redirect_to_another_host_waits_that_hosts_delay(tmp_path):
         cfg = two_host_config(tmp_path, {"here": (here, 0), "there": (there, 0.4)}, workers=1)
         out = tmp_path / "output"
         new_run(out)
-        article_on(there, out, "there/news", "moved", 50)                     # due first: re-checked first
+        article_on(there, out, "there/news", "moved", 50)  # due first: re-checked first
         article_on(here, out, "here/news", "moved", 40)
         here.routes["/news/moved.html"] = Route(status=301, location=f"{there.url}/news/moved.html")
         there.arrivals.clear()
@@ -229,7 +240,7 @@ def test_a_redirect_to_another_host_waits_that_hosts_delay(tmp_path):
         here.stop()
         there.stop()
     assert [p for _m, p, _s in there.log] == ["/robots.txt", "/news/moved.html", "/news/moved.html"]
-    assert min(gaps(there.arrivals)) >= 0.4 - JITTER                          # the redirect hop waited too
+    assert min(gaps(there.arrivals)) >= 0.4 - JITTER  # the redirect hop waited too
 
 
 def test_a_redirect_to_a_page_the_targets_robots_txt_forbids_is_not_followed(tmp_path):
@@ -246,5 +257,5 @@ def test_a_redirect_to_a_page_the_targets_robots_txt_forbids_is_not_followed(tmp
     finally:
         here.stop()
         there.stop()
-    assert [p for _m, p, _s in there.log] == ["/robots.txt"]                 # asked, and kept out
+    assert [p for _m, p, _s in there.log] == ["/robots.txt"]  # asked, and kept out
     assert check_outcome(out, moved) == "error" and "article_deleted" not in alert_types(out)

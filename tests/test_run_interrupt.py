@@ -16,13 +16,14 @@ import time
 from crawler.localsite import Route, write_loopback_config
 from tests.conftest import ROOT
 
+
 def run_rows(db) -> list[tuple[int, str]]:
     if not db.exists():
         return []
     try:
         with sqlite3.connect(db, timeout=5) as conn:
             return conn.execute("SELECT id, status FROM runs").fetchall()
-    except sqlite3.OperationalError:      # schema not created yet
+    except sqlite3.OperationalError:  # schema not created yet
         return []
 
 
@@ -30,13 +31,25 @@ def test_sigterm_as_soon_as_the_run_opens_records_it_as_interrupted(site_server,
     """The window before Scrapy installs its handlers (imports, recovery). Mid-crawl SIGTERM is covered by
     the scheduler's stop tests (tests/test_scheduler.py)."""
     site_server.routes["/news/"] = Route(b'<html><body><a href="/a/1">one</a></body></html>', delay=4)
-    cfg = write_loopback_config(tmp_path / "c.toml", [{"id": "slow", "sections": [
-        {"id": "news", "kind": "listing", "url": f"{site_server.url}/news/", "link_css": "a"}]}],
-        crawler={"timeout": 20})
+    cfg = write_loopback_config(
+        tmp_path / "c.toml",
+        [
+            {
+                "id": "slow",
+                "sections": [{"id": "news", "kind": "listing", "url": f"{site_server.url}/news/", "link_css": "a"}],
+            }
+        ],
+        crawler={"timeout": 20},
+    )
     out = tmp_path / "out"
-    proc = subprocess.Popen([sys.executable, "-m", "crawler", "run", "--config", str(cfg),
-                             "--output", str(out)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=dict(os.environ, PYTHONUNBUFFERED="1"))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "crawler", "run", "--config", str(cfg), "--output", str(out)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, PYTHONUNBUFFERED="1"),
+    )
     deadline = time.monotonic() + 60
     while not run_rows(out / "state.sqlite"):
         assert proc.poll() is None and time.monotonic() < deadline, "the run never opened"

@@ -11,18 +11,28 @@ from crawler.localsite import Route, SiteServer, write_loopback_config
 from tests.alerting import article_page, free_port, listing_page, rows
 from tests.conftest import run_newsmon
 
-PARAS = ["The delegation arrived on Monday for two days of talks on energy supplies and regional security.",
-         "Officials said the talks would also prepare a summit planned for the spring in the capital."]
+PARAS = [
+    "The delegation arrived on Monday for two days of talks on energy supplies and regional security.",
+    "Officials said the talks would also prepare a summit planned for the spring in the capital.",
+]
 
 
 def config(tmp_path, port: int, **section):
     url = f"http://127.0.0.1:{port}"
-    sources = [{"id": "alpha", "name": "Alpha", "homepage": f"{url}/",
-                "sections": [{"id": "news", "kind": "listing", "url": f"{url}/news/", "link_css": "div.item a",
-                              **section}]}]
-    return write_loopback_config(tmp_path / "newsmon.toml", sources,
-                                 crawler={"output_dir": str(tmp_path / "out"), "timeout": 5},
-                                 lifecycle={"recheck_max": 0})
+    sources = [
+        {
+            "id": "alpha",
+            "name": "Alpha",
+            "homepage": f"{url}/",
+            "sections": [{"id": "news", "kind": "listing", "url": f"{url}/news/", "link_css": "div.item a", **section}],
+        }
+    ]
+    return write_loopback_config(
+        tmp_path / "newsmon.toml",
+        sources,
+        crawler={"output_dir": str(tmp_path / "out"), "timeout": 5},
+        lifecycle={"recheck_max": 0},
+    )
 
 
 def last_run(out) -> str:
@@ -30,7 +40,7 @@ def last_run(out) -> str:
 
 
 def test_an_offline_run_is_recorded_offline_and_exits_1(tmp_path):
-    cfg = config(tmp_path, free_port())                      # nothing listens: connection refused
+    cfg = config(tmp_path, free_port())  # nothing listens: connection refused
     proc = run_newsmon("run", "--config", str(cfg), timeout=120)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert last_run(tmp_path / "out") == "offline"

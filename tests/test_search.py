@@ -47,30 +47,33 @@ def ids(items: dict, *keys: str) -> set[str]:
     return {items[k]["id"] for k in keys}
 
 
-@pytest.mark.parametrize("query, expected", [
-    ("两国人民", ["mfa"]),                        # Chinese substring, mid-sentence
-    ("航天合作", ["pd"]),                          # in a recorded People's Daily page
-    ("罢工", ["xinhua"]),                          # two characters: below the trigram size
-    ("俄", ["mfa"]),                               # one character
-    ("ъ", ["kommersant"]),                         # one Cyrillic letter, case-folded (“Ъ”, a word of its own)
-    ("xI", ["pd"]),                                # short ASCII, case-insensitive, a whole word (not Xinhua)
-    ("xI*", ["pd", "xinhua"]),                     # a word ending: Xi, Xinhua
-    ("Путин*", ["kommersant"]),                    # Путина, Путиным … (the phrase syntax of [[watch]])
-    ("путина", ["kommersant"]),                    # a whole word, any case
-    ("путинa", []),                                # (a Latin a: a different word)
-    ("Пути", []),                                  # a whole word only: not the start of Путин
-    ("%", ["xinhua"]),                             # LIKE wildcards are literal characters
-    ("_", []),
-    ("интересах наших народов", ["mid"]),          # Russian phrase, original text
-    ("МАЛАЙЗИИ", ["kommersant"]),                  # Cyrillic, case-folded
-    ("Путин", ["kommersant"]),
-    ("interests of our peoples", ["mid"]),         # English, found in a translation
-    ("Taurida motorway", ["kremlin"]),             # English original
-    ("Putin", ["kommersant", "kremlin"]),          # English original and a translation
-    ('"two peoples" China', ["mfa"]),              # a quoted phrase and a word
-    ("friendship Malaysia", []),                   # terms in different items: no item has both
-    ("PWNED", ["planted"]),
-])
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("两国人民", ["mfa"]),  # Chinese substring, mid-sentence
+        ("航天合作", ["pd"]),  # in a recorded People's Daily page
+        ("罢工", ["xinhua"]),  # two characters: below the trigram size
+        ("俄", ["mfa"]),  # one character
+        ("ъ", ["kommersant"]),  # one Cyrillic letter, case-folded (“Ъ”, a word of its own)
+        ("xI", ["pd"]),  # short ASCII, case-insensitive, a whole word (not Xinhua)
+        ("xI*", ["pd", "xinhua"]),  # a word ending: Xi, Xinhua
+        ("Путин*", ["kommersant"]),  # Путина, Путиным … (the phrase syntax of [[watch]])
+        ("путина", ["kommersant"]),  # a whole word, any case
+        ("путинa", []),  # (a Latin a: a different word)
+        ("Пути", []),  # a whole word only: not the start of Путин
+        ("%", ["xinhua"]),  # LIKE wildcards are literal characters
+        ("_", []),
+        ("интересах наших народов", ["mid"]),  # Russian phrase, original text
+        ("МАЛАЙЗИИ", ["kommersant"]),  # Cyrillic, case-folded
+        ("Путин", ["kommersant"]),
+        ("interests of our peoples", ["mid"]),  # English, found in a translation
+        ("Taurida motorway", ["kremlin"]),  # English original
+        ("Putin", ["kommersant", "kremlin"]),  # English original and a translation
+        ('"two peoples" China', ["mfa"]),  # a quoted phrase and a word
+        ("friendship Malaysia", []),  # terms in different items: no item has both
+        ("PWNED", ["planted"]),
+    ],
+)
 def test_queries_find_exactly_the_expected_items(conn, archive, query, expected):
     _, items = archive
     assert found(conn, query) == ids(items, *expected)
@@ -81,7 +84,7 @@ def test_filters(conn, archive):
     assert found(conn, "Putin", lang="ru") == ids(items, "kommersant")
     assert found(conn, "Putin", source="kremlin-en") == ids(items, "kremlin")
     assert found(conn, "Putin", source="kommersant/politics") == ids(items, "kommersant")
-    assert found(conn, "Putin", since="2025-01-01") == ids(items, "kommersant")       # by publication date
+    assert found(conn, "Putin", since="2025-01-01") == ids(items, "kommersant")  # by publication date
     assert found(conn, "Putin", until="2020-12-31") == ids(items, "kremlin")
     with pytest.raises(SearchError, match="--since"):
         found(conn, "Putin", since="last week")
@@ -91,10 +94,11 @@ def test_filters(conn, archive):
 
 def test_a_hit_shows_its_context_in_both_languages(conn, archive):
     hit = search.search(conn, "两国人民").hits[0]
-    assert hit.contexts == [("zh", "中方愿同俄罗斯一道，巩固两国人民传统友谊。"),
-                            ("en", "China is ready to work with Russia to consolidate the traditional "
-                                   "friendship between the two peoples.")]
-    deep = search.search(conn, "玻中两国").hits[0]            # a paragraph far into a long article
+    assert hit.contexts == [
+        ("zh", "中方愿同俄罗斯一道，巩固两国人民传统友谊。"),
+        ("en", "China is ready to work with Russia to consolidate the traditional friendship between the two peoples."),
+    ]
+    deep = search.search(conn, "玻中两国").hits[0]  # a paragraph far into a long article
     assert deep.contexts[0][0] == "zh" and "玻中两国" in deep.contexts[0][1]
     assert deep.contexts[0][1].startswith("…") or len(deep.contexts[0][1]) <= 180
 
@@ -104,11 +108,14 @@ def test_the_index_follows_item_changes(tmp_path):
     digestkit.store(tmp_path, [item])
     conn = state.connect(tmp_path)
     try:
-        assert search.update_index(conn) == 1 and search.update_index(conn) == 0     # incremental
+        assert search.update_index(conn) == 1 and search.update_index(conn) == 0  # incremental
         assert found(conn, "Устава ООН") == {item["id"]}
-        with state.transaction(conn):                 # any write through the item store (here: an edit)
-            item_store.update(conn, item["id"], {"paragraphs": ["Новый текст о сотрудничестве."],
-                                                 "text": "Новый текст о сотрудничестве."})
+        with state.transaction(conn):  # any write through the item store (here: an edit)
+            item_store.update(
+                conn,
+                item["id"],
+                {"paragraphs": ["Новый текст о сотрудничестве."], "text": "Новый текст о сотрудничестве."},
+            )
         assert search.update_index(conn) == 1 and search.update_index(conn) == 0
         assert found(conn, "Устава ООН") == set() and found(conn, "сотрудничестве") == {item["id"]}
         # The item store never deletes an item: a row gone behind its back (damage) is not in the change feed,
@@ -125,13 +132,14 @@ def test_items_are_indexed_in_batches_each_row_as_the_item_makes_it(tmp_path, mo
     """Batches of two (every batch boundary crossed): each indexed row is ``doc_of`` its item; a row gone from
     ``items`` leaves the index, a row holding no JSON is named and skipped, neither stops its batch."""
     items = [digestkit.recorded_item(key) for key in digestkit.PAGES] + [
-        digestkit.synthetic_item(key) for key in digestkit.SYNTHETIC]
+        digestkit.synthetic_item(key) for key in digestkit.SYNTHETIC
+    ]
     digestkit.store(tmp_path, items)
     monkeypatch.setattr(search, "BATCH", 2)
     with closing(state.connect(tmp_path)) as conn:
         assert search.update_index(conn) == len(items)
         gone, broken = items[1]["id"], items[2]["id"]
-        conn.execute("DELETE FROM items WHERE id = ?", (gone,))                      # damage, as above
+        conn.execute("DELETE FROM items WHERE id = ?", (gone,))  # damage, as above
         conn.execute("UPDATE items SET json = '{' WHERE id = ?", (broken,))
         with caplog.at_level("WARNING", logger="crawler.digest.search"):
             assert search.rebuild_index(conn, progress=False) == len(items)
@@ -145,6 +153,7 @@ def test_items_are_indexed_in_batches_each_row_as_the_item_makes_it(tmp_path, mo
             assert {f: row[f] for f in search.DOC_FIELDS if f in row} == {f: expected[f] for f in expected if f in row}
         chinese = {i["id"] for i in good if "两国人民" in i["text"] + i["title"]}
         assert found(conn, "两国人民") == chinese != set()
+
 
 def test_items_stored_before_the_index_existed_are_caught_up(tmp_path):
     """A state DB of an older newsmon (tests/resources/legacy-db, schema before migrations) whose items were
@@ -162,15 +171,16 @@ def test_items_stored_before_the_index_existed_are_caught_up(tmp_path):
         assert conn.execute("SELECT count(*) FROM search_docs").fetchone()[0] == 0
         assert search.update_index(conn) == stored == 24 and search.update_index(conn) == 0
         assert len(found(conn, "Putin")) == 9 and len(found(conn, "罢工")) == 1 and found(conn, "расписании")
-        conn.execute("INSERT INTO search_fts(search_fts) VALUES ('delete-all')")    # damage the index …
+        conn.execute("INSERT INTO search_fts(search_fts) VALUES ('delete-all')")  # damage the index …
         assert search.rebuild_index(conn, progress=False) == stored
-        assert len(found(conn, "Putin")) == 9 and len(found(conn, "罢工")) == 1   # … and rebuild it from the items
+        assert len(found(conn, "Putin")) == 9 and len(found(conn, "罢工")) == 1  # … and rebuild it from the items
         conn.execute("INSERT INTO search_fts(search_fts) VALUES ('integrity-check')")
     finally:
         conn.close()
 
 
 # ---------------------------------------------------------------- the real CLI
+
 
 def test_newsmon_search_prints_hits_in_both_languages(archive, newsmon):
     out, items = archive
@@ -201,16 +211,22 @@ def test_rebuild_draws_a_bar_on_a_terminal(archive):
     out, _ = archive
     master, slave = os.openpty()
     try:
-        proc = subprocess.run([sys.executable, "-m", "crawler", "search", "--rebuild", "--output", str(out)],
-                              cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave,
-                              timeout=60, check=True)
+        proc = subprocess.run(
+            [sys.executable, "-m", "crawler", "search", "--rebuild", "--output", str(out)],
+            cwd=ROOT,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=slave,
+            timeout=60,
+            check=True,
+        )
         os.close(slave)
         slave = None
         seen = b""
         while True:
             try:
                 chunk = os.read(master, 4096)
-            except OSError:                                 # EIO: the other end is closed
+            except OSError:  # EIO: the other end is closed
                 break
             if not chunk:
                 break
@@ -245,6 +261,5 @@ def test_limit_zero_prints_only_how_many_and_a_negative_limit_is_refused(archive
 def test_a_word_ending_is_marked_whole_on_a_terminal():
     from crawler.commands.search import BOLD, RESET, mark
 
-    assert mark("Встреча с Путиным и Путину", ["Путин*"]) == \
-        f"Встреча с {BOLD}Путиным{RESET} и {BOLD}Путину{RESET}"
+    assert mark("Встреча с Путиным и Путину", ["Путин*"]) == f"Встреча с {BOLD}Путиным{RESET} и {BOLD}Путину{RESET}"
     assert mark("Xinhua: Xi met", ["Xi"]) == f"Xinhua: {BOLD}Xi{RESET} met"

@@ -19,24 +19,39 @@ from urllib.parse import quote, quote_plus
 import pytest
 
 from crawler.alerts import redact
-from tests.conftest import ROOT
 from tests.alerting import SmtpServer, article_page, free_port, listing_page, rows, write_config
+from tests.conftest import ROOT
 from tests.sitesrv import Route
 
 # ---------------------------------------------------------------- structure, in process
 
 CASES = [
     # (url, the secrets it holds as decoded values, ordinary words display() keeps)
-    ("mailto://127.0.0.1:2525?user=bob&pass=Qz7pw&to=desk@example.org", ["Qz7pw"],
-     ["user=bob", "to=desk@example.org", "127.0.0.1:2525"]),
-    ("mailtos://newsmon:app-password@smtp.example.org?to=desk@example.org", ["app-password"],
-     ["mailtos://newsmon:", "@smtp.example.org", "to=desk@example.org"]),
-    ("json://user:Pq8ab@127.0.0.1:80/hook?+Authorization=Bearer%20Xy9sec&format=text", ["Pq8ab", "Bearer Xy9sec"],
-     ["json://user:", "/hook?", "+Authorization=", "format=text"]),
-    ("jsons://hooks.example.org/hook/AbCdEf0123456789?token=Tk4ab", ["AbCdEf0123456789", "Tk4ab"],
-     ["jsons://hooks.example.org/hook/", "token="]),
-    ("form://example.org/in?apikey=Ak3yz&-secret=Sc5rt&:message=body", ["Ak3yz", "Sc5rt"],
-     ["apikey=", "-secret=", ":message=body"]),
+    (
+        "mailto://127.0.0.1:2525?user=bob&pass=Qz7pw&to=desk@example.org",
+        ["Qz7pw"],
+        ["user=bob", "to=desk@example.org", "127.0.0.1:2525"],
+    ),
+    (
+        "mailtos://newsmon:app-password@smtp.example.org?to=desk@example.org",
+        ["app-password"],
+        ["mailtos://newsmon:", "@smtp.example.org", "to=desk@example.org"],
+    ),
+    (
+        "json://user:Pq8ab@127.0.0.1:80/hook?+Authorization=Bearer%20Xy9sec&format=text",
+        ["Pq8ab", "Bearer Xy9sec"],
+        ["json://user:", "/hook?", "+Authorization=", "format=text"],
+    ),
+    (
+        "jsons://hooks.example.org/hook/AbCdEf0123456789?token=Tk4ab",
+        ["AbCdEf0123456789", "Tk4ab"],
+        ["jsons://hooks.example.org/hook/", "token="],
+    ),
+    (
+        "form://example.org/in?apikey=Ak3yz&-secret=Sc5rt&:message=body",
+        ["Ak3yz", "Sc5rt"],
+        ["apikey=", "-secret=", ":message=body"],
+    ),
     ("xmls://example.org/in?%2BX-Api-Key=Xk1ey&access_token=At0kn", ["Xk1ey", "At0kn"], ["%2BX-Api-Key="]),
     ("slack://newsbot@T1abc/B2def/C3ghi/#newsroom", ["T1abc", "B2def", "C3ghi"], ["newsbot@", "#newsroom"]),
     ("slack://xoxb-1234-ab5c/#newsroom", ["xoxb-1234-ab5c"], ["slack://", "#newsroom"]),
@@ -44,21 +59,28 @@ CASES = [
     ("discord://4815162342/Dk5tq", ["Dk5tq"], ["discord://"]),
     ("ntfy://bob:Nt6pw@ntfy.example.org/alerts?auth=basic", ["Nt6pw"], ["bob:", "/alerts", "auth=basic"]),
     ("ntfys://tk_Nt7tk@ntfy.example.org/alerts", ["tk_Nt7tk"], ["@ntfy.example.org/alerts"]),
-    ("matrixs://newsmon:Mx8pw@matrix.example.org/#newsroom:example.org", ["Mx8pw"],
-     ["newsmon:", "matrix.example.org/#newsroom:example.org"]),
+    (
+        "matrixs://newsmon:Mx8pw@matrix.example.org/#newsroom:example.org",
+        ["Mx8pw"],
+        ["newsmon:", "matrix.example.org/#newsroom:example.org"],
+    ),
     ("matrix://Mx9tk@matrix.example.org/#newsroom", ["Mx9tk"], ["@matrix.example.org/#newsroom"]),
     ("matrix://T2bTk", ["T2bTk"], ["matrix://"]),
     # the services' own webhook URLs, which Apprise accepts too
     ("https://hooks.slack.com/services/T1abc/B2def/C3ghi", ["T1abc", "B2def", "C3ghi"], ["hooks.slack.com/services/"]),
     ("https://discord.com/api/webhooks/4815162342/Dk5tq", ["4815162342", "Dk5tq"], ["discord.com/api/webhooks/"]),
     # a scheme without a rule here: what Apprise's Pushover plugin marks private
-    ("pover://uq7bx3kd9m2nv8wz5rt4hj6pc1fg0s@aq7bx3kd9m2nv8wz5rt4hj6pc1fg0s/phone",
-     ["uq7bx3kd9m2nv8wz5rt4hj6pc1fg0s", "aq7bx3kd9m2nv8wz5rt4hj6pc1fg0s"], ["/phone"]),
+    (
+        "pover://uq7bx3kd9m2nv8wz5rt4hj6pc1fg0s@aq7bx3kd9m2nv8wz5rt4hj6pc1fg0s/phone",
+        ["uq7bx3kd9m2nv8wz5rt4hj6pc1fg0s", "aq7bx3kd9m2nv8wz5rt4hj6pc1fg0s"],
+        ["/phone"],
+    ),
 ]
 
 
-@pytest.mark.parametrize("url, secrets, ordinary", CASES, ids=[c[0].split(":")[0] + str(n) for n, c in
-                                                                enumerate(CASES)])
+@pytest.mark.parametrize(
+    "url, secrets, ordinary", CASES, ids=[c[0].split(":")[0] + str(n) for n, c in enumerate(CASES)]
+)
 def test_display_masks_exactly_the_secrets_by_structure(url, secrets, ordinary):
     shown = redact.display(url)
     for secret in secrets:
@@ -71,8 +93,12 @@ def test_display_masks_exactly_the_secrets_by_structure(url, secrets, ordinary):
 def test_a_secret_is_masked_in_every_encoding_and_an_ordinary_word_never():
     secret = "Pe l/+&=@:%é"
     redact.protect(f"json://user:{quote(secret, safe='')}@127.0.0.1:9/hook?user=bob&+Authorization=Bearer%20Wq3zv")
-    for form in encodings(secret) | encodings("Bearer Wq3zv") | encodings("Wq3zv") | {
-            base64.b64encode(f"user:{secret}".encode()).decode()}:
+    for form in (
+        encodings(secret)
+        | encodings("Bearer Wq3zv")
+        | encodings("Wq3zv")
+        | {base64.b64encode(f"user:{secret}".encode()).decode()}
+    ):
         text = f"user=bob sent to 127.0.0.1 with [{form}]"
         assert redact.redact(text) == f"user=bob sent to 127.0.0.1 with [{redact.MASK}]", form
     # The user name, a mode word and "Bearer" alone are ordinary words.
@@ -93,6 +119,7 @@ def test_a_log_record_of_any_logger_is_masked_before_a_handler_sees_it(caplog):
 
 # ---------------------------------------------------------------- end to end: subprocesses, files, streams
 
+
 class FailingReceiver:
     """A real HTTP server on loopback answering 500 to every request; keeps what it received."""
 
@@ -104,7 +131,7 @@ class FailingReceiver:
             def _fail(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length).decode("utf-8", "replace") if length else ""
-                headers = "".join(f"{k}: {v}\n" for k, v in self.headers.items())   # as latin-1, as sent
+                headers = "".join(f"{k}: {v}\n" for k, v in self.headers.items())  # as latin-1, as sent
                 outer.requests.append(f"{self.command} {self.path}\n{headers}\n{body}")
                 self.send_response(500)
                 self.send_header("Content-Length", "0")
@@ -144,9 +171,17 @@ def written(variant: str, value: str, kind: str = "value") -> str:
 
 def encodings(value: str) -> set[str]:
     """Every form in which ``value`` would betray itself."""
-    forms = {value, value.replace(" ", "+"), quote(value, safe=""), quote(value), quote_plus(value),
-             json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1], repr(value)[1:-1]}
-    return forms | {re.sub(r"%[0-9A-F]{2}", lambda m: m.group().lower(), f) for f in forms}   # %2f as %2F
+    forms = {
+        value,
+        value.replace(" ", "+"),
+        quote(value, safe=""),
+        quote(value),
+        quote_plus(value),
+        json.dumps(value)[1:-1],
+        json.dumps(value, ensure_ascii=False)[1:-1],
+        repr(value)[1:-1],
+    }
+    return forms | {re.sub(r"%[0-9A-F]{2}", lambda m: m.group().lower(), f) for f in forms}  # %2f as %2F
 
 
 def channels(variant: str, smtp_port: int, http_port: int) -> tuple[dict[str, str], list[str]]:
@@ -201,17 +236,23 @@ def test_no_secret_in_any_file_or_stream_of_real_runs(tmp_path, site_server, new
     urls, secrets = channels(variant, smtp.port, http.port)
     # The long variant also logs DEBUG to the file: Apprise's and urllib3's own lines land there too.
     level = 'level = "DEBUG"\n' if variant == "long" else ""
-    extra = (f"[logging]\n{level}[alerts]\nretries = 0\n"
-             + "".join(f'[[alerts.channels]]\nname = "{name}"\nurl = "{url}"\ndigest = true\n'
-                       for name, url in urls.items()))
+    extra = f"[logging]\n{level}[alerts]\nretries = 0\n" + "".join(
+        f'[[alerts.channels]]\nname = "{name}"\nurl = "{url}"\ndigest = true\n' for name, url in urls.items()
+    )
     cfg = str(write_config(tmp_path, site_server.url, extra=extra))
     # Slack, Telegram and Discord have fixed hosts: an HTTPS proxy that is not listening makes them fail
     # at once, Internet or not; loopback itself is reached directly.
     env = {"HTTPS_PROXY": f"http://127.0.0.1:{free_port()}", "NO_PROXY": "127.0.0.1,localhost"}
 
     streams = {}
-    for args in (("run", "-vv"), ("alerts", "--deliver", "-vv"), ("alerts", "--deliver"), ("alerts",),
-                 ("status",), ("status", "--json")):
+    for args in (
+        ("run", "-vv"),
+        ("alerts", "--deliver", "-vv"),
+        ("alerts", "--deliver"),
+        ("alerts",),
+        ("status",),
+        ("status", "--json"),
+    ):
         proc = newsmon(*args, "--config", cfg, env=env, timeout=180)
         assert "Traceback" not in proc.stderr, proc.stderr
         streams[f"{' '.join(args)} stdout"], streams[f"{' '.join(args)} stderr"] = proc.stdout, proc.stderr
@@ -226,13 +267,19 @@ def test_no_secret_in_any_file_or_stream_of_real_runs(tmp_path, site_server, new
         assert f"{name}: undelivered" in streams["alerts --deliver stdout"], streams["alerts --deliver stdout"]
     # …and they reached the receivers: the HTTP receiver got the password, the query token and the header.
     received = "\n".join(http.requests)
-    basic = base64.b64encode(f"user:{secret(variant, 3)}".encode("latin-1")).decode()   # as requests sends it
+    basic = base64.b64encode(f"user:{secret(variant, 3)}".encode("latin-1")).decode()  # as requests sends it
     assert f"Authorization: Basic {basic}" in received and f"?token={quote_plus(secret(variant, 4))}\n" in received
     assert f"Authorization: Bearer {secret(variant, 5)}" in received
 
     log = (out / "logs" / "newsmon.log").read_text(encoding="utf-8")
-    texts = {**streams, **{str(p.relative_to(out)): p.read_bytes().decode("utf-8", "replace")
-                           for p in sorted(out.rglob("*")) if p.is_file()}}
+    texts = {
+        **streams,
+        **{
+            str(p.relative_to(out)): p.read_bytes().decode("utf-8", "replace")
+            for p in sorted(out.rglob("*"))
+            if p.is_file()
+        },
+    }
     assert "state.sqlite" in texts and "alerts.jsonl" in texts and any(k.endswith("digest.html") for k in texts)
     for value in secrets:
         for form in encodings(value):
@@ -247,22 +294,29 @@ def test_no_secret_in_any_file_or_stream_of_real_runs(tmp_path, site_server, new
         line = next(line for line in log.splitlines() if f"delivery to {name} (" in line)
         assert redact.MASK in line, line
     console = streams["run -vv stderr"]
-    for word in ("user=bob", "to=desk@example.org", f"json://user:****@127.0.0.1:{http.port}/hook",
-                 "slack://newsbot@****/****/****/#news", f"ntfy://bob:****@127.0.0.1:{http.port}/alerts",
-                 "tgram://****/-100987654321"):
+    for word in (
+        "user=bob",
+        "to=desk@example.org",
+        f"json://user:****@127.0.0.1:{http.port}/hook",
+        "slack://newsbot@****/****/****/#news",
+        f"ntfy://bob:****@127.0.0.1:{http.port}/alerts",
+        "tgram://****/-100987654321",
+    ):
         assert word in log and word in console, word
-    assert '"POST /hook?token=**** HTTP/1.1" 500' in console      # urllib3's own request line, masked
+    assert '"POST /hook?token=**** HTTP/1.1" 500' in console  # urllib3's own request line, masked
 
 
 def test_what_a_command_prints_and_the_traceback_of_an_unexpected_error_are_masked(tmp_path):
     """The streams of a command (crawler.cli.main runs it in redact.guarded_streams) mask a registered
     secret in a print and in the traceback Python prints when the command dies, in a real interpreter."""
-    script = ("import sys\nfrom crawler.alerts import redact\n"
-              "redact.protect('mailto://127.0.0.1:25?user=bob&pass=Tb5pw&to=desk@example.org')\n"
-              "with redact.guarded_streams():\n"
-              "    print('stdout: user=bob pass=Tb5pw')\n"
-              "    print('stderr: Tb5pw', file=sys.stderr)\n"
-              "    raise RuntimeError('login Tb5pw refused')\n")
+    script = (
+        "import sys\nfrom crawler.alerts import redact\n"
+        "redact.protect('mailto://127.0.0.1:25?user=bob&pass=Tb5pw&to=desk@example.org')\n"
+        "with redact.guarded_streams():\n"
+        "    print('stdout: user=bob pass=Tb5pw')\n"
+        "    print('stderr: Tb5pw', file=sys.stderr)\n"
+        "    raise RuntimeError('login Tb5pw refused')\n"
+    )
     proc = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1 and "RuntimeError: login **** refused" in proc.stderr, proc.stderr
     assert proc.stdout == "stdout: user=bob pass=****\n" and "stderr: ****" in proc.stderr
@@ -272,7 +326,9 @@ def test_what_a_command_prints_and_the_traceback_of_an_unexpected_error_are_mask
 def test_a_url_without_secrets_masks_nothing(tmp_path):
     """A channel with nothing secret in its URL registers nothing (and masks no empty string between
     every two characters), in a fresh interpreter where it is the first URL protected."""
-    script = ("from crawler.alerts import redact\nredact.protect('json://127.0.0.1:9/hook?format=text')\n"
-              "print(redact.redact('hook: undelivered 3'), redact.display('json://127.0.0.1:9/hook?format=text'))\n")
+    script = (
+        "from crawler.alerts import redact\nredact.protect('json://127.0.0.1:9/hook?format=text')\n"
+        "print(redact.redact('hook: undelivered 3'), redact.display('json://127.0.0.1:9/hook?format=text'))\n"
+    )
     proc = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert proc.stdout == "hook: undelivered 3 json://127.0.0.1:9/hook?format=text\n", proc.stdout + proc.stderr

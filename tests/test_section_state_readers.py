@@ -22,7 +22,7 @@ from tests import digestkit
 from tests.alerting import write_config
 from tests.schedsite import LISTING, make_config, serve_site
 
-pytestmark = pytest.mark.usefixtures("state_backend")   # every test on SQLite and on PostgreSQL
+pytestmark = pytest.mark.usefixtures("state_backend")  # every test on SQLite and on PostgreSQL
 
 KEY = "kremlin/news"
 
@@ -44,7 +44,7 @@ def test_a_section_gone_and_back_is_back_in_the_digest_and_in_status(tmp_path, s
     cfg = make_config(tmp_path, site_server, extra="\n[lifecycle]\nhysteresis_runs = 1\n")
     args = ("--config", str(cfg), "--output", str(tmp_path / "out"))
     newsmon("run", *args, check=True)
-    listing = site_server.routes.pop(LISTING)          # 404: gone (one run is enough here)
+    listing = site_server.routes.pop(LISTING)  # 404: gone (one run is enough here)
     assert newsmon("run", *args).returncode == 1
     site_server.routes[LISTING] = listing
     newsmon("run", *args, check=True)
@@ -53,9 +53,9 @@ def test_a_section_gone_and_back_is_back_in_the_digest_and_in_status(tmp_path, s
     day = next(out.glob("*/digest.txt")).parent
     text = (day / "digest.txt").read_text(encoding="utf-8")
     kinds = [line.split(" | ")[1] for line in text.splitlines() if line.startswith("ALERT ")]
-    assert "section_gone" in kinds and "section_reappeared" in kinds        # the day's events, as they came
+    assert "section_gone" in kinds and "section_reappeared" in kinds  # the day's events, as they came
     line = section_line(text, KEY)
-    assert line.startswith("   OK ") and "back: " in line and "was gone since" in line, line   # its items: the day's
+    assert line.startswith("   OK ") and "back: " in line and "was gone since" in line, line  # its items: the day's
     assert "in trouble" not in text.splitlines()[0]
     assert html_state((day / "digest.html").read_text(encoding="utf-8"), KEY) == "OK"
 
@@ -74,11 +74,15 @@ def test_a_digest_rebuilt_for_an_earlier_day_says_what_held_that_day(tmp_path):
     config, out, key = load_config(cfg), tmp_path / "output", "site/russia"
     url = "http://127.0.0.1:9/world/russia/"
     days = ["2026-11-01", "2026-11-02", "2026-11-03"]
-    answers = [{"http_status": 200, "links_found": 10}, {"http_status": 404, "links_found": 0},
-               {"http_status": 200, "links_found": 10}]
+    answers = [
+        {"http_status": 200, "links_found": 10},
+        {"http_status": 404, "links_found": 0},
+        {"http_status": 200, "links_found": 10},
+    ]
     for day, answer in zip(days, answers):
-        run_id = digestkit.add_run(out, [{"section": key, "url": url, "page_bytes": 30_000, **answer}],
-                                   started_at=f"{day}T12:00:00+00:00")
+        run_id = digestkit.add_run(
+            out, [{"section": key, "url": url, "page_bytes": 30_000, **answer}], started_at=f"{day}T12:00:00+00:00"
+        )
         with closing(state.connect(out)) as conn:
             update_sections(conn, config, run_id, Settings(hysteresis_runs=1))
     for day in days:
@@ -108,11 +112,14 @@ def test_without_lifecycle_rows_the_days_last_turn_counts(tmp_path):
     digestkit.add_run(out, [{"section": "mid/news", "url": "https://mid.ru/ru/foreign_policy/news/"}])
     later = started.replace("12:00", "13:00")
     with closing(state.connect(out)) as conn:
-        events.record(conn, [
-            events.Event("section_reappeared", "mid/news", later, 1, "10 article links found again"),
-            events.Event("section_gone", "mid/news", started, 1, "HTTP 404 (not found)"),
-            events.Event("section_gone", "tass/politics", started, 1, "HTTP 404 (not found)"),
-        ])
+        events.record(
+            conn,
+            [
+                events.Event("section_reappeared", "mid/news", later, 1, "10 article links found again"),
+                events.Event("section_gone", "mid/news", started, 1, "HTTP 404 (not found)"),
+                events.Event("section_gone", "tass/politics", started, 1, "HTTP 404 (not found)"),
+            ],
+        )
     digest.build(out, digestkit.DAY)
     text = (out / digestkit.DAY / "digest.txt").read_text(encoding="utf-8")
     assert section_line(text, "mid/news").startswith("   QUIET ")
@@ -125,8 +132,11 @@ def test_one_failed_run_is_no_verdict_in_the_digest_nor_in_status(tmp_path):
     config, out, key = load_config(cfg), tmp_path / "output", "site/russia"
     url = "http://127.0.0.1:9/world/russia/"
     for n, answer in enumerate([{"http_status": 200, "links_found": 10}, {"http_status": 503, "links_found": 0}]):
-        run_id = digestkit.add_run(out, [{"section": key, "url": url, "page_bytes": 30_000, **answer}],
-                                   started_at=f"2026-11-01T1{n}:00:00+00:00")
+        run_id = digestkit.add_run(
+            out,
+            [{"section": key, "url": url, "page_bytes": 30_000, **answer}],
+            started_at=f"2026-11-01T1{n}:00:00+00:00",
+        )
         with closing(state.connect(out)) as conn:
             update_sections(conn, config, run_id, Settings(hysteresis_runs=2))
     digest.build(out, "2026-11-01", config)
@@ -144,8 +154,9 @@ def test_status_counts_translations_from_the_item_store(tmp_path):
     out = tmp_path / "output"
     with closing(state.connect(out)) as conn:
         for n, status in enumerate(["pending", "pending", "failed", "done"]):
-            item = digestkit.base_item("mid", "news", f"https://mid.ru/news/{n}", "ru", f"Заголовок {n}", ["Текст."],
-                                       None)
+            item = digestkit.base_item(
+                "mid", "news", f"https://mid.ru/news/{n}", "ru", f"Заголовок {n}", ["Текст."], None
+            )
             item["translation"]["status"] = status
             with state.transaction(conn):
                 item_store.insert(conn, item, digestkit.DAY)

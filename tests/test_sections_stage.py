@@ -3,9 +3,9 @@
 import pytest
 
 from crawler import jsonl, state
-from crawler.lifecycle import stage as sections
-from crawler.exceptions import ConfigError
 from crawler.config import load_config
+from crawler.exceptions import ConfigError
+from crawler.lifecycle import stage as sections
 from tests.alerting import context, new_run, rows, snapshot, store_article, write_config
 
 BASE = "http://news.test"
@@ -41,24 +41,54 @@ def test_gone_broken_flaky_and_back_each_event_exactly_once(setup):
     first = [art(RU, i) for i in (1, 2, 3)]
     pol = [art(POL, i) for i in (1, 2)]
     world = [art(WORLD, i) for i in (1, 2)]
-    run(cfg, out, 1, {RU: dict(urls=first), POL: dict(urls=pol), WORLD: dict(urls=world)},
-        new=[(RU, u, f"R{i}") for i, u in enumerate(first)] + [(POL, u, "P") for u in pol] +
-        [(WORLD, u, "W") for u in world])
-    run(cfg, out, 2, {RU: dict(status=404, error="HTTP 404", page_bytes=300), POL: dict(status=500, error="HTTP 500"),
-                      WORLD: dict(urls=[], page_bytes=29_000)})
-    run(cfg, out, 3, {RU: dict(status=404, error="HTTP 404", page_bytes=300), POL: dict(urls=pol[::-1]),
-                      WORLD: dict(urls=[], page_bytes=29_500)})
+    run(
+        cfg,
+        out,
+        1,
+        {RU: dict(urls=first), POL: dict(urls=pol), WORLD: dict(urls=world)},
+        new=[(RU, u, f"R{i}") for i, u in enumerate(first)]
+        + [(POL, u, "P") for u in pol]
+        + [(WORLD, u, "W") for u in world],
+    )
+    run(
+        cfg,
+        out,
+        2,
+        {
+            RU: dict(status=404, error="HTTP 404", page_bytes=300),
+            POL: dict(status=500, error="HTTP 500"),
+            WORLD: dict(urls=[], page_bytes=29_000),
+        },
+    )
+    run(
+        cfg,
+        out,
+        3,
+        {
+            RU: dict(status=404, error="HTTP 404", page_bytes=300),
+            POL: dict(urls=pol[::-1]),
+            WORLD: dict(urls=[], page_bytes=29_500),
+        },
+    )
     back = [art(RU, 4), art(RU, 5), first[0] + "?t=1700000000"]
-    summary, run4 = run(cfg, out, 4, {RU: dict(urls=back + first), POL: dict(urls=pol[::-1]),
-                                      WORLD: dict(urls=[], page_bytes=29_500)},
-                        new=[(RU, back[0], "Kremlin news 4"), (RU, back[1], "Kremlin news 5"),
-                             (RU, back[2], "volatile copy of 1")])
+    summary, run4 = run(
+        cfg,
+        out,
+        4,
+        {RU: dict(urls=back + first), POL: dict(urls=pol[::-1]), WORLD: dict(urls=[], page_bytes=29_500)},
+        new=[(RU, back[0], "Kremlin news 4"), (RU, back[1], "Kremlin news 5"), (RU, back[2], "volatile copy of 1")],
+    )
 
     got = rows(out, "SELECT type, section, run_id, cause FROM events ORDER BY seq")
     assert [(e["run_id"], e["type"], e["section"]) for e in got] == [
-        (1, "section_appeared", POL), (1, "section_appeared", RU), (1, "section_appeared", WORLD),
-        (3, "section_gone", RU), (3, "section_broken", WORLD),
-        (4, "section_reappeared", RU), (4, "section_changed", RU)]
+        (1, "section_appeared", POL),
+        (1, "section_appeared", RU),
+        (1, "section_appeared", WORLD),
+        (3, "section_gone", RU),
+        (3, "section_broken", WORLD),
+        (4, "section_reappeared", RU),
+        (4, "section_changed", RU),
+    ]
     causes = {(e["type"], e["section"]): e["cause"] for e in got}
     assert "HTTP 404" in causes[("section_gone", RU)] and "2 consecutive runs" in causes[("section_gone", RU)]
     assert "css 'div.item a'" in causes[("section_broken", WORLD)]
@@ -71,7 +101,7 @@ def test_gone_broken_flaky_and_back_each_event_exactly_once(setup):
     changed = lines[-1]
     assert changed["details"]["count"] == 2 and changed["source"] == "site"
 
-    again = sections.run_stage(context(cfg, run4))          # a rerun of the stage adds nothing
+    again = sections.run_stage(context(cfg, run4))  # a rerun of the stage adds nothing
     assert again["events"] == [] and len(list(jsonl.read(out / "alerts.jsonl"))) == len(lines)
     states = {r["section"]: r for r in rows(out, "SELECT * FROM section_states")}
     assert states[WORLD]["state"] == "broken" and states[RU]["last_run_id"] == run4
@@ -80,7 +110,7 @@ def test_gone_broken_flaky_and_back_each_event_exactly_once(setup):
 def test_alerts_jsonl_is_caught_up_after_a_crash(setup):
     cfg, out = setup
     run(cfg, out, 1, {RU: dict(urls=[art(RU, 1)])}, new=[(RU, art(RU, 1), "R")])
-    (out / "alerts.jsonl").unlink()                           # as if killed before the append
+    (out / "alerts.jsonl").unlink()  # as if killed before the append
     conn = state.connect(out)
     conn.execute("UPDATE events SET written = 0")
     conn.close()
@@ -102,7 +132,7 @@ def test_bad_lifecycle_setting_is_one_clear_error(tmp_path):
 def test_an_item_listed_before_but_stored_only_now_is_new(setup):
     cfg, out = setup
     listed = [art(RU, 1), art(RU, 2)]
-    run(cfg, out, 1, {RU: dict(urls=listed)}, new=[(RU, listed[0], "One")])    # story 2 failed to fetch
+    run(cfg, out, 1, {RU: dict(urls=listed)}, new=[(RU, listed[0], "One")])  # story 2 failed to fetch
     run(cfg, out, 2, {RU: dict(urls=listed)}, new=[(RU, listed[1], "Two")])
     got = rows(out, "SELECT type, cause FROM events WHERE run_id = 2")
     assert got == [{"type": "section_changed", "cause": "1 new item: Two"}]
@@ -110,8 +140,11 @@ def test_an_item_listed_before_but_stored_only_now_is_new(setup):
 
 def test_configured_cadence_reaches_the_state_machine(tmp_path):
     cfg = write_config(tmp_path, BASE)
-    cfg.write_text(cfg.read_text().replace('url = "http://news.test/politics/"',
-                                           'url = "http://news.test/politics/"\ncadence_hours = 12'))
+    cfg.write_text(
+        cfg.read_text().replace(
+            'url = "http://news.test/politics/"', 'url = "http://news.test/politics/"\ncadence_hours = 12'
+        )
+    )
     out = tmp_path / "output"
     pol = [art(POL, 1)]
     run(cfg, out, 1, {POL: dict(urls=pol)}, new=[(POL, pol[0], "P")])

@@ -30,10 +30,10 @@ def test_status_reports_a_broken_section_and_exits_non_zero(tmp_path, site_serve
     report = json.loads(newsmon("status", "--json", *args).stdout)
     section = next(s for s in report["sections"] if s["section"] == "kremlin/news")
     assert section["state"] == "broken"
-    assert section["last_success"] and section["last_success"] < section["since"]   # the healthy run
+    assert section["last_success"] and section["last_success"] < section["since"]  # the healthy run
     assert any("kremlin/news" in a for a in report["attention"])
 
-    logs = out / "logs"                  # the rotating log file: rotated at 2000 bytes, two backups kept
+    logs = out / "logs"  # the rotating log file: rotated at 2000 bytes, two backups kept
     assert (logs / "newsmon.log").exists() and (logs / "newsmon.log.1").exists()
     assert not (logs / "newsmon.log.3").exists()
 
@@ -42,4 +42,4 @@ def test_status_of_an_empty_output_dir_needs_attention(tmp_path, newsmon):
     proc = newsmon("status", "--output", str(tmp_path / "nothing"), "--json")
     assert proc.returncode == 1
     assert "no cycle has run" in json.loads(proc.stdout)["attention"][0]
-    assert not (tmp_path / "nothing").exists()       # status never creates anything
+    assert not (tmp_path / "nothing").exists()  # status never creates anything

@@ -16,7 +16,8 @@ import pytest
 from crawler import state
 from crawler.crawl import store as raw_store
 from crawler.crawl.store import RawPageError, read_raw, save_raw
-from crawler.digest import search, stage as digest_stage
+from crawler.digest import search
+from crawler.digest import stage as digest_stage
 from crawler.digest.search import Filters
 from crawler.exceptions import ExtractionError
 from crawler.extract.stored import load_page
@@ -28,13 +29,41 @@ from tests.recorded import recorded
 
 LEGACY = Path(__file__).parent / "resources" / "legacy-db"
 
-QUERIES = ["两国人民", "航天合作", "罢工", "俄", "ъ", "xI", "%", "_", "интересах наших народов", "МАЛАЙЗИИ",
-           "Путин", "interests of our peoples", "Taurida motorway", "Putin", '"two peoples" China',
-           "friendship Malaysia", "PWNED", "the", "President", "人民", "中国人民", "两国人员", "习近平", "Владимир",
-           "of the", "a", "Путин*", "xi*", "ёлка"]
+QUERIES = [
+    "两国人民",
+    "航天合作",
+    "罢工",
+    "俄",
+    "ъ",
+    "xI",
+    "%",
+    "_",
+    "интересах наших народов",
+    "МАЛАЙЗИИ",
+    "Путин",
+    "interests of our peoples",
+    "Taurida motorway",
+    "Putin",
+    '"two peoples" China',
+    "friendship Malaysia",
+    "PWNED",
+    "the",
+    "President",
+    "人民",
+    "中国人民",
+    "两国人员",
+    "习近平",
+    "Владимир",
+    "of the",
+    "a",
+    "Путин*",
+    "xi*",
+    "ёлка",
+]
 
 
 # ---------------------------------------------------------------- search
+
 
 def scan(conn: sqlite3.Connection, query: str, filters: Filters | None = None) -> list[str]:
     """What a search must return: every item whose title or text (original or English) holds every term, a
@@ -66,8 +95,15 @@ def archive(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("storage-search")
     digestkit.standard_day(out)
     # Trigrams of a query present in an item, but not together: the index offers it, the text check drops it.
-    apart = digestkit.base_item("mfa-cn", "statements", "https://www.mfa.gov.cn/apart", "zh", "两国人员往来",
-                                ["中国人民和俄罗斯人民。", "Interest rates of our peoples’ banks."], "2026-11-27")
+    apart = digestkit.base_item(
+        "mfa-cn",
+        "statements",
+        "https://www.mfa.gov.cn/apart",
+        "zh",
+        "两国人员往来",
+        ["中国人民和俄罗斯人民。", "Interest rates of our peoples’ banks."],
+        "2026-11-27",
+    )
     digestkit.store(out, [apart])
     with closing(state.connect(out)) as conn:
         search.update_index(conn)
@@ -84,11 +120,15 @@ def test_search_returns_what_a_scan_of_every_item_returns(archive, query):
 def test_trigrams_found_apart_are_not_a_match(archive):
     with closing(state.connect(archive)) as conn:
         apart = conn.execute("SELECT id FROM search_docs WHERE url = 'https://www.mfa.gov.cn/apart'").fetchone()[0]
-        offered = {r[0] for r in conn.execute(
-            "SELECT d.id FROM search_fts f JOIN search_docs d ON d.rowid = f.rowid WHERE search_fts MATCH ?",
-            (search.fts_expression(["两国人民"]),))}
-        assert apart in offered                                   # the index offers it …
-        assert apart not in searched(conn, "两国人民")[1]          # … the text does not hold the term
+        offered = {
+            r[0]
+            for r in conn.execute(
+                "SELECT d.id FROM search_fts f JOIN search_docs d ON d.rowid = f.rowid WHERE search_fts MATCH ?",
+                (search.fts_expression(["两国人民"]),),
+            )
+        }
+        assert apart in offered  # the index offers it …
+        assert apart not in searched(conn, "两国人民")[1]  # … the text does not hold the term
         assert apart not in searched(conn, "interests of our peoples")[1]
 
 
@@ -99,14 +139,23 @@ def test_the_index_keeps_no_copy_of_the_text(archive):
         sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'search_fts'").fetchone()[0]
         assert "content=''" in sql and "detail='none'" in sql
         assert not conn.execute("SELECT name FROM sqlite_master WHERE name = 'search_fts_content'").fetchone()
-        hit = search.search(conn, "两国人民").hits[0]              # a hit still carries its text
+        hit = search.search(conn, "两国人民").hits[0]  # a hit still carries its text
         assert "两国人民" in hit.doc["text"] and hit.doc["text_en"]
 
 
 def test_relevance_puts_the_item_with_more_occurrences_first(tmp_path):
-    items = [digestkit.base_item("s", "n", f"https://s.example/{n}", "en", f"Story {n}",
-                                 [("Lavrov met partners. " * times) + "Weather was fine."], "2026-11-0" + str(n))
-             for n, times in ((1, 5), (2, 1), (3, 2))]
+    items = [
+        digestkit.base_item(
+            "s",
+            "n",
+            f"https://s.example/{n}",
+            "en",
+            f"Story {n}",
+            [("Lavrov met partners. " * times) + "Weather was fine."],
+            "2026-11-0" + str(n),
+        )
+        for n, times in ((1, 5), (2, 1), (3, 2))
+    ]
     digestkit.store(tmp_path, items)
     with closing(state.connect(tmp_path)) as conn:
         search.update_index(conn)
@@ -121,20 +170,23 @@ def test_a_changed_text_gets_a_new_index_row_and_the_old_ones_are_compacted(tmp_
     with closing(state.connect(tmp_path)) as conn:
         search.update_index(conn)
         first = conn.execute("SELECT rowid FROM search_docs").fetchone()[0]
-        with state.transaction(conn):                # not the text: the row stays, no index row is added
+        with state.transaction(conn):  # not the text: the row stays, no index row is added
             item_store.update(conn, item["id"], {"story": {"id": item["id"], "size": 2}})
         assert search.update_index(conn) == 1
         assert conn.execute("SELECT rowid FROM search_docs").fetchone()[0] == first
         assert search.left_behind(conn) == (0, 1)
-        with state.transaction(conn):                # the text: a new row, the old index row left behind
-            item_store.update(conn, item["id"], {"paragraphs": ["Новый текст о сотрудничестве."],
-                                                 "text": "Новый текст о сотрудничестве."})
+        with state.transaction(conn):  # the text: a new row, the old index row left behind
+            item_store.update(
+                conn,
+                item["id"],
+                {"paragraphs": ["Новый текст о сотрудничестве."], "text": "Новый текст о сотрудничестве."},
+            )
         monkeypatch.setattr(search, "COMPACT_MIN", 5)
         search.update_index(conn)
         assert conn.execute("SELECT rowid FROM search_docs").fetchone()[0] > first
         assert search.left_behind(conn) == (1, 1)
         assert searched(conn, "Устава ООН") == (0, []) and searched(conn, "сотрудничестве")[0] == 1
-        monkeypatch.setattr(search, "COMPACT_MIN", 0)    # past the threshold: the next update compacts
+        monkeypatch.setattr(search, "COMPACT_MIN", 0)  # past the threshold: the next update compacts
         with state.transaction(conn):
             item_store.update(conn, item["id"], {"title": "Новый заголовок"})
         search.update_index(conn)
@@ -162,12 +214,15 @@ def test_an_upgraded_db_is_indexed_again_and_finds_what_it_found(tmp_path):
 
 # ---------------------------------------------------------------- raw pages
 
+
 def kremlin_pages(count: int) -> list[bytes]:
     """Distinct pages of one site: the recorded Kremlin articles, each copy with its own number and line."""
     names = sorted(p.name for p in recorded("kremlin-en/news-63953.html").parent.glob("news-*.html"))
     bodies = [recorded(f"kremlin-en/{name}").read_bytes() for name in names]
-    return [bodies[n % len(bodies)].replace(b"</h1>", f" no. {n}</h1><p>Line {n * 7919}.</p>".encode(), 1)
-            for n in range(count)]
+    return [
+        bodies[n % len(bodies)].replace(b"</h1>", f" no. {n}</h1><p>Line {n * 7919}.</p>".encode(), 1)
+        for n in range(count)
+    ]
 
 
 @pytest.fixture
@@ -190,14 +245,14 @@ def test_raw_pages_are_byte_exact_and_share_a_dictionary_per_source(tmp_path, mo
         save_raw(tmp_path, relpath, body, fsync=False)
     folder = tmp_path / "raw" / "kremlin-en"
     dicts = sorted(folder.glob("zstd-*.dict"), key=lambda p: int(p.name.split("-")[1]))
-    assert [p.name.split("-")[1] for p in dicts] == ["12", "36"]          # at DICT_FIRST, then × DICT_GROWTH
+    assert [p.name.split("-")[1] for p in dicts] == ["12", "36"]  # at DICT_FIRST, then × DICT_GROWTH
     first, second = (int(p.stem.split("-")[2]) for p in dicts)
     used = [dictionary_of(tmp_path / p) for p in paths]
-    assert set(used[:12]) == {first}               # written before it, compressed again with the first one
+    assert set(used[:12]) == {first}  # written before it, compressed again with the first one
     assert set(used[12:35]) == {first} and set(used[36:]) == {second}
     sizes = sum((tmp_path / p).stat().st_size for p in paths[12:])
-    assert sizes < 0.6 * sum(len(gzip.compress(b, 6)) for b in pages[12:])     # gzip: each page alone
-    monkeypatch.setattr(raw_store, "_FOLDERS", {})                        # a new process reads them all
+    assert sizes < 0.6 * sum(len(gzip.compress(b, 6)) for b in pages[12:])  # gzip: each page alone
+    monkeypatch.setattr(raw_store, "_FOLDERS", {})  # a new process reads them all
     monkeypatch.setattr(raw_store, "_DICTIONARIES", {})
     assert [read_raw(tmp_path, p) for p in paths] == pages
     assert not list(folder.glob(".*.tmp"))
@@ -206,8 +261,8 @@ def test_raw_pages_are_byte_exact_and_share_a_dictionary_per_source(tmp_path, mo
 def test_old_gzip_pages_and_re_checks_stay_gzip(tmp_path, fresh_cache):
     body = kremlin_pages(1)[0]
     (tmp_path / "raw" / "s").mkdir(parents=True)
-    (tmp_path / "raw/s/old.html.gz").write_bytes(gzip.compress(body))     # as newsmon wrote before
-    save_raw(tmp_path, "raw/s/old.v2.html.gz", body)                      # a re-check's version
+    (tmp_path / "raw/s/old.html.gz").write_bytes(gzip.compress(body))  # as newsmon wrote before
+    save_raw(tmp_path, "raw/s/old.v2.html.gz", body)  # a re-check's version
     assert gzip.decompress((tmp_path / "raw/s/old.v2.html.gz").read_bytes()) == body
     item = {"raw_path": "raw/s/old.html.gz", "raw_encoding": "utf-8", "url": "http://en.kremlin.ru/x"}
     assert read_raw(tmp_path, "raw/s/old.html.gz") == body and load_page(tmp_path, item) == body.decode()
@@ -239,9 +294,19 @@ def test_a_real_run_stores_zstd_pages_that_verify_and_re_extraction_read(tmp_pat
         site_server.routes[f"/news/{n}"] = Route(body)
     links = "".join(f'<li><a href="/news/{n}">{n}</a></li>' for n in range(count))
     site_server.routes["/news/"] = Route(f"<html><body><ul>{links}</ul></body></html>".encode())
-    config = write_loopback_config(tmp_path / "c.toml", [{"id": "kremlin-en", "sections": [
-        {"id": "news", "kind": "listing", "url": f"{site_server.url}/news/", "link_pattern": r"/news/\d+$"}]}],
-        crawler={"obey_robots": False, "autothrottle": False}, translation={"enabled": False})
+    config = write_loopback_config(
+        tmp_path / "c.toml",
+        [
+            {
+                "id": "kremlin-en",
+                "sections": [
+                    {"id": "news", "kind": "listing", "url": f"{site_server.url}/news/", "link_pattern": r"/news/\d+$"}
+                ],
+            }
+        ],
+        crawler={"obey_robots": False, "autothrottle": False},
+        translation={"enabled": False},
+    )
     out = tmp_path / "out"
     run = newsmon("run", "--config", str(config), "--output", str(out), timeout=300)
     assert f"{count} new items" in run.stdout, run.stdout + run.stderr
@@ -257,14 +322,18 @@ def test_a_real_run_stores_zstd_pages_that_verify_and_re_extraction_read(tmp_pat
         assert read_raw(out, item["raw_path"]) == by_path[item["url"].removeprefix(site_server.url)]
     verify = newsmon("verify", "--output", str(out))
     assert verify.returncode == 0, verify.stdout + verify.stderr
-    day = items[0]["fetched_at"][:10] if (out / items[0]["fetched_at"][:10]).is_dir() else \
-        next(p.name for p in out.iterdir() if re.match(r"\d{4}-\d{2}-\d{2}$", p.name))
+    day = (
+        items[0]["fetched_at"][:10]
+        if (out / items[0]["fetched_at"][:10]).is_dir()
+        else next(p.name for p in out.iterdir() if re.match(r"\d{4}-\d{2}-\d{2}$", p.name))
+    )
     again = newsmon("digest", "--date", day, "--reextract", "--config", str(config), "--output", str(out))
     assert again.returncode == 0, again.stdout + again.stderr
     assert "unreadable" not in again.stderr and "missing" not in again.stderr
 
 
 # ---------------------------------------------------------------- digests
+
 
 def test_digests_of_earlier_days_are_gzipped_unless_still_to_be_sent(tmp_path):
     days = ["2026-11-26", "2026-11-27", "2026-11-28"]
@@ -273,14 +342,18 @@ def test_digests_of_earlier_days_are_gzipped_unless_still_to_be_sent(tmp_path):
             (tmp_path / day).mkdir(exist_ok=True)
             (tmp_path / day / name).write_text(f"{name} of {day}\n" * 50, encoding="utf-8")
     with closing(state.connect(tmp_path)) as conn:
-        conn.execute("INSERT INTO digest_deliveries(day, channel, status, items, alerts) "
-                     "VALUES ('2026-11-27', 'editors', 'undelivered', 3, 0)")
+        conn.execute(
+            "INSERT INTO digest_deliveries(day, channel, status, items, alerts) "
+            "VALUES ('2026-11-27', 'editors', 'undelivered', 3, 0)"
+        )
         assert digest_stage.gzip_old_digests(conn, tmp_path, "2026-11-28") == 2
         assert digest_stage.gzip_old_digests(conn, tmp_path, "2026-11-28") == 0
     assert sorted(p.name for p in (tmp_path / "2026-11-26").iterdir()) == ["digest.html.gz", "digest.txt.gz"]
-    assert gzip.decompress((tmp_path / "2026-11-26/digest.txt.gz").read_bytes()) == \
-        ("digest.txt of 2026-11-26\n" * 50).encode()
-    for day in days[1:]:                        # to be sent (mail reads the plain file), and today's
+    assert (
+        gzip.decompress((tmp_path / "2026-11-26/digest.txt.gz").read_bytes())
+        == ("digest.txt of 2026-11-26\n" * 50).encode()
+    )
+    for day in days[1:]:  # to be sent (mail reads the plain file), and today's
         assert sorted(p.name for p in (tmp_path / day).iterdir()) == ["digest.html", "digest.txt"]
     assert not any(p.name.startswith(".") for p in tmp_path.rglob("*"))
 

@@ -29,8 +29,21 @@ from crawler.localsite import SiteServer
 from crawler.watch.matcher import Matcher
 from crawler.watch.settings import watches_of
 from tests.crawlsite import EXPECTED, serve_all, site_config
-from tests.storekit import (db_count, db_items, day_files, env_for, kill_in_state, kill_when, make_item, newsmon, ok,
-                            read_day_files, ro, start, write_jsonl)
+from tests.storekit import (
+    day_files,
+    db_count,
+    db_items,
+    env_for,
+    kill_in_state,
+    kill_when,
+    make_item,
+    newsmon,
+    ok,
+    read_day_files,
+    ro,
+    start,
+    write_jsonl,
+)
 from tests.tinymodel import build_package
 
 SEED = 20261203
@@ -47,6 +60,7 @@ WATCH_B = '[[watch]]\nname = "lavrov"\nphrases = ["Lavrov", "Лавров*", "�
 
 
 # ---------------------------------------------------------------- fixtures
+
 
 @pytest.fixture(scope="module")
 def packages_dir(tmp_path_factory) -> Path:
@@ -84,8 +98,7 @@ def copy_output(crawled, tmp_path: Path) -> Path:
     return out
 
 
-def generated(tmp_path: Path, count: int, langs: tuple[str, ...], days: list[str] = DAYS
-              ) -> tuple[Path, list[dict]]:
+def generated(tmp_path: Path, count: int, langs: tuple[str, ...], days: list[str] = DAYS) -> tuple[Path, list[dict]]:
     items = [make_item(n, langs[n % len(langs)], days[n % len(days)]) for n in range(count)]
     return write_jsonl(tmp_path / "generated.jsonl", items), items
 
@@ -108,7 +121,7 @@ def quick_view(out: Path) -> dict[str, list[str]]:
         ids = []
         for raw in data.splitlines():
             assert raw.startswith(b'{"id":"') and raw.endswith(b"}"), f"{path}: not a whole item line: {raw[:60]!r}"
-            ids.append(raw[7:raw.index(b'"', 7)].decode())
+            ids.append(raw[7 : raw.index(b'"', 7)].decode())
         view[path.parent.name] = ids
     return view
 
@@ -118,9 +131,9 @@ def kill_mid_export(proc, out: Path, db: Path, expected: dict[str, list[str]], *
     real kill mid-write leaves it: from its first commit on, the process runs in short bursts and is looked
     at while it stands still. ``sure``: the command has day files to write (else it may end without one)."""
     with closing(ro(db)) as conn:
-        version = lambda: conn.execute("PRAGMA data_version").fetchone()[0]     # noqa: E731
+        version = lambda: conn.execute("PRAGMA data_version").fetchone()[0]  # noqa: E731
         first = version()
-        own = lambda: bool(list(Path(out).glob(f"*/.items.jsonl.{proc.pid}.tmp")))     # noqa: E731
+        own = lambda: bool(list(Path(out).glob(f"*/.items.jsonl.{proc.pid}.tmp")))  # noqa: E731
         killed = kill_in_state(proc, lambda: version() != first, own, lambda: assert_reader_view(out, expected))
     assert not sure or (killed and own()), "the kill missed the export"
     return killed
@@ -137,6 +150,7 @@ def verify(out: Path, env: dict, *extra: str):
 
 # ---------------------------------------------------------------- 1. kills during in-place updates
 
+
 def test_translate_pending_killed_at_random_instants(tmp_path, packages_dir):
     """``newsmon translate --pending`` over 36 zh/ru items (and 9 English), SIGKILLed at seeded random
     instants: at startup, right after one of its per-chunk commits, while it writes a day file, after its
@@ -147,7 +161,7 @@ def test_translate_pending_killed_at_random_instants(tmp_path, packages_dir):
     env = env_for(tmp_path, packages_dir)
     out, config = tmp_path / "out", tmp_path / "t.toml"
     config.write_text(TRANSLATION, encoding="utf-8")
-    days = [f"2026-09-{d:02d}" for d in range(1, 16)]        # 15 day files: the export takes a while
+    days = [f"2026-09-{d:02d}" for d in range(1, 16)]  # 15 day files: the export takes a while
     source, items = generated(tmp_path, 45, ("zh", "ru", "zh", "ru", "en"), days)
     originals = {i["id"]: i for i in items}
     to_translate = {i["id"] for i in items if i["lang"] in ("zh", "ru")}
@@ -164,21 +178,27 @@ def test_translate_pending_killed_at_random_instants(tmp_path, packages_dir):
     # (what to wait for, extra delay): "start" = the process is spawned; a fraction f = f of the items
     # still pending are translated (committed); "export" = a day file is being written (its temp file
     # stands; up to 14 days still to write); 1.0 = every item committed (the export runs or has run).
-    points = [("start", rng.uniform(0.05, 0.35)), (rng.uniform(0.1, 0.6), rng.uniform(0, 0.01)),
-              ("start", rng.uniform(0.05, 0.35)), (rng.uniform(0.1, 0.6), rng.uniform(0, 0.01)),
-              (rng.uniform(0.1, 0.6), rng.uniform(0, 0.01)), ("export", 0.0), (1.0, rng.uniform(0, 0.02))]
+    points = [
+        ("start", rng.uniform(0.05, 0.35)),
+        (rng.uniform(0.1, 0.6), rng.uniform(0, 0.01)),
+        ("start", rng.uniform(0.05, 0.35)),
+        (rng.uniform(0.1, 0.6), rng.uniform(0, 0.01)),
+        (rng.uniform(0.1, 0.6), rng.uniform(0, 0.01)),
+        ("export", 0.0),
+        (1.0, rng.uniform(0, 0.02)),
+    ]
     hits, partial = 0, 0
     for trigger, delay in points:
         before = done()
         if trigger == "start":
-            ready = lambda: True                                       # noqa: E731
+            ready = lambda: True  # noqa: E731
         elif trigger == "export":
-            ready = None                                               # set once the pid is known
+            ready = None  # set once the pid is known
         else:
             target = min(len(to_translate), before + max(1, round(trigger * (len(to_translate) - before))))
-            ready = lambda target=target: done() >= target             # noqa: E731
+            ready = lambda target=target: done() >= target  # noqa: E731
         proc = start("translate", "--pending", "--output", out, "--config", config, env=env)
-        if trigger == "export":                 # sure to export when items are left to translate
+        if trigger == "export":  # sure to export when items are left to translate
             hits += kill_mid_export(proc, out, db, expected, sure=before < len(to_translate))
         else:
             hits += kill_when(proc, ready, delay, lambda: assert_reader_view(out, expected))
@@ -192,8 +212,9 @@ def test_translate_pending_killed_at_random_instants(tmp_path, packages_dir):
     assert "0 failed, 0 still pending" in final.stdout or final.stdout.strip() == "nothing to translate", final.stdout
     check = verify(out, env)
     assert check.returncode == 0 and check.stdout.splitlines() == [f"{len(days)} day(s), 45 item(s): consistent"], (
-        check.stdout + check.stderr)
-    seen = read_day_files(out)                          # each item exactly once, in import order
+        check.stdout + check.stderr
+    )
+    seen = read_day_files(out)  # each item exactly once, in import order
     assert {day: [i["id"] for i in lines] for day, lines in seen.items()} == expected
     rows = db_items(db)
     for item in (i for lines in seen.values() for i in lines):
@@ -203,9 +224,11 @@ def test_translate_pending_killed_at_random_instants(tmp_path, packages_dir):
             assert status == "done" and item["title_en"] and len(item["paragraphs_en"]) == 3, item["id"]
         else:
             assert status == "not_needed" and item == originals[item["id"]]
-        assert {k: v for k, v in item.items() if k not in ("title_en", "text_en", "paragraphs_en", "translation")} == \
-               {k: v for k, v in originals[item["id"]].items()
-                if k not in ("title_en", "text_en", "paragraphs_en", "translation")}
+        assert {k: v for k, v in item.items() if k not in ("title_en", "text_en", "paragraphs_en", "translation")} == {
+            k: v
+            for k, v in originals[item["id"]].items()
+            if k not in ("title_en", "text_en", "paragraphs_en", "translation")
+        }
 
 
 def _check_lines(out: Path, expected: dict, originals: dict, rows: dict) -> None:
@@ -252,20 +275,26 @@ def test_watch_rematch_killed_at_random_instants(tmp_path):
     names = ["putin", "lavrov"] * 4
     # As for translate: "start", a fraction of the hits still to write committed, "export" (a day file
     # being written), or all hits committed (1.0).
-    points = [("start", rng.uniform(0.05, 0.4)), (rng.uniform(0.05, 0.5), rng.uniform(0, 0.01)),
-              ("start", rng.uniform(0.05, 0.4)), (rng.uniform(0.05, 0.5), rng.uniform(0, 0.01)),
-              (rng.uniform(0.05, 0.5), rng.uniform(0, 0.01)), ("export", 0.0), (1.0, rng.uniform(0, 0.02)),
-              ("export", 0.0)]
+    points = [
+        ("start", rng.uniform(0.05, 0.4)),
+        (rng.uniform(0.05, 0.5), rng.uniform(0, 0.01)),
+        ("start", rng.uniform(0.05, 0.4)),
+        (rng.uniform(0.05, 0.5), rng.uniform(0, 0.01)),
+        (rng.uniform(0.05, 0.5), rng.uniform(0, 0.01)),
+        ("export", 0.0),
+        (1.0, rng.uniform(0, 0.02)),
+        ("export", 0.0),
+    ]
     hits, partial = 0, 0
     for name, (trigger, delay) in zip(names, points):
         before = hits_of(name)
         if trigger == "start":
-            ready = lambda: True                                       # noqa: E731
+            ready = lambda: True  # noqa: E731
         elif trigger == "export":
-            ready = None                                               # set once the pid is known
+            ready = None  # set once the pid is known
         else:
             target = min(len(field[name]), before + max(1, round(trigger * (len(field[name]) - before))))
-            ready = lambda name=name, target=target: hits_of(name) >= target      # noqa: E731
+            ready = lambda name=name, target=target: hits_of(name) >= target  # noqa: E731
         proc = start("watch", "--rematch", "--output", out, "--config", configs[name], env=env)
         if trigger == "export":
             hits += kill_mid_export(proc, out, db, expected)
@@ -287,7 +316,8 @@ def test_watch_rematch_killed_at_random_instants(tmp_path):
     assert f"rematched 1500 items against 1 watch: {len(field['putin'])} hits" in final.stdout, final.stdout
     check = verify(out, env)
     assert check.returncode == 0 and check.stdout.splitlines() == [f"{len(DAYS)} day(s), 1500 item(s): consistent"], (
-        check.stdout + check.stderr)
+        check.stdout + check.stderr
+    )
     seen = read_day_files(out)
     assert {day: [i["id"] for i in lines] for day, lines in seen.items()} == expected
     for item in (i for lines in seen.values() for i in lines):
@@ -302,12 +332,16 @@ def _assert_hits_agree(db: Path) -> None:
     """Every item's ``watch`` field names exactly its ``watch_hits`` rows (written in one transaction)."""
     with closing(ro(db)) as conn:
         rows = {(i, w) for i, w in conn.execute("SELECT item_id, watch FROM watch_hits")}
-        fields = {(ident, hit["name"]) for ident, text in conn.execute("SELECT id, json FROM items")
-                  for hit in json.loads(text).get("watch", [])}
+        fields = {
+            (ident, hit["name"])
+            for ident, text in conn.execute("SELECT id, json FROM items")
+            for hit in json.loads(text).get("watch", [])
+        }
     assert rows == fields
 
 
 # ---------------------------------------------------------------- 2. a damaged day file
+
 
 def test_verify_names_and_repair_restores_a_torn_and_a_removed_line(tmp_path, site, crawled):
     """A torn last line (the file cut mid-line) and a removed line are each named by ``newsmon verify``
@@ -323,7 +357,7 @@ def test_verify_names_and_repair_restores_a_torn_and_a_removed_line(tmp_path, si
     lines = good.splitlines(keepends=True)
     assert len(lines) == len(EXPECTED) and ok(verify(out, env)).stdout.endswith("consistent\n")
 
-    torn = good[:len(good) - len(lines[-1]) // 2]                          # the last line cut in its middle
+    torn = good[: len(good) - len(lines[-1]) // 2]  # the last line cut in its middle
     path.write_bytes(torn)
     found = verify(out, env)
     assert found.returncode == 1, found.stdout + found.stderr
@@ -353,6 +387,7 @@ def test_verify_names_and_repair_restores_a_torn_and_a_removed_line(tmp_path, si
 
 # ---------------------------------------------------------------- 3. a lost state DB
 
+
 def test_lost_state_db_is_rebuilt_by_import_and_nothing_is_fetched_again(tmp_path, site, crawled):
     """``state.sqlite`` deleted: ``newsmon import output/*/items.jsonl`` brings back every item (same ids,
     same JSON, the day file unchanged); importing again adds nothing; the next ``newsmon run`` against the
@@ -369,12 +404,16 @@ def test_lost_state_db_is_rebuilt_by_import_and_nothing_is_fetched_again(tmp_pat
         Path(f"{db}{suffix}").unlink(missing_ok=True)
 
     first = ok(newsmon("import", *files, "--output", out, env=env))
-    assert first.stdout.strip() == f"{len(EXPECTED)} line(s) read: {len(EXPECTED)} imported, 0 already stored, 0 rejected"
+    assert (
+        first.stdout.strip() == f"{len(EXPECTED)} line(s) read: {len(EXPECTED)} imported, 0 already stored, 0 rejected"
+    )
     assert db_items(db) == before
     assert {p: p.read_bytes() for p in files} == file_bytes
 
     again = ok(newsmon("import", *files, "--output", out, env=env))
-    assert again.stdout.strip() == f"{len(EXPECTED)} line(s) read: 0 imported, {len(EXPECTED)} already stored, 0 rejected"
+    assert (
+        again.stdout.strip() == f"{len(EXPECTED)} line(s) read: 0 imported, {len(EXPECTED)} already stored, 0 rejected"
+    )
     assert db_items(db) == before
 
     site.clear_log()

@@ -23,13 +23,14 @@ import pytest
 
 from crawler import jsonl, state
 from crawler.alerts.message import compose
-from crawler.config import load_config
 from crawler.checks import check_config
+from crawler.config import load_config
 from crawler.digest import stage as digest
 from crawler.exceptions import ConfigError
 from crawler.extract.extraction import extract_article
 from crawler.lifecycle.versions import next_version
-from crawler.store import dayfiles, items as item_store
+from crawler.store import dayfiles
+from crawler.store import items as item_store
 from crawler.stories import fingerprint as fp
 from crawler.stories.index import StoryIndex, StorySettings, entries_of, epoch
 from crawler.stories.stage import settings_of, update_stories
@@ -46,16 +47,30 @@ SYNTHETIC_XINHUA = Path(__file__).parent / "resources" / "synthetic" / "xinhua-p
 
 # Every recorded article page with its URL (pages.json), and the source it stands for.
 RECORDED = {
-    **{f"kremlin-en/news-{n}.html": ("kremlin-en", f"http://en.kremlin.ru/events/president/news/{n}", "en")
-       for n in (11287, 17109, 34018, 52988, 56514, 57246, 62299, 62861, 63440, 63953, 8043)},
-    "peoples-daily/politics-2024-0424-c1001-40223222.html":
-        ("peoples-daily", "http://politics.people.com.cn/n1/2024/0424/c1001-40223222.html", "zh"),
-    "peoples-daily/culture-2019-0615-c1013-31153719.html":
-        ("peoples-daily", "http://culture.people.com.cn/n1/2019/0615/c1013-31153719.html", "zh"),
-    "xinhua/local-2020-02-19-c_1125597921.html":
-        ("xinhua", "http://www.xinhuanet.com/local/2020-02/19/c_1125597921.htm", "zh"),
-    "xinhua/world-2019-12-10-c_1125327450.html":
-        ("xinhua", "http://www.xinhuanet.com/world/2019-12/10/c_1125327450.htm", "zh"),
+    **{
+        f"kremlin-en/news-{n}.html": ("kremlin-en", f"http://en.kremlin.ru/events/president/news/{n}", "en")
+        for n in (11287, 17109, 34018, 52988, 56514, 57246, 62299, 62861, 63440, 63953, 8043)
+    },
+    "peoples-daily/politics-2024-0424-c1001-40223222.html": (
+        "peoples-daily",
+        "http://politics.people.com.cn/n1/2024/0424/c1001-40223222.html",
+        "zh",
+    ),
+    "peoples-daily/culture-2019-0615-c1013-31153719.html": (
+        "peoples-daily",
+        "http://culture.people.com.cn/n1/2019/0615/c1013-31153719.html",
+        "zh",
+    ),
+    "xinhua/local-2020-02-19-c_1125597921.html": (
+        "xinhua",
+        "http://www.xinhuanet.com/local/2020-02/19/c_1125597921.htm",
+        "zh",
+    ),
+    "xinhua/world-2019-12-10-c_1125327450.html": (
+        "xinhua",
+        "http://www.xinhuanet.com/world/2019-12/10/c_1125327450.htm",
+        "zh",
+    ),
     "kommersant/doc-7715044.html": ("kommersant", "https://www.kommersant.ru/doc/7715044", "ru"),
 }
 
@@ -109,13 +124,21 @@ def extracted(name: str) -> tuple[str | None, tuple[str, ...]]:
     return ext.title, tuple(ext.paragraphs)
 
 
-def item_of(name: str, *, source: str | None = None, section: str = "news", url: str | None = None,
-            paragraphs: list[str] | None = None, fetched_at: str = STARTED) -> dict:
+def item_of(
+    name: str,
+    *,
+    source: str | None = None,
+    section: str = "news",
+    url: str | None = None,
+    paragraphs: list[str] | None = None,
+    fetched_at: str = STARTED,
+) -> dict:
     """A stored-format item of a recorded page (or of ``paragraphs``: a copy of it) as ``source``'s."""
     own_source, own_url, lang = RECORDED[name]
     title, original = extracted(name)
-    item = digestkit.base_item(source or own_source, section, url or own_url, lang, title,
-                               list(paragraphs or original), None)
+    item = digestkit.base_item(
+        source or own_source, section, url or own_url, lang, title, list(paragraphs or original), None
+    )
     item["fetched_at"] = fetched_at
     return item
 
@@ -126,10 +149,13 @@ def syndicated_copy(paragraphs: tuple[str, ...]) -> list[str]:
     out = list(paragraphs)
     out[0] = "MOSCOW, August 27. /TASS/. " + out[0]
     out[1] = out[1].replace("drove an Aurus limousine", "was behind the wheel of an Aurus car")
-    out[2] = out[2].replace("would spur the development of the entire peninsula",
-                            "would give a boost to the whole peninsula's development")
-    return out + ["Read more: the full text of the statement is published on the Kremlin website.",
-                  "Follow TASS on Telegram. All rights reserved. Reproduction without permission is prohibited."]
+    out[2] = out[2].replace(
+        "would spur the development of the entire peninsula", "would give a boost to the whole peninsula's development"
+    )
+    return out + [
+        "Read more: the full text of the statement is published on the Kremlin website.",
+        "Follow TASS on Telegram. All rights reserved. Reproduction without permission is prohibited.",
+    ]
 
 
 def group(out: Path, items: list[dict], settings: StorySettings = DEFAULTS, now: float = NOW) -> dict[str, dict]:
@@ -150,19 +176,27 @@ def lines(out: Path, day: str = DAY) -> list[dict]:
 
 # ---------------------------------------------------------------- fingerprints
 
+
 def test_a_copy_with_other_boilerplate_and_edited_sentences_is_one_story(tmp_path):
     name = "kremlin-en/news-63953.html"
     original = item_of(name)
-    copy = item_of(name, source="tass-en", url="https://tass.com/politics/1194507",
-                   paragraphs=syndicated_copy(extracted(name)[1]), fetched_at="2026-11-28T12:30:00+00:00")
-    estimate = fp.similarity(fp.minhash(fp.original_shingles(original["text"]), fp.ORIGINAL),
-                             fp.minhash(fp.original_shingles(copy["text"]), fp.ORIGINAL))
+    copy = item_of(
+        name,
+        source="tass-en",
+        url="https://tass.com/politics/1194507",
+        paragraphs=syndicated_copy(extracted(name)[1]),
+        fetched_at="2026-11-28T12:30:00+00:00",
+    )
+    estimate = fp.similarity(
+        fp.minhash(fp.original_shingles(original["text"]), fp.ORIGINAL),
+        fp.minhash(fp.original_shingles(copy["text"]), fp.ORIGINAL),
+    )
     assert DEFAULTS.threshold <= estimate < 1
 
     stories = group(tmp_path, [original, copy])
     assert stories[original["id"]] == stories[copy["id"]]
     story = stories[copy["id"]]
-    assert story["id"] == original["id"]                        # the first fetched names the story
+    assert story["id"] == original["id"]  # the first fetched names the story
     assert story["size"] == 2 and story["items"] == [original["id"], copy["id"]]
     assert story["sources"] == ["kremlin-en", "tass-en"] and story["langs"] == ["en"]
 
@@ -173,15 +207,16 @@ def test_different_articles_are_never_grouped(tmp_path):
     items = [item_of(name) for name in RECORDED]
     english = [fp.minhash(fp.english_shingles(i["text"]), fp.ENGLISH) for i in items if i["lang"] == "en"]
     originals = [(i["lang"], fp.minhash(fp.original_shingles(i["text"]), fp.ORIGINAL)) for i in items]
-    same_language = [fp.similarity(a, b) for n, (la, a) in enumerate(originals) for lb, b in originals[n + 1:]
-                     if la == lb]
-    across = [fp.similarity(a, b) for n, a in enumerate(english) for b in english[n + 1:]]
+    same_language = [
+        fp.similarity(a, b) for n, (la, a) in enumerate(originals) for lb, b in originals[n + 1 :] if la == lb
+    ]
+    across = [fp.similarity(a, b) for n, a in enumerate(english) for b in english[n + 1 :]]
     assert len(same_language) == 55 + 6 and len(across) == 55
     assert max(same_language) < DEFAULTS.threshold and max(across) < DEFAULTS.cross_threshold
 
     stories = group(tmp_path, items)
     assert len(stories) == len(RECORDED)
-    assert all(story is None for story in stories.values())      # no copies: no story, lines as first written
+    assert all(story is None for story in stories.values())  # no copies: no story, lines as first written
     assert all("story" not in line for line in lines(tmp_path))
 
 
@@ -195,15 +230,27 @@ def test_chinese_copies_are_grouped_on_character_shingles(tmp_path):
     copy[3] = copy[3].replace("，适应新时代发展的步伐", "")
     copy += ["（责编：王某、李某）", "人民网版权所有，未经书面授权禁止使用"]
     wire = item_of(name, source="xinhua", url="http://www.news.cn/politics/2024-04/24/c_1130000424.htm")
-    reprint = item_of(name, source="regional-daily", url="http://www.example-daily.cn/2024/0425/123.html",
-                      paragraphs=copy, fetched_at="2026-11-28T13:00:00+00:00")
+    reprint = item_of(
+        name,
+        source="regional-daily",
+        url="http://www.example-daily.cn/2024/0425/123.html",
+        paragraphs=copy,
+        fetched_at="2026-11-28T13:00:00+00:00",
+    )
     stories = group(tmp_path, [wire, reprint])
     assert stories[reprint["id"]]["id"] == wire["id"] and stories[wire["id"]]["size"] == 2
 
 
 def russian_copy() -> dict:
-    item = digestkit.base_item("kremlin-ru", "news", "http://kremlin.ru/events/president/news/63951", "ru",
-                               "Открытие движения по завершённым участкам трассы «Таврида»", RU_PARAGRAPHS, None)
+    item = digestkit.base_item(
+        "kremlin-ru",
+        "news",
+        "http://kremlin.ru/events/president/news/63951",
+        "ru",
+        "Открытие движения по завершённым участкам трассы «Таврида»",
+        RU_PARAGRAPHS,
+        None,
+    )
     item["fetched_at"] = "2026-11-28T14:00:00+00:00"
     item["extras"] = {"synthetic": "written for the tests; not a capture"}
     return item
@@ -217,17 +264,25 @@ def test_a_russian_item_translated_later_joins_the_english_story(tmp_path):
     stories = group(tmp_path, [english, russian])
     assert stories[russian["id"]] is None and stories[english["id"]] is None
 
-    fields = {"title_en": "Opening of traffic on the completed sections of the Tavrida highway",
-              "text_en": "\n\n".join(RU_ENGLISH), "paragraphs_en": RU_ENGLISH,
-              "translation": {"engine": "test", "model": "hand-made", "status": "done", "error": None,
-                              "translated_at": STARTED}}
-    with closing(state.connect(tmp_path)) as conn:       # what the translation stage does with its output
+    fields = {
+        "title_en": "Opening of traffic on the completed sections of the Tavrida highway",
+        "text_en": "\n\n".join(RU_ENGLISH),
+        "paragraphs_en": RU_ENGLISH,
+        "translation": {
+            "engine": "test",
+            "model": "hand-made",
+            "status": "done",
+            "error": None,
+            "translated_at": STARTED,
+        },
+    }
+    with closing(state.connect(tmp_path)) as conn:  # what the translation stage does with its output
         translation_store.save(conn, {russian["id"]: (russian["content_hash"], fields)})
     stories = group(tmp_path, [])
     story = stories[russian["id"]]
     assert story == stories[english["id"]] and story["id"] == english["id"]
     assert story["size"] == 2 and story["langs"] == ["en", "ru"]
-    assert [line["story"] for line in lines(tmp_path)] == [story, story]        # rewritten in place: 2 lines
+    assert [line["story"] for line in lines(tmp_path)] == [story, story]  # rewritten in place: 2 lines
 
 
 def test_the_cross_language_threshold_decides_and_one_language_compares_originals(tmp_path):
@@ -237,8 +292,9 @@ def test_the_cross_language_threshold_decides_and_one_language_compares_original
     assert stories[russian["id"]] is None
     assert group(tmp_path / "default", [english, russian])[russian["id"]]["size"] == 2
     # the same English as an English outlet's own wording: one language, so their originals are compared
-    rewrite = digestkit.base_item("tass-en", "news", "https://tass.com/politics/1194508", "en", "Tavrida",
-                                  RU_ENGLISH, None)
+    rewrite = digestkit.base_item(
+        "tass-en", "news", "https://tass.com/politics/1194508", "en", "Tavrida", RU_ENGLISH, None
+    )
     stories = group(tmp_path / "english", [english, rewrite])
     assert stories[rewrite["id"]] is None
 
@@ -246,8 +302,13 @@ def test_the_cross_language_threshold_decides_and_one_language_compares_original
 def test_the_look_back_window(tmp_path):
     name = "kremlin-en/news-56514.html"
     first = item_of(name)
-    late = item_of(name, source="tass-en", url="https://tass.com/politics/1", paragraphs=syndicated_copy(
-        extracted(name)[1]), fetched_at="2026-12-03T12:00:00+00:00")                # five days later
+    late = item_of(
+        name,
+        source="tass-en",
+        url="https://tass.com/politics/1",
+        paragraphs=syndicated_copy(extracted(name)[1]),
+        fetched_at="2026-12-03T12:00:00+00:00",
+    )  # five days later
     stories = group(tmp_path, [first, late], now=epoch("2026-12-03T12:00:00+00:00", 0))
     assert stories[late["id"]] is None
     wider = tmp_path / "wider"
@@ -260,8 +321,9 @@ def test_an_item_copying_two_stories_merges_them_under_the_older(tmp_path):
     paragraphs = extracted(name)[1]
     half = len(paragraphs) // 2
     head = item_of(name, url="https://a.example/head", paragraphs=paragraphs[:half])
-    tail = item_of(name, url="https://b.example/tail", paragraphs=paragraphs[half:],
-                   fetched_at="2026-11-28T12:10:00+00:00")
+    tail = item_of(
+        name, url="https://b.example/tail", paragraphs=paragraphs[half:], fetched_at="2026-11-28T12:10:00+00:00"
+    )
     whole = item_of(name, url="https://c.example/whole", fetched_at="2026-11-28T12:20:00+00:00")
     settings = StorySettings(threshold=0.3)
     stories = group(tmp_path, [head, tail], settings)
@@ -276,7 +338,7 @@ def test_a_bad_item_is_left_out_and_the_others_are_grouped(tmp_path, caplog):
     original = item_of(name)
     copy = item_of(name, source="tass-en", url="https://tass.com/x", paragraphs=syndicated_copy(extracted(name)[1]))
     odd = digestkit.base_item("odd", "news", "https://odd.example/1", "en", "Odd", ["A paragraph."], None)
-    odd["text"] = 42                                     # valid JSON, but not an item the grouping can read
+    odd["text"] = 42  # valid JSON, but not an item the grouping can read
     broken = digestkit.base_item("broken", "news", "https://broken.example/1", "en", "Broken", ["Soon."], None)
     digestkit.store(tmp_path, [original, odd, copy, broken])
     with closing(state.connect(tmp_path)) as conn:
@@ -293,14 +355,16 @@ def test_a_bad_item_is_left_out_and_the_others_are_grouped(tmp_path, caplog):
 
 def test_a_second_run_changes_nothing_and_a_new_version_is_fingerprinted_again_and_keeps_its_story(tmp_path):
     name = "kremlin-en/news-63953.html"
-    items = [item_of(name), item_of(name, source="tass-en", url="https://tass.com/y",
-                                    paragraphs=syndicated_copy(extracted(name)[1]))]
+    items = [
+        item_of(name),
+        item_of(name, source="tass-en", url="https://tass.com/y", paragraphs=syndicated_copy(extracted(name)[1])),
+    ]
     story = group(tmp_path, items)[items[1]["id"]]
     assert story["size"] == 2
     before = (tmp_path / DAY / "items.jsonl").read_bytes()
     with closing(state.connect(tmp_path)) as conn:
         summary = update_stories(conn, tmp_path, DEFAULTS, now=NOW)
-        assert (summary["items"], summary["synced"]) == (0, 0)          # the change feed shows nothing new
+        assert (summary["items"], summary["synced"]) == (0, 0)  # the change feed shows nothing new
         assert dayfiles.export_changed(conn, tmp_path).written == []
     assert (tmp_path / DAY / "items.jsonl").read_bytes() == before
 
@@ -316,37 +380,55 @@ def test_a_second_run_changes_nothing_and_a_new_version_is_fingerprinted_again_a
     assert (summary["items"], summary["copies"], summary["synced"]) == (1, 1, 0)
     assert group(tmp_path, [])[items[1]["id"]] == story
     line = {obj["id"]: obj for obj in lines(tmp_path)}[items[1]["id"]]
-    assert line["version"] == 2 and line["story"] == story       # the day file holds the latest version
+    assert line["version"] == 2 and line["story"] == story  # the day file holds the latest version
     assert len(lines(tmp_path)) == 2
 
 
 def test_items_older_than_index_days_leave_the_index_and_keep_their_story(tmp_path):
     name = "kremlin-en/news-63953.html"
-    items = [item_of(name), item_of(name, source="tass-en", url="https://tass.com/z",
-                                    paragraphs=syndicated_copy(extracted(name)[1]))]
+    items = [
+        item_of(name),
+        item_of(name, source="tass-en", url="https://tass.com/z", paragraphs=syndicated_copy(extracted(name)[1])),
+    ]
     group(tmp_path, items)
     with closing(state.connect(tmp_path)) as conn:
         assert conn.execute("SELECT count(*) FROM story_bands").fetchone()[0] > 0
-        later = NOW + 15 * 86400                                   # index_days = 14 have passed
+        later = NOW + 15 * 86400  # index_days = 14 have passed
         assert update_stories(conn, tmp_path, DEFAULTS, now=later)["pruned"] == 2
         assert conn.execute("SELECT count(*) FROM story_bands").fetchone()[0] == 0
         # out of the index, an item keeps no signature: only its story
-        assert conn.execute("SELECT count(*) FROM story_items WHERE signature IS NOT NULL "
-                            "OR signature_en IS NOT NULL").fetchone()[0] == 0
+        assert (
+            conn.execute(
+                "SELECT count(*) FROM story_items WHERE signature IS NOT NULL OR signature_en IS NOT NULL"
+            ).fetchone()[0]
+            == 0
+        )
         assert update_stories(conn, tmp_path, DEFAULTS, now=later)["pruned"] == 0
     assert group(tmp_path, [])[items[0]["id"]]["size"] == 2
 
 
 def test_signatures_do_not_depend_on_the_process():
     """Seeded hashing: the same band keys in processes with different Python hash seeds."""
-    code = ("from crawler.stories import fingerprint as fp; import sys; "
-            "print(fp.band_keys(fp.minhash(fp.original_shingles(sys.argv[1]), fp.ORIGINAL), fp.ORIGINAL, 'en')[:5])")
+    code = (
+        "from crawler.stories import fingerprint as fp; import sys; "
+        "print(fp.band_keys(fp.minhash(fp.original_shingles(sys.argv[1]), fp.ORIGINAL), fp.ORIGINAL, 'en')[:5])"
+    )
     text = " ".join(RU_ENGLISH)
-    runs = {subprocess.run([sys.executable, "-c", code, text], capture_output=True, text=True, check=True, cwd=ROOT,
-                           env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2")}
+    runs = {
+        subprocess.run(
+            [sys.executable, "-c", code, text],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        ).stdout
+        for seed in ("1", "2")
+    }
     assert len(runs) == 1
-    assert runs.pop().strip() == str(fp.band_keys(fp.minhash(fp.original_shingles(text), fp.ORIGINAL),
-                                                  fp.ORIGINAL, "en")[:5])
+    assert runs.pop().strip() == str(
+        fp.band_keys(fp.minhash(fp.original_shingles(text), fp.ORIGINAL), fp.ORIGINAL, "en")[:5]
+    )
 
 
 # ---------------------------------------------------------------- config
@@ -354,28 +436,37 @@ def test_signatures_do_not_depend_on_the_process():
 
 # ---------------------------------------------------------------- fingerprints in batches
 
-ZH_TEXT = ("中方愿同各方一道，推动航天技术更好惠及各国人民。"      # ours, written for the tests
-           "双方同意在卫星遥感、月球探测和人才培养等领域深化务实合作，共同维护外空的和平与安全。")
+ZH_TEXT = (
+    "中方愿同各方一道，推动航天技术更好惠及各国人民。"  # ours, written for the tests
+    "双方同意在卫星遥感、月球探测和人才培养等领域深化务实合作，共同维护外空的和平与安全。"
+)
 
 # Every state DB stores these fingerprints: a change of the hashing would leave stored items unable to match
 # new ones. Digests of the signatures and band keys of fixed texts, as first computed by the item-by-item
 # MinHash the batch computation replaced.
-PINNED = {("ru", "original"): "0b26232aac1ab879", ("en", "original"): "194ecd5dafe24c29",
-          ("en", "english"): "fecd7ba723d64ad4", ("zh", "original"): "7ba21281dff9fcbf"}
+PINNED = {
+    ("ru", "original"): "0b26232aac1ab879",
+    ("en", "original"): "194ecd5dafe24c29",
+    ("en", "english"): "fecd7ba723d64ad4",
+    ("zh", "original"): "7ba21281dff9fcbf",
+}
 
 
 def pinned_texts() -> dict[tuple[str, str], tuple[set[str], fp.Scheme]]:
     ru, en = "\n\n".join(RU_PARAGRAPHS), "\n\n".join(RU_ENGLISH)
-    return {("ru", "original"): (fp.original_shingles(ru), fp.ORIGINAL),
-            ("en", "original"): (fp.original_shingles(en), fp.ORIGINAL),
-            ("en", "english"): (fp.english_shingles(en), fp.ENGLISH),
-            ("zh", "original"): (fp.original_shingles(ZH_TEXT), fp.ORIGINAL)}
+    return {
+        ("ru", "original"): (fp.original_shingles(ru), fp.ORIGINAL),
+        ("en", "original"): (fp.original_shingles(en), fp.ORIGINAL),
+        ("en", "english"): (fp.english_shingles(en), fp.ENGLISH),
+        ("zh", "original"): (fp.original_shingles(ZH_TEXT), fp.ORIGINAL),
+    }
 
 
 def fingerprint_digest(signature, scheme: fp.Scheme, space: str) -> str:
     keys = fp.band_keys(signature, scheme, space)
-    return hashlib.sha256(signature.astype("<u4").tobytes() + b"".join(k.to_bytes(8, "little", signed=True)
-                                                                        for k in keys)).hexdigest()[:16]
+    return hashlib.sha256(
+        signature.astype("<u4").tobytes() + b"".join(k.to_bytes(8, "little", signed=True) for k in keys)
+    ).hexdigest()[:16]
 
 
 def reference_minhash(shingles: set[str], scheme: fp.Scheme) -> list[int]:
@@ -407,20 +498,21 @@ def test_a_batch_of_signatures_is_each_item_s_own(monkeypatch):
         text = "\n\n".join(extracted(name)[1])
         sets["original"].append(fp.original_shingles(text))
         sets["english"].append(fp.english_shingles(text))
-        sets["original"].append(fp.original_shingles(extracted(name)[1][0]))         # a paragraph: short
+        sets["original"].append(fp.original_shingles(extracted(name)[1][0]))  # a paragraph: short
     for scheme in (fp.ORIGINAL, fp.ENGLISH):
         items = sets[scheme.name] + [set(), {"too few"}]
         alone = [fp.minhash(shingles, scheme) for shingles in items]
         assert alone[-2:] == [None, None] and sum(s is None for s in alone) < len(alone) // 2
-        for occurrences, mixed_bytes in ((10 ** 9, 1 << 40), (2000, 1 << 40), (10 ** 9, 600 * scheme.size * 4)):
+        for occurrences, mixed_bytes in ((10**9, 1 << 40), (2000, 1 << 40), (10**9, 600 * scheme.size * 4)):
             monkeypatch.setattr(fp, "_OCCURRENCES", occurrences)
             monkeypatch.setattr(fp, "_MIXED_BYTES", mixed_bytes)
             together = fp.minhash_many(items, scheme)
-            assert [None if s is None else s.tolist() for s in together] == \
-                   [None if s is None else s.tolist() for s in alone], (scheme.name, occurrences, mixed_bytes)
+            assert [None if s is None else s.tolist() for s in together] == [
+                None if s is None else s.tolist() for s in alone
+            ], (scheme.name, occurrences, mixed_bytes)
         signatures = np.stack([s for s in alone if s is not None])
         spaces = ["ru", "en", "zh"] * len(signatures)
-        keys = fp.band_keys_many(signatures, scheme, spaces[:len(signatures)])
+        keys = fp.band_keys_many(signatures, scheme, spaces[: len(signatures)])
         assert keys.tolist() == [fp.band_keys(s, scheme, space) for s, space in zip(signatures, spaces)]
 
 
@@ -435,21 +527,29 @@ def test_a_batch_joins_stories_as_its_items_one_after_another_would(tmp_path):
     def at(minutes: int) -> str:
         return f"2026-11-28T{12 + minutes // 60:02d}:{minutes % 60:02d}:00+00:00"
 
-    first = [item_of(p1), item_of(p1, source="tass-en", url="https://tass.com/1", paragraphs=syndicated_copy(text1),
-                                  fetched_at=at(5)),
-             item_of(p2, fetched_at=at(10)), item_of("xinhua/world-2019-12-10-c_1125327450.html", fetched_at=at(15))]
+    first = [
+        item_of(p1),
+        item_of(p1, source="tass-en", url="https://tass.com/1", paragraphs=syndicated_copy(text1), fetched_at=at(5)),
+        item_of(p2, fetched_at=at(10)),
+        item_of("xinhua/world-2019-12-10-c_1125327450.html", fetched_at=at(15)),
+    ]
     edited = dict(first[2], text="\n\n".join(syndicated_copy(text1)), content_hash="edited")
     twice = dict(first[3], content_hash="again")
     second = [
-        item_of(p2, source="a", url="https://a.example/old-copy", paragraphs=list(text2) + ["Reprinted."],
-                fetched_at=at(20)),                                      # a copy of p2 as stored
-        item_of(p1, source="b", url="https://b.example/both", paragraphs=list(text1) + list(text2),
-                fetched_at=at(25)),                                      # both stories: merges them
-        edited,                                                          # p2 again, now p1's text
-        item_of(p2, source="c", url="https://c.example/late-copy", paragraphs=list(text2) + ["Late."],
-                fetched_at=at(30)),                                      # p2's old text, after its edit
-        digestkit.translate(russian_copy(), "Tavrida", RU_ENGLISH),      # p1 across languages
-        twice, dict(twice, content_hash="and again")]
+        item_of(
+            p2, source="a", url="https://a.example/old-copy", paragraphs=list(text2) + ["Reprinted."], fetched_at=at(20)
+        ),  # a copy of p2 as stored
+        item_of(
+            p1, source="b", url="https://b.example/both", paragraphs=list(text1) + list(text2), fetched_at=at(25)
+        ),  # both stories: merges them
+        edited,  # p2 again, now p1's text
+        item_of(
+            p2, source="c", url="https://c.example/late-copy", paragraphs=list(text2) + ["Late."], fetched_at=at(30)
+        ),  # p2's old text, after its edit
+        digestkit.translate(russian_copy(), "Tavrida", RU_ENGLISH),  # p1 across languages
+        twice,
+        dict(twice, content_hash="and again"),
+    ]
     settings = StorySettings(threshold=0.3)
     tables, results = [], []
     for one_by_one in (True, False):
@@ -462,24 +562,32 @@ def test_a_batch_joins_stories_as_its_items_one_after_another_would(tmp_path):
                 with state.transaction(conn):
                     out += [index.add(e) for e in entries] if one_by_one else index.add_many(entries)
             results.append([(story, sorted(copies)) for story, copies in out])
-            tables.append((conn.execute("SELECT * FROM story_items ORDER BY no").fetchall(),
-                           conn.execute("SELECT * FROM story_bands ORDER BY key, item").fetchall()))
+            tables.append(
+                (
+                    conn.execute("SELECT * FROM story_items ORDER BY no").fetchall(),
+                    conn.execute("SELECT * FROM story_bands ORDER BY key, item").fetchall(),
+                )
+            )
     assert results[0] == results[1]
     assert [tuple(r) for r in tables[0][0]] == [tuple(r) for r in tables[1][0]]
     assert [tuple(r) for r in tables[0][1]] == [tuple(r) for r in tables[1][1]]
     story = {r["item_id"]: r["story_id"] for r in tables[1][0]}
     p1_id, p2_id = first[0]["id"], first[2]["id"]
     assert story[p2_id] == story[second[0]["id"]] == story[second[1]["id"]] == story[second[4]["id"]] == p1_id
-    late_copies = results[1][len(first) + 3][1]          # p2's old fingerprint was gone when its late copy came
+    late_copies = results[1][len(first) + 3][1]  # p2's old fingerprint was gone when its late copy came
     assert second[0]["id"] in late_copies and p2_id not in late_copies
-    assert p2_id in results[1][len(first)][1]              # and there for the copy before the edit
+    assert p2_id in results[1][len(first)][1]  # and there for the copy before the edit
 
-@pytest.mark.parametrize("line, message", [
-    ("threshold = 1.5", "[stories] threshold: a Jaccard similarity: must be ≤ 1, got 1.5"),
-    ("windw_days = 2", "[stories] windw_days: unknown key"),
-    ("index_days = 1", "[stories] index_days: must be ≥ window_days (3), got 1"),
-    ("cross_threshold = \"low\"", "[stories] cross_threshold: expected int or float, got str 'low'"),
-])
+
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ("threshold = 1.5", "[stories] threshold: a Jaccard similarity: must be ≤ 1, got 1.5"),
+        ("windw_days = 2", "[stories] windw_days: unknown key"),
+        ("index_days = 1", "[stories] index_days: must be ≥ window_days (3), got 1"),
+        ('cross_threshold = "low"', "[stories] cross_threshold: expected int or float, got str 'low'"),
+    ],
+)
 def test_the_stories_table_is_validated_at_its_line(tmp_path, line, message):
     path = tmp_path / "my.toml"
     path.write_text(f"[stories]\nenabled = true\n{line}\n", encoding="utf-8")
@@ -492,11 +600,18 @@ def test_the_stories_table_is_validated_at_its_line(tmp_path, line, message):
 
 # ---------------------------------------------------------------- digest and alerts
 
+
 def test_the_digest_shows_a_story_once_with_an_also_line_per_copy(tmp_path):
     name = "kremlin-en/news-63953.html"
     original = item_of(name)
-    copy = item_of(name, source="tass-en", section="politics", url="https://tass.com/politics/1194507",
-                   paragraphs=syndicated_copy(extracted(name)[1]), fetched_at="2026-11-28T12:30:00+00:00")
+    copy = item_of(
+        name,
+        source="tass-en",
+        section="politics",
+        url="https://tass.com/politics/1194507",
+        paragraphs=syndicated_copy(extracted(name)[1]),
+        fetched_at="2026-11-28T12:30:00+00:00",
+    )
     other = digestkit.synthetic_item("mid")
     group(tmp_path, [copy, original, other])
     digest.build(tmp_path, DAY)
@@ -504,14 +619,14 @@ def test_the_digest_shows_a_story_once_with_an_also_line_per_copy(tmp_path):
     rows = text.splitlines()
     assert rows[0].startswith("# newsmon digest 2026-11-28: 3 items")
     headers = [r for r in rows if "Launching motor traffic" in r and not r.startswith(" ")]
-    assert len(headers) == 1 and original["url"] in headers[0]          # shown once, from the first fetched
+    assert len(headers) == 1 and original["url"] in headers[0]  # shown once, from the first fetched
     also = [r for r in rows if r.startswith("  also: ")]
     assert also == [f"  also: tass-en/politics en {copy['title']} {copy['url']} #{copy['id'][:8]}"]
-    assert [r for r in rows if copy["url"] in r] == also                # grep for the copy's URL lands here
-    assert not any(r.startswith(f"    #{copy['id'][:8]}") for r in rows)   # its paragraphs are not repeated
+    assert [r for r in rows if copy["url"] in r] == also  # grep for the copy's URL lands here
+    assert not any(r.startswith(f"    #{copy['id'][:8]}") for r in rows)  # its paragraphs are not repeated
     assert rows.index(also[0]) > rows.index(headers[0])
     assert not any(r.startswith("### tass-en/politics") for r in rows)
-    assert any(r.startswith("### mid/news") for r in rows)                # other items as before
+    assert any(r.startswith("### mid/news") for r in rows)  # other items as before
 
     html = (tmp_path / DAY / "digest.html").read_text(encoding="utf-8")
     assert html.count('<article class="item"') == 2
@@ -519,10 +634,19 @@ def test_the_digest_shows_a_story_once_with_an_also_line_per_copy(tmp_path):
 
 
 def test_the_new_items_alert_says_how_many_other_outlets_carry_the_story():
-    event = {"type": "section_changed", "section": "tass-en/politics", "run_id": 1, "details": {
-        "count": 2, "items": [{"id": "a1", "title": "Launching motor traffic"}, {"id": "b2", "title": "Other"}]}}
-    titles = {"a1": {"source": "tass-en", "story": {"id": "z9", "size": 3, "sources": ["kremlin-en", "rt", "tass-en"]}},
-              "b2": {"source": "tass-en", "story": {"id": "b2", "size": 1, "sources": ["tass-en"]}}}
+    event = {
+        "type": "section_changed",
+        "section": "tass-en/politics",
+        "run_id": 1,
+        "details": {
+            "count": 2,
+            "items": [{"id": "a1", "title": "Launching motor traffic"}, {"id": "b2", "title": "Other"}],
+        },
+    }
+    titles = {
+        "a1": {"source": "tass-en", "story": {"id": "z9", "size": 3, "sources": ["kremlin-en", "rt", "tass-en"]}},
+        "b2": {"source": "tass-en", "story": {"id": "b2", "size": 1, "sources": ["tass-en"]}},
+    }
     _title, body = compose([event], titles, "newsmon", 50)
     assert "    – Launching motor traffic (also in 2 other outlets)" in body.splitlines()
     assert "    – Other" in body.splitlines()
@@ -542,17 +666,35 @@ def test_a_run_groups_a_wire_story_and_its_reprint_and_the_digest_shows_it_once(
     """Xinhua's wire story (SYNTHETIC page in Xinhua's template) and People's Daily's reprint of it (recorded),
     two sources, two sections: both land, one story of two, the digest shows the wire story and an "also:"
     line for the reprint."""
-    site_server.routes.update({
-        "/people-politics/": listing(PD_PATH), PD_PATH: page(recorded(digestkit.PAGES["pd"][2])),
-        "/xinhua-politics/": listing(XINHUA_PATH), XINHUA_PATH: page(SYNTHETIC_XINHUA),
-    })
+    site_server.routes.update(
+        {
+            "/people-politics/": listing(PD_PATH),
+            PD_PATH: page(recorded(digestkit.PAGES["pd"][2])),
+            "/xinhua-politics/": listing(XINHUA_PATH),
+            XINHUA_PATH: page(SYNTHETIC_XINHUA),
+        }
+    )
     base = site_server.url
-    cfg = write_loopback_config(tmp_path / "newsmon.toml", [
-        {"id": "people", "name": "People's Daily", "sections": [
-            {"id": "politics", "kind": "listing", "url": f"{base}/people-politics/", "link_css": "li.item a"}]},
-        {"id": "xinhua", "name": "Xinhua", "sections": [
-            {"id": "politics", "kind": "listing", "url": f"{base}/xinhua-politics/", "link_css": "li.item a"}]},
-    ], crawler={"output_dir": str(tmp_path / "output"), "timeout": 5})
+    cfg = write_loopback_config(
+        tmp_path / "newsmon.toml",
+        [
+            {
+                "id": "people",
+                "name": "People's Daily",
+                "sections": [
+                    {"id": "politics", "kind": "listing", "url": f"{base}/people-politics/", "link_css": "li.item a"}
+                ],
+            },
+            {
+                "id": "xinhua",
+                "name": "Xinhua",
+                "sections": [
+                    {"id": "politics", "kind": "listing", "url": f"{base}/xinhua-politics/", "link_css": "li.item a"}
+                ],
+            },
+        ],
+        crawler={"output_dir": str(tmp_path / "output"), "timeout": 5},
+    )
     proc = newsmon("run", "--config", str(cfg), timeout=90)
     assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stdout + proc.stderr
     assert "stage crawler.stories.stage failed" not in proc.stdout + proc.stderr
@@ -566,9 +708,9 @@ def test_a_run_groups_a_wire_story_and_its_reprint_and_the_digest_shows_it_once(
 
     rows = (day_dir / "digest.txt").read_text(encoding="utf-8").splitlines()
     headers = [r for r in rows if "促进航天技术更好惠及人民" in r and not r.startswith(" ")]
-    assert len(headers) == 1 and headers[0].startswith("2024-04-24 | xinhua | politics | zh | ")   # wire first
+    assert len(headers) == 1 and headers[0].startswith("2024-04-24 | xinhua | politics | zh | ")  # wire first
     also = [r for r in rows if r.startswith("  also: ")]
     assert len(also) == 1
     assert also[0].startswith(f"  also: people/politics zh {reprint['title']} {base + PD_PATH} #{reprint['id'][:8]} ")
-    assert "TRANSLATION-PENDING" in also[0]                             # the copy's flags come along
+    assert "TRANSLATION-PENDING" in also[0]  # the copy's flags come along
     assert any(r.startswith("   OK          | people/politics | 1 link, 1 new") for r in rows)

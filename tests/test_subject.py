@@ -9,19 +9,29 @@ from crawler import state
 from crawler.config import load_config
 from crawler.exceptions import ConfigError
 from crawler.lifecycle import subjectdb
-from crawler.lifecycle.subject import OFF, ON, SubjectSettings, SubjectState, judge, measure, step
 from crawler.lifecycle.stage import subject_settings_of
+from crawler.lifecycle.subject import OFF, ON, SubjectSettings, SubjectState, judge, measure, step
 
-pytestmark = pytest.mark.usefixtures("state_backend")   # every test on SQLite and on PostgreSQL
+pytestmark = pytest.mark.usefixtures("state_backend")  # every test on SQLite and on PostgreSQL
 
 CFG = SubjectSettings()
 KEY = "peoples-daily/russia"
 PHRASES = ("俄罗斯", "普京", "Russia*", "Росси*")
 RUSSIA = {"title": "普京会见中国外长", "text": "俄罗斯总统普京在莫斯科会见……"}
-ENGLISH_ONLY = {"title": "外长会谈", "text": "双方讨论了合作。", "title_en": "Foreign ministers talk",
-                "text_en": "The sides discussed cooperation with Russian partners."}
-WORLD = [{"title": f"巴西总统访问阿根廷 {n}", "title_en": f"Brazil's president visits Argentina {n}",
-          "text": "两国元首举行会谈。"} for n in range(10)]
+ENGLISH_ONLY = {
+    "title": "外长会谈",
+    "text": "双方讨论了合作。",
+    "title_en": "Foreign ministers talk",
+    "text_en": "The sides discussed cooperation with Russian partners.",
+}
+WORLD = [
+    {
+        "title": f"巴西总统访问阿根廷 {n}",
+        "title_en": f"Brazil's president visits Argentina {n}",
+        "text": "两国元首举行会谈。",
+    }
+    for n in range(10)
+]
 
 
 def run_of(n, on, off):
@@ -31,8 +41,8 @@ def run_of(n, on, off):
 
 def test_an_item_is_on_subject_through_its_original_or_its_translation_on_word_boundaries():
     assert run_of(1, 2, 3).on_subject == 2
-    assert measure(KEY, 1, "t", [ENGLISH_ONLY], PHRASES).on_subject == 1          # "Russian" via Russia*
-    assert measure(KEY, 1, "t", [{"title": "Prussian army"}], PHRASES).on_subject == 0   # word boundary
+    assert measure(KEY, 1, "t", [ENGLISH_ONLY], PHRASES).on_subject == 1  # "Russian" via Russia*
+    assert measure(KEY, 1, "t", [{"title": "Prussian army"}], PHRASES).on_subject == 0  # word boundary
     assert measure(KEY, 1, "t", [{"text": "Визит в Россию"}], PHRASES).on_subject == 1
 
 
@@ -40,10 +50,12 @@ def test_off_subject_below_the_share_with_the_cause_in_words():
     history = [run_of(2, 6, 1), run_of(1, 7, 0)]
     verdict = judge(run_of(3, 2, 8), history, PHRASES, CFG)
     assert verdict.state == "off"
-    assert verdict.cause == ("2 of 10 new items mention the section's subject (俄罗斯, 普京, Russia*, …); "
-                             "usually 13 of 14 over the last 2 runs — e.g. '巴西总统访问阿根廷 0' "
-                             "(Brazil's president visits Argentina 0), '巴西总统访问阿根廷 1' "
-                             "(Brazil's president visits Argentina 1)")
+    assert verdict.cause == (
+        "2 of 10 new items mention the section's subject (俄罗斯, 普京, Russia*, …); "
+        "usually 13 of 14 over the last 2 runs — e.g. '巴西总统访问阿根廷 0' "
+        "(Brazil's president visits Argentina 0), '巴西总统访问阿根廷 1' "
+        "(Brazil's president visits Argentina 1)"
+    )
 
 
 def test_threshold_and_minimum_items():
@@ -52,7 +64,7 @@ def test_threshold_and_minimum_items():
     assert judge(run_of(1, 2, 8), [], PHRASES, CFG).state == "off"
     few = judge(run_of(1, 0, CFG.health_min_items - 1), [], PHRASES, CFG)
     assert few.state is None and "fewer than health_min_items = 3" in few.cause
-    assert "usually" not in judge(run_of(1, 0, 5), [], PHRASES, CFG).cause     # no history: no "usually"
+    assert "usually" not in judge(run_of(1, 0, 5), [], PHRASES, CFG).cause  # no history: no "usually"
 
 
 def fold(verdicts_of_runs):
@@ -99,18 +111,23 @@ def test_rows_survive_reconnects_and_history_skips_off_runs(tmp_path):
 
 def write(tmp_path, section_lines, lifecycle=""):
     path = tmp_path / "newsmon.toml"
-    path.write_text("replace_default_sources = true\n" + lifecycle + '[[sources]]\nid = "pd"\n'
-                    '[[sources.sections]]\nid = "russia"\nkind = "feed"\nurl = "http://127.0.0.1/r.xml"\n'
-                    + section_lines, encoding="utf-8")
+    path.write_text(
+        "replace_default_sources = true\n" + lifecycle + '[[sources]]\nid = "pd"\n'
+        '[[sources.sections]]\nid = "russia"\nkind = "feed"\nurl = "http://127.0.0.1/r.xml"\n' + section_lines,
+        encoding="utf-8",
+    )
     return path
 
 
-@pytest.mark.parametrize("value, problem", [
-    ('["Russia**"]', "only one trailing * is supported"),
-    ('[]', "expected a non-empty list of phrases"),
-    ('["俄罗斯", ""]', "expected non-empty strings"),
-    ('"Russia"', "expected list"),
-])
+@pytest.mark.parametrize(
+    "value, problem",
+    [
+        ('["Russia**"]', "only one trailing * is supported"),
+        ("[]", "expected a non-empty list of phrases"),
+        ('["俄罗斯", ""]', "expected non-empty strings"),
+        ('"Russia"', "expected list"),
+    ],
+)
 def test_a_bad_subject_is_named_at_its_line(tmp_path, value, problem):
     path = write(tmp_path, f'languages = ["zh"]\nsubject = {value}\n')
     with pytest.raises(ConfigError) as err:

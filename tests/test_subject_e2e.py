@@ -21,10 +21,12 @@ from tests.alerting import WebhookReceiver, kremlin_nights_config, rows, serve_k
 
 SUBJECT = ["region*", "governor*", "Crimea*", "Sevastopol*"]
 PAGES = {"ON": ["63953", "56514", "52988"], "OFF": ["11287", "62299", "8043"]}
-PLAN = {1: {"regions": "ON", "blip": "ON", "plain": "OFF"},
-        2: {"regions": "OFF", "blip": "OFF", "plain": "OFF"},
-        3: {"regions": "OFF", "blip": "ON", "plain": "OFF"},
-        4: {"regions": "ON", "blip": "ON", "plain": "OFF"}}
+PLAN = {
+    1: {"regions": "ON", "blip": "ON", "plain": "OFF"},
+    2: {"regions": "OFF", "blip": "OFF", "plain": "OFF"},
+    3: {"regions": "OFF", "blip": "ON", "plain": "OFF"},
+    4: {"regions": "ON", "blip": "ON", "plain": "OFF"},
+}
 OFF, ON = "section_off_subject", "section_on_subject"
 
 
@@ -35,8 +37,9 @@ def serve_night(server, night: int) -> None:
 
 
 def config(tmp_path, server, hook, subject=SUBJECT):
-    return kremlin_nights_config(tmp_path, server, {
-        name: ({"subject": subject} if name != "plain" else {}) for name in PLAN[1]}, hook)
+    return kremlin_nights_config(
+        tmp_path, server, {name: ({"subject": subject} if name != "plain" else {}) for name in PLAN[1]}, hook
+    )
 
 
 def test_four_nights_of_a_section_drifting_off_its_subject_and_back(tmp_path, site_server, newsmon):
@@ -47,8 +50,9 @@ def test_four_nights_of_a_section_drifting_off_its_subject_and_back(tmp_path, si
         for night in PLAN:
             serve_night(site_server, night)
             proc = newsmon("run", "--config", str(cfg), timeout=90)
-            assert "Traceback" not in proc.stderr and "stage crawler.lifecycle.stage failed" not in proc.stdout, \
+            assert "Traceback" not in proc.stderr and "stage crawler.lifecycle.stage failed" not in proc.stdout, (
                 proc.stdout + proc.stderr
+            )
             assert proc.returncode == 0, proc.stdout + proc.stderr
             status[night] = newsmon("status", "--config", str(cfg))
             if night == 3:
@@ -59,28 +63,42 @@ def test_four_nights_of_a_section_drifting_off_its_subject_and_back(tmp_path, si
     # Every night's items landed and extracted: the lifecycle and extraction health have nothing to say.
     landed = rows(out, "SELECT run_id, section, count(*) AS n FROM articles GROUP BY run_id, section")
     assert {(r["run_id"], r["section"]): r["n"] for r in landed} == {
-        (night, f"kremlin/{name}"): 3 for night in PLAN for name in PLAN[night]}
+        (night, f"kremlin/{name}"): 3 for night in PLAN for name in PLAN[night]
+    }
     assert not rows(out, "SELECT * FROM events WHERE type LIKE 'section_extraction_%'")
 
-    got = rows(out, "SELECT run_id, type, section, cause, details FROM events WHERE type IN (?, ?) ORDER BY seq",
-               OFF, ON)
-    assert [(e["run_id"], e["type"], e["section"]) for e in got] == [(3, OFF, "kremlin/regions"),
-                                                                   (4, ON, "kremlin/regions")]
-    off_titles = [title_of(out, f"/regions/n3/{ident}") for ident in PAGES["OFF"][:2]]    # the listing's first
+    got = rows(
+        out, "SELECT run_id, type, section, cause, details FROM events WHERE type IN (?, ?) ORDER BY seq", OFF, ON
+    )
+    assert [(e["run_id"], e["type"], e["section"]) for e in got] == [
+        (3, OFF, "kremlin/regions"),
+        (4, ON, "kremlin/regions"),
+    ]
+    off_titles = [title_of(out, f"/regions/n3/{ident}") for ident in PAGES["OFF"][:2]]  # the listing's first
     assert got[0]["cause"] == (
         "0 of 3 new items mention the section's subject (region*, governor*, Crimea*, …); usually 3 of 3 — e.g. "
-        f"'{off_titles[0]}', '{off_titles[1]}' (2 consecutive runs, since {checked_at(out, 2)})"), got[0]["cause"]
+        f"'{off_titles[0]}', '{off_titles[1]}' (2 consecutive runs, since {checked_at(out, 2)})"
+    ), got[0]["cause"]
     assert json.loads(got[0]["details"])["measured"] == {"items": 3, "on_subject": 0, "share": 0.0}
-    assert got[1]["cause"].startswith("3 of 3 new items mention the section's subject (region*, governor*, "
-                                      "Crimea*, …); usually 3 of 3 (off subject since ")
+    assert got[1]["cause"].startswith(
+        "3 of 3 new items mention the section's subject (region*, governor*, "
+        "Crimea*, …); usually 3 of 3 (off subject since "
+    )
 
     # Judged: the sections with a subject, every night; the one without never.
-    judged = rows(out, "SELECT run_id, section, on_subject, verdict, state FROM section_subject ORDER BY run_id, section")
+    judged = rows(
+        out, "SELECT run_id, section, on_subject, verdict, state FROM section_subject ORDER BY run_id, section"
+    )
     assert [(r["run_id"], r["section"], r["on_subject"], r["verdict"], r["state"]) for r in judged] == [
-        (1, "kremlin/blip", 3, "on", "on"), (1, "kremlin/regions", 3, "on", "on"),
-        (2, "kremlin/blip", 0, "off", "on"), (2, "kremlin/regions", 0, "off", "on"),
-        (3, "kremlin/blip", 3, "on", "on"), (3, "kremlin/regions", 0, "off", "off"),
-        (4, "kremlin/blip", 3, "on", "on"), (4, "kremlin/regions", 3, "on", "on")]
+        (1, "kremlin/blip", 3, "on", "on"),
+        (1, "kremlin/regions", 3, "on", "on"),
+        (2, "kremlin/blip", 0, "off", "on"),
+        (2, "kremlin/regions", 0, "off", "on"),
+        (3, "kremlin/blip", 3, "on", "on"),
+        (3, "kremlin/regions", 0, "off", "off"),
+        (4, "kremlin/blip", 3, "on", "on"),
+        (4, "kremlin/regions", 3, "on", "on"),
+    ]
 
     # Status names the off-subject section and exits 1 while it is; all well before and after.
     assert status[3].returncode == 1, status[3].stdout
@@ -108,8 +126,9 @@ def test_sources_check_names_a_bad_subject_at_its_line(tmp_path, site_server, ne
     proc = newsmon("sources", "check", "--config", str(cfg))
     line = next(n for n, text in enumerate(cfg.read_text().splitlines(), 1) if "Sevasto*pol" in text)
     assert proc.returncode != 0
-    assert f"{cfg}:{line}: sources[kremlin].sections[regions].subject: 'Sevasto*pol': only one trailing *" \
-        in proc.stderr, proc.stderr
+    assert (
+        f"{cfg}:{line}: sources[kremlin].sections[regions].subject: 'Sevasto*pol': only one trailing *" in proc.stderr
+    ), proc.stderr
 
 
 def title_of(out, path: str) -> str:
@@ -118,5 +137,6 @@ def title_of(out, path: str) -> str:
 
 
 def checked_at(out, run_id: int) -> str:
-    return rows(out, "SELECT checked_at FROM section_snapshots WHERE run_id = ? AND section = 'kremlin/regions'",
-                run_id)[0]["checked_at"]
+    return rows(
+        out, "SELECT checked_at FROM section_snapshots WHERE run_id = ? AND section = 'kremlin/regions'", run_id
+    )[0]["checked_at"]

@@ -43,7 +43,7 @@ def test_cpu_and_auto_load_and_translate(package):
         assert len(result) == len(SENTENCES)
         assert all(isinstance(text, str) and text and not isinstance(text, SentenceFailed) for text in result)
     if auto_device == "cpu":
-        assert on_auto == on_cpu                          # the same device, the same (deterministic) output
+        assert on_auto == on_cpu  # the same device, the same (deterministic) output
 
 
 @pytest.mark.parametrize("compute_type", ["float32", "int8", "auto", "int8_float16"])
@@ -77,8 +77,10 @@ def test_cuda_without_a_gpu_is_one_clear_error_and_items_stay_pending(newsmon, t
     proc = newsmon("translate", "--pending", "--output", str(out), "--config", str(config))
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     errors = [line for line in proc.stderr.splitlines() if "error" in line.lower()]
-    assert errors == ['newsmon: error: [translation] device = "cuda": CTranslate2 finds no CUDA device on this '
-                      'machine (no GPU, no NVIDIA driver, or no CUDA libraries); set device = "auto" or "cpu"']
+    assert errors == [
+        'newsmon: error: [translation] device = "cuda": CTranslate2 finds no CUDA device on this '
+        'machine (no GPU, no NVIDIA driver, or no CUDA libraries); set device = "auto" or "cpu"'
+    ]
     assert rows(out)["zh1"]["translation"]["status"] == "pending"
 
 

@@ -18,11 +18,11 @@ from tests.alerting import WebhookReceiver
 from tests.recorded import recorded
 from tests.sitesrv import Route, page, write_loopback_config
 
-pytestmark = pytest.mark.usefixtures("state_backend")   # every test on SQLite and on PostgreSQL
+pytestmark = pytest.mark.usefixtures("state_backend")  # every test on SQLite and on PostgreSQL
 
 PD_PATH = "/n1/2024/0424/c1001-40223222.html"
 KREMLIN_PATH = "/events/president/news/63953"
-WATCHES = '''
+WATCHES = """
 [[watch]]
 name = "Crimea"
 phrases = ["Crimea*", "Крым*"]
@@ -35,7 +35,7 @@ phrases = ["Xi Jinping", "习近平"]
 name = "Space"
 phrases = ["space technology"]
 sections = ["people/*"]
-'''
+"""
 
 
 def listing(links: list[str]) -> Route:
@@ -47,10 +47,15 @@ def write_config(tmp: Path, base: str, extra: str) -> Path:
     def listed(ident: str, path: str) -> dict:
         return {"id": ident, "kind": "listing", "url": f"{base}{path}", "link_css": "li.item a"}
 
-    return write_loopback_config(tmp / "newsmon.toml", [
-        {"id": "people", "name": "People's Daily", "sections": [listed("politics", "/politics/")]},
-        {"id": "kremlin", "name": "Kremlin", "sections": [listed("news", "/news/")]},
-    ], crawler={"output_dir": str(tmp / "output"), "timeout": 5}, extra=extra)
+    return write_loopback_config(
+        tmp / "newsmon.toml",
+        [
+            {"id": "people", "name": "People's Daily", "sections": [listed("politics", "/politics/")]},
+            {"id": "kremlin", "name": "Kremlin", "sections": [listed("news", "/news/")]},
+        ],
+        crawler={"output_dir": str(tmp / "output"), "timeout": 5},
+        extra=extra,
+    )
 
 
 def items_by_id(out: Path) -> tuple[dict[str, dict], dict[str, dict]]:
@@ -75,15 +80,21 @@ def watch_events(out: Path) -> list[dict]:
 
 
 def test_a_run_marks_the_items_announces_once_and_flags_the_digest(tmp_path, site_server, newsmon):
-    site_server.routes.update({
-        "/politics/": listing([PD_PATH]), PD_PATH: page(recorded(digestkit.PAGES["pd"][2])),
-        "/news/": listing([KREMLIN_PATH]), KREMLIN_PATH: page(recorded(digestkit.PAGES["kremlin"][2])),
-    })
+    site_server.routes.update(
+        {
+            "/politics/": listing([PD_PATH]),
+            PD_PATH: page(recorded(digestkit.PAGES["pd"][2])),
+            "/news/": listing([KREMLIN_PATH]),
+            KREMLIN_PATH: page(recorded(digestkit.PAGES["kremlin"][2])),
+        }
+    )
     receiver = WebhookReceiver().start()
-    channel = f'\n[alerts]\nretries = 0\n[[alerts.channels]]\nname = "watch-desk"\n' \
-              f'url = "json://127.0.0.1:{receiver.port}/"\nevents = ["watch_matched"]\n'
+    channel = (
+        f'\n[alerts]\nretries = 0\n[[alerts.channels]]\nname = "watch-desk"\n'
+        f'url = "json://127.0.0.1:{receiver.port}/"\nevents = ["watch_matched"]\n'
+    )
     cfg = write_config(tmp_path, site_server.url, WATCHES + channel)
-    env = {"ARGOS_PACKAGES_DIR": str(tmp_path / "no-models")}       # no model: the Chinese item stays pending
+    env = {"ARGOS_PACKAGES_DIR": str(tmp_path / "no-models")}  # no model: the Chinese item stays pending
     out = tmp_path / "output"
     try:
         proc = newsmon("run", "--config", str(cfg), env=env, timeout=60)
@@ -94,19 +105,22 @@ def test_a_run_marks_the_items_announces_once_and_flags_the_digest(tmp_path, sit
         pd = next(i for i in rows if rows[i]["source"] == "people")
         kremlin = next(i for i in rows if rows[i]["source"] == "kremlin")
         assert rows[pd]["translation"]["status"] == "pending"
-        assert bare(rows[kremlin]["watch"]) == [{"name": "Crimea", "phrases": ["Crimea*"], "found": ["Crimea"],
-                                           "in": ["text"]}]
-        assert bare(rows[pd]["watch"]) == [{"name": "Xi", "phrases": ["习近平"], "found": ["习近平"],
-                                            "in": ["title", "text"]}]
+        assert bare(rows[kremlin]["watch"]) == [
+            {"name": "Crimea", "phrases": ["Crimea*"], "found": ["Crimea"], "in": ["text"]}
+        ]
+        assert bare(rows[pd]["watch"]) == [
+            {"name": "Xi", "phrases": ["习近平"], "found": ["习近平"], "in": ["title", "text"]}
+        ]
         assert lines[pd]["watch"] == rows[pd]["watch"] and lines[kremlin]["watch"] == rows[kremlin]["watch"]
 
         events = watch_events(out)
-        assert sorted((e["article_id"], e["details"]["watch"]) for e in events) == sorted([(kremlin, "Crimea"),
-                                                                                           (pd, "Xi")])
+        assert sorted((e["article_id"], e["details"]["watch"]) for e in events) == sorted(
+            [(kremlin, "Crimea"), (pd, "Xi")]
+        )
         xi = next(e for e in events if e["details"]["watch"] == "Xi")
         assert xi["section"] == "people/politics" and '"习近平" in title, text' in xi["cause"]
         assert rows[pd]["title"][:10] in xi["cause"]
-        assert len(receiver.posts) == 1                              # one message for the run, watch hits only
+        assert len(receiver.posts) == 1  # one message for the run, watch hits only
         body = receiver.posts[0]["message"]
         assert receiver.posts[0]["title"] == "newsmon: 2 watch hits" and "Watch hits (2)" in body
         assert "• kremlin/news: Launching motor traffic on completed sections of Taurida motorway" in body
@@ -125,27 +139,30 @@ def test_a_run_marks_the_items_announces_once_and_flags_the_digest(tmp_path, sit
         assert crimea and all("**Crimea" in line for line in crimea), block
         sentence = crimea[0].split(" EN  ", 1)[1].replace("**", "")
         assert sentence in rows[kremlin]["text"] and len(sentence) < len(rows[kremlin]["text"])
-        assert "| watch_matched |" not in text                        # listed once, under WATCHED, not as alerts
+        assert "| watch_matched |" not in text  # listed once, under WATCHED, not as alerts
         html = (digest.parent / "digest.html").read_text(encoding="utf-8")
         assert '<h2 id="watched">Watched (2)</h2>' in html and f'href="#i-{kremlin}"' in html
         assert "<mark>Crimea</mark>" in html.split('id="watched"')[1].split('id="alerts"')[0]
-        assert '<mark>习近平</mark>' in html
+        assert "<mark>习近平</mark>" in html
 
         # The Chinese item is translated later (as `newsmon translate --pending` writes it): the English
         # phrases now find it through text_en/title_en; `newsmon watch` matches it before listing.
-        english = digestkit.translate(dict(rows[pd]), digestkit.english_for(rows[pd]["title"], -1),
-                                      [digestkit.english_for(p, n) for n, p in enumerate(rows[pd]["paragraphs"])])
+        english = digestkit.translate(
+            dict(rows[pd]),
+            digestkit.english_for(rows[pd]["title"], -1),
+            [digestkit.english_for(p, n) for n, p in enumerate(rows[pd]["paragraphs"])],
+        )
         conn = state.connect(out)
         try:
             fields = {k: english[k] for k in TRANSLATION_FIELDS}
             translation_store.save(conn, {pd: (rows[pd]["content_hash"], fields)})
         finally:
             conn.close()
-        export_now(out)                                   # as the command ends
+        export_now(out)  # as the command ends
         assert items_by_id(out)[1][pd]["title_en"] == english["title_en"]
         listed = newsmon("watch", "--config", str(cfg), env=env, check=True).stdout
         assert listed.splitlines()[-1] == "3 hits"
-        assert "people/politics  watch:Space  \"space technology\" in title_en, text_en" in listed
+        assert 'people/politics  watch:Space  "space technology" in title_en, text_en' in listed
         assert "  EN: Making space technology better benefit the people" in listed
         assert f"  ZH: {rows[pd]['title']}" in listed and f"{site_server.url}{PD_PATH}  #{pd[:8]}" in listed
         # keyword in context (stdout is a pipe here: the match between **): the English sentence holding
@@ -155,23 +172,26 @@ def test_a_run_marks_the_items_announces_once_and_flags_the_digest(tmp_path, sit
         assert f"    title ZH: {rows[pd]['title']}" in lines
         assert "          EN: Making **space technology** better benefit the people" in space
         at = next(i for i, line in enumerate(lines) if line.startswith("    ¶"))
-        n = int(lines[at].split()[0][1:]) - 1                   # the paragraph, then its English sentence
+        n = int(lines[at].split()[0][1:]) - 1  # the paragraph, then its English sentence
         assert lines[at].split(" ZH: ", 1)[1] in rows[pd]["paragraphs"][n]
         assert "**space technology**" in lines[at + 1] and lines[at + 1].startswith("          EN: ")
         assert lines[at + 1][14:].replace("**", "") in english["paragraphs_en"][n]
         rows, lines = items_by_id(out)
         assert [h["name"] for h in rows[pd]["watch"]] == ["Xi", "Space"] and lines[pd] == rows[pd]
-        assert rows[pd]["watch"][0]["in"] == ["title", "text", "text_en"]          # Xi Jinping in the English too
+        assert rows[pd]["watch"][0]["in"] == ["title", "text", "text_en"]  # Xi Jinping in the English too
         events = watch_events(out)
-        assert len(events) == 3 and events[-1]["details"]["watch"] == "Space"       # Xi is not announced again
+        assert len(events) == 3 and events[-1]["details"]["watch"] == "Space"  # Xi is not announced again
 
         again = newsmon("run", "--config", str(cfg), env=env, timeout=60)
         assert again.returncode == 0, again.stdout + again.stderr
-        assert len(watch_events(out)) == 3                           # nothing new announced
-        assert len(receiver.posts) == 2 and "Watch hits (1)" in receiver.posts[1]["message"]   # Space, sent now
-        assert "watch Space: \"space technology\" in title_en, text_en" in receiver.posts[1]["message"]
-        flagged = [line for line in next(out.glob("*/digest.txt")).read_text(encoding="utf-8").splitlines()
-                   if " | people | politics | zh | " in line]
+        assert len(watch_events(out)) == 3  # nothing new announced
+        assert len(receiver.posts) == 2 and "Watch hits (1)" in receiver.posts[1]["message"]  # Space, sent now
+        assert 'watch Space: "space technology" in title_en, text_en' in receiver.posts[1]["message"]
+        flagged = [
+            line
+            for line in next(out.glob("*/digest.txt")).read_text(encoding="utf-8").splitlines()
+            if " | people | politics | zh | " in line
+        ]
         assert len(flagged) == 1 and flagged[0].endswith("watch:Xi watch:Space")
     finally:
         receiver.stop()
@@ -181,35 +201,40 @@ def test_rematch_after_adding_a_watch_announces_only_the_new_hits(tmp_path, news
     out = tmp_path / "output"
     items = digestkit.standard_day(out)
     cfg = tmp_path / "user.toml"
-    cfg.write_text(f'[crawler]\noutput_dir = "{out}"\n[[watch]]\nname = "Friendship"\nphrases = ["两国人民"]\n',
-                   encoding="utf-8")
-    first = newsmon("watch", "--config", str(cfg), check=True).stdout       # matches what the day stored
+    cfg.write_text(
+        f'[crawler]\noutput_dir = "{out}"\n[[watch]]\nname = "Friendship"\nphrases = ["两国人民"]\n', encoding="utf-8"
+    )
+    first = newsmon("watch", "--config", str(cfg), check=True).stdout  # matches what the day stored
     assert first.splitlines()[-1] == "1 hit" and "watch:Friendship" in first
     assert len(watch_events(out)) == 1
 
-    cfg.write_text(cfg.read_text(encoding="utf-8") + '[[watch]]\nname = "Peoples"\nphrases = ["our peoples", '
-                   '"two peoples"]\n', encoding="utf-8")
+    cfg.write_text(
+        cfg.read_text(encoding="utf-8") + '[[watch]]\nname = "Peoples"\nphrases = ["our peoples", "two peoples"]\n',
+        encoding="utf-8",
+    )
     proc = newsmon("watch", "--rematch", "--config", str(cfg), check=True)
-    assert "watch: items: 0/7" in proc.stderr and "watch: items: 7/7 (100%)" in proc.stderr   # progress lines
+    assert "watch: items: 0/7" in proc.stderr and "watch: items: 7/7 (100%)" in proc.stderr  # progress lines
     assert "rematched 7 items against 2 watches: 3 hits, 2 new" in proc.stdout
     events = watch_events(out)
     assert [e["details"]["watch"] for e in events] == ["Friendship", "Peoples", "Peoples"]
     rows, lines = items_by_id(out)
     assert [h["name"] for h in rows[items["mfa"]["id"]]["watch"]] == ["Friendship", "Peoples"]
-    assert bare(rows[items["mid"]["id"]]["watch"]) == [{"name": "Peoples", "phrases": ["our peoples"],
-                                                  "found": ["our peoples"], "in": ["text_en"]}]
+    assert bare(rows[items["mid"]["id"]]["watch"]) == [
+        {"name": "Peoples", "phrases": ["our peoples"], "found": ["our peoples"], "in": ["text_en"]}
+    ]
     assert all(lines[i] == rows[i] for i in rows) and len(lines) == 7
     assert "0 new" in newsmon("watch", "--rematch", "--config", str(cfg), check=True).stdout
 
-    cfg.write_text(f'[crawler]\noutput_dir = "{out}"\n[[watch]]\nname = "Peoples"\nphrases = ["our peoples"]\n',
-                   encoding="utf-8")
+    cfg.write_text(
+        f'[crawler]\noutput_dir = "{out}"\n[[watch]]\nname = "Peoples"\nphrases = ["our peoples"]\n', encoding="utf-8"
+    )
     newsmon("watch", "--rematch", "--config", str(cfg), check=True)
     rows, lines = items_by_id(out)
     assert "watch" not in rows[items["mfa"]["id"]] and "watch" not in lines[items["mfa"]["id"]]
     listed = newsmon("watch", "--config", str(cfg), "--name", "Peoples", check=True).stdout
     assert listed.splitlines()[-1] == "1 hit" and len(watch_events(out)) == 3
     later = newsmon("watch", "--config", str(cfg), "--name", "Peoples", "--since", "2030-01-01")
-    assert later.returncode == 1 and later.stdout == "0 hits\n"                       # none: as grep
+    assert later.returncode == 1 and later.stdout == "0 hits\n"  # none: as grep
     gone = newsmon("watch", "--config", str(cfg), "--name", "Friendship", "--name", "Nope")
     assert gone.returncode == 2 and gone.stdout == "" and "Traceback" not in gone.stderr
     assert gone.stderr == "newsmon: error: no such watch: Friendship, Nope (configured watches: Peoples)\n"
@@ -223,8 +248,10 @@ def test_rematch_rewrites_the_digest_of_each_day_it_changed(tmp_path, newsmon):
     newsmon("digest", "--config", str(cfg), "--date", digestkit.DAY, check=True)
     digest = out / digestkit.DAY / "digest.txt"
     assert "== WATCHED" not in digest.read_text(encoding="utf-8")
-    cfg.write_text(cfg.read_text(encoding="utf-8") + '[[watch]]\nname = "Kremlin"\nphrases = ["Путин*", "Putin"]\n',
-                   encoding="utf-8")
+    cfg.write_text(
+        cfg.read_text(encoding="utf-8") + '[[watch]]\nname = "Kremlin"\nphrases = ["Путин*", "Putin"]\n',
+        encoding="utf-8",
+    )
     proc = newsmon("watch", "--rematch", "--config", str(cfg), check=True)
     assert f"digests rewritten: {digestkit.DAY}" in proc.stdout
     text = digest.read_text(encoding="utf-8")
@@ -237,8 +264,10 @@ def test_rematch_rewrites_the_digest_of_each_day_it_changed(tmp_path, newsmon):
 
 def test_sources_check_names_a_malformed_watch_with_file_and_line(tmp_path, newsmon):
     bad = tmp_path / "bad.toml"
-    bad.write_text('[[watch]]\nname = "Xi"\nphrases = ["Xi Jinping"]\n\n[[watch]]\nname = "Kremlin"\n'
-                   'phrases = "Putin"\n', encoding="utf-8")
+    bad.write_text(
+        '[[watch]]\nname = "Xi"\nphrases = ["Xi Jinping"]\n\n[[watch]]\nname = "Kremlin"\nphrases = "Putin"\n',
+        encoding="utf-8",
+    )
     proc = newsmon("sources", "check", "--config", str(bad))
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert f"{bad}:7: [[watch]] #2.phrases: expected list, got str 'Putin'" in proc.stderr

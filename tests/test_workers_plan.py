@@ -69,7 +69,8 @@ def test_worker_and_distributed_run_need_a_postgresql_state(tmp_path):
         assert proc.returncode != 0
         assert proc.stderr.strip().splitlines() == [
             "newsmon: error: jobs need a PostgreSQL database: set [state] url (or NEWSMON_DATABASE_URL) to "
-            "postgresql://user@host/dbname"], proc.stderr
+            "postgresql://user@host/dbname"
+        ], proc.stderr
 
 
 def test_the_queue_schema_is_created_once_whoever_comes_first(pg_url):
@@ -79,7 +80,7 @@ def test_the_queue_schema_is_created_once_whoever_comes_first(pg_url):
     from crawler.jobs.queue import ensure_schema
 
     ensure_schema(pg_url)
-    ensure_schema(pg_url)                   # a second worker starting: nothing to do, no error
+    ensure_schema(pg_url)  # a second worker starting: nothing to do, no error
     with psycopg.connect(pg_url) as conn:
         assert conn.execute("SELECT count(*) FROM procrastinate_jobs").fetchone() == (0,)
 
@@ -92,5 +93,12 @@ def test_the_scheduler_runs_distributed_cycles_when_the_state_is_in_postgresql(t
     assert "--distributed" not in build(("mid/news",), False)
     monkeypatch.setenv("NEWSMON_DATABASE_URL", "postgresql://newsmon@/newsmon?host=/run/postgresql")
     argv = build(("mid/news",), False)
-    assert argv[argv.index("run"):] == ["run", "--output", str(tmp_path), "--no-wait", "--distributed",
-                                        "--source", "mid/news"]
+    assert argv[argv.index("run") :] == [
+        "run",
+        "--output",
+        str(tmp_path),
+        "--no-wait",
+        "--distributed",
+        "--source",
+        "mid/news",
+    ]

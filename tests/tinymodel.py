@@ -37,9 +37,17 @@ def train_sentencepiece(vocab_size: int = 400) -> bytes:
 
     out = io.BytesIO()
     lines = [line for line in CORPUS.splitlines() if line] * 4
-    spm.SentencePieceTrainer.train(sentence_iterator=iter(lines), model_writer=out, vocab_size=vocab_size,
-                                   character_coverage=1.0, model_type="unigram", hard_vocab_limit=False,
-                                   num_threads=1, minloglevel=2, seed_sentencepiece_size=10000)
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(lines),
+        model_writer=out,
+        vocab_size=vocab_size,
+        character_coverage=1.0,
+        model_type="unigram",
+        hard_vocab_limit=False,
+        num_threads=1,
+        minloglevel=2,
+        seed_sentencepiece_size=10000,
+    )
     return out.getvalue()
 
 
@@ -65,8 +73,17 @@ def _shape(name: str, d: int, ffn: int, vocab: int) -> tuple[int, ...]:
     return (out, d)
 
 
-def build_model(model_dir: Path, vocab: list[str], *, layers: int, d_model: int, ffn: int, heads: int,
-                quantization: str | None, seed: int) -> None:
+def build_model(
+    model_dir: Path,
+    vocab: list[str],
+    *,
+    layers: int,
+    d_model: int,
+    ffn: int,
+    heads: int,
+    quantization: str | None,
+    seed: int,
+) -> None:
     from ctranslate2.specs import model_spec, transformer_spec
 
     spec = transformer_spec.TransformerSpec.from_config((layers, layers), heads)
@@ -94,9 +111,20 @@ def build_model(model_dir: Path, vocab: list[str], *, layers: int, d_model: int,
     spec.save(str(model_dir))
 
 
-def build_package(dest: Path, *, lang: str = "zh", to: str = "en", version: str = "1.0", layers: int = 1,
-                  d_model: int = 32, ffn: int = 64, heads: int = 2, vocab_size: int | None = None,
-                  quantization: str | None = None, seed: int = 0) -> Path:
+def build_package(
+    dest: Path,
+    *,
+    lang: str = "zh",
+    to: str = "en",
+    version: str = "1.0",
+    layers: int = 1,
+    d_model: int = 32,
+    ffn: int = 64,
+    heads: int = 2,
+    vocab_size: int | None = None,
+    quantization: str | None = None,
+    seed: int = 0,
+) -> Path:
     """Write ``translate-<lang>_<to>-<version>.argosmodel`` into ``dest`` and return its path."""
     top = f"translate-{lang}_{to}-{version.replace('.', '_')}"
     work = Path(tempfile.mkdtemp(prefix="tinymodel-"))
@@ -105,15 +133,33 @@ def build_package(dest: Path, *, lang: str = "zh", to: str = "en", version: str 
         root.mkdir()
         sp_bytes = train_sentencepiece()
         (root / "sentencepiece.model").write_bytes(sp_bytes)
-        build_model(root / "model", _vocabulary(sp_bytes, vocab_size), layers=layers, d_model=d_model,
-                    ffn=ffn, heads=heads, quantization=quantization, seed=seed)
-        (root / "metadata.json").write_text(json.dumps({
-            "package_version": version, "argos_version": "1.9", "type": "translate",
-            "from_code": lang, "from_name": LANG_NAMES.get(lang, lang),
-            "to_code": to, "to_name": LANG_NAMES.get(to, to)}), encoding="utf-8")
+        build_model(
+            root / "model",
+            _vocabulary(sp_bytes, vocab_size),
+            layers=layers,
+            d_model=d_model,
+            ffn=ffn,
+            heads=heads,
+            quantization=quantization,
+            seed=seed,
+        )
+        (root / "metadata.json").write_text(
+            json.dumps(
+                {
+                    "package_version": version,
+                    "argos_version": "1.9",
+                    "type": "translate",
+                    "from_code": lang,
+                    "from_name": LANG_NAMES.get(lang, lang),
+                    "to_code": to,
+                    "to_name": LANG_NAMES.get(to, to),
+                }
+            ),
+            encoding="utf-8",
+        )
         archive = Path(dest) / f"{top}.argosmodel"
         Path(dest).mkdir(parents=True, exist_ok=True)
-        with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as zf:     # random weights do not compress
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as zf:  # random weights do not compress
             for path in sorted(root.rglob("*")):
                 zf.write(path, path.relative_to(work).as_posix())
         return archive

@@ -43,7 +43,7 @@ def closure(requirements: list[Requirement]) -> list[metadata.Distribution]:
         name = canonicalize_name(req.name)
         dist = found.get(name)
         if dist is None:
-            dist = found[name] = metadata.distribution(req.name)   # PackageNotFoundError: not installed here
+            dist = found[name] = metadata.distribution(req.name)  # PackageNotFoundError: not installed here
             todo += [(Requirement(r), "") for r in dist.requires or []]
         for wanted in req.extras:
             todo += [(Requirement(r), wanted) for r in dist.requires or []]
@@ -53,8 +53,13 @@ def closure(requirements: list[Requirement]) -> list[metadata.Distribution]:
 def rewheel(dist: metadata.Distribution, dest: Path) -> Path:
     """The installed distribution zipped back into ``dest/<name>-<version>-<tag>.whl``."""
     site = Path(dist.locate_file(""))
-    files = [f for f in dist.files or [] if ".." not in f.parts and "__pycache__" not in f.parts
-             and not (f.parts[0].endswith(".dist-info") and f.name in INSTALL_TIME_FILES)]
+    files = [
+        f
+        for f in dist.files or []
+        if ".." not in f.parts
+        and "__pycache__" not in f.parts
+        and not (f.parts[0].endswith(".dist-info") and f.name in INSTALL_TIME_FILES)
+    ]
     info_dir = next(f.parts[0] for f in dist.files or [] if f.parts[0].endswith(".dist-info"))
     wheel = dest / f"{_wheel_name(dist.metadata['Name'])}-{dist.version}-{_tag(site / info_dir)}.whl"
     record = []

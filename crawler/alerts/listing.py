@@ -13,8 +13,9 @@ from crawler.exceptions import NewsmonError
 
 # Events that are good news (a section came back or appeared, the crawler is online again): green where
 # the listing and the digest colour events, never red as the bad ones are.
-GOOD_NEWS = frozenset(("crawler_online", "section_reappeared", "section_extraction_recovered",
-                       "section_on_subject", "section_appeared"))
+GOOD_NEWS = frozenset(
+    ("crawler_online", "section_reappeared", "section_extraction_recovered", "section_on_subject", "section_appeared")
+)
 _GREEN, _RED, _RESET = "\x1b[32m", "\x1b[31m", "\x1b[0m"
 
 
@@ -23,20 +24,22 @@ def parse_since(text: str | None) -> str | None:
     if not text:
         return None
     try:
-        if len(text) == 10:        # a day: read as every date flag is (crawler.commands._options)
+        if len(text) == 10:  # a day: read as every date flag is (crawler.commands._options)
             day = date.fromisoformat(parse_day(text, "--since"))
             return datetime.combine(day, datetime.min.time(), UTC).isoformat()
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise NewsmonError(f"--since {text!r}: expected a date YYYY-MM-DD or an ISO time "
-                           "such as 2026-11-01T06:00") from None
+        raise NewsmonError(
+            f"--since {text!r}: expected a date YYYY-MM-DD or an ISO time such as 2026-11-01T06:00"
+        ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).isoformat()
 
 
-def query(output_dir: Path, since: str | None = None, types: list[str] | None = None,
-          sections: list[str] | None = None) -> list[dict]:
+def query(
+    output_dir: Path, since: str | None = None, types: list[str] | None = None, sections: list[str] | None = None
+) -> list[dict]:
     """Events (oldest first) with their delivery status per channel. Reads the state DB when there is one,
     else ``alerts.jsonl``; creates nothing."""
     if not state.exists(output_dir):
@@ -49,7 +52,7 @@ def query(output_dir: Path, since: str | None = None, types: list[str] | None = 
         conn.row_factory = sqlite3.Row
     try:
         return _from_db(conn, since, types, sections)
-    except sqlite3.OperationalError:          # a DB from before the alerts feature: no events table
+    except sqlite3.OperationalError:  # a DB from before the alerts feature: no events table
         return []
     finally:
         conn.close()
@@ -71,15 +74,22 @@ def _from_db(conn, since, types, sections) -> list[dict]:
     out = []
     for row in conn.execute(f"SELECT * FROM events WHERE {' AND '.join(where)} ORDER BY seq", args):
         event = from_row(row)
-        event["delivery"] = {d["channel"]: d["status"] for d in conn.execute(
-            "SELECT channel, status FROM event_deliveries WHERE event_id = ? ORDER BY channel", (row["id"],))}
+        event["delivery"] = {
+            d["channel"]: d["status"]
+            for d in conn.execute(
+                "SELECT channel, status FROM event_deliveries WHERE event_id = ? ORDER BY channel", (row["id"],)
+            )
+        }
         out.append(event)
     return out
 
 
 def _keep(event: dict, since, types, sections) -> bool:
-    return ((not since or event.get("at", "") >= since) and (not types or event.get("type") in types)
-            and (not sections or event.get("section") in sections))
+    return (
+        (not since or event.get("at", "") >= since)
+        and (not types or event.get("type") in types)
+        and (not sections or event.get("section") in sections)
+    )
 
 
 def show(found: list[dict], as_json: bool = False, out=None) -> None:
@@ -97,8 +107,10 @@ def show(found: list[dict], as_json: bool = False, out=None) -> None:
         kind = f"{event['type']:<18}"
         if colour and event["type"].startswith(("section_", "crawler_")):
             kind = f"{_GREEN if event['type'] in GOOD_NEWS else _RED}{kind}{_RESET}"
-        out.write(f"{event['at']}  {kind}  {event['section'] or '-':<28}  {event['cause']}"
-                  f"{f'  [{delivery}]' if delivery else ''}\n")
+        out.write(
+            f"{event['at']}  {kind}  {event['section'] or '-':<28}  {event['cause']}"
+            f"{f'  [{delivery}]' if delivery else ''}\n"
+        )
         out.writelines(f"{line}\n" for line in edit_lines(event))
     out.write(f"{len(found)} event{'s' if len(found) != 1 else ''}\n")
 
@@ -126,7 +138,7 @@ def deliver_now(config) -> int:
     from crawler.exceptions import LockHeld
     from crawler.ops.lock import CycleLock
 
-    try:   # never side by side with a cycle's own alerts stage: the same events would go out twice
+    try:  # never side by side with a cycle's own alerts stage: the same events would go out twice
         with CycleLock(config.output_dir, wait=False):
             conn = state.connect(config.output_dir)
             try:

@@ -1,6 +1,7 @@
 """Post-crawl stage: events → ``output/alerts.jsonl`` and Apprise channels, never losing one.
 
-Every event is already in the ``events`` table (recorded by crawler.lifecycle.stage / crawler.lifecycle.recheck). This stage
+Every event is already in the ``events`` table (recorded by crawler.lifecycle.stage / crawler.lifecycle.recheck).
+This stage
 1. appends the ones not yet written to alerts.jsonl (``events.flush_jsonl``);
 2. routes new events: one ``event_deliveries`` row (``pending``) per channel whose filter accepts the type
    and section;
@@ -21,13 +22,13 @@ import warnings
 from dataclasses import dataclass
 from typing import Any
 
-from crawler.lifecycle import events
 from crawler.alerts import redact
+from crawler.alerts.message import compose
 from crawler.config import Config
-from crawler.lifecycle.events import EVENT_TYPES
 from crawler.exceptions import ConfigError
 from crawler.items import utc_now
-from crawler.alerts.message import compose
+from crawler.lifecycle import events
+from crawler.lifecycle.events import EVENT_TYPES
 from crawler.tables import check_value, config_table
 
 log = logging.getLogger(__name__)
@@ -39,17 +40,24 @@ ALERTS_SPEC = {
     "max_events_per_message": ((int,), 50, 1),
     "title": ((str,), "newsmon", None),
 }
-CHANNEL_KEYS = {"name": (str,), "url": (str,), "url_env": (str,), "events": (list,), "sections": (list,),
-                "enabled": (bool,), "digest": (bool,)}
+CHANNEL_KEYS = {
+    "name": (str,),
+    "url": (str,),
+    "url_env": (str,),
+    "events": (list,),
+    "sections": (list,),
+    "enabled": (bool,),
+    "digest": (bool,),
+}
 
 
 @dataclass(frozen=True)
 class Channel:
     name: str
     url: str
-    events: tuple[str, ...] = ()          # empty: every type
-    sections: tuple[str, ...] = ()        # fnmatch patterns on "source/section"; empty: all
-    digest: bool = False                  # also receives the day's digest (crawler.digest.mail)
+    events: tuple[str, ...] = ()  # empty: every type
+    sections: tuple[str, ...] = ()  # fnmatch patterns on "source/section"; empty: all
+    digest: bool = False  # also receives the day's digest (crawler.digest.mail)
 
     def accepts(self, kind: str, section: str | None) -> bool:
         """An event about no section (the crawler offline or back) concerns every section: only the
@@ -87,8 +95,9 @@ def _channel(entry: Any, n: int) -> Channel | None:
         raise ConfigError(f"{where}.events: unknown event type(s) {unknown} (known: {', '.join(EVENT_TYPES)})")
     redact.protect(url)
     name = entry.get("name") or f"channel-{n + 1}"
-    return Channel(name, url, tuple(entry.get("events", ())), tuple(entry.get("sections", ())),
-                   entry.get("digest", False))
+    return Channel(
+        name, url, tuple(entry.get("events", ())), tuple(entry.get("sections", ())), entry.get("digest", False)
+    )
 
 
 def _url_of(entry: dict, where: str) -> str:
@@ -128,8 +137,9 @@ def route(conn: sqlite3.Connection, channels: list[Channel]) -> int:
         for row in rows:
             for ch in channels:
                 if ch.accepts(row["type"], row["section"]):
-                    conn.execute("INSERT OR IGNORE INTO event_deliveries(event_id, channel) VALUES (?, ?)",
-                                 (row["id"], ch.name))
+                    conn.execute(
+                        "INSERT OR IGNORE INTO event_deliveries(event_id, channel) VALUES (?, ?)", (row["id"], ch.name)
+                    )
             conn.execute("UPDATE events SET routed = 1 WHERE id = ?", (row["id"],))
     except BaseException:
         conn.execute("ROLLBACK")
@@ -141,7 +151,9 @@ def route(conn: sqlite3.Connection, channels: list[Channel]) -> int:
 def pending_for(conn: sqlite3.Connection, channel: str) -> list[dict]:
     rows = conn.execute(
         "SELECT e.*, d.attempts FROM event_deliveries d JOIN events e ON e.id = d.event_id "
-        "WHERE d.channel = ? AND d.status != 'delivered' ORDER BY e.seq", (channel,)).fetchall()
+        "WHERE d.channel = ? AND d.status != 'delivered' ORDER BY e.seq",
+        (channel,),
+    ).fetchall()
     return [{**events.from_row(r), "attempts": r["attempts"]} for r in rows]
 
 
@@ -155,16 +167,26 @@ def deliver_channel(conn: sqlite3.Connection, ch: Channel, table: dict) -> str:
     ids = [(e["id"],) for e in pending]
     now = utc_now()
     if error is None:
-        conn.executemany("UPDATE event_deliveries SET status = 'delivered', attempts = attempts + ?, last_attempt = ?, "
-                         "delivered_at = ?, last_error = NULL WHERE event_id = ? AND channel = ?",
-                         [(attempts, now, now, i, ch.name) for (i,) in ids])
+        conn.executemany(
+            "UPDATE event_deliveries SET status = 'delivered', attempts = attempts + ?, last_attempt = ?, "
+            "delivered_at = ?, last_error = NULL WHERE event_id = ? AND channel = ?",
+            [(attempts, now, now, i, ch.name) for (i,) in ids],
+        )
         log.info("alerts: %d events delivered to %s", len(pending), ch.name)
         return f"delivered {len(pending)}"
-    conn.executemany("UPDATE event_deliveries SET status = 'undelivered', attempts = attempts + ?, last_attempt = ?, "
-                     "last_error = ? WHERE event_id = ? AND channel = ?",
-                     [(attempts, now, error, i, ch.name) for (i,) in ids])
-    log.warning("alerts: delivery to %s (%s) failed after %d attempts: %s; %d events kept for the next run",
-                ch.name, redact.display(ch.url), attempts, error, len(pending))
+    conn.executemany(
+        "UPDATE event_deliveries SET status = 'undelivered', attempts = attempts + ?, last_attempt = ?, "
+        "last_error = ? WHERE event_id = ? AND channel = ?",
+        [(attempts, now, error, i, ch.name) for (i,) in ids],
+    )
+    log.warning(
+        "alerts: delivery to %s (%s) failed after %d attempts: %s; %d events kept for the next run",
+        ch.name,
+        redact.display(ch.url),
+        attempts,
+        error,
+        len(pending),
+    )
     return f"undelivered {len(pending)}: {error}"
 
 
@@ -177,8 +199,12 @@ def _titles(conn: sqlite3.Connection, pending: list[dict]) -> dict[str, dict]:
         row = conn.execute("SELECT json FROM items WHERE id = ?", (ident,)).fetchone()
         if row:
             item = json.loads(row["json"])
-            out[ident] = {"title": item.get("title"), "title_en": item.get("title_en"), "source": item.get("source"),
-                          "story": item.get("story")}
+            out[ident] = {
+                "title": item.get("title"),
+                "title_en": item.get("title_en"),
+                "source": item.get("source"),
+                "story": item.get("story"),
+            }
     return out
 
 
@@ -194,7 +220,8 @@ def _apprise():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
             import apprise
-            apprise.Apprise().add("json://localhost")       # loads the plugin modules now, warnings muted
+
+            apprise.Apprise().add("json://localhost")  # loads the plugin modules now, warnings muted
         _APPRISE = apprise
     return _APPRISE
 
@@ -210,8 +237,9 @@ class _Capture(logging.Handler):
         self.lines.append(redact.redact(record.getMessage()))
 
 
-def send(ch: Channel, title: str, body: str, retries: int, delay: float,
-         body_format: str | None = None) -> tuple[int, str | None]:
+def send(
+    ch: Channel, title: str, body: str, retries: int, delay: float, body_format: str | None = None
+) -> tuple[int, str | None]:
     """Send one message; returns (attempts made, None on success or the redacted reason of failure).
     ``body_format`` (Apprise's NotifyFormat, e.g. "html") lets Apprise convert for targets that need another."""
     apprise = _apprise()

@@ -49,49 +49,67 @@ class WatchSpec:
 class Window:
     since: str
     until: str
-    items: list[dict] = field(default_factory=list)       # the window's items, oldest first (``_date`` set)
-    events: list[dict] = field(default_factory=list)      # the window's section events, oldest first
+    items: list[dict] = field(default_factory=list)  # the window's items, oldest first (``_date`` set)
+    events: list[dict] = field(default_factory=list)  # the window's section events, oldest first
 
 
 def load_window(conn: sqlite3.Connection, since: str, until: str) -> Window:
     window = Window(since, until)
-    rows = conn.execute(f"SELECT {ITEM_DATE} AS date, day, json FROM items WHERE {ITEM_DATE} BETWEEN ? AND ? "
-                        f"ORDER BY date, seq", (since, until))
+    rows = conn.execute(
+        f"SELECT {ITEM_DATE} AS date, day, json FROM items WHERE {ITEM_DATE} BETWEEN ? AND ? ORDER BY date, seq",
+        (since, until),
+    )
     for row in rows:
         item = loads(row["json"])
         if item is not None:
             window.items.append({**item, "_date": row["date"], "_day": row["day"]})
     marks = ",".join("?" * len(SECTION_EVENTS))
-    events = conn.execute(f"SELECT type, at, section, cause FROM events WHERE type IN ({marks}) "
-                          f"AND substr(at, 1, 10) BETWEEN ? AND ? ORDER BY seq", (*SECTION_EVENTS, since, until))
+    events = conn.execute(
+        f"SELECT type, at, section, cause FROM events WHERE type IN ({marks}) "
+        f"AND substr(at, 1, 10) BETWEEN ? AND ? ORDER BY seq",
+        (*SECTION_EVENTS, since, until),
+    )
     window.events = [dict(e) for e in events]
     return window
 
 
 def render(window: Window, watches: list[WatchSpec], names: dict[str, str], generated_at: str) -> str:
     sources = {item.get("source") for item in window.items}
-    parts = [f"# Brief draft, {window.since} – {window.until}", "",
-             f"_newsmon draft from {plural(len(window.items), 'item')} of {plural(len(sources), 'outlet')}, "
-             f"generated {generated_at}: "
-             f"cut and comment._", ""]
-    for title, lines in (("Sections back or off their subject", sections_part(window, names)),
-                         ("Watches", watches_part(window, watches)),
-                         ("Transcript quotes", quotes_part(window, watches)),
-                         ("Held datelines", held_part(window)),
-                         ("Carried by several outlets", stories_part(window))):
+    parts = [
+        f"# Brief draft, {window.since} – {window.until}",
+        "",
+        f"_newsmon draft from {plural(len(window.items), 'item')} of {plural(len(sources), 'outlet')}, "
+        f"generated {generated_at}: "
+        f"cut and comment._",
+        "",
+    ]
+    for title, lines in (
+        ("Sections back or off their subject", sections_part(window, names)),
+        ("Watches", watches_part(window, watches)),
+        ("Transcript quotes", quotes_part(window, watches)),
+        ("Held datelines", held_part(window)),
+        ("Carried by several outlets", stories_part(window)),
+    ):
         parts += [f"## {title}", "", *(lines or ["_Nothing in this window._"]), ""]
     return "\n".join(parts).rstrip("\n") + "\n"
 
 
 # ---------------------------------------------------------------- the parts
 def sections_part(window: Window, names: dict[str, str]) -> list[str]:
-    keys = list(dict.fromkeys([e["section"] for e in window.events] +
-                              [section_key(i) for i in window.items if OFF_SUBJECT in (i.get("flags") or [])]))
+    keys = list(
+        dict.fromkeys(
+            [e["section"] for e in window.events]
+            + [section_key(i) for i in window.items if OFF_SUBJECT in (i.get("flags") or [])]
+        )
+    )
     out = []
     for key in keys:
         out += [f"### {md(key)}{' — ' + md(names[key]) if names.get(key) else ''}", ""]
-        out += [f"- {EVENT_WORDS[e['type']]} on {e['at'][:10]}: {md(e['cause'])}"
-                for e in window.events if e["section"] == key]
+        out += [
+            f"- {EVENT_WORDS[e['type']]} on {e['at'][:10]}: {md(e['cause'])}"
+            for e in window.events
+            if e["section"] == key
+        ]
         for item in (i for i in window.items if section_key(i) == key):
             off = " · **no mention of the section's subject**" if OFF_SUBJECT in (item.get("flags") or []) else ""
             out.append(f"- {entry(item)}{off}")
@@ -102,8 +120,12 @@ def sections_part(window: Window, names: dict[str, str]) -> list[str]:
 def watches_part(window: Window, watches: list[WatchSpec]) -> list[str]:
     out = []
     for watch in watches:
-        hits = [(item, hit) for item in window.items for hit in item.get("watch") or []
-                if isinstance(hit, dict) and hit.get("name") == watch.name]
+        hits = [
+            (item, hit)
+            for item in window.items
+            for hit in item.get("watch") or []
+            if isinstance(hit, dict) and hit.get("name") == watch.name
+        ]
         if not hits:
             continue
         out += [f"### {md(watch.name)} ({plural(len(hits), 'item')})", ""]
@@ -194,8 +216,11 @@ def said(item: dict, who: str, turn: Turn) -> list[str]:
 
 
 def held_part(window: Window) -> list[str]:
-    return [f"- {entry(item)} · {held_words(item).lower()}: {md(dateline_words(item))}"
-            for item in window.items if DATELINE_LAG in (item.get("flags") or [])]
+    return [
+        f"- {entry(item)} · {held_words(item).lower()}: {md(dateline_words(item))}"
+        for item in window.items
+        if DATELINE_LAG in (item.get("flags") or [])
+    ]
 
 
 def stories_part(window: Window) -> list[str]:
@@ -207,8 +232,11 @@ def stories_part(window: Window) -> list[str]:
     out = []
     for members in stories.values():
         sources = list(dict.fromkeys(str(m.get("source")) for m in members))
-        out += [f"### {md(english_title(members[0]) or members[0].get('title'))} "
-                f"({len(sources)} outlets: {', '.join(sources)})", ""]
+        out += [
+            f"### {md(english_title(members[0]) or members[0].get('title'))} "
+            f"({len(sources)} outlets: {', '.join(sources)})",
+            "",
+        ]
         out += [f"- {entry(m)}" for m in members] + [""]
     return out[:-1] if out else out
 
@@ -228,7 +256,7 @@ def entry(item: dict) -> str:
 
 def cut(text: str | None) -> str:
     text = " ".join((text or "").split())
-    return text if len(text) <= QUOTE_CHARS else text[:QUOTE_CHARS - 1] + "…"
+    return text if len(text) <= QUOTE_CHARS else text[: QUOTE_CHARS - 1] + "…"
 
 
 def md(text: object) -> str:

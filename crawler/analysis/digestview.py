@@ -26,7 +26,7 @@ class WatchWeeks:
     """A watch's items per week over the weeks ending on the digest's day, oldest first."""
 
     name: str
-    starts: tuple[str, ...]        # each week's first day
+    starts: tuple[str, ...]  # each week's first day
     counts: tuple[int, ...]
 
     @property
@@ -57,8 +57,9 @@ def watch_weeks(conn: sqlite3.Connection, day: str, config) -> list[WatchWeeks]:
     (every watch with hits when no config is given)."""
     weeks = _chart_weeks(config)
     starts = week_starts(day, weeks)
-    rows = conn.execute("SELECT watch, day, count(*) FROM watch_hits WHERE day BETWEEN ? AND ? GROUP BY watch, day",
-                        (starts[0], day)).fetchall()
+    rows = conn.execute(
+        "SELECT watch, day, count(*) FROM watch_hits WHERE day BETWEEN ? AND ? GROUP BY watch, day", (starts[0], day)
+    ).fetchall()
     names = _watch_names(config)
     if names is None:
         names = sorted({r[0] for r in rows})

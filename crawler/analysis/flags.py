@@ -57,8 +57,7 @@ def dateline_words(item: dict) -> str:
     """'datelined Vladivostok 2025-09-08 (新华社符拉迪沃斯托克9月8日电), published 2025-09-11'."""
     dateline = (item.get("extras") or {}).get("dateline") or {}
     published = (item.get("published_at") or "")[:10]
-    return (f"datelined {dateline.get('place')} {dateline.get('date')} ({dateline.get('raw')}), "
-            f"published {published}")
+    return f"datelined {dateline.get('place')} {dateline.get('date')} ({dateline.get('raw')}), published {published}"
 
 
 def off_subject_words(section_name: str, subject: tuple[str, ...]) -> str:

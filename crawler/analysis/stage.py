@@ -49,8 +49,14 @@ def run_stage(ctx) -> dict:
         conn.close()
 
 
-def update_flags(conn: sqlite3.Connection, subjects: dict[str, tuple[str, ...]], settings: AnalysisSettings,
-                 *, run_id: int | None = None, at: str | None = None) -> dict:
+def update_flags(
+    conn: sqlite3.Connection,
+    subjects: dict[str, tuple[str, ...]],
+    settings: AnalysisSettings,
+    *,
+    run_id: int | None = None,
+    at: str | None = None,
+) -> dict:
     """Flag what changed since the cursor; ``{items, flagged, held_events}``."""
     if item_store.started(conn, CONSUMER):
         changed, up_to = item_store.changed_since(conn, CONSUMER, READS)
@@ -60,7 +66,7 @@ def update_flags(conn: sqlite3.Connection, subjects: dict[str, tuple[str, ...]],
     at = at or utc_now()
     summary = {"items": len(ids), "flagged": 0, "held_events": 0}
     for start in range(0, len(ids), BATCH):
-        flagged, events = _batch(conn, ids[start:start + BATCH], subjects, settings, run_id, at)
+        flagged, events = _batch(conn, ids[start : start + BATCH], subjects, settings, run_id, at)
         summary["flagged"] += flagged
         summary["held_events"] += events
     item_store.advance(conn, CONSUMER, up_to)
@@ -74,12 +80,20 @@ def catch_up(conn: sqlite3.Connection, subjects: dict[str, tuple[str, ...]]) -> 
     # One-key JSON paths and LIKE only: the same SQL on SQLite and PostgreSQL (crawler/store/dialect.py).
     rows = conn.execute(
         f"SELECT id FROM items WHERE json ->> '$.section_key' IN ({','.join('?' * len(keys))}) "
-        """OR json ->> '$.extras' LIKE '%"dateline"%' ORDER BY seq""", keys)
+        """OR json ->> '$.extras' LIKE '%"dateline"%' ORDER BY seq""",
+        keys,
+    )
     return [r[0] for r in rows], up_to
 
 
-def _batch(conn: sqlite3.Connection, ids: list[str], subjects: dict[str, tuple[str, ...]],
-           settings: AnalysisSettings, run_id: int | None, at: str) -> tuple[int, int]:
+def _batch(
+    conn: sqlite3.Connection,
+    ids: list[str],
+    subjects: dict[str, tuple[str, ...]],
+    settings: AnalysisSettings,
+    run_id: int | None,
+    at: str,
+) -> tuple[int, int]:
     stored = item_store.load(conn, ids)
     flagged, events = 0, []
     with state.transaction(conn):
@@ -100,9 +114,18 @@ def _batch(conn: sqlite3.Connection, ids: list[str], subjects: dict[str, tuple[s
 def held_event(item: dict, run_id: int | None, at: str) -> HeldEvent:
     dateline = item["extras"]["dateline"]
     lag = held_days(item)
-    cause = (f"published {lag} days after its dateline {dateline.get('raw')!s} "
-             f"({dateline.get('date')} → {(item.get('published_at') or '')[:10]})")
-    details = {"url": item.get("url"), "title": item.get("title"), "title_en": item.get("title_en"),
-               "dateline": dateline, "published_at": item.get("published_at"), "lag_days": lag}
-    return HeldEvent(type=HELD, section=section_key(item), at=at, run_id=run_id, cause=cause, details=details,
-                     article_id=item["id"])
+    cause = (
+        f"published {lag} days after its dateline {dateline.get('raw')!s} "
+        f"({dateline.get('date')} → {(item.get('published_at') or '')[:10]})"
+    )
+    details = {
+        "url": item.get("url"),
+        "title": item.get("title"),
+        "title_en": item.get("title_en"),
+        "dateline": dateline,
+        "published_at": item.get("published_at"),
+        "lag_days": lag,
+    }
+    return HeldEvent(
+        type=HELD, section=section_key(item), at=at, run_id=run_id, cause=cause, details=details, article_id=item["id"]
+    )

@@ -44,9 +44,9 @@ class Use:
 class Trend:
     phrases: list[str]
     by: str
-    periods: list[str]                                  # every period from the first to the last, in order
-    counts: dict[str, dict[str, int]] = field(default_factory=dict)     # source → period → items
-    uses: list[Use] = field(default_factory=list)       # every matching item, oldest first
+    periods: list[str]  # every period from the first to the last, in order
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)  # source → period → items
+    uses: list[Use] = field(default_factory=list)  # every matching item, oldest first
 
     @property
     def sources(self) -> list[str]:
@@ -75,7 +75,7 @@ def phrases_of(values: list[str]) -> list[Phrase]:
 
 
 def period_of(day: str, by: str) -> str:
-    """"2025-09-08" → itself (day), "2025-W37" (ISO week), "2025-09" (month)."""
+    """ "2025-09-08" → itself (day), "2025-W37" (ISO week), "2025-09" (month)."""
     if by == "month":
         return day[:7]
     if by == "week":
@@ -100,8 +100,14 @@ def matches(item: dict, phrases: list[Phrase]) -> bool:
     return any(p.search(item[f]) for p in phrases for f in FIELDS if isinstance(item.get(f), str))
 
 
-def count(conn: sqlite3.Connection, values: list[str], by: str = "week", sources: list[str] | None = None,
-          since: str | None = None, until: str | None = None) -> Trend:
+def count(
+    conn: sqlite3.Connection,
+    values: list[str],
+    by: str = "week",
+    sources: list[str] | None = None,
+    since: str | None = None,
+    until: str | None = None,
+) -> Trend:
     """The trend of ``values`` (phrases) over the stored items of ``sources`` (source ids or section keys;
     all when empty) dated ``since``…``until`` (inclusive)."""
     if by not in BY:
@@ -110,13 +116,21 @@ def count(conn: sqlite3.Connection, values: list[str], by: str = "week", sources
     needles = [p.needle for p in phrases]
     uses = []
     for row in _rows(conn, since, until):
-        if not any(n in fold(row["json"]).lower() for n in needles):      # cheap before parsing the JSON
+        if not any(n in fold(row["json"]).lower() for n in needles):  # cheap before parsing the JSON
             continue
         item = loads(row["json"])
         if item is None or not _wanted(item, sources) or not matches(item, phrases):
             continue
-        uses.append(Use(row["date"], str(item.get("source")), section_key(item), item["id"], item.get("url"),
-                        item.get("title_en") or item.get("title")))
+        uses.append(
+            Use(
+                row["date"],
+                str(item.get("source")),
+                section_key(item),
+                item["id"],
+                item.get("url"),
+                item.get("title_en") or item.get("title"),
+            )
+        )
     uses.sort(key=lambda u: (u.date, u.source, u.item_id))
     trend = Trend([p.text for p in phrases], by, [], uses=uses)
     if uses or (since and until):
@@ -147,11 +161,14 @@ def table(trend: Trend) -> list[str]:
     """The counts as a plain-text table: a row per period, a column per outlet, then the total."""
     sources = trend.sources
     head = ["period", *sources, "total"]
-    rows = [[p, *[str(trend.counts[s].get(p, 0)) for s in sources], str(t)]
-            for p, t in zip(trend.periods, trend.totals())]
+    rows = [
+        [p, *[str(trend.counts[s].get(p, 0)) for s in sources], str(t)] for p, t in zip(trend.periods, trend.totals())
+    ]
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
-    line = lambda cells: "  ".join(c.ljust(w) if i == 0 else c.rjust(w)      # noqa: E731
-                                   for i, (c, w) in enumerate(zip(cells, widths)))
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+
     return [line(head), *[line(r) for r in rows]]
 
 

@@ -13,14 +13,15 @@ from datetime import date
 CONFIG_ENV = "NEWSMON_CONFIG"
 
 
-def add_config(parser: argparse.ArgumentParser,
-               help: str = "user config file (overrides/extends the defaults)") -> None:
-    parser.add_argument("--config", metavar="PATH", default=os.environ.get(CONFIG_ENV) or None,
-                        help=f"{help}; default: ${CONFIG_ENV}")
+def add_config(
+    parser: argparse.ArgumentParser, help: str = "user config file (overrides/extends the defaults)"
+) -> None:
+    parser.add_argument(
+        "--config", metavar="PATH", default=os.environ.get(CONFIG_ENV) or None, help=f"{help}; default: ${CONFIG_ENV}"
+    )
 
 
-def add_output(parser: argparse.ArgumentParser,
-               help: str = "output directory (default: [crawler] output_dir)") -> None:
+def add_output(parser: argparse.ArgumentParser, help: str = "output directory (default: [crawler] output_dir)") -> None:
     parser.add_argument("--output", metavar="DIR", help=help)
 
 
@@ -44,10 +45,11 @@ def parse_day(text: str, flag: str = "date") -> str:
 
 def add_day(parser: argparse.ArgumentParser, flag: str, help: str) -> None:
     """A date flag (``--since``, ``--until``, ``--date``): a bad date is argparse's one-line error, exit 2."""
+
     def day(text: str) -> str:
         try:
             return parse_day(text, flag)
         except ValueError as exc:
-            raise argparse.ArgumentTypeError(str(exc)[len(flag) + 1:]) from None
+            raise argparse.ArgumentTypeError(str(exc)[len(flag) + 1 :]) from None
 
     parser.add_argument(flag, metavar="YYYY-MM-DD", type=day, help=help)

@@ -14,18 +14,21 @@ DAYS = 7
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.epilog = ("Examples:\n"
-                     "  newsmon brief --output brief.md                 # the last 7 days, up to today\n"
-                     "  newsmon brief --since 2026-09-05 --until 2026-09-11 --output brief-37.md\n\n"
-                     "Each entry carries its link and dates; quotes are in English and the original.\n"
-                     "The window is the items' publication day (else crawl day), both ends included.\n"
-                     "Without --output the draft goes to standard output; --archive DIR names the output\n"
-                     "directory of the archive (what --output is to the other commands).")
+    parser.epilog = (
+        "Examples:\n"
+        "  newsmon brief --output brief.md                 # the last 7 days, up to today\n"
+        "  newsmon brief --since 2026-09-05 --until 2026-09-11 --output brief-37.md\n\n"
+        "Each entry carries its link and dates; quotes are in English and the original.\n"
+        "The window is the items' publication day (else crawl day), both ends included.\n"
+        "Without --output the draft goes to standard output; --archive DIR names the output\n"
+        "directory of the archive (what --output is to the other commands)."
+    )
     add_day(parser, "--since", f"first day (default: {DAYS - 1} days before --until)")
     add_day(parser, "--until", "last day (default: today)")
     parser.add_argument("--output", dest="file", metavar="FILE.md", help="write the draft here (default: stdout)")
-    parser.add_argument("--archive", metavar="DIR",
-                        help="output directory holding state.sqlite (default: [crawler] output_dir)")
+    parser.add_argument(
+        "--archive", metavar="DIR", help="output directory holding state.sqlite (default: [crawler] output_dir)"
+    )
     add_config(parser, "user config file")
 
 

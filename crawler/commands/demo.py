@@ -11,8 +11,9 @@ HELP = "run a full cycle against bundled Kremlin pages (English and Russian) ser
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.epilog = "Examples:\n  newsmon demo\n  newsmon demo --output /tmp/newsmon-demo"
-    parser.add_argument("--output", metavar="DIR", default="output/demo",
-                        help="output directory (default: output/demo)")
+    parser.add_argument(
+        "--output", metavar="DIR", default="output/demo", help="output directory (default: output/demo)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -37,8 +38,10 @@ def run(args: argparse.Namespace) -> int:
         for item in landed:
             print(f"  {item['id']}  {item.get('lang') or '?':<2} {translation_state(item):<10} {item.get('title')}")
     elif result.status == "ok":
-        print("\nnothing new: every bundled article is already in this output directory "
-              "(use another --output for a fresh run)")
+        print(
+            "\nnothing new: every bundled article is already in this output directory "
+            "(use another --output for a fresh run)"
+        )
     print_showcase(result.output_dir)
     print_models_hint(config)
     return exit_status(result)
@@ -61,9 +64,15 @@ def print_showcase(output_dir) -> None:
         for line in context_lines(hit)[:2]:
             print(f"      {line}")
     stories = {item["story"]["id"]: item["story"] for item in items if (item.get("story") or {}).get("size", 0) > 1}
-    print(f"stories: {len(stories)} with more than one item"
-          + ("" if stories else " (the English and Russian versions of an event are compared through English: "
-                                "they join one story once the ru→en model is installed)"))
+    print(
+        f"stories: {len(stories)} with more than one item"
+        + (
+            ""
+            if stories
+            else " (the English and Russian versions of an event are compared through English: "
+            "they join one story once the ru→en model is installed)"
+        )
+    )
     for story in stories.values():
         print(f"  {story['id']}: {story.get('size')} items, languages {', '.join(story.get('langs') or [])}")
     print_subjects(output_dir)
@@ -88,13 +97,17 @@ def print_subjects(output_dir) -> None:
 
     conn = state.connect(output_dir)
     try:
-        rows = conn.execute("SELECT section, items, on_subject, state FROM section_subject WHERE run_id = "
-                            "(SELECT MAX(run_id) FROM section_subject) ORDER BY section").fetchall()
+        rows = conn.execute(
+            "SELECT section, items, on_subject, state FROM section_subject WHERE run_id = "
+            "(SELECT MAX(run_id) FROM section_subject) ORDER BY section"
+        ).fetchall()
     finally:
         conn.close()
     for row in rows:
-        print(f"subject of {row['section']}: {row['on_subject']} of {row['items']} new item(s) on it "
-              f"(state {row['state']})")
+        print(
+            f"subject of {row['section']}: {row['on_subject']} of {row['items']} new item(s) on it "
+            f"(state {row['state']})"
+        )
 
 
 def all_items(output_dir) -> list[dict]:
@@ -116,8 +129,9 @@ def items_of_run(output_dir, run_id: int) -> list[dict]:
 
     conn = state.connect(output_dir)
     try:
-        rows = conn.execute("SELECT i.json FROM articles a JOIN items i ON i.id = a.id WHERE a.run_id = ? "
-                            "ORDER BY a.rowid", (run_id,)).fetchall()
+        rows = conn.execute(
+            "SELECT i.json FROM articles a JOIN items i ON i.id = a.id WHERE a.run_id = ? ORDER BY a.rowid", (run_id,)
+        ).fetchall()
         return [json.loads(r["json"]) for r in rows]
     finally:
         conn.close()

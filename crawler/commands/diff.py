@@ -14,16 +14,25 @@ HEX_ID = re.compile(r"^#?[0-9a-f]{4,16}$")
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from crawler.commands._options import add_config, add_output
 
-    parser.epilog = ("Examples:\n  newsmon diff 3f2a1b2c              # the latest edit (the #id the digest shows)\n"
-                     "  newsmon diff 3f2a1b2c --version 2  # version 2 against version 1\n"
-                     "  newsmon diff http://en.kremlin.ru/events/president/news/63953\n"
-                     "  newsmon diff 3f2a1b2c --html > diff.html")
-    parser.add_argument("id", metavar="ID", help="item id, its first 4+ characters (as the digest shows: #3f2a1b2c) "
-                                                 "or the article's URL")
-    parser.add_argument("--version", metavar="N", type=int,
-                        help="compare version N with version N-1 (default: the latest version)")
-    parser.add_argument("--html", action="store_true",
-                        help="print a standalone HTML page: the whole article, original and English side by side")
+    parser.epilog = (
+        "Examples:\n  newsmon diff 3f2a1b2c              # the latest edit (the #id the digest shows)\n"
+        "  newsmon diff 3f2a1b2c --version 2  # version 2 against version 1\n"
+        "  newsmon diff http://en.kremlin.ru/events/president/news/63953\n"
+        "  newsmon diff 3f2a1b2c --html > diff.html"
+    )
+    parser.add_argument(
+        "id",
+        metavar="ID",
+        help="item id, its first 4+ characters (as the digest shows: #3f2a1b2c) or the article's URL",
+    )
+    parser.add_argument(
+        "--version", metavar="N", type=int, help="compare version N with version N-1 (default: the latest version)"
+    )
+    parser.add_argument(
+        "--html",
+        action="store_true",
+        help="print a standalone HTML page: the whole article, original and English side by side",
+    )
     add_config(parser)
     add_output(parser)
 
@@ -66,8 +75,12 @@ def resolve(conn, given: str) -> str:
     if not HEX_ID.match(text.lower()):
         raise NewsmonError(f"{given!r}: not an item id (4 to 16 hex characters, e.g. 3f2a1b2c) nor a URL")
     prefix = text.lower().lstrip("#")
-    ids = [r[0] for r in conn.execute("SELECT id FROM items WHERE id >= ? AND id < ? ORDER BY id LIMIT 5",
-                                      (prefix, prefix + "g"))]
+    ids = [
+        r[0]
+        for r in conn.execute(
+            "SELECT id FROM items WHERE id >= ? AND id < ? ORDER BY id LIMIT 5", (prefix, prefix + "g")
+        )
+    ]
     if not ids:
         raise NewsmonError(f"no stored item id starts with {prefix}")
     if len(ids) > 1:
@@ -82,8 +95,13 @@ def header(diff, item: dict, versions) -> list[str]:
     title = english_title(item) or item.get("title") or ""
     original = f" [{item.get('title')}]" if item.get("lang") != "en" and english_title(item) else ""
     listing = ", ".join(f"{v.number} ({when(v)})" for v in versions)
-    return [f"{diff.article_id} · {diff.section} · {diff.lang} · {diff.url}", f"{title}{original}",
-            f"versions: {listing}", f"{heading(diff)}    {LEGEND}", ""]
+    return [
+        f"{diff.article_id} · {diff.section} · {diff.lang} · {diff.url}",
+        f"{title}{original}",
+        f"versions: {listing}",
+        f"{heading(diff)}    {LEGEND}",
+        "",
+    ]
 
 
 def _no_diff(article_id: str, asked: int | None, numbers: list[int]) -> int:
@@ -93,5 +111,6 @@ def _no_diff(article_id: str, asked: int | None, numbers: list[int]) -> int:
         print(f"{article_id} has one version: no edit was found")
         return 0
     choices = ", ".join(str(n) for n in numbers[1:]) or "none (one version)"
-    raise NewsmonError(f"--version {asked}: {article_id} has versions {', '.join(map(str, numbers))}; "
-                       f"--version takes {choices}")
+    raise NewsmonError(
+        f"--version {asked}: {article_id} has versions {', '.join(map(str, numbers))}; --version takes {choices}"
+    )

@@ -12,36 +12,42 @@ HELP = "rebuild a day's digest.txt and digest.html from the stored data (optiona
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.epilog = ("Examples:\n"
-                     "  newsmon digest                         # the latest day with items, from what is stored\n"
-                     "  newsmon digest --date 2026-11-28 --reextract\n"
-                     "  grep -i \"interests of our peoples\" output/*/digest.txt")
+    parser.epilog = (
+        "Examples:\n"
+        "  newsmon digest                         # the latest day with items, from what is stored\n"
+        "  newsmon digest --date 2026-11-28 --reextract\n"
+        '  grep -i "interests of our peoples" output/*/digest.txt'
+    )
     add_day(parser, "--date", "the day (default: the latest day with items)")
-    parser.add_argument("--reextract", action="store_true",
-                        help="re-extract the day's items from their stored raw pages first")
+    parser.add_argument(
+        "--reextract", action="store_true", help="re-extract the day's items from their stored raw pages first"
+    )
     add_output(parser)
     add_config(parser, "user config file (section names and settings)")
 
 
 def run(args: argparse.Namespace) -> int:
-    from crawler.digest import stage as digest, search
+    from crawler.digest import search
+    from crawler.digest import stage as digest
     from crawler.exceptions import NewsmonError
 
     config = load(args)
-    digest.settings(config)                          # a bad [digest] table fails before any work
+    digest.settings(config)  # a bad [digest] table fails before any work
     day = args.date or latest_day(config.output_dir)
     if not re.match(r"^\d{4}-\d{2}-\d{2}$", day or ""):
         raise NewsmonError(f"--date {day!r}: expected YYYY-MM-DD")
     check_day(config.output_dir, day)
     if args.reextract:
-        from crawler.ops.lock import CycleLock
         from crawler.digest.reextract import reextract_day
+        from crawler.ops.lock import CycleLock
 
         # rewriting items.jsonl beside a cycle appending to it could drop a line: wait for the cycle
         with CycleLock(config.output_dir, wait=True, what="cycle"):
             report = reextract_day(config.output_dir, day, config)
-        print(f"re-extracted {day}: {report['items']} items, {report['changed']} changed, "
-              f"{len(report['failed'])} failed", file=sys.stderr)
+        print(
+            f"re-extracted {day}: {report['items']} items, {report['changed']} changed, {len(report['failed'])} failed",
+            file=sys.stderr,
+        )
         for failure in report["failed"]:
             print(f"  failed: {failure}", file=sys.stderr)
     conn = search.open_archive(config.output_dir)
@@ -56,8 +62,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def latest_day(output_dir) -> str:
-    from crawler.exceptions import NewsmonError
     from crawler.digest.search import open_archive
+    from crawler.exceptions import NewsmonError
 
     conn = open_archive(output_dir)
     try:
@@ -74,8 +80,8 @@ def check_day(output_dir, day: str) -> None:
     from pathlib import Path
 
     from crawler.digest.data import runs_of_day
-    from crawler.exceptions import NewsmonError
     from crawler.digest.search import open_archive
+    from crawler.exceptions import NewsmonError
 
     conn = open_archive(output_dir)
     try:

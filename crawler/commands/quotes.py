@@ -8,21 +8,22 @@ import json
 from crawler.commands._options import add_config, add_day, add_output, load
 
 HELP = "transcript turns where phrases occur, with the question each answers, original and English"
-QUESTION_CHARS = 400            # a long question is shown by its end (where the question is)
+QUESTION_CHARS = 400  # a long question is shown by its end (where the question is)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.epilog = ("Examples:\n"
-                     '  newsmon quotes "Chinese cars" --speaker "Vladimir Putin"\n'
-                     "  newsmon quotes Путин* --since 2026-09-01\n"
-                     "  newsmon quotes 习近平 \"Xi Jinping\" --speaker Putin --json\n\n"
-                     "Phrases are written as watch phrases (docs/watch.md): any one of them makes a quote; a\n"
-                     "trailing * matches any word ending. Speakers are named as in docs/analysis.md, \"Speakers\n"
-                     "and quotes\": \"Putin\", \"Путин\" and \"Vladimir Putin\" are one speaker.\n"
-                     "Exit status: 0 with quotes, 1 without (as grep), 2 on an error.")
+    parser.epilog = (
+        "Examples:\n"
+        '  newsmon quotes "Chinese cars" --speaker "Vladimir Putin"\n'
+        "  newsmon quotes Путин* --since 2026-09-01\n"
+        '  newsmon quotes 习近平 "Xi Jinping" --speaker Putin --json\n\n'
+        "Phrases are written as watch phrases (docs/watch.md): any one of them makes a quote; a\n"
+        'trailing * matches any word ending. Speakers are named as in docs/analysis.md, "Speakers\n'
+        'and quotes": "Putin", "Путин" and "Vladimir Putin" are one speaker.\n'
+        "Exit status: 0 with quotes, 1 without (as grep), 2 on an error."
+    )
     parser.add_argument("phrases", metavar="PHRASE", nargs="+", help="a phrase to look for (any one matches)")
-    parser.add_argument("--speaker", metavar="NAME", action="append",
-                        help="only turns of this speaker (repeatable)")
+    parser.add_argument("--speaker", metavar="NAME", action="append", help="only turns of this speaker (repeatable)")
     add_day(parser, "--since", "only transcripts dated on or after this day")
     parser.add_argument("--json", action="store_true", help="one JSON object per quote, for scripts")
     add_config(parser)
@@ -65,11 +66,11 @@ def find(conn, phrases: list[str], speakers: list[str], since: str | None) -> li
         try:
             item = json.loads(raw)
         except ValueError:
-            continue                    # a damaged row: `newsmon verify` names it
+            continue  # a damaged row: `newsmon verify` names it
         if since and item_day(item) < since:
             continue
         found += quotes_in(item, phrases, speakers)
-    found.sort(key=lambda q: q.day)     # stable: a transcript's quotes stay in speaking order
+    found.sort(key=lambda q: q.day)  # stable: a transcript's quotes stay in speaking order
     return found
 
 
@@ -77,13 +78,31 @@ def quote_json(quote) -> dict:
     from crawler.items import english_title
 
     item, turn, question = quote.item, quote.turn, quote.question
-    return {"day": quote.day, "id": item.get("id"), "section": item.get("section_key"), "url": item.get("url"),
-            "title": item.get("title"), "title_en": english_title(item), "lang": item.get("lang"),
-            "phrases": list(quote.phrases), "in": list(quote.fields), "turn": turn.index,
-            "speaker": turn.speaker, "speaker_label": turn.label, "text": turn.text, "text_en": turn.text_en,
-            "question": None if question is None else {
-                "turn": question.index, "speaker": question.speaker, "speaker_label": question.label,
-                "text": question.text, "text_en": question.text_en}}
+    return {
+        "day": quote.day,
+        "id": item.get("id"),
+        "section": item.get("section_key"),
+        "url": item.get("url"),
+        "title": item.get("title"),
+        "title_en": english_title(item),
+        "lang": item.get("lang"),
+        "phrases": list(quote.phrases),
+        "in": list(quote.fields),
+        "turn": turn.index,
+        "speaker": turn.speaker,
+        "speaker_label": turn.label,
+        "text": turn.text,
+        "text_en": turn.text_en,
+        "question": None
+        if question is None
+        else {
+            "turn": question.index,
+            "speaker": question.speaker,
+            "speaker_label": question.label,
+            "text": question.text,
+            "text_en": question.text_en,
+        },
+    }
 
 
 def describe(quote) -> str:
@@ -93,9 +112,11 @@ def describe(quote) -> str:
 
     item, turn, question = quote.item, quote.turn, quote.question
     lang = (item.get("lang") or "?").upper()
-    lines = [f"{quote.day}  {item.get('section_key') or '?'}  {turn.speaker}  "
-             f"{', '.join(repr(p) for p in quote.phrases)} in {', '.join(quote.fields)}",
-             f"  {item.get('title') or '(untitled)'}"]
+    lines = [
+        f"{quote.day}  {item.get('section_key') or '?'}  {turn.speaker}  "
+        f"{', '.join(repr(p) for p in quote.phrases)} in {', '.join(quote.fields)}",
+        f"  {item.get('title') or '(untitled)'}",
+    ]
     if lang != "EN" and english_title(item):
         lines.append(f"  {english_title(item)}")
     lines.append(f"  {item.get('url')}  #{(item.get('id') or '')[:8]}")
@@ -131,4 +152,4 @@ def said(lang: str, turn, shown: list[int], tail: bool = False) -> list[str]:
 
 
 def _tail(text: str) -> str:
-    return text if len(text) <= QUESTION_CHARS else "…" + text[-(QUESTION_CHARS - 1):].lstrip()
+    return text if len(text) <= QUESTION_CHARS else "…" + text[-(QUESTION_CHARS - 1) :].lstrip()

@@ -12,34 +12,52 @@ HELP = f"run one crawl cycle: crawl, then the post-crawl stages ({', '.join(stag
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.epilog = ("Examples:\n  newsmon run\n  newsmon run --source kremlin-en --source tass-en\n"
-                     "  newsmon run --config my-sources.toml --output /srv/newsmon")
+    parser.epilog = (
+        "Examples:\n  newsmon run\n  newsmon run --source kremlin-en --source tass-en\n"
+        "  newsmon run --config my-sources.toml --output /srv/newsmon"
+    )
     add_config(parser)
-    parser.add_argument("--source", metavar="ID", action="append", dest="sources",
-                        help="only this source (or source/section); repeatable")
+    parser.add_argument(
+        "--source",
+        metavar="ID",
+        action="append",
+        dest="sources",
+        help="only this source (or source/section); repeatable",
+    )
     add_output(parser)
-    parser.add_argument("--refetch", action="store_true",
-                        help="fetch articles again even when already stored")
-    parser.add_argument("--distributed", action="store_true",
-                        help="put the cycle on the job queue for `newsmon worker` processes (one crawl job per "
-                             "host group, translation in batches) and wait for it; needs [state] url (PostgreSQL)")
+    parser.add_argument("--refetch", action="store_true", help="fetch articles again even when already stored")
+    parser.add_argument(
+        "--distributed",
+        action="store_true",
+        help="put the cycle on the job queue for `newsmon worker` processes (one crawl job per "
+        "host group, translation in batches) and wait for it; needs [state] url (PostgreSQL)",
+    )
     wait = parser.add_mutually_exclusive_group()
-    wait.add_argument("--wait", dest="wait", action="store_true", default=False,
-                      help="if another cycle is running on this output directory, wait for it to finish")
-    wait.add_argument("--no-wait", dest="wait", action="store_false",
-                      help="if another cycle is running, exit at once (status 75) naming it (default)")
+    wait.add_argument(
+        "--wait",
+        dest="wait",
+        action="store_true",
+        default=False,
+        help="if another cycle is running on this output directory, wait for it to finish",
+    )
+    wait.add_argument(
+        "--no-wait",
+        dest="wait",
+        action="store_false",
+        help="if another cycle is running, exit at once (status 75) naming it (default)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    from crawler.ops import logfile
     from crawler.exceptions import LockHeld
+    from crawler.ops import logfile
     from crawler.ops.lock import LOCK_BUSY_EXIT, CycleLock
     from crawler.runner import run_cycle
 
     config = load(args)
     logfile.enable(config)
     try:
-        lock = CycleLock(config.output_dir, wait=args.wait).acquire()   # never two cycles at once
+        lock = CycleLock(config.output_dir, wait=args.wait).acquire()  # never two cycles at once
     except LockHeld as exc:
         print(f"newsmon: {exc}", file=sys.stderr)
         return LOCK_BUSY_EXIT
@@ -78,8 +96,10 @@ def models_hint(config) -> str | None:
     if not missing:
         return None
     pairs = ", ".join(f"{lang}→{settings.target}" for lang in missing)
-    return (f"translation: no {pairs} model installed ({'/'.join(missing)} items stay pending, untranslated); "
-            f"install with: {models.INSTALL_HINT.format(langs=' '.join(missing))}")
+    return (
+        f"translation: no {pairs} model installed ({'/'.join(missing)} items stay pending, untranslated); "
+        f"install with: {models.INSTALL_HINT.format(langs=' '.join(missing))}"
+    )
 
 
 def exit_status(result) -> int:
@@ -89,15 +109,19 @@ def exit_status(result) -> int:
 
 def print_summary(result, out=None) -> None:
     out = out or sys.stdout
-    from crawler.wording import plural
     from crawler.crawl.report import status_of
+    from crawler.wording import plural
 
-    header = (f"{'section':<34} {'links':>6} {'new':>5} {'fetched':>7} {'failed':>6} {'skipped':>7} {'seconds':>8}"
-              f"  status")
+    header = (
+        f"{'section':<34} {'links':>6} {'new':>5} {'fetched':>7} {'failed':>6} {'skipped':>7} {'seconds':>8}  status"
+    )
     print(header, file=out)
     for key, r in sorted(result.crawl.items()):
-        print(f"{key:<34} {r['links_found']:>6} {r['new']:>5} {r['fetched']:>7} {r['failed']:>6} "
-              f"{r.get('skipped', 0):>7} {r['seconds']:>8.1f}  {status_of(r)}", file=out)
+        print(
+            f"{key:<34} {r['links_found']:>6} {r['new']:>5} {r['fetched']:>7} {r['failed']:>6} "
+            f"{r.get('skipped', 0):>7} {r['seconds']:>8.1f}  {status_of(r)}",
+            file=out,
+        )
     items = result.output_dir / result.day / "items.jsonl"
     print(f"\nrun {result.run_id}: {result.status}; {plural(result.landed, 'new item')} in {items}", file=out)
     for stage, summary in result.stages.items():

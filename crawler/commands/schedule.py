@@ -10,16 +10,22 @@ HELP = "run crawl cycles on a schedule (nightly by default) until stopped; see a
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.epilog = ("Examples:\n"
-                     "  newsmon schedule --config my-sources.toml          # run until SIGTERM/Ctrl-C\n"
-                     "  newsmon schedule --dry-run                         # show jobs and next run times\n"
-                     "Schedule: [schedule] in the config (nightly cron, time zone, misfire grace, lock);\n"
-                     "a section's `cron` (\"0 */2 * * *\", \"0 16 * * * Asia/Shanghai\") overrides it.")
+    parser.epilog = (
+        "Examples:\n"
+        "  newsmon schedule --config my-sources.toml          # run until SIGTERM/Ctrl-C\n"
+        "  newsmon schedule --dry-run                         # show jobs and next run times\n"
+        "Schedule: [schedule] in the config (nightly cron, time zone, misfire grace, lock);\n"
+        'a section\'s `cron` ("0 */2 * * *", "0 16 * * * Asia/Shanghai") overrides it.'
+    )
     add_config(parser)
     add_output(parser)
     parser.add_argument("--dry-run", action="store_true", help="print the jobs and their next run times, exit")
-    parser.add_argument("--every", metavar="SECONDS", type=_positive,
-                        help="run every section every SECONDS instead of by cron (testing, demos)")
+    parser.add_argument(
+        "--every",
+        metavar="SECONDS",
+        type=_positive,
+        help="run every section every SECONDS instead of by cron (testing, demos)",
+    )
 
 
 def _positive(text: str) -> float:
@@ -44,8 +50,9 @@ def run(args: argparse.Namespace) -> int:
         return _print_plan(jobs, settings)
     log_path = logfile.enable(config)
     with CycleLock(config.output_dir, name=SCHEDULER_LOCK_NAME, what="scheduler"):
-        daemon = scheduler.Daemon(config.output_dir, settings, jobs,
-                                  scheduler.cycle_argv(args.config, config.output_dir, args.verbose))
+        daemon = scheduler.Daemon(
+            config.output_dir, settings, jobs, scheduler.cycle_argv(args.config, config.output_dir, args.verbose)
+        )
         _print_plan(jobs, settings)
         print(f"log: {log_path or 'none ([logging] file is empty)'}; stop with SIGTERM or Ctrl-C", flush=True)
         return daemon.run()
@@ -57,6 +64,5 @@ def _print_plan(jobs, settings) -> int:
     now = datetime.now(settings.timezone)
     for job in jobs:
         nxt = job.trigger.get_next_fire_time(None, now)
-        print(f"{job.job_id}\n  next run: {nxt.isoformat() if nxt else 'never'}\n"
-              f"  sections: {', '.join(job.sections)}")
+        print(f"{job.job_id}\n  next run: {nxt.isoformat() if nxt else 'never'}\n  sections: {', '.join(job.sections)}")
     return 0

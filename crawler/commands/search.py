@@ -14,28 +14,34 @@ BOLD, RESET = "\x1b[1m", "\x1b[0m"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.epilog = ("Examples:\n"
-                     '  newsmon search "两国人民"\n'
-                     '  newsmon search "интересах наших народов" --since 2026-01-01 --source mid\n'
-                     '  newsmon search "interests of our peoples" --lang zh --limit 50\n'
-                     "  newsmon search --rebuild          # recompute the whole index from the items table\n"
-                     '  newsmon search "Путин*" --limit 0    # how many items name Putin in any case form\n'
-                     "  newsmon search --flag off_subject --since 2026-09-01   # items off their section's subject\n\n"
-                     "Terms separated by spaces must all occur; quote a phrase to keep it together.\n"
-                     "Each term is a phrase as in [[watch]] (docs/watch.md, \"Phrase syntax\"): any case, whole\n"
-                     "words (Chinese: substrings), a trailing * for any word ending; titles and text,\n"
-                     "original or English.\n"
-                     "Exit status: 0 with hits, 1 without (as grep), 2 on an error.")
+    parser.epilog = (
+        "Examples:\n"
+        '  newsmon search "两国人民"\n'
+        '  newsmon search "интересах наших народов" --since 2026-01-01 --source mid\n'
+        '  newsmon search "interests of our peoples" --lang zh --limit 50\n'
+        "  newsmon search --rebuild          # recompute the whole index from the items table\n"
+        '  newsmon search "Путин*" --limit 0    # how many items name Putin in any case form\n'
+        "  newsmon search --flag off_subject --since 2026-09-01   # items off their section's subject\n\n"
+        "Terms separated by spaces must all occur; quote a phrase to keep it together.\n"
+        'Each term is a phrase as in [[watch]] (docs/watch.md, "Phrase syntax"): any case, whole\n'
+        "words (Chinese: substrings), a trailing * for any word ending; titles and text,\n"
+        "original or English.\n"
+        "Exit status: 0 with hits, 1 without (as grep), 2 on an error."
+    )
     parser.add_argument("query", nargs="?", help="words or a quoted phrase")
     add_day(parser, "--since", "published (else crawled) on or after this day")
     add_day(parser, "--until", "published (else crawled) on or before this day")
     parser.add_argument("--source", metavar="S", help="a source id (mid) or a section key (mid/news)")
     parser.add_argument("--lang", metavar="L", help="original language: zh, ru, en …")
-    parser.add_argument("--flag", metavar="FLAG",
-                        help="only items with this flag: off_subject, dateline_lag (docs/analysis.md); "
-                             "without a query, every such item")
-    parser.add_argument("--limit", type=limit, default=20, metavar="N",
-                        help="hits to print (default 20; 0: only how many there are)")
+    parser.add_argument(
+        "--flag",
+        metavar="FLAG",
+        help="only items with this flag: off_subject, dateline_lag (docs/analysis.md); "
+        "without a query, every such item",
+    )
+    parser.add_argument(
+        "--limit", type=limit, default=20, metavar="N", help="hits to print (default 20; 0: only how many there are)"
+    )
     parser.add_argument("--order", choices=["date", "relevance"], default="date", help="newest first (default)")
     parser.add_argument("--json", action="store_true", help="one JSON object per hit, for scripts")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the search index first")
@@ -52,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
 
         check_flag(args.flag)
     if not args.query and not args.rebuild and not args.flag:
-        raise search.SearchError("give a query, e.g. newsmon search \"两国人民\" (or --rebuild)")
+        raise search.SearchError('give a query, e.g. newsmon search "两国人民" (or --rebuild)')
     conn = search.open_archive(config.output_dir)
     try:
         if args.rebuild:
@@ -62,8 +68,7 @@ def run(args: argparse.Namespace) -> int:
             search.update_index(conn, progress=True)
         if not args.query and not args.flag:
             return 0
-        filters = search.Filters(since=args.since, until=args.until, source=args.source, lang=args.lang,
-                                 flag=args.flag)
+        filters = search.Filters(since=args.since, until=args.until, source=args.source, lang=args.lang, flag=args.flag)
         results = search.search(conn, args.query or "", filters, limit=args.limit, order=args.order)
     finally:
         conn.close()

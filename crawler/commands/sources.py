@@ -12,7 +12,7 @@ HELP = "list the configured sources and sections, or validate a sources file"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.epilog = ("Examples:\n  newsmon sources list\n  newsmon sources check --config my-sources.toml")
+    parser.epilog = "Examples:\n  newsmon sources list\n  newsmon sources check --config my-sources.toml"
     parser.add_argument("action", choices=["list", "check"], help="list: show sections; check: validate")
     add_config(parser)
 
@@ -46,7 +46,7 @@ def check(args: argparse.Namespace) -> int:
     except ConfigProblems as exc:
         config, problems, unloaded = exc.config, list(exc.problems), exc.unloaded
     later = check_config(config, unloaded)
-    if problems and not config.sections:      # every section has a problem: nothing to schedule follows
+    if problems and not config.sections:  # every section has a problem: nothing to schedule follows
         later = [p for p in later if not p.startswith("no sections configured")]
     problems = sorted(problems + later, key=_file_line)
     for problem in problems:

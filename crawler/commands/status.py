@@ -10,10 +10,12 @@ HELP = "show last runs, section states, pending translations and alerts; exit 1 
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.epilog = ("Examples:\n"
-                     "  newsmon status\n"
-                     "  newsmon status --output /srv/newsmon/output --json   # for monitoring\n"
-                     "Exit status: 0 all well, 1 something needs attention (listed), 2 bad usage or config.")
+    parser.epilog = (
+        "Examples:\n"
+        "  newsmon status\n"
+        "  newsmon status --output /srv/newsmon/output --json   # for monitoring\n"
+        "Exit status: 0 all well, 1 something needs attention (listed), 2 bad usage or config."
+    )
     add_config(parser, "user config file (to know the configured sections)")
     add_output(parser)
     parser.add_argument("--json", action="store_true", help="print the report as one JSON object")

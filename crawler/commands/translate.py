@@ -11,10 +11,12 @@ HELP = "translate stored zh/ru items that are still pending (or failed) into Eng
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.epilog = ("Examples:\n"
-                     "  newsmon translate --pending\n"
-                     "  newsmon translate --pending --failed --output /srv/newsmon/output\n\n"
-                     "Updates each item in the state DB, then rewrites the day files that changed (atomically).")
+    parser.epilog = (
+        "Examples:\n"
+        "  newsmon translate --pending\n"
+        "  newsmon translate --pending --failed --output /srv/newsmon/output\n\n"
+        "Updates each item in the state DB, then rewrites the day files that changed (atomically)."
+    )
     parser.add_argument("--pending", action="store_true", help="translate items whose status is pending")
     parser.add_argument("--failed", action="store_true", help="retry items whose translation failed")
     add_config(parser)
@@ -33,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     config = load(args)
     settings = translation_settings(config)
-    with CycleLock(config.output_dir, wait=True, what="cycle"):   # never beside a running crawl cycle
+    with CycleLock(config.output_dir, wait=True, what="cycle"):  # never beside a running crawl cycle
         summary = translate_pending(settings, config.output_dir, statuses)
         export_now(config.output_dir)
     print(describe(summary))
@@ -43,9 +45,11 @@ def run(args: argparse.Namespace) -> int:
 def describe(s: dict) -> str:
     if not s["items"]:
         return "nothing to translate"
-    line = (f"{s['items']} item(s): {s['done']} translated, {s['failed']} failed, {s['pending']} still pending; "
-            f"sentences: {s.get('from_memory', 0)} from memory, {s.get('by_model', 0)} by the model "
-            f"in {s.get('model_calls', 0)} model call(s); {s['seconds']} s")
+    line = (
+        f"{s['items']} item(s): {s['done']} translated, {s['failed']} failed, {s['pending']} still pending; "
+        f"sentences: {s.get('from_memory', 0)} from memory, {s.get('by_model', 0)} by the model "
+        f"in {s.get('model_calls', 0)} model call(s); {s['seconds']} s"
+    )
     if s["missing_models"]:
         line += f"\nmissing models: {', '.join(s['missing_models'])} (newsmon models install …)"
     return line

@@ -12,18 +12,24 @@ HELP = "how a phrase travels: matching items per period and outlet, its first us
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.epilog = ("Examples:\n"
-                     '  newsmon trend "interests of our peoples" "两国人民" "интересах наших народов"\n'
-                     '  newsmon trend "Eastern Economic Forum" --by day --since 2026-09-01 --source tass-en\n\n'
-                     "Phrases are matched as watch phrases are (docs/watch.md): in the original and the English\n"
-                     "title and text; an item matching any of them counts once, on its publication day.\n"
-                     "Prints a table (a row per period, a column per outlet), the first use and the spread\n"
-                     "from one outlet to the next, and writes the chart (default: OUTPUT/trends/<phrase>.svg).\n"
-                     "Exit status: 0 with matching items, 1 without, 2 on an error.")
+    parser.epilog = (
+        "Examples:\n"
+        '  newsmon trend "interests of our peoples" "两国人民" "интересах наших народов"\n'
+        '  newsmon trend "Eastern Economic Forum" --by day --since 2026-09-01 --source tass-en\n\n'
+        "Phrases are matched as watch phrases are (docs/watch.md): in the original and the English\n"
+        "title and text; an item matching any of them counts once, on its publication day.\n"
+        "Prints a table (a row per period, a column per outlet), the first use and the spread\n"
+        "from one outlet to the next, and writes the chart (default: OUTPUT/trends/<phrase>.svg).\n"
+        "Exit status: 0 with matching items, 1 without, 2 on an error."
+    )
     parser.add_argument("phrases", nargs="+", metavar="PHRASE", help="a phrase in any language (any of them)")
     parser.add_argument("--by", choices=["day", "week", "month"], default="week", help="period (default week)")
-    parser.add_argument("--source", action="append", metavar="S",
-                        help="a source id (tass-en) or a section key (tass-en/politics); repeatable")
+    parser.add_argument(
+        "--source",
+        action="append",
+        metavar="S",
+        help="a source id (tass-en) or a section key (tass-en/politics); repeatable",
+    )
     add_day(parser, "--since", "published (else crawled) on or after this day")
     add_day(parser, "--until", "published (else crawled) on or before this day")
     parser.add_argument("--chart", metavar="FILE", help="where to write the SVG chart")

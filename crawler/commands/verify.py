@@ -10,12 +10,17 @@ HELP = "check the day files and raw pages against the state DB (one line per pro
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.epilog = ("Examples:\n  newsmon verify\n  newsmon verify --repair --output /srv/newsmon/output\n\n"
-                     "Exit status: 0 consistent, 1 problems found (after --repair: problems left).")
+    parser.epilog = (
+        "Examples:\n  newsmon verify\n  newsmon verify --repair --output /srv/newsmon/output\n\n"
+        "Exit status: 0 consistent, 1 problems found (after --repair: problems left)."
+    )
     add_config(parser)
     add_output(parser)
-    parser.add_argument("--repair", action="store_true",
-                        help="write every day file from the state DB and remove temp files of killed processes")
+    parser.add_argument(
+        "--repair",
+        action="store_true",
+        help="write every day file from the state DB and remove temp files of killed processes",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -28,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     out = config.output_dir
     if not state.exists(out):
         raise NewsmonError(f"{out}: no state DB here (nothing crawled yet, or a wrong --output)")
-    with CycleLock(out, wait=True, what="cycle"):           # never beside a run writing the same files
+    with CycleLock(out, wait=True, what="cycle"):  # never beside a run writing the same files
         conn = state.connect(out)
         try:
             found = verify(conn, out)
@@ -36,13 +41,17 @@ def run(args: argparse.Namespace) -> int:
                 print(line)
             if args.repair and found.problems:
                 written, removed = repair(conn, out)
-                print(f"repaired: {len(written)} day file(s) written from the state DB, "
-                      f"{len(removed)} temp file(s) removed")
+                print(
+                    f"repaired: {len(written)} day file(s) written from the state DB, "
+                    f"{len(removed)} temp file(s) removed"
+                )
                 found = verify(conn, out)
                 for line in found.problems:
                     print(f"left: {line}")
         finally:
             conn.close()
-    print(f"{found.days} day(s), {found.items} item(s): "
-          + ("consistent" if not found.problems else f"{len(found.problems)} problem(s)"))
+    print(
+        f"{found.days} day(s), {found.items} item(s): "
+        + ("consistent" if not found.problems else f"{len(found.problems)} problem(s)")
+    )
     return 1 if found.problems else 0

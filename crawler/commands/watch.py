@@ -12,21 +12,26 @@ HELP = "list the items your [[watch]] phrases matched, or match stored items aga
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.epilog = ("Examples:\n"
-                     "  newsmon watch --since 2026-11-01\n"
-                     "  newsmon watch --name Sanctions --json\n"
-                     "  newsmon watch --rematch --since 2026-10-01    # after adding or changing a [[watch]]\n"
-                     '  grep "watch:Sanctions" output/*/digest.txt\n\n'
-                     "Watches are [[watch]] entries of your config (docs/watch.md). Each hit shows the sentence\n"
-                     "around its match, in the original and in English. Listing first\n"
-                     "matches the items stored or translated since the last cycle (unless a cycle is running).\n"
-                     "Exit status: 0 with hits, 1 without (as grep), 2 on an error.")
+    parser.epilog = (
+        "Examples:\n"
+        "  newsmon watch --since 2026-11-01\n"
+        "  newsmon watch --name Sanctions --json\n"
+        "  newsmon watch --rematch --since 2026-10-01    # after adding or changing a [[watch]]\n"
+        '  grep "watch:Sanctions" output/*/digest.txt\n\n'
+        "Watches are [[watch]] entries of your config (docs/watch.md). Each hit shows the sentence\n"
+        "around its match, in the original and in English. Listing first\n"
+        "matches the items stored or translated since the last cycle (unless a cycle is running).\n"
+        "Exit status: 0 with hits, 1 without (as grep), 2 on an error."
+    )
     add_day(parser, "--since", "only items crawled on or after this day")
     parser.add_argument("--name", metavar="NAME", action="append", help="only this watch (repeatable)")
     parser.add_argument("--json", action="store_true", help="one JSON object per hit, for scripts")
-    parser.add_argument("--rematch", action="store_true",
-                        help="match every stored item (since --since) against the current watches; "
-                             "announces only hits never announced before")
+    parser.add_argument(
+        "--rematch",
+        action="store_true",
+        help="match every stored item (since --since) against the current watches; "
+        "announces only hits never announced before",
+    )
     add_config(parser)
     add_output(parser)
 
@@ -37,13 +42,13 @@ def run(args: argparse.Namespace) -> int:
     from crawler.watch.settings import watches_of
 
     config = load(args)
-    watches = watches_of(config)                     # a bad [[watch]] fails before any work, file:line
+    watches = watches_of(config)  # a bad [[watch]] fails before any work, file:line
     unknown = [n for n in args.name or [] if n not in {w.name for w in watches}]
     if unknown:
         known = ", ".join(w.name for w in watches) or "none: add [[watch]] entries to your config"
         raise NewsmonError(f"no such watch: {', '.join(unknown)} (configured watches: {known})")
     if args.rematch:
-        if args.name:     # matching one watch alone would drop the items' hits of the others
+        if args.name:  # matching one watch alone would drop the items' hits of the others
             raise NewsmonError("--rematch matches every [[watch]]; --name only filters the listing")
         return rematch(config, Matcher(watches), args.since)
     match_queue(config, Matcher(watches))
@@ -61,20 +66,22 @@ def rematch(config, matcher, since: str | None) -> int:
 
     if not matcher:
         print("newsmon: warning: no [[watch]] configured: every stored hit in range is removed", file=sys.stderr)
-    with CycleLock(config.output_dir, wait=True, what="cycle"):      # rewrites items.jsonl: never beside a cycle
+    with CycleLock(config.output_dir, wait=True, what="cycle"):  # rewrites items.jsonl: never beside a cycle
         conn = state.connect(config.output_dir)
         try:
             ids = store.ids_since(conn, since)
             with Progress("watch: items", len(ids)) as progress:
                 summary = stage.match_ids(conn, config.output_dir, matcher, ids, run_id=None, progress=progress)
-            events.flush_jsonl(conn, config.output_dir)     # into alerts.jsonl now; channels get them next cycle
+            events.flush_jsonl(conn, config.output_dir)  # into alerts.jsonl now; channels get them next cycle
         finally:
             conn.close()
         export_now(config.output_dir)
         rewritten = rewrite_digests(config, summary["days"])
-    print(f"rematched {plural(summary['items'], 'item')} against {plural(summary['watches'], 'watch', 'watches')}: "
-          f"{plural(summary['hits'], 'hit')}, {summary['new_hits']} new (announced in alerts.jsonl), "
-          f"{plural(summary['changed'], 'item')} updated; {summary['seconds']} s")
+    print(
+        f"rematched {plural(summary['items'], 'item')} against {plural(summary['watches'], 'watch', 'watches')}: "
+        f"{plural(summary['hits'], 'hit')}, {summary['new_hits']} new (announced in alerts.jsonl), "
+        f"{plural(summary['changed'], 'item')} updated; {summary['seconds']} s"
+    )
     if rewritten:
         print(f"digests rewritten: {', '.join(rewritten)}")
     return 0
@@ -89,8 +96,9 @@ def rewrite_digests(config, days: list[str]) -> list[str]:
     from crawler.digest import stage as digest
 
     out = Path(config.output_dir)
-    with_digest = [d for d in days if any((out / d / f"{name}{gz}").exists()
-                                          for name in digest.DIGEST_FILES for gz in ("", ".gz"))]
+    with_digest = [
+        d for d in days if any((out / d / f"{name}{gz}").exists() for name in digest.DIGEST_FILES for gz in ("", ".gz"))
+    ]
     if not with_digest:
         return []
     gzipped = [d for d in with_digest if (out / d / "digest.txt.gz").exists()]
@@ -98,7 +106,7 @@ def rewrite_digests(config, days: list[str]) -> list[str]:
     try:
         for day in with_digest:
             digest.build(config.output_dir, day, config, conn=conn)
-        if gzipped:             # every plain digest before the day after the last gzipped one
+        if gzipped:  # every plain digest before the day after the last gzipped one
             digest.gzip_old_digests(conn, config.output_dir, max(gzipped) + "~")
     finally:
         conn.close()
@@ -155,11 +163,21 @@ def hit_json(hit: dict) -> dict:
     from crawler.items import english_title
 
     item = hit["item"]
-    return {"watch": hit["watch"], "day": hit["day"], "section": hit["section"], "id": hit["item_id"],
-            "phrases": hit["phrases"], "found": hit["found"], "in": hit["in"], "contexts": hit["contexts"],
-            "url": item.get("url"),
-            "title": item.get("title"), "title_en": english_title(item), "lang": item.get("lang"),
-            "first_matched_at": hit["first_matched_at"]}
+    return {
+        "watch": hit["watch"],
+        "day": hit["day"],
+        "section": hit["section"],
+        "id": hit["item_id"],
+        "phrases": hit["phrases"],
+        "found": hit["found"],
+        "in": hit["in"],
+        "contexts": hit["contexts"],
+        "url": item.get("url"),
+        "title": item.get("title"),
+        "title_en": english_title(item),
+        "lang": item.get("lang"),
+        "first_matched_at": hit["first_matched_at"],
+    }
 
 
 def describe(hit: dict, bold: bool = False) -> str:

@@ -13,15 +13,26 @@ HELP = "take crawl and translation jobs of distributed cycles from the queue (ne
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.epilog = ("Examples:\n  newsmon worker\n  newsmon worker --queue crawl --concurrency 4\n"
-                     "  newsmon worker --queue translation      # on the machine with the GPU")
+    parser.epilog = (
+        "Examples:\n  newsmon worker\n  newsmon worker --queue crawl --concurrency 4\n"
+        "  newsmon worker --queue translation      # on the machine with the GPU"
+    )
     add_config(parser)
     add_output(parser)
-    parser.add_argument("--queue", choices=("crawl", "translation", "all"), default="all",
-                        help="which jobs: crawl (host groups, the cycle's closing stages), translation "
-                             "(batches of items) or all (default)")
-    parser.add_argument("--concurrency", type=int, default=2, metavar="N",
-                        help="jobs run side by side (default 2; each crawl job is a process of its own)")
+    parser.add_argument(
+        "--queue",
+        choices=("crawl", "translation", "all"),
+        default="all",
+        help="which jobs: crawl (host groups, the cycle's closing stages), translation "
+        "(batches of items) or all (default)",
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=2,
+        metavar="N",
+        help="jobs run side by side (default 2; each crawl job is a process of its own)",
+    )
     parser.add_argument("--name", default=None, help="this worker's name in the queue (default: host:pid)")
 
 
@@ -40,8 +51,12 @@ def run(args: argparse.Namespace) -> int:
     url = database_url()
     ensure_schema(url)
     name = args.name or f"{socket.gethostname()}:{os.getpid()}"
-    context = {"config": config, "config_path": args.config, "output_dir": str(config.output_dir),
-               "level": logging.getLogger().getEffectiveLevel()}
+    context = {
+        "config": config,
+        "config_path": args.config,
+        "output_dir": str(config.output_dir),
+        "level": logging.getLogger().getEffectiveLevel(),
+    }
     logging.getLogger(__name__).info("worker %s: queue %s, %d job(s) at a time", name, args.queue, args.concurrency)
     make_app(url).run_worker(**worker_options(args.queue, args.concurrency, name), additional_context=context)
     return 0

@@ -37,7 +37,7 @@ BAD_DECODE_RATIO = 0.001
 # the right continuation bytes), so a page whose Cyrillic or Han bytes are 99% valid UTF-8 is UTF-8.
 UTF8_MIN_VALID_SHARE = 0.99
 _ASCII = bytes(range(0x80))
-_ESCAPED = re.compile("[\udc80-\udcff]")   # one per byte that is not part of a valid UTF-8 sequence
+_ESCAPED = re.compile("[\udc80-\udcff]")  # one per byte that is not part of a valid UTF-8 sequence
 # Single-byte Cyrillic code pages that are each other's case mirror (codecs names).
 CYRILLIC_TWINS = {"cp1251": "koi8-r", "koi8-r": "cp1251"}
 # Share of capitals among Cyrillic letters above which a decode is read as the wrong twin, and how many
@@ -80,7 +80,7 @@ def utf8_damage(body: bytes) -> tuple[int, int]:
     ``surrogateescape`` turns each undecodable byte into exactly one lone surrogate (``replace`` may fold a
     truncated sequence into one U+FFFD), so the count is in bytes."""
     bad = len(_ESCAPED.findall(body.decode("utf-8", errors="surrogateescape")))
-    return bad, len(body.translate(None, _ASCII))     # deleting the ASCII bytes leaves the others
+    return bad, len(body.translate(None, _ASCII))  # deleting the ASCII bytes leaves the others
 
 
 def _shouts(text: str) -> bool:
@@ -111,15 +111,18 @@ def best_response(response: TextResponse) -> tuple[TextResponse, str | None]:
         return response.replace(encoding="utf-8"), f"labelled {label} but the bytes are UTF-8; decoded as UTF-8"
     twin = CYRILLIC_TWINS.get(used)
     if twin and _shouts(response.text) and not _shouts(body.decode(twin, errors="replace")):
-        return (response.replace(encoding=twin),
-                f"{response.encoding} decoding reads as capitals only; decoded as {twin}")
+        return (
+            response.replace(encoding=twin),
+            f"{response.encoding} decoding reads as capitals only; decoded as {twin}",
+        )
     if used == "utf-8":
         bad, non_ascii = utf8_damage(body)
         if not bad:
             return response, None
         if bad <= non_ascii * (1 - UTF8_MIN_VALID_SHARE):
-            return response, (f"{bad} of {non_ascii} non-ASCII bytes are not valid UTF-8; kept UTF-8, "
-                              f"the bad bytes read as U+FFFD")
+            return response, (
+                f"{bad} of {non_ascii} non-ASCII bytes are not valid UTF-8; kept UTF-8, the bad bytes read as U+FFFD"
+            )
     elif replacement_ratio(response.text) <= BAD_DECODE_RATIO:
         return response, None
     declared = _norm(html_body_declared_encoding(body))

@@ -24,11 +24,13 @@ def request_headers(conn: sqlite3.Connection, url: str) -> dict[str, str]:
 
 def validators_of(headers) -> tuple[str | None, str | None]:
     """``(etag, last_modified)`` of a response's headers (Scrapy's Headers or a plain dict)."""
+
     def get(name: str) -> str | None:
         value = headers.get(name)
         if isinstance(value, bytes):
             value = value.decode("latin-1")
         return value or None
+
     return get("ETag"), get("Last-Modified")
 
 
@@ -37,6 +39,9 @@ def save_validators(conn: sqlite3.Connection, url: str, etag: str | None, last_m
     if not (etag or last_modified):
         conn.execute("DELETE FROM http_validators WHERE url = ?", (url,))
         return
-    conn.execute("INSERT INTO http_validators(url, etag, last_modified, checked_at) VALUES (?, ?, ?, ?) "
-                 "ON CONFLICT(url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified, "
-                 "checked_at = excluded.checked_at", (url, etag, last_modified, utc_now()))
+    conn.execute(
+        "INSERT INTO http_validators(url, etag, last_modified, checked_at) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT(url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified, "
+        "checked_at = excluded.checked_at",
+        (url, etag, last_modified, utc_now()),
+    )

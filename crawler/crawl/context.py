@@ -48,13 +48,21 @@ def from_settings(settings) -> RunInfo:
     owns = run_id is None
     if owns:
         run_id = start_run(output_dir)
-    return RunInfo(output_dir, int(run_id), settings.get("NEWSMON_DAY") or date.today().isoformat(),
-                   settings.getbool("NEWSMON_REFETCH"), owns)
+    return RunInfo(
+        output_dir,
+        int(run_id),
+        settings.get("NEWSMON_DAY") or date.today().isoformat(),
+        settings.getbool("NEWSMON_REFETCH"),
+        owns,
+    )
 
 
 def scratch_output() -> Path:
     """A new directory for a bare ``scrapy crawl`` (under the system's temporary directory), named in the log."""
     folder = Path(tempfile.mkdtemp(prefix="newsmon-scrapy-"))
-    log.warning("a bare scrapy crawl is a debugging crawl: it writes to %s, not to your archive "
-                "(-s NEWSMON_OUTPUT_DIR=DIR to choose the directory)", folder)
+    log.warning(
+        "a bare scrapy crawl is a debugging crawl: it writes to %s, not to your archive "
+        "(-s NEWSMON_OUTPUT_DIR=DIR to choose the directory)",
+        folder,
+    )
     return folder

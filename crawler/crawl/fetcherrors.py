@@ -20,8 +20,13 @@ def _scrapy(*names: str) -> tuple[type, ...]:
 DNS_ERRORS = (neterr.DNSLookupError, *_scrapy("CannotResolveHostError"))
 TIMEOUT_ERRORS = (neterr.TimeoutError, neterr.TCPTimedOutError, *_scrapy("DownloadTimeoutError"))
 REFUSED_ERRORS = (neterr.ConnectionRefusedError, *_scrapy("DownloadConnectionRefusedError"))
-LOST_ERRORS = (ResponseNeverReceived, ResponseFailed, neterr.ConnectionLost, neterr.ConnectionDone,
-               *_scrapy("DownloadFailedError", "ResponseDataLossError"))
+LOST_ERRORS = (
+    ResponseNeverReceived,
+    ResponseFailed,
+    neterr.ConnectionLost,
+    neterr.ConnectionDone,
+    *_scrapy("DownloadFailedError", "ResponseDataLossError"),
+)
 DATALOSS_ERRORS = _scrapy("ResponseDataLossError")
 # Scrapy cancels a download past DOWNLOAD_MAXSIZE (the request's ``download_maxsize``) with this; its message
 # names the size when Content-Length told it, and is empty when the bytes received did.
@@ -38,8 +43,8 @@ class PageFetchFailed(Exception):
 
 @dataclass(frozen=True)
 class FetchFailure:
-    text: str                          # e.g. "HTTP 404", "DNS lookup failed for mid.ru"
-    http_status: int | None = None     # None when no response came back
+    text: str  # e.g. "HTTP 404", "DNS lookup failed for mid.ru"
+    http_status: int | None = None  # None when no response came back
     final_url: str | None = None
     page_bytes: int | None = None
 
@@ -68,8 +73,9 @@ def describe(failure, timeout: float | None = None) -> FetchFailure:
         hops = request.meta.get("redirect_times", 0)
         return FetchFailure(f"more than {hops} redirects (gave up at {request.url})")
     if isinstance(exc, DATALOSS_ERRORS):
-        return FetchFailure(f"connection to {host} closed before the whole page arrived (shorter than its "
-                            f"Content-Length)")
+        return FetchFailure(
+            f"connection to {host} closed before the whole page arrived (shorter than its Content-Length)"
+        )
     if isinstance(exc, DNS_ERRORS):
         return FetchFailure(f"DNS lookup failed for {host}")
     if isinstance(exc, TIMEOUT_ERRORS):

@@ -37,10 +37,10 @@ import random
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Callable
 from urllib.parse import urlsplit
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ def retry_after_seconds(value: str | bytes | None, now: float | None = None) -> 
     except (TypeError, ValueError, IndexError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
+        when = when.replace(tzinfo=UTC)
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
@@ -89,11 +89,11 @@ def lengthening() -> float:
 
 @dataclass
 class _Host:
-    last: float = float("-inf")   # time.monotonic() when the latest request to the host went
-    keep: float = 0.0             # the delay its client keeps after it
+    last: float = float("-inf")  # time.monotonic() when the latest request to the host went
+    keep: float = 0.0  # the delay its client keeps after it
     in_flight: int = 0
-    waiting: deque = field(default_factory=deque)     # waiters' wake-up callables, first come first
-    not_before: float = float("-inf")                 # time.monotonic() before which the host asked for nothing
+    waiting: deque = field(default_factory=deque)  # waiters' wake-up callables, first come first
+    not_before: float = float("-inf")  # time.monotonic() before which the host asked for nothing
 
 
 class HostGaps:
@@ -111,7 +111,7 @@ class HostGaps:
         factor = lengthening()
         try:
             while True:
-                woken.clear()          # before looking: a wake-up after the look is not lost
+                woken.clear()  # before looking: a wake-up after the look is not lost
                 pause = self._turn(host, token, delay, factor, limit)
                 if pause is None:
                     return
@@ -196,11 +196,13 @@ class HostGaps:
             state = self._hosts[host]
             now = time.monotonic()
             if state.not_before - now > LONGEST_WAIT:
-                until = datetime.fromtimestamp(time.time() + state.not_before - now, timezone.utc)
-                raise HostHeld(f"not requested: {host} asked for no request before {until:%Y-%m-%d %H:%M:%S} UTC "
-                               f"(Retry-After); the next run asks again")
+                until = datetime.fromtimestamp(time.time() + state.not_before - now, UTC)
+                raise HostHeld(
+                    f"not requested: {host} asked for no request before {until:%Y-%m-%d %H:%M:%S} UTC "
+                    f"(Retry-After); the next run asks again"
+                )
             if state.waiting[0] is not token or state.in_flight >= limit:
-                return RECHECK_EVERY           # woken when it becomes first, or when an answer comes back
+                return RECHECK_EVERY  # woken when it becomes first, or when an answer comes back
             ready = max(state.last + max(delay * factor, state.keep), state.not_before)
             if now < ready:
                 return min(ready - now, RECHECK_EVERY)
@@ -208,7 +210,7 @@ class HostGaps:
             state.in_flight += 1
             state.last, state.keep = now, delay
             head = state.waiting[0] if state.waiting else None
-        if head is not None:                   # the next one counts its gap from now
+        if head is not None:  # the next one counts its gap from now
             head()
         return None
 
@@ -242,15 +244,15 @@ class GapMiddleware:
         from scrapy import signals
 
         self.crawler = crawler
-        self.delay = crawler.settings.getfloat("DOWNLOAD_DELAY")        # the section's own, when it sets one
+        self.delay = crawler.settings.getfloat("DOWNLOAD_DELAY")  # the section's own, when it sets one
         self.limit = max(1, crawler.settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN"))
-        self._sent: dict[int, str] = {}                # id(request) → host, until its answer is back
+        self._sent: dict[int, str] = {}  # id(request) → host, until its answer is back
         self._waiting: set[asyncio.Task] = set()
         crawler.signals.connect(self._headers_received, signal=signals.headers_received)
         crawler.signals.connect(self._closed, signal=signals.spider_closed)
 
     @classmethod
-    def from_crawler(cls, crawler) -> "GapMiddleware":
+    def from_crawler(cls, crawler) -> GapMiddleware:
         return cls(crawler)
 
     def _delay(self, request) -> float:
@@ -271,9 +273,9 @@ class GapMiddleware:
             raise IgnoreRequest(str(exc)) from None
         except asyncio.CancelledError:
             if turn.done() and not turn.cancelled():
-                GAPS.done(host)               # its turn came, but it will not be sent
+                GAPS.done(host)  # its turn came, but it will not be sent
             if asyncio.current_task().cancelling():
-                raise                         # this download itself is cancelled: let it be
+                raise  # this download itself is cancelled: let it be
             raise IgnoreRequest(f"{request.url}: the crawl closed while the request waited for its turn") from None
         finally:
             self._waiting.discard(turn)
@@ -286,7 +288,7 @@ class GapMiddleware:
             seconds = retry_after_seconds(response.headers.get("Retry-After"))
             if seconds is not None:
                 GAPS.hold(host_of(request.url), seconds)
-                if seconds > LONGEST_WAIT:      # Scrapy's retry would be refused anyway: the page fails as it is
+                if seconds > LONGEST_WAIT:  # Scrapy's retry would be refused anyway: the page fails as it is
                     request.meta["dont_retry"] = True
         return response
 

@@ -16,7 +16,7 @@ import json
 import re
 import xml.sax
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 import feedparser
@@ -89,13 +89,14 @@ def not_http(href: str) -> bool:
 class Found:
     """What a listing page or sitemap offers under the section's rule: ``urls`` to follow, and ``not_http``: the
     hrefs the rule picked that are no http(s) link, as written."""
+
     urls: list[str]
     not_http: list[str] = field(default_factory=list)
 
 
 @functools.lru_cache(maxsize=1)
 def _suffixes():
-    import tldextract    # a Scrapy dependency; its bundled Public Suffix List snapshot, never fetched
+    import tldextract  # a Scrapy dependency; its bundled Public Suffix List snapshot, never fetched
 
     return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 
@@ -222,7 +223,7 @@ def feed_next_page(text: str, url: str) -> str | None:
 class ParsedFeed:
     entries: tuple[FeedEntry, ...]
     next_url: str | None = None
-    repaired: str | None = None     # why a strict XML parser refuses the feed, when it was read all the same
+    repaired: str | None = None  # why a strict XML parser refuses the feed, when it was read all the same
 
 
 # A feed may declare entities of its own; an entity that loads a file or URL, is built of other entities, or
@@ -232,7 +233,7 @@ class ParsedFeed:
 # 200 MB of title. The check keeps the guarantee ours whatever the parser does.
 MAX_ENTITY_EXPANSION = 1_000_000
 _ENTITY_DECL = re.compile(r"""<!ENTITY\s+(?P<pe>%\s*)?(?P<name>[^\s"'>%]+)\s+(?P<body>"[^"]*"|'[^']*'|[^>]*)""", re.S)
-_NOT_MARKUP = re.compile(r"<!\[CDATA\[.*?\]\]>|<!--.*?-->", re.S)   # where "<!ENTITY" is only words
+_NOT_MARKUP = re.compile(r"<!\[CDATA\[.*?\]\]>|<!--.*?-->", re.S)  # where "<!ENTITY" is only words
 _CHAR_REF = re.compile(r"&#(\d+|x[0-9a-fA-F]+);")
 _ROOT = re.compile(r"<([A-Za-z_][\w.:-]*)")
 # What feedparser is told about the bytes it gets: UTF-8 (encoded here from the decoded text), XML, and the
@@ -256,12 +257,15 @@ def _read_feed(text: str, url: str) -> ParsedFeed:
     # looks like a URL or a path.
     declaration = _XML_DECL.match(text)
     lead = declaration.group(0) if declaration else ""
-    body = text[len(lead):]
+    body = text[len(lead) :]
     if not body.strip():
         raise MalformedFeed("empty document")
     refuse_entities(body)
-    parsed = feedparser.parse(io.BytesIO(body.encode("utf-8")), resolve_relative_uris=False,
-                              response_headers={**_FEED_HEADERS, "content-location": url})
+    parsed = feedparser.parse(
+        io.BytesIO(body.encode("utf-8")),
+        resolve_relative_uris=False,
+        response_headers={**_FEED_HEADERS, "content-location": url},
+    )
     problem = _not_well_formed(parsed.get("bozo_exception"), lead)
     if not parsed.get("version"):
         root = _ROOT.search(body)
@@ -271,14 +275,17 @@ def _read_feed(text: str, url: str) -> ParsedFeed:
         raise MalformedFeed(f"not well-formed XML: {problem}")
     entries = []
     for entry in parsed.entries:
-        entry = dict(entry)      # the stored keys only: feedparser's aliases warn (updated → published)
+        entry = dict(entry)  # the stored keys only: feedparser's aliases warn (updated → published)
         link = absolute(_entry_link(entry) or "", url)
         if link:
             entries.append(FeedEntry(link, (entry.get("title") or "").strip() or None, entry_date(entry)))
     if problem and not entries:
         raise MalformedFeed(f"not well-formed XML: {problem}")
-    nexts = [absolute(link.get("href") or "", url) for link in dict(parsed.feed).get("links", [])
-             if link.get("rel") == "next"]
+    nexts = [
+        absolute(link.get("href") or "", url)
+        for link in dict(parsed.feed).get("links", [])
+        if link.get("rel") == "next"
+    ]
     return ParsedFeed(tuple(entries), next((n for n in nexts if n), None), problem)
 
 
@@ -304,8 +311,9 @@ def refuse_entities(body: str) -> None:
             raise MalformedFeed(f"refused: it declares an entity made of other entities ({name})")
         expansion += len(value) * body.count(f"&{name};")
         if expansion > MAX_ENTITY_EXPANSION:
-            raise MalformedFeed(f"refused: its entities would expand it by more than {MAX_ENTITY_EXPANSION:,} "
-                                "characters")
+            raise MalformedFeed(
+                f"refused: its entities would expand it by more than {MAX_ENTITY_EXPANSION:,} characters"
+            )
 
 
 def _not_well_formed(exc, lead: str) -> str | None:
@@ -347,8 +355,8 @@ def entry_date(entry: dict) -> str | None:
         if found:
             return found
         moment = _rfc822(raw)
-        if moment is None and entry.get(f"{key}_parsed"):     # feedparser's reading of other formats, in UTC
-            moment = datetime(*entry[f"{key}_parsed"][:6], tzinfo=timezone.utc)
+        if moment is None and entry.get(f"{key}_parsed"):  # feedparser's reading of other formats, in UTC
+            moment = datetime(*entry[f"{key}_parsed"][:6], tzinfo=UTC)
         if moment is not None:
             return iso_date_or_none(moment.isoformat())
     return None
@@ -359,7 +367,7 @@ def _rfc822(raw: str) -> datetime | None:
         moment = email.utils.parsedate_to_datetime(raw)
     except (TypeError, ValueError, IndexError):
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)   # "-0000": UTC, origin unknown
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # "-0000": UTC, origin unknown
 
 
 def feed_links(text: str, url: str, section: Section) -> list[str]:

@@ -28,28 +28,32 @@ from crawler.crawl.settings import for_config
 @dataclass(frozen=True)
 class Politeness:
     user_agent: str
-    delay: float                # the least seconds between two requests to one host
-    timeout: float              # seconds
+    delay: float  # the least seconds between two requests to one host
+    timeout: float  # seconds
     obey_robots: bool
-    max_bytes: int              # a larger page is refused whole (as Scrapy cancels it), never cut short
-    robots_agent: str           # the name robots.txt groups are matched against
-    robots_parser: str          # dotted path of a ``scrapy.robotstxt.RobotParser``
+    max_bytes: int  # a larger page is refused whole (as Scrapy cancels it), never cut short
+    robots_agent: str  # the name robots.txt groups are matched against
+    robots_parser: str  # dotted path of a ``scrapy.robotstxt.RobotParser``
     # Scrapy's other headers (Accept, Accept-Language): a page negotiated on them must not differ between stacks.
     headers: tuple[tuple[str, str], ...]
-    proxy_auth_encoding: str = "latin-1"    # a proxy's user:password as bytes (Scrapy's HTTPPROXY_AUTH_ENCODING)
+    proxy_auth_encoding: str = "latin-1"  # a proxy's user:password as bytes (Scrapy's HTTPPROXY_AUTH_ENCODING)
 
     @classmethod
-    def of_settings(cls, settings: BaseSettings) -> "Politeness":
+    def of_settings(cls, settings: BaseSettings) -> Politeness:
         """The politeness of Scrapy ``settings``, read as Scrapy's downloader and middlewares read them."""
         agent = settings.get("USER_AGENT")
-        return cls(user_agent=agent, delay=settings.getfloat("DOWNLOAD_DELAY"),
-                   timeout=settings.getfloat("DOWNLOAD_TIMEOUT"), obey_robots=settings.getbool("ROBOTSTXT_OBEY"),
-                   max_bytes=settings.getint("DOWNLOAD_MAXSIZE"),
-                   # RobotsTxtMiddleware: ROBOTSTXT_USER_AGENT when set, else the request's User-Agent
-                   robots_agent=settings.get("ROBOTSTXT_USER_AGENT") or agent,
-                   robots_parser=settings.get("ROBOTSTXT_PARSER"),
-                   headers=tuple(settings.getdict("DEFAULT_REQUEST_HEADERS").items()),
-                   proxy_auth_encoding=settings.get("HTTPPROXY_AUTH_ENCODING") or "latin-1")
+        return cls(
+            user_agent=agent,
+            delay=settings.getfloat("DOWNLOAD_DELAY"),
+            timeout=settings.getfloat("DOWNLOAD_TIMEOUT"),
+            obey_robots=settings.getbool("ROBOTSTXT_OBEY"),
+            max_bytes=settings.getint("DOWNLOAD_MAXSIZE"),
+            # RobotsTxtMiddleware: ROBOTSTXT_USER_AGENT when set, else the request's User-Agent
+            robots_agent=settings.get("ROBOTSTXT_USER_AGENT") or agent,
+            robots_parser=settings.get("ROBOTSTXT_PARSER"),
+            headers=tuple(settings.getdict("DEFAULT_REQUEST_HEADERS").items()),
+            proxy_auth_encoding=settings.get("HTTPPROXY_AUTH_ENCODING") or "latin-1",
+        )
 
     def robots(self, body: bytes) -> RobotParser:
         """A robots.txt body parsed by the crawl's parser class; ``.allowed(url, self.robots_agent)``."""

@@ -47,7 +47,7 @@ class SectionProxyMiddleware:
         self.crawler = crawler
 
     @classmethod
-    def from_crawler(cls, crawler) -> "SectionProxyMiddleware":
+    def from_crawler(cls, crawler) -> SectionProxyMiddleware:
         return cls(crawler)
 
     def process_request(self, request):
@@ -61,7 +61,7 @@ class ProxyThrough(urllib.request.BaseHandler):
     """urllib's handler for one proxy: every http(s) request of its opener goes through it (no ``no_proxy``
     exception), with the proxy credentials in a ``Proxy-Authorization`` header (on the CONNECT for https)."""
 
-    handler_order = 100            # before the HTTP(S) handlers, as urllib's own ProxyHandler
+    handler_order = 100  # before the HTTP(S) handlers, as urllib's own ProxyHandler
 
     def __init__(self, proxy: str, encoding: str) -> None:
         parts = urlsplit(proxy)
@@ -76,7 +76,7 @@ class ProxyThrough(urllib.request.BaseHandler):
         return self._through(req)
 
     def _through(self, req):
-        if getattr(req, "through_proxy", False):    # routed already: this is the start-over below
+        if getattr(req, "through_proxy", False):  # routed already: this is the start-over below
             return None
         req.through_proxy = True
         if self.credentials:
@@ -84,7 +84,7 @@ class ProxyThrough(urllib.request.BaseHandler):
         page_scheme = req.type
         req.set_proxy(self.hostport, self.scheme)
         if page_scheme == "https" or page_scheme == self.scheme:
-            return None            # the handler of the request's scheme sends it (an https page: through CONNECT)
+            return None  # the handler of the request's scheme sends it (an https page: through CONNECT)
         # An http page through an https proxy: the request is now an https one, to the proxy; start over so the
         # HTTPS handler sends it (as urllib's ProxyHandler does).
         return self.parent.open(req, timeout=req.timeout)

@@ -21,18 +21,18 @@ log = logging.getLogger(__name__)
 @dataclass
 class SectionReport:
     key: str
-    links_found: int = 0        # article links the entry point yielded (after the link rule)
-    new: int = 0                # of which not yet stored (or all of them with --refetch)
-    fetched: int = 0            # articles fetched and extracted in this run
-    landed: int = 0             # of which written as new lines to items.jsonl
-    failed: int = 0             # articles (or the entry point) that failed
-    unextracted: int = 0        # of which answered with no article in them (crawler/lifecycle/health.py)
-    unextracted_error: str | None = None    # why the first of those failed, naming its URL
+    links_found: int = 0  # article links the entry point yielded (after the link rule)
+    new: int = 0  # of which not yet stored (or all of them with --refetch)
+    fetched: int = 0  # articles fetched and extracted in this run
+    landed: int = 0  # of which written as new lines to items.jsonl
+    failed: int = 0  # articles (or the entry point) that failed
+    unextracted: int = 0  # of which answered with no article in them (crawler/lifecycle/health.py)
+    unextracted_error: str | None = None  # why the first of those failed, naming its URL
     errors: list[str] = field(default_factory=list)
-    skipped: int = 0            # pages (links) not requested, each for a reason
-    skipped_reasons: dict[str, int] = field(default_factory=dict)   # reason (SKIP_REASONS) → pages
-    skips: list[str] = field(default_factory=list)    # one line per skip (or per group of them), as logged
-    entry_error: str | None = None     # the entry point itself failed: the section yielded nothing
+    skipped: int = 0  # pages (links) not requested, each for a reason
+    skipped_reasons: dict[str, int] = field(default_factory=dict)  # reason (SKIP_REASONS) → pages
+    skips: list[str] = field(default_factory=list)  # one line per skip (or per group of them), as logged
+    entry_error: str | None = None  # the entry point itself failed: the section yielded nothing
     started: float = field(default_factory=time.monotonic)
     seconds: float = 0.0
 
@@ -80,16 +80,33 @@ class SectionReport:
     def finish(self) -> None:
         self.seconds = round(time.monotonic() - self.started, 2)
         # Progress as each section ends: a plain line in the log file (and on the console with -v).
-        log.info("%s done: %d links, %d new, %d fetched, %d failed, %d skipped, %.1f s", self.key,
-                 self.links_found, self.new, self.fetched, self.failed, self.skipped, self.seconds)
+        log.info(
+            "%s done: %d links, %d new, %d fetched, %d failed, %d skipped, %.1f s",
+            self.key,
+            self.links_found,
+            self.new,
+            self.fetched,
+            self.failed,
+            self.skipped,
+            self.seconds,
+        )
 
     def as_dict(self) -> dict:
-        return {"links_found": self.links_found, "new": self.new, "fetched": self.fetched,
-                "landed": self.landed,
-                "failed": self.failed, "seconds": self.seconds, "errors": list(self.errors),
-                "entry_error": self.entry_error,
-                "unextracted": self.unextracted, "unextracted_error": self.unextracted_error,
-                "skipped": self.skipped, "skipped_reasons": dict(self.skipped_reasons), "skips": list(self.skips)}
+        return {
+            "links_found": self.links_found,
+            "new": self.new,
+            "fetched": self.fetched,
+            "landed": self.landed,
+            "failed": self.failed,
+            "seconds": self.seconds,
+            "errors": list(self.errors),
+            "entry_error": self.entry_error,
+            "unextracted": self.unextracted,
+            "unextracted_error": self.unextracted_error,
+            "skipped": self.skipped,
+            "skipped_reasons": dict(self.skipped_reasons),
+            "skips": list(self.skips),
+        }
 
 
 # Why a link was not requested (the keys of ``skipped_reasons``).
@@ -102,8 +119,8 @@ SKIP_REASONS = {
     "duplicate": "the same page as another link of the crawl (Scrapy's duplicate filter)",
     "sitemap-loop": "a sitemap an index lists again (a loop, or listed twice)",
 }
-SKIPS_NAMED = 3          # links named in the line of a group of skips
-URL_SHOWN = 120          # characters of a URL a line shows (a 10,000-character link is hostile to a log too)
+SKIPS_NAMED = 3  # links named in the line of a group of skips
+URL_SHOWN = 120  # characters of a URL a line shows (a 10,000-character link is hostile to a log too)
 
 
 def short(url: str) -> str:

@@ -18,8 +18,11 @@ class QuietLogFormatter(LogFormatter):
 
     def dropped(self, item, exception, response, spider):
         # The pipeline that dropped the item has already logged the reason as a warning.
-        return {"level": logging.DEBUG, "msg": "Dropped %(url)s: %(reason)s",
-                "args": {"url": _url_of(item), "reason": exception}}
+        return {
+            "level": logging.DEBUG,
+            "msg": "Dropped %(url)s: %(reason)s",
+            "args": {"url": _url_of(item), "reason": exception},
+        }
 
     def item_error(self, item, exception, response, spider):
         return {"level": logging.ERROR, "msg": "Error processing %(url)s", "args": {"url": _url_of(item)}}

@@ -52,7 +52,7 @@ DOWNLOAD_DELAY = 1.5
 # Scrapy's randomisation (±50%) could halve a gap; crawler.crawl.gaps lengthens it instead (× 1 to 1.5).
 DOWNLOAD_DELAY_JITTER = 0
 AUTOTHROTTLE_ENABLED = True
-AUTOTHROTTLE_START_DELAY = DOWNLOAD_DELAY      # [crawler] download_delay sets both
+AUTOTHROTTLE_START_DELAY = DOWNLOAD_DELAY  # [crawler] download_delay sets both
 AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 USER_AGENT = "newsmon/0.1 (+https://github.com/newsmon/newsmon; news monitoring for a newsletter)"
@@ -69,7 +69,7 @@ DOWNLOAD_WARNSIZE = DOWNLOAD_MAXSIZE
 # longer link is skipped (by the spider, which says so; Scrapy's UrlLengthMiddleware would drop it unsaid).
 REDIRECT_MAX_TIMES = 20
 URLLENGTH_LIMIT = 2083
-DNS_TIMEOUT = DOWNLOAD_TIMEOUT                  # [crawler] timeout sets both
+DNS_TIMEOUT = DOWNLOAD_TIMEOUT  # [crawler] timeout sets both
 RETRY_TIMES = 2
 # A host that does not resolve will not resolve a second later: fail at once (the next run retries).
 RETRY_EXCEPTIONS = [
@@ -94,9 +94,9 @@ LOG_FORMATTER = "crawler.crawl.scrapylog.QuietLogFormatter"
 LOG_LEVEL = "INFO"
 
 # Run context, set by crawler.runner (or read from the environment by a bare `scrapy crawl`).
-NEWSMON_CONFIG = None          # path of a user config file (None: the shipped defaults)
-NEWSMON_OUTPUT_DIR = None      # None: the config's [crawler] output_dir
-NEWSMON_RUN_ID = None          # None: the spider opens and closes a run of its own
+NEWSMON_CONFIG = None  # path of a user config file (None: the shipped defaults)
+NEWSMON_OUTPUT_DIR = None  # None: the config's [crawler] output_dir
+NEWSMON_RUN_ID = None  # None: the spider opens and closes a run of its own
 NEWSMON_DAY = None
 NEWSMON_REFETCH = False
 NEWSMON_EXTRACTION_WORKERS = 0  # >0: extraction + language in that many worker processes (off the reactor)
@@ -128,8 +128,10 @@ CRAWLER_KEYS: dict[str, tuple[tuple[type, ...], tuple[str, ...]]] = {
 
 # The [crawler] table: key → (types, default, minimum), each default the module value of the first setting the key
 # drives (output_dir drives none: crawler.config's).
-SPEC: Spec = {key: (types, globals()[settings[0]] if settings else DEFAULT_OUTPUT_DIR, 0 if int in types else None)
-              for key, (types, settings) in CRAWLER_KEYS.items()}
+SPEC: Spec = {
+    key: (types, globals()[settings[0]] if settings else DEFAULT_OUTPUT_DIR, 0 if int in types else None)
+    for key, (types, settings) in CRAWLER_KEYS.items()
+}
 # 0 would mean "no limit" to Scrapy and "nothing" to a link budget: neither is a setting worth allowing.
 for _key in ("max_page_bytes", "max_links"):
     SPEC[_key] = (*SPEC[_key][:2], 1)

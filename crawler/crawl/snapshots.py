@@ -13,14 +13,14 @@ from dataclasses import dataclass, field
 
 from crawler import state
 from crawler.crawl.conditional import save_validators
-from crawler.items import utc_now
 from crawler.crawl.links import fingerprint
+from crawler.items import utc_now
 
 
 @dataclass
 class Snapshot:
-    section: str                     # section key "source/section"
-    url: str                         # the entry point as configured
+    section: str  # section key "source/section"
+    url: str  # the entry point as configured
     link_rule: str
     http_status: int | None = None
     final_url: str | None = None
@@ -38,16 +38,22 @@ class Snapshot:
 
 def previous_links(conn: sqlite3.Connection, section_key: str) -> list[str]:
     """Article URLs of the section's latest snapshot that had a readable page (for a 304)."""
-    row = conn.execute("SELECT article_urls FROM section_snapshots WHERE section = ? AND error IS NULL "
-                       "AND http_status IN (200, 304) ORDER BY run_id DESC LIMIT 1", (section_key,)).fetchone()
+    row = conn.execute(
+        "SELECT article_urls FROM section_snapshots WHERE section = ? AND error IS NULL "
+        "AND http_status IN (200, 304) ORDER BY run_id DESC LIMIT 1",
+        (section_key,),
+    ).fetchone()
     return json.loads(row["article_urls"]) if row else []
 
 
 def same_rule_as_last_time(conn: sqlite3.Connection, section_key: str, link_rule: str) -> bool:
     """Whether the section's last readable snapshot used this link rule: links carried over on a 304
     are only right if the rule that found them has not been edited since."""
-    row = conn.execute("SELECT link_rule FROM section_snapshots WHERE section = ? AND error IS NULL "
-                       "AND http_status IN (200, 304) ORDER BY run_id DESC LIMIT 1", (section_key,)).fetchone()
+    row = conn.execute(
+        "SELECT link_rule FROM section_snapshots WHERE section = ? AND error IS NULL "
+        "AND http_status IN (200, 304) ORDER BY run_id DESC LIMIT 1",
+        (section_key,),
+    ).fetchone()
     return bool(row) and row["link_rule"] == link_rule
 
 
@@ -58,9 +64,22 @@ def write_snapshot(conn: sqlite3.Connection, run_id: int, snap: Snapshot) -> Non
             "INSERT OR REPLACE INTO section_snapshots(run_id, section, checked_at, url, http_status, final_url, "
             "error, page_bytes, not_modified, links_found, article_urls, fingerprint, link_rule) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (run_id, snap.section, utc_now(), snap.url, snap.http_status, snap.final_url, snap.error,
-             snap.page_bytes, int(snap.not_modified), len(snap.article_urls),
-             json.dumps(snap.article_urls, ensure_ascii=False), fingerprint(snap.article_urls), snap.link_rule))
+            (
+                run_id,
+                snap.section,
+                utc_now(),
+                snap.url,
+                snap.http_status,
+                snap.final_url,
+                snap.error,
+                snap.page_bytes,
+                int(snap.not_modified),
+                len(snap.article_urls),
+                json.dumps(snap.article_urls, ensure_ascii=False),
+                fingerprint(snap.article_urls),
+                snap.link_rule,
+            ),
+        )
         if snap.error is None:
             for url, (etag, last_modified) in snap.validators.items():
                 save_validators(conn, url, etag, last_modified)

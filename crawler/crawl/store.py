@@ -57,9 +57,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 try:
-    from compression import zstd            # Python 3.14+
-except ImportError:                         # pragma: no cover - depends on the Python version
-    from backports import zstd              # the same module, a dependency of Scrapy on Python < 3.14
+    from compression import zstd  # Python 3.14+
+except ImportError:  # pragma: no cover - depends on the Python version
+    from backports import zstd  # the same module, a dependency of Scrapy on Python < 3.14
 
 from crawler import state
 from crawler.config import Section
@@ -67,8 +67,8 @@ from crawler.extract.continuation import INCOMPLETE, PAGES
 from crawler.items import canonicalize_url, content_hash, empty_translation, item_id, utc_now
 from crawler.store import items as item_store
 from crawler.store.dayfiles import Appender, items_path
-from crawler.store.published import normalised
 from crawler.store.diskspace import StorageError, is_disk_full, storage_error, write_atomic
+from crawler.store.published import normalised
 
 log = logging.getLogger(__name__)
 
@@ -100,11 +100,11 @@ class FetchedPage:
     """An article page as fetched: what the spider hands to the pipelines."""
 
     section: Section
-    requested_url: str          # the link as found on the section's entry point
-    url: str                    # final URL after redirects
-    body: bytes                 # raw bytes as served
-    text: str                   # decoded by Scrapy (response.text), charset lies corrected
-    encoding: str               # the codec that produced ``text``
+    requested_url: str  # the link as found on the section's entry point
+    url: str  # final URL after redirects
+    body: bytes  # raw bytes as served
+    text: str  # decoded by Scrapy (response.text), charset lies corrected
+    encoding: str  # the codec that produced ``text``
     fetched_at: str
     etag: str | None = None
     last_modified: str | None = None
@@ -129,11 +129,11 @@ def raw_relpath(source: str, ident: str, page: int = 1) -> str:
 # ---------------------------------------------------------------- raw pages (module docstring: Raw pages)
 
 GZIP_MAGIC, ZSTD_MAGIC = b"\x1f\x8b", b"\x28\xb5\x2f\xfd"
-ZSTD_LEVEL = 9            # bench: 15% smaller than level 3 with a dictionary, ~3 ms a page; level 19 ~20 ms
-DICT_SIZE = 112 * 1024    # zstd's usual size; 64 KB dictionaries left pages ~15% bigger on the bench
-DICT_FIRST = 64           # pages of a source before its first dictionary (trained on 32: pages ~40% bigger)
-DICT_GROWTH = 8           # a new dictionary at 8× the pages the last one was trained at: 64, 512, 4096 …
-DICT_SAMPLES = 256        # the newest pages a dictionary is trained on
+ZSTD_LEVEL = 9  # bench: 15% smaller than level 3 with a dictionary, ~3 ms a page; level 19 ~20 ms
+DICT_SIZE = 112 * 1024  # zstd's usual size; 64 KB dictionaries left pages ~15% bigger on the bench
+DICT_FIRST = 64  # pages of a source before its first dictionary (trained on 32: pages ~40% bigger)
+DICT_GROWTH = 8  # a new dictionary at 8× the pages the last one was trained at: 64, 512, 4096 …
+DICT_SAMPLES = 256  # the newest pages a dictionary is trained on
 _DICT_NAME = re.compile(r"^zstd-(?P<pages>\d+)-(?P<id>\d+)\.dict$")
 
 
@@ -147,11 +147,11 @@ class _Folder:
     def __init__(self, path: Path):
         self.path = path
         self.lock = threading.RLock()
-        self.dicts: dict[int, Path] = {}              # dictionary id → file
-        self.current: tuple[int, int] | None = None   # (pages it was trained at, id)
+        self.dicts: dict[int, Path] = {}  # dictionary id → file
+        self.current: tuple[int, int] | None = None  # (pages it was trained at, id)
         self.pages = 0
         self.loaded = False
-        self.failed_at = 0                            # pages when training last failed
+        self.failed_at = 0  # pages when training last failed
 
     def load(self, again: bool = False) -> None:
         if self.loaded and not again:
@@ -172,10 +172,10 @@ class _Folder:
                 self.pages += 1
         self.loaded = True
 
-    def dictionary(self, ident: int) -> "zstd.ZstdDict":
+    def dictionary(self, ident: int) -> zstd.ZstdDict:
         with self.lock:
             self.load()
-            if ident not in self.dicts:       # trained by another process since this one looked
+            if ident not in self.dicts:  # trained by another process since this one looked
                 self.load(again=True)
             if ident not in self.dicts:
                 raise RawPageError(f"the zstd dictionary {ident} this page needs is missing from {self.path}")
@@ -199,15 +199,22 @@ class _Folder:
 
     def _train(self) -> None:
         started = time.monotonic()
-        pages = sorted((e for e in os.scandir(self.path) if e.name.endswith(".html.zst")
-                        and not e.name.startswith(".")), key=lambda e: e.stat().st_mtime, reverse=True)
+        pages = sorted(
+            (e for e in os.scandir(self.path) if e.name.endswith(".html.zst") and not e.name.startswith(".")),
+            key=lambda e: e.stat().st_mtime,
+            reverse=True,
+        )
         try:
             samples = [_decompress(Path(e.path).read_bytes(), self) for e in pages[:DICT_SAMPLES]]
             trained = zstd.train_dict(samples, DICT_SIZE)
         except (OSError, zstd.ZstdError) as exc:
             self.failed_at = self.pages
-            log.warning("raw pages of %s: no zstd dictionary trained (%s); pages are compressed without one "
-                        "until it has %d", self.path, exc, 2 * self.pages)
+            log.warning(
+                "raw pages of %s: no zstd dictionary trained (%s); pages are compressed without one until it has %d",
+                self.path,
+                exc,
+                2 * self.pages,
+            )
             return
         first = self.current is None
         path = self.path / f"zstd-{self.pages}-{trained.dict_id}.dict"
@@ -215,9 +222,14 @@ class _Folder:
         self.dicts[trained.dict_id] = path
         self.current = (self.pages, trained.dict_id)
         again = self._recompress_dictless(pages) if first else 0
-        log.info("raw pages of %s: zstd dictionary %s trained on %d pages in %.1f s%s", self.path,
-                 trained.dict_id, len(samples), time.monotonic() - started,
-                 f"; {again} earlier pages compressed again with it" if again else "")
+        log.info(
+            "raw pages of %s: zstd dictionary %s trained on %d pages in %.1f s%s",
+            self.path,
+            trained.dict_id,
+            len(samples),
+            time.monotonic() - started,
+            f"; {again} earlier pages compressed again with it" if again else "",
+        )
 
     def _recompress_dictless(self, pages: list[os.DirEntry]) -> int:
         """The pages written before the first dictionary, compressed with it: each is checked to decompress
@@ -234,13 +246,13 @@ class _Folder:
                 if len(again) < len(data) and _decompress(again, self) == body:
                     write_atomic(path, again, fsync=True)
                     done += 1
-            except (OSError, zstd.ZstdError) as exc:       # the page stays as it was, readable
+            except (OSError, zstd.ZstdError) as exc:  # the page stays as it was, readable
                 log.warning("raw page %s: not compressed again: %s", path, exc)
         return done
 
 
 _FOLDERS: dict[Path, _Folder] = {}
-_DICTIONARIES: dict[Path, "zstd.ZstdDict"] = {}
+_DICTIONARIES: dict[Path, zstd.ZstdDict] = {}
 _LOCK = threading.Lock()
 
 
@@ -252,7 +264,7 @@ def _folder(path: Path) -> _Folder:
         return _FOLDERS[path]
 
 
-def _dictionary(path: Path) -> "zstd.ZstdDict":
+def _dictionary(path: Path) -> zstd.ZstdDict:
     with _LOCK:
         if path not in _DICTIONARIES:
             _DICTIONARIES[path] = zstd.ZstdDict(path.read_bytes())
@@ -295,7 +307,7 @@ def read_raw(output_dir: Path, relpath: str) -> bytes:
 def _libc_syncfs():
     try:
         syncfs = ctypes.CDLL(None, use_errno=True).syncfs
-    except (OSError, AttributeError):       # not Linux: no syncfs(2)
+    except (OSError, AttributeError):  # not Linux: no syncfs(2)
         return None
     syncfs.argtypes = [ctypes.c_int]
     return syncfs
@@ -320,13 +332,26 @@ def build_item(page: FetchedPage, extracted, lang, raw_path: str) -> dict:
     sec = page.section
     paragraphs = list(extracted.paragraphs)
     item = {
-        "id": item_id(page.canonical_url), "source": sec.source_id, "section": sec.id, "section_key": sec.key,
-        "url": page.url, "canonical_url": page.canonical_url, "fetched_at": page.fetched_at,
-        "published_at": extracted.published_at, "title": extracted.title, "text": "\n\n".join(paragraphs),
-        "paragraphs": paragraphs, "lang": lang.lang, "lang_confidence": lang.confidence,
-        "paragraph_langs": lang.paragraph_langs, "authors": list(extracted.authors),
-        "content_hash": content_hash(extracted.title, paragraphs), "raw_path": raw_path,
-        "raw_encoding": page.encoding, "version": 1, "extras": dict(extracted.extras or {}),
+        "id": item_id(page.canonical_url),
+        "source": sec.source_id,
+        "section": sec.id,
+        "section_key": sec.key,
+        "url": page.url,
+        "canonical_url": page.canonical_url,
+        "fetched_at": page.fetched_at,
+        "published_at": extracted.published_at,
+        "title": extracted.title,
+        "text": "\n\n".join(paragraphs),
+        "paragraphs": paragraphs,
+        "lang": lang.lang,
+        "lang_confidence": lang.confidence,
+        "paragraph_langs": lang.paragraph_langs,
+        "authors": list(extracted.authors),
+        "content_hash": content_hash(extracted.title, paragraphs),
+        "raw_path": raw_path,
+        "raw_encoding": page.encoding,
+        "version": 1,
+        "extras": dict(extracted.extras or {}),
         "extractor": extracted.extractor,
     }
     item.update(empty_translation(lang.lang))
@@ -338,7 +363,7 @@ def save_further_pages(item: dict, further: list[FetchedPage], output_dir: Path,
     ``extras["pages"][1:]``), their paths and encodings recorded in those entries. Returns how many."""
     if not item["extras"].get(PAGES):
         return 0
-    pages = item["extras"][PAGES] = [dict(entry) for entry in item["extras"][PAGES]]   # the item's own
+    pages = item["extras"][PAGES] = [dict(entry) for entry in item["extras"][PAGES]]  # the item's own
     saved = 0
     for number, (entry, page) in enumerate(zip(pages[1:], further), start=2):
         entry["raw_path"] = raw_relpath(item["source"], item["id"], number)
@@ -359,10 +384,13 @@ def known_urls(conn: sqlite3.Connection, canonical_urls: list[str]) -> set[str]:
     """Which of these canonical URLs are already stored: an article, or a further page of one."""
     found: set[str] = set()
     for start in range(0, len(canonical_urls), 500):
-        chunk = canonical_urls[start:start + 500]
+        chunk = canonical_urls[start : start + 500]
         marks = ",".join("?" * len(chunk))
-        rows = conn.execute(f"SELECT canonical_url FROM articles WHERE canonical_url IN ({marks}) UNION "
-                            f"SELECT canonical_url FROM article_pages WHERE canonical_url IN ({marks})", chunk * 2)
+        rows = conn.execute(
+            f"SELECT canonical_url FROM articles WHERE canonical_url IN ({marks}) UNION "
+            f"SELECT canonical_url FROM article_pages WHERE canonical_url IN ({marks})",
+            chunk * 2,
+        )
         found.update(r["canonical_url"] for r in rows)
     return found
 
@@ -374,8 +402,8 @@ class Store:
         self.output_dir = Path(output_dir)
         self.run_id, self.day = run_id, day
         self.conn = state.connect(self.output_dir)
-        self._dir_fd: int | None = None      # opened before the first raw page: syncfs reports from there
-        self._unsynced = 0                    # raw pages written since the last sync
+        self._dir_fd: int | None = None  # opened before the first raw page: syncfs reports from there
+        self._unsynced = 0  # raw pages written since the last sync
 
     def close(self) -> None:
         try:
@@ -394,8 +422,12 @@ class Store:
         try:
             sync_file_system(self._dir_fd)
         except OSError as exc:
-            log.error("%s: raw pages written by this crawl may not be on disk (%s); `newsmon verify` names "
-                      "any that are missing", self.output_dir / "raw", exc.strerror or exc)
+            log.error(
+                "%s: raw pages written by this crawl may not be on disk (%s); `newsmon verify` names "
+                "any that are missing",
+                self.output_dir / "raw",
+                exc.strerror or exc,
+            )
         self._unsynced = 0
 
     def save(self, page: FetchedPage, extracted, lang, further: list[FetchedPage] = ()) -> dict | None:
@@ -427,21 +459,31 @@ class Store:
         return item
 
     def _stored(self, canonical_url: str) -> bool:
-        return self.conn.execute("SELECT 1 FROM articles WHERE canonical_url = ?", (canonical_url,)).fetchone() is not None
+        return (
+            self.conn.execute("SELECT 1 FROM articles WHERE canonical_url = ?", (canonical_url,)).fetchone() is not None
+        )
 
     def _record(self, page: FetchedPage, item: dict) -> bool:
         with state.transaction(self.conn):
-            return item_store.insert_article(self.conn, item, self.day, run_id=self.run_id,
-                                             first_seen=page.fetched_at, etag=page.etag,
-                                             last_modified=page.last_modified, further_pages=page_rows(item))
+            return item_store.insert_article(
+                self.conn,
+                item,
+                self.day,
+                run_id=self.run_id,
+                first_seen=page.fetched_at,
+                etag=page.etag,
+                last_modified=page.last_modified,
+                further_pages=page_rows(item),
+            )
 
 
 def close_interrupted_runs(conn: sqlite3.Connection, current_run_id: int) -> list[int]:
     """Runs a kill left ``running``: recorded as ``interrupted`` (their items are stored; the day-file export
     of this run writes whatever of them never reached a file)."""
-    runs = [r["id"] for r in conn.execute("SELECT id FROM runs WHERE status = 'running' AND id < ?",
-                                          (current_run_id,))]
+    runs = [r["id"] for r in conn.execute("SELECT id FROM runs WHERE status = 'running' AND id < ?", (current_run_id,))]
     for run_id in runs:
-        conn.execute("UPDATE runs SET status = 'interrupted', finished_at = COALESCE(finished_at, ?) "
-                     "WHERE id = ?", (utc_now(), run_id))
+        conn.execute(
+            "UPDATE runs SET status = 'interrupted', finished_at = COALESCE(finished_at, ?) WHERE id = ?",
+            (utc_now(), run_id),
+        )
     return runs

@@ -11,7 +11,7 @@ import json
 import logging
 import sqlite3
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,11 +33,29 @@ HELD_STATES = {"gone": "GONE", "broken": "BROKEN", "empty": "EMPTY", "erroring":
 SECTION_TURNS = TURNS["section"]
 TURN_STATES = {f"section_{state}": word for state, word in HELD_STATES.items()}
 # Alerts: what may hide news first, then what changed published text, then good news.
-ALERT_ORDER = {t: i for i, t in enumerate((
-    "crawler_offline", "section_gone", "section_broken", "section_erroring", "section_empty", "section_stale",
-    "section_extraction_degraded", "section_off_subject", "article_deleted", "article_edited", "section_changed",
-    "crawler_online", "section_reappeared", "section_extraction_recovered", "section_on_subject",
-    "section_appeared"))}
+ALERT_ORDER = {
+    t: i
+    for i, t in enumerate(
+        (
+            "crawler_offline",
+            "section_gone",
+            "section_broken",
+            "section_erroring",
+            "section_empty",
+            "section_stale",
+            "section_extraction_degraded",
+            "section_off_subject",
+            "article_deleted",
+            "article_edited",
+            "section_changed",
+            "crawler_online",
+            "section_reappeared",
+            "section_extraction_recovered",
+            "section_on_subject",
+            "section_appeared",
+        )
+    )
+}
 # States that mean "you may be missing news here": listed first, and counted in the headline.
 TROUBLE = ("FAILED", "BROKEN", "GONE", "EMPTY", "STALE", "DEGRADED", "OFF-SUBJECT", "PARTIAL")
 # The order of the section list: trouble first, sections not crawled that day last.
@@ -47,7 +65,7 @@ STATE_ORDER = (*TROUBLE, "OK", "QUIET", "NOT-CRAWLED")
 @dataclass
 class SectionStatus:
     key: str
-    state: str                    # OK | QUIET | PARTIAL | DEGRADED | OFF-SUBJECT | EMPTY | BROKEN | GONE | STALE | FAILED | NOT-CRAWLED
+    state: str  # OK | QUIET | PARTIAL | DEGRADED | OFF-SUBJECT | EMPTY | BROKEN | GONE | STALE | FAILED | NOT-CRAWLED
     detail: str
     items: int = 0
 
@@ -59,16 +77,16 @@ class DayData:
     alerts: list[dict]
     sections: list[SectionStatus]
     runs: list[dict]
-    flags: dict[str, list[str]] = field(default_factory=dict)      # item id → flags
-    names: dict[str, str] = field(default_factory=dict)            # source id / section key → display name
-    order: list[str] = field(default_factory=list)                 # section keys in configured order
-    problems: list[str] = field(default_factory=list)              # stored data that could not be read
-    copies: dict[str, list[dict]] = field(default_factory=dict)    # shown item id → its story's other items
+    flags: dict[str, list[str]] = field(default_factory=dict)  # item id → flags
+    names: dict[str, str] = field(default_factory=dict)  # source id / section key → display name
+    order: list[str] = field(default_factory=list)  # section keys in configured order
+    problems: list[str] = field(default_factory=list)  # stored data that could not be read
+    copies: dict[str, list[dict]] = field(default_factory=dict)  # shown item id → its story's other items
     watched: list[tuple[dict, dict]] = field(default_factory=list)  # (item, its hit) per watch hit of the day
-    notes: dict[str, list[str]] = field(default_factory=dict)      # item id → its flags in words (analysis)
-    watch_weeks: list = field(default_factory=list)                # [WatchWeeks]: each watch's recent weeks
-    edits: dict[str, VersionDiff] = field(default_factory=dict)    # article_edited event id → what it changed
-    served_at: str = ""                                            # [feeds] base_url: the output dir's URL, or ""
+    notes: dict[str, list[str]] = field(default_factory=dict)  # item id → its flags in words (analysis)
+    watch_weeks: list = field(default_factory=list)  # [WatchWeeks]: each watch's recent weeks
+    edits: dict[str, VersionDiff] = field(default_factory=dict)  # article_edited event id → what it changed
+    served_at: str = ""  # [feeds] base_url: the output dir's URL, or ""
 
     @property
     def trouble(self) -> list[SectionStatus]:
@@ -84,26 +102,34 @@ def local_day(stamp: str | None) -> str | None:
     except ValueError:
         return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return moment.astimezone().date().isoformat()
 
 
-def load_day(conn: sqlite3.Connection, output_dir: Path, day: str, config: Config | None = None, *,
-             crawl: dict | None = None, run_id: int | None = None) -> DayData:
+def load_day(
+    conn: sqlite3.Connection,
+    output_dir: Path,
+    day: str,
+    config: Config | None = None,
+    *,
+    crawl: dict | None = None,
+    run_id: int | None = None,
+) -> DayData:
     runs = runs_of_day(conn, day, run_id)
     run_ids = {r["id"] for r in runs}
     problems: list[str] = []
     items = items_of_day(conn, output_dir, day, problems)
     alerts = alerts_of_day(conn, output_dir, day, run_ids)
-    day_ids = {item.get("id") for item in items}     # their watch hits have their own block ("Watched")
-    alerts = [e for e in alerts if not (e.get("type") in ("watch_matched", "article_held")
-                                        and e.get("article_id") in day_ids)]     # shown on the item itself
+    day_ids = {item.get("id") for item in items}  # their watch hits have their own block ("Watched")
+    alerts = [
+        e for e in alerts if not (e.get("type") in ("watch_matched", "article_held") and e.get("article_id") in day_ids)
+    ]  # shown on the item itself
     crawl = crawl if crawl is not None else _stored_crawl(runs)
     data = DayData(day, items, alerts, [], runs, problems=problems)
     _names(data, config)
     data.sections = section_statuses(conn, data, crawl, run_ids, config)
     data.flags = {item["id"]: item_flags(item, alerts) for item in items}
-    data.copies = day_copies(items)                  # a story is shown once, its copies as "also:" lines
+    data.copies = day_copies(items)  # a story is shown once, its copies as "also:" lines
     data.watched = watch_hits(items)
     data.notes = analysis_notes(items, data.names, config)
     data.watch_weeks = watch_weeks(conn, day, config)
@@ -138,6 +164,7 @@ def edit_diffs(conn: sqlite3.Connection, alerts: list[dict], config: Config | No
 
 # ---------------------------------------------------------------- runs, items, alerts
 
+
 def _utc_window(day: str) -> tuple[str, str]:
     """UTC timestamps bracketing the local ``day`` in any time zone (then filtered by ``local_day``)."""
     d = date.fromisoformat(day)
@@ -146,13 +173,14 @@ def _utc_window(day: str) -> tuple[str, str]:
 
 def runs_of_day(conn: sqlite3.Connection, day: str, run_id: int | None = None) -> list[dict]:
     lo, hi = _utc_window(day)
-    rows = conn.execute("SELECT * FROM runs WHERE (started_at >= ? AND started_at < ?) OR id = ? ORDER BY id",
-                        (lo, hi, run_id if run_id is not None else -1)).fetchall()
+    rows = conn.execute(
+        "SELECT * FROM runs WHERE (started_at >= ? AND started_at < ?) OR id = ? ORDER BY id",
+        (lo, hi, run_id if run_id is not None else -1),
+    ).fetchall()
     return [dict(r) for r in rows if r["id"] == run_id or local_day(r["started_at"]) == day]
 
 
-def items_of_day(conn: sqlite3.Connection, output_dir: Path, day: str,
-                 problems: list[str] | None = None) -> list[dict]:
+def items_of_day(conn: sqlite3.Connection, output_dir: Path, day: str, problems: list[str] | None = None) -> list[dict]:
     """The latest version of every item of the day: the items table, plus any line only in items.jsonl.
     What cannot be read is named in ``problems`` (and left where it is)."""
     problems = problems if problems is not None else []
@@ -187,8 +215,7 @@ def _jsonl_lines(path: Path, problems: list[str]):
 
 
 def _table_exists(conn: sqlite3.Connection, name: str) -> bool:
-    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() \
-        is not None
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() is not None
 
 
 def alerts_of_day(conn: sqlite3.Connection, output_dir: Path, day: str, run_ids: set[int]) -> list[dict]:
@@ -196,14 +223,18 @@ def alerts_of_day(conn: sqlite3.Connection, output_dir: Path, day: str, run_ids:
     if _table_exists(conn, "events") and conn.execute("SELECT 1 FROM events LIMIT 1").fetchone():
         lo, hi = _utc_window(day)
         marks = ",".join("?" * len(run_ids))
-        rows = conn.execute(f"SELECT * FROM events WHERE (at >= ? AND at < ?) OR run_id IN ({marks}) ORDER BY at",
-                            [lo, hi, *sorted(run_ids)])
+        rows = conn.execute(
+            f"SELECT * FROM events WHERE (at >= ? AND at < ?) OR run_id IN ({marks}) ORDER BY at",
+            [lo, hi, *sorted(run_ids)],
+        )
         events = [_event_row(r) for r in rows]
     else:
         events = list(jsonl.read(Path(output_dir) / "alerts.jsonl"))
     picked = [e for e in events if e.get("run_id") in run_ids or local_day(e.get("at")) == day]
-    return sorted(picked, key=lambda e: (ALERT_ORDER.get(e.get("type"), len(ALERT_ORDER)), e.get("at") or "",
-                                         e.get("section") or ""))
+    return sorted(
+        picked,
+        key=lambda e: (ALERT_ORDER.get(e.get("type"), len(ALERT_ORDER)), e.get("at") or "", e.get("section") or ""),
+    )
 
 
 def _event_row(row: sqlite3.Row) -> dict:
@@ -230,6 +261,7 @@ def _stored_crawl(runs: list[dict]) -> dict:
 
 
 # ---------------------------------------------------------------- names and flags
+
 
 def _names(data: DayData, config: Config | None) -> None:
     if config is None:
@@ -258,8 +290,8 @@ def item_flags(item: dict, alerts: list[dict]) -> list[str]:
         flags.append("SECTION-REAPPEARED")
     if len(set(item.get("paragraph_langs") or [])) > 1:
         flags.append("MIXED-LANG")
-    flags += [f"watch:{hit.get('name')}" for hit in _hits(item)]    # grep "watch:Sanctions" digest.txt
-    flags += digest_flags(item)                                      # HELD 3 DAYS, OFF-SUBJECT
+    flags += [f"watch:{hit.get('name')}" for hit in _hits(item)]  # grep "watch:Sanctions" digest.txt
+    flags += digest_flags(item)  # HELD 3 DAYS, OFF-SUBJECT
     return flags
 
 
@@ -287,8 +319,10 @@ def alert_extra(event: dict) -> str:
 
 # ---------------------------------------------------------------- section statuses
 
-def section_statuses(conn: sqlite3.Connection, data: DayData, crawl: dict, run_ids: set[int],
-                     config: Config | None) -> list[SectionStatus]:
+
+def section_statuses(
+    conn: sqlite3.Connection, data: DayData, crawl: dict, run_ids: set[int], config: Config | None
+) -> list[SectionStatus]:
     """One status per section. Its state is the one the lifecycle holds after the day's last run
     (``crawler.lifecycle.sectionstate``, as ``newsmon status`` reads it); the day's events and snapshots
     say why. A section the lifecycle has not judged yet is judged from the day alone."""
@@ -326,8 +360,9 @@ def _last_snapshots(conn: sqlite3.Connection, run_ids: set[int]) -> dict[str, di
     if not run_ids:
         return {}
     marks = ",".join("?" * len(run_ids))
-    rows = conn.execute(f"SELECT * FROM section_snapshots WHERE run_id IN ({marks}) ORDER BY run_id",
-                        sorted(run_ids)).fetchall()
+    rows = conn.execute(
+        f"SELECT * FROM section_snapshots WHERE run_id IN ({marks}) ORDER BY run_id", sorted(run_ids)
+    ).fetchall()
     return {r["section"]: dict(r) for r in rows}
 
 
@@ -364,38 +399,44 @@ def _day_status(key: str, snap: dict | None, report: dict | None, items: int) ->
     failed = int(report.get("failed") or 0) - (1 if report.get("entry_error") else 0)
     if failed > 0:
         first = next((e for e in report.get("errors") or [] if e != report.get("entry_error")), "?")
-        return SectionStatus(key, "PARTIAL", f"{plural(links, 'link')}, {items} new, {plural(failed, 'article')} failed: {first}",
-                             items)
+        return SectionStatus(
+            key, "PARTIAL", f"{plural(links, 'link')}, {items} new, {plural(failed, 'article')} failed: {first}", items
+        )
     if items == 0:
         return SectionStatus(key, "QUIET", f"{plural(links, 'link')}, no new article", items)
     return SectionStatus(key, "OK", f"{plural(links, 'link')}, {items} new", items)
 
 
-def _held_status(day: SectionStatus | None, held: HeldState, turn: dict | None,
-                 stale: dict | None) -> SectionStatus | None:
+def _held_status(
+    day: SectionStatus | None, held: HeldState, turn: dict | None, stale: dict | None
+) -> SectionStatus | None:
     """The lifecycle's state in the digest's words; the day's turn event, else the lifecycle, gives the cause."""
     if day is None:
         return None
     if held.state in HELD_STATES:
         cause = turn.get("cause") if turn and (turn.get("details") or {}).get("state") == held.state else None
-        return SectionStatus(day.key, HELD_STATES[held.state],
-                             cause or f"{held.state} since {held.since}: {held.cause}", day.items)
+        return SectionStatus(
+            day.key, HELD_STATES[held.state], cause or f"{held.state} since {held.since}: {held.cause}", day.items
+        )
     if held.stale:
         cause = stale.get("cause") if stale else f"no new item since {held.last_new_at}"
         return SectionStatus(day.key, "STALE", f"{cause}; {day.detail}", day.items)
     detail = day.detail
     if held.pending_state and day.state in ("FAILED", "EMPTY"):
         # one bad run is no verdict (the lifecycle's hysteresis): the section is still active, and says why
-        detail = (f"last run: {detail} (seen {plural(held.pending_count, 'run')} in a row; {held.pending_state} "
-                  "if it persists)")
+        detail = (
+            f"last run: {detail} (seen {plural(held.pending_count, 'run')} in a row; {held.pending_state} "
+            "if it persists)"
+        )
     elif turn and turn.get("type") == "section_reappeared":
         detail = f"back: {turn.get('cause')}; {detail}"
     state = day.state if day.state in ("OK", "QUIET", "PARTIAL") else "OK" if day.items else "QUIET"
     return _judgements(SectionStatus(day.key, state, detail, day.items), held)
 
 
-def _inferred_status(day: SectionStatus | None, turn: dict | None, stale: dict | None,
-                     held: HeldState | None) -> SectionStatus | None:
+def _inferred_status(
+    day: SectionStatus | None, turn: dict | None, stale: dict | None, held: HeldState | None
+) -> SectionStatus | None:
     """A section the lifecycle has not judged (a first failing run, a store without lifecycle rows): the day's
     failure first, then its last bad turn or staleness, then what the snapshots show."""
     bad = turn if turn and turn.get("type") in TURN_STATES else None
@@ -403,8 +444,12 @@ def _inferred_status(day: SectionStatus | None, turn: dict | None, stale: dict |
     if day is None or (event and day.state != "FAILED"):
         if event is None:
             return None
-        return SectionStatus(event["section"], TURN_STATES.get(event["type"], "STALE"),
-                             event.get("cause") or event["type"], day.items if day else 0)
+        return SectionStatus(
+            event["section"],
+            TURN_STATES.get(event["type"], "STALE"),
+            event.get("cause") or event["type"],
+            day.items if day else 0,
+        )
     return _judgements(day, held)
 
 
@@ -416,17 +461,22 @@ def _judgements(status: SectionStatus, held: HeldState | None) -> SectionStatus:
     if held is None or status.state not in ("OK", "QUIET", "PARTIAL"):
         return status
     if held.degraded:
-        return SectionStatus(status.key, "DEGRADED", f"extraction degraded: {held.degraded.cause}; {status.detail}",
-                             status.items)
+        return SectionStatus(
+            status.key, "DEGRADED", f"extraction degraded: {held.degraded.cause}; {status.detail}", status.items
+        )
     if held.off_subject:
-        return SectionStatus(status.key, "OFF-SUBJECT", f"off subject: {held.off_subject.cause}; {status.detail}",
-                             status.items)
+        return SectionStatus(
+            status.key, "OFF-SUBJECT", f"off subject: {held.off_subject.cause}; {status.detail}", status.items
+        )
     return status
 
 
 def _not_crawled(key: str, last_success: str | None, held: HeldState | None) -> SectionStatus:
-    words = f"not crawled this day (last success {last_success})" if last_success \
+    words = (
+        f"not crawled this day (last success {last_success})"
+        if last_success
         else "not crawled this day (never succeeded)"
+    )
     if held is not None and held.state in HELD_STATES:
         words += f"; {held.state} since {held.since}"
     return SectionStatus(key, "NOT-CRAWLED", words)
@@ -452,17 +502,24 @@ def _failure(snap: dict | None, report: dict) -> str | None:
 
 def _last_successes(conn: sqlite3.Connection) -> dict[str, str]:
     """Section key → when its entry page last answered."""
-    rows = conn.execute("SELECT section, max(checked_at) FROM section_snapshots "
-                        "WHERE error IS NULL AND http_status < 400 GROUP BY section")
+    rows = conn.execute(
+        "SELECT section, max(checked_at) FROM section_snapshots "
+        "WHERE error IS NULL AND http_status < 400 GROUP BY section"
+    )
     return {r[0]: r[1] for r in rows}
 
 
 def summary_counts(data: DayData) -> dict[str, Any]:
-    return {"items": len(data.items), "alerts": len(data.alerts),
-            "sections": len(data.sections), "trouble": [f"{s.state} {s.key}" for s in data.trouble]}
+    return {
+        "items": len(data.items),
+        "alerts": len(data.alerts),
+        "sections": len(data.sections),
+        "trouble": [f"{s.state} {s.key}" for s in data.trouble],
+    }
 
 
 # ---------------------------------------------------------------- what both renderings share
+
 
 def grouped(data: DayData) -> list[tuple[str, list[dict]]]:
     """Items by section, sections in configured order (others alphabetically), newest item first.
@@ -474,7 +531,7 @@ def grouped(data: DayData) -> list[tuple[str, list[dict]]]:
             groups.setdefault(section_key(item), []).append(item)
     for items in groups.values():
         items.sort(key=lambda i: (i.get("published_at") or "", i.get("title") or ""), reverse=True)
-        items.sort(key=lambda i: not i.get("published_at"))    # undated last, stable otherwise
+        items.sort(key=lambda i: not i.get("published_at"))  # undated last, stable otherwise
     return sorted(groups.items(), key=lambda kv: _position(data.order, kv[0]))
 
 
@@ -489,7 +546,8 @@ def paragraph_pairs(item: dict, limit: int | None) -> list[tuple[str, str | None
     if item.get("lang") == "en":
         english = list(originals)
     else:
-        english = item.get("paragraphs_en") or ([p for p in item["text_en"].split("\n\n")]
-                                                if item.get("text_en") else [])
+        english = item.get("paragraphs_en") or (
+            [p for p in item["text_en"].split("\n\n")] if item.get("text_en") else []
+        )
     chosen = originals if limit is None else originals[:limit]
     return [(p, english[i] if i < len(english) else None) for i, p in enumerate(chosen)]

@@ -12,7 +12,7 @@ import re
 
 from crawler.alerts.listing import GOOD_NEWS
 from crawler.analysis.chart import bars
-from crawler.digest.data import DayData, alert_extra, grouped, item_date, paragraph_pairs, TROUBLE
+from crawler.digest.data import TROUBLE, DayData, alert_extra, grouped, item_date, paragraph_pairs
 from crawler.items import english_title, section_key
 from crawler.lifecycle import diffview
 from crawler.phrases import in_words
@@ -78,26 +78,38 @@ def safe_url(url: str | None) -> str | None:
 
 
 def render(data: DayData, paragraphs: int, generated_at: str) -> str:
-    parts = [_head(data), "<body>", _top(data, generated_at), _watched(data), _watch_weeks(data), _alerts(data),
-             _sections(data), _toc(data)]
+    parts = [
+        _head(data),
+        "<body>",
+        _top(data, generated_at),
+        _watched(data),
+        _watch_weeks(data),
+        _alerts(data),
+        _sections(data),
+        _toc(data),
+    ]
     parts += [_group(key, items, data, paragraphs) for key, items in grouped(data)]
     parts.append(f'<p class="muted">newsmon · generated {esc(generated_at)}</p></body></html>\n')
     return "\n".join(parts)
 
 
 def _head(data: DayData) -> str:
-    return ('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
-            '<meta name="viewport" content="width=device-width,initial-scale=1">'
-            f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
-            f"<title>newsmon digest {esc(data.day)}</title><style>{CSS}</style></head>")
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width,initial-scale=1">'
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
+        f"<title>newsmon digest {esc(data.day)}</title><style>{CSS}</style></head>"
+    )
 
 
 def _top(data: DayData, generated_at: str) -> str:
     trouble = data.trouble
     note = f", <strong>{plural(len(trouble), 'section')} in trouble</strong>" if trouble else ""
-    return (f"<header><h1>newsmon digest {esc(data.day)}</h1>"
-            f'<p class="muted">{plural(len(data.items), "item")}, {plural(len(data.alerts), "alert")}{note}</p>'
-            '</header>')
+    return (
+        f"<header><h1>newsmon digest {esc(data.day)}</h1>"
+        f'<p class="muted">{plural(len(data.items), "item")}, {plural(len(data.alerts), "alert")}{note}</p>'
+        "</header>"
+    )
 
 
 def _watched(data: DayData) -> str:
@@ -108,9 +120,11 @@ def _watched(data: DayData) -> str:
     for item, hit in data.watched:
         phrases = in_words(hit.get("phrases") or [], hit.get("found") or [])
         title = english_title(item) or item.get("title")
-        rows.append(f'<li><span class="flag">watch:{esc(hit.get("name"))}</span> <a href="#i-{esc(item["id"])}">'
-                    f'{esc(title)}</a> <span class="muted">· {esc(section_key(item))} · {esc(phrases)} in '
-                    f'{esc(", ".join(hit.get("in") or []))}</span>{_contexts(item, hit)}</li>')
+        rows.append(
+            f'<li><span class="flag">watch:{esc(hit.get("name"))}</span> <a href="#i-{esc(item["id"])}">'
+            f'{esc(title)}</a> <span class="muted">· {esc(section_key(item))} · {esc(phrases)} in '
+            f"{esc(', '.join(hit.get('in') or []))}</span>{_contexts(item, hit)}</li>"
+        )
     return f'<h2 id="watched">Watched ({len(data.watched)})</h2><ul class="watched">{"".join(rows)}</ul>'
 
 
@@ -122,8 +136,10 @@ def _contexts(item: dict, hit: dict) -> str:
             continue
         where = "title" if ctx.get("in") == "title" else f"¶{(ctx.get('paragraph') or 0) + 1}"
         lang = item.get("lang") or ""
-        rows.append(f'<p lang="{esc(lang)}"><span class="muted">{esc(where)}</span> '
-                    f'{highlight(ctx.get("original"), _mark, esc)}</p>')
+        rows.append(
+            f'<p lang="{esc(lang)}"><span class="muted">{esc(where)}</span> '
+            f"{highlight(ctx.get('original'), _mark, esc)}</p>"
+        )
         if ctx.get("english"):
             rows.append(f'<p class="en" lang="en">{highlight(ctx["english"], _mark, esc)}</p>')
     return f'<div class="kwic">{"".join(rows)}</div>' if rows else ""
@@ -137,9 +153,12 @@ def _watch_weeks(data: DayData) -> str:
     """Each watch's hits per week, as a small inline chart (crawler/analysis; nothing without watches)."""
     if not data.watch_weeks:
         return ""
-    rows = [f'<li>{bars(f"watch:{w.name}, items per week", w.labels, list(w.counts))} '
-            f'<span class="flag">watch:{esc(w.name)}</span> <span class="muted">{sum(w.counts)} in '
-            f'{len(w.counts)} weeks</span></li>' for w in data.watch_weeks]
+    rows = [
+        f"<li>{bars(f'watch:{w.name}, items per week', w.labels, list(w.counts))} "
+        f'<span class="flag">watch:{esc(w.name)}</span> <span class="muted">{sum(w.counts)} in '
+        f"{len(w.counts)} weeks</span></li>"
+        for w in data.watch_weeks
+    ]
     return f'<h2 id="watch-weeks">Watches, week by week</h2><ul class="weeks">{"".join(rows)}</ul>'
 
 
@@ -156,9 +175,11 @@ def _alerts(data: DayData) -> str:
         extra = alert_extra(event)
         extra = f"<br>{esc(extra)}" if extra else ""
         kind = "alert good" if event.get("type") in GOOD_NEWS else "alert"
-        rows.append(f'<div class="{kind}"><strong>{esc(event.get("type"))}</strong> · {esc(event.get("section"))}'
-                    f' · {esc((event.get("at") or "")[:16].replace("T", " "))} UTC<br>{esc(event.get("cause"))}'
-                    f"{extra}{link}{_edit(data.edits.get(event.get('id') or ''), data.served_at)}</div>")
+        rows.append(
+            f'<div class="{kind}"><strong>{esc(event.get("type"))}</strong> · {esc(event.get("section"))}'
+            f" · {esc((event.get('at') or '')[:16].replace('T', ' '))} UTC<br>{esc(event.get('cause'))}"
+            f"{extra}{link}{_edit(data.edits.get(event.get('id') or ''), data.served_at)}</div>"
+        )
     return f'<h2 id="alerts">Alerts ({len(data.alerts)})</h2>' + "".join(rows)
 
 
@@ -173,10 +194,13 @@ def _sections(data: DayData) -> str:
     rows = []
     for s in data.sections:
         cls = "bad" if s.state in TROUBLE else "nc" if s.state == "NOT-CRAWLED" else ""
-        rows.append(f'<tr class="{cls}"><td class="state">{esc(s.state)}</td><td>{esc(s.key)}</td>'
-                    f'<td class="detail">{esc(s.detail)}</td></tr>')
-    rows += [f'<tr class="bad"><td class="state">UNREADABLE</td><td colspan="2">{esc(p)}</td></tr>'
-             for p in data.problems]
+        rows.append(
+            f'<tr class="{cls}"><td class="state">{esc(s.state)}</td><td>{esc(s.key)}</td>'
+            f'<td class="detail">{esc(s.detail)}</td></tr>'
+        )
+    rows += [
+        f'<tr class="bad"><td class="state">UNREADABLE</td><td colspan="2">{esc(p)}</td></tr>' for p in data.problems
+    ]
     body = "".join(rows) or '<tr><td colspan="3">No section was crawled.</td></tr>'
     return f'<h2 id="sections">Sections</h2><table class="sections">{body}</table>'
 
@@ -185,8 +209,9 @@ def _toc(data: DayData) -> str:
     groups = grouped(data)
     if not groups:
         return '<h2>Items</h2><p class="muted">No new items this day — see Sections above for why.</p>'
-    links = "".join(f'<li><a href="#{_anchor(key)}">{esc(_group_name(key, data))}</a> ({len(items)})</li>'
-                    for key, items in groups)
+    links = "".join(
+        f'<li><a href="#{_anchor(key)}">{esc(_group_name(key, data))}</a> ({len(items)})</li>' for key, items in groups
+    )
     return f"<nav><h2>Items ({len(data.items)})</h2><ul>{links}</ul></nav>"
 
 
@@ -210,18 +235,23 @@ def _item(item: dict, data: DayData, paragraphs: int) -> str:
     title_en = english_title(item)
     shown = esc(title_en) if title_en else f'<span class="pending">{esc(item.get("title"))}</span>'
     title = f'<a href="{esc(url)}">{shown}</a>' if url else shown
-    original = ("" if lang == "en" or not title_en
-                else f'<p class="otitle" lang="{esc(lang)}">{esc(item.get("title"))}</p>')
+    original = (
+        "" if lang == "en" or not title_en else f'<p class="otitle" lang="{esc(lang)}">{esc(item.get("title"))}</p>'
+    )
     flags = "".join(f'<span class="flag">{esc(f)}</span>' for f in data.flags.get(item["id"], []))
-    meta = (f'<p class="meta">{flags}{esc(item_date(item, data.day))} · {esc(section_key(item))} · '
-            f'{esc(lang)} · #{esc(item["id"][:8])}</p>')
+    meta = (
+        f'<p class="meta">{flags}{esc(item_date(item, data.day))} · {esc(section_key(item))} · '
+        f"{esc(lang)} · #{esc(item['id'][:8])}</p>"
+    )
     pairs = paragraph_pairs(item, None)
     rows = "".join(_row(o, e, lang) for o, e in pairs[:paragraphs])
     rest = "".join(_row(o, e, lang) for o, e in pairs[paragraphs:])
     more = f"<details><summary>{len(pairs) - paragraphs} more paragraphs</summary>{rest}</details>" if rest else ""
     notes = "".join(f'<p class="note">{esc(note)}</p>' for note in data.notes.get(item["id"], []))
-    return (f'<article class="item" id="i-{esc(item["id"])}"><h3>{title}</h3>{original}{notes}{meta}{rows}{more}'
-            f"{_also(item, data)}</article>")
+    return (
+        f'<article class="item" id="i-{esc(item["id"])}"><h3>{title}</h3>{original}{notes}{meta}{rows}{more}'
+        f"{_also(item, data)}</article>"
+    )
 
 
 def _also(item: dict, data: DayData) -> str:
@@ -231,14 +261,19 @@ def _also(item: dict, data: DayData) -> str:
         url = safe_url(copy.get("url"))
         shown = esc(english_title(copy) or copy.get("title"))
         link = f'<a href="{esc(url)}">{shown}</a>' if url else shown
-        rows.append(f'<li id="i-{esc(copy["id"])}">also: {link} · {esc(section_key(copy))} · '
-                    f'{esc(copy.get("lang") or "und")} · #{esc(copy["id"][:8])}</li>')
+        rows.append(
+            f'<li id="i-{esc(copy["id"])}">also: {link} · {esc(section_key(copy))} · '
+            f"{esc(copy.get('lang') or 'und')} · #{esc(copy['id'][:8])}</li>"
+        )
     return f'<ul class="also">{"".join(rows)}</ul>' if rows else ""
 
 
 def _row(original: str, english: str | None, lang: str) -> str:
     if lang == "en":
         return f'<div class="row single"><p lang="en">{esc(original)}</p></div>'
-    en = (f'<p class="en" lang="en">{esc(english)}</p>' if english
-          else '<p class="en pending" lang="en">(translation pending)</p>')
+    en = (
+        f'<p class="en" lang="en">{esc(english)}</p>'
+        if english
+        else '<p class="en pending" lang="en">(translation pending)</p>'
+    )
     return f'<div class="row"><p lang="{esc(lang)}">{esc(original)}</p>{en}</div>'

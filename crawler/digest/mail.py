@@ -45,15 +45,19 @@ def deliver(conn: sqlite3.Connection, config: Config, output_dir: Path, day: str
 
 
 def _undelivered_before(conn: sqlite3.Connection, channel: str, day: str) -> list[tuple[str, dict]]:
-    rows = conn.execute("SELECT day, items, alerts FROM digest_deliveries WHERE channel = ? AND day < ? "
-                        "AND status != 'delivered' ORDER BY day", (channel, day)).fetchall()
+    rows = conn.execute(
+        "SELECT day, items, alerts FROM digest_deliveries WHERE channel = ? AND day < ? "
+        "AND status != 'delivered' ORDER BY day",
+        (channel, day),
+    ).fetchall()
     return [(r["day"], {"items": r["items"], "alerts": r["alerts"]}) for r in rows]
 
 
 def _deliver_one(conn, ch: alerts.Channel, table: dict, output_dir: Path, day: str, counts: dict) -> str:
     items, n_alerts = int(counts.get("items", 0)), int(counts.get("alerts", 0))
-    last = conn.execute("SELECT status, items FROM digest_deliveries WHERE day = ? AND channel = ?",
-                        (day, ch.name)).fetchone()
+    last = conn.execute(
+        "SELECT status, items FROM digest_deliveries WHERE day = ? AND channel = ?", (day, ch.name)
+    ).fetchone()
     if last and last["status"] == "delivered" and items <= last["items"]:
         return "already sent"
     try:
@@ -67,8 +71,14 @@ def _deliver_one(conn, ch: alerts.Channel, table: dict, output_dir: Path, day: s
     if error is None:
         log.info("digest mail: digest %s delivered to %s", day, ch.name)
         return "delivered"
-    log.warning("digest mail: digest %s to %s (%s) failed after %d attempts: %s; sent again next run",
-                day, ch.name, redact.display(ch.url), attempts, error)
+    log.warning(
+        "digest mail: digest %s to %s (%s) failed after %d attempts: %s; sent again next run",
+        day,
+        ch.name,
+        redact.display(ch.url),
+        attempts,
+        error,
+    )
     return f"undelivered: {error}"
 
 
@@ -82,12 +92,22 @@ def _body(folder: Path) -> tuple[str, str]:
 
 def _record(conn, day: str, channel: str, items: int, n_alerts: int, attempts: int, error: str | None) -> None:
     now = utc_now()
-    error = redact.redact(error) if error else error        # the DB never holds a channel's secret
+    error = redact.redact(error) if error else error  # the DB never holds a channel's secret
     conn.execute(
         "INSERT INTO digest_deliveries(day, channel, status, items, alerts, attempts, last_error, last_attempt, "
         "delivered_at) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(day, channel) DO UPDATE SET status = excluded.status, "
         "items = excluded.items, alerts = excluded.alerts, attempts = attempts + excluded.attempts, "
         "last_error = excluded.last_error, last_attempt = excluded.last_attempt, "
         "delivered_at = COALESCE(excluded.delivered_at, delivered_at)",
-        (day, channel, "delivered" if error is None else "undelivered", items, n_alerts, attempts, error, now,
-         now if error is None else None))
+        (
+            day,
+            channel,
+            "delivered" if error is None else "undelivered",
+            items,
+            n_alerts,
+            attempts,
+            error,
+            now,
+            now if error is None else None,
+        ),
+    )

@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 class ReextractReport:
     items: int = 0
     changed: int = 0
-    failed: list[str] = field(default_factory=list)     # "id: reason"
+    failed: list[str] = field(default_factory=list)  # "id: reason"
 
     def as_dict(self) -> dict:
         return {"items": self.items, "changed": self.changed, "failed": list(self.failed)}
@@ -49,16 +49,29 @@ def reextracted(output_dir: Path, item: dict, section: Section | None) -> dict |
     ext = extract_stored(output_dir, item, section)
     paragraphs = list(ext.paragraphs)
     # the page's date in the stored form, else the item's as it is (crawler/store/published.py)
-    published = normalised({"published_at": ext.published_at} if ext.published_at else
-                           {k: item.get(k) for k in ("published_at", "published_precision") if k in item})
+    published = normalised(
+        {"published_at": ext.published_at}
+        if ext.published_at
+        else {k: item.get(k) for k in ("published_at", "published_precision") if k in item}
+    )
     authors = list(ext.authors) or item.get("authors") or []
     new_hash = content_hash(ext.title, paragraphs)
-    if (new_hash == item.get("content_hash") and published.get("published_at") == item.get("published_at")
-            and authors == (item.get("authors") or [])):
+    if (
+        new_hash == item.get("content_hash")
+        and published.get("published_at") == item.get("published_at")
+        and authors == (item.get("authors") or [])
+    ):
         return None
-    new = dict(item, title=ext.title, paragraphs=paragraphs, text="\n\n".join(paragraphs),
-               authors=authors, content_hash=new_hash, extractor=ext.extractor,
-               extras={**(item.get("extras") or {}), **(ext.extras or {}), "reextracted_at": utc_now()})
+    new = dict(
+        item,
+        title=ext.title,
+        paragraphs=paragraphs,
+        text="\n\n".join(paragraphs),
+        authors=authors,
+        content_hash=new_hash,
+        extractor=ext.extractor,
+        extras={**(item.get("extras") or {}), **(ext.extras or {}), "reextracted_at": utc_now()},
+    )
     new.update(published)
     if new_hash != item.get("content_hash"):
         new.update(_redetect(paragraphs, ext.title, item))
@@ -69,6 +82,7 @@ def reextracted(output_dir: Path, item: dict, section: Section | None) -> dict |
 def _redetect(paragraphs: list[str], title: str | None, item: dict) -> dict:
     try:
         from crawler.extract.language import detect_language
+
         found = detect_language(paragraphs, title)
     except Exception as exc:  # language detection must not lose a re-extraction
         log.warning("%s: language re-detection failed (%s); keeping %s", item["id"], exc, item.get("lang"))

@@ -51,10 +51,23 @@ log = logging.getLogger(__name__)
 BATCH = 500
 PROGRESS_MIN = 500
 TRIGRAM = 3
-DOC_FIELDS = ("id", "day", "date", "source", "section", "lang", "url", "title", "title_en", "text", "text_en",
-              "translation", "version")
-TEXT_FIELDS = ("title", "title_en", "text", "text_en")                       # what search_fts indexes
-ROW_FIELDS = tuple(f for f in DOC_FIELDS if f not in ("text", "text_en"))    # what search_docs keeps
+DOC_FIELDS = (
+    "id",
+    "day",
+    "date",
+    "source",
+    "section",
+    "lang",
+    "url",
+    "title",
+    "title_en",
+    "text",
+    "text_en",
+    "translation",
+    "version",
+)
+TEXT_FIELDS = ("title", "title_en", "text", "text_en")  # what search_fts indexes
+ROW_FIELDS = tuple(f for f in DOC_FIELDS if f not in ("text", "text_en"))  # what search_docs keeps
 # A long term is looked up by at most this many of its trigrams (spread over it): more only narrow the
 # candidates that the text check has to read, at the cost of one more doclist each.
 MAX_TRIGRAMS = 24
@@ -70,12 +83,15 @@ class SearchError(NewsmonError):
 def open_archive(output_dir) -> sqlite3.Connection:
     """The state DB of an existing output directory (a mistyped --output is an error, not a new DB)."""
     if state.database_url() is None and not state.db_path(output_dir).exists():
-        raise NewsmonError(f"no archive at {state.db_path(output_dir)}: run `newsmon run` first, or give "
-                           f"--output DIR (the directory holding state.sqlite)")
+        raise NewsmonError(
+            f"no archive at {state.db_path(output_dir)}: run `newsmon run` first, or give "
+            f"--output DIR (the directory holding state.sqlite)"
+        )
     return state.connect(output_dir)
 
 
 # ---------------------------------------------------------------- indexing
+
 
 def doc_of(item: dict, day: str) -> dict:
     """The ``search_docs`` row of one item."""
@@ -83,9 +99,15 @@ def doc_of(item: dict, day: str) -> dict:
     date = published[:10] if re.match(r"^\d{4}-\d{2}-\d{2}", published) else day
     section = item.get("section_key") or f"{item.get('source', '')}/{item.get('section', '')}"
     return {
-        "id": item["id"], "day": day, "date": date, "source": item.get("source") or section.split("/")[0],
-        "section": section, "lang": item.get("lang"), "url": item.get("url") or "",
-        "title": item.get("title"), "title_en": item.get("title_en"),
+        "id": item["id"],
+        "day": day,
+        "date": date,
+        "source": item.get("source") or section.split("/")[0],
+        "section": section,
+        "lang": item.get("lang"),
+        "url": item.get("url") or "",
+        "title": item.get("title"),
+        "title_en": item.get("title_en"),
         "text": item.get("text") or "\n\n".join(item.get("paragraphs") or []),
         "text_en": item.get("text_en") or ("\n\n".join(item["paragraphs_en"]) if item.get("paragraphs_en") else None),
         "translation": (item.get("translation") or {}).get("status"),
@@ -103,8 +125,9 @@ def text_key(doc: dict) -> int:
 
 
 _UPDATE_ROW = f"UPDATE search_docs SET {', '.join(f'{f} = ?' for f in ROW_FIELDS[1:])} WHERE rowid = ?"
-_INSERT_ROW = (f"INSERT INTO search_docs({', '.join(ROW_FIELDS)}, text_key) "
-               f"VALUES ({', '.join('?' * (len(ROW_FIELDS) + 1))})")
+_INSERT_ROW = (
+    f"INSERT INTO search_docs({', '.join(ROW_FIELDS)}, text_key) VALUES ({', '.join('?' * (len(ROW_FIELDS) + 1))})"
+)
 _INSERT_FTS = f"INSERT INTO search_fts(rowid, {', '.join(TEXT_FIELDS)}) VALUES (?, ?, ?, ?, ?)"
 
 
@@ -144,7 +167,7 @@ def left_behind(conn: sqlite3.Connection) -> tuple[int, int]:
     return indexed - live, live
 
 
-NOT_INDEXED = -1          # text_key of a row whose text is in no index row (text_key() is never negative)
+NOT_INDEXED = -1  # text_key of a row whose text is in no index row (text_key() is never negative)
 
 
 def _clear_index(conn: sqlite3.Connection) -> None:
@@ -174,7 +197,7 @@ def _optimize(conn: sqlite3.Connection) -> None:
         conn.execute("INSERT INTO search_fts(search_fts) VALUES ('optimize')")
 
 
-CONSUMER = "search"                 # its name on the item change feed (crawler.store.items)
+CONSUMER = "search"  # its name on the item change feed (crawler.store.items)
 
 
 def stale_ids(conn: sqlite3.Connection) -> tuple[list[str], int]:
@@ -192,8 +215,10 @@ def stale_ids(conn: sqlite3.Connection) -> tuple[list[str], int]:
     return ids, up_to
 
 
-_NOT_IN_STEP = ("SELECT i.id FROM items i LEFT JOIN search_docs d ON d.id = i.id WHERE d.id IS NULL "
-                "UNION SELECT d.id FROM search_docs d LEFT JOIN items i ON i.id = d.id WHERE i.id IS NULL")
+_NOT_IN_STEP = (
+    "SELECT i.id FROM items i LEFT JOIN search_docs d ON d.id = i.id WHERE d.id IS NULL "
+    "UNION SELECT d.id FROM search_docs d LEFT JOIN items i ON i.id = d.id WHERE i.id IS NULL"
+)
 
 
 def skip_changes(conn: sqlite3.Connection) -> None:
@@ -206,10 +231,10 @@ def index_ids(conn: sqlite3.Connection, ids: list[str], *, progress: bool = Fals
     """Bring the index rows of ``ids`` up to date (insert, update or delete). Returns rows touched."""
     touched = 0
     if len(ids) > 1000 and not state.is_postgresql(conn):
-        conn.execute("PRAGMA cache_size = -65536")    # 64 MB for this connection: fewer FTS page reloads
+        conn.execute("PRAGMA cache_size = -65536")  # 64 MB for this connection: fewer FTS page reloads
     bar = Progress("search index", len(ids)) if progress else None
     for start in range(0, len(ids), BATCH):
-        batch = ids[start:start + BATCH]
+        batch = ids[start : start + BATCH]
         with state.transaction(conn):
             touched += _index_batch(conn, batch)
         if bar:
@@ -222,8 +247,9 @@ def index_ids(conn: sqlite3.Connection, ids: list[str], *, progress: bool = Fals
 def _index_batch(conn: sqlite3.Connection, batch: list[str]) -> int:
     """Index rows of ``batch``: one read of its items, each JSON parsed once, one ``executemany`` each for
     the rows to delete and the rows to upsert."""
-    rows = conn.execute("SELECT id, day, json FROM items WHERE id IN (SELECT value FROM json_each(?))",
-                        (json.dumps(batch),)).fetchall()
+    rows = conn.execute(
+        "SELECT id, day, json FROM items WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(batch),)
+    ).fetchall()
     found = {r["id"]: r for r in rows}
     docs = []
     for item_id in batch:
@@ -269,19 +295,20 @@ def rebuild_index(conn: sqlite3.Connection, *, progress: bool = True) -> int:
 
 # ---------------------------------------------------------------- querying
 
+
 @dataclass
 class Filters:
-    since: str | None = None       # publication date (else crawl day) ≥ since, YYYY-MM-DD
+    since: str | None = None  # publication date (else crawl day) ≥ since, YYYY-MM-DD
     until: str | None = None
-    source: str | None = None      # a source id or a "source/section" key
+    source: str | None = None  # a source id or a "source/section" key
     lang: str | None = None
-    flag: str | None = None        # an item flag (crawler/analysis/flags.py): off_subject, dateline_lag
+    flag: str | None = None  # an item flag (crawler/analysis/flags.py): off_subject, dateline_lag
 
 
 @dataclass
 class Hit:
     doc: dict
-    contexts: list[tuple[str, str]] = field(default_factory=list)   # (language, text around the match)
+    contexts: list[tuple[str, str]] = field(default_factory=list)  # (language, text around the match)
 
 
 @dataclass
@@ -298,13 +325,13 @@ def parse_terms(query: str) -> list[str]:
     except PhraseError as exc:
         raise SearchError(f"query term {exc}") from None
     if not terms:
-        raise SearchError("empty query: give a word or phrase, e.g. newsmon search \"两国人民\"")
+        raise SearchError('empty query: give a word or phrase, e.g. newsmon search "两国人民"')
     return terms
 
 
 def trigrams(term: str, limit: int = MAX_TRIGRAMS) -> list[str]:
     """The distinct trigrams of ``term``, at most ``limit`` of them spread over it (first and last kept)."""
-    every = list(dict.fromkeys(term[i:i + TRIGRAM] for i in range(len(term) - TRIGRAM + 1)))
+    every = list(dict.fromkeys(term[i : i + TRIGRAM] for i in range(len(term) - TRIGRAM + 1)))
     if len(every) <= limit:
         return every
     step = (len(every) - 1) / (limit - 1)
@@ -321,34 +348,40 @@ def fts_expression(terms: Iterable[str]) -> str | None:
 
 
 def _gram(gram: str) -> str:
-    quoted = ['"' + "".join(v).replace('"', '""') + '"'
-              for v in itertools.product(*(("е", "ё") if c == "е" else ("Е", "Ё") if c == "Е" else (c,)
-                                           for c in gram))]
+    quoted = [
+        '"' + "".join(v).replace('"', '""') + '"'
+        for v in itertools.product(*(("е", "ё") if c == "е" else ("Е", "Ё") if c == "Е" else (c,) for c in gram))
+    ]
     return quoted[0] if len(quoted) == 1 else "(" + " OR ".join(quoted) + ")"
 
 
-def search(conn: sqlite3.Connection, query: str, filters: Filters | None = None, *, limit: int = 20,
-           order: str = "date") -> Results:
+def search(
+    conn: sqlite3.Connection, query: str, filters: Filters | None = None, *, limit: int = 20, order: str = "date"
+) -> Results:
     """Run a query. ``order``: "date" (newest first) or "relevance" (``_relevance``)."""
     filters = filters or Filters()
-    terms = parse_terms(query) if query or not filters.flag else []     # a flag alone lists its items
+    terms = parse_terms(query) if query or not filters.flag else []  # a flag alone lists its items
     _check_filters(filters)
     if state.is_postgresql(conn):
-        ids = search_pg.ranked_ids(conn, terms, filters, order, doc_of=doc_of, matches=_matches,
-                                   relevance=_relevance)
+        ids = search_pg.ranked_ids(conn, terms, filters, order, doc_of=doc_of, matches=_matches, relevance=_relevance)
         hits = ids[:limit] if limit > 0 else []
         return Results(len(ids), [Hit(doc, contexts_of(doc, terms)) for doc in _docs(conn, hits)], terms)
     _register_functions(conn)
     where, params, from_ = _where(terms, filters)
-    order_by = "d.date DESC, d.id" if order == "date" else \
-        f"nm_relevance(?, {', '.join(TEXT_COLUMNS)}) DESC, d.date DESC, d.id"
+    order_by = (
+        "d.date DESC, d.id"
+        if order == "date"
+        else f"nm_relevance(?, {', '.join(TEXT_COLUMNS)}) DESC, d.date DESC, d.id"
+    )
     order_params = [] if order == "date" else [json.dumps(terms)]
-    if limit <= 0:                 # only how many
+    if limit <= 0:  # only how many
         total = conn.execute(f"SELECT count(*) FROM {from_} WHERE {where}", params).fetchone()[0]
         return Results(total, [], terms)
     # One pass over the rows: the count is a window over all of them, taken before the LIMIT.
-    rows = conn.execute(f"SELECT d.id, count(*) OVER () FROM {from_} WHERE {where} ORDER BY {order_by} LIMIT ?",
-                        [*params, *order_params, limit]).fetchall()
+    rows = conn.execute(
+        f"SELECT d.id, count(*) OVER () FROM {from_} WHERE {where} ORDER BY {order_by} LIMIT ?",
+        [*params, *order_params, limit],
+    ).fetchall()
     total = rows[0][1] if rows else 0
     return Results(total, [Hit(doc, contexts_of(doc, terms)) for doc in _docs(conn, [r[0] for r in rows])], terms)
 
@@ -377,7 +410,7 @@ def _where(terms: list[str], filters: Filters) -> tuple[str, list, str]:
         from_ = "search_fts f JOIN search_docs d ON d.rowid = f.rowid JOIN items i ON i.id = d.id"
         clauses.append("search_fts MATCH ?")
         params.append(expression)
-    checked = []                 # the index narrows (long words), SQL filters cheaply, the phrases decide
+    checked = []  # the index narrows (long words), SQL filters cheaply, the phrases decide
     for term in terms:
         clause, values, exact = _term(term)
         if clause:
@@ -385,18 +418,21 @@ def _where(terms: list[str], filters: Filters) -> tuple[str, list, str]:
             params.extend(values)
         if not exact:
             checked.append(term)
-    for column, op, value in (("d.date", ">=", filters.since), ("d.date", "<=", filters.until),
-                              ("d.lang", "=", filters.lang)):
+    for column, op, value in (
+        ("d.date", ">=", filters.since),
+        ("d.date", "<=", filters.until),
+        ("d.lang", "=", filters.lang),
+    ):
         if value:
             clauses.append(f"{column} {op} ?")
             params.append(value)
     if filters.source:
         clauses.append("(d.source = ? OR d.section = ?)")
         params.extend([filters.source, filters.source])
-    if filters.flag:             # the flags array's JSON text holds the flag, quoted (SQLite and PostgreSQL)
+    if filters.flag:  # the flags array's JSON text holds the flag, quoted (SQLite and PostgreSQL)
         clauses.append("i.json ->> '$.flags' LIKE ?")
         params.append(f'%"{filters.flag}"%')
-    if checked:                  # last: Python, on the rows every other condition leaves
+    if checked:  # last: Python, on the rows every other condition leaves
         clause, values = _checked(checked)
         clauses.append(clause)
         params.extend(values)
@@ -405,11 +441,14 @@ def _where(terms: list[str], filters: Filters) -> tuple[str, list, str]:
 
 # The searched fields: the titles from search_docs, the text and English text from the items row — as
 # ``doc_of`` makes them (an item without ``text`` is searched in its paragraphs, joined).
-TEXT_COLUMNS = ("d.title", "d.title_en",
-                "coalesce(nullif(i.json ->> '$.text', ''), (SELECT group_concat(value, char(10, 10)) "
-                "FROM json_each(i.json, '$.paragraphs')))",
-                "coalesce(nullif(i.json ->> '$.text_en', ''), (SELECT group_concat(value, char(10, 10)) "
-                "FROM json_each(i.json, '$.paragraphs_en')))")
+TEXT_COLUMNS = (
+    "d.title",
+    "d.title_en",
+    "coalesce(nullif(i.json ->> '$.text', ''), (SELECT group_concat(value, char(10, 10)) "
+    "FROM json_each(i.json, '$.paragraphs')))",
+    "coalesce(nullif(i.json ->> '$.text_en', ''), (SELECT group_concat(value, char(10, 10)) "
+    "FROM json_each(i.json, '$.paragraphs_en')))",
+)
 
 
 def _checked(terms: list[str]) -> tuple[str, list]:
@@ -421,11 +460,14 @@ def _checked(terms: list[str]) -> tuple[str, list]:
     needles = [parse(t).needle for t in terms]
     if not all(n.isascii() for n in needles):
         return full, [encoded]
-    titles = " AND ".join(f"({TEXT_COLUMNS[0]} LIKE ? ESCAPE '\\' OR {TEXT_COLUMNS[1]} LIKE ? ESCAPE '\\')"
-                          for _ in needles)
+    titles = " AND ".join(
+        f"({TEXT_COLUMNS[0]} LIKE ? ESCAPE '\\' OR {TEXT_COLUMNS[1]} LIKE ? ESCAPE '\\')" for _ in needles
+    )
     likes = [v for n in needles for v in [_like(n)] * 2]
-    return (f"(({titles} AND nm_phrases(?, {TEXT_COLUMNS[0]}, {TEXT_COLUMNS[1]}, NULL, NULL)) OR {full})",
-            likes + [encoded, encoded])
+    return (
+        f"(({titles} AND nm_phrases(?, {TEXT_COLUMNS[0]}, {TEXT_COLUMNS[1]}, NULL, NULL)) OR {full})",
+        likes + [encoded, encoded],
+    )
 
 
 def _like(word: str) -> str:
@@ -440,11 +482,17 @@ def _term(term: str) -> tuple[str | None, list, bool]:
     (the phrases' patterns in Python: word boundaries, ``*``, ё = е), one call per row for all such terms."""
     phrase = parse(term)
     if phrase.cjk and phrase.stem.lower() == phrase.stem.upper() and " " not in phrase.stem:
-        return ("(" + " OR ".join(f"instr({c}, ?)" for c in TEXT_COLUMNS) + ")",
-                [phrase.stem] * len(TEXT_COLUMNS), True)
-    if phrase.needle.isascii() and len(phrase.needle) < TRIGRAM:    # (a longer word: the index narrowed)
-        return ("(" + " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in TEXT_COLUMNS) + ")",
-                [_like(phrase.needle)] * len(TEXT_COLUMNS), False)
+        return (
+            "(" + " OR ".join(f"instr({c}, ?)" for c in TEXT_COLUMNS) + ")",
+            [phrase.stem] * len(TEXT_COLUMNS),
+            True,
+        )
+    if phrase.needle.isascii() and len(phrase.needle) < TRIGRAM:  # (a longer word: the index narrowed)
+        return (
+            "(" + " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in TEXT_COLUMNS) + ")",
+            [_like(phrase.needle)] * len(TEXT_COLUMNS),
+            False,
+        )
     return None, [], False
 
 
@@ -477,8 +525,7 @@ def _matches(terms_json: str, *fields: str | None) -> int:
         return views[(n, folds)]
 
     phrases = [parse(t) for t in json.loads(terms_json)]
-    return int(all(any(next(p.finditer_folded(*view(n, p.folds)), None) for n in range(len(texts)))
-                   for p in phrases))
+    return int(all(any(next(p.finditer_folded(*view(n, p.folds)), None) for n in range(len(texts))) for p in phrases))
 
 
 def _relevance(terms_json: str, *texts: str | None) -> float:
@@ -503,6 +550,7 @@ def _register_functions(conn: sqlite3.Connection) -> None:
 
 
 # ---------------------------------------------------------------- context of a hit
+
 
 def contexts_of(doc: dict, terms: list[str], width: int = 90) -> list[tuple[str, str]]:
     """Text around the best match (the paragraph matching most of the query), in the original and, from

@@ -21,12 +21,14 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from crawler.digest import html as digest_html, text as digest_text, mail, search
 from crawler import state
 from crawler.config import Config
+from crawler.digest import html as digest_html
+from crawler.digest import mail, search
+from crawler.digest import text as digest_text
 from crawler.digest.data import load_day, summary_counts
-from crawler.lifecycle import diffview
 from crawler.items import utc_now
+from crawler.lifecycle import diffview
 from crawler.store.diskspace import StorageError, write_atomic
 from crawler.tables import config_table, defaults
 
@@ -39,9 +41,9 @@ DEFAULTS = defaults(SPEC)
 
 @dataclass(frozen=True)
 class DigestSettings:
-    paragraphs: int = DEFAULTS["paragraphs"]        # first paragraphs shown per item (the HTML folds the rest away)
-    html: bool = DEFAULTS["html"]                    # also write digest.html
-    search_index: bool = DEFAULTS["search_index"]    # keep the archive search index up to date after each run
+    paragraphs: int = DEFAULTS["paragraphs"]  # first paragraphs shown per item (the HTML folds the rest away)
+    html: bool = DEFAULTS["html"]  # also write digest.html
+    search_index: bool = DEFAULTS["search_index"]  # keep the archive search index up to date after each run
 
 
 def settings(config: Config | None) -> DigestSettings:
@@ -49,8 +51,15 @@ def settings(config: Config | None) -> DigestSettings:
     return DigestSettings(**config_table(config, "digest", SPEC)) if config else DigestSettings()
 
 
-def build(output_dir: str | Path, day: str, config: Config | None = None, *, crawl: dict | None = None,
-          run_id: int | None = None, conn=None) -> dict:
+def build(
+    output_dir: str | Path,
+    day: str,
+    config: Config | None = None,
+    *,
+    crawl: dict | None = None,
+    run_id: int | None = None,
+    conn=None,
+) -> dict:
     """Write ``<output_dir>/<day>/digest.txt`` (and ``.html``). Returns a summary with the paths."""
     output_dir = Path(output_dir)
     opts = settings(config)
@@ -64,7 +73,7 @@ def build(output_dir: str | Path, day: str, config: Config | None = None, *, cra
     folder = output_dir / day
     folder.mkdir(parents=True, exist_ok=True)
     generated = utc_now()
-    for name in DIGEST_FILES:                # an earlier copy, gzipped: the plain file written now replaces it
+    for name in DIGEST_FILES:  # an earlier copy, gzipped: the plain file written now replaces it
         (folder / f"{name}.gz").unlink(missing_ok=True)
     paths = [folder / "digest.txt"]
     write_atomic(paths[0], digest_text.render(data, opts.paragraphs, generated).encode("utf-8"))
@@ -73,8 +82,13 @@ def build(output_dir: str | Path, day: str, config: Config | None = None, *, cra
         write_atomic(paths[1], digest_html.render(data, opts.paragraphs, generated).encode("utf-8"))
     # the pages the edit blocks link (output/diffs/), rewritten when a version's English has arrived since
     diffview.write_pages(output_dir, [diff for diff in data.edits.values() if diff.complete])
-    log.info("digest %s: %d items, %d alerts, %d sections in trouble", day, len(data.items), len(data.alerts),
-             len(data.trouble))
+    log.info(
+        "digest %s: %d items, %d alerts, %d sections in trouble",
+        day,
+        len(data.items),
+        len(data.alerts),
+        len(data.trouble),
+    )
     return {**summary_counts(data), "paths": [str(p) for p in paths]}
 
 
@@ -94,12 +108,12 @@ def run_stage(ctx) -> dict:
             except sqlite3.DatabaseError as exc:
                 log.error("search index update failed: %s (run `newsmon search --rebuild`)", exc)
                 summary["index_error"] = f"{type(exc).__name__}: {exc}"
-        else:       # no index kept: the feed is read past, so it can be pruned (`search --rebuild` catches up)
+        else:  # no index kept: the feed is read past, so it can be pruned (`search --rebuild` catches up)
             search.skip_changes(conn)
         summary["mailed"] = mail.deliver(conn, ctx.config, ctx.output_dir, ctx.day, summary)
         try:
             summary["gzipped"] = gzip_old_digests(conn, ctx.output_dir, ctx.day)
-        except (OSError, StorageError) as exc:      # the plain files stay: the next run tries again
+        except (OSError, StorageError) as exc:  # the plain files stay: the next run tries again
             log.warning("digests of earlier days not gzipped: %s", exc)
     finally:
         conn.close()

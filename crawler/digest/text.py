@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import re
 
-from crawler.digest.data import DayData, alert_extra, grouped, item_date, paragraph_pairs, TROUBLE
+from crawler.digest.data import TROUBLE, DayData, alert_extra, grouped, item_date, paragraph_pairs
 from crawler.items import english_title, section_key
 from crawler.lifecycle import diffview
 from crawler.phrases import in_words
@@ -64,8 +64,7 @@ def headline(data: DayData) -> str:
     if data.watched:
         words += f", {plural(len(data.watched), 'watch hit')}"
     if trouble:
-        words += (f", {plural(len(trouble), 'section')} in trouble: "
-                  + ", ".join(f"{s.state} {s.key}" for s in trouble))
+        words += f", {plural(len(trouble), 'section')} in trouble: " + ", ".join(f"{s.state} {s.key}" for s in trouble)
     if data.problems:
         words += f", {plural(len(data.problems), 'stored record')} unreadable"
     return f"# newsmon digest {data.day}: {words}"
@@ -74,8 +73,10 @@ def headline(data: DayData) -> str:
 def _runs(data: DayData) -> str:
     if not data.runs:
         return "none recorded"
-    return ", ".join(f"#{r['id']} {r['started_at']}" + (f" {r['status']}" if r.get("status") not in (None, "running")
-                                                          else "") for r in data.runs)
+    return ", ".join(
+        f"#{r['id']} {r['started_at']}" + (f" {r['status']}" if r.get("status") not in (None, "running") else "")
+        for r in data.runs
+    )
 
 
 def alert_lines(data: DayData) -> list[str]:
@@ -86,8 +87,20 @@ def alert_lines(data: DayData) -> list[str]:
         details = event.get("details") or {}
         url = details.get("url") or details.get("article_url") or ""
         at = (event.get("at") or "")[:16].replace("T", " ")
-        out.append(" | ".join(x for x in (f"ALERT {at} UTC", field(event.get("type")), field(event.get("section")),
-                                          field(event.get("cause")), field(alert_extra(event)), field(url)) if x))
+        out.append(
+            " | ".join(
+                x
+                for x in (
+                    f"ALERT {at} UTC",
+                    field(event.get("type")),
+                    field(event.get("section")),
+                    field(event.get("cause")),
+                    field(alert_extra(event)),
+                    field(url),
+                )
+                if x
+            )
+        )
         out += edit_lines(data.edits.get(event.get("id") or ""), data.served_at)
     return out
 
@@ -98,8 +111,9 @@ def edit_lines(diff, served_at: str = "") -> list[str]:
     if diff is None:
         return []
     tag = f"    EDIT #{diff.article_id[:8]} "
-    lines = [_CONTROL.sub(" ", line).rstrip() for line in diffview.text_lines(diff, diffview.CONTEXT, tag,
-                                                                               diffview.MAX_ROWS)]
+    lines = [
+        _CONTROL.sub(" ", line).rstrip() for line in diffview.text_lines(diff, diffview.CONTEXT, tag, diffview.MAX_ROWS)
+    ]
     where = f"{diffview.page_link(diff, served_at)} or " if diff.complete else ""
     return lines + [f"{tag}whole diff: {where}newsmon diff {diff.article_id[:8]} --version {diff.new.number}"]
 
@@ -112,8 +126,17 @@ def watched_lines(data: DayData) -> list[str]:
         where = ", ".join(hit.get("in") or [])
         title = english_title(item)
         title = f"EN: {field(title)}" if title else f"{(item.get('lang') or '?').upper()}: {field(item.get('title'))}"
-        out.append(" | ".join([f"WATCH watch:{field(hit.get('name'))}", section_key(item),
-                               field(f"{phrases} in {where}"), title, f"#{item['id'][:8]}"]))
+        out.append(
+            " | ".join(
+                [
+                    f"WATCH watch:{field(hit.get('name'))}",
+                    section_key(item),
+                    field(f"{phrases} in {where}"),
+                    title,
+                    f"#{item['id'][:8]}",
+                ]
+            )
+        )
         out += context_lines(item, hit)
     return out
 
@@ -173,8 +196,19 @@ def header(item: dict, data: DayData) -> str:
     en = f"EN: {field(title_en)}" if title_en else "EN: (translation pending)"
     orig = "ORIG: (same)" if lang == "en" else f"{lang.upper()}: {field(item.get('title'))}"
     flags = " ".join(data.flags.get(item["id"], [])) or "-"
-    return " | ".join([item_date(item, data.day), source, section, lang, en, orig, field(item.get("url")),
-                       f"#{item['id'][:8]}", flags])
+    return " | ".join(
+        [
+            item_date(item, data.day),
+            source,
+            section,
+            lang,
+            en,
+            orig,
+            field(item.get("url")),
+            f"#{item['id'][:8]}",
+            flags,
+        ]
+    )
 
 
 def note_lines(item: dict, data: DayData) -> list[str]:
@@ -190,8 +224,18 @@ def also_lines(item: dict, data: DayData) -> list[str]:
         title_en = english_title(copy) if lang != "en" else None
         english = f" (EN: {field(title_en)})" if title_en else ""
         flags = " ".join(data.flags.get(copy["id"], []))
-        out.append(" ".join(x for x in (f"  also: {section_key(copy)} {lang} {field(copy.get('title'))}{english}",
-                                        field(copy.get("url")), f"#{copy['id'][:8]}", flags) if x))
+        out.append(
+            " ".join(
+                x
+                for x in (
+                    f"  also: {section_key(copy)} {lang} {field(copy.get('title'))}{english}",
+                    field(copy.get("url")),
+                    f"#{copy['id'][:8]}",
+                    flags,
+                )
+                if x
+            )
+        )
     return out
 
 

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from crawler.config import Section
 
 
-def analyse_page(html: str, url: str, section: "Section | None" = None) -> tuple[Extracted, LangResult]:
+def analyse_page(html: str, url: str, section: Section | None = None) -> tuple[Extracted, LangResult]:
     """Extract the article and detect its language; raises ``ExtractionError`` as extract_article does."""
     extracted = extract_article(html, url, section)
     return extracted, detect_language(extracted.paragraphs, extracted.title)
@@ -51,10 +51,11 @@ class AnalysisPool:
         self.workers = (os.cpu_count() or 1) if workers is None else workers
         self._executor = None
         if self.workers > 0:
-            self._executor = ProcessPoolExecutor(max_workers=self.workers, initializer=_warm_up,
-                                                 mp_context=multiprocessing.get_context("spawn"))
+            self._executor = ProcessPoolExecutor(
+                max_workers=self.workers, initializer=_warm_up, mp_context=multiprocessing.get_context("spawn")
+            )
 
-    async def analyse(self, html: str, url: str, section: "Section | None" = None):
+    async def analyse(self, html: str, url: str, section: Section | None = None):
         if self._executor is None:
             return analyse_page(html, url, section)
         loop = asyncio.get_running_loop()

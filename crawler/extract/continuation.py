@@ -25,14 +25,14 @@ from typing import TYPE_CHECKING
 from crawler.crawl.settings import NEWSMON_MAX_FURTHER_PAGES
 from crawler.items import canonicalize_url
 
-if TYPE_CHECKING:     # extraction imports trafilatura: the store and the spider need only the keys here
+if TYPE_CHECKING:  # extraction imports trafilatura: the store and the spider need only the keys here
     from crawler.extract.extraction import Extracted
 
 CONTINUED_AT = "continued_at"
 CONTINUES = "continues"
 PAGES = "pages"
 INCOMPLETE = "incomplete"
-DEFAULT_MAX_FURTHER_PAGES = NEWSMON_MAX_FURTHER_PAGES   # [crawler] max_further_pages
+DEFAULT_MAX_FURTHER_PAGES = NEWSMON_MAX_FURTHER_PAGES  # [crawler] max_further_pages
 
 
 def further_pages(extracted: Extracted) -> list[str]:
@@ -60,8 +60,8 @@ class PageWalk:
     def __init__(self, first_url: str, first: Extracted, max_further: int = DEFAULT_MAX_FURTHER_PAGES):
         self.max_further = max_further
         self.pages: list[tuple[str, Extracted]] = [(first_url, first)]
-        self.failed: list[dict] = []            # {url, error}: fetched (or tried), not merged
-        self.skipped: list[dict] = []           # {url, error}: beyond max_further, not fetched
+        self.failed: list[dict] = []  # {url, error}: fetched (or tried), not merged
+        self.skipped: list[dict] = []  # {url, error}: beyond max_further, not fetched
         self.fetches = 0
         self._queue: list[str] = []
         self._known = {canonicalize_url(first_url)}
@@ -77,8 +77,9 @@ class PageWalk:
 
     def next_url(self) -> str | None:
         if self._queue and self.fetches >= self.max_further:
-            self.skipped += [{"url": url, "error": f"beyond the limit of {self.max_further} further pages"}
-                             for url in self._queue]
+            self.skipped += [
+                {"url": url, "error": f"beyond the limit of {self.max_further} further pages"} for url in self._queue
+            ]
             self._queue.clear()
         if not self._queue:
             return None
@@ -119,8 +120,14 @@ def merge(pages: list[tuple[dict, Extracted]], missing: list[dict] = ()) -> Extr
     if missing:
         extras[INCOMPLETE] = [dict(m) for m in missing]
     paragraphs = [p for _record, extracted in pages for p in extracted.paragraphs]
-    return Extracted(title=first.title, paragraphs=paragraphs, published_at=first.published_at,
-                     authors=list(first.authors), extras=extras, extractor=first.extractor)
+    return Extracted(
+        title=first.title,
+        paragraphs=paragraphs,
+        published_at=first.published_at,
+        authors=list(first.authors),
+        extras=extras,
+        extractor=first.extractor,
+    )
 
 
 def with_stored_further_pages(item: dict, first: Extracted) -> Extracted:
@@ -134,6 +141,11 @@ def with_stored_further_pages(item: dict, first: Extracted) -> Extracted:
     if not further:
         return first
     stored = list(item.get("paragraphs") or [])
-    return Extracted(title=first.title, paragraphs=list(first.paragraphs) + stored[-further:],
-                     published_at=first.published_at, authors=list(first.authors), extras=dict(first.extras or {}),
-                     extractor=first.extractor)
+    return Extracted(
+        title=first.title,
+        paragraphs=list(first.paragraphs) + stored[-further:],
+        published_at=first.published_at,
+        authors=list(first.authors),
+        extras=dict(first.extras or {}),
+        extractor=first.extractor,
+    )

@@ -19,23 +19,55 @@ PARAGRAPHS_READ = 2
 HEAD_CHARS = 160
 
 _ZH_AGENCY = "新华社|本报|人民网|人民日报|中新社|中新网|央视网|央广网|国际在线|环球网|光明网|中国日报网"
-ZH = re.compile(rf"^[【\[（(]?\s*(?:{_ZH_AGENCY})(?:记者)?\s*(?P<place>[\u4e00-\u9fff·]{{1,16}}?)\s*"
-                r"(?P<month>\d{1,2})\s*月\s*(?P<day>\d{1,2})\s*日\s*(?:电|讯|消息)")
+ZH = re.compile(
+    rf"^[【\[（(]?\s*(?:{_ZH_AGENCY})(?:记者)?\s*(?P<place>[\u4e00-\u9fff·]{{1,16}}?)\s*"
+    r"(?P<month>\d{1,2})\s*月\s*(?P<day>\d{1,2})\s*日\s*(?:电|讯|消息)"
+)
 
-RU_MONTHS = {"янв": 1, "фев": 2, "мар": 3, "апр": 4, "ма": 5, "июн": 6, "июл": 7, "авг": 8, "сен": 9, "окт": 10,
-             "ноя": 11, "дек": 12}
+RU_MONTHS = {
+    "янв": 1,
+    "фев": 2,
+    "мар": 3,
+    "апр": 4,
+    "ма": 5,
+    "июн": 6,
+    "июл": 7,
+    "авг": 8,
+    "сен": 9,
+    "окт": 10,
+    "ноя": 11,
+    "дек": 12,
+}
 _RU_MONTH = r"(?:янв|фев|мар|апр|ма[йя]|июн|июл|авг|сен|окт|ноя|дек)[а-я]*\.?"
 # «МОСКВА, 8 сентября. /ТАСС/.», «ВЛАДИВОСТОК, 5 сентября. /Корр. ТАСС Иван Петров/.», «МОСКВА, 8 сен — РИА Новости»
-RU = re.compile(rf"^(?P<place>[А-ЯЁ][А-ЯЁ\- ]{{1,40}}?)\s*,\s*(?P<day>\d{{1,2}})\s+(?P<month>{_RU_MONTH})"
-                r"(?:\s+\d{4}(?:\s*г(?:ода|\.)?)?)?\s*(?:\.\s*/[^/]{1,80}/|[—–-]\s*\w)")
+RU = re.compile(
+    rf"^(?P<place>[А-ЯЁ][А-ЯЁ\- ]{{1,40}}?)\s*,\s*(?P<day>\d{{1,2}})\s+(?P<month>{_RU_MONTH})"
+    r"(?:\s+\d{4}(?:\s*г(?:ода|\.)?)?)?\s*(?:\.\s*/[^/]{1,80}/|[—–-]\s*\w)"
+)
 
-EN_MONTHS = {"jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7, "aug": 8, "sep": 9,
-             "oct": 10, "nov": 11, "dec": 12}
-_EN_MONTH = (r"(?:Jan(?:uary|\.)?|Feb(?:ruary|\.)?|Mar(?:ch|\.)?|Apr(?:il|\.)?|May|June?|July?|Aug(?:ust|\.)?|"
-             r"Sep(?:t(?:ember|\.)?|\.)?|Oct(?:ober|\.)?|Nov(?:ember|\.)?|Dec(?:ember|\.)?)")
+EN_MONTHS = {
+    "jan": 1,
+    "feb": 2,
+    "mar": 3,
+    "apr": 4,
+    "may": 5,
+    "jun": 6,
+    "jul": 7,
+    "aug": 8,
+    "sep": 9,
+    "oct": 10,
+    "nov": 11,
+    "dec": 12,
+}
+_EN_MONTH = (
+    r"(?:Jan(?:uary|\.)?|Feb(?:ruary|\.)?|Mar(?:ch|\.)?|Apr(?:il|\.)?|May|June?|July?|Aug(?:ust|\.)?|"
+    r"Sep(?:t(?:ember|\.)?|\.)?|Oct(?:ober|\.)?|Nov(?:ember|\.)?|Dec(?:ember|\.)?)"
+)
 # "MOSCOW, September 8. /TASS/.", "BEIJING, Sept. 8 (Xinhua) --", "UNITED NATIONS, Sept 8 (Reuters) -"
-EN = re.compile(rf"^(?P<place>[A-Z][A-Z.'\- ]{{1,40}}?)(?:,\s*[A-Z][a-zA-Z.]+)?\s*,\s*(?P<month>{_EN_MONTH})\s*"
-                r"(?P<day>\d{1,2})(?:\s*,\s*\d{4})?\s*(?:\.\s*/[^/]{1,80}/|\([A-Za-z .]{2,30}\)\s*[—–-]|[—–-]{1,2}\s)")
+EN = re.compile(
+    rf"^(?P<place>[A-Z][A-Z.'\- ]{{1,40}}?)(?:,\s*[A-Z][a-zA-Z.]+)?\s*,\s*(?P<month>{_EN_MONTH})\s*"
+    r"(?P<day>\d{1,2})(?:\s*,\s*\d{4})?\s*(?:\.\s*/[^/]{1,80}/|\([A-Za-z .]{2,30}\)\s*[—–-]|[—–-]{1,2}\s)"
+)
 
 
 def find_dateline(paragraphs: list[str], published_at: str | None) -> dict | None:
@@ -60,7 +92,7 @@ def _match(head: str) -> tuple[str, int, int, str] | None:
     for pattern, months in ((RU, RU_MONTHS), (EN, EN_MONTHS)):
         if m := pattern.match(head):
             month = month_number(m["month"], months)
-            raw = head[:_date_end(m)] + _tail(head, m)
+            raw = head[: _date_end(m)] + _tail(head, m)
             return place_name(m["place"]), month, int(m["day"]), raw.strip()
     return None
 
@@ -71,7 +103,7 @@ def _date_end(m: re.Match) -> int:
 
 def _tail(head: str, m: re.Match) -> str:
     """The agency slug after the date (". /TASS/", " (Xinhua)"): part of the dateline as printed."""
-    rest = head[_date_end(m):m.end()]
+    rest = head[_date_end(m) : m.end()]
     slug = re.match(r"(?:\s*,\s*\d{4})?\s*(?:\.\s*/[^/]+/|\([^)]*\))?", rest)
     return slug.group(0) if slug else ""
 
@@ -83,7 +115,7 @@ def month_number(word: str, months: dict[str, int]) -> int:
 
 
 def place_name(printed: str) -> str:
-    """"ВЛАДИВОСТОК" → "Владивосток", "UNITED NATIONS" → "United Nations": capitals are the wire's style."""
+    """ "ВЛАДИВОСТОК" → "Владивосток", "UNITED NATIONS" → "United Nations": capitals are the wire's style."""
     printed = " ".join(printed.split())
     return printed.title() if printed.isupper() else printed
 

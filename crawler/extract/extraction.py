@@ -31,8 +31,14 @@ from trafilatura.settings import set_date_params
 
 from crawler.exceptions import ExtractionError
 from crawler.extract.parsers.base import select
-from crawler.extract.textutil import (block_paragraphs, clean_text, element_text, iso_date_or_none, split_authors,
-                                      without_invisible)
+from crawler.extract.textutil import (
+    block_paragraphs,
+    clean_text,
+    element_text,
+    iso_date_or_none,
+    split_authors,
+    without_invisible,
+)
 from crawler.extract.walls import suspected_wall
 
 if TYPE_CHECKING:
@@ -40,8 +46,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-try:    # the declared-metadata readers of trafilatura.metadata (internal, stable since 1.x)
+try:  # the declared-metadata readers of trafilatura.metadata (internal, stable since 1.x)
     from trafilatura.metadata import examine_meta, extract_meta_json, extract_title
+
     _cheap_meta = (examine_meta, extract_meta_json, extract_title)
 except ImportError:  # pragma: no cover - depends on the installed trafilatura
     _cheap_meta = None
@@ -74,10 +81,10 @@ NOT_TEXT_XPATH = etree.XPath("//figure | //figcaption")
 class Extracted:
     title: str | None
     paragraphs: list[str]
-    published_at: str | None          # ISO-8601: a date, or a datetime with its UTC offset
+    published_at: str | None  # ISO-8601: a date, or a datetime with its UTC offset
     authors: list[str] = field(default_factory=list)
-    extras: dict = field(default_factory=dict)   # place, tags, lead, turns (transcripts), parser
-    extractor: dict | None = None     # ``extractor_of`` the code that read the page (set by extract_article)
+    extras: dict = field(default_factory=dict)  # place, tags, lead, turns (transcripts), parser
+    extractor: dict | None = None  # ``extractor_of`` the code that read the page (set by extract_article)
 
     @property
     def text(self) -> str:
@@ -89,7 +96,7 @@ class Extracted:
         return sum(len(p) for p in self.paragraphs)
 
 
-def extract_article(html: str, url: str, section: "Section | None" = None) -> Extracted:
+def extract_article(html: str, url: str, section: Section | None = None) -> Extracted:
     """Extract one article; raise ``ExtractionError`` naming the reason when there is none."""
     tree = parse_html(html, url)
     # Markers and little visible text make a suspect; the article text extraction finds decides (walls.py).
@@ -104,11 +111,11 @@ def extract_article(html: str, url: str, section: "Section | None" = None) -> Ex
     return result
 
 
-def read_article(tree: lxml.html.HtmlElement, url: str, section: "Section | None" = None):
+def read_article(tree: lxml.html.HtmlElement, url: str, section: Section | None = None):
     """``(Extracted, the site parser that read it or None)`` from a parsed page, which it consumes: the
     section's, host's or template's parser, else the generic path. No check of what came out."""
-    from crawler.extract.parsers import parser_for
     from crawler.extract.dateline import find_dateline
+    from crawler.extract.parsers import parser_for
 
     parser = parser_for(url, section.parser if section else None, tree)
     result = parser.parse(tree, url) if parser is not None else None
@@ -125,7 +132,7 @@ def read_article(tree: lxml.html.HtmlElement, url: str, section: "Section | None
     result.paragraphs = [p for p in without_invisible(result.paragraphs) if p]
     result.authors = [a for a in without_invisible(result.authors) if a]
     result.extras = without_invisible(result.extras)
-    if dateline := find_dateline(result.paragraphs, result.published_at):    # wire copy: where and when filed
+    if dateline := find_dateline(result.paragraphs, result.published_at):  # wire copy: where and when filed
         result.extras["dateline"] = dateline
     return result, used
 
@@ -134,9 +141,12 @@ def extractor_of(parser=None) -> dict:
     """What produced an extraction: the site parser that read the page (None: the generic trafilatura path)
     and the versions of everything whose change can change the output. Two items read by equal extractors
     can be compared paragraph by paragraph; otherwise their differences may be the extractor's."""
-    return {"parser": parser.name if parser is not None else None,
-            "parser_version": parser.VERSION if parser is not None else None,
-            "trafilatura": trafilatura.__version__, "extraction": EXTRACTION_VERSION}
+    return {
+        "parser": parser.name if parser is not None else None,
+        "parser_version": parser.VERSION if parser is not None else None,
+        "trafilatura": trafilatura.__version__,
+        "extraction": EXTRACTION_VERSION,
+    }
 
 
 def parse_html(html: str, url: str) -> lxml.html.HtmlElement:
@@ -172,13 +182,20 @@ def extract_generic(tree: lxml.html.HtmlElement, url: str, body_css: str | None 
     if hinted:
         paragraphs = hinted
     else:
-        doc = trafilatura.bare_extraction(tree, url=url, favor_precision=True, with_metadata=False,
-                                          include_comments=False, include_tables=True, deduplicate=False)
+        doc = trafilatura.bare_extraction(
+            tree,
+            url=url,
+            favor_precision=True,
+            with_metadata=False,
+            include_comments=False,
+            include_tables=True,
+            deduplicate=False,
+        )
         paragraphs = with_link_only_paragraphs(with_lead(paragraphs_of_doc(doc), lead), linked)
     title = clean_text(meta.title) if meta is not None and meta.title else None
     return Extracted(
         title=title,
-        paragraphs=paragraphs[1:] if paragraphs[:1] == [title] else paragraphs,   # the headline again
+        paragraphs=paragraphs[1:] if paragraphs[:1] == [title] else paragraphs,  # the headline again
         published_at=precise_date(stamps, meta.date if meta is not None else None),
         authors=split_authors(meta.author) if meta is not None else [],
         extras=_generic_extras(meta),
@@ -189,11 +206,11 @@ def declared_metadata(tree, url: str):
     """Title, author, date, site name, description and tags the page declares (meta tags, JSON-LD,
     <title>/<h1>), with the date from htmldate, exactly as trafilatura finds them — minus its byline
     and category searches, which cost four times the rest: one in five pages' extraction time."""
-    if _cheap_meta is None:         # trafilatura reorganised its internals: take the full, slower path
+    if _cheap_meta is None:  # trafilatura reorganised its internals: take the full, slower path
         return trafilatura.extract_metadata(tree, default_url=url)
     examine_meta, extract_meta_json, extract_title = _cheap_meta
     meta = examine_meta(tree)
-    if meta.author and " " not in meta.author:      # a bare id ("105092"), not a name
+    if meta.author and " " not in meta.author:  # a bare id ("105092"), not a name
         meta.author = None
     try:
         meta = extract_meta_json(tree, meta)
@@ -206,10 +223,13 @@ def declared_metadata(tree, url: str):
 
 
 # Elements whose text can be an article's opening paragraph: <p>, and a <div> with no block inside.
-LEAD_CANDIDATES = etree.XPath("//body//p | //body//div[not(descendant::p or descendant::div or descendant::ul "
-                              "or descendant::ol or descendant::table or descendant::h1 or descendant::h2)]")
-DESCRIPTIONS = etree.XPath('//meta[@property="og:description" or @name="description" '
-                           'or @name="twitter:description"]/@content')
+LEAD_CANDIDATES = etree.XPath(
+    "//body//p | //body//div[not(descendant::p or descendant::div or descendant::ul "
+    "or descendant::ol or descendant::table or descendant::h1 or descendant::h2)]"
+)
+DESCRIPTIONS = etree.XPath(
+    '//meta[@property="og:description" or @name="description" or @name="twitter:description"]/@content'
+)
 
 
 def description_lead(tree) -> tuple[str, set[str]] | None:
@@ -260,7 +280,7 @@ def link_only_paragraphs(tree) -> list[tuple[str, str]]:
         if not text or linked.replace(" ", "") != text.replace(" ", ""):
             continue
         for sibling in p.itersiblings(preceding=True):
-            if clean_text(sibling.tail):    # loose text right before the link: no paragraph to follow
+            if clean_text(sibling.tail):  # loose text right before the link: no paragraph to follow
                 break
             before = block_paragraphs(sibling) if isinstance(sibling.tag, str) else []
             if before:
@@ -277,7 +297,7 @@ def with_link_only_paragraphs(paragraphs: list[str], linked: list[tuple[str, str
         if text in out or before not in out:
             continue
         at = out.index(before) + 1
-        if at < len(out) and out[at].replace(" ", "") == text.replace(" ", ""):   # kept, spaced otherwise
+        if at < len(out) and out[at].replace(" ", "") == text.replace(" ", ""):  # kept, spaced otherwise
             continue
         out.insert(at, text)
     return out
@@ -329,9 +349,12 @@ def precise_date(stamps: list[str], day: str | None) -> str | None:
 
 def declared_timestamps(tree) -> list[str]:
     """article:published_time / datePublished values of meta tags and JSON-LD blocks, in page order."""
-    stamps = [el.get("content", "") for el in tree.xpath(
-        '//meta[@property="article:published_time" or @itemprop="datePublished" '
-        'or @name="article:published_time"]')]
+    stamps = [
+        el.get("content", "")
+        for el in tree.xpath(
+            '//meta[@property="article:published_time" or @itemprop="datePublished" or @name="article:published_time"]'
+        )
+    ]
     for script in tree.xpath('//script[@type="application/ld+json"]/text()'):
         stamps.extend(_json_ld_dates(script))
     return [s.strip() for s in stamps if s and s.strip()]

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from langdetect import DetectorFactory, detect_langs
 from langdetect.lang_detect_exception import LangDetectException
 
-DetectorFactory.seed = 0   # langdetect is random by default: the seed makes results repeatable
+DetectorFactory.seed = 0  # langdetect is random by default: the seed makes results repeatable
 
 SCRIPTS = {
     "han": re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"),
@@ -41,12 +41,12 @@ SCRIPTS = {
 LETTER = re.compile(r"[^\W\d_]")
 RUSSIAN_ONLY = re.compile(r"[ыЫэЭ]")
 OTHER_CYRILLIC = re.compile(r"[іїєґўђјљњћџѓќѕәғқңөұүһҗҙҡҫІЇЄҐЎЂЈЉЊЋЏЃЌЅӘҒҚҢӨҰҮҺҖҘҠҪ]")
-CJK_SHORTCUT = 0.3           # share of Han among letters that makes text Chinese…
-OTHER_CJK = 0.05             # …unless this share of kana or hangul says Japanese or Korean
-SCRIPT_SHORTCUT = 0.5        # share of Cyrillic letters for the Russian shortcut
-MIN_PARAGRAPH_LETTERS = 20   # shorter paragraphs are too short to judge alone
-SAMPLE_CHARS = 300           # what a page's or a paragraph's language is judged on (module docstring)
-SAMPLE_PARAGRAPHS = 4        # the page's sample is drawn from this many paragraphs, spread over the body
+CJK_SHORTCUT = 0.3  # share of Han among letters that makes text Chinese…
+OTHER_CJK = 0.05  # …unless this share of kana or hangul says Japanese or Korean
+SCRIPT_SHORTCUT = 0.5  # share of Cyrillic letters for the Russian shortcut
+MIN_PARAGRAPH_LETTERS = 20  # shorter paragraphs are too short to judge alone
+SAMPLE_CHARS = 300  # what a page's or a paragraph's language is judged on (module docstring)
+SAMPLE_PARAGRAPHS = 4  # the page's sample is drawn from this many paragraphs, spread over the body
 NORMALISE = {"zh-cn": "zh", "zh-tw": "zh"}
 
 
@@ -54,7 +54,7 @@ NORMALISE = {"zh-cn": "zh", "zh-tw": "zh"}
 class LangResult:
     lang: str | None
     confidence: float
-    paragraph_langs: list[str | None] | None = None   # set only when the page mixes languages
+    paragraph_langs: list[str | None] | None = None  # set only when the page mixes languages
 
 
 def detect_language(paragraphs: list[str], title: str | None = None) -> LangResult:
@@ -73,9 +73,12 @@ def detect_text(text: str) -> tuple[str | None, float]:
     if not letters:
         return None, 0.0
     han = len(SCRIPTS["han"].findall(text)) / letters
-    if han >= CJK_SHORTCUT and _share(text, "kana", letters) < OTHER_CJK \
-            and _share(text, "hangul", letters) < OTHER_CJK:
-        return "zh", round(han, 4)      # the shortcut's confidence: the share of Han letters
+    if (
+        han >= CJK_SHORTCUT
+        and _share(text, "kana", letters) < OTHER_CJK
+        and _share(text, "hangul", letters) < OTHER_CJK
+    ):
+        return "zh", round(han, 4)  # the shortcut's confidence: the share of Han letters
     cyrillic = _share(text, "cyrillic", letters)
     if cyrillic >= SCRIPT_SHORTCUT and RUSSIAN_ONLY.search(text) and not OTHER_CYRILLIC.search(text):
         return "ru", round(cyrillic, 4)
@@ -104,7 +107,7 @@ def paragraph_languages(paragraphs: list[str], page_lang: str | None) -> list[st
     joined = "\n".join(heads)
     present = {name: rx for name, rx in SCRIPTS.items() if rx.search(joined)}
     if len(present) < 2:
-        return None      # one script in the whole text: no paragraph can be dominated by another
+        return None  # one script in the whole text: no paragraph can be dominated by another
     scripts = [dominant_script(h, present) for h in heads]
     if len({s for s in scripts if s}) < 2:
         return None

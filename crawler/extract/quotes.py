@@ -18,8 +18,8 @@ class Quote:
     item: dict
     turn: Turn
     question: Turn | None
-    phrases: tuple[str, ...]       # the phrases found, as written
-    fields: tuple[str, ...]        # "text" (the original words), "text_en" (their English)
+    phrases: tuple[str, ...]  # the phrases found, as written
+    fields: tuple[str, ...]  # "text" (the original words), "text_en" (their English)
 
     @property
     def day(self) -> str:
@@ -29,8 +29,11 @@ class Quote:
         """Indices of the turn's paragraphs where a phrase occurs (original or English), all when none does."""
         parsed = [parse(p) for p in self.phrases]
         english = self.turn.paragraphs_en
-        found = [i for i, text in enumerate(self.turn.paragraphs)
-                 if _any(parsed, text) or (i < len(english) and _any(parsed, english[i]))]
+        found = [
+            i
+            for i, text in enumerate(self.turn.paragraphs)
+            if _any(parsed, text) or (i < len(english) and _any(parsed, english[i]))
+        ]
         return found or list(range(len(self.turn.paragraphs)))
 
 
@@ -54,7 +57,10 @@ def quotes_in(item: dict, phrases: list[str], speakers: list[str] | tuple[str, .
         found = tuple(p.text for p in parsed if _any([p], turn.text) or _any([p], turn.text_en))
         if not found:
             continue
-        fields = tuple(f for f, text in (("text", turn.text), ("text_en", turn.text_en))
-                       if text and _any(parsed, text) and not (f == "text_en" and item.get("lang") == "en"))
+        fields = tuple(
+            f
+            for f, text in (("text", turn.text), ("text_en", turn.text_en))
+            if text and _any(parsed, text) and not (f == "text_en" and item.get("lang") == "en")
+        )
         out.append(Quote(item, turn, previous_speaker_turn(turns, turn), found, fields))
     return out

@@ -21,10 +21,11 @@ from importlib import resources
 _CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _SEPARATORS = re.compile(r"[\s.,·•]+")
 _YO = str.maketrans("ёЁ", "еЕ")
-LABEL_CHARS = 120                 # the English label of a turn's first paragraph ends before this
+LABEL_CHARS = 120  # the English label of a turn's first paragraph ends before this
 
 
 # ---------------------------------------------------------------- reading a label
+
 
 def tokens(label: str) -> tuple[str, ...]:
     """The label's words, case folded, ё as е, split on spaces, dots and commas ("В.Путин" → в, путин)."""
@@ -81,11 +82,12 @@ def display(label: str) -> str:
 
 # ---------------------------------------------------------------- the shipped list
 
+
 @dataclass(frozen=True)
 class SpeakerList:
-    full: tuple[tuple[tuple[str, ...], str], ...]      # (words of a full name, the speaker's name)
-    surnames: dict[str, str]                          # one-word form → the speaker's name
-    chinese: tuple[tuple[str, str], ...]              # (Chinese form, the speaker's name)
+    full: tuple[tuple[tuple[str, ...], str], ...]  # (words of a full name, the speaker's name)
+    surnames: dict[str, str]  # one-word form → the speaker's name
+    chinese: tuple[tuple[str, str], ...]  # (Chinese form, the speaker's name)
     titles: frozenset[str]
 
     def lookup(self, label: str) -> str | None:
@@ -97,9 +99,9 @@ class SpeakerList:
         for chinese, name in self.chinese:
             if joined.endswith(chinese):
                 return name
-        for exact in (True, False):                   # an exact full name before a near one
+        for exact in (True, False):  # an exact full name before a near one
             for form, name in self.full:
-                tail = words[-len(form):]
+                tail = words[-len(form) :]
                 if len(words) >= len(form) and (tail == form if exact else words_close(tail, form)):
                     return name
         surname = self.surnames.get(words[-1])
@@ -121,7 +123,7 @@ def parse_list(text: str) -> SpeakerList:
                 surnames[words[0]] = name
             elif words:
                 full.append((words, name))
-    full.sort(key=lambda pair: -len(pair[0]))         # the longest form first: "… Владимирович Путин"
+    full.sort(key=lambda pair: -len(pair[0]))  # the longest form first: "… Владимирович Путин"
     chinese.sort(key=lambda pair: -len(pair[0]))
     titles = frozenset(w for title in data.get("titles", []) for w in tokens(title))
     return SpeakerList(tuple(full), surnames, tuple(chinese), titles)
@@ -138,6 +140,7 @@ def listed_name(name: str) -> str:
 
 
 # ---------------------------------------------------------------- naming a page's turns
+
 
 def page_names(labels: list[str], speakers: SpeakerList | None = None) -> dict[str, str]:
     """label → speaker name for every label of one page (``labels`` in page order, repeats counted)."""
@@ -167,7 +170,7 @@ def _page_name(label, unlisted, words, counts, names) -> str:
             if len(words[other]) > 1 and words_close(words[other][-1:], own):
                 return names.get(other) or _page_name(other, unlisted, words, counts, names)
         return display(label)
-    shorter = [o for o in unlisted if 1 < len(words[o]) < len(own) and words_close(own[-len(words[o]):], words[o])]
+    shorter = [o for o in unlisted if 1 < len(words[o]) < len(own) and words_close(own[-len(words[o]) :], words[o])]
     if shorter:
         best = min(shorter, key=lambda o: (len(words[o]), unlisted.index(o)))
         return _page_name(best, unlisted, words, counts, names)
@@ -184,14 +187,15 @@ def name_turns(turns: list[dict], speakers: SpeakerList | None = None) -> list[d
 
 # ---------------------------------------------------------------- an item's turns, with their English
 
+
 @dataclass(frozen=True)
 class Turn:
-    index: int                     # its place among the item's turns
+    index: int  # its place among the item's turns
     speaker: str
     label: str
     text: str
-    text_en: str | None            # the English: the text itself on an English page, else its translation
-    start: int | None              # the item paragraph it opens (``paragraphs[start]``), None when not found
+    text_en: str | None  # the English: the text itself on an English page, else its translation
+    start: int | None  # the item paragraph it opens (``paragraphs[start]``), None when not found
 
     @property
     def paragraphs(self) -> list[str]:
@@ -207,8 +211,9 @@ def turns_of(item: dict) -> list[Turn]:
     its place among the item's paragraphs and its English."""
     raw = (item.get("extras") or {}).get("turns") or []
     if raw and any("speaker_label" not in t for t in raw):
-        raw = name_turns([{"speaker": t.get("speaker_label") or t.get("speaker") or "", "text": t.get("text") or ""}
-                          for t in raw])
+        raw = name_turns(
+            [{"speaker": t.get("speaker_label") or t.get("speaker") or "", "text": t.get("text") or ""} for t in raw]
+        )
     paragraphs = item.get("paragraphs") or []
     translated = item.get("paragraphs_en") or []
     english_kept = item.get("lang") != "en" and len(translated) == len(paragraphs)
@@ -232,22 +237,22 @@ def _span_start(paragraphs: list[str], chunks: list[str], cursor: int) -> int | 
     """The index of a turn's first paragraph among the item's (searched from ``cursor``): the paragraph ends
     with the turn's first chunk (it opens with the label), the next ones are its other chunks."""
     for i in range(cursor, len(paragraphs) - len(chunks) + 1):
-        if paragraphs[i].endswith(chunks[0]) and paragraphs[i + 1:i + len(chunks)] == chunks[1:]:
+        if paragraphs[i].endswith(chunks[0]) and paragraphs[i + 1 : i + len(chunks)] == chunks[1:]:
             return i
     return None
 
 
 def _english(paragraphs: list[str], translated: list[str], start: int, chunks: list[str]) -> str | None:
     first = translated[start]
-    if paragraphs[start] != chunks[0]:                  # the original opens with the label: so does the English
+    if paragraphs[start] != chunks[0]:  # the original opens with the label: so does the English
         colon = first.find(":", 0, LABEL_CHARS)
-        first = first[colon + 1:].strip() if colon >= 0 else first
-    return "\n\n".join([first, *translated[start + 1:start + len(chunks)]]).strip() or None
+        first = first[colon + 1 :].strip() if colon >= 0 else first
+    return "\n\n".join([first, *translated[start + 1 : start + len(chunks)]]).strip() or None
 
 
 def previous_speaker_turn(turns: list[Turn], turn: Turn) -> Turn | None:
     """The turn ``turn`` answers: the nearest one before it by another speaker."""
-    for earlier in reversed(turns[:turn.index]):
+    for earlier in reversed(turns[: turn.index]):
         if earlier.speaker != turn.speaker:
             return earlier
     return None
@@ -258,24 +263,29 @@ def speaker_matches(wanted: str, speaker: str) -> bool:
     words = tokens(wanted)
     if not words:
         return False
-    return listed_name(wanted).casefold() == speaker.casefold() or tokens(speaker)[-len(words):] == words
+    return listed_name(wanted).casefold() == speaker.casefold() or tokens(speaker)[-len(words) :] == words
 
 
 def within_speakers(item: dict, names: tuple[str, ...]) -> dict:
     """``item`` as a watch limited to ``names`` sees it: only the words of their turns (labels left out), no
     title; paragraphs outside their turns are blanked, so paragraph indices stay the item's."""
     chosen = [t for t in turns_of(item) if any(speaker_matches(n, t.speaker) for n in names)]
-    count = len(item.get("paragraphs") or []) if chosen else 0      # most items: no transcript, nothing to lay out
+    count = len(item.get("paragraphs") or []) if chosen else 0  # most items: no transcript, nothing to lay out
     paragraphs, english = [""] * count, [""] * count
     for turn in chosen:
         if turn.start is None:
             continue
         for offset, chunk in enumerate(turn.paragraphs):
             paragraphs[turn.start + offset] = chunk
-        for offset, chunk in enumerate(turn.paragraphs_en[:len(turn.paragraphs)]):
+        for offset, chunk in enumerate(turn.paragraphs_en[: len(turn.paragraphs)]):
             english[turn.start + offset] = chunk
     view = {k: item.get(k) for k in ("id", "source", "section", "section_key", "lang")}
-    view.update({"text": "\n\n".join(t.text for t in chosen), "paragraphs": paragraphs,
-                 "text_en": "\n\n".join(t.text_en for t in chosen if t.text_en) if item.get("lang") != "en" else None,
-                 "paragraphs_en": english if item.get("lang") != "en" else None})
+    view.update(
+        {
+            "text": "\n\n".join(t.text for t in chosen),
+            "paragraphs": paragraphs,
+            "text_en": "\n\n".join(t.text_en for t in chosen if t.text_en) if item.get("lang") != "en" else None,
+            "paragraphs_en": english if item.get("lang") != "en" else None,
+        }
+    )
     return view

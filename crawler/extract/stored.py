@@ -31,19 +31,19 @@ def load_page(output_dir: Path, item: dict) -> str:
         body = read_raw(Path(output_dir), item["raw_path"])
     except FileNotFoundError:
         raise ExtractionError(f"raw page missing: {item['raw_path']}") from None
-    except OSError as exc:                       # RawPageError included: damaged, or its dictionary missing
+    except OSError as exc:  # RawPageError included: damaged, or its dictionary missing
         raise ExtractionError(f"raw page unreadable: {item['raw_path']}: {exc}") from None
     if item.get("raw_encoding"):
         try:
             return body.decode(item["raw_encoding"], errors="replace")
         except LookupError:
             raise ExtractionError(f"raw page {item['raw_path']}: unknown encoding {item['raw_encoding']!r}") from None
-    from crawler.crawl.charset import decode     # Scrapy's decoding, charset lies corrected, as the crawl
+    from crawler.crawl.charset import decode  # Scrapy's decoding, charset lies corrected, as the crawl
 
     return decode(body, item["url"])[0]
 
 
-def extract_stored(output_dir: Path, item: dict, section: "Section | None") -> "Extracted":
+def extract_stored(output_dir: Path, item: dict, section: Section | None) -> Extracted:
     """``item``'s stored pages extracted again, merged as the crawl merged them; ``ExtractionError`` when a
     page cannot be read or no longer yields an article (a further page too: half an article compares badly)."""
     from crawler.extract.extraction import extract_article
@@ -52,7 +52,7 @@ def extract_stored(output_dir: Path, item: dict, section: "Section | None") -> "
     return with_further_pages(output_dir, item, first, section)
 
 
-def with_further_pages(output_dir: Path, item: dict, first: "Extracted", section: "Section | None") -> "Extracted":
+def with_further_pages(output_dir: Path, item: dict, first: Extracted, section: Section | None) -> Extracted:
     """The re-extracted first page followed by the item's further pages, each re-extracted from its raw
     copy; ``first`` itself for a one-page article."""
     from crawler.extract.continuation import PAGES, merge

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 _SPACES = re.compile(r"[\s\u00a0\u3000]+")
 # Invisible format characters: soft hyphen, zero-width space, non-joiner and joiner, word joiner, zero-width
@@ -32,12 +32,50 @@ def without_invisible(value):
 
 
 # Elements that start a new paragraph, in HTML and in trafilatura's output tree (head, quote, item…).
-BLOCK_TAGS = frozenset({
-    "p", "div", "section", "article", "main", "header", "footer", "aside", "blockquote", "pre",
-    "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "dl", "dt", "dd", "table", "tbody",
-    "thead", "tr", "td", "th", "figure", "figcaption", "center", "form",
-    "head", "quote", "list", "item", "row", "cell", "code", "graphic",
-})
+BLOCK_TAGS = frozenset(
+    {
+        "p",
+        "div",
+        "section",
+        "article",
+        "main",
+        "header",
+        "footer",
+        "aside",
+        "blockquote",
+        "pre",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "ul",
+        "ol",
+        "li",
+        "dl",
+        "dt",
+        "dd",
+        "table",
+        "tbody",
+        "thead",
+        "tr",
+        "td",
+        "th",
+        "figure",
+        "figcaption",
+        "center",
+        "form",
+        "head",
+        "quote",
+        "list",
+        "item",
+        "row",
+        "cell",
+        "code",
+        "graphic",
+    }
+)
 LINE_BREAKS = frozenset({"br", "lb", "hr"})
 NOT_TEXT_TAGS = frozenset({"script", "style", "noscript", "template", "iframe", "select", "button"})
 SEPARATOR = re.compile(r"^[\s*•·\-–—=_]+$")
@@ -69,7 +107,7 @@ def block_paragraphs(root, keep_separators: bool = False) -> list[str]:
         buf.append(el.text or "")
         for child in el:
             tag = child.tag if isinstance(child.tag, str) else None
-            if tag is None or tag in NOT_TEXT_TAGS:    # comments, scripts: no reader sees them
+            if tag is None or tag in NOT_TEXT_TAGS:  # comments, scripts: no reader sees them
                 pass
             elif tag in LINE_BREAKS:
                 flush()
@@ -99,9 +137,9 @@ def iso_date_or_none(value: str | None, now: datetime | None = None) -> str | No
     parsed = _parse_iso(value.strip())
     if parsed is None:
         return None
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     if isinstance(parsed, datetime):
-        moment = parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+        moment = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
         if moment > now + FUTURE_SLACK:
             return None
         return parsed.isoformat()

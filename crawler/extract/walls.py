@@ -38,21 +38,29 @@ CAUSE = "bot wall or JavaScript-only page"
 # are the class names, script variables and cookie names of their challenge pages; the wording is what
 # challenge pages and JS-only sites show, in English, Russian and Chinese.
 MARKERS = [
-    ("Cloudflare challenge", MARKUP_MAX_CHARS,
-     r"cf-browser-verification|cf_chl_opt|_cf_chl|cf-challenge|challenge-platform/h/|"
-     r"<title>\s*just a moment\.\.\.|attention required! \| cloudflare"),
+    (
+        "Cloudflare challenge",
+        MARKUP_MAX_CHARS,
+        r"cf-browser-verification|cf_chl_opt|_cf_chl|cf-challenge|challenge-platform/h/|"
+        r"<title>\s*just a moment\.\.\.|attention required! \| cloudflare",
+    ),
     ("DDoS-Guard check", MARKUP_MAX_CHARS, r"ddos-guard|__ddg\d_|ddgjs"),
     ("Qrator check", MARKUP_MAX_CHARS, r"qrator"),
-    ("captcha", MARKUP_MAX_CHARS,
-     r"<form[^>]+captcha|g-recaptcha|h-captcha|smartcaptcha|showcaptcha|geetest"),
+    ("captcha", MARKUP_MAX_CHARS, r"<form[^>]+captcha|g-recaptcha|h-captcha|smartcaptcha|showcaptcha|geetest"),
     ("captcha", WORDING_MAX_CHARS, r"are you a robot|not a robot|не робот|人机验证"),
-    ("browser check", WORDING_MAX_CHARS,
-     r"checking (if the site connection is secure|your browser)|проверк\w+ (вашего )?браузера|"
-     r"正在(检查|验证)您的浏览器|浏览器安全检查"),
-    ("asks to enable JavaScript", SHELL_MAX_CHARS,
-     r"(enable|turn on|activate) javascript|javascript (is )?(disabled|required)|requires javascript|"
-     r"(включите|включить|разрешите) javascript|javascript (отключ|выключ)|"
-     r"(开启|启用|打开|允许)\s*javascript|javascript\s*(已被)?(禁用|被禁止)"),
+    (
+        "browser check",
+        WORDING_MAX_CHARS,
+        r"checking (if the site connection is secure|your browser)|проверк\w+ (вашего )?браузера|"
+        r"正在(检查|验证)您的浏览器|浏览器安全检查",
+    ),
+    (
+        "asks to enable JavaScript",
+        SHELL_MAX_CHARS,
+        r"(enable|turn on|activate) javascript|javascript (is )?(disabled|required)|requires javascript|"
+        r"(включите|включить|разрешите) javascript|javascript (отключ|выключ)|"
+        r"(开启|启用|打开|允许)\s*javascript|javascript\s*(已被)?(禁用|被禁止)",
+    ),
 ]
 MARKER_RE = [(what, most, re.compile(pattern, re.I)) for what, most, pattern in MARKERS]
 NOSCRIPT_RE = re.compile(r"<noscript", re.I)
@@ -61,10 +69,11 @@ NOSCRIPT_RE = re.compile(r"<noscript", re.I)
 @dataclass(frozen=True)
 class Wall:
     """A page that looks like a wall by its markers and visible text; ``holds`` once its article text is known."""
-    what: str           # the kind of marker ("Cloudflare challenge", "<noscript> notice" …)
-    most: int           # up to how many characters of article text the page may have and still be a wall
-    visible: int        # characters of visible text (counted up to just past MARKUP_MAX_CHARS)
-    found: str = ""     # the marker as the page writes it
+
+    what: str  # the kind of marker ("Cloudflare challenge", "<noscript> notice" …)
+    most: int  # up to how many characters of article text the page may have and still be a wall
+    visible: int  # characters of visible text (counted up to just past MARKUP_MAX_CHARS)
+    found: str = ""  # the marker as the page writes it
 
     def holds(self, text_chars: int) -> bool:
         """Whether the page is a wall, given the characters of article text extraction found on it."""

@@ -20,11 +20,11 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 class Entry:
     id: str
     title: str
-    updated: str                        # RFC 3339
+    updated: str  # RFC 3339
     content_html: str
-    link: str | None = None             # rel="alternate": the article or section page
-    related: str | None = None          # rel="related": e.g. the edit's diff page
-    categories: list[tuple[str, str]] = field(default_factory=list)     # (term, label)
+    link: str | None = None  # rel="alternate": the article or section page
+    related: str | None = None  # rel="related": e.g. the edit's diff page
+    categories: list[tuple[str, str]] = field(default_factory=list)  # (term, label)
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,9 @@ DEFAULTS = defaults(SPEC)
 
 @dataclass(frozen=True)
 class FeedSettings:
-    enabled: bool = DEFAULTS["enabled"]            # write output/feeds/*.atom after each run
-    max_entries: int = DEFAULTS["max_entries"]     # newest events per feed
-    base_url: str = DEFAULTS["base_url"]           # where output/ is served ("": links relative to the feed)
+    enabled: bool = DEFAULTS["enabled"]  # write output/feeds/*.atom after each run
+    max_entries: int = DEFAULTS["max_entries"]  # newest events per feed
+    base_url: str = DEFAULTS["base_url"]  # where output/ is served ("": links relative to the feed)
 
 
 def settings_of(config) -> FeedSettings:
@@ -31,8 +31,10 @@ def settings_of(config) -> FeedSettings:
     if base and not base.lower().startswith(("http://", "https://")):
         from crawler.config import key_location
 
-        raise ConfigError(f"{key_location(config, 'feeds', 'base_url')}: [feeds] base_url: expected an http(s) URL "
-                          f"of the served output directory, got {base!r}")
+        raise ConfigError(
+            f"{key_location(config, 'feeds', 'base_url')}: [feeds] base_url: expected an http(s) URL "
+            f"of the served output directory, got {base!r}"
+        )
     if base and not base.endswith("/"):
         table["base_url"] = base + "/"
     return FeedSettings(**table)

@@ -37,8 +37,14 @@ log = logging.getLogger(__name__)
 FEEDS_DIR = "feeds"
 EDIT_TYPES = ("article_edited", "article_deleted")
 SAFE_NAME = re.compile(r"^[A-Za-z0-9._-]+$")
-WORDS = {"article_edited": "Edited", "article_deleted": "Deleted", "watch_matched": "Watch hit",
-         "section_changed": "New items", "crawler_offline": "Crawler offline", "crawler_online": "Crawler online"}
+WORDS = {
+    "article_edited": "Edited",
+    "article_deleted": "Deleted",
+    "watch_matched": "Watch hit",
+    "section_changed": "New items",
+    "crawler_offline": "Crawler offline",
+    "crawler_online": "Crawler online",
+}
 
 
 def run_stage(ctx) -> dict:
@@ -58,18 +64,38 @@ def write_feeds(conn: sqlite3.Connection, config, output_dir: str | Path, settin
     folder = Path(output_dir) / FEEDS_DIR
     plans: list[tuple[str, str, str, tuple[str, ...] | None, str | None]] = [
         ("alerts.atom", "newsmon: alerts", "Every event newsmon recorded, newest first.", None, None),
-        ("edits.atom", "newsmon: edits and deletions", "Articles changed or removed after they were published.",
-         EDIT_TYPES, None)]
-    plans += [(watch_file(w.name), f"newsmon: watch {w.name}", f"Items the watch {w.name} matched.",
-               ("watch_matched",), w.name) for w in watches_of(config)]
+        (
+            "edits.atom",
+            "newsmon: edits and deletions",
+            "Articles changed or removed after they were published.",
+            EDIT_TYPES,
+            None,
+        ),
+    ]
+    plans += [
+        (
+            watch_file(w.name),
+            f"newsmon: watch {w.name}",
+            f"Items the watch {w.name} matched.",
+            ("watch_matched",),
+            w.name,
+        )
+        for w in watches_of(config)
+    ]
     summary = {"feeds": len(plans), "written": 0, "entries": 0, "diff_pages": 0}
-    known: dict[str, VersionDiff | None] = {}        # event id → its diff: an edit is in two feeds
+    known: dict[str, VersionDiff | None] = {}  # event id → its diff: an edit is in two feeds
     for name, title, subtitle, types, watch in plans:
         events = latest_events(conn, settings.max_entries, types, watch)
         entries, diffs = entries_of(conn, config, events, namespace, settings, known)
         updated = entries[0].updated if entries else created
-        feed = atom.Feed(feed_id(namespace, name), title, subtitle, updated, entries,
-                         self_link=f"{settings.base_url}{FEEDS_DIR}/{name}" if settings.base_url else None)
+        feed = atom.Feed(
+            feed_id(namespace, name),
+            title,
+            subtitle,
+            updated,
+            entries,
+            self_link=f"{settings.base_url}{FEEDS_DIR}/{name}" if settings.base_url else None,
+        )
         summary["written"] += write_if_changed(folder / name, atom.render(feed))
         summary["entries"] += len(entries)
         summary["diff_pages"] += diffview.write_pages(output_dir, diffs)
@@ -99,8 +125,7 @@ def watch_file(name: str) -> str:
     return f"watch-{spelled + '-' if spelled else ''}{digest}.atom"
 
 
-def latest_events(conn: sqlite3.Connection, limit: int, types: tuple[str, ...] | None,
-                  watch: str | None) -> list[dict]:
+def latest_events(conn: sqlite3.Connection, limit: int, types: tuple[str, ...] | None, watch: str | None) -> list[dict]:
     """The newest ``limit`` events (of ``types``; of one watch), newest first."""
     where: list[str] = []
     args: list[object] = []
@@ -110,8 +135,11 @@ def latest_events(conn: sqlite3.Connection, limit: int, types: tuple[str, ...] |
     if watch is not None:
         where.append("json_extract(details, '$.watch') = ?")
         args.append(watch)
-    sql = ("SELECT * FROM events" + (f" WHERE {' AND '.join(where)}" if where else "") +
-           " ORDER BY at DESC, seq DESC LIMIT ?")
+    sql = (
+        "SELECT * FROM events"
+        + (f" WHERE {' AND '.join(where)}" if where else "")
+        + " ORDER BY at DESC, seq DESC LIMIT ?"
+    )
     out = []
     for row in conn.execute(sql, [*args, limit]):
         event = dict(row)
@@ -123,10 +151,16 @@ def latest_events(conn: sqlite3.Connection, limit: int, types: tuple[str, ...] |
     return out
 
 
-def entries_of(conn, config, events: list[dict], namespace: uuid.UUID, settings: FeedSettings,
-               known: dict[str, VersionDiff | None]) -> tuple[list[atom.Entry], list[VersionDiff]]:
-    items = {ident: item for ident, (_day, item) in
-             item_store.load(conn, sorted({e["article_id"] for e in events if e.get("article_id")})).items() if item}
+def entries_of(
+    conn, config, events: list[dict], namespace: uuid.UUID, settings: FeedSettings, known: dict[str, VersionDiff | None]
+) -> tuple[list[atom.Entry], list[VersionDiff]]:
+    items = {
+        ident: item
+        for ident, (_day, item) in item_store.load(
+            conn, sorted({e["article_id"] for e in events if e.get("article_id")})
+        ).items()
+        if item
+    }
     entries, diffs = [], []
     for event in events:
         diff = None
@@ -140,8 +174,9 @@ def entries_of(conn, config, events: list[dict], namespace: uuid.UUID, settings:
     return entries, diffs
 
 
-def entry_of(event: dict, item: dict, diff: VersionDiff | None, namespace: uuid.UUID,
-             settings: FeedSettings) -> atom.Entry:
+def entry_of(
+    event: dict, item: dict, diff: VersionDiff | None, namespace: uuid.UUID, settings: FeedSettings
+) -> atom.Entry:
     details = event.get("details") or {}
     related = None
     if diff is not None and diff.complete:
@@ -151,9 +186,15 @@ def entry_of(event: dict, item: dict, diff: VersionDiff | None, namespace: uuid.
     categories = [(event["type"], event["type"].replace("_", " "))]
     if event.get("section"):
         categories.append((event["section"], f"section {event['section']}"))
-    return atom.Entry(entry_id(namespace, event["id"]), entry_title(event, item),
-                      atom.rfc3339(event.get("at")) or "1970-01-01T00:00:00Z",
-                      content_of(event, item, diff, related), link, related, categories)
+    return atom.Entry(
+        entry_id(namespace, event["id"]),
+        entry_title(event, item),
+        atom.rfc3339(event.get("at")) or "1970-01-01T00:00:00Z",
+        content_of(event, item, diff, related),
+        link,
+        related,
+        categories,
+    )
 
 
 def entry_title(event: dict, item: dict) -> str:
@@ -191,11 +232,19 @@ def content_of(event: dict, item: dict, diff: VersionDiff | None, related: str |
         parts.append(f"<p>was: «{esc(details['title'])}»{english}</p>")
     if event["type"] == "watch_matched":
         found = ", ".join(str(p) for p in details.get("found") or details.get("phrases") or [])
-        parts.append(f"<p>watch {esc(details.get('watch'))}: {esc(found)} in "
-                     f"{esc(', '.join(details.get('in') or []))}</p>")
+        parts.append(
+            f"<p>watch {esc(details.get('watch'))}: {esc(found)} in {esc(', '.join(details.get('in') or []))}</p>"
+        )
         parts += contexts_html(item, details.get("watch"))
-    where = " · ".join(str(x) for x in (event.get("section"), f"run {event.get('run_id')}",
-                                        (event.get("at") or "")[:16].replace("T", " ") + " UTC") if x)
+    where = " · ".join(
+        str(x)
+        for x in (
+            event.get("section"),
+            f"run {event.get('run_id')}",
+            (event.get("at") or "")[:16].replace("T", " ") + " UTC",
+        )
+        if x
+    )
     parts.append(f"<p>{esc(where)} · {esc(event['type'])}</p>")
     return "".join(parts)
 
@@ -212,8 +261,9 @@ def contexts_html(item: dict, watch: str | None) -> list[str]:
         if not isinstance(ctx, dict):
             continue
         sides = [(item.get("lang") or "und", ctx.get("original")), ("en", ctx.get("english"))]
-        quoted = "".join(f'<p lang="{esc(lang)}">{highlight(snippet, _bold, esc)}</p>'
-                         for lang, snippet in sides if snippet)
+        quoted = "".join(
+            f'<p lang="{esc(lang)}">{highlight(snippet, _bold, esc)}</p>' for lang, snippet in sides if snippet
+        )
         out.append(f"<blockquote>{quoted}</blockquote>")
     return out
 

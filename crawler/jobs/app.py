@@ -6,7 +6,7 @@ from typing import Any
 
 from crawler.exceptions import NewsmonError
 
-_apps: dict[str, Any] = {}      # URL → its app: the jobs' blueprint is registered on one app per process
+_apps: dict[str, Any] = {}  # URL → its app: the jobs' blueprint is registered on one app per process
 
 
 def make_app(url: str) -> Any:

@@ -21,26 +21,47 @@ from crawler.items import utc_now
 
 log = logging.getLogger(__name__)
 PR_SET_PDEATHSIG = 1
-SAVE_REPORTS = ("INSERT INTO cycle_crawls(run_id, group_key, reports, finished_at) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT(run_id, group_key) DO UPDATE SET reports = excluded.reports, "
-                "finished_at = excluded.finished_at")
+SAVE_REPORTS = (
+    "INSERT INTO cycle_crawls(run_id, group_key, reports, finished_at) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT(run_id, group_key) DO UPDATE SET reports = excluded.reports, "
+    "finished_at = excluded.finished_at"
+)
 
 
 class CrawlProcessFailed(NewsmonError):
     """The crawl process of a job ended without storing its reports (the job fails; procrastinate retries)."""
 
 
-async def crawl_apart(config_path: str | None, output_dir: str, run_id: int, day: str, lock: str,
-                      sections: list[str], refetch: bool, level: int) -> None:
-    request = {"config": config_path, "output_dir": str(output_dir), "run_id": run_id, "day": day, "lock": lock,
-               "sections": sections, "refetch": refetch, "level": level}
-    code = (f"import sys; sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r}); "
-            "from crawler.jobs.crawljob import child_main; child_main()")
-    child = await asyncio.create_subprocess_exec(sys.executable, "-c", code, json.dumps(request),
-                                                 stdin=asyncio.subprocess.DEVNULL)
+async def crawl_apart(
+    config_path: str | None,
+    output_dir: str,
+    run_id: int,
+    day: str,
+    lock: str,
+    sections: list[str],
+    refetch: bool,
+    level: int,
+) -> None:
+    request = {
+        "config": config_path,
+        "output_dir": str(output_dir),
+        "run_id": run_id,
+        "day": day,
+        "lock": lock,
+        "sections": sections,
+        "refetch": refetch,
+        "level": level,
+    }
+    code = (
+        f"import sys; sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r}); "
+        "from crawler.jobs.crawljob import child_main; child_main()"
+    )
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", code, json.dumps(request), stdin=asyncio.subprocess.DEVNULL
+    )
     try:
         returncode = await child.wait()
-    except asyncio.CancelledError:         # the worker stops: its crawl stops with it
+    except asyncio.CancelledError:  # the worker stops: its crawl stops with it
         child.terminate()
         await child.wait()
         raise
@@ -53,9 +74,9 @@ def die_with_parent() -> None:
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):      # not Linux: the crawl ends by itself
+    except (OSError, AttributeError):  # not Linux: the crawl ends by itself
         return
-    if os.getppid() == 1:                  # the worker died before prctl took effect
+    if os.getppid() == 1:  # the worker died before prctl took effect
         os._exit(1)
 
 
@@ -74,8 +95,13 @@ def crawl_group(request: dict) -> int:
     from crawler.crawl.store import storage_failure
 
     config = load_config(request["config"], output_dir=request["output_dir"]).select(request["sections"])
-    settings = scrapy_settings.for_config(config, output_dir=str(config.output_dir), run_id=request["run_id"],
-                                          day=request["day"], **({"refetch": True} if request["refetch"] else {}))
+    settings = scrapy_settings.for_config(
+        config,
+        output_dir=str(config.output_dir),
+        run_id=request["run_id"],
+        day=request["day"],
+        **({"refetch": True} if request["refetch"] else {}),
+    )
     reports, interrupted = runner.crawl(config.sections, settings)
     if storage_failure() is not None:
         log.error("%s", storage_failure())

@@ -24,8 +24,7 @@ from crawler.runner import POST_CRAWL_STAGES, CycleContext, crawl_status, export
 log = logging.getLogger(__name__)
 TRANSLATION_STAGE = "crawler.translation.stage.run_stage"
 UNFINISHED = "SELECT count(*) AS n FROM procrastinate_jobs WHERE id = ANY(%(ids)s) AND status IN ('todo', 'doing')"
-NO_REPORT = ("no crawl report: its crawl job failed, or a job of an earlier cycle for the same hosts was "
-             "still queued")
+NO_REPORT = "no crawl report: its crawl job failed, or a job of an earlier cycle for the same hosts was still queued"
 
 
 async def retry_stalled(app: Any) -> int:
@@ -45,12 +44,24 @@ async def unfinished(app: Any, job_ids: list[int]) -> int:
     return int(row["n"])
 
 
-async def close_step(app: Any, config: Config, run_id: int, day: str, sections: list[str], crawl_jobs: list[int],
-                     translation_jobs: list[int] | None) -> None:
+async def close_step(
+    app: Any,
+    config: Config,
+    run_id: int,
+    day: str,
+    sections: list[str],
+    crawl_jobs: list[int],
+    translation_jobs: list[int] | None,
+) -> None:
     """One look at the cycle: wait, translate or close (see the module's docstring)."""
     await retry_stalled(app)
-    args = {"run_id": run_id, "day": day, "sections": sections, "crawl_jobs": crawl_jobs,
-            "translation_jobs": translation_jobs}
+    args = {
+        "run_id": run_id,
+        "day": day,
+        "sections": sections,
+        "crawl_jobs": crawl_jobs,
+        "translation_jobs": translation_jobs,
+    }
     if await unfinished(app, crawl_jobs) or await unfinished(app, translation_jobs or []):
         await again(app, args)
         return
@@ -64,10 +75,14 @@ async def close_step(app: Any, config: Config, run_id: int, day: str, sections: 
             return
     try:
         await asyncio.to_thread(close, config, run_id, day, sections, translation_jobs or [])
-    except Exception as exc:      # the run is closed whatever happens: `run --distributed` waits for that
+    except Exception as exc:  # the run is closed whatever happens: `run --distributed` waits for that
         log.error("run %s: closing the cycle failed: %s: %s", run_id, type(exc).__name__, exc, exc_info=True)
-        finish_run(config.output_dir, run_id, "failed", {"stages": {"close": {"error": f"{type(exc).__name__}: {exc}"}},
-                                                          "distributed": True})
+        finish_run(
+            config.output_dir,
+            run_id,
+            "failed",
+            {"stages": {"close": {"error": f"{type(exc).__name__}: {exc}"}}, "distributed": True},
+        )
 
 
 async def again(app: Any, args: dict) -> None:
@@ -84,7 +99,7 @@ def translation_batches(config: Config) -> list[list[str]]:
         return []
     ids = [item["id"] for _day, item in workable_items(settings, config.output_dir)]
     size = settings.items_per_chunk
-    return [ids[i:i + size] for i in range(0, len(ids), size)]
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
 
 
 def close(config: Config, run_id: int, day: str, sections: list[str], translation_jobs: list[int]) -> None:
@@ -96,8 +111,12 @@ def close(config: Config, run_id: int, day: str, sections: list[str], translatio
     run_stages(ctx, [s for s in POST_CRAWL_STAGES if s != TRANSLATION_STAGE])
     ctx.stages["export"] = export(config.output_dir)
     status = crawl_status(ctx.crawl, {s.key: s.url for s in selected.sections})
-    finish_run(config.output_dir, run_id, status, {"sections": ctx.crawl, "stages": ctx.stages,
-                                                   "seconds": ctx.seconds, "distributed": True})
+    finish_run(
+        config.output_dir,
+        run_id,
+        status,
+        {"sections": ctx.crawl, "stages": ctx.stages, "seconds": ctx.seconds, "distributed": True},
+    )
     log.info("run %s: %s", run_id, status)
 
 

@@ -30,7 +30,7 @@ def run_distributed(config: Config, source_ids: list[str] | None = None, refetch
     from crawler.crawl import settings as scrapy_settings
 
     selected = config.select(source_ids)
-    scrapy_settings.crawler_table(selected)          # a bad [crawler] table fails before a run is opened
+    scrapy_settings.crawler_table(selected)  # a bad [crawler] table fails before a run is opened
     url = database_url()
     ensure_schema(url)
     output_dir, day = config.output_dir, today()
@@ -53,9 +53,10 @@ def enqueue(url: str, run_id: int, day: str, config: Config, selected: Config, r
         for job in crawl_jobs(config.sections, selected.sections):
             task = app.configure_task("newsmon:crawl_group", lock=job.lock, queueing_lock=job.lock)
             try:
-                ids.append(task.defer(run_id=run_id, day=day, lock=job.lock, sections=list(job.sections),
-                                      refetch=refetch))
-            except AlreadyEnqueued:       # an earlier cycle's job for these hosts still waits: it crawls them
+                ids.append(
+                    task.defer(run_id=run_id, day=day, lock=job.lock, sections=list(job.sections), refetch=refetch)
+                )
+            except AlreadyEnqueued:  # an earlier cycle's job for these hosts still waits: it crawls them
                 log.warning("%s: a crawl job for these hosts is already queued; not queued again", job.lock)
         sections = [s.key for s in selected.sections]
         app.configure_task("newsmon:close_cycle").defer(run_id=run_id, day=day, sections=sections, crawl_jobs=ids)
@@ -77,8 +78,9 @@ def wait_for_run(config: Config, run_id: int, day: str) -> CycleResult:
             conn.close()
         if row["status"] != "running":
             summary = json.loads(row["summary"] or "{}")
-            return CycleResult(run_id, day, row["status"], config.output_dir, summary.get("sections", {}),
-                               summary.get("stages", {}))
+            return CycleResult(
+                run_id, day, row["status"], config.output_dir, summary.get("sections", {}), summary.get("stages", {})
+            )
         time.sleep(WAIT_POLL_SECONDS)
 
 

@@ -11,8 +11,8 @@ from crawler.runner import host_groups
 
 @dataclass(frozen=True)
 class CrawlJob:
-    lock: str                       # procrastinate lock (and queueing lock): one job of the group at a time
-    sections: tuple[str, ...]       # the section keys it crawls, one after another
+    lock: str  # procrastinate lock (and queueing lock): one job of the group at a time
+    sections: tuple[str, ...]  # the section keys it crawls, one after another
 
 
 def lock_of(group: list[Section]) -> str:

@@ -20,16 +20,18 @@ from crawler.exceptions import NewsmonError
 QUEUES = {"crawl": ["crawl"], "translation": ["translation"], "all": ["crawl", "translation"]}
 HEARTBEAT_SECONDS = 2.0
 STALLED_AFTER_SECONDS = 10.0
-RETRY_STALLED_CRON = "* * * * * */5"          # every 5 seconds (procrastinate's sixth column)
-POLL_SECONDS = 2.0                             # a waiting cycle job looks again after this long
+RETRY_STALLED_CRON = "* * * * * */5"  # every 5 seconds (procrastinate's sixth column)
+POLL_SECONDS = 2.0  # a waiting cycle job looks again after this long
 
 
 def database_url() -> str:
     """The PostgreSQL URL of the queue (the state's); a one-line error when the state is the SQLite file."""
     url = state.database_url()
     if not url:
-        raise NewsmonError("jobs need a PostgreSQL database: set [state] url (or NEWSMON_DATABASE_URL) to "
-                           "postgresql://user@host/dbname")
+        raise NewsmonError(
+            "jobs need a PostgreSQL database: set [state] url (or NEWSMON_DATABASE_URL) to "
+            "postgresql://user@host/dbname"
+        )
     return url
 
 
@@ -43,7 +45,7 @@ def ensure_schema(url: str) -> None:
     import procrastinate
     import psycopg
 
-    with psycopg.connect(url) as conn:          # one transaction: committed when the block ends
+    with psycopg.connect(url) as conn:  # one transaction: committed when the block ends
         conn.execute(SCHEMA_LOCK)
         row = conn.execute(SCHEMA_PRESENT).fetchone()
         if row and not row[0]:
@@ -51,6 +53,13 @@ def ensure_schema(url: str) -> None:
 
 
 def worker_options(queue: str, concurrency: int, name: str | None = None) -> dict[str, Any]:
-    return {"queues": QUEUES[queue], "concurrency": concurrency, "name": name, "wait": True,
-            "update_heartbeat_interval": HEARTBEAT_SECONDS, "stalled_worker_timeout": STALLED_AFTER_SECONDS,
-            "delete_jobs": "successful", "install_signal_handlers": True}
+    return {
+        "queues": QUEUES[queue],
+        "concurrency": concurrency,
+        "name": name,
+        "wait": True,
+        "update_heartbeat_interval": HEARTBEAT_SECONDS,
+        "stalled_worker_timeout": STALLED_AFTER_SECONDS,
+        "delete_jobs": "successful",
+        "install_signal_handlers": True,
+    }

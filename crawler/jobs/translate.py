@@ -25,7 +25,7 @@ from crawler.translation.translator import Translator, item_lang
 
 log = logging.getLogger(__name__)
 EXECUTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="translation")
-_loaded: dict[tuple, Translator] = {}      # (output dir, settings, models) → this worker's translator
+_loaded: dict[tuple, Translator] = {}  # (output dir, settings, models) → this worker's translator
 
 
 def installed_packages(settings: TranslationSettings) -> dict:
@@ -69,7 +69,7 @@ def translate_items(config: Config, item_ids: list[str]) -> dict:
     if workable:
         translator = translator_for(settings, config.output_dir, installed_packages(settings))
         outcomes = translator.translate([item for _day, item in workable], Progress("translate: sentences", 0))
-        updates: dict = {}                # item id → (the content hash it was translated from, fields)
+        updates: dict = {}  # item id → (the content hash it was translated from, fields)
         for (_day, item), outcome in zip(workable, outcomes):
             updates[outcome.item_id] = (item.get("content_hash"), outcome.fields)
             summary[outcome.status] = summary.get(outcome.status, 0) + 1

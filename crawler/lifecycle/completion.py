@@ -28,7 +28,7 @@ from crawler.lifecycle.versions import keep_version, next_version, save_item
 
 log = logging.getLogger(__name__)
 
-RETRIES = "page_retries"     # item extras: how many re-checks retried the missing pages so far
+RETRIES = "page_retries"  # item extras: how many re-checks retried the missing pages so far
 
 
 @dataclass(frozen=True)
@@ -45,8 +45,8 @@ def missing_pages(item: dict | None, bounds: PageRetry) -> tuple[str, ...]:
     missing = extras.get(INCOMPLETE) or []
     if not missing or int(extras.get(RETRIES) or 0) >= bounds.retries:
         return ()
-    room = bounds.max_further - max(len(extras.get(PAGES) or [1]) - 1, 0)    # the crawl's limit still holds
-    return tuple(entry["url"] for entry in missing[:max(room, 0)] if entry.get("url"))
+    room = bounds.max_further - max(len(extras.get(PAGES) or [1]) - 1, 0)  # the crawl's limit still holds
+    return tuple(entry["url"] for entry in missing[: max(room, 0)] if entry.get("url"))
 
 
 def complete(conn, row, item: dict, further: list[Fetched], section: Section | None, output_dir: Path) -> str:
@@ -55,22 +55,34 @@ def complete(conn, row, item: dict, further: list[Fetched], section: Section | N
     arrived, failed = _extracted_pages(item, further, section)
     extras = dict(item.get("extras") or {})
     retried = {canonicalize_url(got.url) for got in further}
-    still = [failed.get(canonicalize_url(m["url"]), m) for m in extras.get(INCOMPLETE) or []
-             if canonicalize_url(m["url"]) not in arrived]
+    still = [
+        failed.get(canonicalize_url(m["url"]), m)
+        for m in extras.get(INCOMPLETE) or []
+        if canonicalize_url(m["url"]) not in arrived
+    ]
     retries = int(extras.get(RETRIES) or 0) + 1
     if not arrived:
         with state.transaction(conn):
             save_item(conn, row, dict(item, extras={**extras, INCOMPLETE: still, RETRIES: retries}))
-        log.info("re-check of %s: missing page(s) still failing (%s); retry %d", row["url"],
-                 "; ".join(f"{m['url']}: {m['error']}" for m in still if canonicalize_url(m["url"]) in retried),
-                 retries)
+        log.info(
+            "re-check of %s: missing page(s) still failing (%s); retry %d",
+            row["url"],
+            "; ".join(f"{m['url']}: {m['error']}" for m in still if canonicalize_url(m["url"]) in retried),
+            retries,
+        )
         return "incomplete"
     merged = _merged(item, arrived, still, output_dir)
     merged.extras[RETRIES] = retries
     added = [record["url"] for record, _extracted, _body in arrived.values()]
     version = _keep_completed(conn, row, item, merged, added)
-    log.info("re-check of %s: completed with %d missing page(s) (%s); version %d%s", row["url"], len(added),
-             ", ".join(added), version, f"; still missing {len(still)}" if still else "")
+    log.info(
+        "re-check of %s: completed with %d missing page(s) (%s); version %d%s",
+        row["url"],
+        len(added),
+        ", ".join(added),
+        version,
+        f"; still missing {len(still)}" if still else "",
+    )
     return "completed"
 
 
@@ -111,18 +123,28 @@ def _merged(item: dict, arrived: dict, still: list[dict], output_dir: Path):
     for record in records:
         count = int(record.get("paragraphs") or 0)
         page_extras = {k: v for k, v in extras.items() if k not in (PAGES, INCOMPLETE)} if not pages else {}
-        pages.append((record, Extracted(item.get("title"), paragraphs[start:start + count], item.get("published_at"),
-                                        list(item.get("authors") or []), page_extras)))
+        pages.append(
+            (
+                record,
+                Extracted(
+                    item.get("title"),
+                    paragraphs[start : start + count],
+                    item.get("published_at"),
+                    list(item.get("authors") or []),
+                    page_extras,
+                ),
+            )
+        )
         start += count
     declared = [canonicalize_url(u) for u in [item["url"], *(extras.get(CONTINUED_AT) or [])]]
     taken = {r.get("raw_path") for r in records}
-    for key, (record, extracted, body) in arrived.items():
+    for record, extracted, body in arrived.values():
         record["raw_path"] = _free_raw_path(raw_relpath, item, taken)
         taken.add(record["raw_path"])
         save_raw(output_dir, record["raw_path"], body)
         pages.append((record, extracted))
     order = {key: n for n, key in enumerate(declared)}
-    pages.sort(key=lambda page: order.get(canonicalize_url(page[0]["url"]), len(order)))    # stable: the rest last
+    pages.sort(key=lambda page: order.get(canonicalize_url(page[0]["url"]), len(order)))  # stable: the rest last
     return merge(pages, still)
 
 
@@ -142,5 +164,5 @@ def _keep_completed(conn, row, item: dict, merged, added: list[str]) -> int:
     if INCOMPLETE not in merged.extras:
         new["extras"] = {k: v for k, v in merged.extras.items() if k != RETRIES}
     with state.transaction(conn):
-        keep_version(conn, row, item, new, now, {"completed": added})   # a completion, not an edit: no paragraph diff
+        keep_version(conn, row, item, new, now, {"completed": added})  # a completion, not an edit: no paragraph diff
     return new["version"]

@@ -16,9 +16,9 @@ from crawler.lifecycle.textdiff import ADDED, EQUAL, REMOVED, marked, trimmed
 from crawler.lifecycle.versiondiff import Segments, VersionDiff
 from crawler.store.diskspace import write_atomic
 
-DIFFS_DIR = "diffs"          # under the output directory: one page per kept edit, <article id>-v<N>.html
-CONTEXT = 80                 # characters of unchanged text kept on each side of a change in the short forms
-MAX_ROWS = 6                 # changed paragraphs a short form shows (the page shows them all)
+DIFFS_DIR = "diffs"  # under the output directory: one page per kept edit, <article id>-v<N>.html
+CONTEXT = 80  # characters of unchanged text kept on each side of a change in the short forms
+MAX_ROWS = 6  # changed paragraphs a short form shows (the page shows them all)
 LEGEND = "[-removed-] {+added+}"
 
 
@@ -40,6 +40,7 @@ def english_note(diff: VersionDiff) -> str:
 
 
 # ---------------------------------------------------------------- text
+
 
 def text_lines(diff: VersionDiff, context: int | None = None, tag: str = "", limit: int | None = None) -> list[str]:
     """One line per language of the changed title and of each changed paragraph (``limit`` of them), with
@@ -70,6 +71,7 @@ def _text(segments: Segments, context: int | None) -> str:
 
 # ---------------------------------------------------------------- HTML
 
+
 def esc(text: object) -> str:
     return html.escape("" if text is None else str(text), quote=True)
 
@@ -89,20 +91,27 @@ def html_block(diff: VersionDiff, link: str | None = None, context: int = CONTEX
     if diff.title is not None:
         rows.append(_block_row("title", diff.title, diff.title_en, lang, other, diff, context))
     changes = diff.changes
-    rows += [_block_row(f"¶{row.number}", row.original, row.english, lang, other, diff, context)
-             for row in changes[:limit]]
+    rows += [
+        _block_row(f"¶{row.number}", row.original, row.english, lang, other, diff, context) for row in changes[:limit]
+    ]
     more = f" ({len(changes) - limit} more changed paragraphs)" if len(changes) > limit else ""
     link_html = f' <a class="difflink" href="{esc(link)}">full diff</a>' if link else ""
-    return (f'<div class="edit"><table class="diff">{"".join(rows)}</table>'
-            f'<p class="meta">{esc(heading(diff))}{esc(more)}{link_html}</p></div>')
+    return (
+        f'<div class="edit"><table class="diff">{"".join(rows)}</table>'
+        f'<p class="meta">{esc(heading(diff))}{esc(more)}{link_html}</p></div>'
+    )
 
 
-def _block_row(label: str, original: Segments, english: Segments | None, lang: str, other: bool,
-               diff: VersionDiff, context: int) -> str:
+def _block_row(
+    label: str, original: Segments, english: Segments | None, lang: str, other: bool, diff: VersionDiff, context: int
+) -> str:
     cells = f'<th>{esc(label)}</th><td lang="{lang}">{segments_html(original, context)}</td>'
     if other:
-        cells += (f'<td lang="en">{segments_html(english, context)}</td>' if english is not None
-                  else f'<td lang="en" class="pending">({esc(english_note(diff))})</td>')
+        cells += (
+            f'<td lang="en">{segments_html(english, context)}</td>'
+            if english is not None
+            else f'<td lang="en" class="pending">({esc(english_note(diff))})</td>'
+        )
     return f"<tr>{cells}</tr>"
 
 
@@ -137,8 +146,10 @@ def html_page(diff: VersionDiff) -> str:
     head = [f"<h1>{esc(title)}</h1>"]
     if other and diff.new.title_en:
         head.append(f'<p lang="{lang}">{esc(diff.new.title)}</p>')
-    head.append(f'<p class="meta">{esc(diff.section)} · {lang} · #{esc(diff.article_id[:8])} · {link}<br>'
-                f"{esc(heading(diff))} · <del>removed</del> <ins>added</ins></p>")
+    head.append(
+        f'<p class="meta">{esc(diff.section)} · {lang} · #{esc(diff.article_id[:8])} · {link}<br>'
+        f"{esc(heading(diff))} · <del>removed</del> <ins>added</ins></p>"
+    )
     rows = []
     if diff.title is not None:
         rows.append(_page_row("title", "changed", diff.title, diff.title_en, lang, other, diff))
@@ -146,16 +157,19 @@ def html_page(diff: VersionDiff) -> str:
     if not diff.complete:
         rows.append('<p class="meta">Only the changed paragraphs were kept for this edit.</p>')
     page_title = f"diff {diff.article_id[:8]} v{diff.new.number}: {title or diff.url or ''}"
-    return ('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
-            '<meta name="viewport" content="width=device-width,initial-scale=1">'
-            f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
-            f"<title>{esc(page_title)}</title>"
-            f"<style>{PAGE_CSS}</style></head><body><header>{''.join(head)}</header>"
-            f'<main id="diff">{"".join(rows)}</main></body></html>\n')
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width,initial-scale=1">'
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
+        f"<title>{esc(page_title)}</title>"
+        f"<style>{PAGE_CSS}</style></head><body><header>{''.join(head)}</header>"
+        f'<main id="diff">{"".join(rows)}</main></body></html>\n'
+    )
 
 
-def _page_row(label: str, kind: str, original: Segments, english: Segments | None, lang: str, other: bool,
-              diff: VersionDiff) -> str:
+def _page_row(
+    label: str, kind: str, original: Segments, english: Segments | None, lang: str, other: bool, diff: VersionDiff
+) -> str:
     cells = f'<span class="num">{esc(label)}</span><p lang="{lang}">{segments_html(original)}</p>'
     if other:
         if english is not None:

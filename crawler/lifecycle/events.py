@@ -12,22 +12,32 @@ import hashlib
 import json
 import logging
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from crawler import jsonl
 
 log = logging.getLogger(__name__)
 
 ALERTS_FILE = "alerts.jsonl"
-SECTION_TYPES = ("section_appeared", "section_gone", "section_empty", "section_reappeared", "section_broken",
-                 "section_erroring", "section_changed", "section_stale",
-                 "section_extraction_degraded", "section_extraction_recovered",   # lifecycle/health.py
-                 "section_off_subject", "section_on_subject")                     # lifecycle/subject.py
-ARTICLE_TYPES = ("article_edited", "article_deleted",
-                 "article_held")                                                  # analysis/stage.py
-WATCH_TYPES = ("watch_matched",)              # crawler/watch/stage.py: one per item and watch, ever
+SECTION_TYPES = (
+    "section_appeared",
+    "section_gone",
+    "section_empty",
+    "section_reappeared",
+    "section_broken",
+    "section_erroring",
+    "section_changed",
+    "section_stale",
+    "section_extraction_degraded",
+    "section_extraction_recovered",  # lifecycle/health.py
+    "section_off_subject",
+    "section_on_subject",
+)  # lifecycle/subject.py
+ARTICLE_TYPES = ("article_edited", "article_deleted", "article_held")  # analysis/stage.py
+WATCH_TYPES = ("watch_matched",)  # crawler/watch/stage.py: one per item and watch, ever
 CRAWLER_TYPES = ("crawler_offline", "crawler_online")  # lifecycle/offline.py: about no section (section None)
 EVENT_TYPES = SECTION_TYPES + ARTICLE_TYPES + WATCH_TYPES + CRAWLER_TYPES
 
@@ -35,7 +45,7 @@ EVENT_TYPES = SECTION_TYPES + ARTICLE_TYPES + WATCH_TYPES + CRAWLER_TYPES
 @dataclass(frozen=True)
 class Event:
     type: str
-    section: str | None          # None: the event is about the crawler itself (CRAWLER_TYPES)
+    section: str | None  # None: the event is about the crawler itself (CRAWLER_TYPES)
     at: str
     run_id: int | None
     cause: str
@@ -53,16 +63,32 @@ class Event:
 
     def to_json(self) -> dict[str, Any]:
         """The alerts.jsonl object (schema in docs/lifecycle.md)."""
-        return {"id": self.id, "type": self.type, "at": self.at, "run_id": self.run_id,
-                "section": self.section, "source": self.source, "article_id": self.article_id,
-                "cause": self.cause, "details": self.details}
+        return {
+            "id": self.id,
+            "type": self.type,
+            "at": self.at,
+            "run_id": self.run_id,
+            "section": self.section,
+            "source": self.source,
+            "article_id": self.article_id,
+            "cause": self.cause,
+            "details": self.details,
+        }
 
 
 def from_row(row: sqlite3.Row) -> dict[str, Any]:
     """An ``events`` row as the alerts.jsonl object."""
-    return {"id": row["id"], "type": row["type"], "at": row["at"], "run_id": row["run_id"],
-            "section": row["section"], "source": row["source"], "article_id": row["article_id"],
-            "cause": row["cause"], "details": json.loads(row["details"] or "{}")}
+    return {
+        "id": row["id"],
+        "type": row["type"],
+        "at": row["at"],
+        "run_id": row["run_id"],
+        "section": row["section"],
+        "source": row["source"],
+        "article_id": row["article_id"],
+        "cause": row["cause"],
+        "details": json.loads(row["details"] or "{}"),
+    }
 
 
 def record(conn: sqlite3.Connection, events: Iterable[Event]) -> int:
@@ -72,8 +98,18 @@ def record(conn: sqlite3.Connection, events: Iterable[Event]) -> int:
         cur = conn.execute(
             "INSERT OR IGNORE INTO events(id, type, at, run_id, section, source, article_id, cause, details) "
             "VALUES (?,?,?,?,?,?,?,?,?)",
-            (ev.id, ev.type, ev.at, ev.run_id, ev.section, ev.source, ev.article_id, ev.cause,
-             json.dumps(ev.details, ensure_ascii=False)))
+            (
+                ev.id,
+                ev.type,
+                ev.at,
+                ev.run_id,
+                ev.section,
+                ev.source,
+                ev.article_id,
+                ev.cause,
+                json.dumps(ev.details, ensure_ascii=False),
+            ),
+        )
         added += cur.rowcount
         if cur.rowcount:
             log.info("event %s %s: %s", ev.type, ev.section, ev.cause)

@@ -44,12 +44,12 @@ log = logging.getLogger(__name__)
 @dataclass
 class Fetched:
     url: str
-    status: int | None                      # None: no response (DNS, refused, timeout, robots)
+    status: int | None  # None: no response (DNS, refused, timeout, robots)
     final_url: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
     error: str | None = None
-    further: list["Fetched"] = field(default_factory=list)   # the article's further pages (hostpool Job.further)
+    further: list[Fetched] = field(default_factory=list)  # the article's further pages (hostpool Job.further)
 
 
 def decode(got: Fetched) -> tuple[str, str]:
@@ -58,20 +58,22 @@ def decode(got: Fetched) -> tuple[str, str]:
 
 
 class PoliteFetcher:
-    def __init__(self, politeness: Politeness, delays: dict[str, float] | None = None,
-                 page_limits: dict[str, int] | None = None):
+    def __init__(
+        self, politeness: Politeness, delays: dict[str, float] | None = None, page_limits: dict[str, int] | None = None
+    ):
         self.politeness = politeness
         self.delays = {host.lower(): seconds for host, seconds in (delays or {}).items()}
-        self.page_limits = dict(page_limits or {})      # URL → largest page in bytes (its section's)
-        self._robots: dict[tuple[str, str | None], RobotParser | None] = {}    # (origin, proxy route) → parser
-        self._openers: dict[str | None, urllib.request.OpenerDirector] = {}     # proxy (None: direct) → opener
-        self._holding: str | None = None          # the host whose turn this fetcher has (request in flight)
+        self.page_limits = dict(page_limits or {})  # URL → largest page in bytes (its section's)
+        self._robots: dict[tuple[str, str | None], RobotParser | None] = {}  # (origin, proxy route) → parser
+        self._openers: dict[str | None, urllib.request.OpenerDirector] = {}  # proxy (None: direct) → opener
+        self._holding: str | None = None  # the host whose turn this fetcher has (request in flight)
 
     def delay_of(self, host: str) -> float:
         return self.delays.get(host.lower(), self.politeness.delay)
 
-    def get(self, url: str, etag: str | None = None, last_modified: str | None = None,
-            proxy: str | None = None) -> Fetched:
+    def get(
+        self, url: str, etag: str | None = None, last_modified: str | None = None, proxy: str | None = None
+    ) -> Fetched:
         if self.politeness.obey_robots and not self.allowed(url, proxy):
             return Fetched(url, None, error="forbidden by robots.txt")
         headers = self._headers()
@@ -92,7 +94,7 @@ class PoliteFetcher:
 
     def _load_robots(self, origin: str, proxy: str | None) -> RobotParser | None:
         got = self._open(f"{origin}/robots.txt", self._headers(), obey_robots=False, proxy=proxy)
-        if got.status != 200:       # no robots.txt (or unreachable): everything is allowed, as in Scrapy
+        if got.status != 200:  # no robots.txt (or unreachable): everything is allowed, as in Scrapy
             return None
         return self.politeness.robots(got.body)
 
@@ -124,10 +126,16 @@ class PoliteFetcher:
             GAPS.done(self._holding)
             self._holding = None
 
-    def _open(self, url: str, headers: dict[str, str], obey_robots: bool = True,
-              proxy: str | None = None, max_bytes: int | None = None) -> Fetched:
+    def _open(
+        self,
+        url: str,
+        headers: dict[str, str],
+        obey_robots: bool = True,
+        proxy: str | None = None,
+        max_bytes: int | None = None,
+    ) -> Fetched:
         request = urllib.request.Request(url, headers=headers)
-        request.obey_robots = obey_robots          # read by _PoliteRedirects for each hop
+        request.obey_robots = obey_robots  # read by _PoliteRedirects for each hop
         request.section_proxy = proxy
         timeout = self.politeness.timeout
         max_bytes = max_bytes or self.politeness.max_bytes
@@ -139,15 +147,19 @@ class PoliteFetcher:
             with self._opener(proxy).open(request, timeout=timeout) as resp:
                 body = _read_at_most(resp, max_bytes)
                 if body is None:
-                    return Fetched(url, None, resp.geturl(), dict(resp.headers.items()),
-                                   error=f"page larger than {max_bytes} bytes")
+                    return Fetched(
+                        url,
+                        None,
+                        resp.geturl(),
+                        dict(resp.headers.items()),
+                        error=f"page larger than {max_bytes} bytes",
+                    )
                 return Fetched(url, resp.status, resp.geturl(), dict(resp.headers.items()), body)
         except urllib.error.HTTPError as exc:
             with exc:
                 self._honour_retry_after(exc.geturl() or url, exc.code, exc.headers)
-                return Fetched(url, exc.code, exc.geturl() or url, dict(exc.headers.items()), b"",
-                               f"HTTP {exc.code}")
-        except (socket.timeout, TimeoutError):
+                return Fetched(url, exc.code, exc.geturl() or url, dict(exc.headers.items()), b"", f"HTTP {exc.code}")
+        except TimeoutError:
             return Fetched(url, None, error=f"timeout after {timeout:g} s")
         except (RobotsForbidden, HostHeldHop) as exc:
             return Fetched(url, None, error=str(exc.reason))
@@ -194,8 +206,11 @@ class _PoliteRedirects(urllib.request.HTTPRedirectHandler):
             self.fetcher._end_turn()
             hop.obey_robots = getattr(req, "obey_robots", True)
             hop.section_proxy = getattr(req, "section_proxy", None)
-            if hop.obey_robots and self.fetcher.politeness.obey_robots and \
-                    not self.fetcher.allowed(hop.full_url, hop.section_proxy):
+            if (
+                hop.obey_robots
+                and self.fetcher.politeness.obey_robots
+                and not self.fetcher.allowed(hop.full_url, hop.section_proxy)
+            ):
                 raise RobotsForbidden(f"redirected to {hop.full_url}, forbidden by robots.txt")
             try:
                 self.fetcher._take_turn(hop.full_url)

@@ -49,29 +49,44 @@ class RunHealth:
     section: str
     run_id: int
     at: str
-    items: int = 0                    # items the run stored
-    median_chars: int | None = None   # their median text length, in characters
-    dated: int = 0                    # of which with a publication date
-    short: int = 0                    # of which shorter than short_text_chars
-    pages: int = 0                    # article pages that answered (extracted, or not)
-    failed: int = 0                   # of which no article could be extracted from
-    failure: str | None = None        # the first of those failures, in words
+    items: int = 0  # items the run stored
+    median_chars: int | None = None  # their median text length, in characters
+    dated: int = 0  # of which with a publication date
+    short: int = 0  # of which shorter than short_text_chars
+    pages: int = 0  # article pages that answered (extracted, or not)
+    failed: int = 0  # of which no article could be extracted from
+    failure: str | None = None  # the first of those failures, in words
 
     @property
     def date_share(self) -> float:
         return self.dated / self.items if self.items else 0.0
 
 
-def measure(section: str, run_id: int, at: str, items: list[tuple[int, bool]], pages: int, failed: int,
-            failure: str | None, cfg: HealthSettings) -> RunHealth:
+def measure(
+    section: str,
+    run_id: int,
+    at: str,
+    items: list[tuple[int, bool]],
+    pages: int,
+    failed: int,
+    failure: str | None,
+    cfg: HealthSettings,
+) -> RunHealth:
     """``items``: (text length, has a date) of every item the run stored in the section; ``pages``: the article
     pages that answered (the crawl report's, or none known: a stage run without it still counts the items)."""
     lengths = [n for n, _dated in items]
-    return RunHealth(section, run_id, at, items=len(items),
-                     median_chars=round(statistics.median(lengths)) if lengths else None,
-                     dated=sum(1 for _n, dated in items if dated),
-                     short=sum(1 for n in lengths if n < cfg.short_text_chars),
-                     pages=max(pages, len(items) + failed), failed=failed, failure=failure)
+    return RunHealth(
+        section,
+        run_id,
+        at,
+        items=len(items),
+        median_chars=round(statistics.median(lengths)) if lengths else None,
+        dated=sum(1 for _n, dated in items if dated),
+        short=sum(1 for n in lengths if n < cfg.short_text_chars),
+        pages=max(pages, len(items) + failed),
+        failed=failed,
+        failure=failure,
+    )
 
 
 @dataclass(frozen=True)
@@ -91,13 +106,17 @@ def usual_of(history: list[RunHealth]) -> Usual | None:
     runs = [r for r in history if r.items and r.median_chars is not None]
     if not runs:
         return None
-    return Usual(len(runs), round(statistics.median(r.median_chars for r in runs)),
-                 sum(r.dated for r in runs), sum(r.items for r in runs))
+    return Usual(
+        len(runs),
+        round(statistics.median(r.median_chars for r in runs)),
+        sum(r.dated for r in runs),
+        sum(r.items for r in runs),
+    )
 
 
 @dataclass(frozen=True)
 class Verdict:
-    state: str | None                 # ok | degraded | None (not judged)
+    state: str | None  # ok | degraded | None (not judged)
     cause: str
 
 
@@ -107,8 +126,9 @@ def judge(run: RunHealth, history: list[RunHealth], cfg: HealthSettings) -> Verd
     if usual is None:
         return Verdict(None, "no history yet: no run with items to compare with")
     if run.pages < cfg.health_min_items:
-        return Verdict(None, f"{run.pages} article page(s) fetched, fewer than health_min_items = "
-                             f"{cfg.health_min_items}")
+        return Verdict(
+            None, f"{run.pages} article page(s) fetched, fewer than health_min_items = {cfg.health_min_items}"
+        )
     problems = []
     if run.failed > cfg.health_failed_share * run.pages:
         problems.append(_failures(run))
@@ -121,9 +141,12 @@ def judge(run: RunHealth, history: list[RunHealth], cfg: HealthSettings) -> Verd
         return Verdict(None, f"{run.items} item(s), fewer than health_min_items = {cfg.health_min_items}")
     if problems:
         return Verdict("degraded", "; ".join(problems))
-    return Verdict("ok", f"median text {run.median_chars:,} characters (usual {usual.median_chars:,}); dates on "
-                         f"{run.dated} of {run.items} items ({_usual_dates(usual)}); {run.failed} of "
-                         f"{run.pages} pages without an article")
+    return Verdict(
+        "ok",
+        f"median text {run.median_chars:,} characters (usual {usual.median_chars:,}); dates on "
+        f"{run.dated} of {run.items} items ({_usual_dates(usual)}); {run.failed} of "
+        f"{run.pages} pages without an article",
+    )
 
 
 def _failures(run: RunHealth) -> str:
@@ -144,12 +167,19 @@ class HealthState(JudgedState):
     state: str = "ok"
 
 
-def step(st: HealthState, run: RunHealth, verdict: Verdict,
-         cfg: HealthSettings) -> tuple[HealthState, list[Event]]:
+def step(st: HealthState, run: RunHealth, verdict: Verdict, cfg: HealthSettings) -> tuple[HealthState, list[Event]]:
     """Fold one run's verdict into the state (``judged.fold``: degraded takes ``hysteresis_runs`` judged runs
     in a row, ok takes one)."""
-    st, turn = fold(st, run.run_id, run.at, verdict.state, verdict.cause, good="ok",
-                    runs_needed=cfg.hysteresis_runs, bad_words="extraction degraded")
+    st, turn = fold(
+        st,
+        run.run_id,
+        run.at,
+        verdict.state,
+        verdict.cause,
+        good="ok",
+        runs_needed=cfg.hysteresis_runs,
+        bad_words="extraction degraded",
+    )
     if turn is None:
         return st, []
     return st, [_event(RECOVERED if turn.to == "ok" else DEGRADED, run, turn.cause, turn.details, verdict)]
@@ -157,7 +187,13 @@ def step(st: HealthState, run: RunHealth, verdict: Verdict,
 
 def _event(kind: str, run: RunHealth, cause: str, details: dict, verdict: Verdict) -> Event:
     # The figures under their own key: "items" in details means a list of items to every other reader.
-    measured = {"items": run.items, "median_chars": run.median_chars, "dated": run.dated, "short": run.short,
-                "pages": run.pages, "failed": run.failed}
+    measured = {
+        "items": run.items,
+        "median_chars": run.median_chars,
+        "dated": run.dated,
+        "short": run.short,
+        "pages": run.pages,
+        "failed": run.failed,
+    }
     details = {**details, "measured": measured, "observed": verdict.cause}
     return Event(type=kind, section=run.section, at=run.at, run_id=run.run_id, cause=cause, details=details)

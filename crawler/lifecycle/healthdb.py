@@ -21,13 +21,14 @@ RUN_FIELDS = [f.name for f in fields(RunHealth)]
 
 def update_health(conn: sqlite3.Connection, run_id: int, crawl: dict[str, dict], cfg: HealthSettings) -> dict:
     """Measure and judge every section the run looked at (its ``section_snapshots``). Idempotent for a run."""
-    rows = conn.execute("SELECT section, checked_at FROM section_snapshots WHERE run_id = ? ORDER BY section",
-                        (run_id,)).fetchall()
+    rows = conn.execute(
+        "SELECT section, checked_at FROM section_snapshots WHERE run_id = ? ORDER BY section", (run_id,)
+    ).fetchall()
     states, emitted = {}, []
     for row in rows:
         old = load_state(conn, row["section"])
         if old.last_run_id is not None and old.last_run_id >= run_id:
-            states[row["section"]] = old.state        # already judged (a stage rerun)
+            states[row["section"]] = old.state  # already judged (a stage rerun)
             continue
         run = measure_run(conn, row["section"], run_id, row["checked_at"], crawl.get(row["section"]) or {}, cfg)
         verdict = judge(run, history(conn, row["section"], run_id, cfg.health_runs), cfg)
@@ -42,26 +43,39 @@ def update_health(conn: sqlite3.Connection, run_id: int, crawl: dict[str, dict],
     return {"sections": states, "events": emitted}
 
 
-def measure_run(conn: sqlite3.Connection, section: str, run_id: int, at: str, report: dict,
-                cfg: HealthSettings) -> RunHealth:
+def measure_run(
+    conn: sqlite3.Connection, section: str, run_id: int, at: str, report: dict, cfg: HealthSettings
+) -> RunHealth:
     """The items ``run_id`` stored in ``section`` and its crawl report's pages that yielded no article."""
-    rows = conn.execute("SELECT length(json_extract(i.json, '$.text')) AS chars, "
-                        "json_extract(i.json, '$.published_at') IS NOT NULL AS dated "
-                        "FROM articles a JOIN items i ON i.id = a.id WHERE a.section = ? AND a.run_id = ?",
-                        (section, run_id)).fetchall()
+    rows = conn.execute(
+        "SELECT length(json_extract(i.json, '$.text')) AS chars, "
+        "json_extract(i.json, '$.published_at') IS NOT NULL AS dated "
+        "FROM articles a JOIN items i ON i.id = a.id WHERE a.section = ? AND a.run_id = ?",
+        (section, run_id),
+    ).fetchall()
     failed = int(report.get("unextracted") or 0)
     pages = int(report.get("fetched") or 0) + failed
-    return measure(section, run_id, at, [(r["chars"] or 0, bool(r["dated"])) for r in rows], pages, failed,
-                   report.get("unextracted_error"), cfg)
+    return measure(
+        section,
+        run_id,
+        at,
+        [(r["chars"] or 0, bool(r["dated"])) for r in rows],
+        pages,
+        failed,
+        report.get("unextracted_error"),
+        cfg,
+    )
 
 
 def history(conn: sqlite3.Connection, section: str, run_id: int, limit: int) -> list[RunHealth]:
     """The section's last ``limit`` runs before ``run_id`` that had items and looked healthy (newest first):
     a run judged degraded, or stored while the section was degraded, is no yardstick."""
-    rows = conn.execute("SELECT section, run_id, checked_at AS at, items, median_chars, dated, short, pages, "
-                        "failed, failure FROM section_health WHERE section = ? AND run_id < ? AND items > 0 "
-                        "AND verdict IS NOT 'degraded' AND state = 'ok' ORDER BY run_id DESC LIMIT ?",
-                        (section, run_id, limit)).fetchall()
+    rows = conn.execute(
+        "SELECT section, run_id, checked_at AS at, items, median_chars, dated, short, pages, "
+        "failed, failure FROM section_health WHERE section = ? AND run_id < ? AND items > 0 "
+        "AND verdict IS NOT 'degraded' AND state = 'ok' ORDER BY run_id DESC LIMIT ?",
+        (section, run_id, limit),
+    ).fetchall()
     return [RunHealth(**{k: r[k] for k in RUN_FIELDS}) for r in rows]
 
 

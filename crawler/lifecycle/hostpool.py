@@ -14,16 +14,17 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 from crawler.lifecycle.fetch import Fetched, PoliteFetcher
 
 log = logging.getLogger(__name__)
 
-ANSWERS_PER_WORKER = 2        # answers waiting for the caller per worker: bounds the page bodies held in memory
+ANSWERS_PER_WORKER = 2  # answers waiting for the caller per worker: bounds the page bodies held in memory
 _HOST_DONE = object()
 
 
@@ -32,14 +33,13 @@ class Job:
     url: str
     etag: str | None = None
     last_modified: str | None = None
-    tag: Any = None               # the caller's object (e.g. a DB row), handed back with the answer
-    further: tuple[str, ...] = () # pages fetched right after this one when it answers 200 or 304 (the missing
-                                  # pages of a multi-page article), by the same fetcher: the host's delay holds
-    proxy: str | None = None      # the page's section's proxy: the page, its further pages, their robots.txt
+    tag: Any = None  # the caller's object (e.g. a DB row), handed back with the answer
+    further: tuple[str, ...] = ()  # pages fetched right after this one when it answers 200 or 304 (the missing
+    # pages of a multi-page article), by the same fetcher: the host's delay holds
+    proxy: str | None = None  # the page's section's proxy: the page, its further pages, their robots.txt
 
 
-def fetch_all(jobs: list[Job], new_fetcher: Callable[[], PoliteFetcher],
-              workers: int) -> Iterator[tuple[Job, Fetched]]:
+def fetch_all(jobs: list[Job], new_fetcher: Callable[[], PoliteFetcher], workers: int) -> Iterator[tuple[Job, Fetched]]:
     """Every job's answer, exactly once. Per host, answers come in the jobs' order."""
     if workers <= 1:
         yield from _one_by_one(jobs, new_fetcher())
@@ -62,13 +62,14 @@ def _one_by_one(jobs: list[Job], fetcher: PoliteFetcher) -> Iterator[tuple[Job, 
         yield job, safe_get(fetcher, job)
 
 
-def _side_by_side(groups: list[list[Job]], new_fetcher: Callable[[], PoliteFetcher],
-                  workers: int) -> Iterator[tuple[Job, Fetched]]:
+def _side_by_side(
+    groups: list[list[Job]], new_fetcher: Callable[[], PoliteFetcher], workers: int
+) -> Iterator[tuple[Job, Fetched]]:
     workers = min(workers, len(groups))
     answers: queue.Queue = queue.Queue(maxsize=ANSWERS_PER_WORKER * workers)
-    stop = threading.Event()       # the caller went away: hosts stop after their request in flight
+    stop = threading.Event()  # the caller went away: hosts stop after their request in flight
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="recheck") as pool:
-        for group in groups:      # fetchers built here: a failure raises in the caller, not lost in a thread
+        for group in groups:  # fetchers built here: a failure raises in the caller, not lost in a thread
             pool.submit(_host_worker, new_fetcher(), group, answers, stop)
         try:
             hosts_left = len(groups)
@@ -110,8 +111,13 @@ def safe_get(fetcher: PoliteFetcher, job: Job) -> Fetched:
     return got
 
 
-def _get(fetcher: PoliteFetcher, url: str, etag: str | None = None, last_modified: str | None = None,
-         proxy: str | None = None) -> Fetched:
+def _get(
+    fetcher: PoliteFetcher,
+    url: str,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    proxy: str | None = None,
+) -> Fetched:
     """A bug on one page is an answer-less ``Fetched``, never a lost host."""
     try:
         return fetcher.get(url, etag, last_modified, proxy)

@@ -20,8 +20,8 @@ class JudgedState:
     section: str
     state: str
     since: str | None = None
-    cause: str | None = None          # the last verdict in words
-    pending_count: int = 0            # consecutive judged runs that found it bad, not yet confirmed
+    cause: str | None = None  # the last verdict in words
+    pending_count: int = 0  # consecutive judged runs that found it bad, not yet confirmed
     pending_since: str | None = None
     last_run_id: int | None = None
 
@@ -35,8 +35,17 @@ class Turn:
     details: dict
 
 
-def fold(st: JudgedState, run_id: int, at: str, verdict: str | None, cause: str, *, good: str,
-         runs_needed: int, bad_words: str) -> tuple[JudgedState, Turn | None]:
+def fold(
+    st: JudgedState,
+    run_id: int,
+    at: str,
+    verdict: str | None,
+    cause: str,
+    *,
+    good: str,
+    runs_needed: int,
+    bad_words: str,
+) -> tuple[JudgedState, Turn | None]:
     """One run's verdict (``None``: not judged) folded into ``st``. ``bad_words`` names the bad state in a
     recovery's cause ("extraction degraded since …")."""
     st = replace(st, last_run_id=run_id)
@@ -46,8 +55,9 @@ def fold(st: JudgedState, run_id: int, at: str, verdict: str | None, cause: str,
         return replace(st, cause=cause, pending_count=0, pending_since=None), None
     if verdict == good:
         back = replace(st, state=good, since=at, cause=cause, pending_count=0, pending_since=None)
-        return back, Turn(good, f"{cause} ({bad_words} since {st.since}: {st.cause})",
-                          {"state": good, f"{st.state}_since": st.since})
+        return back, Turn(
+            good, f"{cause} ({bad_words} since {st.since}: {st.cause})", {"state": good, f"{st.state}_since": st.since}
+        )
     count, since = st.pending_count + 1, st.pending_since or at
     if count < runs_needed:
         return replace(st, pending_count=count, pending_since=since), None
@@ -59,12 +69,15 @@ def fold(st: JudgedState, run_id: int, at: str, verdict: str | None, cause: str,
 # ---------------------------------------------------------------- rows
 def upsert(conn: sqlite3.Connection, table: str, values: dict) -> None:
     cols = list(values)
-    conn.execute(f"INSERT OR REPLACE INTO {table}({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-                 [values[c] for c in cols])
+    conn.execute(
+        f"INSERT OR REPLACE INTO {table}({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+        [values[c] for c in cols],
+    )
 
 
-def save_run(conn: sqlite3.Connection, table: str, measured: dict, verdict: str | None, cause: str,
-             state_after: str) -> None:
+def save_run(
+    conn: sqlite3.Connection, table: str, measured: dict, verdict: str | None, cause: str, state_after: str
+) -> None:
     """One run's row: what it measured (with ``at`` stored as ``checked_at``), its verdict and the state after."""
     values = {**measured, "verdict": verdict, "cause": cause, "state": state_after}
     values["checked_at"] = values.pop("at")
@@ -92,12 +105,16 @@ def bad_in_runs(conn: sqlite3.Connection, runs_table: str, bad: str, run_ids: se
     if not run_ids:
         return {}
     marks = ",".join("?" * len(run_ids))
-    last = conn.execute(f"SELECT section, max(run_id) AS run_id, state FROM {runs_table} "
-                        f"WHERE run_id IN ({marks}) GROUP BY section", sorted(run_ids)).fetchall()
+    last = conn.execute(
+        f"SELECT section, max(run_id) AS run_id, state FROM {runs_table} WHERE run_id IN ({marks}) GROUP BY section",
+        sorted(run_ids),
+    ).fetchall()
     out = {}
     for row in (r for r in last if r["state"] == bad):
-        found = conn.execute(f"SELECT cause FROM {runs_table} WHERE section = ? AND run_id <= ? "
-                             "AND verdict = ? ORDER BY run_id DESC LIMIT 1",
-                             (row["section"], row["run_id"], bad)).fetchone()
+        found = conn.execute(
+            f"SELECT cause FROM {runs_table} WHERE section = ? AND run_id <= ? "
+            "AND verdict = ? ORDER BY run_id DESC LIMIT 1",
+            (row["section"], row["run_id"], bad),
+        ).fetchone()
         out[row["section"]] = found["cause"] if found else "no cause recorded"
     return out

@@ -26,9 +26,14 @@ from crawler.lifecycle.events import Event
 # it names by their class (``NoRouteError: …``, ``ConnectError: … Network is unreachable``) included.
 NETWORK_FAILURES = (
     ("DNS lookup failed", re.compile(r"^DNS lookup failed|^(DNSLookupError|CannotResolveHostError)\b")),
-    ("connection refused", re.compile(r"^connection refused|^(ConnectionRefusedError|DownloadConnectionRefusedError)\b")),
-    ("unreachable", re.compile(r"^(NoRouteError|ConnectError|ConnectingCancelledError)\b|unreachable|no route to host",
-                               re.I)),
+    (
+        "connection refused",
+        re.compile(r"^connection refused|^(ConnectionRefusedError|DownloadConnectionRefusedError)\b"),
+    ),
+    (
+        "unreachable",
+        re.compile(r"^(NoRouteError|ConnectError|ConnectingCancelledError)\b|unreachable|no route to host", re.I),
+    ),
     ("timeout", re.compile(r"^timeout\b|^(TimeoutError|TCPTimedOutError|DownloadTimeoutError)\b")),
 )
 # An entry error is "<url>: <what went wrong>" (``SectionSpider.entry_page_failed``).
@@ -51,13 +56,15 @@ class Verdict:
 
     sections: int
     hosts: int
-    kinds: dict[str, int]           # failure kind → sections
+    kinds: dict[str, int]  # failure kind → sections
 
     @property
     def cause(self) -> str:
         kinds = ", ".join(f"{kind} ({n})" for kind, n in sorted(self.kinds.items(), key=lambda kv: -kv[1]))
-        return (f"{self.sections} section{'s' if self.sections != 1 else ''} on {self.hosts} "
-                f"host{'s' if self.hosts != 1 else ''}: {kinds}")
+        return (
+            f"{self.sections} section{'s' if self.sections != 1 else ''} on {self.hosts} "
+            f"host{'s' if self.hosts != 1 else ''}: {kinds}"
+        )
 
 
 def verdict(crawl: dict[str, dict], urls: dict[str, str]) -> Verdict | None:
@@ -95,34 +102,51 @@ class Connectivity:
         return self.runs > 0
 
 
-def step(st: Connectivity, run_id: int, at: str, found: Verdict | None,
-         hysteresis_runs: int) -> tuple[Connectivity, list[Event]]:
+def step(
+    st: Connectivity, run_id: int, at: str, found: Verdict | None, hysteresis_runs: int
+) -> tuple[Connectivity, list[Event]]:
     """Fold one run's verdict in; the new row and the events it causes."""
     if found is None:
         back = Connectivity(last_run_id=run_id)
         if st.state != "offline":
             return back, []
-        cause = (f"a run reached the network again (offline since {st.since}, {st.runs} "
-                 f"run{'s' if st.runs != 1 else ''})")
-        details = {"state": "online", "offline_since": st.since, "offline_runs": st.runs,
-                   "first_offline_run": st.first_run_id}
+        cause = (
+            f"a run reached the network again (offline since {st.since}, {st.runs} run{'s' if st.runs != 1 else ''})"
+        )
+        details = {
+            "state": "online",
+            "offline_since": st.since,
+            "offline_runs": st.runs,
+            "first_offline_run": st.first_run_id,
+        }
         return back, [Event("crawler_online", None, at, run_id, cause, details)]
     runs = st.runs + 1
     since, first = (st.since, st.first_run_id) if st.runs else (at, run_id)
     new = replace(st, runs=runs, since=since, first_run_id=first, cause=found.cause, last_run_id=run_id)
     if st.state == "offline" or runs < hysteresis_runs:
         return new, []
-    cause = (f"every host failed at the network level ({runs} consecutive run{'s' if runs != 1 else ''}, "
-             f"since {since}): {found.cause}")
-    details = {"state": "offline", "since": since, "runs": runs, "first_offline_run": first,
-               "sections": found.sections, "hosts": found.hosts, "failures": found.kinds}
+    cause = (
+        f"every host failed at the network level ({runs} consecutive run{'s' if runs != 1 else ''}, "
+        f"since {since}): {found.cause}"
+    )
+    details = {
+        "state": "offline",
+        "since": since,
+        "runs": runs,
+        "first_offline_run": first,
+        "sections": found.sections,
+        "hosts": found.hosts,
+        "failures": found.kinds,
+    }
     return replace(new, state="offline"), [Event("crawler_offline", None, at, run_id, cause, details)]
 
 
 def status_line(st: Connectivity) -> str:
     """The one line ``newsmon status`` gives an offline crawler."""
-    return (f"crawler offline since {st.since} ({st.runs} run{'s' if st.runs != 1 else ''}): every host failed "
-            f"at the network level ({st.cause})")
+    return (
+        f"crawler offline since {st.since} ({st.runs} run{'s' if st.runs != 1 else ''}): every host failed "
+        f"at the network level ({st.cause})"
+    )
 
 
 # ---------------------------------------------------------------- the connectivity row
@@ -136,5 +160,7 @@ def load(conn: sqlite3.Connection) -> Connectivity:
 def save(conn: sqlite3.Connection, st: Connectivity) -> None:
     values = asdict(st)
     cols = list(values)
-    conn.execute(f"INSERT OR REPLACE INTO connectivity(id, {', '.join(cols)}) VALUES (1, {', '.join('?' * len(cols))})",
-                 [values[c] for c in cols])
+    conn.execute(
+        f"INSERT OR REPLACE INTO connectivity(id, {', '.join(cols)}) VALUES (1, {', '.join('?' * len(cols))})",
+        [values[c] for c in cols],
+    )

@@ -33,26 +33,25 @@ import json
 import logging
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from crawler.lifecycle import events
 from crawler import state
 from crawler.config import Config, Section
-from crawler.lifecycle.events import Event
+from crawler.crawl.politeness import politeness_of
 from crawler.exceptions import ExtractionError
 from crawler.extract.continuation import PAGES, with_stored_further_pages
+from crawler.items import utc_now
+from crawler.lifecycle import events
 from crawler.lifecycle.completion import PageRetry, complete, missing_pages
-from crawler.crawl.politeness import politeness_of
+from crawler.lifecycle.events import Event
 from crawler.lifecycle.fetch import Fetched, PoliteFetcher, decode
 from crawler.lifecycle.hostpool import Job, fetch_all
-from crawler.items import utc_now
 from crawler.lifecycle.machine import is_homepage, same_place, site_root
-from crawler.lifecycle.textdiff import (comparable, edit_size, numbers_changed, paragraph_diff, same_content,
-                                        summarize)
-from crawler.store import items as item_store
+from crawler.lifecycle.textdiff import comparable, edit_size, numbers_changed, paragraph_diff, same_content, summarize
 from crawler.lifecycle.versions import keep_version, next_version
+from crawler.store import items as item_store
 
 log = logging.getLogger(__name__)
 
@@ -61,9 +60,9 @@ log = logging.getLogger(__name__)
 class Verdict:
     """What one answer says about an article, before the deletion hysteresis is applied."""
 
-    outcome: str                      # not_modified | unchanged | edited | gone | error
-    event: Event | None = None        # the article_edited event
-    gone_cause: str | None = None     # why it looks gone, in words (outcome "gone")
+    outcome: str  # not_modified | unchanged | edited | gone | error
+    event: Event | None = None  # the article_edited event
+    gone_cause: str | None = None  # why it looks gone, in words (outcome "gone")
 
 
 @dataclass(frozen=True)
@@ -73,8 +72,8 @@ class RecheckRun:
     run_id: int
     output_dir: Path
     sections: dict[str, Section]
-    gone_checks: int                  # consecutive "gone" re-checks that confirm a deletion
-    min_edit_chars: int = 0           # a smaller edit is kept as a version without its article_edited event
+    gone_checks: int  # consecutive "gone" re-checks that confirm a deletion
+    min_edit_chars: int = 0  # a smaller edit is kept as a version without its article_edited event
 
 
 def recheck_recent(conn: sqlite3.Connection, config: Config, run_id: int, output_dir: Path, table: dict) -> dict:
@@ -84,13 +83,22 @@ def recheck_recent(conn: sqlite3.Connection, config: Config, run_id: int, output
     due = due_articles(conn, run_id, table)
     if not due:
         return {}
-    run = RecheckRun(run_id, Path(output_dir), {s.key: s for s in config.sections}, gone_checks_of(table),
-                     table["min_edit_chars"])
+    run = RecheckRun(
+        run_id, Path(output_dir), {s.key: s for s in config.sections}, gone_checks_of(table), table["min_edit_chars"]
+    )
     bounds = page_retry_of(config)
-    jobs = [Job(row["url"], row["etag"], row["last_modified"], tag=row,
-                further=missing_pages(_item_or_none(conn, row), bounds),
-                proxy=getattr(run.sections.get(row["section"]), "proxy", None)) for row in due]   # as crawled
-    politeness = politeness_of(config)            # the crawl's: UA, delay, timeout, robots.txt, largest page
+    jobs = [
+        Job(
+            row["url"],
+            row["etag"],
+            row["last_modified"],
+            tag=row,
+            further=missing_pages(_item_or_none(conn, row), bounds),
+            proxy=getattr(run.sections.get(row["section"]), "proxy", None),
+        )
+        for row in due
+    ]  # as crawled
+    politeness = politeness_of(config)  # the crawl's: UA, delay, timeout, robots.txt, largest page
     delays = host_delays(due, run.sections, politeness.delay)
     limits = page_limits(jobs, run.sections)
     counts: dict[str, int] = {}
@@ -155,7 +163,7 @@ def due_articles(conn: sqlite3.Connection, run_id: int, table: dict) -> list[sql
     A suspicion itself older than ``recheck_days`` no longer makes an article due: a host that errors night
     after night (neither confirming nor clearing) must not keep its suspects due for ever; the suspicion
     stays recorded, unconcluded."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     since = (now - timedelta(days=table["recheck_days"])).replace(microsecond=0).isoformat()
     fetched_before = (now - timedelta(hours=table["recheck_interval_hours"])).replace(microsecond=0).isoformat()
     # SQLite's two-argument max() is the later of the two ISO-8601 UTC strings (same format, so they order
@@ -166,7 +174,8 @@ def due_articles(conn: sqlite3.Connection, run_id: int, table: dict) -> list[sql
         "WHERE a.status = 'ok' AND (a.first_seen >= ? OR p.since >= ?) "
         "AND (a.run_id IS NULL OR a.run_id != ?) AND max(a.first_seen, COALESCE(c.checked_at, '')) <= ? "
         "ORDER BY p.article_id IS NULL, c.checked_at IS NOT NULL, c.checked_at, a.first_seen LIMIT ?",
-        (since, since, run_id, fetched_before, table["recheck_max"])).fetchall()
+        (since, since, run_id, fetched_before, table["recheck_max"]),
+    ).fetchall()
 
 
 def apply_safely(conn: sqlite3.Connection, row: sqlite3.Row, got: Fetched, run: RecheckRun) -> str:
@@ -180,8 +189,11 @@ def apply_safely(conn: sqlite3.Connection, row: sqlite3.Row, got: Fetched, run: 
 def apply_answer(conn: sqlite3.Connection, row: sqlite3.Row, got: Fetched, run: RecheckRun) -> str:
     """Judge one answer and record it (check row, suspicion, events) in one transaction; the outcome."""
     item = stored_item(conn, row)
-    verdict = Verdict("error") if item is None else judge(conn, got, row, item, run.sections.get(row["section"]),
-                                                         run.run_id, run.output_dir)
+    verdict = (
+        Verdict("error")
+        if item is None
+        else judge(conn, got, row, item, run.sections.get(row["section"]), run.run_id, run.output_dir)
+    )
     if got.further and verdict.outcome in ("not_modified", "unchanged", "edited"):
         verdict = with_missing_pages(conn, row, got, verdict, run)
     verdict = without_trivial_edit(verdict, run.min_edit_chars)
@@ -192,8 +204,10 @@ def apply_answer(conn: sqlite3.Connection, row: sqlite3.Row, got: Fetched, run: 
             outcome, event = seen_gone(conn, row, item, verdict.gone_cause, got, now, run)
         elif outcome != "error":
             clear_suspicion(conn, row)
-        conn.execute("INSERT OR REPLACE INTO article_checks(article_id, checked_at, http_status, outcome) "
-                     "VALUES (?, ?, ?, ?)", (row["id"], now, got.status, outcome))
+        conn.execute(
+            "INSERT OR REPLACE INTO article_checks(article_id, checked_at, http_status, outcome) VALUES (?, ?, ?, ?)",
+            (row["id"], now, got.status, outcome),
+        )
         if event is not None:
             events.record(conn, [event])
     return outcome
@@ -203,18 +217,26 @@ def without_trivial_edit(verdict: Verdict, min_edit_chars: int) -> Verdict:
     """An edit smaller than ``min_edit_chars`` that changed no number but a time of day (a comma, a time stamp):
     its version is kept, its event dropped."""
     event = verdict.event
-    if event is None or event.details.get("numbers_changed") or \
-            event.details.get("changed_chars", min_edit_chars) >= min_edit_chars:
+    if (
+        event is None
+        or event.details.get("numbers_changed")
+        or event.details.get("changed_chars", min_edit_chars) >= min_edit_chars
+    ):
         return verdict
-    log.info("re-check of %s: %s (%d characters, under min_edit_chars): version %s kept, no alert",
-             event.details.get("url"), event.cause, event.details["changed_chars"], event.details.get("version"))
+    log.info(
+        "re-check of %s: %s (%d characters, under min_edit_chars): version %s kept, no alert",
+        event.details.get("url"),
+        event.cause,
+        event.details["changed_chars"],
+        event.details.get("version"),
+    )
     return Verdict(verdict.outcome)
 
 
 def with_missing_pages(conn, row, got: Fetched, verdict: Verdict, run: RecheckRun) -> Verdict:
     """Merge the missing pages fetched after page 1 (``crawler.lifecycle.completion``): outcome ``completed``
     or ``incomplete``; an edit found on page 1 (already kept) stays the outcome, its event unchanged."""
-    item = stored_item(conn, row)           # read again: an edit of page 1 is now the latest version
+    item = stored_item(conn, row)  # read again: an edit of page 1 is now the latest version
     if item is None:
         return verdict
     outcome = complete(conn, row, item, got.further, run.sections.get(row["section"]), run.output_dir)
@@ -240,8 +262,9 @@ def seen_gone(conn, row, item: dict, cause: str, got: Fetched, now: str, run: Re
     checks, since = (pending["checks"] + 1, pending["since"]) if pending else (1, now)
     if checks < run.gone_checks:
         suspect(conn, row, checks, since, now, cause, got.status)
-        log.info("re-check of %s: %s; deletion suspected (%d of %d re-checks)", row["url"], cause, checks,
-                 run.gone_checks)
+        log.info(
+            "re-check of %s: %s; deletion suspected (%d of %d re-checks)", row["url"], cause, checks, run.gone_checks
+        )
         return "gone", None
     conn.execute("DELETE FROM pending_deletions WHERE article_id = ?", (row["id"],))
     seen = f"{checks} consecutive re-checks, since {since}" if checks > 1 else f"re-checked {since}"
@@ -250,8 +273,11 @@ def seen_gone(conn, row, item: dict, cause: str, got: Fetched, now: str, run: Re
 
 
 def suspect(conn, row, checks: int, since: str, now: str, cause: str, http_status: int | None) -> None:
-    conn.execute("INSERT OR REPLACE INTO pending_deletions(article_id, checks, since, last_checked, cause, http_status) "
-                 "VALUES (?, ?, ?, ?, ?, ?)", (row["id"], checks, since, now, cause, http_status))
+    conn.execute(
+        "INSERT OR REPLACE INTO pending_deletions(article_id, checks, since, last_checked, cause, http_status) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (row["id"], checks, since, now, cause, http_status),
+    )
 
 
 def clear_suspicion(conn, row) -> None:
@@ -279,9 +305,10 @@ def judge(conn, got: Fetched, row, item: dict, section: Section | None, run_id: 
     before = as_read_now(item, extracted, section, output_dir)
     if moved and not same_article(before, extracted, patterns):
         return Verdict("gone", gone_cause=f"redirected away to {final}")
-    extracted = with_stored_further_pages(before, extracted)   # a multi-page article: page 1 + the rest as stored
-    if same_content(before.get("title"), before.get("paragraphs") or [], extracted.title, extracted.paragraphs,
-                    patterns):
+    extracted = with_stored_further_pages(before, extracted)  # a multi-page article: page 1 + the rest as stored
+    if same_content(
+        before.get("title"), before.get("paragraphs") or [], extracted.title, extracted.paragraphs, patterns
+    ):
         _touch(conn, row, got)
         return Verdict("unchanged")
     return Verdict("edited", edited(conn, row, item, before, got, extracted, patterns, run_id, output_dir))
@@ -302,11 +329,15 @@ def as_read_now(item: dict, fresh, section: Section | None, output_dir: Path) ->
     try:
         again = extract_stored(output_dir, item, section)
     except ExtractionError as exc:
-        log.warning("re-check of %s compares with the stored text, which another extractor produced: the stored "
-                    "page cannot be extracted again (%s)", item.get("url"), exc)
+        log.warning(
+            "re-check of %s compares with the stored text, which another extractor produced: the stored "
+            "page cannot be extracted again (%s)",
+            item.get("url"),
+            exc,
+        )
         return item
     extras = dict(item.get("extras") or {})
-    if PAGES in again.extras:           # the further pages' paragraph counts as read now
+    if PAGES in again.extras:  # the further pages' paragraph counts as read now
         extras[PAGES] = again.extras[PAGES]
     return dict(item, title=again.title, paragraphs=list(again.paragraphs), extras=extras)
 
@@ -341,19 +372,27 @@ def _extract(got: Fetched, section: Section | None):
 
 
 def _touch(conn, row, got: Fetched) -> None:
-    item_store.article_fetched(conn, row["id"], utc_now(), etag=got.headers.get("ETag"),
-                               last_modified=got.headers.get("Last-Modified"))
+    item_store.article_fetched(
+        conn, row["id"], utc_now(), etag=got.headers.get("ETag"), last_modified=got.headers.get("Last-Modified")
+    )
 
 
 def deleted(conn, row, item: dict, run_id: int, cause: str, seen: dict) -> Event:
     item_store.article_deleted(conn, row["id"], utc_now())
-    details = {"url": row["url"], "title": item.get("title") or row["title"], "title_en": item.get("title_en"),
-               "first_seen": row["first_seen"], "published_at": row["published_at"], **seen}
+    details = {
+        "url": row["url"],
+        "title": item.get("title") or row["title"],
+        "title_en": item.get("title_en"),
+        "first_seen": row["first_seen"],
+        "published_at": row["published_at"],
+        **seen,
+    }
     return Event("article_deleted", row["section"], utc_now(), run_id, cause, details, article_id=row["id"])
 
 
-def edited(conn, row, item: dict, before: dict, got: Fetched, extracted, patterns, run_id: int,
-           output_dir: Path) -> Event:
+def edited(
+    conn, row, item: dict, before: dict, got: Fetched, extracted, patterns, run_id: int, output_dir: Path
+) -> Event:
     """Keep the edit as a new version. ``before`` is ``item`` as the current extractor reads it
     (``as_read_now``): the diff and the new version start from it, so they hold only the site's change;
     ``item`` itself is what is kept as the first version."""
@@ -366,19 +405,48 @@ def edited(conn, row, item: dict, before: dict, got: Fetched, extracted, pattern
     raw_path = f"raw/{row['source']}/{row['id']}.v{version}.html.gz"
     save_raw(output_dir, raw_path, got.body)
     now = utc_now()
-    new_item.update({"raw_path": raw_path, "raw_encoding": (extracted.extras or {}).get("raw_encoding"),
-                     "extractor": extracted.extractor, "fetched_at": now, "edited_at": now})
+    new_item.update(
+        {
+            "raw_path": raw_path,
+            "raw_encoding": (extracted.extras or {}).get("raw_encoding"),
+            "extractor": extracted.extractor,
+            "fetched_at": now,
+            "edited_at": now,
+        }
+    )
     diff = {"title_before": before.get("title"), "title_after": extracted.title, "paragraphs": ops}
     with state.transaction(conn):
         keep_version(conn, row, item, new_item, now, diff)
-        item_store.article_fetched(conn, row["id"], now, etag=got.headers.get("ETag"),
-                                   last_modified=got.headers.get("Last-Modified"), raw_path=raw_path)
-    details = {"url": row["url"], "title": extracted.title, "title_en": item.get("title_en"),
-               "version": version, "previous_version": version - 1, **diff,
-               "changed_chars": edit_size(before.get("title"), list(before.get("paragraphs") or []),
-                                          extracted.title, list(extracted.paragraphs), patterns),
-               "numbers_changed": numbers_changed(before.get("title"), list(before.get("paragraphs") or []),
-                                                  extracted.title, list(extracted.paragraphs), patterns)}
+        item_store.article_fetched(
+            conn,
+            row["id"],
+            now,
+            etag=got.headers.get("ETag"),
+            last_modified=got.headers.get("Last-Modified"),
+            raw_path=raw_path,
+        )
+    details = {
+        "url": row["url"],
+        "title": extracted.title,
+        "title_en": item.get("title_en"),
+        "version": version,
+        "previous_version": version - 1,
+        **diff,
+        "changed_chars": edit_size(
+            before.get("title"),
+            list(before.get("paragraphs") or []),
+            extracted.title,
+            list(extracted.paragraphs),
+            patterns,
+        ),
+        "numbers_changed": numbers_changed(
+            before.get("title"),
+            list(before.get("paragraphs") or []),
+            extracted.title,
+            list(extracted.paragraphs),
+            patterns,
+        ),
+    }
     cause = summarize(ops, title_changed)
     if got.final_url and not same_place(got.final_url, row["url"]):
         details["moved_to"] = got.final_url

@@ -20,9 +20,9 @@ SPEC: Spec = {
     "recheck_days": ((int, float), 3, 0),
     "recheck_max": ((int,), 100, 0),
     "recheck_interval_hours": ((int, float), 6.0, 0),
-    "recheck_gone_checks": ((int,), None, 1),      # None: hysteresis_runs
+    "recheck_gone_checks": ((int,), None, 1),  # None: hysteresis_runs
     "recheck_workers": ((int,), 8, 1),
-    "min_edit_chars": ((int,), 10, 0),       # characters an edit must change to be alerted (the version is kept)
+    "min_edit_chars": ((int,), 10, 0),  # characters an edit must change to be alerted (the version is kept)
     "health_runs": ((int,), 5, 1),
     "health_min_items": ((int,), 3, 1),
     "health_text_ratio": ((int, float), 0.25, 0),

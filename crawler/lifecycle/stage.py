@@ -20,10 +20,11 @@ import re
 import sqlite3
 from dataclasses import asdict, fields
 
-from crawler.lifecycle import events, healthdb, machine as lifecycle, offline, subjectdb
 from crawler import state
 from crawler.config import Config, Section
 from crawler.items import utc_now
+from crawler.lifecycle import events, healthdb, offline, subjectdb
+from crawler.lifecycle import machine as lifecycle
 from crawler.lifecycle.health import HealthSettings
 from crawler.lifecycle.machine import SectionState, Settings
 from crawler.lifecycle.settings import lifecycle_table
@@ -67,20 +68,21 @@ def run_stage(ctx) -> dict:
         summary["rechecks"] = recheck.recheck_recent(conn, ctx.config, ctx.run_id, ctx.output_dir, table)
         return summary
     finally:
-        try:   # whatever happened above, the events already recorded reach alerts.jsonl now
+        try:  # whatever happened above, the events already recorded reach alerts.jsonl now
             events.flush_jsonl(conn, ctx.output_dir)
         finally:
             conn.close()
 
 
-def update_connectivity(conn: sqlite3.Connection, config: Config, run_id: int, crawl: dict[str, dict],
-                        cfg: Settings) -> tuple[offline.Verdict | None, list[str]]:
+def update_connectivity(
+    conn: sqlite3.Connection, config: Config, run_id: int, crawl: dict[str, dict], cfg: Settings
+) -> tuple[offline.Verdict | None, list[str]]:
     """Fold the run's verdict into the ``connectivity`` row (once per run) and record its event: the
     verdict (None: the run reached the network) and the types of the events recorded."""
     found = offline.verdict(crawl, {s.key: s.url for s in config.sections})
     old = offline.load(conn)
     if old.last_run_id is not None and old.last_run_id >= run_id:
-        return found, []                              # already folded (a stage rerun)
+        return found, []  # already folded (a stage rerun)
     started = conn.execute("SELECT started_at FROM runs WHERE id = ?", (run_id,)).fetchone()
     at = started["started_at"] if started else utc_now()
     new, evs = offline.step(old, run_id, at, found, cfg.hysteresis_runs)
@@ -88,9 +90,11 @@ def update_connectivity(conn: sqlite3.Connection, config: Config, run_id: int, c
         offline.save(conn, new)
         events.record(conn, evs)
     if found is not None:
-        log.warning("every host failed at the network level (%s): section states left as they were%s", found.cause,
-                    "" if new.state == "offline" else f" ({new.runs} of {cfg.hysteresis_runs} runs before "
-                                                      "crawler_offline)")
+        log.warning(
+            "every host failed at the network level (%s): section states left as they were%s",
+            found.cause,
+            "" if new.state == "offline" else f" ({new.runs} of {cfg.hysteresis_runs} runs before crawler_offline)",
+        )
     return found, [e.type for e in evs]
 
 
@@ -104,7 +108,7 @@ def update_sections(conn: sqlite3.Connection, config: Config, run_id: int, cfg: 
         section = by_key.get(row["section"])
         old = load_state(conn, row["section"])
         if old.last_run_id is not None and old.last_run_id >= run_id:
-            states[row["section"]] = old.state        # already folded (a stage rerun)
+            states[row["section"]] = old.state  # already folded (a stage rerun)
             continue
         snap = snapshot_of(conn, row, section, homepages.get(row["section"]))
         new, evs = lifecycle.step(old, snap, cfg)
@@ -116,18 +120,28 @@ def update_sections(conn: sqlite3.Connection, config: Config, run_id: int, cfg: 
     return {"sections": states, "events": emitted}
 
 
-def snapshot_of(conn: sqlite3.Connection, row: sqlite3.Row, section: Section | None,
-                homepage: str | None) -> lifecycle.Snapshot:
+def snapshot_of(
+    conn: sqlite3.Connection, row: sqlite3.Row, section: Section | None, homepage: str | None
+) -> lifecycle.Snapshot:
     patterns = section.ignore_patterns if section else ()
     return lifecycle.Snapshot(
-        section=row["section"], run_id=row["run_id"], at=row["checked_at"], url=row["url"],
-        http_status=row["http_status"], final_url=row["final_url"], error=row["error"],
-        page_bytes=row["page_bytes"], not_modified=bool(row["not_modified"]), links_found=row["links_found"],
+        section=row["section"],
+        run_id=row["run_id"],
+        at=row["checked_at"],
+        url=row["url"],
+        http_status=row["http_status"],
+        final_url=row["final_url"],
+        error=row["error"],
+        page_bytes=row["page_bytes"],
+        not_modified=bool(row["not_modified"]),
+        links_found=row["links_found"],
         link_rule=row["link_rule"] or (section.link_rule() if section else "all links"),
         homepage=homepage or lifecycle.site_root(row["url"]),
-        new_items=tuple(new_items(conn, row["section"], row["run_id"], patterns,
-                                  json.loads(row["article_urls"] or "[]"))),
-        cadence_hours=section.cadence_hours if section else None)
+        new_items=tuple(
+            new_items(conn, row["section"], row["run_id"], patterns, json.loads(row["article_urls"] or "[]"))
+        ),
+        cadence_hours=section.cadence_hours if section else None,
+    )
 
 
 def without_volatile(text: str, patterns: tuple[str, ...]) -> str:
@@ -137,30 +151,41 @@ def without_volatile(text: str, patterns: tuple[str, ...]) -> str:
     return text
 
 
-def new_items(conn: sqlite3.Connection, section: str, run_id: int, patterns: tuple[str, ...],
-              listing: list[str] = ()) -> list[dict]:
+def new_items(
+    conn: sqlite3.Connection, section: str, run_id: int, patterns: tuple[str, ...], listing: list[str] = ()
+) -> list[dict]:
     """Items first stored by ``run_id`` in ``section`` in listing order, minus those whose URL, volatile
     parts removed, the section's earlier snapshots already listed (a link that only changed a counter)."""
-    rows = conn.execute("SELECT a.id, a.url, a.title, i.json FROM articles a LEFT JOIN items i ON i.id = a.id "
-                        "WHERE a.section = ? AND a.run_id = ? ORDER BY a.first_seen, a.id", (section, run_id))
+    rows = conn.execute(
+        "SELECT a.id, a.url, a.title, i.json FROM articles a LEFT JOIN items i ON i.id = a.id "
+        "WHERE a.section = ? AND a.run_id = ? ORDER BY a.first_seen, a.id",
+        (section, run_id),
+    )
     listed = earlier_urls(conn, section, run_id, patterns) if patterns else {}
     out = []
     for row in rows:
         before = listed.get(without_volatile(row["url"], patterns)) if patterns else None
-        if before and row["url"] not in before:    # listed before under another counter/timestamp
+        if before and row["url"] not in before:  # listed before under another counter/timestamp
             continue
         item = json.loads(row["json"]) if row["json"] else {}
-        out.append({"id": row["id"], "url": row["url"], "title": item.get("title", row["title"]),
-                    "title_en": item.get("title_en")})
+        out.append(
+            {
+                "id": row["id"],
+                "url": row["url"],
+                "title": item.get("title", row["title"]),
+                "title_en": item.get("title_en"),
+            }
+        )
     position = {url: n for n, url in enumerate(listing)}
     return sorted(out, key=lambda i: position.get(i["url"], len(position)))
 
 
-def earlier_urls(conn: sqlite3.Connection, section: str, run_id: int,
-                 patterns: tuple[str, ...]) -> dict[str, set[str]]:
+def earlier_urls(conn: sqlite3.Connection, section: str, run_id: int, patterns: tuple[str, ...]) -> dict[str, set[str]]:
     """URLs the section's last ten snapshots before ``run_id`` listed, keyed by their non-volatile part."""
-    rows = conn.execute("SELECT article_urls FROM section_snapshots WHERE section = ? AND run_id < ? "
-                        "ORDER BY run_id DESC LIMIT 10", (section, run_id))
+    rows = conn.execute(
+        "SELECT article_urls FROM section_snapshots WHERE section = ? AND run_id < ? ORDER BY run_id DESC LIMIT 10",
+        (section, run_id),
+    )
     out: dict[str, set[str]] = {}
     for row in rows:
         for url in json.loads(row["article_urls"] or "[]"):
@@ -184,8 +209,10 @@ def save_state(conn: sqlite3.Connection, st: SectionState) -> None:
     values["memory"] = json.dumps(values["memory"], ensure_ascii=False)
     values["stale_alerted"] = int(values["stale_alerted"])
     cols = list(values)
-    conn.execute(f"INSERT OR REPLACE INTO section_states({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-                 [values[c] for c in cols])
+    conn.execute(
+        f"INSERT OR REPLACE INTO section_states({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+        [values[c] for c in cols],
+    )
 
 
 def section_states(conn: sqlite3.Connection) -> list[dict]:

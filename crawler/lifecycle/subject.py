@@ -22,8 +22,8 @@ from crawler.watch.matcher import CompiledWatch, Texts
 from crawler.watch.settings import Watch
 
 OFF, ON = "section_off_subject", "section_on_subject"
-EXAMPLES = 2          # titles of off-subject items quoted in the cause
-PHRASES_SHOWN = 3     # phrases named in the cause before "…"
+EXAMPLES = 2  # titles of off-subject items quoted in the cause
+PHRASES_SHOWN = 3  # phrases named in the cause before "…"
 
 
 @dataclass(frozen=True)
@@ -31,8 +31,8 @@ class SubjectSettings:
     """``[lifecycle]`` keys of the subject judgement; defaults: ``crawler.lifecycle.settings``."""
 
     hysteresis_runs: int = DEFAULTS["hysteresis_runs"]
-    health_runs: int = DEFAULTS["health_runs"]              # the usual: the last on-subject runs that had items
-    health_min_items: int = DEFAULTS["health_min_items"]    # a run with fewer new items is not judged
+    health_runs: int = DEFAULTS["health_runs"]  # the usual: the last on-subject runs that had items
+    health_min_items: int = DEFAULTS["health_min_items"]  # a run with fewer new items is not judged
     # off subject below this share of new items mentioning the subject
     subject_min_share: float = DEFAULTS["subject_min_share"]
 
@@ -44,9 +44,9 @@ class RunSubject:
     section: str
     run_id: int
     at: str
-    items: int = 0                    # new items the run stored in the section
-    on_subject: int = 0               # of which mention a subject phrase
-    examples: tuple[str, ...] = ()    # titles of the first items that do not
+    items: int = 0  # new items the run stored in the section
+    on_subject: int = 0  # of which mention a subject phrase
+    examples: tuple[str, ...] = ()  # titles of the first items that do not
 
     @property
     def share(self) -> float:
@@ -62,8 +62,14 @@ def measure(section: str, run_id: int, at: str, items: list[dict], phrases: tupl
     first; an item is on subject when any phrase occurs in any of those fields, as a watch hit would."""
     matcher = matcher_of(phrases)
     off = [item for item in items if matcher.match(Texts(item)) is None]
-    return RunSubject(section, run_id, at, items=len(items), on_subject=len(items) - len(off),
-                      examples=tuple(title_of(item) for item in off[:EXAMPLES]))
+    return RunSubject(
+        section,
+        run_id,
+        at,
+        items=len(items),
+        on_subject=len(items) - len(off),
+        examples=tuple(title_of(item) for item in off[:EXAMPLES]),
+    )
 
 
 def title_of(item: dict) -> str:
@@ -90,7 +96,7 @@ def usual_of(history: list[RunSubject]) -> Usual | None:
 
 @dataclass(frozen=True)
 class Verdict:
-    state: str | None                 # on | off | None (not judged)
+    state: str | None  # on | off | None (not judged)
     cause: str
 
 
@@ -122,21 +128,34 @@ class SubjectState(JudgedState):
     state: str = "on"
 
 
-def step(st: SubjectState, run: RunSubject, verdict: Verdict, phrases: tuple[str, ...],
-         cfg: SubjectSettings) -> tuple[SubjectState, list[Event]]:
+def step(
+    st: SubjectState, run: RunSubject, verdict: Verdict, phrases: tuple[str, ...], cfg: SubjectSettings
+) -> tuple[SubjectState, list[Event]]:
     """Fold one run's verdict into the state (``judged.fold``: off subject takes ``hysteresis_runs`` judged
     runs in a row, back on subject takes one)."""
-    st, turn = fold(st, run.run_id, run.at, verdict.state, verdict.cause, good="on",
-                    runs_needed=cfg.hysteresis_runs, bad_words="off subject")
+    st, turn = fold(
+        st,
+        run.run_id,
+        run.at,
+        verdict.state,
+        verdict.cause,
+        good="on",
+        runs_needed=cfg.hysteresis_runs,
+        bad_words="off subject",
+    )
     if turn is None:
         return st, []
     return st, [_event(ON if turn.to == "on" else OFF, run, turn.cause, turn.details, verdict, phrases)]
 
 
-def _event(kind: str, run: RunSubject, cause: str, details: dict, verdict: Verdict,
-           phrases: tuple[str, ...]) -> Event:
+def _event(kind: str, run: RunSubject, cause: str, details: dict, verdict: Verdict, phrases: tuple[str, ...]) -> Event:
     # The figures under their own key: "items" in details means a list of items to every other reader.
     measured = {"items": run.items, "on_subject": run.on_subject, "share": round(run.share, 3)}
-    details = {**details, "measured": measured, "subject": list(phrases), "examples": list(run.examples),
-               "observed": verdict.cause}
+    details = {
+        **details,
+        "measured": measured,
+        "subject": list(phrases),
+        "examples": list(run.examples),
+        "observed": verdict.cause,
+    }
     return Event(type=kind, section=run.section, at=run.at, run_id=run.run_id, cause=cause, details=details)

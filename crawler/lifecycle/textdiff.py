@@ -18,8 +18,9 @@ def comparable(text: str | None, patterns: tuple[str, ...]) -> str:
 
 
 def same_content(old_title, old_paras, new_title, new_paras, patterns: tuple[str, ...]) -> bool:
-    return (comparable(old_title, patterns) == comparable(new_title, patterns) and
-            _keys(old_paras, patterns) == _keys(new_paras, patterns))
+    return comparable(old_title, patterns) == comparable(new_title, patterns) and _keys(old_paras, patterns) == _keys(
+        new_paras, patterns
+    )
 
 
 def _keys(paragraphs: list[str], patterns: tuple[str, ...]) -> list[str]:
@@ -29,10 +30,14 @@ def _keys(paragraphs: list[str], patterns: tuple[str, ...]) -> list[str]:
 def paragraph_diff(old: list[str], new: list[str], patterns: tuple[str, ...] = ()) -> list[dict]:
     """Operations turning ``old`` into ``new``: ``{op: replace|insert|delete, old_index, new_index, old, new}``
     (indexes are paragraph positions; ``old``/``new`` are the paragraphs' text as published)."""
-    matcher = difflib.SequenceMatcher(a=[comparable(p, patterns) for p in old],
-                                      b=[comparable(p, patterns) for p in new], autojunk=False)
-    return [{"op": tag, "old_index": i1, "new_index": j1, "old": old[i1:i2], "new": new[j1:j2]}
-            for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal"]
+    matcher = difflib.SequenceMatcher(
+        a=[comparable(p, patterns) for p in old], b=[comparable(p, patterns) for p in new], autojunk=False
+    )
+    return [
+        {"op": tag, "old_index": i1, "new_index": j1, "old": old[i1:i2], "new": new[j1:j2]}
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes()
+        if tag != "equal"
+    ]
 
 
 def summarize(ops: list[dict], title_changed: bool) -> str:
@@ -40,9 +45,12 @@ def summarize(ops: list[dict], title_changed: bool) -> str:
     changed = sum(max(len(o["old"]), len(o["new"])) for o in ops if o["op"] == "replace")
     added = sum(len(o["new"]) for o in ops if o["op"] == "insert")
     removed = sum(len(o["old"]) for o in ops if o["op"] == "delete")
-    parts = [f"{n} paragraph{'s' if n != 1 else ''} {word}" if i == 0 else f"{n} {word}"
-             for i, (n, word) in enumerate((n, w) for n, w in ((changed, "changed"), (added, "added"),
-                                                                (removed, "removed")) if n)]
+    parts = [
+        f"{n} paragraph{'s' if n != 1 else ''} {word}" if i == 0 else f"{n} {word}"
+        for i, (n, word) in enumerate(
+            (n, w) for n, w in ((changed, "changed"), (added, "added"), (removed, "removed")) if n
+        )
+    ]
     words = ", ".join(parts)
     if title_changed:
         return "title changed" + (f"; {words}" if words else "")
@@ -90,16 +98,19 @@ def _push(out: list[tuple[str, str]], mark: str, text: str) -> None:
 
 def marked(segments: list[tuple[str, str]]) -> str:
     """Segments as one line of text, changes marked as ``git diff --word-diff`` does: ``[-old-]{+new+}``."""
-    return "".join(text if mark == EQUAL else f"[-{text}-]" if mark == REMOVED else f"{{+{text}+}}"
-                   for mark, text in segments)
+    return "".join(
+        text if mark == EQUAL else f"[-{text}-]" if mark == REMOVED else f"{{+{text}+}}" for mark, text in segments
+    )
 
 
 def trimmed(segments: list[tuple[str, str]], context: int) -> list[tuple[str, str]]:
     """Kept text cut down around the changes: before the first change its last ``context`` characters, after
     the last its first ones, between two changes both ends ("…" for what is left out)."""
     last = len(segments) - 1
-    return [(mark, _cut(text, context, n == 0, n == last) if mark == EQUAL else text)
-            for n, (mark, text) in enumerate(segments)]
+    return [
+        (mark, _cut(text, context, n == 0, n == last) if mark == EQUAL else text)
+        for n, (mark, text) in enumerate(segments)
+    ]
 
 
 def _cut(text: str, context: int, first: bool, last: bool) -> str:
@@ -117,16 +128,16 @@ def _cut(text: str, context: int, first: bool, last: bool) -> str:
 def _head(text: str, size: int) -> str:
     """About ``size`` first characters, cut after a whole word (CJK text: at ``size``)."""
     head = text[:size]
-    if text[size:size + 1].isspace() or " " not in head:
+    if text[size : size + 1].isspace() or " " not in head:
         return head
-    return head[:head.rindex(" ") + 1]
+    return head[: head.rindex(" ") + 1]
 
 
 def _tail(text: str, size: int) -> str:
     tail = text[-size:]
-    if text[-size - 1:-size].isspace() or " " not in tail:
+    if text[-size - 1 : -size].isspace() or " " not in tail:
         return tail
-    return tail[tail.index(" "):]
+    return tail[tail.index(" ") :]
 
 
 def changed_chars(old: str | None, new: str | None) -> int:
@@ -151,8 +162,13 @@ def _letters_changed(old: str, new: str) -> int:
     return sum(max(i2 - i1, j2 - j1) for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal")
 
 
-def edit_size(old_title: str | None, old_paras: list[str], new_title: str | None, new_paras: list[str],
-              patterns: tuple[str, ...] = ()) -> int:
+def edit_size(
+    old_title: str | None,
+    old_paras: list[str],
+    new_title: str | None,
+    new_paras: list[str],
+    patterns: tuple[str, ...] = (),
+) -> int:
     """Characters an edit changed in the title and the text, as the edit is judged (ignore patterns applied,
     spaces not counted): what ``[lifecycle] min_edit_chars`` is compared with."""
     size = changed_chars(comparable(old_title, patterns), comparable(new_title, patterns))
@@ -175,10 +191,17 @@ def numbers_of(text: str) -> Counter:
     return Counter(_NUMBER.findall(_TIME_OF_DAY.sub(" ", text)))
 
 
-def numbers_changed(old_title: str | None, old_paras: list[str], new_title: str | None, new_paras: list[str],
-                    patterns: tuple[str, ...] = ()) -> bool:
+def numbers_changed(
+    old_title: str | None,
+    old_paras: list[str],
+    new_title: str | None,
+    new_paras: list[str],
+    patterns: tuple[str, ...] = (),
+) -> bool:
     """Did the edit change a number other than a time of day (ignore patterns applied)? Such an edit is
     reported even under ``min_edit_chars``: ``5 → 7 killed`` and ``6月16日 → 6月15日`` are one character."""
+
     def numbers(title, paras):
         return numbers_of(" ".join([comparable(title, patterns), *(comparable(p, patterns) for p in paras)]))
+
     return numbers(old_title, old_paras) != numbers(new_title, new_paras)

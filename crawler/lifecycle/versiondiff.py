@@ -16,18 +16,18 @@ from crawler.lifecycle.textdiff import EQUAL, paragraph_diff, word_diff
 from crawler.lifecycle.versions import Version, versions_of
 from crawler.store import items as item_store
 
-Segments = list[tuple[str, str]]      # textdiff.word_diff's (mark, text) runs
+Segments = list[tuple[str, str]]  # textdiff.word_diff's (mark, text) runs
 
 
 @dataclass(frozen=True)
 class Row:
     """One paragraph of the compared article: the same in both versions, changed, added or removed."""
 
-    kind: str                   # same | changed | added | removed
-    old_index: int | None       # its position in the old / new version (0-based; None: not in that version)
+    kind: str  # same | changed | added | removed
+    old_index: int | None  # its position in the old / new version (0-based; None: not in that version)
     new_index: int | None
     original: Segments
-    english: Segments | None    # None: an English article, or a side not translated
+    english: Segments | None  # None: an English article, or a side not translated
 
     @property
     def number(self) -> int:
@@ -43,10 +43,10 @@ class VersionDiff:
     section: str | None
     old: Version
     new: Version
-    title: Segments | None      # None: the title did not change
+    title: Segments | None  # None: the title did not change
     title_en: Segments | None
     rows: list[Row]
-    complete: bool = True       # False: rebuilt from an event's details (changed paragraphs only, no English)
+    complete: bool = True  # False: rebuilt from an event's details (changed paragraphs only, no English)
 
     @property
     def changes(self) -> list[Row]:
@@ -73,19 +73,30 @@ def compare(article: dict, old: Version, new: Version, patterns: tuple[str, ...]
     title_en = None
     if english and title is not None and old.title_en is not None and new.title_en is not None:
         title_en = word_diff(old.title_en, new.title_en)
-    return VersionDiff(article.get("id") or "", article.get("lang"), article.get("url"),
-                       article.get("section_key"), old, new, title, title_en, rows)
+    return VersionDiff(
+        article.get("id") or "",
+        article.get("lang"),
+        article.get("url"),
+        article.get("section_key"),
+        old,
+        new,
+        title,
+        title_en,
+        rows,
+    )
 
 
 def _opcodes(old: list[str], new: list[str], patterns: tuple[str, ...]) -> list[dict]:
     """``paragraph_diff``'s operations with the equal runs between them, in order."""
     ops, i, j = [], 0, 0
-    for op in paragraph_diff(old, new, patterns) + [{"op": "end", "old_index": len(old), "new_index": len(new),
-                                                      "old": [], "new": []}]:
+    for op in paragraph_diff(old, new, patterns) + [
+        {"op": "end", "old_index": len(old), "new_index": len(new), "old": [], "new": []}
+    ]:
         same = min(op["old_index"] - i, op["new_index"] - j)
         if same > 0:
-            ops.append({"op": "equal", "old_index": i, "new_index": j, "old": old[i:i + same],
-                        "new": new[j:j + same]})
+            ops.append(
+                {"op": "equal", "old_index": i, "new_index": j, "old": old[i : i + same], "new": new[j : j + same]}
+            )
         if op["op"] != "end":
             ops.append(op)
         i, j = op["old_index"] + len(op["old"]), op["new_index"] + len(op["new"])
@@ -97,8 +108,15 @@ def _rows(op: dict, old: Version, new: Version, english: bool) -> list[Row]:
     for k in range(max(len(op["old"]), len(op["new"]))):
         i = op["old_index"] + k if k < len(op["old"]) else None
         j = op["new_index"] + k if k < len(op["new"]) else None
-        kind = "same" if op["op"] == "equal" else "changed" if i is not None and j is not None \
-            else "removed" if j is None else "added"
+        kind = (
+            "same"
+            if op["op"] == "equal"
+            else "changed"
+            if i is not None and j is not None
+            else "removed"
+            if j is None
+            else "added"
+        )
         before = old.paragraphs[i] if i is not None else ""
         after = new.paragraphs[j] if j is not None else ""
         original = [(EQUAL, after)] if kind == "same" else word_diff(before, after)
@@ -119,8 +137,10 @@ def _english(old: Version, new: Version, i: int | None, j: int | None, kind: str
 
 # ---------------------------------------------------------------- reading from the state DB
 
-def article_diff(conn: sqlite3.Connection, article_id: str, version: int | None = None,
-                 patterns: tuple[str, ...] = ()) -> tuple[VersionDiff | None, list[Version]]:
+
+def article_diff(
+    conn: sqlite3.Connection, article_id: str, version: int | None = None, patterns: tuple[str, ...] = ()
+) -> tuple[VersionDiff | None, list[Version]]:
     """Version ``version`` (default: the latest) against the one before it, and every version. The diff is
     None when the article has one version or ``version`` is not one of its versions after the first."""
     item = item_store.get(conn, article_id)
@@ -153,15 +173,25 @@ def from_details(event: dict) -> VersionDiff | None:
     rows = []
     for op in ops:
         if isinstance(op, dict) and {"old", "new", "old_index", "new_index"} <= op.keys():
-            rows += _rows(op, Version(0, None, None, _padded(op, "old")), Version(0, None, None, _padded(op, "new")),
-                          False)
+            rows += _rows(
+                op, Version(0, None, None, _padded(op, "old")), Version(0, None, None, _padded(op, "new")), False
+            )
     before, after = details.get("title_before"), details.get("title_after")
     title = word_diff(before, after) if before is not None and after is not None and before != after else None
-    number = details["version"] if isinstance(details.get("version"), int) else 0     # 0: not recorded
+    number = details["version"] if isinstance(details.get("version"), int) else 0  # 0: not recorded
     article = {"id": event.get("article_id"), "url": details.get("url"), "section_key": event.get("section")}
-    return VersionDiff(article["id"] or "", None, article["url"], article["section_key"],
-                       Version(number - 1, None, before, []), Version(number, event.get("at"), after, []), title,
-                       None, rows, complete=False)
+    return VersionDiff(
+        article["id"] or "",
+        None,
+        article["url"],
+        article["section_key"],
+        Version(number - 1, None, before, []),
+        Version(number, event.get("at"), after, []),
+        title,
+        None,
+        rows,
+        complete=False,
+    )
 
 
 def _padded(op: dict, side: str) -> list[str]:

@@ -26,7 +26,7 @@ class Version:
     """One version of an article, with its English when known (an English article: its own text)."""
 
     number: int
-    at: str | None                          # when it was fetched
+    at: str | None  # when it was fetched
     title: str | None
     paragraphs: list[str]
     title_en: str | None = None
@@ -36,8 +36,14 @@ class Version:
 def next_version(item: dict, title: str | None, paragraphs: list[str]) -> dict:
     """``item`` as its next version with this title and these paragraphs."""
     paragraphs = list(paragraphs)
-    new = dict(item, title=title, paragraphs=paragraphs, text="\n\n".join(paragraphs),
-               content_hash=content_hash(title, paragraphs), version=int(item.get("version") or 1) + 1)
+    new = dict(
+        item,
+        title=title,
+        paragraphs=paragraphs,
+        text="\n\n".join(paragraphs),
+        content_hash=content_hash(title, paragraphs),
+        version=int(item.get("version") or 1) + 1,
+    )
     new.update(empty_translation(item.get("lang")))
     return new
 
@@ -47,17 +53,35 @@ def keep_version(conn, row, item: dict, new: dict, at: str, diff: dict) -> None:
     ``article_versions`` (``diff``: what changed, in the caller's terms) and made the ``items`` row."""
     keep_first_version(conn, row, item)
     keep_english(conn, row["id"], item)
-    conn.execute(f"INSERT OR REPLACE INTO article_versions({COLUMNS}, diff) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                 (row["id"], new["version"], at, new.get("title"), json.dumps(new["paragraphs"], ensure_ascii=False),
-                  new["content_hash"], new.get("raw_path") or row["raw_path"], json.dumps(diff, ensure_ascii=False)))
+    conn.execute(
+        f"INSERT OR REPLACE INTO article_versions({COLUMNS}, diff) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            row["id"],
+            new["version"],
+            at,
+            new.get("title"),
+            json.dumps(new["paragraphs"], ensure_ascii=False),
+            new["content_hash"],
+            new.get("raw_path") or row["raw_path"],
+            json.dumps(diff, ensure_ascii=False),
+        ),
+    )
     save_item(conn, row, new)
 
 
 def keep_first_version(conn, row, item: dict) -> None:
-    conn.execute(f"INSERT OR IGNORE INTO article_versions({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                 (row["id"], int(item.get("version") or 1), item.get("fetched_at") or row["first_seen"],
-                  item.get("title"), json.dumps(item.get("paragraphs") or [], ensure_ascii=False),
-                  item.get("content_hash") or row["content_hash"], item.get("raw_path") or row["raw_path"]))
+    conn.execute(
+        f"INSERT OR IGNORE INTO article_versions({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            row["id"],
+            int(item.get("version") or 1),
+            item.get("fetched_at") or row["first_seen"],
+            item.get("title"),
+            json.dumps(item.get("paragraphs") or [], ensure_ascii=False),
+            item.get("content_hash") or row["content_hash"],
+            item.get("raw_path") or row["raw_path"],
+        ),
+    )
 
 
 def save_item(conn, row, item: dict) -> None:
@@ -70,15 +94,23 @@ def keep_english(conn, article_id: str, item: dict) -> None:
     english = _english_of(item)
     if english is None:
         return
-    conn.execute("UPDATE article_versions SET title_en = ?, paragraphs_en = ? WHERE article_id = ? AND version = ? "
-                 "AND content_hash = ?", (english[0], json.dumps(english[1], ensure_ascii=False), article_id,
-                                          int(item.get("version") or 1), item.get("content_hash")))
+    conn.execute(
+        "UPDATE article_versions SET title_en = ?, paragraphs_en = ? WHERE article_id = ? AND version = ? "
+        "AND content_hash = ?",
+        (
+            english[0],
+            json.dumps(english[1], ensure_ascii=False),
+            article_id,
+            int(item.get("version") or 1),
+            item.get("content_hash"),
+        ),
+    )
 
 
 def _english_of(item: dict) -> tuple[str | None, list[str]] | None:
     """(title, paragraphs) in English, aligned with the item's paragraphs; None when not translated."""
     if item.get("lang") == "en":
-        return None                       # its own text: read from the original columns
+        return None  # its own text: read from the original columns
     paragraphs_en = item.get("paragraphs_en")
     if not isinstance(paragraphs_en, list) or len(paragraphs_en) != len(item.get("paragraphs") or []):
         return None
@@ -89,8 +121,9 @@ def versions_of(conn: sqlite3.Connection, article_id: str) -> list[Version]:
     """Every version of the article, oldest first: the kept ones and the latest (the items row). Empty when
     the article is unknown."""
     item = item_store.get(conn, article_id)
-    rows = conn.execute("SELECT * FROM article_versions WHERE article_id = ? ORDER BY version",
-                        (article_id,)).fetchall()
+    rows = conn.execute(
+        "SELECT * FROM article_versions WHERE article_id = ? ORDER BY version", (article_id,)
+    ).fetchall()
     english = item is not None and item.get("lang") == "en"
     out = [_version_of_row(r, english) for r in rows]
     if item is not None:
@@ -105,7 +138,7 @@ def _version_of_row(row: sqlite3.Row, english: bool) -> Version:
         return Version(row["version"], row["fetched_at"], row["title"], paragraphs, row["title"], paragraphs)
     paragraphs_en = json.loads(row["paragraphs_en"]) if row["paragraphs_en"] else None
     if not isinstance(paragraphs_en, list) or len(paragraphs_en) != len(paragraphs):
-        paragraphs_en = None                # not aligned with its original: shown as not translated
+        paragraphs_en = None  # not aligned with its original: shown as not translated
     return Version(row["version"], row["fetched_at"], row["title"], paragraphs, row["title_en"], paragraphs_en)
 
 

@@ -270,7 +270,7 @@ def cycle_argv(config_path: str | None, output_dir: Path, verbose: int):
         ]
         if config_path:
             argv += ["--config", str(config_path)]
-        if state.database_url():           # the state in PostgreSQL: the cycle goes to `newsmon worker`s
+        if state.database_url():  # the state in PostgreSQL: the cycle goes to `newsmon worker`s
             argv.append("--distributed")
         for key in sections:
             argv += ["--source", key]

@@ -57,9 +57,9 @@ def export_day(conn: sqlite3.Connection, output_dir: Path, day: str) -> bool:
 
 @dataclass
 class ExportReport:
-    days: int = 0                             # days with changes
-    written: list[str] = field(default_factory=list)    # days whose file was (re)written
-    errors: list[str] = field(default_factory=list)     # one line per day that could not be written
+    days: int = 0  # days with changes
+    written: list[str] = field(default_factory=list)  # days whose file was (re)written
+    errors: list[str] = field(default_factory=list)  # one line per day that could not be written
 
     def as_dict(self) -> dict:
         return {"days": self.days, "written": len(self.written), "errors": self.errors}
@@ -131,12 +131,13 @@ class Appender:
         try:
             with open(self.path, "rb") as fh:
                 for raw in fh:
-                    if not raw.endswith(b"\n"):      # a torn last line: appending would glue onto it
+                    if not raw.endswith(b"\n"):  # a torn last line: appending would glue onto it
                         self.failed = True
-                        log.info("%s ends with a torn line; written whole from the state DB at the end of the run",
-                                 self.path)
+                        log.info(
+                            "%s ends with a torn line; written whole from the state DB at the end of the run", self.path
+                        )
                     elif raw.startswith(b'{"id":"'):
-                        ids.add(raw[7:raw.index(b'"', 7)].decode("ascii", "replace"))
+                        ids.add(raw[7 : raw.index(b'"', 7)].decode("ascii", "replace"))
         except FileNotFoundError:
             pass
         return ids
@@ -152,8 +153,11 @@ class Appender:
             _append_whole(self.path, line)
         except OSError as exc:
             self.failed = True
-            log.info("%s; the items are stored and the file is written from the state DB at the end of "
-                        "the run (or by the next run)", storage_error(exc, self.path, len(line)))
+            log.info(
+                "%s; the items are stored and the file is written from the state DB at the end of "
+                "the run (or by the next run)",
+                storage_error(exc, self.path, len(line)),
+            )
             return False
         self.ids.add(item["id"])
         return True

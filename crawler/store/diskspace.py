@@ -49,8 +49,10 @@ def storage_error(exc: BaseException, path: Path, needed: int | None = None) -> 
         free = free_bytes(path)
         need = f"; it needed {human(needed)}" if needed else ""
         left = f"{human(free)} free" if free is not None else "free space unknown"
-        return StorageError(f"disk full: cannot write {path} ({left}{need}); free some space and run again: "
-                            f"what is stored lands then, exactly once")
+        return StorageError(
+            f"disk full: cannot write {path} ({left}{need}); free some space and run again: "
+            f"what is stored lands then, exactly once"
+        )
     reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
     return StorageError(f"cannot write {path}: {reason}")
 
@@ -85,7 +87,7 @@ def _remove(path: Path) -> None:
     except FileNotFoundError:
         pass
     except OSError:
-        pass     # left for sweep_temp_files at the next start
+        pass  # left for sweep_temp_files at the next start
 
 
 def temp_files(output_dir: Path) -> list[Path]:
@@ -96,8 +98,12 @@ def temp_files(output_dir: Path) -> list[Path]:
         if entry.is_dir(follow_symlinks=True) and not entry.name.startswith("."):
             folders.append(Path(entry.path))
     folders += [Path(e.path) for e in _scan(output_dir / "raw") if e.is_dir()]
-    return sorted(Path(entry.path) for folder in folders for entry in _scan(folder)
-                  if entry.name.startswith(".") and entry.name.endswith(".tmp"))
+    return sorted(
+        Path(entry.path)
+        for folder in folders
+        for entry in _scan(folder)
+        if entry.name.startswith(".") and entry.name.endswith(".tmp")
+    )
 
 
 def sweep_temp_files(output_dir: Path) -> list[Path]:
@@ -120,7 +126,7 @@ def _scan(folder: Path) -> list[os.DirEntry]:
 
 
 def _owner_alive(name: str) -> bool:
-    pid = name[:-len(".tmp")].rsplit(".", 1)[-1]
+    pid = name[: -len(".tmp")].rsplit(".", 1)[-1]
     if not pid.isdigit() or int(pid) == os.getpid():
         return False
     try:

@@ -19,7 +19,8 @@ from pathlib import Path
 
 from crawler import state
 from crawler.items import canonicalize_url, item_id
-from crawler.store import dayfiles, items as item_store
+from crawler.store import dayfiles
+from crawler.store import items as item_store
 
 REQUIRED = ("id", "source", "section_key", "url", "canonical_url", "fetched_at", "content_hash")
 DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -34,8 +35,10 @@ class ImportReport:
     rejected: list[str] = field(default_factory=list)
 
     def as_line(self) -> str:
-        return (f"{self.read} line(s) read: {self.imported} imported, {self.known} already stored, "
-                f"{len(self.rejected)} rejected")
+        return (
+            f"{self.read} line(s) read: {self.imported} imported, {self.known} already stored, "
+            f"{len(self.rejected)} rejected"
+        )
 
 
 def import_files(output_dir: Path, files: list[Path]) -> ImportReport:
@@ -94,10 +97,14 @@ def _store(conn: sqlite3.Connection, batch: list[tuple[dict, str]], report: Impo
         return
     with state.transaction(conn):
         for item, day in batch:
-            pages = [(canonicalize_url(p["url"]), item["id"])
-                     for p in ((item.get("extras") or {}).get("pages") or [])[1:] if isinstance(p, dict) and p.get("url")]
-            if item_store.insert_article(conn, item, day, run_id=None, first_seen=item["fetched_at"],
-                                         further_pages=pages):
+            pages = [
+                (canonicalize_url(p["url"]), item["id"])
+                for p in ((item.get("extras") or {}).get("pages") or [])[1:]
+                if isinstance(p, dict) and p.get("url")
+            ]
+            if item_store.insert_article(
+                conn, item, day, run_id=None, first_seen=item["fetched_at"], further_pages=pages
+            ):
                 report.imported += 1
             else:
                 report.known += 1

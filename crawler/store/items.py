@@ -16,15 +16,15 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from crawler.items import Item
 from crawler.store.published import normalised
 
 log = logging.getLogger(__name__)
 
-ALL_FIELDS = "*"            # the change of a whole item: inserted, replaced by a new version, imported
-REMOVE = object()            # ``update(…, field=REMOVE)`` deletes the field from the item
+ALL_FIELDS = "*"  # the change of a whole item: inserted, replaced by a new version, imported
+REMOVE = object()  # ``update(…, field=REMOVE)`` deletes the field from the item
 
 
 def dumps(item: dict) -> str:
@@ -48,21 +48,32 @@ def _status(item: dict) -> str | None:
 
 # ---------------------------------------------------------------- writing
 
+
 def insert(conn: sqlite3.Connection, item: Item | dict, day: str) -> bool:
     """Store a new item on ``day`` (inside the caller's transaction). False when its id is already stored.
     Its ``published_at`` is stored in one form (``crawler.store.published``)."""
     item = normalised(item)
-    cur = conn.execute("INSERT INTO items(id, day, lang, translation_status, json) VALUES (?, ?, ?, ?, ?) "
-                       "ON CONFLICT(id) DO NOTHING", (item["id"], day, item.get("lang"), _status(item), dumps(item)))
+    cur = conn.execute(
+        "INSERT INTO items(id, day, lang, translation_status, json) VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
+        (item["id"], day, item.get("lang"), _status(item), dumps(item)),
+    )
     if cur.rowcount == 0:
         return False
     _changed(conn, item["id"], day, [ALL_FIELDS])
     return True
 
 
-def insert_article(conn: sqlite3.Connection, item: Item | dict, day: str, *, run_id: int | None,
-                   first_seen: str, etag: str | None = None, last_modified: str | None = None,
-                   further_pages: Iterable[tuple[str, str]] = ()) -> bool:
+def insert_article(
+    conn: sqlite3.Connection,
+    item: Item | dict,
+    day: str,
+    *,
+    run_id: int | None,
+    first_seen: str,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    further_pages: Iterable[tuple[str, str]] = (),
+) -> bool:
     """Store a new article: its ``articles`` row (what the crawl and the re-checks look up), its further
     pages (``article_pages``: (canonical URL, id)) and its item — inside the caller's transaction. False when
     its canonical URL is already stored (nothing is written then)."""
@@ -71,23 +82,49 @@ def insert_article(conn: sqlite3.Connection, item: Item | dict, day: str, *, run
         "INSERT INTO articles(canonical_url, id, source, section, url, day, run_id, first_seen, "
         "last_fetched, published_at, title, content_hash, etag, last_modified, raw_path) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(canonical_url) DO NOTHING",
-        (item["canonical_url"], item["id"], item["source"], item["section_key"], item["url"], day, run_id,
-         first_seen, first_seen, item.get("published_at"), item.get("title"), item["content_hash"], etag,
-         last_modified, item.get("raw_path")))
+        (
+            item["canonical_url"],
+            item["id"],
+            item["source"],
+            item["section_key"],
+            item["url"],
+            day,
+            run_id,
+            first_seen,
+            first_seen,
+            item.get("published_at"),
+            item.get("title"),
+            item["content_hash"],
+            etag,
+            last_modified,
+            item.get("raw_path"),
+        ),
+    )
     if cur.rowcount == 0:
         return False
     if not insert(conn, item, day):
         raise sqlite3.IntegrityError(f"item {item['id']} is stored under another canonical URL")
-    conn.executemany("INSERT OR IGNORE INTO article_pages(canonical_url, article_id) VALUES (?, ?)",
-                     list(further_pages))
+    conn.executemany(
+        "INSERT OR IGNORE INTO article_pages(canonical_url, article_id) VALUES (?, ?)", list(further_pages)
+    )
     return True
 
 
-def article_fetched(conn: sqlite3.Connection, item_id: str, at: str, *, etag: str | None,
-                    last_modified: str | None, raw_path: str | None = None) -> None:
+def article_fetched(
+    conn: sqlite3.Connection,
+    item_id: str,
+    at: str,
+    *,
+    etag: str | None,
+    last_modified: str | None,
+    raw_path: str | None = None,
+) -> None:
     """A re-check fetched the article again: when, its validators, and (a new version's) raw page."""
-    conn.execute("UPDATE articles SET last_fetched = ?, etag = ?, last_modified = ?, "
-                 "raw_path = COALESCE(?, raw_path) WHERE id = ?", (at, etag, last_modified, raw_path, item_id))
+    conn.execute(
+        "UPDATE articles SET last_fetched = ?, etag = ?, last_modified = ?, "
+        "raw_path = COALESCE(?, raw_path) WHERE id = ?",
+        (at, etag, last_modified, raw_path, item_id),
+    )
 
 
 def article_deleted(conn: sqlite3.Connection, item_id: str, at: str) -> None:
@@ -95,8 +132,7 @@ def article_deleted(conn: sqlite3.Connection, item_id: str, at: str) -> None:
     conn.execute("UPDATE articles SET status = 'deleted', last_fetched = ? WHERE id = ?", (at, item_id))
 
 
-def update(conn: sqlite3.Connection, item_id: str, fields: dict, *, expect_hash: str | None = None
-           ) -> dict | None:
+def update(conn: sqlite3.Connection, item_id: str, fields: dict, *, expect_hash: str | None = None) -> dict | None:
     """Set ``fields`` on the stored item (``REMOVE`` deletes one). With ``expect_hash``, only if the item
     still has that content hash (it may have been edited meanwhile). Returns the item as stored now, or None
     when it is missing, unreadable or of another content hash. Writes nothing when nothing differs."""
@@ -129,18 +165,23 @@ def replace(conn: sqlite3.Connection, item: Item | dict) -> None:
 
 
 def _write(conn: sqlite3.Connection, item_id: str, day: str, item: dict, fields: list[str]) -> None:
-    conn.execute("UPDATE items SET json = ?, lang = ?, translation_status = ? WHERE id = ?",
-                 (dumps(item), item.get("lang"), _status(item), item_id))
+    conn.execute(
+        "UPDATE items SET json = ?, lang = ?, translation_status = ? WHERE id = ?",
+        (dumps(item), item.get("lang"), _status(item), item_id),
+    )
     # The articles row mirrors these for the crawl's and the re-checks' lookups.
     if ALL_FIELDS in fields or {"title", "content_hash", "published_at"} & set(fields):
-        conn.execute("UPDATE articles SET title = ?, content_hash = ?, published_at = ? WHERE id = ?",
-                     (item.get("title"), item.get("content_hash"), item.get("published_at"), item_id))
+        conn.execute(
+            "UPDATE articles SET title = ?, content_hash = ?, published_at = ? WHERE id = ?",
+            (item.get("title"), item.get("content_hash"), item.get("published_at"), item_id),
+        )
     _changed(conn, item_id, day, fields)
 
 
 def _changed(conn: sqlite3.Connection, item_id: str, day: str, fields: list[str]) -> None:
-    conn.execute("INSERT INTO item_changes(item_id, day, fields) VALUES (?, ?, ?)",
-                 (item_id, day, ",".join(sorted(fields))))
+    conn.execute(
+        "INSERT INTO item_changes(item_id, day, fields) VALUES (?, ?, ?)", (item_id, day, ",".join(sorted(fields)))
+    )
 
 
 def touch_day(conn: sqlite3.Connection, day: str) -> None:
@@ -149,6 +190,7 @@ def touch_day(conn: sqlite3.Connection, day: str) -> None:
 
 
 # ---------------------------------------------------------------- reading
+
 
 def get(conn: sqlite3.Connection, item_id: str) -> dict | None:
     row = conn.execute("SELECT json FROM items WHERE id = ?", (item_id,)).fetchone()
@@ -159,7 +201,7 @@ def load(conn: sqlite3.Connection, ids: list[str]) -> dict[str, tuple[str, dict 
     """Item id → (day, item or None when unreadable), for the stored ones among ``ids``."""
     out: dict[str, tuple[str, dict | None]] = {}
     for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
+        chunk = ids[start : start + 500]
         rows = conn.execute(f"SELECT id, day, json FROM items WHERE id IN ({','.join('?' * len(chunk))})", chunk)
         out.update({r["id"]: (r["day"], loads(r["json"])) for r in rows})
     return out
@@ -174,13 +216,17 @@ def days(conn: sqlite3.Connection) -> list[str]:
     return [r[0] for r in conn.execute("SELECT DISTINCT day FROM items ORDER BY day")]
 
 
-def by_translation_status(conn: sqlite3.Connection, statuses: Iterable[str], langs: Iterable[str]
-                          ) -> list[tuple[str, dict]]:
+def by_translation_status(
+    conn: sqlite3.Connection, statuses: Iterable[str], langs: Iterable[str]
+) -> list[tuple[str, dict]]:
     """``(day, item)`` of every item of ``langs`` whose translation status is one of ``statuses`` (indexed)."""
     statuses, langs = tuple(statuses), tuple(langs)
-    rows = conn.execute(f"SELECT id, day, json FROM items WHERE translation_status IN "
-                        f"({','.join('?' * len(statuses))}) AND lang IN ({','.join('?' * len(langs))}) "
-                        f"ORDER BY day, id", statuses + langs)
+    rows = conn.execute(
+        f"SELECT id, day, json FROM items WHERE translation_status IN "
+        f"({','.join('?' * len(statuses))}) AND lang IN ({','.join('?' * len(langs))}) "
+        f"ORDER BY day, id",
+        statuses + langs,
+    )
     out = []
     for row in rows:
         item = loads(row["json"])
@@ -194,23 +240,26 @@ def by_translation_status(conn: sqlite3.Connection, statuses: Iterable[str], lan
 def count_by_translation_status(conn: sqlite3.Connection, statuses: Iterable[str]) -> dict[str, int]:
     """Language → items whose translation status is one of ``statuses`` (indexed: no JSON is read)."""
     statuses = tuple(statuses)
-    rows = conn.execute(f"SELECT lang, count(*) FROM items WHERE translation_status IN "
-                        f"({','.join('?' * len(statuses))}) GROUP BY lang", statuses)
+    rows = conn.execute(
+        f"SELECT lang, count(*) FROM items WHERE translation_status IN ({','.join('?' * len(statuses))}) GROUP BY lang",
+        statuses,
+    )
     return {row[0] or "und": row[1] for row in rows}
 
 
 # ---------------------------------------------------------------- the change feed
 
-def changed_since(conn: sqlite3.Connection, consumer: str, fields: Iterable[str] | None = None
-                  ) -> tuple[list[tuple[str, str]], int]:
+
+def changed_since(
+    conn: sqlite3.Connection, consumer: str, fields: Iterable[str] | None = None
+) -> tuple[list[tuple[str, str]], int]:
     """``([(item id, day)…], up_to)``: the items changed since ``consumer``'s cursor (once each, in feed
     order), only changes touching one of ``fields`` when given; ``up_to`` is what to ``advance`` to."""
     cursor = position(conn, consumer)
     wanted = set(fields) | {ALL_FIELDS} if fields is not None else None
     seen: dict[str, str] = {}
     up_to = cursor
-    for row in conn.execute("SELECT seq, item_id, day, fields FROM item_changes WHERE seq > ? ORDER BY seq",
-                            (cursor,)):
+    for row in conn.execute("SELECT seq, item_id, day, fields FROM item_changes WHERE seq > ? ORDER BY seq", (cursor,)):
         up_to = row["seq"]
         if not row["item_id"]:
             continue
@@ -226,8 +275,12 @@ def changed_days(conn: sqlite3.Connection, consumer: str) -> tuple[list[str], in
     row = conn.execute("SELECT max(seq) FROM item_changes WHERE seq > ?", (cursor,)).fetchone()
     if row[0] is None:
         return [], cursor
-    found = [r[0] for r in conn.execute("SELECT DISTINCT day FROM item_changes WHERE seq > ? AND seq <= ? "
-                                        "ORDER BY day", (cursor, row[0]))]
+    found = [
+        r[0]
+        for r in conn.execute(
+            "SELECT DISTINCT day FROM item_changes WHERE seq > ? AND seq <= ? ORDER BY day", (cursor, row[0])
+        )
+    ]
     return found, row[0]
 
 
@@ -242,9 +295,12 @@ def position(conn: sqlite3.Connection, consumer: str) -> int:
 
 
 def advance(conn: sqlite3.Connection, consumer: str, up_to: int) -> None:
-    conn.execute("INSERT INTO feed_cursors(consumer, seq) VALUES (?, ?) "
-                 "ON CONFLICT(consumer) DO UPDATE SET seq = CASE WHEN excluded.seq > feed_cursors.seq "
-                 "THEN excluded.seq ELSE feed_cursors.seq END", (consumer, up_to))    # portable: no max(a, b)
+    conn.execute(
+        "INSERT INTO feed_cursors(consumer, seq) VALUES (?, ?) "
+        "ON CONFLICT(consumer) DO UPDATE SET seq = CASE WHEN excluded.seq > feed_cursors.seq "
+        "THEN excluded.seq ELSE feed_cursors.seq END",
+        (consumer, up_to),
+    )  # portable: no max(a, b)
 
 
 def prune(conn: sqlite3.Connection, consumers: Iterable[str]) -> int:

@@ -37,7 +37,7 @@ def published_form(value: object) -> tuple[str | None, str | None] | None:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     stamp = moment.replace(microsecond=0).isoformat()
-    return (stamp, TIME) if _STORED.match(stamp) else None       # an offset with seconds: not one of ours
+    return (stamp, TIME) if _STORED.match(stamp) else None  # an offset with seconds: not one of ours
 
 
 def normalised(item: dict) -> dict:
@@ -45,13 +45,13 @@ def normalised(item: dict) -> dict:
     dict; ``item`` itself when it is in that form already)."""
     value, precision = item.get("published_at"), item.get("published_precision")
     if isinstance(value, str) and _STORED.match(value) and precision in (DATE, TIME):
-        return item                                       # stored before (a date alone stays a date)
+        return item  # stored before (a date alone stays a date)
     form = published_form(value)
     if form is None:
         return item
     stamp, precision = form
     if stamp == value and precision == item.get("published_precision"):
-        return item                                       # no date
+        return item  # no date
     out: dict = {}
     for key, old in item.items():
         if key == "published_precision":

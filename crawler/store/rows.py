@@ -24,10 +24,32 @@ from crawler.exceptions import NewsmonError
 
 FORMATS = ("csv", "jsonl", "parquet")
 BATCH = 2000
-COLUMNS = ("id", "source", "section", "url", "published_at", "published_date", "published_precision",
-           "fetched_at", "crawl_day", "lang", "title", "title_en", "text", "text_en", "translation_status",
-           "version", "edited", "deleted", "flags", "watch", "story_id", "story_size", "authors")
-LIST_SEPARATOR = "; "          # flags, watch names, authors in one CSV cell
+COLUMNS = (
+    "id",
+    "source",
+    "section",
+    "url",
+    "published_at",
+    "published_date",
+    "published_precision",
+    "fetched_at",
+    "crawl_day",
+    "lang",
+    "title",
+    "title_en",
+    "text",
+    "text_en",
+    "translation_status",
+    "version",
+    "edited",
+    "deleted",
+    "flags",
+    "watch",
+    "story_id",
+    "story_size",
+    "authors",
+)
+LIST_SEPARATOR = "; "  # flags, watch names, authors in one CSV cell
 PARQUET_HINT = "Parquet needs pyarrow: pip install 'newsmon[parquet]' (or pip install pyarrow)"
 
 
@@ -38,18 +60,28 @@ def row_of(item: dict, day: str, deleted: bool) -> dict:
     story: dict = item["story"] if isinstance(item.get("story"), dict) else {}
     version = int(item.get("version") or 1)
     return {
-        "id": item.get("id"), "source": item.get("source"),
+        "id": item.get("id"),
+        "source": item.get("source"),
         "section": item.get("section_key") or f"{item.get('source', '')}/{item.get('section', '')}",
-        "url": item.get("url"), "published_at": published,
+        "url": item.get("url"),
+        "published_at": published,
         "published_date": published[:10] if published and len(published) >= 10 else None,
         "published_precision": item.get("published_precision") if published else None,
-        "fetched_at": item.get("fetched_at"), "crawl_day": day, "lang": item.get("lang"),
-        "title": item.get("title"), "title_en": _english(item, "title"), "text": item.get("text"),
-        "text_en": _english(item, "text"), "translation_status": translation.get("status"),
-        "version": version, "edited": version > 1, "deleted": deleted,
+        "fetched_at": item.get("fetched_at"),
+        "crawl_day": day,
+        "lang": item.get("lang"),
+        "title": item.get("title"),
+        "title_en": _english(item, "title"),
+        "text": item.get("text"),
+        "text_en": _english(item, "text"),
+        "translation_status": translation.get("status"),
+        "version": version,
+        "edited": version > 1,
+        "deleted": deleted,
         "flags": [str(f) for f in item.get("flags") or []],
         "watch": [h.get("name") for h in item.get("watch") or [] if isinstance(h, dict) and h.get("name")],
-        "story_id": story.get("id"), "story_size": story.get("size"),
+        "story_id": story.get("id"),
+        "story_size": story.get("size"),
         "authors": [str(a) for a in item.get("authors") or []],
     }
 
@@ -61,8 +93,9 @@ def _english(item: dict, key: str) -> str | None:
     return item.get(f"{key}_en")
 
 
-def rows(conn: sqlite3.Connection, since: str | None = None, until: str | None = None,
-         source: str | None = None) -> Iterator[dict]:
+def rows(
+    conn: sqlite3.Connection, since: str | None = None, until: str | None = None, source: str | None = None
+) -> Iterator[dict]:
     """Export rows, oldest crawl day first (in storage order), filtered by publication day (else crawl day)
     and by source id or section key."""
     where, args = ["1 = 1"], []
@@ -76,8 +109,10 @@ def rows(conn: sqlite3.Connection, since: str | None = None, until: str | None =
     if source:
         where.append("(i.json ->> '$.source' = ? OR i.json ->> '$.section_key' = ?)")
         args += [source, source]
-    sql = (f"SELECT i.seq, i.day, i.json, a.status = 'deleted' AS deleted FROM items i "
-           f"LEFT JOIN articles a ON a.id = i.id WHERE {' AND '.join(where)} AND i.seq > ? ORDER BY i.seq LIMIT ?")
+    sql = (
+        f"SELECT i.seq, i.day, i.json, a.status = 'deleted' AS deleted FROM items i "
+        f"LEFT JOIN articles a ON a.id = i.id WHERE {' AND '.join(where)} AND i.seq > ? ORDER BY i.seq LIMIT ?"
+    )
     last = 0
     while True:
         batch = conn.execute(sql, [*args, last, BATCH]).fetchall()
@@ -88,12 +123,13 @@ def rows(conn: sqlite3.Connection, since: str | None = None, until: str | None =
             try:
                 item = json.loads(text)
             except ValueError:
-                continue                      # a damaged row (newsmon verify names it)
+                continue  # a damaged row (newsmon verify names it)
             if isinstance(item, dict):
                 yield row_of(item, day, bool(deleted))
 
 
 # ---------------------------------------------------------------- writers
+
 
 def write(found: Iterator[dict], fmt: str, target: str) -> int:
     """Write the rows to ``target`` (a path; ``-``: standard output, CSV and JSON lines only) in ``fmt``.
@@ -119,7 +155,7 @@ def _to_file(target: str, fill, binary: bool) -> int:
         raise NewsmonError(f"{path} is a directory: give a file name, e.g. {path / 'items.csv'}")
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        with (open(temp, "wb") if binary else open(temp, "w", encoding="utf-8", newline="")) as f:
+        with open(temp, "wb") if binary else open(temp, "w", encoding="utf-8", newline="") as f:
             count = fill(f)
         os.replace(temp, path)
     finally:
@@ -165,9 +201,17 @@ def _pyarrow():
 
 def _parquet_schema(pa):
     text, flag, many = pa.string(), pa.bool_(), pa.list_(pa.string())
-    types = {"published_at": pa.timestamp("ms", tz="UTC"), "published_date": pa.date32(), "version": pa.int32(),
-             "edited": flag, "deleted": flag, "flags": many, "watch": many, "authors": many,
-             "story_size": pa.int32()}
+    types = {
+        "published_at": pa.timestamp("ms", tz="UTC"),
+        "published_date": pa.date32(),
+        "version": pa.int32(),
+        "edited": flag,
+        "deleted": flag,
+        "flags": many,
+        "watch": many,
+        "authors": many,
+        "story_size": pa.int32(),
+    }
     return pa.schema([(c, types.get(c, text)) for c in COLUMNS])
 
 
@@ -177,7 +221,7 @@ def _typed(row: dict) -> dict:
         try:
             out["published_at"] = datetime.fromisoformat(row["published_at"])
             out["published_date"] = date.fromisoformat(row["published_date"])
-        except ValueError:                     # not a date (an old import): left empty rather than failing
+        except ValueError:  # not a date (an old import): left empty rather than failing
             out["published_at"] = out["published_date"] = None
     return out
 

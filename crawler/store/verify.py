@@ -15,7 +15,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from crawler.store import dayfiles, items as item_store
+from crawler.store import dayfiles
+from crawler.store import items as item_store
 from crawler.store.diskspace import sweep_temp_files, temp_files
 
 DAY_DIR = r"[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"
@@ -93,8 +94,9 @@ def _check_raw(conn: sqlite3.Connection, output_dir: Path, found: Findings) -> N
         if item is None:
             found.add(f"item {row['id']}: its state DB row holds no valid JSON")
             continue
-        paths = [item.get("raw_path")] + [p.get("raw_path") for p in (item.get("extras") or {}).get("pages", [])[1:]
-                                          if isinstance(p, dict)]
+        paths = [item.get("raw_path")] + [
+            p.get("raw_path") for p in (item.get("extras") or {}).get("pages", [])[1:] if isinstance(p, dict)
+        ]
         for rel in filter(None, paths):
             if not (output_dir / rel).exists():
                 found.add(f"{output_dir / rel}: raw page of item {row['id']} missing")

@@ -25,11 +25,11 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from hashlib import blake2b as _blake2b
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache, partial
+from hashlib import blake2b as _blake2b
 from itertools import chain
-from typing import Collection, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -39,14 +39,16 @@ MIN_SHINGLES = 8
 _WORD = re.compile(r"\w+")
 _LETTERS = re.compile(r"[^\W\d_]+|\d+(?:[.,]\d+)?")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
-STOP_WORDS = frozenset("""
+STOP_WORDS = frozenset(
+    """
 a about above after again against all also am an and any are as at be because been before being below between
 both but by can could did do does doing down during each either few for from further had has have having he her
 here hers him his how i if in into is it its itself just may me might more most must my no nor not now of off on
 once only or other our ours out over own said same says shall she should so some such than that the their them
 then there these they this those through to too under until up upon very was we were what when where which while
 who whom whose why will with would you your
-""".split())
+""".split()
+)
 
 
 @dataclass(frozen=True)
@@ -88,7 +90,7 @@ def original_shingles(text: str) -> set[str]:
     text = normalize(text)
     if is_cjk(text):
         chars = "".join(_WORD.findall(text))
-        return {chars[i:i + 4] for i in range(len(chars) - 3)}
+        return {chars[i : i + 4] for i in range(len(chars) - 3)}
     words = _WORD.findall(text)
     return {f"{a} {b} {c}" for a, b, c in zip(words, words[1:], words[2:])}
 
@@ -163,7 +165,7 @@ def minhash_many(shingle_sets: Sequence[Collection[str]], scheme: Scheme) -> lis
 # 1,000 synthetic items in groups of 8,192 shingles take 2.8× as long as in groups of 131,072).
 _OCCURRENCES = 131072
 _MIXED_BYTES = 64 << 20  # a group whose distinct hashes would take more mixed is split in two
-_ROWS = 256              # hashes mixed at once: the working arrays (≤ 0.8 MB) stay in the CPU cache
+_ROWS = 256  # hashes mixed at once: the working arrays (≤ 0.8 MB) stay in the CPU cache
 
 
 def _minhash_group(shingle_sets: Sequence[Collection[str]], group: list[int], scheme: Scheme, out: list) -> None:
@@ -173,7 +175,7 @@ def _minhash_group(shingle_sets: Sequence[Collection[str]], group: list[int], sc
 
 def _signatures(hashes: np.ndarray, group: list[int], lengths: list[int], scheme: Scheme, out: list) -> None:
     """The signatures of ``group``'s items, whose shingles' hashes are ``hashes`` (``lengths`` of each)."""
-    if len(group) == 1:                                 # all its rows: no gather, a long text never held whole
+    if len(group) == 1:  # all its rows: no gather, a long text never held whole
         lowest = np.full(scheme.size, np.iinfo(np.uint32).max, dtype=np.uint32)
         for top in _mixed_top(hashes, scheme):
             np.minimum(lowest, top.min(axis=0), out=lowest)
@@ -189,12 +191,12 @@ def _signatures(hashes: np.ndarray, group: list[int], lengths: list[int], scheme
     mixed = np.empty((len(distinct), scheme.size), dtype=np.uint32)
     start = 0
     for top in _mixed_top(distinct, scheme):
-        mixed[start:start + len(top)] = top
+        mixed[start : start + len(top)] = top
         start += len(top)
     start = 0
     for i, length in zip(group, lengths):
         # One item's rows at a time: a few hundred KB, still in the cache when the min reads them.
-        out[i] = mixed[rows[start:start + length]].min(axis=0)
+        out[i] = mixed[rows[start : start + length]].min(axis=0)
         start += length
 
 
@@ -207,7 +209,7 @@ def _mixed_top(hashes: np.ndarray, scheme: Scheme) -> Iterator[np.ndarray]:
     t = np.empty_like(z)
     top = np.empty((_ROWS, scheme.size), dtype=np.uint32)
     for start in range(0, len(hashes), _ROWS):
-        part = hashes[start:start + _ROWS]
+        part = hashes[start : start + _ROWS]
         n = len(part)
         zz, tt = z[:n], t[:n]
         np.bitwise_xor(part[:, None], seeds[None, :], out=zz)
@@ -237,8 +239,7 @@ def band_keys(signature: np.ndarray, scheme: Scheme, space: str) -> list[int]:
 
 def band_keys_many(signatures: np.ndarray, scheme: Scheme, spaces: Sequence[str]) -> np.ndarray:
     """``band_keys`` of each row of ``signatures`` (n × ``scheme.size``) in its own space: n × bands int64."""
-    values = np.asarray(signatures, dtype=np.uint32).astype(np.uint64).reshape(len(spaces), scheme.bands,
-                                                                               scheme.rows)
+    values = np.asarray(signatures, dtype=np.uint32).astype(np.uint64).reshape(len(spaces), scheme.bands, scheme.rows)
     salts = np.array([_salt(scheme.name, space) for space in spaces], dtype=np.uint64)
     keys = salts[:, None] ^ (np.arange(scheme.bands, dtype=np.uint64) * _GOLDEN)[None, :]
     for row in range(scheme.rows):
@@ -248,8 +249,7 @@ def band_keys_many(signatures: np.ndarray, scheme: Scheme, spaces: Sequence[str]
 
 @cache
 def _salt(name: str, space: str) -> np.uint64:
-    return np.uint64(int.from_bytes(hashlib.blake2b(f"{name}:{space}".encode("utf-8"), digest_size=8).digest(),
-                                    "little"))
+    return np.uint64(int.from_bytes(hashlib.blake2b(f"{name}:{space}".encode(), digest_size=8).digest(), "little"))
 
 
 def similarity(a: np.ndarray, b: np.ndarray) -> float:

@@ -14,10 +14,10 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from itertools import chain
-from typing import Iterator
-from datetime import datetime, timezone
 
 import numpy as np
 
@@ -27,7 +27,7 @@ from crawler.tables import Spec, defaults
 
 log = logging.getLogger(__name__)
 
-ENGLISH_SPACE = "en"            # every item's English text is compared with every other's
+ENGLISH_SPACE = "en"  # every item's English text is compared with every other's
 _NO_KEYS = np.zeros(0, dtype=np.int64)
 
 
@@ -45,10 +45,10 @@ DEFAULTS = defaults(SPEC)
 @dataclass(frozen=True)
 class StorySettings:
     enabled: bool = DEFAULTS["enabled"]
-    window_days: float = DEFAULTS["window_days"]          # compare with items fetched this many days before/after
-    threshold: float = DEFAULTS["threshold"]              # same language: estimated Jaccard of the originals
+    window_days: float = DEFAULTS["window_days"]  # compare with items fetched this many days before/after
+    threshold: float = DEFAULTS["threshold"]  # same language: estimated Jaccard of the originals
     cross_threshold: float = DEFAULTS["cross_threshold"]  # different languages: estimated Jaccard of the English
-    index_days: float = DEFAULTS["index_days"]            # fetched longer ago: out of the LSH index (stories stay)
+    index_days: float = DEFAULTS["index_days"]  # fetched longer ago: out of the LSH index (stories stay)
 
 
 @dataclass
@@ -62,7 +62,7 @@ class Entry:
     section: str
     lang: str
     content_hash: str | None
-    english: bool                            # English text was there to fingerprint
+    english: bool  # English text was there to fingerprint
     signature: np.ndarray | None
     signature_en: np.ndarray | None
     # LSH band keys: of the original in its language's space (only its language is compared with it), of
@@ -79,14 +79,14 @@ def with_keys(entries: list[Entry]) -> list[Entry]:
     """Fill the band keys of ``entries`` (from their signatures, one numpy pass per scheme)."""
     originals = [e for e in entries if e.signature is not None]
     if originals:
-        keys = fp.band_keys_many(np.stack([e.signature for e in originals]), fp.ORIGINAL,
-                                 [e.lang for e in originals])
+        keys = fp.band_keys_many(np.stack([e.signature for e in originals]), fp.ORIGINAL, [e.lang for e in originals])
         for entry, row in zip(originals, keys):
             entry.original_keys = row
     english = [e for e in entries if e.signature_en is not None]
     if english:
-        keys = fp.band_keys_many(np.stack([e.signature_en for e in english]), fp.ENGLISH,
-                                 [ENGLISH_SPACE] * len(english))
+        keys = fp.band_keys_many(
+            np.stack([e.signature_en for e in english]), fp.ENGLISH, [ENGLISH_SPACE] * len(english)
+        )
         for entry, row in zip(english, keys):
             entry.english_keys = row
     for entry in entries:
@@ -119,9 +119,8 @@ def epoch(stamp: str | None, default: float) -> int:
     except ValueError:
         return int(default)
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return int(moment.timestamp())
-
 
 
 def entries_of(work: list[tuple[str, dict]], now: float) -> tuple[list[Entry], list[tuple[str, dict, Exception]]]:
@@ -129,7 +128,7 @@ def entries_of(work: list[tuple[str, dict]], now: float) -> tuple[list[Entry], l
     (entries in the order given, ``(day, item, error)`` of the items whose fields cannot be read)."""
     entries, failed = [], []
     for start in range(0, len(work), FINGERPRINT_CHUNK):
-        done, bad = _fingerprint(work[start:start + FINGERPRINT_CHUNK], now)
+        done, bad = _fingerprint(work[start : start + FINGERPRINT_CHUNK], now)
         entries += done
         failed += bad
     return with_keys(entries), failed
@@ -147,11 +146,17 @@ def _fingerprint(work: list[tuple[str, dict]], now: float) -> tuple[list[Entry],
         try:
             english = english_text(item)
             entry = Entry(
-                item_id=item["id"], day=day, at=epoch(item.get("fetched_at"), now),
+                item_id=item["id"],
+                day=day,
+                at=epoch(item.get("fetched_at"), now),
                 source=str(item.get("source") or "?"),
                 section=str(item.get("section_key") or item.get("source") or "?"),
-                lang=str(item.get("lang") or "und"), content_hash=item.get("content_hash"),
-                english=english is not None, signature=None, signature_en=None)
+                lang=str(item.get("lang") or "und"),
+                content_hash=item.get("content_hash"),
+                english=english is not None,
+                signature=None,
+                signature_en=None,
+            )
             original = fp.original_shingles(item_text(item))
             shingles_en = fp.english_shingles(english) if english else ()
         except (ValueError, TypeError, AttributeError, KeyError) as exc:
@@ -160,8 +165,9 @@ def _fingerprint(work: list[tuple[str, dict]], now: float) -> tuple[list[Entry],
         entries.append(entry)
         originals.append(original)
         englishes.append(shingles_en)
-    for entry, signature, signature_en in zip(entries, fp.minhash_many(originals, fp.ORIGINAL),
-                                              fp.minhash_many(englishes, fp.ENGLISH)):
+    for entry, signature, signature_en in zip(
+        entries, fp.minhash_many(originals, fp.ORIGINAL), fp.minhash_many(englishes, fp.ENGLISH)
+    ):
         entry.signature = signature
         entry.signature_en = signature_en if entry.english else None
     return entries, failed
@@ -196,7 +202,7 @@ class StoryIndex:
         self.conn.execute("SAVEPOINT story_batch")
         try:
             start = 0
-            while start < len(entries):          # an item twice: its second entry starts the next batch
+            while start < len(entries):  # an item twice: its second entry starts the next batch
                 seen: set[str] = set()
                 end = start
                 while end < len(entries) and entries[end].item_id not in seen:
@@ -212,13 +218,17 @@ class StoryIndex:
         return results
 
     def _add_batch(self, entries: list[Entry]) -> list[tuple[str, list[str]]]:
-        stored = {r["item_id"]: r for r in self.conn.execute(
-            "SELECT * FROM story_items WHERE item_id IN (SELECT value FROM json_each(?))",
-            (_json([e.item_id for e in entries]),))}
+        stored = {
+            r["item_id"]: r
+            for r in self.conn.execute(
+                "SELECT * FROM story_items WHERE item_id IN (SELECT value FROM json_each(?))",
+                (_json([e.item_id for e in entries]),),
+            )
+        }
         batch = _Batch(entries, stored)
         found = self._stored_candidates(batch, superseded=True)
         same, other = _batch_candidates(batch, self.window)
-        copies: list[list[tuple[str, str | None]]] = [[] for _ in entries]     # (item id, stored story)
+        copies: list[list[tuple[str, str | None]]] = [[] for _ in entries]  # (item id, stored story)
         for pos, slot in self._confirmed(batch, found):
             copies[pos].append((found.item_ids[slot], found.story_ids[slot]))
         for pos, q in _confirmed_in_batch(batch, same, other, self.settings):
@@ -231,9 +241,13 @@ class StoryIndex:
 
     def candidate_counts(self, entries: list[Entry]) -> list[int]:
         """How many stored items are each (stored) entry's candidates: shared band, window, language."""
-        stored = {r["item_id"]: r for r in self.conn.execute(
-            "SELECT * FROM story_items WHERE item_id IN (SELECT value FROM json_each(?))",
-            (_json([e.item_id for e in entries]),))}
+        stored = {
+            r["item_id"]: r
+            for r in self.conn.execute(
+                "SELECT * FROM story_items WHERE item_id IN (SELECT value FROM json_each(?))",
+                (_json([e.item_id for e in entries]),),
+            )
+        }
         batch = _Batch(entries, stored)
         found = self._stored_candidates(batch, superseded=False)
         return np.bincount(found.pos, minlength=len(entries)).tolist()
@@ -249,8 +263,8 @@ class StoryIndex:
         rows = self.conn.execute(
             "SELECT no, item_id, story_id, lang, at, signature IS NOT NULL, signature_en IS NOT NULL "
             "FROM story_items WHERE no IN (SELECT value FROM json_each(?)) AND at BETWEEN ? AND ? ORDER BY no",
-            (_json(np.unique(nos)), int(batch.centre.min()) - self.window,
-             int(batch.centre.max()) + self.window)).fetchall()
+            (_json(np.unique(nos)), int(batch.centre.min()) - self.window, int(batch.centre.max()) + self.window),
+        ).fetchall()
         if not rows:
             return _Found.none()
         numbers, item_ids, story_ids, langs, ats, has_original, has_english = zip(*rows)
@@ -260,47 +274,65 @@ class StoryIndex:
         at = np.array(ats, dtype=np.int64)
         has = np.stack([np.array(has_original, dtype=bool), np.array(has_english, dtype=bool)], axis=1)
         slots = np.minimum(np.searchsorted(row_nos, nos), len(row_nos) - 1)
-        read = row_nos[slots] == nos                   # band rows of items outside the batch's window: not read
+        read = row_nos[slots] == nos  # band rows of items outside the batch's window: not read
         query, slot = _pairs_by_language(batch, keys[read], slots[read], lang[slots[read]])
         pos, kind = batch.q_pos[query], batch.q_kind[query]
         keep = has[slot, kind] & (row_nos[slot] != batch.old_no[pos])
         keep &= np.abs(at[slot] - batch.centre[pos]) <= self.window
-        if superseded:      # fingerprinted again earlier in the batch: its new fingerprint is matched instead
+        if superseded:  # fingerprinted again earlier in the batch: its new fingerprint is matched instead
             first_seen = np.array([batch.position_of_no.get(int(n), len(batch.entries)) for n in row_nos])
             keep &= first_seen[slot] >= pos
         code = np.unique((pos[keep] * 2 + kind[keep]) * len(row_nos) + slot[keep])
-        return _Found(pos=code // len(row_nos) // 2, kind=code // len(row_nos) % 2, slot=code % len(row_nos),
-                      nos=row_nos, item_ids=list(item_ids), story_ids=list(story_ids))
+        return _Found(
+            pos=code // len(row_nos) // 2,
+            kind=code // len(row_nos) % 2,
+            slot=code % len(row_nos),
+            nos=row_nos,
+            item_ids=list(item_ids),
+            story_ids=list(story_ids),
+        )
 
     def _confirmed(self, batch: _Batch, found: _Found) -> Iterator[tuple[int, int]]:
         """(entry, slot) of the stored candidates that are copies: same language, originals compared
         (``threshold``); different languages, their English (``cross_threshold``)."""
-        for kind, column, threshold in ((0, "signature", self.settings.threshold),
-                                        (1, "signature_en", self.settings.cross_threshold)):
+        for kind, column, threshold in (
+            (0, "signature", self.settings.threshold),
+            (1, "signature_en", self.settings.cross_threshold),
+        ):
             chosen = found.kind == kind
             if not chosen.any():
                 continue
             pos, slot = found.pos[chosen], found.slot[chosen]
             wanted = np.unique(slot)
-            blobs = dict(self.conn.execute(
-                f"SELECT no, {column} FROM story_items WHERE no IN (SELECT value FROM json_each(?))",
-                (_json(found.nos[wanted]),)))
+            blobs = dict(
+                self.conn.execute(
+                    f"SELECT no, {column} FROM story_items WHERE no IN (SELECT value FROM json_each(?))",
+                    (_json(found.nos[wanted]),),
+                )
+            )
             stored = np.frombuffer(b"".join(blobs[int(n)] for n in found.nos[wanted]), dtype="<u4").reshape(
-                len(wanted), -1)
+                len(wanted), -1
+            )
             passing = _agreeing(batch.signatures[kind], pos, stored, np.searchsorted(wanted, slot), threshold)
             yield from zip(pos[passing].tolist(), slot[passing].tolist())
 
-    def _first_fetched(self, batch: _Batch, found: _Found, copies: list[list[tuple[str, str | None]]]
-                       ) -> dict[str, int]:
+    def _first_fetched(
+        self, batch: _Batch, found: _Found, copies: list[list[tuple[str, str | None]]]
+    ) -> dict[str, int]:
         """When the first item of each story that can take part in a join was fetched (a story's id is
         that of its first item): stories of the stored copies, the batch's own."""
         ids = {story for pairs in copies for _item, story in pairs if story} | {
-            r["story_id"] for r in batch.stored.values()}
+            r["story_id"] for r in batch.stored.values()
+        }
         ids -= set(batch.at_of)
         at = dict(batch.at_of)
         if ids:
-            at.update(self.conn.execute("SELECT item_id, at FROM story_items WHERE item_id IN "
-                                        "(SELECT value FROM json_each(?))", (_json(sorted(ids)),)).fetchall())
+            at.update(
+                self.conn.execute(
+                    "SELECT item_id, at FROM story_items WHERE item_id IN (SELECT value FROM json_each(?))",
+                    (_json(sorted(ids)),),
+                ).fetchall()
+            )
         return at
 
     # ---------------------------------------------------------------- writes
@@ -311,30 +343,46 @@ class StoryIndex:
         self._delete_bands(gone, [stored[e.item_id]["no"] for e in again if stored[e.item_id]["indexed"]])
         self.conn.executemany(
             "UPDATE story_items SET day=?, source=?, section=?, lang=?, content_hash=?, english=?, signature=?, "
-            "signature_en=?, indexed=1 WHERE no=?", [(*_values(e), stored[e.item_id]["no"]) for e in again])
+            "signature_en=?, indexed=1 WHERE no=?",
+            [(*_values(e), stored[e.item_id]["no"]) for e in again],
+        )
         new = [(p, e) for p, e in enumerate(entries) if e.item_id not in stored]
         self.conn.executemany(
             "INSERT INTO story_items(day, source, section, lang, content_hash, english, signature, signature_en, "
             "item_id, at, story_id) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            [(*_values(e), e.item_id, e.at, stories.final(stories.of[p])) for p, e in new])
+            [(*_values(e), e.item_id, e.at, stories.final(stories.of[p])) for p, e in new],
+        )
         # Merged stories: their stored members move to the story they merged into (at the end of the batch).
-        self.conn.executemany("UPDATE story_items SET story_id = ? WHERE story_id = ?",
-                              [(stories.final(m), m) for m in stories.merged_into])
-        self.conn.executemany("UPDATE story_items SET story_id = ? WHERE no = ?",
-                              [(stories.final(stories.of[p]), stored[e.item_id]["no"])
-                               for p, e in enumerate(entries) if e.item_id in stored])
+        self.conn.executemany(
+            "UPDATE story_items SET story_id = ? WHERE story_id = ?",
+            [(stories.final(m), m) for m in stories.merged_into],
+        )
+        self.conn.executemany(
+            "UPDATE story_items SET story_id = ? WHERE no = ?",
+            [
+                (stories.final(stories.of[p]), stored[e.item_id]["no"])
+                for p, e in enumerate(entries)
+                if e.item_id in stored
+            ],
+        )
         # A story that grew or merged: its members' JSON shows it no longer.
-        self.conn.executemany("UPDATE story_items SET synced = 0 WHERE story_id = ?",
-                              [(s,) for s in sorted({stories.final(t) for t in stories.changed})])
-        numbers = dict(self.conn.execute(
-            "SELECT item_id, no FROM story_items WHERE item_id IN (SELECT value FROM json_each(?))",
-            (_json([e.item_id for e in entries]),)).fetchall())
+        self.conn.executemany(
+            "UPDATE story_items SET synced = 0 WHERE story_id = ?",
+            [(s,) for s in sorted({stories.final(t) for t in stories.changed})],
+        )
+        numbers = dict(
+            self.conn.execute(
+                "SELECT item_id, no FROM story_items WHERE item_id IN (SELECT value FROM json_each(?))",
+                (_json([e.item_id for e in entries]),),
+            ).fetchall()
+        )
         self._insert_bands(entries, [numbers[e.item_id] for e in entries])
 
     def _insert_bands(self, entries: list[Entry], numbers: list[int]) -> None:
         # Sorted by key: consecutive inserts land on neighbouring pages of the index (about twice as fast).
-        self.conn.executemany("INSERT OR IGNORE INTO story_bands(key, item) VALUES (?, ?)",
-                              _band_pairs(entries, numbers))
+        self.conn.executemany(
+            "INSERT OR IGNORE INTO story_bands(key, item) VALUES (?, ?)", _band_pairs(entries, numbers)
+        )
 
     def _delete_bands(self, entries: list[Entry], numbers: list[int]) -> None:
         """Delete rows' band rows by their keys (recomputed from their stored signatures: no table scan)."""
@@ -348,8 +396,10 @@ class StoryIndex:
         if rows:
             with state.transaction(self.conn):
                 self._delete_bands(with_keys(_row_entries(rows)), [r["no"] for r in rows])
-                self.conn.executemany("UPDATE story_items SET indexed = 0, signature = NULL, signature_en = NULL "
-                                      "WHERE no = ?", [(r["no"],) for r in rows])
+                self.conn.executemany(
+                    "UPDATE story_items SET indexed = 0, signature = NULL, signature_en = NULL WHERE no = ?",
+                    [(r["no"],) for r in rows],
+                )
         return len(rows)
 
 
@@ -362,19 +412,27 @@ class _Batch:
         self.stored = stored
         self._langs: dict[str, int] = {}
         self.lang = np.array([self.lang_code(e.lang) for e in entries], dtype=np.int64)
-        self.centre = np.array([e.at for e in entries], dtype=np.int64)       # the window is around this
+        self.centre = np.array([e.at for e in entries], dtype=np.int64)  # the window is around this
         # A stored item keeps the time of its first fetch: that is what other items' windows compare.
         self.at_of = {e.item_id: stored[e.item_id]["at"] if e.item_id in stored else e.at for e in entries}
         self.at = np.array([self.at_of[e.item_id] for e in entries], dtype=np.int64)
-        self.old_no = np.array([stored[e.item_id]["no"] if e.item_id in stored else -1 for e in entries],
-                               dtype=np.int64)
+        self.old_no = np.array(
+            [stored[e.item_id]["no"] if e.item_id in stored else -1 for e in entries], dtype=np.int64
+        )
         self.position_of_no = {int(no): p for p, no in enumerate(self.old_no) if no >= 0}
-        self.has = np.array([[e.signature is not None, e.signature_en is not None] for e in entries],
-                            dtype=bool).reshape(-1, 2)
-        self.signatures = (_matrix([e.signature for e in entries], fp.ORIGINAL.size),
-                           _matrix([e.signature_en for e in entries], fp.ENGLISH.size))
-        parts = [(p, kind, keys) for p, e in enumerate(entries)
-                 for kind, keys in ((0, e.original_keys), (1, e.english_keys)) if len(keys)]
+        self.has = np.array(
+            [[e.signature is not None, e.signature_en is not None] for e in entries], dtype=bool
+        ).reshape(-1, 2)
+        self.signatures = (
+            _matrix([e.signature for e in entries], fp.ORIGINAL.size),
+            _matrix([e.signature_en for e in entries], fp.ENGLISH.size),
+        )
+        parts = [
+            (p, kind, keys)
+            for p, e in enumerate(entries)
+            for kind, keys in ((0, e.original_keys), (1, e.english_keys))
+            if len(keys)
+        ]
         self.q_key = np.concatenate([k for _p, _kind, k in parts]) if parts else _NO_KEYS
         self.q_pos = np.concatenate([np.full(len(k), p) for p, _kind, k in parts]) if parts else _NO_KEYS
         self.q_kind = np.concatenate([np.full(len(k), kind) for _p, kind, k in parts]) if parts else _NO_KEYS
@@ -405,9 +463,9 @@ class _Stories:
     def __init__(self, batch: _Batch, first_fetched: dict[str, int]):
         self.batch = batch
         self.first_fetched = first_fetched
-        self.of: list[str | None] = [None] * len(batch.entries)     # each entry's story when it joined
+        self.of: list[str | None] = [None] * len(batch.entries)  # each entry's story when it joined
         self.merged_into: dict[str, str] = {}
-        self.changed: set[str] = set()                               # stories whose members' JSON is stale
+        self.changed: set[str] = set()  # stories whose members' JSON is stale
         self.positions = {e.item_id: p for p, e in enumerate(batch.entries)}
 
     def final(self, story: str) -> str:
@@ -421,8 +479,9 @@ class _Stories:
         entry = self.batch.entries[pos]
         row = self.batch.stored.get(entry.item_id)
         own = self.final(row["story_id"]) if row is not None else None
-        found = {self.final(story if story is not None else self.of[self.positions[item_id]])
-                 for item_id, story in copies}
+        found = {
+            self.final(story if story is not None else self.of[self.positions[item_id]]) for item_id, story in copies
+        }
         stories = found | ({own} if own else set())
         if not stories:
             self.of[pos] = own or entry.item_id
@@ -434,17 +493,19 @@ class _Stories:
         if merged:
             log.debug("stories %s merged into %s", merged, target)
         self.of[pos] = target
-        if merged or own != target:                    # its members' story (size, sources) changed
+        if merged or own != target:  # its members' story (size, sources) changed
             self.changed.add(target)
-
 
 
 def _batch_candidates(batch: _Batch, window: int) -> tuple[np.ndarray, np.ndarray]:
     """(entry, earlier entry) pairs sharing a band, in the window, same language through the original's
     bands (first array) or another language through the English's (second); each pair once."""
     keys = np.concatenate([e.keys for e in batch.entries]) if batch.entries else _NO_KEYS
-    owners = np.concatenate([np.full(len(e.original_keys) + len(e.english_keys), p)
-                             for p, e in enumerate(batch.entries)]) if batch.entries else _NO_KEYS
+    owners = (
+        np.concatenate([np.full(len(e.original_keys) + len(e.english_keys), p) for p, e in enumerate(batch.entries)])
+        if batch.entries
+        else _NO_KEYS
+    )
     query, q = _pairs_by_language(batch, keys, owners, batch.lang[owners])
     pos, kind = batch.q_pos[query], batch.q_kind[query]
     keep = (q < pos) & batch.has[q, kind] & (np.abs(batch.at[q] - batch.centre[pos]) <= window)
@@ -457,8 +518,9 @@ def _batch_candidates(batch: _Batch, window: int) -> tuple[np.ndarray, np.ndarra
     return out[0], out[1]
 
 
-def _confirmed_in_batch(batch: _Batch, same: np.ndarray, other: np.ndarray, settings: StorySettings
-                        ) -> Iterator[tuple[int, int]]:
+def _confirmed_in_batch(
+    batch: _Batch, same: np.ndarray, other: np.ndarray, settings: StorySettings
+) -> Iterator[tuple[int, int]]:
     for kind, pairs, threshold in ((0, same, settings.threshold), (1, other, settings.cross_threshold)):
         if len(pairs):
             signatures = batch.signatures[kind]
@@ -466,19 +528,21 @@ def _confirmed_in_batch(batch: _Batch, same: np.ndarray, other: np.ndarray, sett
             yield from zip(pairs[passing, 0].tolist(), pairs[passing, 1].tolist())
 
 
-def _agreeing(left: np.ndarray, li: np.ndarray, right: np.ndarray, ri: np.ndarray, threshold: float,
-              chunk: int = 4096) -> np.ndarray:
+def _agreeing(
+    left: np.ndarray, li: np.ndarray, right: np.ndarray, ri: np.ndarray, threshold: float, chunk: int = 4096
+) -> np.ndarray:
     """Which pairs (``left[li[k]]``, ``right[ri[k]]``) agree on at least ``threshold`` of their hashes."""
     out = np.zeros(len(li), dtype=bool)
     size = left.shape[1]
     for start in range(0, len(li), chunk):
-        agree = np.count_nonzero(left[li[start:start + chunk]] == right[ri[start:start + chunk]], axis=1)
-        out[start:start + chunk] = agree / size >= threshold
+        agree = np.count_nonzero(left[li[start : start + chunk]] == right[ri[start : start + chunk]], axis=1)
+        out[start : start + chunk] = agree / size >= threshold
     return out
 
 
-def _pairs_by_language(batch: _Batch, keys: np.ndarray, values: np.ndarray, langs: np.ndarray
-                       ) -> tuple[np.ndarray, np.ndarray]:
+def _pairs_by_language(
+    batch: _Batch, keys: np.ndarray, values: np.ndarray, langs: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """(query index, value) for every band key of the batch's queries found in ``keys``, where the value's
     language (``langs``) is the entry's for an original's band and another for an English band. Each
     language's keys are searched apart, so the pairs the language rules out are never made: items of one
@@ -511,8 +575,9 @@ def _pairs(queries: np.ndarray, keys: np.ndarray, values: np.ndarray) -> tuple[n
 
 def _band_rows(conn: sqlite3.Connection, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(keys, items) of the ``story_bands`` rows of ``keys``, sorted by key."""
-    rows = conn.execute("SELECT key, item FROM story_bands WHERE key IN (SELECT value FROM json_each(?))",
-                        (_json(keys),))
+    rows = conn.execute(
+        "SELECT key, item FROM story_bands WHERE key IN (SELECT value FROM json_each(?))", (_json(keys),)
+    )
     # Flattened straight into the array: np.array() of a list of row tuples infers their shape row by row.
     found = np.fromiter(chain.from_iterable(rows), dtype=np.int64).reshape(-1, 2)
     order = np.argsort(found[:, 0], kind="stable")
@@ -523,8 +588,7 @@ def _band_pairs(entries: list[Entry], numbers: list[int]) -> list[tuple[int, int
     if not entries:
         return []
     keys = np.concatenate([e.keys for e in entries])
-    items = np.repeat(np.array(numbers, dtype=np.int64), [len(e.original_keys) + len(e.english_keys)
-                                                          for e in entries])
+    items = np.repeat(np.array(numbers, dtype=np.int64), [len(e.original_keys) + len(e.english_keys) for e in entries])
     order = np.lexsort((items, keys))
     return list(zip(keys[order].tolist(), items[order].tolist()))
 
@@ -538,8 +602,16 @@ def _matrix(signatures: list[np.ndarray | None], size: int) -> np.ndarray:
 
 
 def _values(entry: Entry) -> tuple:
-    return (entry.day, entry.source, entry.section, entry.lang, entry.content_hash, int(entry.english),
-            fp.to_blob(entry.signature), fp.to_blob(entry.signature_en))
+    return (
+        entry.day,
+        entry.source,
+        entry.section,
+        entry.lang,
+        entry.content_hash,
+        int(entry.english),
+        fp.to_blob(entry.signature),
+        fp.to_blob(entry.signature_en),
+    )
 
 
 def _json(values) -> str:
@@ -547,22 +619,41 @@ def _json(values) -> str:
 
 
 def _row_entries(rows: list[sqlite3.Row]) -> list[Entry]:
-    return [Entry(row["item_id"], row["day"], row["at"], row["source"], row["section"], row["lang"],
-                  row["content_hash"], bool(row["english"]), fp.from_blob(row["signature"]),
-                  fp.from_blob(row["signature_en"])) for row in rows]
+    return [
+        Entry(
+            row["item_id"],
+            row["day"],
+            row["at"],
+            row["source"],
+            row["section"],
+            row["lang"],
+            row["content_hash"],
+            bool(row["english"]),
+            fp.from_blob(row["signature"]),
+            fp.from_blob(row["signature_en"]),
+        )
+        for row in rows
+    ]
 
 
 def members_of(conn: sqlite3.Connection, story_ids: set[str]) -> dict[str, list[sqlite3.Row]]:
     """The items of each story, first fetched first, read in one query."""
     out: dict[str, list[sqlite3.Row]] = {story_id: [] for story_id in story_ids}
-    for row in conn.execute("SELECT story_id, item_id, source, section, lang, at FROM story_items WHERE story_id "
-                            "IN (SELECT value FROM json_each(?)) ORDER BY story_id, at, item_id",
-                            (_json(sorted(story_ids)),)):
+    for row in conn.execute(
+        "SELECT story_id, item_id, source, section, lang, at FROM story_items WHERE story_id "
+        "IN (SELECT value FROM json_each(?)) ORDER BY story_id, at, item_id",
+        (_json(sorted(story_ids)),),
+    ):
         out[row["story_id"]].append(row)
     return out
 
 
 def story_record(story_id: str, rows: list[sqlite3.Row]) -> dict:
     """The ``story`` field of each member item."""
-    return {"id": story_id, "size": len(rows), "items": [r["item_id"] for r in rows],
-            "sources": sorted({r["source"] for r in rows}), "langs": sorted({r["lang"] for r in rows})}
+    return {
+        "id": story_id,
+        "size": len(rows),
+        "items": [r["item_id"] for r in rows],
+        "sources": sorted({r["source"] for r in rows}),
+        "langs": sorted({r["lang"] for r in rows}),
+    }

@@ -1,11 +1,11 @@
 """Post-crawl stage: group syndicated copies into stories (after translation, so English text exists).
 
-Which items it takes: those the item change feed (consumer ``stories``) shows changed in their text, title
-or translation since the last stage, and of those the ones never fingerprinted, whose content changed (an
-edit, a re-extraction), or that have English text now but had none when fingerprinted. So a zh/ru item translated later — by ``newsmon translate --pending`` between cycles, a
-``--failed`` retry, a re-translation after an edit — is compared across languages by the next cycle,
-without the translation feature knowing about stories, and under the cycle lock that rewriting
-``items.jsonl`` needs.
+Which items it takes: those the item change feed (consumer ``stories``) shows changed in their text, title or
+translation since the last stage, and of those the ones never fingerprinted, whose content changed (an edit, a
+re-extraction), or that have English text now but had none when fingerprinted. So a zh/ru item translated later — by
+``newsmon translate --pending`` between cycles, a ``--failed`` retry, a re-translation after an edit — is compared
+across languages by the next cycle, without the translation feature knowing about stories, and under the cycle lock
+that rewriting ``items.jsonl`` needs.
 
 Each member of a story with copies (size ≥ 2) gets ``story`` ({id, size, items, sources, langs}) set
 through the item store (so its day file shows the grouping after the run's export), in the transaction
@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 # land on random pages of the index, so a commit rewrites most of the pages it touched; larger batches share
 # those pages and the candidates' rows (read once per batch).
 BATCH = 500
-CONSUMER = "stories"                       # its name on the item change feed
+CONSUMER = "stories"  # its name on the item change feed
 FINGERPRINTED = ("title", "text", "paragraphs", "text_en", "content_hash")
 
 
@@ -58,8 +58,8 @@ def run_stage(ctx) -> dict:
     settings = settings_of(ctx.config)
     conn = ctx.db()
     try:
-        if not settings.enabled:      # the feed is read past, so it can be pruned; items stored meanwhile
-            _ids, up_to = item_store.changed_since(conn, CONSUMER, ())     # are not grouped later
+        if not settings.enabled:  # the feed is read past, so it can be pruned; items stored meanwhile
+            _ids, up_to = item_store.changed_since(conn, CONSUMER, ())  # are not grouped later
             item_store.advance(conn, CONSUMER, up_to)
             return {"enabled": False}
         return update_stories(conn, ctx.output_dir, settings)
@@ -67,8 +67,9 @@ def run_stage(ctx) -> dict:
         conn.close()
 
 
-def update_stories(conn: sqlite3.Connection, output_dir: str | Path, settings: StorySettings,
-                   now: float | None = None) -> dict:
+def update_stories(
+    conn: sqlite3.Connection, output_dir: str | Path, settings: StorySettings, now: float | None = None
+) -> dict:
     """Fingerprint what needs it, group, and write each changed story into its members' JSON."""
     started = time.monotonic()
     now = time.time() if now is None else now
@@ -78,8 +79,8 @@ def update_stories(conn: sqlite3.Connection, output_dir: str | Path, settings: S
     since_day = date.fromtimestamp(horizon).isoformat()
     work, up_to = pending(conn, since_day, now)
     for start in range(0, len(work), BATCH):
-        entries, failed = entries_of(work[start:start + BATCH], now)
-        for day, item, exc in failed:                  # one bad item never stops the others
+        entries, failed = entries_of(work[start : start + BATCH], now)
+        for day, item, exc in failed:  # one bad item never stops the others
             log.warning("stories: item %s (%s) left out: %s", item.get("id"), day, exc)
         with state.transaction(conn):
             results = index.add_many(entries)
@@ -89,8 +90,13 @@ def update_stories(conn: sqlite3.Connection, output_dir: str | Path, settings: S
     summary["synced"] = sync(conn)
     item_store.advance(conn, CONSUMER, up_to)
     summary["seconds"] = round(time.monotonic() - started, 2)
-    log.info("stories: %d item(s) fingerprinted, %d found a copy, %d item(s) got their story written, %d failed",
-             summary["items"], summary["copies"], summary["synced"], summary["failed"])
+    log.info(
+        "stories: %d item(s) fingerprinted, %d found a copy, %d item(s) got their story written, %d failed",
+        summary["items"],
+        summary["copies"],
+        summary["synced"],
+        summary["failed"],
+    )
     return summary
 
 
@@ -99,11 +105,17 @@ def pending(conn: sqlite3.Connection, since_day: str, now: float) -> tuple[list[
     its id), and the feed position to advance to once done."""
     changed, up_to = item_store.changed_since(conn, CONSUMER, FINGERPRINTED)
     recent = [item_id for item_id, day in changed if day >= since_day]
-    if not item_store.started(conn, CONSUMER):     # a DB from before the feed: its recent items, once
+    if not item_store.started(conn, CONSUMER):  # a DB from before the feed: its recent items, once
         seen = set(recent)
-        recent += [r[0] for r in conn.execute(
-            "SELECT i.id FROM items i LEFT JOIN story_items s ON s.item_id = i.id WHERE i.day >= ? "
-            "AND s.item_id IS NULL", (since_day,)) if r[0] not in seen]
+        recent += [
+            r[0]
+            for r in conn.execute(
+                "SELECT i.id FROM items i LEFT JOIN story_items s ON s.item_id = i.id WHERE i.day >= ? "
+                "AND s.item_id IS NULL",
+                (since_day,),
+            )
+            if r[0] not in seen
+        ]
     known = _fingerprinted(conn, recent)
     out = []
     for item_id, (day, item) in item_store.load(conn, recent).items():
@@ -119,37 +131,50 @@ def pending(conn: sqlite3.Connection, since_day: str, now: float) -> tuple[list[
 def _fingerprinted(conn: sqlite3.Connection, ids: list[str]) -> dict[str, sqlite3.Row]:
     found = {}
     for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
-        found.update({r["item_id"]: r for r in conn.execute(
-            f"SELECT item_id, content_hash, english FROM story_items WHERE item_id IN "
-            f"({','.join('?' * len(chunk))})", chunk)})
+        chunk = ids[start : start + 500]
+        found.update(
+            {
+                r["item_id"]: r
+                for r in conn.execute(
+                    f"SELECT item_id, content_hash, english FROM story_items WHERE item_id IN "
+                    f"({','.join('?' * len(chunk))})",
+                    chunk,
+                )
+            }
+        )
     return found
 
 
 def _needs_fingerprint(item: dict, row: sqlite3.Row | None) -> bool:
     """Never fingerprinted, content changed, or English text that was not there when fingerprinted."""
-    return row is None or row["content_hash"] != item.get("content_hash") or (
-        not row["english"] and bool(item.get("text_en")))
+    return (
+        row is None
+        or row["content_hash"] != item.get("content_hash")
+        or (not row["english"] and bool(item.get("text_en")))
+    )
 
 
 # ---------------------------------------------------------------- the story field in items and items.jsonl
 
+
 def sync(conn: sqlite3.Connection) -> int:
     """Set ``story`` on every unsynced member of a story with copies. Returns the items written."""
     rows = conn.execute("SELECT item_id, day, story_id FROM story_items WHERE synced = 0").fetchall()
-    stories = {story_id: story_record(story_id, rows_of)
-               for story_id, rows_of in members_of(conn, {r["story_id"] for r in rows}).items()}
+    stories = {
+        story_id: story_record(story_id, rows_of)
+        for story_id, rows_of in members_of(conn, {r["story_id"] for r in rows}).items()
+    }
     by_day: dict[str, dict[str, dict]] = {}
     alone = []
     for row in rows:
         if stories[row["story_id"]]["size"] < 2:
-            alone.append(row["item_id"])   # no copies: nothing to say, and the line stays as first written
+            alone.append(row["item_id"])  # no copies: nothing to say, and the line stays as first written
             continue
         by_day.setdefault(row["day"], {})[row["item_id"]] = stories[row["story_id"]]
     with state.transaction(conn):
         conn.executemany("UPDATE story_items SET synced = 1 WHERE item_id = ?", [(i,) for i in alone])
     written = 0
-    for day, updates in sorted(by_day.items()):
+    for _day, updates in sorted(by_day.items()):
         written += _write_day(conn, updates)
     return written
 

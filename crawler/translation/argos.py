@@ -29,7 +29,7 @@ def setting(key: str) -> str | None:
         stored = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None
-    except (OSError, ValueError) as exc:         # Argos prints and goes on with its defaults: so do we
+    except (OSError, ValueError) as exc:  # Argos prints and goes on with its defaults: so do we
         log.warning("ignoring %s: %s", path, exc)
         return None
     value = stored.get(key) if isinstance(stored, dict) else None
@@ -69,7 +69,7 @@ def package_name(metadata: dict[str, Any]) -> str:
 
 
 def _home() -> Path:
-    snap_home = os.environ.get("SNAP_USER_DATA") if "SNAP" in os.environ else None   # inside a snap
+    snap_home = os.environ.get("SNAP_USER_DATA") if "SNAP" in os.environ else None  # inside a snap
     return Path(snap_home) if snap_home else Path.home()
 
 

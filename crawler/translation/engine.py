@@ -39,15 +39,18 @@ class Engine:
         self.device = device_of(settings.device, ctranslate2.get_cuda_device_count())
         check_compute_type(settings.compute_type, self.device, ctranslate2.get_supported_compute_types(self.device))
         self.translator = ctranslate2.Translator(
-            str(package.model_dir), device=self.device, compute_type=settings.compute_type,
-            inter_threads=1, intra_threads=settings.threads or (os.cpu_count() or 1))
-        self.sp: Any = sentencepiece.SentencePieceProcessor(model_file=str(package.sp_model))   # None once closed
+            str(package.model_dir),
+            device=self.device,
+            compute_type=settings.compute_type,
+            inter_threads=1,
+            intra_threads=settings.threads or (os.cpu_count() or 1),
+        )
+        self.sp: Any = sentencepiece.SentencePieceProcessor(model_file=str(package.sp_model))  # None once closed
         self.options = translate_options(settings)
         self.prefix = [package.target_prefix] if package.target_prefix else None
         self.calls = 0
         self.sentences = 0
-        log.info("loaded %s %s on %s in %.2f s", package.name, package.version, self.device,
-                 time.monotonic() - started)
+        log.info("loaded %s %s on %s in %.2f s", package.name, package.version, self.device, time.monotonic() - started)
 
     def close(self) -> None:
         """Free the model now. The CTranslate2 translator owns the weights and the buffers its decoding
@@ -63,14 +66,15 @@ class Engine:
             tokens = tokens[1:]
         return self.sp.decode_pieces(tokens).strip()
 
-    def translate(self, sentences: list[str],
-                  progress: Callable[[int], None] | None = None) -> list[str | SentenceFailed]:
+    def translate(
+        self, sentences: list[str], progress: Callable[[int], None] | None = None
+    ) -> list[str | SentenceFailed]:
         """English for each sentence, in order; a sentence the model rejects gets a ``SentenceFailed``."""
         tokens = [self.tokenize(s) for s in sentences]
         order = sorted(range(len(sentences)), key=lambda i: len(tokens[i]))
         results: list[str | SentenceFailed] = [SentenceFailed("not translated")] * len(sentences)
         for start in range(0, len(order), self.batch_size):
-            batch = order[start:start + self.batch_size]
+            batch = order[start : start + self.batch_size]
             for i, text in zip(batch, self._batch([tokens[i] for i in batch])):
                 results[i] = text
             if progress:
@@ -99,8 +103,10 @@ def device_of(setting: str, cuda_devices: int) -> str:
     if setting == "auto":
         return "cuda" if cuda_devices > 0 else "cpu"
     if setting == "cuda" and cuda_devices == 0:
-        raise ConfigError('[translation] device = "cuda": CTranslate2 finds no CUDA device on this machine '
-                          '(no GPU, no NVIDIA driver, or no CUDA libraries); set device = "auto" or "cpu"')
+        raise ConfigError(
+            '[translation] device = "cuda": CTranslate2 finds no CUDA device on this machine '
+            '(no GPU, no NVIDIA driver, or no CUDA libraries); set device = "auto" or "cpu"'
+        )
     return setting
 
 
@@ -108,8 +114,10 @@ def check_compute_type(compute_type: str, device: str, supported: set[str]) -> N
     """CTranslate2 refuses a weight type the device lacks with a ValueError that would read as a broken
     model: say it is the setting instead."""
     if compute_type not in ("auto", "default") and compute_type not in supported:
-        raise ConfigError(f'[translation] compute_type = "{compute_type}": not supported on {device} here '
-                          f'(supported: {", ".join(sorted(supported))}, or "auto")')
+        raise ConfigError(
+            f'[translation] compute_type = "{compute_type}": not supported on {device} here '
+            f'(supported: {", ".join(sorted(supported))}, or "auto")'
+        )
 
 
 def release_memory() -> None:
@@ -126,6 +134,11 @@ def release_memory() -> None:
 
 def translate_options(settings: TranslationSettings) -> dict:
     """The decoding options newsmon uses (the benchmark passes the same ones to the raw baseline)."""
-    return {"beam_size": settings.beam_size, "max_batch_size": settings.batch_size,
-            "max_decoding_length": settings.max_decoding_length, "replace_unknowns": True,
-            "length_penalty": 0.2, "num_hypotheses": 1}
+    return {
+        "beam_size": settings.beam_size,
+        "max_batch_size": settings.batch_size,
+        "max_decoding_length": settings.max_decoding_length,
+        "replace_unknowns": True,
+        "length_penalty": 0.2,
+        "num_hypotheses": 1,
+    }

@@ -22,20 +22,40 @@ log = logging.getLogger(__name__)
 _INDECLINABLE_END = set("оуиэеёыюОУИЭЕЁЫЮ")
 # (suffix of the dictionary form, how many letters to cut, endings of the other cases)
 _RU_PARADIGMS = (
-    ("ий", 2, ("ий", "ого", "ому", "им", "ом", "ия", "ию", "ием", "ии")),   # Зеленский, Дмитрий
+    ("ий", 2, ("ий", "ого", "ому", "им", "ом", "ия", "ию", "ием", "ии")),  # Зеленский, Дмитрий
     ("ый", 2, ("ый", "ого", "ому", "ым", "ом")),
     ("ой", 2, ("ой", "ого", "ому", "ым", "ом")),
-    ("ая", 2, ("ая", "ой", "ую")),                                          # Зеленская
-    ("ова", 1, ("а", "ой", "у")), ("ева", 1, ("а", "ой", "у")),             # Захарова
-    ("ёва", 1, ("а", "ой", "у")), ("ина", 1, ("а", "ой", "у")), ("ына", 1, ("а", "ой", "у")),
-    ("а", 1, ("а", "ы", "и", "е", "у", "ой", "ою")),                         # Мария
-    ("я", 1, ("я", "и", "е", "ю", "ей", "ею")),                              # Небензя
-    ("й", 1, ("й", "я", "ю", "ем", "е")),                                    # Сергей
-    ("ь", 1, ("ь", "я", "ю", "ем", "е", "и", "ью")),                         # Игорь
+    ("ая", 2, ("ая", "ой", "ую")),  # Зеленская
+    ("ова", 1, ("а", "ой", "у")),
+    ("ева", 1, ("а", "ой", "у")),  # Захарова
+    ("ёва", 1, ("а", "ой", "у")),
+    ("ина", 1, ("а", "ой", "у")),
+    ("ына", 1, ("а", "ой", "у")),
+    ("а", 1, ("а", "ы", "и", "е", "у", "ой", "ою")),  # Мария
+    ("я", 1, ("я", "и", "е", "ю", "ей", "ею")),  # Небензя
+    ("й", 1, ("й", "я", "ю", "ем", "е")),  # Сергей
+    ("ь", 1, ("ь", "я", "ю", "ем", "е", "и", "ью")),  # Игорь
 )
-_CONSONANT_ENDINGS = ("", "а", "у", "ом", "ым", "е")                          # Путин, Лавров, Байден
-_PUNCT_EN = str.maketrans({"，": ",", "。": ".", "、": ",", "；": ";", "：": ":", "！": "!", "？": "?",
-                           "（": "(", "）": ")", "“": '"', "”": '"', "《": '"', "》": '"', "«": '"', "»": '"'})
+_CONSONANT_ENDINGS = ("", "а", "у", "ом", "ым", "е")  # Путин, Лавров, Байден
+_PUNCT_EN = str.maketrans(
+    {
+        "，": ",",
+        "。": ".",
+        "、": ",",
+        "；": ";",
+        "：": ":",
+        "！": "!",
+        "？": "?",
+        "（": "(",
+        "）": ")",
+        "“": '"',
+        "”": '"',
+        "《": '"',
+        "》": '"',
+        "«": '"',
+        "»": '"',
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -129,11 +149,13 @@ def load_glossary(user_path: str | Path | None = None) -> Glossary:
     for table, name in tables:
         for lang, entries in table.items():
             if not isinstance(entries, dict):
-                raise ConfigError(f"{name}: [{lang}]: expected a table of \"name\" = \"English\" entries")
+                raise ConfigError(f'{name}: [{lang}]: expected a table of "name" = "English" entries')
             for source, value in entries.items():
                 merged.setdefault(lang, {})[source] = (value, name)
-    built = {lang: [_entry(lang, src, value, name) for src, (value, name) in entries.items()]
-             for lang, entries in merged.items()}
+    built = {
+        lang: [_entry(lang, src, value, name) for src, (value, name) in entries.items()]
+        for lang, entries in merged.items()
+    }
     log.debug("glossary: %s entries from %s", sum(map(len, built.values())), [n for _t, n in tables])
     return Glossary(built, tuple(n for _t, n in tables))
 
@@ -150,7 +172,7 @@ def _entry(lang: str, source: str, value: object, filename: str) -> Entry:
     if isinstance(value, str):
         value = {"en": value}
     if not isinstance(value, dict) or not isinstance(value.get("en"), str) or not value["en"].strip():
-        raise ConfigError(f"{where}: expected \"English rendering\" or {{ en = \"…\" }}, got {value!r}")
+        raise ConfigError(f'{where}: expected "English rendering" or {{ en = "…" }}, got {value!r}')
     unknown = set(value) - {"en", "forms", "variants"}
     if unknown:
         raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(unknown))} (allowed: en, forms, variants)")
@@ -161,6 +183,7 @@ def _entry(lang: str, source: str, value: object, filename: str) -> Entry:
     if not source.strip():
         raise ConfigError(f"{filename}: [{lang}]: empty source name")
     # The rendering itself is in the pattern too, so that "XI JINPING" is put back as "Xi Jinping".
-    variant_re = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, [*variants, value["en"]])) + r")(?!\w)",
-                            re.IGNORECASE)
+    variant_re = re.compile(
+        r"(?<!\w)(?:" + "|".join(map(re.escape, [*variants, value["en"]])) + r")(?!\w)", re.IGNORECASE
+    )
     return Entry(source, value["en"].strip(), source_pattern(lang, source.strip(), forms), variant_re)

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from crawler import state
 
@@ -35,7 +35,7 @@ CREATE TABLE IF NOT EXISTS sentences (
     PRIMARY KEY (model, source)
 ) WITHOUT ROWID;
 """
-_CHUNK = 500   # bound parameters per query
+_CHUNK = 500  # bound parameters per query
 
 
 def source_key(sentence: str) -> bytes:
@@ -72,10 +72,11 @@ class TranslationMemory:
         by_key = {source_key(s): s for s in sources}
         keys, found = list(by_key), {}
         for start in range(0, len(keys), _CHUNK):
-            chunk = keys[start:start + _CHUNK]
+            chunk = keys[start : start + _CHUNK]
             marks = ",".join("?" * len(chunk))
             rows = self.conn.execute(
-                f"SELECT source, target FROM {self.sentences} WHERE model=? AND source IN ({marks})", (number, *chunk))
+                f"SELECT source, target FROM {self.sentences} WHERE model=? AND source IN ({marks})", (number, *chunk)
+            )
             found.update((by_key[key], target) for key, target in rows.fetchall())
         return found
 
@@ -85,11 +86,13 @@ class TranslationMemory:
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             number = self._model(model, create=True)
-            self.conn.executemany(f"INSERT OR REPLACE INTO {self.sentences} VALUES (?, ?, ?)",
-                                  [(number, source_key(s), t) for s, t in pairs.items()])
+            self.conn.executemany(
+                f"INSERT OR REPLACE INTO {self.sentences} VALUES (?, ?, ?)",
+                [(number, source_key(s), t) for s, t in pairs.items()],
+            )
         except BaseException:
             self.conn.execute("ROLLBACK")
-            self._models.clear()          # a model row inserted in the transaction is gone with it
+            self._models.clear()  # a model row inserted in the transaction is gone with it
             raise
         self.conn.execute("COMMIT")
 
@@ -114,14 +117,16 @@ class TranslationMemory:
             numbers = {(n, v): i for i, n, v in self.conn.execute("SELECT id, name, version FROM models")}
             rows = self.conn.execute("SELECT model, version, source, target FROM memory")
             while batch := rows.fetchmany(5000):
-                self.conn.executemany("INSERT OR REPLACE INTO sentences VALUES (?, ?, ?)",
-                                      [(numbers[(m, v)], source_key(s), t) for m, v, s, t in batch])
+                self.conn.executemany(
+                    "INSERT OR REPLACE INTO sentences VALUES (?, ?, ?)",
+                    [(numbers[(m, v)], source_key(s), t) for m, v, s, t in batch],
+                )
             self.conn.execute("DROP TABLE memory")
         except BaseException:
             self.conn.execute("ROLLBACK")
             raise
         self.conn.execute("COMMIT")
-        self.conn.execute("VACUUM")       # the converted file is a fraction of the old one: give the rest back
+        self.conn.execute("VACUUM")  # the converted file is a fraction of the old one: give the rest back
 
     def count(self) -> int:
         return self.conn.execute(f"SELECT count(*) FROM {self.sentences}").fetchone()[0] if self.conn else 0

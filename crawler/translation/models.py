@@ -39,7 +39,7 @@ class ModelPackage:
     path: Path
     from_code: str
     to_code: str
-    name: str            # argospm name, e.g. "translate-zh_en"
+    name: str  # argospm name, e.g. "translate-zh_en"
     version: str
     target_prefix: str = ""
 
@@ -93,8 +93,14 @@ def _read_package(path: Path) -> ModelPackage | None:
     if not (path / "sentencepiece.model").is_file() or not (path / "model" / "model.bin").is_file():
         log.warning("ignoring %s: newsmon needs model/model.bin and sentencepiece.model", path)
         return None
-    return ModelPackage(path, str(from_code), str(to_code), argos.package_name(metadata),
-                        str(metadata.get("package_version") or "0"), str(metadata.get("target_prefix") or ""))
+    return ModelPackage(
+        path,
+        str(from_code),
+        str(to_code),
+        argos.package_name(metadata),
+        str(metadata.get("package_version") or "0"),
+        str(metadata.get("target_prefix") or ""),
+    )
 
 
 def find(lang: str, target: str, dirs: list[Path]) -> ModelPackage | None:
@@ -144,13 +150,14 @@ def install_file(archive: str | Path, dest: Path) -> ModelPackage:
             if package is None:
                 raise ModelMissing(f"{archive}: not a translation package newsmon can run")
             target = dest / top
-            if target.exists():             # the copy being replaced is moved into the staging dir, then dropped
+            if target.exists():  # the copy being replaced is moved into the staging dir, then dropped
                 os.replace(target, staging / ".replaced")
             os.replace(staging / top, target)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-    log.info("installed %s %s (%s → %s) in %s", package.name, package.version, package.from_code,
-             package.to_code, target)
+    log.info(
+        "installed %s %s (%s → %s) in %s", package.name, package.version, package.from_code, package.to_code, target
+    )
     return dataclasses.replace(package, path=target)
 
 
@@ -159,8 +166,10 @@ def _check_archive(zf: zipfile.ZipFile, archive: Path) -> str:
     tops = {n.parts[0] for n in names if n.parts}
     unsafe = [str(n) for n in names if n.is_absolute() or ".." in n.parts]
     if unsafe or len(tops) != 1:
-        raise ModelMissing(f"{archive}: not an Argos package (expected one top directory, found "
-                           f"{sorted(tops)[:3]}{' and unsafe paths' if unsafe else ''})")
+        raise ModelMissing(
+            f"{archive}: not an Argos package (expected one top directory, found "
+            f"{sorted(tops)[:3]}{' and unsafe paths' if unsafe else ''})"
+        )
     top = tops.pop()
     have = {str(n) for n in names}
     for required in ("metadata.json", "model/model.bin", "sentencepiece.model"):
@@ -180,21 +189,29 @@ def fetch_index(url: str) -> list[dict]:
         with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT) as response:
             index = json.loads(response.read())
     except (OSError, ValueError) as exc:
-        raise ModelMissing(f"cannot read the Argos package index at {url} ({exc}); installing from the index "
-                           f"needs the Internet — on an air-gapped machine copy the .argosmodel file over "
-                           f"and run: newsmon models install --file PATH.argosmodel") from None
+        raise ModelMissing(
+            f"cannot read the Argos package index at {url} ({exc}); installing from the index "
+            f"needs the Internet — on an air-gapped machine copy the .argosmodel file over "
+            f"and run: newsmon models install --file PATH.argosmodel"
+        ) from None
     if not isinstance(index, list):
         raise ModelMissing(f"{url}: not an Argos package index (expected a JSON list of packages)")
     return index
 
 
 def pick_from_index(index: list[dict], lang: str, target: str) -> dict:
-    candidates = [m for m in index if isinstance(m, dict) and m.get("type", "translate") == "translate"
-                  and m.get("from_code") == lang and m.get("to_code") == target
-                  and isinstance(m.get("links"), list) and m["links"]]
+    candidates = [
+        m
+        for m in index
+        if isinstance(m, dict)
+        and m.get("type", "translate") == "translate"
+        and m.get("from_code") == lang
+        and m.get("to_code") == target
+        and isinstance(m.get("links"), list)
+        and m["links"]
+    ]
     if not candidates:
-        pairs = sorted({f"{m.get('from_code')}" for m in index if isinstance(m, dict)
-                        and m.get("to_code") == target})
+        pairs = sorted({f"{m.get('from_code')}" for m in index if isinstance(m, dict) and m.get("to_code") == target})
         raise ModelMissing(f"the Argos index has no {lang}→{target} package (it has: {', '.join(pairs)})")
     return max(candidates, key=lambda m: version_key(m.get("package_version")))
 
@@ -212,8 +229,10 @@ def download(metadata: dict, dest: Path) -> Path:
         except OSError as exc:
             errors.append(f"{link}: {exc}")
             Path(tmp).unlink(missing_ok=True)
-    raise ModelMissing(f"download failed ({'; '.join(errors)}); on an air-gapped machine use "
-                       f"newsmon models install --file PATH.argosmodel")
+    raise ModelMissing(
+        f"download failed ({'; '.join(errors)}); on an air-gapped machine use "
+        f"newsmon models install --file PATH.argosmodel"
+    )
 
 
 def install_from_index(langs: list[str], target: str, dest: Path, url: str | None = None) -> list[ModelPackage]:
@@ -222,8 +241,9 @@ def install_from_index(langs: list[str], target: str, dest: Path, url: str | Non
     done = []
     for lang in langs:
         metadata = pick_from_index(index, lang, target)
-        log.info("downloading %s→%s %s from %s", lang, target, metadata.get("package_version", ""),
-                 metadata["links"][0])
+        log.info(
+            "downloading %s→%s %s from %s", lang, target, metadata.get("package_version", ""), metadata["links"][0]
+        )
         path = download(metadata, dest)
         try:
             done.append(install_file(path, dest))

@@ -9,10 +9,20 @@ from typing import Any
 from crawler.exceptions import ConfigError
 from crawler.tables import Spec, config_table, read_table
 
-DEVICES = ("cpu", "cuda", "auto")       # auto: cuda when CTranslate2 sees a CUDA device, else cpu
+DEVICES = ("cpu", "cuda", "auto")  # auto: cuda when CTranslate2 sees a CUDA device, else cpu
 # CTranslate2's weight types; the *16 ones are for GPUs (which ones a device has is checked as a model loads).
-COMPUTE_TYPES = ("int8", "int8_float32", "int16", "float32", "float16", "int8_float16", "bfloat16",
-                 "int8_bfloat16", "auto", "default")
+COMPUTE_TYPES = (
+    "int8",
+    "int8_float32",
+    "int16",
+    "float32",
+    "float16",
+    "int8_float16",
+    "bfloat16",
+    "int8_bfloat16",
+    "auto",
+    "default",
+)
 CHOICES = {"compute_type": COMPUTE_TYPES, "device": DEVICES}
 
 
@@ -21,17 +31,17 @@ class TranslationSettings:
     enabled: bool = True
     languages: tuple[str, ...] = ("zh", "ru")
     target: str = "en"
-    packages_dir: str = ""                 # "" → $ARGOS_PACKAGES_DIR, else Argos' own default directory
+    packages_dir: str = ""  # "" → $ARGOS_PACKAGES_DIR, else Argos' own default directory
     beam_size: int = 4
     batch_size: int = 32
-    threads: int = 0                       # 0 → every core
-    device: str = "cpu"                    # the same output on every machine unless a GPU is asked for
+    threads: int = 0  # 0 → every core
+    device: str = "cpu"  # the same output on every machine unless a GPU is asked for
     compute_type: str = "int8"
     max_decoding_length: int = 256
     max_sentence_chars: int = 400
-    items_per_chunk: int = 200             # items translated (and saved) together
-    memory: str = "translation-memory.sqlite"   # relative to the output dir; "" disables the memory
-    glossary: str = ""                     # user glossary file merged over the shipped one
+    items_per_chunk: int = 200  # items translated (and saved) together
+    memory: str = "translation-memory.sqlite"  # relative to the output dir; "" disables the memory
+    glossary: str = ""  # user glossary file merged over the shipped one
 
     @classmethod
     def from_table(cls, table: dict[str, Any]) -> TranslationSettings:

@@ -16,11 +16,13 @@ _ZH_SENTENCE = re.compile(r".*?(?:[。！？；!?;]+|…+|\.{3,})[”’」』�
 _RU_BOUNDARY = re.compile(r"([.!?…]+)([»\"”’)\]]*)(\s+)(?=[«\"„“(\[—–-]?\s*[A-ZА-ЯЁ0-9])")
 _INITIALS = re.compile(r"^[(«\"„]*(?:[A-ZА-ЯЁ][a-zа-яё]?\.)+$")
 # Abbreviations after which a capital letter does not start a new sentence ("т.е. Путин", "ул. Тверская").
-NON_TERMINAL = frozenset("""
+NON_TERMINAL = frozenset(
+    """
 т.е. т.к. т.н. т.ч. напр. им. ул. пр. просп. пер. пл. наб. д. кв. обл. р-н. р. оз. проф. акад. доц. чл.-корр.
 г-н. г-жа. св. ст. см. ср. гл. рис. тел. англ. нем. фр. кит. рус. лат. ген. ген.-лейт. адм. полк. ок. ориент.
 mr. mrs. ms. dr. prof. st. no. vs. e.g. i.e. gen. lt. col. sen. rep. gov.
-""".split())
+""".split()
+)
 # "г." is "год" after a number ("в 2024 г. Президент…" may end a sentence) but "город" before a name.
 _YEAR_ABBREV = frozenset({"г.", "гг."})
 _LONG_BREAK = re.compile(r"[，、,；;：:]\s*|\s+")
@@ -44,7 +46,7 @@ def split_ru(text: str) -> list[str]:
     sentences, start = [], 0
     for match in _RU_BOUNDARY.finditer(text):
         if _is_boundary(text, match):
-            sentences.append(text[start:match.start(3)].strip())
+            sentences.append(text[start : match.start(3)].strip())
             start = match.end(3)
     sentences.append(text[start:].strip())
     return [s for s in sentences if s]
@@ -52,12 +54,12 @@ def split_ru(text: str) -> list[str]:
 
 def _is_boundary(text: str, match: re.Match) -> bool:
     if match.group(1) != ".":
-        return True                                    # !, ?, …, "..." always end a sentence
-    words = text[:match.end(1)].split()
+        return True  # !, ?, …, "..." always end a sentence
+    words = text[: match.end(1)].split()
     token = words[-1] if words else ""
     if _INITIALS.match(token):
-        return False                                   # "В. Путин", "В.В. Путин", "A. B. Smith"
-    if token.lower().lstrip("(«\"„") in NON_TERMINAL:
+        return False  # "В. Путин", "В.В. Путин", "A. B. Smith"
+    if token.lower().lstrip('(«"„') in NON_TERMINAL:
         return False
     if token.lower() in _YEAR_ABBREV:
         return len(words) > 1 and words[-2].isdigit()  # "2024 г. Он…" ends; "г. Москва" does not

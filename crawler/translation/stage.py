@@ -41,7 +41,8 @@ from crawler.progress import Progress
 from crawler.translation import models, store
 from crawler.translation.glossary import load_glossary
 from crawler.translation.memory import TranslationMemory
-from crawler.translation.settings import TranslationSettings, settings_of as translation_settings
+from crawler.translation.settings import TranslationSettings
+from crawler.translation.settings import settings_of as translation_settings
 from crawler.translation.translator import Translator, item_lang
 
 log = logging.getLogger(__name__)
@@ -53,12 +54,13 @@ def run_stage(ctx) -> dict:
     if not settings.enabled:
         return {"enabled": False}
     if not model_work(settings, ctx.output_dir):
-        return translate_pending(settings, ctx.output_dir)      # no model to load: nothing worth a process
+        return translate_pending(settings, ctx.output_dir)  # no model to load: nothing worth a process
     return translate_apart(settings, ctx.output_dir)
 
 
-def model_work(settings: TranslationSettings, output_dir: str | Path,
-               statuses: tuple[str, ...] = ("pending",)) -> dict[str, int]:
+def model_work(
+    settings: TranslationSettings, output_dir: str | Path, statuses: tuple[str, ...] = ("pending",)
+) -> dict[str, int]:
     """Language → pending items, for the languages with both pending items and an installed model."""
     conn = state.connect(output_dir)
     try:
@@ -79,29 +81,37 @@ def translate_apart(settings: TranslationSettings, output_dir: str | Path) -> di
     the progress lines). Ctrl-C or SIGTERM while waiting ends the child before the interrupt goes on."""
     started = time.monotonic()
     give_back_freed_memory()
-    request = {"settings": {**asdict(settings), "languages": list(settings.languages)},
-               "output_dir": str(output_dir), "level": logging.getLogger().getEffectiveLevel()}
+    request = {
+        "settings": {**asdict(settings), "languages": list(settings.languages)},
+        "output_dir": str(output_dir),
+        "level": logging.getLogger().getEffectiveLevel(),
+    }
     # The child imports this very checkout of newsmon, installed or not.
-    code = (f"import sys; sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r}); "
-            "from crawler.translation.stage import child_main; child_main()")
+    code = (
+        f"import sys; sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r}); "
+        "from crawler.translation.stage import child_main; child_main()"
+    )
     read_fd, write_fd = os.pipe()
     try:
-        url = state.database_url()          # the child opens the database this process does (a config's URL too)
-        child = subprocess.Popen([sys.executable, "-c", code, str(write_fd), json.dumps(request)],
-                                 pass_fds=(write_fd,), stdin=subprocess.DEVNULL,
-                                 env=dict(os.environ, **{state.ENV_URL: url}) if url else None)
+        url = state.database_url()  # the child opens the database this process does (a config's URL too)
+        child = subprocess.Popen(
+            [sys.executable, "-c", code, str(write_fd), json.dumps(request)],
+            pass_fds=(write_fd,),
+            stdin=subprocess.DEVNULL,
+            env=dict(os.environ, **{state.ENV_URL: url}) if url else None,
+        )
     except BaseException:
         os.close(read_fd)
         raise
     finally:
-        os.close(write_fd)                  # the child's copy is the only writer left: EOF when it ends
+        os.close(write_fd)  # the child's copy is the only writer left: EOF when it ends
     summary = failure = None
     try:
         with os.fdopen(read_fd, "r", encoding="utf-8") as messages:
             for line in messages:
                 try:
                     message = json.loads(line)
-                except ValueError:            # the last line of a process killed while writing it
+                except ValueError:  # the last line of a process killed while writing it
                     continue
                 if "log" in message:
                     _emit(message["log"])
@@ -113,7 +123,7 @@ def translate_apart(settings: TranslationSettings, output_dir: str | Path) -> di
         child.wait()
     finally:
         _end(child)
-    if summary is not None:           # the work is saved, whatever happened to the process after it
+    if summary is not None:  # the work is saved, whatever happened to the process after it
         return summary
     return _failed(settings, output_dir, failure or _death(child.returncode), started)
 
@@ -181,7 +191,7 @@ def child_main() -> None:
     try:
         settings = TranslationSettings(**{**values, "languages": tuple(values["languages"])})
         message = {"summary": translate_pending(settings, request["output_dir"])}
-    except BaseException as exc:    # one clear line in the run's log; the traceback at debug level
+    except BaseException as exc:  # one clear line in the run's log; the traceback at debug level
         message = {"failed": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()}
     out.write(json.dumps(message) + "\n")
     out.close()
@@ -206,16 +216,27 @@ class _PipeHandler(logging.Handler):
             self.handleError(record)
 
 
-def translate_pending(settings: TranslationSettings, output_dir: str | Path,
-                      statuses: tuple[str, ...] = ("pending",), progress: Progress | None = None) -> dict:
+def translate_pending(
+    settings: TranslationSettings,
+    output_dir: str | Path,
+    statuses: tuple[str, ...] = ("pending",),
+    progress: Progress | None = None,
+) -> dict:
     started = time.monotonic()
     conn = state.connect(output_dir)
     try:
         counts = {lang: n for lang, n in store.pending_counts(conn, statuses).items() if lang in settings.languages}
         summary = {"items": sum(counts.values()), "done": 0, "failed": 0, "pending": 0, "missing_models": []}
         if counts:
-            _translate(settings, Path(output_dir), conn, statuses, counts, summary,
-                       progress or Progress("translate: sentences", 0))
+            _translate(
+                settings,
+                Path(output_dir),
+                conn,
+                statuses,
+                counts,
+                summary,
+                progress or Progress("translate: sentences", 0),
+            )
     finally:
         conn.close()
     summary["seconds"] = round(time.monotonic() - started, 2)
@@ -227,30 +248,34 @@ def _translate(settings, output_dir, conn, statuses, counts, summary, progress) 
     packages = {lang: pkg for lang in sorted(counts) if (pkg := models.find(lang, settings.target, dirs))}
     missing = [lang for lang in sorted(counts) if lang not in packages]
     if missing:
-        log.warning("no %s model installed: %s item(s) stay pending; install with: %s",
-                    ", ".join(f"{lang}→{settings.target}" for lang in missing),
-                    sum(counts[lang] for lang in missing), models.INSTALL_HINT.format(langs=" ".join(missing)))
+        log.warning(
+            "no %s model installed: %s item(s) stay pending; install with: %s",
+            ", ".join(f"{lang}→{settings.target}" for lang in missing),
+            sum(counts[lang] for lang in missing),
+            models.INSTALL_HINT.format(langs=" ".join(missing)),
+        )
     summary["pending"] = sum(counts[lang] for lang in missing)
     summary["missing_models"] = missing
     if not packages:
         return
-    workable = [(day, item) for day, item in store.pending_items(conn, statuses, tuple(packages))
-                if item_lang(item) in packages]
+    workable = [
+        (day, item) for day, item in store.pending_items(conn, statuses, tuple(packages)) if item_lang(item) in packages
+    ]
     if not workable:
         return
     memory = TranslationMemory(settings.memory_path(output_dir))
     translator = Translator(settings, load_glossary(settings.glossary or None), memory, packages)
     try:
         for start in range(0, len(workable), settings.items_per_chunk):
-            _chunk(translator, conn, output_dir, workable[start:start + settings.items_per_chunk], summary,
-                   progress)
+            _chunk(translator, conn, output_dir, workable[start : start + settings.items_per_chunk], summary, progress)
     finally:
         if progress.total:
             progress.finish()
         memory.close()
-        translator.release()          # the model goes with the stage, not when this process ends
-    summary.update(translator.stats, model_calls=translator.model_calls,
-                   models={lang: p.ref for lang, p in packages.items()})
+        translator.release()  # the model goes with the stage, not when this process ends
+    summary.update(
+        translator.stats, model_calls=translator.model_calls, models={lang: p.ref for lang, p in packages.items()}
+    )
 
 
 def _chunk(translator, conn, output_dir, chunk, summary, progress) -> None:

@@ -18,8 +18,9 @@ from crawler.store import items as item_store
 log = logging.getLogger(__name__)
 
 
-def pending_items(conn: sqlite3.Connection, statuses: tuple[str, ...], langs: tuple[str, ...]
-                  ) -> list[tuple[str, dict]]:
+def pending_items(
+    conn: sqlite3.Connection, statuses: tuple[str, ...], langs: tuple[str, ...]
+) -> list[tuple[str, dict]]:
     """``(day, item)`` for every item of ``langs`` whose translation status is one of ``statuses``."""
     return item_store.by_translation_status(conn, statuses, langs)
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import version
-from typing import Callable
 
 from crawler.items import utc_now
 from crawler.translation.engine import Engine, SentenceFailed, release_memory
@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Sentence:
     lang: str
-    protected: str            # the model input: the sentence with glossary names in English
+    protected: str  # the model input: the sentence with glossary names in English
     expected: tuple[str, ...]  # the English names that must appear in its translation
 
 
@@ -40,27 +40,33 @@ class Sentence:
 class Plan:
     item: dict
     lang: str
-    texts: list = field(default_factory=list)   # [title, paragraph 0, …]: list[Sentence] | str (kept) | None
+    texts: list = field(default_factory=list)  # [title, paragraph 0, …]: list[Sentence] | str (kept) | None
     error: str | None = None
 
 
 @dataclass
 class Outcome:
     item_id: str
-    status: str               # done | failed
-    fields: dict              # title_en, text_en, paragraphs_en, translation
+    status: str  # done | failed
+    fields: dict  # title_en, text_en, paragraphs_en, translation
 
 
 class Translator:
-    def __init__(self, settings: TranslationSettings, glossary: Glossary, memory: TranslationMemory,
-                 packages: dict[str, ModelPackage], engine_factory: Callable = Engine):
+    def __init__(
+        self,
+        settings: TranslationSettings,
+        glossary: Glossary,
+        memory: TranslationMemory,
+        packages: dict[str, ModelPackage],
+        engine_factory: Callable = Engine,
+    ):
         self.settings, self.glossary, self.memory, self.packages = settings, glossary, memory, packages
         self.engine_factory = engine_factory
-        self.engines: dict[str, Engine] = {}           # the loaded model: one language at most
+        self.engines: dict[str, Engine] = {}  # the loaded model: one language at most
         self.broken: dict[str, SentenceFailed] = {}
         self.stats: Counter = Counter(from_memory=0, by_model=0, glossary_fallbacks=0)
         self.engine_name = f"ctranslate2 {version('ctranslate2')}"
-        self.released_calls = 0                         # model calls of the engines already freed
+        self.released_calls = 0  # model calls of the engines already freed
 
     @property
     def model_calls(self) -> int:
@@ -77,8 +83,10 @@ class Translator:
             try:
                 self.engines[lang] = self.engine_factory(package, self.settings)
             except (RuntimeError, OSError, ValueError) as exc:
-                self.broken[lang] = SentenceFailed(f"cannot load model {package.name} {package.version} from "
-                                                   f"{package.path}: {exc} (reinstall it: newsmon models install)")
+                self.broken[lang] = SentenceFailed(
+                    f"cannot load model {package.name} {package.version} from "
+                    f"{package.path}: {exc} (reinstall it: newsmon models install)"
+                )
                 log.error("%s", self.broken[lang])
                 raise self.broken[lang] from None
         return self.engines[lang]
@@ -118,8 +126,9 @@ class Translator:
             langs = item.get("paragraph_langs")
             langs = langs if isinstance(langs, list) and len(langs) == len(paragraphs) else [None] * len(paragraphs)
             plan.texts = [self.sentences(title, lang) if title is not None else None]
-            plan.texts += [p if p_lang == self.settings.target else self.sentences(p, lang)
-                           for p, p_lang in zip(paragraphs, langs)]
+            plan.texts += [
+                p if p_lang == self.settings.target else self.sentences(p, lang) for p, p_lang in zip(paragraphs, langs)
+            ]
         except ValueError as exc:
             plan.error = f"malformed item: {exc}"
         return plan
@@ -148,7 +157,7 @@ class Translator:
     def translate_misses(self, lang: str, misses: list[str], results: dict, progress) -> None:
         try:
             engine = self.engine(lang)
-        except SentenceFailed as exc:   # a broken package fails its language's items, not the others
+        except SentenceFailed as exc:  # a broken package fails its language's items, not the others
             results.update(((lang, s), exc) for s in misses)
             return
         if progress:
@@ -166,8 +175,11 @@ class Translator:
             out = results.get((s.lang, s.protected))
             if s.expected and isinstance(out, str) and self.glossary.repair(out, list(s.expected), s.lang) is None:
                 self.stats["glossary_fallbacks"] += 1
-                pieces.update((s.lang, text) for text, is_name in Glossary.segments(s.protected, list(s.expected))
-                              if not is_name and not Glossary.punctuation_only(text))
+                pieces.update(
+                    (s.lang, text)
+                    for text, is_name in Glossary.segments(s.protected, list(s.expected))
+                    if not is_name and not Glossary.punctuation_only(text)
+                )
         return pieces
 
     # -- assembling -------------------------------------------------------------------------------------
@@ -178,7 +190,7 @@ class Translator:
                 rendered = [self.render_text(t, results) for t in plan.texts]
                 return self.done(item_id, plan.lang, rendered)
             except SentenceFailed as exc:
-                if any(exc is broken for broken in self.broken.values()):   # logged once, not per item
+                if any(exc is broken for broken in self.broken.values()):  # logged once, not per item
                     return self.failed(item_id, plan.lang, str(exc), quiet=True)
                 plan.error = f"the model failed on a sentence: {exc}"
         return self.failed(item_id, plan.lang, plan.error)
@@ -207,22 +219,46 @@ class Translator:
 
     def done(self, item_id: str, lang: str, rendered: list) -> Outcome:
         paragraphs = rendered[1:]
-        return Outcome(item_id, "done", {
-            "title_en": rendered[0], "text_en": "\n\n".join(paragraphs), "paragraphs_en": paragraphs,
-            "translation": {"engine": self.engine_name, "model": self.packages[lang].ref, "status": "done",
-                            "error": None, "translated_at": utc_now()}})
+        return Outcome(
+            item_id,
+            "done",
+            {
+                "title_en": rendered[0],
+                "text_en": "\n\n".join(paragraphs),
+                "paragraphs_en": paragraphs,
+                "translation": {
+                    "engine": self.engine_name,
+                    "model": self.packages[lang].ref,
+                    "status": "done",
+                    "error": None,
+                    "translated_at": utc_now(),
+                },
+            },
+        )
 
     def failed(self, item_id: str, lang: str, error: str, quiet: bool = False) -> Outcome:
         (log.debug if quiet else log.warning)("item %s: translation failed: %s", item_id, error)
         package = self.packages.get(lang)
-        return Outcome(item_id, "failed", {
-            "title_en": None, "text_en": None, "paragraphs_en": None,
-            "translation": {"engine": self.engine_name, "model": package.ref if package else None,
-                            "status": "failed", "error": error, "translated_at": utc_now()}})
+        return Outcome(
+            item_id,
+            "failed",
+            {
+                "title_en": None,
+                "text_en": None,
+                "paragraphs_en": None,
+                "translation": {
+                    "engine": self.engine_name,
+                    "model": package.ref if package else None,
+                    "status": "failed",
+                    "error": error,
+                    "translated_at": utc_now(),
+                },
+            },
+        )
 
 
 def item_lang(item: dict) -> str:
-    """"zh" for "zh", "zh-cn", "zh-tw"; "" when unknown."""
+    """ "zh" for "zh", "zh-cn", "zh-tw"; "" when unknown."""
     return str(item.get("lang") or "").split("-")[0].lower()
 
 

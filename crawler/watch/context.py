@@ -22,8 +22,8 @@ from collections.abc import Callable, Iterable
 
 from crawler.phrases import Phrase, fold, parse
 
-MAX_CONTEXTS = 3          # per hit: the first paragraphs (title first) where a phrase occurs
-MAX_CHARS = 320           # a longer sentence is cut around its first match
+MAX_CONTEXTS = 3  # per hit: the first paragraphs (title first) where a phrase occurs
+MAX_CHARS = 320  # a longer sentence is cut around its first match
 # The end of a sentence: Western punctuation before a space, or Chinese/Japanese punctuation (no space after).
 _SENTENCE_END = re.compile(r"[.!?…]+[\"'»”)\]]*\s+|[。！？；]+[”」』）]*\s*")
 
@@ -63,9 +63,14 @@ def contexts_of(item: dict, phrases: Iterable[str], paragraphs: Aligned | None =
             continue
         at_original = _fraction(original, original_marks)
         at_english = _fraction(english, english_marks) if english else None
-        out.append({"in": where, "paragraph": index,
-                    "original": side(original, original_marks, at_english),
-                    "english": side(english, english_marks, at_original) if english else None})
+        out.append(
+            {
+                "in": where,
+                "paragraph": index,
+                "original": side(original, original_marks, at_english),
+                "english": side(english, english_marks, at_original) if english else None,
+            }
+        )
         if len(out) >= MAX_CONTEXTS:
             break
     return out
@@ -111,8 +116,11 @@ def sentences(text: str) -> list[tuple[int, int]]:
         start = m.end()
     if start < len(text):
         spans.append((start, len(text)))
-    return [(s + len(text[s:e]) - len(text[s:e].lstrip()), e - len(text[s:e]) + len(text[s:e].rstrip()))
-            for s, e in spans if text[s:e].strip()]
+    return [
+        (s + len(text[s:e]) - len(text[s:e].lstrip()), e - len(text[s:e]) + len(text[s:e].rstrip()))
+        for s, e in spans
+        if text[s:e].strip()
+    ]
 
 
 def side(text: str, marks: list[list[int]], anchor: float | None) -> dict:
@@ -154,7 +162,7 @@ def highlight(snippet: dict | None, mark: Callable[[str], str], plain: Callable[
         return ""
     text, out, at = snippet.get("text") or "", [], 0
     for start, end in snippet.get("marks") or []:
-        if start < at or end > len(text):      # a damaged or hand-edited row: show the rest unmarked
+        if start < at or end > len(text):  # a damaged or hand-edited row: show the rest unmarked
             continue
         out += [plain(text[at:start]), mark(text[start:end])]
         at = end

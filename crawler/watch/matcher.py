@@ -27,7 +27,7 @@ from crawler.watch.settings import Watch
 __all__ = ["FIELDS", "Hit", "CompiledWatch", "Matcher", "Texts", "in_words"]
 
 FIELDS = ("title", "text", "title_en", "text_en")
-MAX_FOUND = 5                  # surface forms kept per hit ("Путина", "Путину", …)
+MAX_FOUND = 5  # surface forms kept per hit ("Путина", "Путину", …)
 
 
 @dataclass(frozen=True)
@@ -35,10 +35,10 @@ class Hit:
     """One watch matching one item."""
 
     name: str
-    phrases: tuple[str, ...]   # the watch's phrases that matched, as configured
-    found: tuple[str, ...]     # what the text says (first occurrences, original case): "Путина", "习近平"
-    fields: tuple[str, ...]    # where: a subset of FIELDS, in that order
-    contexts: tuple[dict, ...] = ()   # keyword in context (``crawler.watch.context``), when asked for
+    phrases: tuple[str, ...]  # the watch's phrases that matched, as configured
+    found: tuple[str, ...]  # what the text says (first occurrences, original case): "Путина", "习近平"
+    fields: tuple[str, ...]  # where: a subset of FIELDS, in that order
+    contexts: tuple[dict, ...] = ()  # keyword in context (``crawler.watch.context``), when asked for
 
     def as_field(self) -> dict:
         """The object in the item's ``watch`` list."""
@@ -67,13 +67,16 @@ class CompiledWatch:
                 if phrase not in phrases:
                     phrases.append(phrase)
                 fields.add(name)
-                form = " ".join(texts.originals[name][m.start():m.end()].split())
+                form = " ".join(texts.originals[name][m.start() : m.end()].split())
                 if form.casefold() not in {f.casefold() for f in found} and len(found) < MAX_FOUND:
                     found.append(form)
         if not phrases:
             return None
-        if any(next(parsed.finditer_folded(text, texts.lowered[name]), None)
-               for parsed in self.exclude for name, text in texts.items()):
+        if any(
+            next(parsed.finditer_folded(text, texts.lowered[name]), None)
+            for parsed in self.exclude
+            for name, text in texts.items()
+        ):
             return None
         return Hit(self.watch.name, tuple(phrases), tuple(found), tuple(f for f in FIELDS if f in fields))
 
@@ -85,7 +88,7 @@ class Texts(dict):
         originals = {f: item[f] for f in FIELDS if isinstance(item.get(f), str) and item[f]}
         super().__init__({f: fold(text) for f, text in originals.items()})
         self.originals = originals
-        self.lowered = {f: text.lower() for f, text in self.items()}     # for the quick test in ``needle``
+        self.lowered = {f: text.lower() for f, text in self.items()}  # for the quick test in ``needle``
 
 
 class Matcher:
@@ -102,8 +105,8 @@ class Matcher:
         applicable = [w for w in self.watches if w.applies_to(key)]
         if not applicable:
             return []
-        seen = {(): (item, Texts(item))}          # what each watch looks at: all, or some speakers' turns
-        paragraphs: dict[tuple, context.Aligned] = {}    # their paragraphs, shared by the hits' contexts
+        seen = {(): (item, Texts(item))}  # what each watch looks at: all, or some speakers' turns
+        paragraphs: dict[tuple, context.Aligned] = {}  # their paragraphs, shared by the hits' contexts
         hits = []
         for w in applicable:
             if w.watch.speakers not in seen:

@@ -24,8 +24,14 @@ from crawler.exceptions import ConfigError
 from crawler.tables import check_value
 
 TABLE = "watch"
-KEYS: dict[str, tuple[type, ...]] = {"name": (str,), "phrases": (list,), "sections": (list,), "exclude": (list,),
-                                     "speakers": (list,), "enabled": (bool,)}
+KEYS: dict[str, tuple[type, ...]] = {
+    "name": (str,),
+    "phrases": (list,),
+    "sections": (list,),
+    "exclude": (list,),
+    "speakers": (list,),
+    "enabled": (bool,),
+}
 # One word, so that the digest flag watch:<name> is one grep-able token; any script.
 NAME_RE = re.compile(r"^\w[\w.-]*$")
 HEADER_RE = re.compile(r"^\s*\[\[\s*watch\s*\]\]\s*(#.*)?$")
@@ -35,25 +41,28 @@ HEADER_RE = re.compile(r"^\s*\[\[\s*watch\s*\]\]\s*(#.*)?$")
 class Watch:
     name: str
     phrases: tuple[str, ...]
-    sections: tuple[str, ...] = ()      # fnmatch patterns on "source/section"; empty: every section
+    sections: tuple[str, ...] = ()  # fnmatch patterns on "source/section"; empty: every section
     exclude: tuple[str, ...] = ()
-    speakers: tuple[str, ...] = ()      # names of transcript speakers (crawler.extract.speakers); empty: all text
+    speakers: tuple[str, ...] = ()  # names of transcript speakers (crawler.extract.speakers); empty: all text
 
 
 def watches_of(config: Config) -> list[Watch]:
     """Every enabled ``[[watch]]`` entry; a ``ConfigError`` naming ``file:line`` for the first bad one."""
     raw = config.raw.get(TABLE, [])
     if not isinstance(raw, list):
-        raise ConfigError(f"{_file_of(config)}: [watch]: expected an array of tables ([[watch]]), "
-                          f"got a {type(raw).__name__}")
+        raise ConfigError(
+            f"{_file_of(config)}: [watch]: expected an array of tables ([[watch]]), got a {type(raw).__name__}"
+        )
     watches, seen = [], {}
     for n, entry in enumerate(raw):
         watch = _entry(config, entry, n)
         if watch is None:
             continue
         if watch.name in seen:
-            raise ConfigError(f"{entry_location(config, n, 'name')}: [[watch]] #{n + 1}.name: duplicate name "
-                              f"{watch.name!r} (also entry #{seen[watch.name] + 1})")
+            raise ConfigError(
+                f"{entry_location(config, n, 'name')}: [[watch]] #{n + 1}.name: duplicate name "
+                f"{watch.name!r} (also entry #{seen[watch.name] + 1})"
+            )
         seen[watch.name] = n
         watches.append(watch)
     return watches
@@ -76,9 +85,11 @@ def _entry(config: Config, entry: Any, n: int) -> Watch | None:
             raise fail(key, str(exc).split(": ", 1)[1]) from None
     name = entry.get("name")
     if not name or not NAME_RE.match(name):
-        raise fail("name" if "name" in entry else None,
-                   f"required: one word of letters, digits, '-', '_' or '.' (it becomes the digest flag "
-                   f"watch:<name>), got {name!r}")
+        raise fail(
+            "name" if "name" in entry else None,
+            f"required: one word of letters, digits, '-', '_' or '.' (it becomes the digest flag "
+            f"watch:<name>), got {name!r}",
+        )
     if entry.get("enabled", True) is False:
         return None
     if not entry.get("phrases"):
@@ -87,16 +98,18 @@ def _entry(config: Config, entry: Any, n: int) -> Watch | None:
     exclude = tuple(check_phrase(p, lambda problem: fail("exclude", problem)) for p in entry.get("exclude", []))
     for pattern in entry.get("sections", []):
         if not isinstance(pattern, str) or not pattern.strip():
-            raise fail("sections", f"expected fnmatch patterns on \"source/section\" such as \"kremlin-*/*\", "
-                                   f"got {pattern!r}")
+            raise fail(
+                "sections", f'expected fnmatch patterns on "source/section" such as "kremlin-*/*", got {pattern!r}'
+            )
     for speaker in entry.get("speakers", []):
         if not isinstance(speaker, str) or not speaker.strip():
-            raise fail("speakers", f"expected speakers' names such as \"Vladimir Putin\", got {speaker!r}")
+            raise fail("speakers", f'expected speakers\' names such as "Vladimir Putin", got {speaker!r}')
     speakers = tuple(" ".join(s.split()) for s in entry.get("speakers", []))
     return Watch(name, phrases, tuple(entry.get("sections", [])), exclude, speakers)
 
 
 # ---------------------------------------------------------------- where an entry is written
+
 
 def entry_location(config: Config, n: int, key: str | None = None) -> str:
     """``file:line`` of the ``n``-th ``[[watch]]`` entry (or of its ``key``) in the file defining them."""
@@ -112,7 +125,7 @@ def entry_location(config: Config, n: int, key: str | None = None) -> str:
 
 def _key_line(lines: list[str], head: int, key: str | None) -> int:
     if key is not None:
-        pattern = re.compile(r"^\s*%s\s*=" % re.escape(key))
+        pattern = re.compile(rf"^\s*{re.escape(key)}\s*=")
         for i in range(head + 1, len(lines)):
             if lines[i].lstrip().startswith("["):
                 break

@@ -38,7 +38,7 @@ from crawler.watch.settings import watches_of
 log = logging.getLogger(__name__)
 
 EVENT_TYPE = "watch_matched"
-CHUNK = 500                       # items matched, then written, at a time (bounds memory and day rewrites)
+CHUNK = 500  # items matched, then written, at a time (bounds memory and day rewrites)
 TITLE_CHARS = 160
 
 
@@ -52,8 +52,14 @@ def run_stage(ctx) -> dict:
         conn.close()
 
 
-def match_queued(conn: sqlite3.Connection, output_dir: str | Path, matcher: Matcher, *,
-                 run_id: int | None = None, progress: Progress | None = None) -> dict:
+def match_queued(
+    conn: sqlite3.Connection,
+    output_dir: str | Path,
+    matcher: Matcher,
+    *,
+    run_id: int | None = None,
+    progress: Progress | None = None,
+) -> dict:
     """Match every queued item (and empty the queue). With no watch configured the queue is only emptied:
     items stored meanwhile are matched by ``newsmon watch --rematch`` once watches are added."""
     ids, up_to = store.queued(conn)
@@ -65,13 +71,27 @@ def match_queued(conn: sqlite3.Connection, output_dir: str | Path, matcher: Matc
     return summary
 
 
-def match_ids(conn: sqlite3.Connection, output_dir: str | Path, matcher: Matcher, ids: list[str], *,
-              run_id: int | None, progress: Progress | None = None) -> dict:
+def match_ids(
+    conn: sqlite3.Connection,
+    output_dir: str | Path,
+    matcher: Matcher,
+    ids: list[str],
+    *,
+    run_id: int | None,
+    progress: Progress | None = None,
+) -> dict:
     started = time.monotonic()
-    summary = {"watches": len(matcher.watches), "items": len(ids), "changed": 0, "hits": 0, "new_hits": 0,
-               "unreadable": 0, "days": []}
+    summary = {
+        "watches": len(matcher.watches),
+        "items": len(ids),
+        "changed": 0,
+        "hits": 0,
+        "new_hits": 0,
+        "unreadable": 0,
+        "days": [],
+    }
     for start in range(0, len(ids), CHUNK):
-        chunk = ids[start:start + CHUNK]
+        chunk = ids[start : start + CHUNK]
         _chunk(conn, Path(output_dir), matcher, store.load(conn, chunk), run_id, summary)
         if progress is not None:
             progress.advance(len(chunk))
@@ -85,7 +105,7 @@ def _chunk(conn, output_dir: Path, matcher: Matcher, rows: list[store.Stored], r
     """Match ``rows`` and write what changed (one transaction)."""
     changes = []
     for stored in rows:
-        if stored.item is None:            # a damaged row: named once, never stops the others
+        if stored.item is None:  # a damaged row: named once, never stops the others
             log.warning("watch: items row %s holds no valid JSON; not matched", stored.id)
             summary["unreadable"] += 1
             continue
@@ -112,6 +132,7 @@ def _change(conn, stored: store.Stored, hits: list[Hit], run_id) -> store.Change
 
 # ---------------------------------------------------------------- the event
 
+
 @dataclass(frozen=True)
 class WatchEvent(Event):
     """A ``watch_matched`` event: its id is the item and the watch only, so it is recorded once ever."""
@@ -125,11 +146,27 @@ class WatchEvent(Event):
 
 def announce(stored: store.Stored, hit: Hit, run_id: int | None) -> WatchEvent:
     item = stored.item
-    details = {"watch": hit.name, "phrases": list(hit.phrases), "found": list(hit.found), "in": list(hit.fields),
-               "url": item.get("url"), "title": item.get("title"), "title_en": english_title(item),
-               "lang": item.get("lang"), "day": stored.day}
-    return WatchEvent(EVENT_TYPE, section_key(item), utc_now(), run_id, cause(hit, item), details, article_id=stored.id,
-                      watch=hit.name)
+    details = {
+        "watch": hit.name,
+        "phrases": list(hit.phrases),
+        "found": list(hit.found),
+        "in": list(hit.fields),
+        "url": item.get("url"),
+        "title": item.get("title"),
+        "title_en": english_title(item),
+        "lang": item.get("lang"),
+        "day": stored.day,
+    }
+    return WatchEvent(
+        EVENT_TYPE,
+        section_key(item),
+        utc_now(),
+        run_id,
+        cause(hit, item),
+        details,
+        article_id=stored.id,
+        watch=hit.name,
+    )
 
 
 def cause(hit: Hit, item: dict) -> str:
@@ -147,4 +184,4 @@ def titles(item: dict) -> str:
 
 def _cut(text: str | None) -> str:
     text = " ".join((text or "").split())
-    return text if len(text) <= TITLE_CHARS else text[:TITLE_CHARS - 1] + "…"
+    return text if len(text) <= TITLE_CHARS else text[: TITLE_CHARS - 1] + "…"

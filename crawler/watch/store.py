@@ -23,8 +23,8 @@ from crawler.watch.matcher import Hit
 
 log = logging.getLogger(__name__)
 
-FIELD = "watch"                       # the item field
-CONSUMER = "watch"                    # its name on the item change feed
+FIELD = "watch"  # the item field
+CONSUMER = "watch"  # its name on the item change feed
 MATCHED_FIELDS = ("title", "text", "title_en", "text_en")
 
 
@@ -64,7 +64,7 @@ def load(conn: sqlite3.Connection, ids: list[str]) -> list[Stored]:
     """The rows of ``ids`` (those that exist), by day."""
     out = []
     for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
+        chunk = ids[start : start + 500]
         sql = f"SELECT id, day, json FROM items WHERE id IN ({','.join('?' * len(chunk))})"
         out += [_stored(row) for row in conn.execute(sql, chunk)]
     return sorted(out, key=lambda s: (s.day, s.id))
@@ -92,8 +92,12 @@ def hit_names(conn: sqlite3.Connection, item_id: str) -> dict[str, dict]:
 
 def _as_field(row: sqlite3.Row) -> dict:
     """A ``watch_hits`` row as the item field holds it (``Hit.as_field``)."""
-    out = {"name": row["watch"], "phrases": json.loads(row["phrases"]), "found": json.loads(row["found"]),
-           "in": json.loads(row["fields"])}
+    out = {
+        "name": row["watch"],
+        "phrases": json.loads(row["phrases"]),
+        "found": json.loads(row["found"]),
+        "in": json.loads(row["fields"]),
+    }
     contexts = json.loads(row["contexts"] or "[]")
     if contexts:
         out["contexts"] = contexts
@@ -119,8 +123,10 @@ def save(conn: sqlite3.Connection, changes: list[Change], run_id: int | None) ->
 def _replace_hits(conn: sqlite3.Connection, change: Change, day: str, now: str, run_id: int | None) -> None:
     section = section_key(change.stored.item)
     names = [h.name for h in change.hits]
-    conn.execute(f"DELETE FROM watch_hits WHERE item_id = ? AND watch NOT IN ({','.join('?' * len(names))})",
-                 (change.stored.id, *names))
+    conn.execute(
+        f"DELETE FROM watch_hits WHERE item_id = ? AND watch NOT IN ({','.join('?' * len(names))})",
+        (change.stored.id, *names),
+    )
     for hit in change.hits:
         conn.execute(
             "INSERT INTO watch_hits(item_id, watch, day, section, phrases, found, fields, contexts, "
@@ -128,8 +134,20 @@ def _replace_hits(conn: sqlite3.Connection, change: Change, day: str, now: str, 
             "DO UPDATE SET day = excluded.day, section = excluded.section, phrases = excluded.phrases, "
             "found = excluded.found, fields = excluded.fields, contexts = excluded.contexts, "
             "matched_at = excluded.matched_at",
-            (change.stored.id, hit.name, day, section, _dumps(hit.phrases), _dumps(hit.found), _dumps(hit.fields),
-             _dumps(hit.contexts), now, now, run_id))
+            (
+                change.stored.id,
+                hit.name,
+                day,
+                section,
+                _dumps(hit.phrases),
+                _dumps(hit.found),
+                _dumps(hit.fields),
+                _dumps(hit.contexts),
+                now,
+                now,
+                run_id,
+            ),
+        )
 
 
 def _dumps(values) -> str:
@@ -138,6 +156,7 @@ def _dumps(values) -> str:
 
 # ---------------------------------------------------------------- reading (``newsmon watch``, the digest)
 
+
 def hits(conn: sqlite3.Connection, since: str | None = None, names: list[str] | None = None) -> list[dict]:
     """Stored hits joined with their item, oldest day first: {watch, day, section, phrases, found, in,
     contexts, item}."""
@@ -145,16 +164,29 @@ def hits(conn: sqlite3.Connection, since: str | None = None, names: list[str] | 
     if names:
         where.append(f"h.watch IN ({','.join('?' * len(names))})")
         args += names
-    rows = conn.execute(f"SELECT h.*, i.json AS item FROM watch_hits h LEFT JOIN items i ON i.id = h.item_id "
-                        f"WHERE {' AND '.join(where)} ORDER BY h.day, h.section, h.watch, h.item_id", args)
+    rows = conn.execute(
+        f"SELECT h.*, i.json AS item FROM watch_hits h LEFT JOIN items i ON i.id = h.item_id "
+        f"WHERE {' AND '.join(where)} ORDER BY h.day, h.section, h.watch, h.item_id",
+        args,
+    )
     out = []
     for row in rows:
         try:
             item = json.loads(row["item"]) if row["item"] else {}
         except ValueError:
             item = {}
-        out.append({"watch": row["watch"], "day": row["day"], "section": row["section"], "item_id": row["item_id"],
-                    "phrases": json.loads(row["phrases"]), "found": json.loads(row["found"]),
-                    "in": json.loads(row["fields"]), "contexts": json.loads(row["contexts"] or "[]"),
-                    "first_matched_at": row["first_matched_at"], "item": item})
+        out.append(
+            {
+                "watch": row["watch"],
+                "day": row["day"],
+                "section": row["section"],
+                "item_id": row["item_id"],
+                "phrases": json.loads(row["phrases"]),
+                "found": json.loads(row["found"]),
+                "in": json.loads(row["fields"]),
+                "contexts": json.loads(row["contexts"] or "[]"),
+                "first_matched_at": row["first_matched_at"],
+                "item": item,
+            }
+        )
     return out

@@ -11,7 +11,6 @@ from lxml.cssselect import CSSSelector
 from crawler.extract.textutil import clean_text, element_text, iso_date_or_none
 
 
-
 class SiteParser:
     """Turns one site's article page into an ``Extracted``; ``parse`` returns None when the page
     does not have the template the parser knows (the caller then falls back to generic extraction).
@@ -26,7 +25,7 @@ class SiteParser:
     name: str = ""
     VERSION: int = 1
     hosts: tuple[str, ...] = ()
-    signature: str | None = None       # CSS selector that only this site's article pages match
+    signature: str | None = None  # CSS selector that only this site's article pages match
 
     def parse(self, tree, url: str):
         raise NotImplementedError

@@ -20,10 +20,21 @@ from crawler.extract.textutil import block_paragraphs, clean_text, element_text
 TIME_RE = re.compile(r"\b(\d{1,2}:\d{2})\b")
 # After a bold name: an optional stage note in parentheses, then the colon ("<b>Putin</b> (<i>…</i>):").
 NOTE_THEN_COLON = re.compile(r"^\s*(\([^)]*\))?\s*:")
-MAX_SPEAKER_CHARS = 120      # a longer bold run is a heading, not a name
+MAX_SPEAKER_CHARS = 120  # a longer bold run is a heading, not a name
 # Inside the body but not text: hidden person tooltips, photo sliders, embedded video/audio players.
-NOT_TEXT = ("span.read__tooltip", ".hidden", ".slider", ".masha-ignore", ".read__bottommeta", "script", "style",
-            "figure", "video", "audio", "noscript")
+NOT_TEXT = (
+    "span.read__tooltip",
+    ".hidden",
+    ".slider",
+    ".masha-ignore",
+    ".read__bottommeta",
+    "script",
+    "style",
+    "figure",
+    "video",
+    "audio",
+    "noscript",
+)
 
 
 @register
@@ -37,7 +48,7 @@ class KremlinParser(SiteParser):
         body = first(tree, "div.read__internal_content")
         if body is None:
             return None
-        published = published_at(tree)      # before the drop: the fallback date sits in a dropped block
+        published = published_at(tree)  # before the drop: the fallback date sits in a dropped block
         drop(body, *NOT_TEXT)
         pull_quotes = [q for q in ("\n\n".join(block_paragraphs(b)) for b in select(body, "blockquote")) if q]
         drop(body, "blockquote")
@@ -57,17 +68,20 @@ class KremlinParser(SiteParser):
             extras["turns"] = name_turns(turns)
         if pull_quotes:
             extras["pull_quotes"] = pull_quotes
-        return Extracted(title=text_of(tree, "h1.entry-title") or None,
-                         paragraphs=lead + body_paragraphs,
-                         published_at=published, authors=[], extras=extras)
+        return Extracted(
+            title=text_of(tree, "h1.entry-title") or None,
+            paragraphs=lead + body_paragraphs,
+            published_at=published,
+            authors=[],
+            extras=extras,
+        )
 
 
 def published_at(tree) -> str | None:
     """``time.read__published`` (+ ``.read__time``); announcements only have the bottom meta time."""
     published = first(tree, "time.read__published[datetime]")
     if published is not None:
-        return local_datetime(published.get("datetime")[:10], _hhmm(text_of(tree, ".read__time")),
-                              "Europe/Moscow")
+        return local_datetime(published.get("datetime")[:10], _hhmm(text_of(tree, ".read__time")), "Europe/Moscow")
     bottom = first(tree, ".read__bottommeta time[datetime]")
     if bottom is not None:
         return local_datetime(bottom.get("datetime")[:10], _hhmm(element_text(bottom)), "Europe/Moscow")
@@ -114,8 +128,8 @@ def speaker_label(p) -> tuple[str, str] | None:
     else:
         match = NOTE_THEN_COLON.match(after)
         if not match:
-            return None      # bold without a colon: a heading or emphasis, not a speaker
-        speaker, rest = label, after[match.end():].strip()
+            return None  # bold without a colon: a heading or emphasis, not a speaker
+        speaker, rest = label, after[match.end() :].strip()
     if not speaker or len(speaker) > MAX_SPEAKER_CHARS:
         return None
     return speaker, rest

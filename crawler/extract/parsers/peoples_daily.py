@@ -28,8 +28,19 @@ PAGE_RE = re.compile(r"^(.*/c\d+-\d+)(?:-(\d+))?\.html$")
 # A link-only paragraph that sends the reader elsewhere: "点击进入…" (click to enter), "…>>".
 PROMOTION_RE = re.compile(r"^点击|(>>|＞＞|》》|→)$")
 # Inside the body but not article text: picture boxes, the pager, editor line, share widget.
-NOT_TEXT = ("script", "style", "div.box_pic", "div.zdfy", "div.edit", "div.bza", "table.pci_c",
-            "center", "div.otitle", "p.paper_num", ".section-common-share-wrap")
+NOT_TEXT = (
+    "script",
+    "style",
+    "div.box_pic",
+    "div.zdfy",
+    "div.edit",
+    "div.bza",
+    "table.pci_c",
+    "center",
+    "div.otitle",
+    "p.paper_num",
+    ".section-common-share-wrap",
+)
 
 
 @register
@@ -59,9 +70,13 @@ class PeoplesDailyParser(SiteParser):
             extras["continues"] = first_page
         if editor:
             extras["editors"] = [e.strip() for e in re.split(r"[、，,]", editor.group(1)) if e.strip()]
-        return Extracted(title=_title(tree), paragraphs=block_paragraphs(body),
-                         published_at=_date(dateline, meta_content(tree, "publishdate")),
-                         authors=[], extras=extras)
+        return Extracted(
+            title=_title(tree),
+            paragraphs=block_paragraphs(body),
+            published_at=_date(dateline, meta_content(tree, "publishdate")),
+            authors=[],
+            extras=extras,
+        )
 
 
 def continuation_pages(body, url: str) -> list[str]:
@@ -116,6 +131,7 @@ def _date(dateline: str, publishdate: str) -> str | None:
     match = DATE_RE.search(dateline)
     if match:
         year, month, day, hhmm = match.groups()
-        return local_datetime(f"{year}-{int(month):02d}-{int(day):02d}",
-                              hhmm.zfill(5) if hhmm else None, "Asia/Shanghai")
+        return local_datetime(
+            f"{year}-{int(month):02d}-{int(day):02d}", hhmm.zfill(5) if hhmm else None, "Asia/Shanghai"
+        )
     return local_datetime(publishdate, None, "Asia/Shanghai") if publishdate else None

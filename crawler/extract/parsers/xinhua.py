@@ -34,7 +34,7 @@ class XinhuaParser(SiteParser):
         body = first(tree, "#p-detail")
         if body is None:
             return None
-        editor = _match(EDITOR_RE, text_of(tree, ".p-jc"))     # read before the widgets are dropped
+        editor = _match(EDITOR_RE, text_of(tree, ".p-jc"))  # read before the widgets are dropped
         drop(body, *NOT_TEXT)
         paragraphs = [p for p in block_paragraphs(body) if not BOILERPLATE.match(p)]
         extras = {"parser": self.name}
@@ -43,9 +43,13 @@ class XinhuaParser(SiteParser):
             extras["source"] = source
         if editor:
             extras["editors"] = [editor]
-        return Extracted(title=text_of(tree, "div.h-title") or None, paragraphs=paragraphs,
-                         published_at=_time(text_of(tree, "span.h-time")),
-                         authors=dateline_authors(paragraphs), extras=extras)
+        return Extracted(
+            title=text_of(tree, "div.h-title") or None,
+            paragraphs=paragraphs,
+            published_at=_time(text_of(tree, "span.h-time")),
+            authors=dateline_authors(paragraphs),
+            extras=extras,
+        )
 
 
 def dateline_authors(paragraphs: list[str]) -> list[str]:

@@ -15,8 +15,9 @@ def migrate(conn) -> None:
     days: set[str] = set()
     last = 0
     while True:
-        rows = conn.execute("SELECT seq, id, day, json FROM items WHERE seq > ? ORDER BY seq LIMIT ?",
-                            (last, BATCH)).fetchall()
+        rows = conn.execute(
+            "SELECT seq, id, day, json FROM items WHERE seq > ? ORDER BY seq LIMIT ?", (last, BATCH)
+        ).fetchall()
         if not rows:
             break
         last = rows[-1][0]
@@ -25,12 +26,13 @@ def migrate(conn) -> None:
             try:
                 item = json.loads(text)
             except ValueError:
-                continue                          # a damaged row stays as it is (verify names it)
+                continue  # a damaged row stays as it is (verify names it)
             if not isinstance(item, dict) or normalised(item) is item:
                 continue
             item = normalised(item)
-            changed.append((json.dumps(item, ensure_ascii=False, separators=(",", ":")), item.get("published_at"),
-                            item_id))
+            changed.append(
+                (json.dumps(item, ensure_ascii=False, separators=(",", ":")), item.get("published_at"), item_id)
+            )
             days.add(day)
         conn.executemany("UPDATE items SET json = ? WHERE id = ?", [(j, i) for j, _p, i in changed])
         conn.executemany("UPDATE articles SET published_at = ? WHERE id = ?", [(p, i) for _j, p, i in changed])
