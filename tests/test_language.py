@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from crawler.extract import language
 from crawler.extract.extraction import extract_article
 from crawler.extract.language import detect_language, detect_text
 from tests.recorded import recorded
@@ -90,3 +91,40 @@ def test_empty_body_falls_back_to_title_then_to_nothing():
     empty = detect_language(["", "  "])
     assert (empty.lang, empty.confidence, empty.paragraph_langs) == (None, 0.0, None)
     assert detect_language(["12345 — 678"]).lang is None
+
+
+OTHER_LATIN = {
+    "fr": "Le président de la Russie a tenu des entretiens avec le Premier ministre de la Malaisie au Kremlin "
+    "aujourd'hui, et les deux dirigeants ont discuté de la coopération économique entre leurs pays.",
+    "de": "Der Präsident Russlands führte heute im Kreml Gespräche mit dem Premierminister Malaysias, und die "
+    "beiden Staatschefs erörterten die wirtschaftliche Zusammenarbeit zwischen ihren Ländern.",
+    "es": "El presidente de Rusia mantuvo hoy conversaciones con el primer ministro de Malasia en el Kremlin, y "
+    "ambos dirigentes hablaron de la cooperación económica entre sus países.",
+    "it": "Il presidente della Russia ha tenuto oggi colloqui con il primo ministro della Malesia al Cremlino, e i "
+    "due leader hanno discusso della cooperazione economica tra i loro paesi.",
+    "nl": "De president van Rusland voerde vandaag in het Kremlin gesprekken met de premier van Maleisië, en de "
+    "twee leiders bespraken de economische samenwerking tussen hun landen.",
+    "pt": "O presidente da Rússia manteve hoje conversações com o primeiro-ministro da Malásia no Kremlin, e os "
+    "dois dirigentes discutiram a cooperação económica entre os seus países.",
+}
+
+
+def test_english_shortcut_leaves_other_latin_languages_to_langdetect():
+    for lang, text in OTHER_LATIN.items():
+        assert not language._is_english(text, len(language.LETTER.findall(text))), lang
+        assert detect_text(text)[0] == lang
+    assert detect_text(EN) == ("en", 1.0)  # the shortcut: its confidence is the share of Latin letters
+
+
+def test_english_shortcut_answers_as_langdetect_on_every_recorded_text():
+    from tests.test_language_sample import CASES
+
+    decided = 0
+    for name, paragraphs, _title in CASES:
+        texts = [p for p in paragraphs if p and p.strip()]
+        for text in ([language._sample(texts)] if texts else []) + [language._head(p, 300) for p in texts]:
+            letters = len(language.LETTER.findall(text))
+            if letters and language._is_english(text, letters):
+                decided += 1
+                assert language.detect_langs(text)[0].lang == "en", (name, text)
+    assert decided >= 300, "the shortcut decides the English texts of any length (402 of them)"

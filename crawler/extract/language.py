@@ -6,6 +6,10 @@ Russian likewise: Cyrillic text with ы or э and none of the letters only other
 (Ukrainian і ї є ґ, Belarusian ў, Serbian/Macedonian ђ ј љ њ ћ џ ѓ ќ ѕ, Kazakh/Tatar/… ә ғ қ ң ө ұ ү һ)
 cannot be anything else — Bulgarian, the one look-alike, has neither ы nor э — so it skips langdetect
 (a third of a Russian page's analysis time).
+English too: Latin-script text without the accented letters of the other Latin-script languages, in which at
+least one word in ENGLISH_WORD_SHARE is one of a dozen English function words ("the", "of", "which", …: none
+of them a word of French, German, Spanish, Italian, Dutch or Portuguese) is English; langdetect, which costs
+about 5 ms a page in pure Python, gives the same answer on every recorded text (tests/test_language.py).
 Per-paragraph languages are computed only when the paragraphs are written in different scripts
 (Han, Cyrillic, Latin…): that is what a mixed page looks like here (a Chinese or Russian article
 quoting English, a bilingual transcript), and langdetect on short same-script paragraphs is noise
@@ -40,10 +44,18 @@ SCRIPTS = {
 }
 LETTER = re.compile(r"[^\W\d_]")
 RUSSIAN_ONLY = re.compile(r"[ыЫэЭ]")
+# English words that are not words of the other major Latin-script languages (so "in", "on", "a" and "die" are not).
+ENGLISH_WORDS = frozenset("the of and to that with from this which was were have has been their would".split())
+WORD = re.compile(r"[^\W\d_]+")
+ACCENTED_LATIN = re.compile(r"[\u00c0-\u024f]")
 OTHER_CYRILLIC = re.compile(r"[іїєґўђјљњћџѓќѕәғқңөұүһҗҙҡҫІЇЄҐЎЂЈЉЊЋЏЃЌЅӘҒҚҢӨҰҮҺҖҘҠҪ]")
 CJK_SHORTCUT = 0.3  # share of Han among letters that makes text Chinese…
 OTHER_CJK = 0.05  # …unless this share of kana or hangul says Japanese or Korean
 SCRIPT_SHORTCUT = 0.5  # share of Cyrillic letters for the Russian shortcut
+LATIN_SHORTCUT = 0.95  # share of Latin letters for the English shortcut…
+ENGLISH_WORD_SHARE = 6  # …and one word in this many an English function word…
+MIN_ENGLISH_WORDS = 4  # …and at least this many of them
+MAX_ACCENTED = 0.01  # share of accented Latin letters (é, ü, ñ, ã…) above which it is left to langdetect
 MIN_PARAGRAPH_LETTERS = 20  # shorter paragraphs are too short to judge alone
 SAMPLE_CHARS = 300  # what a page's or a paragraph's language is judged on (module docstring)
 SAMPLE_PARAGRAPHS = 4  # the page's sample is drawn from this many paragraphs, spread over the body
@@ -82,6 +94,8 @@ def detect_text(text: str) -> tuple[str | None, float]:
     cyrillic = _share(text, "cyrillic", letters)
     if cyrillic >= SCRIPT_SHORTCUT and RUSSIAN_ONLY.search(text) and not OTHER_CYRILLIC.search(text):
         return "ru", round(cyrillic, 4)
+    if _is_english(text, letters):
+        return "en", round(_share(text, "latin", letters), 4)
     try:
         best = detect_langs(text)[0]
     except LangDetectException:
@@ -95,6 +109,15 @@ def unload_profiles() -> None:
     from langdetect import detector_factory
 
     detector_factory._factory = None
+
+
+def _is_english(text: str, letters: int) -> bool:
+    latin = _share(text, "latin", letters)
+    if latin < LATIN_SHORTCUT or len(ACCENTED_LATIN.findall(text)) > MAX_ACCENTED * letters:
+        return False
+    words = WORD.findall(text.lower())
+    english = sum(w in ENGLISH_WORDS for w in words)
+    return english >= MIN_ENGLISH_WORDS and english * ENGLISH_WORD_SHARE >= len(words)
 
 
 def _share(text: str, script: str, letters: int) -> float:
