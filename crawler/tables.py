@@ -81,9 +81,9 @@ def check_value(
     if not _of_types(value, types):
         want = " or ".join(t.__name__ for t in types)
         raise ConfigError(f"{where}: expected {want}, got {type(value).__name__} {value!r}")
-    if minimum is not None and value < minimum:
+    if minimum is not None and isinstance(value, int | float) and value < minimum:
         raise ConfigError(f"{where}: must be ≥ {minimum:g}, got {value!r}")
-    if maximum is not None and value > maximum:
+    if maximum is not None and isinstance(value, int | float) and value > maximum:
         raise ConfigError(f"{where}: must be ≤ {maximum:g}, got {value!r}")
     if allowed is not None and value not in allowed:
         raise ConfigError(f"{where}: expected one of {', '.join(map(str, allowed))}, got {value!r}")

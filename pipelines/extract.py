@@ -1,8 +1,8 @@
 """Extraction: the decoded page (``response.text``, never raw bytes) → title, paragraphs, date, authors.
 
-With ``[crawler] extraction_workers = N`` (N > 0) extraction and language detection run together in N
-worker processes (``crawler.extract.analysis``) and the reactor keeps downloading meanwhile; with 0 (the
-default) they run in-line, which is as fast when the politeness delay, not the CPU, paces the crawl.
+Extraction and language detection run together (``crawler.extract.analysis``): in worker processes, the
+reactor downloading meanwhile, once ``[crawler] extraction_workers`` ("auto" by default) has started them;
+in-line before that and with 0, which is as fast when the politeness delay, not the CPU, paces the crawl.
 
 An article whose page declares further pages (``crawler.extract.continuation``) has them fetched here,
 through the spider (``SectionSpider.fetch_page``: a normal request of the crawl), extracted the same way
@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 class ExtractPipeline:
     def __init__(self, crawler):
         self.crawler = crawler
-        self.workers = crawler.settings.getint("NEWSMON_EXTRACTION_WORKERS", 0)
+        self.workers = crawler.settings.get("NEWSMON_EXTRACTION_WORKERS", 0)
         self.max_further = crawler.settings.getint("NEWSMON_MAX_FURTHER_PAGES", DEFAULT_MAX_FURTHER_PAGES)
 
     @classmethod
@@ -66,10 +66,10 @@ class ExtractPipeline:
         return item
 
     async def analyse(self, page):
-        """``(Extracted, LangResult | None)``: the language comes with it from a worker process only."""
-        if self.workers > 0:
-            return await shared_pool(self.workers).analyse(page.text, page.url, page.section)
-        return extract_article(page.text, page.url, page.section), None
+        """``(Extracted, LangResult | None)``: the language comes with it from the analysis pool only."""
+        if self.workers in (0, "0"):
+            return extract_article(page.text, page.url, page.section), None
+        return await shared_pool(self.workers).analyse(page.text, page.url, page.section)
 
     async def first_page_instead(self, page, first: str):
         """A further page linked on its own (``…-2.html`` in a listing) is not an article: its article's

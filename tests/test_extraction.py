@@ -14,7 +14,7 @@ import pytest
 from scrapy.http import HtmlResponse
 
 from crawler.config import Section
-from crawler.exceptions import ExtractionError
+from crawler.exceptions import ConfigError, ExtractionError
 from crawler.extract.extraction import Extracted, extract_article
 from crawler.extract.language import detect_language
 from crawler.extract.parsers import PARSERS, known_parsers, parser_for
@@ -267,3 +267,46 @@ def test_shared_pool_is_one_per_process_and_can_run_in_line():
         close_shared_pool()
     assert shared_pool(workers=0) is not pool
     close_shared_pool()
+
+
+def test_auto_pool_starts_after_its_first_pages_and_analyses_in_line_until_a_worker_is_ready():
+    import asyncio
+
+    from crawler.extract import analysis
+
+    html = recorded("kommersant/doc-7715044.html").read_text(encoding="utf-8")
+    url = "https://www.kommersant.ru/doc/7715044"
+    here = analysis.analyse_page(html, url)
+    pool = analysis.AnalysisPool("auto")
+    try:
+        assert pool.workers == analysis.auto_workers()
+        for _ in range(analysis.AUTO_AFTER_PAGES):
+            assert asyncio.run(pool.analyse(html, url)) == here
+        assert pool.inline == analysis.AUTO_AFTER_PAGES
+        if pool.workers == 0:  # one core: nothing to start, ever
+            assert pool.in_line() and pool._executor is None
+            return
+        assert pool._executor is None  # no worker before the first AUTO_AFTER_PAGES pages
+        assert pool.in_line()  # the page after them starts one, and is analysed here while it loads
+        assert pool._executor is not None and pool._ready is not None
+        pool._ready.result(timeout=60)
+        assert not pool.in_line()
+        assert asyncio.run(pool.analyse(html, url)) == here  # in the worker now
+        assert pool.inline == analysis.AUTO_AFTER_PAGES
+    finally:
+        pool.close()
+
+
+def test_extraction_workers_is_a_number_or_auto(tmp_path):
+    from crawler.config import load_config
+    from crawler.crawl.settings import crawler_table
+
+    path = tmp_path / "sources.toml"
+    path.write_text('[crawler]\nextraction_workers = "many"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r'sources.toml:2: \[crawler\] extraction_workers: .*"auto", got .many.'):
+        crawler_table(load_config(path))
+    path.write_text("[crawler]\nextraction_workers = 2\n", encoding="utf-8")
+    assert crawler_table(load_config(path))["extraction_workers"] == 2
+    path.write_text("[crawler]\nextraction_workers = -1\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="must be ≥ 0"):
+        crawler_table(load_config(path))

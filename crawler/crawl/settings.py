@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from crawler.config import DEFAULT_OUTPUT_DIR
+from crawler.config import DEFAULT_OUTPUT_DIR, key_location
+from crawler.exceptions import ConfigError
 from crawler.tables import Spec, config_table
 
 BOT_NAME = "newsmon"
@@ -99,7 +100,9 @@ NEWSMON_OUTPUT_DIR = None  # None: the config's [crawler] output_dir
 NEWSMON_RUN_ID = None  # None: the spider opens and closes a run of its own
 NEWSMON_DAY = None
 NEWSMON_REFETCH = False
-NEWSMON_EXTRACTION_WORKERS = 0  # >0: extraction + language in that many worker processes (off the reactor)
+# Extraction + language in worker processes, off the reactor: a number (0: in-line), or "auto" (one per core beyond
+# the first, at most 4, started once the crawl has analysed AUTO_AFTER_PAGES pages: crawler.extract.analysis).
+NEWSMON_EXTRACTION_WORKERS: int | str = "auto"
 NEWSMON_MAX_FURTHER_PAGES = 10  # further pages (…-2.html) fetched per article (crawler.extract.continuation)
 NEWSMON_FURTHER_PAGE_RETRIES = 3  # re-checks that retry an incomplete article's missing pages (lifecycle.completion)
 # Article links a section requests per run, at most ([crawler] max_links, per source/section too): the rest are
@@ -118,7 +121,7 @@ CRAWLER_KEYS: dict[str, tuple[tuple[type, ...], tuple[str, ...]]] = {
     "timeout": ((int, float), ("DOWNLOAD_TIMEOUT", "DNS_TIMEOUT")),
     "retries": ((int,), ("RETRY_TIMES",)),
     "refetch_known": ((bool,), ("NEWSMON_REFETCH",)),
-    "extraction_workers": ((int,), ("NEWSMON_EXTRACTION_WORKERS",)),
+    "extraction_workers": ((int, str), ("NEWSMON_EXTRACTION_WORKERS",)),
     "max_further_pages": ((int,), ("NEWSMON_MAX_FURTHER_PAGES",)),
     "further_page_retries": ((int,), ("NEWSMON_FURTHER_PAGE_RETRIES",)),
     "max_page_bytes": ((int,), ("DOWNLOAD_MAXSIZE", "DOWNLOAD_WARNSIZE")),
@@ -140,6 +143,11 @@ for _key in ("max_page_bytes", "max_links"):
 def crawler_table(config) -> dict[str, Any]:
     """The keys the ``[crawler]`` table sets, validated (a bad one is a ConfigError naming its line)."""
     table = config_table(config, "crawler", SPEC)
+    if isinstance(table["extraction_workers"], str) and table["extraction_workers"] != "auto":
+        raise ConfigError(
+            f"{key_location(config, 'crawler', 'extraction_workers')}: [crawler] extraction_workers: expected a "
+            f'number of processes or "auto", got {table["extraction_workers"]!r}'
+        )
     return {key: value for key, value in table.items() if key in config.table("crawler")}
 
 

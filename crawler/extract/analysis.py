@@ -11,11 +11,15 @@ One pool per process, shared by every spider of a cycle. Workers are started wit
 process that runs a Twisted/asyncio reactor and threads is unsafe; the main module must be guarded by
 ``if __name__ == "__main__"`` or be a package's ``__main__``, as ``python -m crawler`` and the
 ``newsmon`` script are) and load trafilatura and langdetect's profiles once, before their first page.
-Measured (benchmarks/bench_crawl.py --pages 500 --pool-workers 2: pages of sites without a parser, 2 CPUs
-shared with other work, ratios to bare trafilatura min / median / max): the whole `newsmon run` 0.24 / 0.34 /
-0.45 × with two workers, 0.24 / 0.37 / 0.49 × in-line. The gain needs a free core; on a machine busy with
-other work the pool's hand-offs (the page and the result pickled, a process per worker) cost more than it
-wins.
+
+``[crawler] extraction_workers = "auto"`` (the default) is one worker per core beyond the first (at most
+AUTO_MAX_WORKERS; none on one core), started once the crawl has analysed AUTO_AFTER_PAGES pages in-line — a
+run of a few pages never pays a worker's start-up (about a second of CPU) — and pages are analysed in-line
+until a worker is ready, so the start-up delays none. A number starts that many workers at the first page.
+Measured (benchmarks/bench_crawl.py, 1,000 pages, 2 idle cores, the whole `newsmon run` ÷ bare trafilatura,
+min / median / max): the site parsers' pages 0.66 / 0.68 / 0.71× in-line, 0.83 / 0.85 / 0.87× with one worker;
+pages without a parser 0.39 / 0.41 / 0.43× in-line, 0.45 / 0.46 / 0.46× with one worker. On cores busy
+with other work the hand-offs (the page and the result pickled) can cost more than the worker wins.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import asyncio
 import atexit
 import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from typing import TYPE_CHECKING
 
 from crawler.extract.extraction import Extracted, extract_article
@@ -34,29 +38,69 @@ if TYPE_CHECKING:
     from crawler.config import Section
 
 
-def analyse_page(html: str, url: str, section: Section | None = None) -> tuple[Extracted, LangResult]:
+def analyse_page(html: str, url: str, section: Section | None = None) -> tuple[Extracted, LangResult | None]:
     """Extract the article and detect its language; raises ``ExtractionError`` as extract_article does."""
     extracted = extract_article(html, url, section)
-    return extracted, detect_language(extracted.paragraphs, extracted.title)
+    try:
+        return extracted, detect_language(extracted.paragraphs, extracted.title)
+    except Exception:  # the item is kept: the language pipeline detects again, and says why it cannot
+        return extracted, None
 
 
 def _warm_up() -> None:
     detect_language(["Loading the language profiles once per worker, before the first page."])
 
 
-class AnalysisPool:
-    """A process pool for ``analyse_page``; ``workers=0`` runs in the calling thread (tests, tiny runs)."""
+def _ready() -> bool:
+    """A task that ends as soon as a worker has started: the pool is ready when it is done."""
+    return True
 
-    def __init__(self, workers: int | None = None) -> None:
-        self.workers = (os.cpu_count() or 1) if workers is None else workers
-        self._executor = None
-        if self.workers > 0:
-            self._executor = ProcessPoolExecutor(
-                max_workers=self.workers, initializer=_warm_up, mp_context=multiprocessing.get_context("spawn")
-            )
+
+AUTO_AFTER_PAGES = 40
+AUTO_MAX_WORKERS = 4
+
+
+def auto_workers() -> int:
+    """``"auto"``: one worker per core this process may run on, beyond the first, at most AUTO_MAX_WORKERS."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(0, min(cores - 1, AUTO_MAX_WORKERS))
+
+
+class AnalysisPool:
+    """A process pool for ``analyse_page``. ``workers``: a number (0 runs in the calling thread) or ``"auto"``
+    (see the module docstring)."""
+
+    def __init__(self, workers: int | str | None = None) -> None:
+        self.auto = workers == "auto"
+        if workers is None or self.auto:
+            self.workers = auto_workers() if self.auto else (os.cpu_count() or 1)
+        else:
+            self.workers = int(workers)
+        self.inline = 0  # pages analysed in the calling thread
+        self._executor: ProcessPoolExecutor | None = None
+        self._ready: Future | None = None
+        if self.workers > 0 and not self.auto:
+            self._start()
+
+    def _start(self) -> None:
+        self._executor = ProcessPoolExecutor(
+            max_workers=self.workers, initializer=_warm_up, mp_context=multiprocessing.get_context("spawn")
+        )
+        self._ready = self._executor.submit(_ready)
+
+    def in_line(self) -> bool:
+        """Whether the next page is analysed here: no worker wanted, or (auto) none started or ready yet."""
+        if self.workers == 0:
+            return True
+        if not self.auto:
+            return False
+        if self._executor is None and self.inline >= AUTO_AFTER_PAGES:
+            self._start()
+        return self._ready is None or not self._ready.done()
 
     async def analyse(self, html: str, url: str, section: Section | None = None):
-        if self._executor is None:
+        if self.in_line():
+            self.inline += 1
             return analyse_page(html, url, section)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, analyse_page, html, url, section)
@@ -70,8 +114,8 @@ class AnalysisPool:
 _shared: AnalysisPool | None = None
 
 
-def shared_pool(workers: int | None = None) -> AnalysisPool:
-    """The process-wide pool, started on first use (``workers`` counts only then; 0 = in-line)."""
+def shared_pool(workers: int | str | None = None) -> AnalysisPool:
+    """The process-wide pool, made on first use (``workers`` counts only then; 0 = in-line)."""
     global _shared
     if _shared is None:
         _shared = AnalysisPool(workers)
