@@ -16,6 +16,7 @@ from contextlib import closing
 from pathlib import Path
 
 from crawler.items import canonicalize_url, content_hash, empty_translation, item_id
+from crawler.store import dayfiles
 from tests.conftest import ROOT
 
 # Sentences in the words of the tiny model's training corpus (tests/tinymodel.py): its vocabulary covers them.
@@ -200,7 +201,15 @@ def _stopped(pid: int) -> bool:
 
 
 def day_files(out: Path) -> list[Path]:
-    return sorted(Path(out).glob("[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]/items.jsonl"))
+    """Each day's file as a reader takes it: the gzipped one of an earlier day (a plain one a crash left beside
+    it is a leftover the next export removes), else the plain one."""
+    days = sorted(Path(out).glob("[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"))
+    return [dayfiles.day_files(d.parent, d.name)[0] for d in days if dayfiles.day_files(d.parent, d.name)]
+
+
+def file_bytes(path: Path) -> bytes:
+    """A day file's lines (gunzipped when gzipped)."""
+    return dayfiles.read_day_file(path)
 
 
 def read_day_files(out: Path) -> dict[str, list[dict]]:
@@ -210,7 +219,7 @@ def read_day_files(out: Path) -> dict[str, list[dict]]:
     found: dict[str, list[dict]] = {}
     ids: dict[str, str] = {}
     for path in day_files(out):
-        data = path.read_bytes()
+        data = file_bytes(path)
         assert not data or data.endswith(b"\n"), f"{path}: torn last line"
         items = []
         for number, raw in enumerate(data.splitlines(), start=1):

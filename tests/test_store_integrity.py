@@ -34,6 +34,7 @@ from tests.storekit import (
     db_count,
     db_items,
     env_for,
+    file_bytes,
     kill_in_state,
     kill_when,
     make_item,
@@ -116,7 +117,7 @@ def quick_view(out: Path) -> dict[str, list[str]]:
     newline, opens as an item object, closes as one)."""
     view = {}
     for path in day_files(out):
-        data = path.read_bytes()
+        data = file_bytes(path)
         assert not data or data.endswith(b"\n"), f"{path}: torn last line"
         ids = []
         for raw in data.splitlines():
@@ -133,7 +134,7 @@ def kill_mid_export(proc, out: Path, db: Path, expected: dict[str, list[str]], *
     with closing(ro(db)) as conn:
         version = lambda: conn.execute("PRAGMA data_version").fetchone()[0]  # noqa: E731
         first = version()
-        own = lambda: bool(list(Path(out).glob(f"*/.items.jsonl.{proc.pid}.tmp")))  # noqa: E731
+        own = lambda: bool(list(Path(out).glob(f"*/.items.jsonl*.{proc.pid}.tmp")))  # noqa: E731
         killed = kill_in_state(proc, lambda: version() != first, own, lambda: assert_reader_view(out, expected))
     assert not sure or (killed and own()), "the kill missed the export"
     return killed

@@ -171,7 +171,7 @@ def group(out: Path, items: list[dict], settings: StorySettings = DEFAULTS, now:
 
 
 def lines(out: Path, day: str = DAY) -> list[dict]:
-    return list(jsonl.read(out / day / "items.jsonl"))
+    return dayfiles.read_items(out, day)
 
 
 # ---------------------------------------------------------------- fingerprints

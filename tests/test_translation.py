@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler import jsonl, state
+from crawler import state
 from crawler.config import load_config
 from crawler.items import content_hash, empty_translation
 from crawler.runner import CycleContext
@@ -106,7 +106,7 @@ def rows(output: Path) -> dict[str, dict]:
 
 
 def lines(output: Path, day: str) -> list[dict]:
-    return list(jsonl.read(output / day / "items.jsonl"))
+    return dayfiles.read_items(output, day)
 
 
 ZH = make_item(

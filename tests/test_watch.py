@@ -11,6 +11,7 @@ import pytest
 
 from crawler import jsonl, state
 from crawler.items import TRANSLATION_FIELDS
+from crawler.store import dayfiles
 from crawler.store.dayfiles import export_now
 from crawler.translation import store as translation_store
 from tests import digestkit
@@ -65,7 +66,7 @@ def items_by_id(out: Path) -> tuple[dict[str, dict], dict[str, dict]]:
         rows = {r["id"]: json.loads(r["json"]) for r in conn.execute("SELECT id, json FROM items")}
     finally:
         conn.close()
-    lines = [obj for path in sorted(out.glob("*/items.jsonl")) for obj in jsonl.read(path)]
+    lines = [obj for day in sorted(dayfiles.file_days(out)) for obj in dayfiles.read_items(out, day)]
     assert len({o["id"] for o in lines}) == len(lines), "an item got a second line"
     return rows, {o["id"]: o for o in lines}
 

@@ -82,6 +82,7 @@ def check_day(output_dir, day: str) -> None:
     from crawler.digest.data import runs_of_day
     from crawler.digest.search import open_archive
     from crawler.exceptions import NewsmonError
+    from crawler.store import dayfiles
 
     conn = open_archive(output_dir)
     try:
@@ -90,6 +91,6 @@ def check_day(output_dir, day: str) -> None:
         has_runs = runs_of_day(conn, day)
     finally:
         conn.close()
-    if not (has_items or has_runs or (Path(output_dir) / day / "items.jsonl").exists()):
+    if not (has_items or has_runs or dayfiles.day_files(Path(output_dir), day)):
         known = ", ".join(days) if days else "none"
         raise NewsmonError(f"nothing stored for {day} in {output_dir} (latest days with items: {known})")

@@ -12,14 +12,16 @@ HELP = "load items from JSONL files in newsmon's schema (a backup, a colleague's
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.epilog = (
-        "Examples:\n  newsmon import backup/2026-11-*/items.jsonl\n"
+        "Examples:\n  newsmon import backup/2026-11-*/items.jsonl*\n"
         "  newsmon import --output /srv/newsmon/output colleague.jsonl\n\n"
-        "Restoring a lost state.sqlite: newsmon import output/*/items.jsonl\n"
+        "Restoring a lost state.sqlite: newsmon import output/*/items.jsonl*  (earlier days are gzipped)\n"
         "Exit status: 0 every line imported or already stored, 1 some lines rejected."
     )
     add_config(parser)
     add_output(parser)
-    parser.add_argument("files", metavar="FILE", nargs="+", help="JSONL files, one item per line")
+    parser.add_argument(
+        "files", metavar="FILE", nargs="+", help="JSONL files, one item per line (gzipped when the name ends in .gz)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

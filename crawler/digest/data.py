@@ -21,6 +21,7 @@ from crawler.config import Config
 from crawler.items import section_key
 from crawler.lifecycle.sectionstate import TURNS, HeldState, section_states
 from crawler.lifecycle.versiondiff import VersionDiff, event_diff, patterns_of
+from crawler.store import dayfiles
 from crawler.stories.view import day_copies
 from crawler.wording import plural
 
@@ -181,8 +182,9 @@ def runs_of_day(conn: sqlite3.Connection, day: str, run_id: int | None = None) -
 
 
 def items_of_day(conn: sqlite3.Connection, output_dir: Path, day: str, problems: list[str] | None = None) -> list[dict]:
-    """The latest version of every item of the day: the items table, plus any line only in items.jsonl.
-    What cannot be read is named in ``problems`` (and left where it is)."""
+    """The latest version of every item of the day: the items table, plus any line only in its day file
+    (items.jsonl, or items.jsonl.gz for an earlier day). What cannot be read is named in ``problems`` (and left
+    where it is)."""
     problems = problems if problems is not None else []
     items: dict[str, dict] = {}
     for row in conn.execute("SELECT id, json FROM items WHERE day = ?", (day,)):
@@ -190,11 +192,12 @@ def items_of_day(conn: sqlite3.Connection, output_dir: Path, day: str, problems:
             items[row["id"]] = json.loads(row["json"])
         except ValueError as exc:
             problems.append(f"item {row['id']}: unreadable row in the items table ({exc})")
-    for number, obj in _jsonl_lines(Path(output_dir) / day / "items.jsonl", problems):
-        if not isinstance(obj, dict) or not obj.get("id"):
-            problems.append(f"{day}/items.jsonl line {number}: not an item (no id)")
-        elif obj["id"] not in items:
-            items[obj["id"]] = obj
+    for path in dayfiles.day_files(Path(output_dir), day):
+        for number, obj in _jsonl_lines(path, problems):
+            if not isinstance(obj, dict) or not obj.get("id"):
+                problems.append(f"{day}/{path.name} line {number}: not an item (no id)")
+            elif obj["id"] not in items:
+                items[obj["id"]] = obj
     for problem in problems:
         log.warning("digest %s: %s", day, problem)
     return list(items.values())
@@ -202,16 +205,20 @@ def items_of_day(conn: sqlite3.Connection, output_dir: Path, day: str, problems:
 
 def _jsonl_lines(path: Path, problems: list[str]):
     """(line number, object) of every complete line; a line that is not JSON is named, not fatal."""
-    if not path.exists():
+    try:
+        data = dayfiles.read_day_file(path)
+    except FileNotFoundError:
         return
-    with open(path, "rb") as fh:
-        for number, raw in enumerate(fh, 1):
-            if not raw.endswith(b"\n") or not raw.strip():
-                continue
-            try:
-                yield number, json.loads(raw)
-            except ValueError as exc:
-                problems.append(f"{path.parent.name}/{path.name} line {number}: not JSON ({exc})")
+    except (OSError, dayfiles.DamagedDayFile) as exc:
+        problems.append(f"{path.parent.name}/{path.name}: unreadable ({exc})")
+        return
+    for number, raw in enumerate(data.splitlines(keepends=True), 1):
+        if not raw.endswith(b"\n") or not raw.strip():
+            continue
+        try:
+            yield number, json.loads(raw)
+        except ValueError as exc:
+            problems.append(f"{path.parent.name}/{path.name} line {number}: not JSON ({exc})")
 
 
 def _table_exists(conn: sqlite3.Connection, name: str) -> bool:

@@ -10,14 +10,25 @@ restores them; writing a day that is already right changes nothing.
 While a crawl runs, new items are also appended to the day file as they land (``Appender``), so a reader
 sees them at once; the export at the end of the run makes the file exactly the DB's again, whatever an
 append could not do.
+
+The newest day of the archive keeps a plain ``items.jsonl`` (what the crawl appends to, what a reader greps
+in the morning); every earlier day's file is gzipped (``items.jsonl.gz``, about a fifth of the size:
+``zgrep``, ``zcat``, ``gzip.open`` read it), as the digests of earlier days are. A day is written gzipped
+once a later day exists, and rewritten gzipped when its items change later (a translation, an edit). The
+gzipped file is written whole before the plain one is removed, so a crash between the two leaves both,
+equal, and the next export removes the plain one.
 """
 
 from __future__ import annotations
 
 import errno
+import gzip
+import json
 import logging
 import os
+import re
 import sqlite3
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,10 +39,63 @@ log = logging.getLogger(__name__)
 
 CONSUMER = "export"
 FILE_NAME = "items.jsonl"
+GZIP_NAME = FILE_NAME + ".gz"
+GZIP_LEVEL = 6  # level 9 makes a day's file 2% smaller for twice the time
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def items_path(output_dir: Path, day: str) -> Path:
+    """The plain day file (the newest day's; the crawl appends to it)."""
     return Path(output_dir) / day / FILE_NAME
+
+
+def gzip_path(output_dir: Path, day: str) -> Path:
+    return Path(output_dir) / day / GZIP_NAME
+
+
+def day_files(output_dir: Path, day: str) -> list[Path]:
+    """The day's files on disk: the gzipped one, the plain one, or both (briefly, see the module docstring)."""
+    return [p for p in (gzip_path(output_dir, day), items_path(output_dir, day)) if p.exists()]
+
+
+def file_days(output_dir: Path) -> set[str]:
+    """The days that have a day file, plain or gzipped."""
+    found = {p.parent.name for name in (FILE_NAME, GZIP_NAME) for p in Path(output_dir).glob(f"*/{name}")}
+    return {day for day in found if _DAY.match(day)}
+
+
+def read_day_file(path: Path) -> bytes:
+    """The lines of a day file, gunzipped when it is the gzipped one. Raises ``OSError`` (``FileNotFoundError``
+    when missing) and, for a damaged gzip file, ``DamagedDayFile``."""
+    data = Path(path).read_bytes()
+    if path.name != GZIP_NAME:
+        return data
+    try:
+        return gzip.decompress(data)
+    except (EOFError, OSError, zlib.error) as exc:
+        raise DamagedDayFile(f"{path}: not a readable gzip file ({exc})") from None
+
+
+def read_items(output_dir: Path, day: str) -> list[dict]:
+    """The items of ``day``'s file as a reader sees them (every complete line; [] when the day has no file)."""
+    files = day_files(output_dir, day)
+    if not files:
+        return []
+    return [json.loads(raw) for raw in read_day_file(files[0]).splitlines(keepends=True) if raw.endswith(b"\n")]
+
+
+class DamagedDayFile(ValueError):
+    """A gzipped day file that cannot be decompressed (the export writes it again from the DB)."""
+
+
+def latest_day(conn: sqlite3.Connection) -> str | None:
+    """The newest day of the archive: its file stays plain, the earlier days' are gzipped."""
+    row = conn.execute("SELECT max(day) FROM items").fetchone()
+    return row[0] if row else None
+
+
+def gzipped(day: str, latest: str | None) -> bool:
+    return latest is not None and day < latest
 
 
 def render_day(conn: sqlite3.Connection, day: str) -> bytes:
@@ -39,20 +103,46 @@ def render_day(conn: sqlite3.Connection, day: str) -> bytes:
     return "".join(row["json"] + "\n" for row in item_store.day_rows(conn, day)).encode("utf-8")
 
 
-def export_day(conn: sqlite3.Connection, output_dir: Path, day: str) -> bool:
-    """Make ``day``'s file the DB's. Returns True when it had to be written."""
-    path = items_path(output_dir, day)
+def export_day(conn: sqlite3.Connection, output_dir: Path, day: str, latest: str | None = None) -> bool:
+    """Make ``day``'s file the DB's, gzipped when it is before ``latest`` (default: the archive's newest day).
+    Returns True when it had to be written."""
+    latest = latest_day(conn) if latest is None else latest
+    plain, packed = items_path(output_dir, day), gzip_path(output_dir, day)
+    path, other = (packed, plain) if gzipped(day, latest) else (plain, packed)
     data = render_day(conn, day)
     try:
-        if path.read_bytes() == data:
-            return False
-    except FileNotFoundError:
-        if not data:
-            return False
+        current: bytes | None = read_day_file(path)
+    except (FileNotFoundError, DamagedDayFile):
+        current = None
     except OSError as exc:
         raise storage_error(exc, path) from exc
-    write_atomic(path, data)
+    if (current == data or (current is None and not data)) and not other.exists():
+        return False
+    write_atomic(path, gzip.compress(data, GZIP_LEVEL, mtime=0) if path.name == GZIP_NAME else data)
+    try:
+        other.unlink(missing_ok=True)
+    except OSError as exc:
+        raise storage_error(exc, other) from exc
     return True
+
+
+def gzip_earlier_days(conn: sqlite3.Connection, output_dir: Path, latest: str | None = None) -> list[str]:
+    """Gzip the plain files of the days before the newest, each only when it holds exactly what the DB holds
+    (a file with lines of its own is left as it is, for ``newsmon verify`` to name). Returns the days."""
+    latest = latest_day(conn) if latest is None else latest
+    done = []
+    for day in sorted(file_days(output_dir)):
+        plain = items_path(output_dir, day)
+        if not gzipped(day, latest) or not plain.exists():
+            continue
+        try:
+            if plain.read_bytes() != render_day(conn, day):
+                continue
+        except OSError as exc:
+            raise storage_error(exc, plain) from exc
+        export_day(conn, output_dir, day, latest)
+        done.append(day)
+    return done
 
 
 @dataclass
@@ -60,9 +150,10 @@ class ExportReport:
     days: int = 0  # days with changes
     written: list[str] = field(default_factory=list)  # days whose file was (re)written
     errors: list[str] = field(default_factory=list)  # one line per day that could not be written
+    gzipped: list[str] = field(default_factory=list)  # earlier days whose unchanged plain file was gzipped
 
     def as_dict(self) -> dict:
-        return {"days": self.days, "written": len(self.written), "errors": self.errors}
+        return {"days": self.days, "written": len(self.written), "gzipped": len(self.gzipped), "errors": self.errors}
 
 
 def export_changed(conn: sqlite3.Connection, output_dir: Path) -> ExportReport:
@@ -70,10 +161,11 @@ def export_changed(conn: sqlite3.Connection, output_dir: Path) -> ExportReport:
     trying every day) when one could not be written; its days stay due for the next export."""
     days, up_to = item_store.changed_days(conn, CONSUMER)
     report = ExportReport(days=len(days))
+    latest = latest_day(conn)
     first_error: StorageError | None = None
     for day in days:
         try:
-            if export_day(conn, output_dir, day):
+            if export_day(conn, output_dir, day, latest):
                 report.written.append(day)
         except StorageError as exc:
             report.errors.append(str(exc))
@@ -81,6 +173,7 @@ def export_changed(conn: sqlite3.Connection, output_dir: Path) -> ExportReport:
     if first_error is not None:
         raise first_error
     item_store.advance(conn, CONSUMER, up_to)
+    report.gzipped = gzip_earlier_days(conn, output_dir, latest)
     return report
 
 

@@ -3,17 +3,20 @@
 large archive.
 
 Idempotent: an item whose canonical URL is already stored is skipped, so importing the same file twice, or
-a day file of this very output directory, adds nothing. An item lands on the day of the folder its file is
-in (``2026-12-03/items.jsonl``), else on the day of its ``fetched_at``. A line that is not an item of
+a day file of this very output directory, adds nothing. A file whose name ends in ``.gz`` is read gunzipped
+(``items.jsonl.gz``: the day files of earlier days). An item lands on the day of the folder its file is in
+(``2026-12-03/items.jsonl``), else on the day of its ``fetched_at``. A line that is not an item of
 newsmon's schema is named (file:line: why) and skipped; it never stops the others. The day files of the
 days that gained items are written from the DB at the end.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 import sqlite3
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,19 +60,23 @@ def import_files(output_dir: Path, files: list[Path]) -> ImportReport:
 def _import_file(conn: sqlite3.Connection, path: Path, report: ImportReport) -> None:
     folder_day = path.parent.name if DAY.match(path.parent.name) else None
     batch: list[tuple[dict, str]] = []
-    with open(path, "rb") as fh:
-        for number, raw in enumerate(fh, start=1):
-            if not raw.strip():
-                continue
-            report.read += 1
-            item, problem = _item_of(raw)
-            if problem:
-                report.rejected.append(f"{path}:{number}: {problem}")
-                continue
-            batch.append((item, folder_day or item["fetched_at"][:10]))
-            if len(batch) >= BATCH:
-                _store(conn, batch, report)
-                batch = []
+    number = 0
+    try:
+        with gzip.open(path, "rb") if path.name.endswith(".gz") else open(path, "rb") as fh:
+            for number, raw in enumerate(fh, start=1):
+                if not raw.strip():
+                    continue
+                report.read += 1
+                item, problem = _item_of(raw)
+                if problem:
+                    report.rejected.append(f"{path}:{number}: {problem}")
+                    continue
+                batch.append((item, folder_day or item["fetched_at"][:10]))
+                if len(batch) >= BATCH:
+                    _store(conn, batch, report)
+                    batch = []
+    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:  # the lines before the damage are imported
+        report.rejected.append(f"{path}: not a readable gzip file after line {number} ({exc})")
     _store(conn, batch, report)
 
 

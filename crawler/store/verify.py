@@ -39,8 +39,7 @@ def verify(conn: sqlite3.Connection, output_dir: Path) -> Findings:
     output_dir = Path(output_dir)
     found = Findings()
     db_days = set(item_store.days(conn))
-    file_days = {p.parent.name for p in output_dir.glob(f"{DAY_DIR}/{dayfiles.FILE_NAME}")}
-    for day in sorted(db_days | file_days):
+    for day in sorted(db_days | dayfiles.file_days(output_dir)):
         found.days += 1
         _check_day(conn, output_dir, day, found)
     _check_raw(conn, output_dir, found)
@@ -50,14 +49,21 @@ def verify(conn: sqlite3.Connection, output_dir: Path) -> Findings:
 
 
 def _check_day(conn: sqlite3.Connection, output_dir: Path, day: str, found: Findings) -> None:
-    path = dayfiles.items_path(output_dir, day)
     rows = {r["id"]: r["json"] for r in item_store.day_rows(conn, day)}
     found.items += len(rows)
-    if not path.exists():
+    files = dayfiles.day_files(output_dir, day)
+    if not files:
         if rows:
-            found.add(f"{path}: missing ({len(rows)} item(s) in the state DB)", day)
+            found.add(f"{dayfiles.items_path(output_dir, day)}: missing ({len(rows)} item(s) in the state DB)", day)
         return
-    data = path.read_bytes()
+    path = files[0]  # the gzipped one when there are both: the plain one is what a crash left beside it
+    for extra in files[1:]:
+        found.add(f"{extra}: left beside {path.name} by an interrupted export", day)
+    try:
+        data = dayfiles.read_day_file(path)
+    except dayfiles.DamagedDayFile as exc:
+        found.add(str(exc), day)
+        return
     if data and not data.endswith(b"\n"):
         found.add(f"{path}: torn last line (no newline at the end)", day)
     seen: Counter[str] = Counter()
