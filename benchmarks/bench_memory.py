@@ -2,6 +2,7 @@
 the translation alone.
 
     .venv/bin/python benchmarks/bench_memory.py [--articles 100] [--translated 6] [--rounds 3] [--max-len 40]
+                                                [--extraction-workers N|auto]
 
 Two transformer-base sized Argos packages (zh→en, ru→en; 6+6 layers, d_model 512, FFN 2048, 32k vocabulary,
 int8, random weights: ``benchmarks/bench_translate.py``'s builder, run in a child process) are installed into
@@ -108,11 +109,14 @@ def serve_site(server: SiteServer, count: int, translated: int) -> dict[str, int
     return langs
 
 
-def write_config(path: Path, server: SiteServer, packages: Path, max_len: int, translate: bool) -> Path:
+def write_config(
+    path: Path, server: SiteServer, packages: Path, max_len: int, translate: bool, workers: str | None = None
+) -> Path:
     sections = [{"id": "news", "kind": "listing", "url": f"{server.url}/news/", "link_pattern": r"/news/\d+\.html$"}]
     return write_loopback_config(
         path,
         [{"id": "bench", "sections": sections}],
+        crawler={} if workers is None else {"extraction_workers": int(workers) if workers.isdigit() else workers},
         translation={"enabled": translate, "packages_dir": str(packages), "max_decoding_length": max_len},
     )
 
@@ -212,6 +216,7 @@ def main() -> int:
     parser.add_argument("--translated", type=int, default=6)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--max-len", type=int, default=40, help="max_decoding_length (random weights never stop)")
+    parser.add_argument("--extraction-workers", help="[crawler] extraction_workers (default: the default's)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-memory-"))
     server = SiteServer().start()
@@ -222,8 +227,9 @@ def main() -> int:
         print(f"built and installed 2 transformer-base int8 packages in {time.monotonic() - started:.1f} s", flush=True)
         langs = serve_site(server, args.articles, args.translated)
         print(f"{args.articles} article pages on loopback: {langs}; max_decoding_length {args.max_len}", flush=True)
-        crawl_cfg = write_config(work / "crawl.toml", server, packages, args.max_len, translate=False)
-        full_cfg = write_config(work / "full.toml", server, packages, args.max_len, translate=True)
+        workers = args.extraction_workers
+        crawl_cfg = write_config(work / "crawl.toml", server, packages, args.max_len, False, workers)
+        full_cfg = write_config(work / "full.toml", server, packages, args.max_len, True, workers)
         for round_no in range(args.rounds):
             outs = {name: work / f"{name.replace(' ', '-')}-{round_no}" for name in results}
             got = {"crawl": measured(["run", "--config", str(crawl_cfg), "--output", str(outs["crawl"])])}
