@@ -16,11 +16,8 @@ process that runs a Twisted/asyncio reactor and threads is unsafe; the main modu
 AUTO_MAX_WORKERS; none on one core), started once the crawl has analysed AUTO_AFTER_PAGES pages in-line — a
 run of a few pages never pays a worker's start-up (about a second of CPU) — and pages are analysed in-line
 until a worker is ready, so the start-up delays none. A number starts that many workers at the first page.
-Measured (benchmarks/bench_crawl.py, 1,000 pages, 2 idle cores, the whole `newsmon run` ÷ bare trafilatura,
-min / median / max): the site parsers' pages 0.66 / 0.68 / 0.71× in-line, 0.77 / 0.79 / 0.82× "auto" (one
-worker from the 41st page), 0.83 / 0.85 / 0.87× one worker from the first; pages without a parser 0.37 / 0.40 /
-0.40×, 0.43 / 0.45 / 0.48× and 0.45 / 0.46 / 0.46×. On cores busy
-with other work the hand-offs (the page and the result pickled) can cost more than the worker wins.
+On cores busy with other work the hand-offs (the page and the result pickled) can cost more than the worker
+wins; figures (benchmarks/bench_crawl.py, in-line against "auto" and one worker): docs/operations.md.
 """
 
 from __future__ import annotations
