@@ -310,3 +310,25 @@ def test_extraction_workers_is_a_number_or_auto(tmp_path):
     path.write_text("[crawler]\nextraction_workers = -1\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="must be ≥ 0"):
         crawler_table(load_config(path))
+
+
+def test_a_dead_worker_fails_its_page_by_name_and_the_next_pages_go_to_a_new_one():
+    import asyncio
+    import os
+    import signal
+
+    from crawler.extract.analysis import AnalysisPool, analyse_page
+
+    html = recorded("kommersant/doc-7715044.html").read_text(encoding="utf-8")
+    url = "https://www.kommersant.ru/doc/7715044"
+    here = analyse_page(html, url)
+    pool = AnalysisPool(workers=1)
+    try:
+        assert asyncio.run(pool.analyse(html, url)) == here
+        for pid in list(pool._executor._processes):  # what the kernel does to a worker out of memory
+            os.kill(pid, signal.SIGKILL)
+        with pytest.raises(ExtractionError, match="the extraction worker process died while .*7715044"):
+            asyncio.run(pool.analyse(html, url))
+        assert asyncio.run(pool.analyse(html, url)) == here  # a new worker
+    finally:
+        pool.close()

@@ -27,8 +27,10 @@ import atexit
 import multiprocessing
 import os
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING
 
+from crawler.exceptions import ExtractionError
 from crawler.extract.extraction import Extracted, extract_article
 from crawler.extract.language import LangResult, detect_language
 
@@ -101,7 +103,19 @@ class AnalysisPool:
             self.inline += 1
             return analyse_page(html, url, section)
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, analyse_page, html, url, section)
+        try:
+            return await loop.run_in_executor(self._executor, analyse_page, html, url, section)
+        except BrokenProcessPool:
+            # A worker died (killed, out of memory, a crash in a C library on some page): this page and the
+            # others in flight fail, named; the pages after them go to new workers, not to a broken pool.
+            self._restart()
+            raise ExtractionError(f"the extraction worker process died while {url} was being read") from None
+
+    def _restart(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
+        self._start()
 
     def close(self) -> None:
         if self._executor is not None:

@@ -20,6 +20,7 @@ import copy
 import json
 import logging
 import re
+import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -204,7 +205,11 @@ def trafilatura_body(tree: lxml.html.HtmlElement, url: str):
     """trafilatura's document for the page, precision-first: without its fallback, then with it when that
     found less than FALLBACK_BELOW_CHARS (on the tree as it was: trafilatura prunes the one it reads)."""
     intact = copy.deepcopy(tree)
-    doc = _bare_extraction(tree, url, fast=True)
+    _first_pass.on = True
+    try:
+        doc = _bare_extraction(tree, url, fast=True)
+    finally:
+        _first_pass.on = False
     if doc is not None and len(doc.text or "") >= FALLBACK_BELOW_CHARS and _built_of_paragraphs(doc.body):
         return doc
     return _bare_extraction(intact, url, fast=False)
@@ -216,6 +221,18 @@ def _built_of_paragraphs(body) -> bool:
     if body is None or not body.xpath(".//p//text()"):
         return False
     return len(body.findall(".//table")) <= len(body.findall(".//p"))
+
+
+class _FirstPassQuiet(logging.Filter):
+    """trafilatura warns "discarding data: URL" when a pass finds too little text. The pass without its
+    fallback is a first try, not the result (the second pass reads the page again): not worth a warning."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not getattr(_first_pass, "on", False)
+
+
+_first_pass = threading.local()  # extraction runs on the reactor thread, the storing thread logs meanwhile
+logging.getLogger("trafilatura.core").addFilter(_FirstPassQuiet())
 
 
 def _bare_extraction(tree: lxml.html.HtmlElement, url: str, *, fast: bool):
