@@ -158,3 +158,31 @@ def test_newsmon_import_reads_gzipped_day_files(tmp_path):
     damaged.write_bytes((source / DAY1 / "items.jsonl.gz").read_bytes()[:-12])
     bad = newsmon("import", "--output", tmp_path / "other", damaged)
     assert bad.returncode == 1 and "not a readable gzip file" in bad.stderr
+
+
+def test_an_earlier_day_that_cannot_be_gzipped_for_want_of_space_stays_plain_and_whole(tmp_path, caplog):
+    from tests.test_disk_full import mount_tmpfs, remount, umount
+
+    day_dir = tmp_path / DAY1
+    mount_tmpfs(day_dir, "32k")
+    try:
+        store(tmp_path, DAY1, *[f"a{n}" for n in range(20)])  # about 12 KB
+        plain = day_dir / "items.jsonl"
+        whole = plain.read_bytes()
+        filler = day_dir / "filler"
+        with open(filler, "wb") as fh:  # what other writers leave of the space: nothing
+            try:
+                fh.write(b"\0" * 64 * 1024)
+            except OSError:
+                pass
+        store(tmp_path, DAY2, "b1")
+        assert plain.read_bytes() == whole and not (day_dir / "items.jsonl.gz").exists()
+        assert not list(day_dir.glob(".*.tmp"))
+        assert "day files of earlier days not gzipped" in caplog.text and "disk full" in caplog.text
+        filler.unlink()
+        remount(day_dir, "64k")
+        assert store(tmp_path, DAY2, "b2").gzipped == [DAY1]  # once there is room
+        assert not plain.exists()
+        assert gzip.decompress((day_dir / "items.jsonl.gz").read_bytes()) == whole
+    finally:
+        umount(day_dir)

@@ -173,7 +173,10 @@ def export_changed(conn: sqlite3.Connection, output_dir: Path) -> ExportReport:
     if first_error is not None:
         raise first_error
     item_store.advance(conn, CONSUMER, up_to)
-    report.gzipped = gzip_earlier_days(conn, output_dir, latest)
+    try:
+        report.gzipped = gzip_earlier_days(conn, output_dir, latest)
+    except StorageError as exc:  # the plain files stay, whole: the next export gzips them
+        log.warning("day files of earlier days not gzipped: %s", exc)
     return report
 
 
