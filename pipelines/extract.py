@@ -31,7 +31,10 @@ log = logging.getLogger(__name__)
 class ExtractPipeline:
     def __init__(self, crawler):
         self.crawler = crawler
-        self.workers = crawler.settings.get("NEWSMON_EXTRACTION_WORKERS", 0)
+        workers = crawler.settings.get(
+            "NEWSMON_EXTRACTION_WORKERS", 0
+        )  # a number (maybe from the environment) or "auto"
+        self.workers = workers if workers == "auto" else int(workers)
         self.max_further = crawler.settings.getint("NEWSMON_MAX_FURTHER_PAGES", DEFAULT_MAX_FURTHER_PAGES)
 
     @classmethod
@@ -67,7 +70,7 @@ class ExtractPipeline:
 
     async def analyse(self, page):
         """``(Extracted, LangResult | None)``: the language comes with it from the analysis pool only."""
-        if self.workers in (0, "0"):
+        if self.workers == 0:
             return extract_article(page.text, page.url, page.section), None
         return await shared_pool(self.workers).analyse(page.text, page.url, page.section)
 

@@ -41,7 +41,7 @@ CONSUMER = "export"
 FILE_NAME = "items.jsonl"
 GZIP_NAME = FILE_NAME + ".gz"
 GZIP_LEVEL = 6  # level 9 makes a day's file 2% smaller for twice the time
-_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")  # a day folder's name
 
 
 def items_path(output_dir: Path, day: str) -> Path:
@@ -61,7 +61,7 @@ def day_files(output_dir: Path, day: str) -> list[Path]:
 def file_days(output_dir: Path) -> set[str]:
     """The days that have a day file, plain or gzipped."""
     found = {p.parent.name for name in (FILE_NAME, GZIP_NAME) for p in Path(output_dir).glob(f"*/{name}")}
-    return {day for day in found if _DAY.match(day)}
+    return {day for day in found if DAY.match(day)}
 
 
 def read_day_file(path: Path) -> bytes:
@@ -118,12 +118,17 @@ def export_day(conn: sqlite3.Connection, output_dir: Path, day: str, latest: str
         raise storage_error(exc, path) from exc
     if (current == data or (current is None and not data)) and not other.exists():
         return False
+    _write_day(path, other, data)
+    return True
+
+
+def _write_day(path: Path, other: Path, data: bytes) -> None:
+    """``data`` written whole as ``path`` (gzipped when it is the gzipped file), then ``other`` removed."""
     write_atomic(path, gzip.compress(data, GZIP_LEVEL, mtime=0) if path.name == GZIP_NAME else data)
     try:
         other.unlink(missing_ok=True)
     except OSError as exc:
         raise storage_error(exc, other) from exc
-    return True
 
 
 def gzip_earlier_days(conn: sqlite3.Connection, output_dir: Path, latest: str | None = None) -> list[str]:
@@ -135,12 +140,13 @@ def gzip_earlier_days(conn: sqlite3.Connection, output_dir: Path, latest: str | 
         plain = items_path(output_dir, day)
         if not gzipped(day, latest) or not plain.exists():
             continue
+        data = render_day(conn, day)
         try:
-            if plain.read_bytes() != render_day(conn, day):
+            if plain.read_bytes() != data:
                 continue
         except OSError as exc:
             raise storage_error(exc, plain) from exc
-        export_day(conn, output_dir, day, latest)
+        _write_day(gzip_path(output_dir, day), plain, data)
         done.append(day)
     return done
 

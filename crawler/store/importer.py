@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import re
 import sqlite3
 import zlib
 from dataclasses import dataclass, field
@@ -26,7 +25,6 @@ from crawler.store import dayfiles
 from crawler.store import items as item_store
 
 REQUIRED = ("id", "source", "section_key", "url", "canonical_url", "fetched_at", "content_hash")
-DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 BATCH = 500
 
 
@@ -58,7 +56,7 @@ def import_files(output_dir: Path, files: list[Path]) -> ImportReport:
 
 
 def _import_file(conn: sqlite3.Connection, path: Path, report: ImportReport) -> None:
-    folder_day = path.parent.name if DAY.match(path.parent.name) else None
+    folder_day = path.parent.name if dayfiles.DAY.match(path.parent.name) else None
     batch: list[tuple[dict, str]] = []
     number = 0
     try:

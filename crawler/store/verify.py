@@ -19,8 +19,6 @@ from crawler.store import dayfiles
 from crawler.store import items as item_store
 from crawler.store.diskspace import sweep_temp_files, temp_files
 
-DAY_DIR = r"[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"
-
 
 @dataclass
 class Findings:
