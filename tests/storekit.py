@@ -203,13 +203,7 @@ def _stopped(pid: int) -> bool:
 def day_files(out: Path) -> list[Path]:
     """Each day's file as a reader takes it: the gzipped one of an earlier day (a plain one a crash left beside
     it is a leftover the next export removes), else the plain one."""
-    days = sorted(Path(out).glob("[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"))
-    return [dayfiles.day_files(d.parent, d.name)[0] for d in days if dayfiles.day_files(d.parent, d.name)]
-
-
-def file_bytes(path: Path) -> bytes:
-    """A day file's lines (gunzipped when gzipped)."""
-    return dayfiles.read_day_file(path)
+    return [dayfiles.day_files(out, day)[0] for day in sorted(dayfiles.file_days(out))]
 
 
 def read_day_files(out: Path) -> dict[str, list[dict]]:
@@ -219,7 +213,7 @@ def read_day_files(out: Path) -> dict[str, list[dict]]:
     found: dict[str, list[dict]] = {}
     ids: dict[str, str] = {}
     for path in day_files(out):
-        data = file_bytes(path)
+        data = dayfiles.read_day_file(path)
         assert not data or data.endswith(b"\n"), f"{path}: torn last line"
         items = []
         for number, raw in enumerate(data.splitlines(), start=1):

@@ -6,53 +6,30 @@ a later export) takes either. A real SQLite state DB and real files; ``newsmon``
 from __future__ import annotations
 
 import gzip
-import os
 import subprocess
-import sys
 from contextlib import closing
 from pathlib import Path
 
 from crawler import state
 from crawler.digest.data import items_of_day
-from crawler.items import content_hash, empty_translation, item_id
 from crawler.store import dayfiles
 from crawler.store import items as item_store
 from crawler.store.verify import verify
-from tests.conftest import ROOT
+from tests.conftest import run_newsmon
+from tests.storekit import make_item
 
 DAY1, DAY2, DAY3 = "2026-11-27", "2026-11-28", "2026-11-29"
 
 
-def ID(name: str) -> str:
-    return item_id(f"http://127.0.0.1/{name}")
+def ID(n: int, day: str) -> str:
+    return make_item(n, "en", day)["id"]
 
 
-def make_item(name: str, title: str = "A title") -> dict:
-    paragraphs = [f"The text of {name}, long enough to be an article of its own."]
-    item = {
-        "id": ID(name),
-        "source": "test",
-        "section": "news",
-        "section_key": "test/news",
-        "url": f"http://127.0.0.1/{name}",
-        "canonical_url": f"http://127.0.0.1/{name}",
-        "fetched_at": "2026-11-27T02:00:00+00:00",
-        "title": title,
-        "text": paragraphs[0],
-        "paragraphs": paragraphs,
-        "lang": "en",
-        "content_hash": content_hash(title, paragraphs),
-        "version": 1,
-    }
-    item.update(empty_translation("en"))
-    return item
-
-
-def store(out: Path, day: str, *names: str) -> dayfiles.ExportReport:
+def store(out: Path, day: str, *numbers: int) -> dayfiles.ExportReport:
     with closing(state.connect(out)) as conn:
         with state.transaction(conn):
-            for name in names:
-                assert item_store.insert(conn, make_item(name), day)
+            for n in numbers:
+                assert item_store.insert(conn, make_item(n, "en", day), day)
         return dayfiles.export_changed(conn, out)
 
 
@@ -62,36 +39,29 @@ def db_lines(out: Path, day: str) -> bytes:
 
 
 def newsmon(*args: str | Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "crawler", *map(str, args)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=dict(os.environ, PYTHONWARNINGS="ignore"),
-    )
+    return run_newsmon(*map(str, args), timeout=120)
 
 
 def test_the_newest_day_stays_plain_and_earlier_days_are_gzipped_with_the_dbs_lines(tmp_path):
-    store(tmp_path, DAY1, "a1", "a2")
+    store(tmp_path, DAY1, 1, 2)
     assert dayfiles.day_files(tmp_path, DAY1) == [tmp_path / DAY1 / "items.jsonl"]  # the newest day: plain
 
-    report = store(tmp_path, DAY2, "b1")
+    report = store(tmp_path, DAY2, 1)
     assert report.gzipped == [DAY1]
     assert dayfiles.day_files(tmp_path, DAY1) == [tmp_path / DAY1 / "items.jsonl.gz"]
     assert gzip.decompress((tmp_path / DAY1 / "items.jsonl.gz").read_bytes()) == db_lines(tmp_path, DAY1)
-    assert [i["id"] for i in dayfiles.read_items(tmp_path, DAY1)] == [ID("a1"), ID("a2")]
+    assert [i["id"] for i in dayfiles.read_items(tmp_path, DAY1)] == [ID(1, DAY1), ID(2, DAY1)]
     assert dayfiles.day_files(tmp_path, DAY2) == [tmp_path / DAY2 / "items.jsonl"]
     with closing(state.connect(tmp_path)) as conn:
         assert verify(conn, tmp_path).problems == []
 
 
 def test_a_change_to_an_earlier_day_rewrites_its_gzipped_file(tmp_path):
-    store(tmp_path, DAY1, "a1")
-    store(tmp_path, DAY2, "b1")
+    store(tmp_path, DAY1, 1)
+    store(tmp_path, DAY2, 1)
     with closing(state.connect(tmp_path)) as conn:
         with state.transaction(conn):
-            item = item_store.get(conn, ID("a1"))
+            item = item_store.get(conn, ID(1, DAY1))
             item["title_en"] = "Translated later"
             item_store.replace(conn, item)
         report = dayfiles.export_changed(conn, tmp_path)
@@ -101,12 +71,12 @@ def test_a_change_to_an_earlier_day_rewrites_its_gzipped_file(tmp_path):
 
 
 def test_a_plain_file_with_lines_of_its_own_is_left_for_verify_to_name(tmp_path):
-    store(tmp_path, DAY1, "a1")
+    store(tmp_path, DAY1, 1)
     plain = tmp_path / DAY1 / "items.jsonl"
     with open(plain, "ab") as fh:  # a line the DB does not hold (a user's, a colleague's)
         fh.write(b'{"id":"zz","source":"elsewhere"}\n')
     before = plain.read_bytes()
-    report = store(tmp_path, DAY2, "b1")
+    report = store(tmp_path, DAY2, 1)
     assert report.gzipped == [] and plain.read_bytes() == before  # nothing of it lost
     with closing(state.connect(tmp_path)) as conn:
         problems = verify(conn, tmp_path).problems
@@ -114,23 +84,23 @@ def test_a_plain_file_with_lines_of_its_own_is_left_for_verify_to_name(tmp_path)
 
 
 def test_a_crash_between_the_gzipped_and_the_plain_file_is_named_and_mended(tmp_path):
-    store(tmp_path, DAY1, "a1")
+    store(tmp_path, DAY1, 1)
     plain = tmp_path / DAY1 / "items.jsonl"
     leftover = plain.read_bytes()
-    store(tmp_path, DAY2, "b1")
+    store(tmp_path, DAY2, 1)
     plain.write_bytes(leftover)  # what a kill after the gzipped file was written and before the unlink leaves
     with closing(state.connect(tmp_path)) as conn:
         assert verify(conn, tmp_path).problems == [f"{plain}: left beside items.jsonl.gz by an interrupted export"]
         # a reader takes the gzipped file; the digest reads both and counts each item once
-        assert [i["id"] for i in items_of_day(conn, tmp_path, DAY1)] == [ID("a1")]
-    store(tmp_path, DAY3, "c1")  # the next export mends it
+        assert [i["id"] for i in items_of_day(conn, tmp_path, DAY1)] == [ID(1, DAY1)]
+    store(tmp_path, DAY3, 1)  # the next export mends it
     assert not plain.exists()
     assert dayfiles.day_files(tmp_path, DAY1) == [tmp_path / DAY1 / "items.jsonl.gz"]
 
 
 def test_a_damaged_gzipped_file_is_named_by_verify_and_written_again_by_repair(tmp_path):
-    store(tmp_path, DAY1, "a1")
-    store(tmp_path, DAY2, "b1")
+    store(tmp_path, DAY1, 1)
+    store(tmp_path, DAY2, 1)
     packed = tmp_path / DAY1 / "items.jsonl.gz"
     packed.write_bytes(packed.read_bytes()[:-12])  # cut short
     proc = newsmon("verify", "--output", tmp_path)
@@ -142,8 +112,8 @@ def test_a_damaged_gzipped_file_is_named_by_verify_and_written_again_by_repair(t
 
 def test_newsmon_import_reads_gzipped_day_files(tmp_path):
     source = tmp_path / "source"
-    store(source, DAY1, "a1", "a2")
-    store(source, DAY2, "b1")
+    store(source, DAY1, 1, 2)
+    store(source, DAY2, 1)
     files = sorted(source.glob("*/items.jsonl*"))
     assert [f.name for f in files] == ["items.jsonl.gz", "items.jsonl"]
     target = tmp_path / "target"
@@ -166,7 +136,7 @@ def test_an_earlier_day_that_cannot_be_gzipped_for_want_of_space_stays_plain_and
     day_dir = tmp_path / DAY1
     mount_tmpfs(day_dir, "32k")
     try:
-        store(tmp_path, DAY1, *[f"a{n}" for n in range(20)])  # about 12 KB
+        store(tmp_path, DAY1, *range(20))  # about 12 KB
         plain = day_dir / "items.jsonl"
         whole = plain.read_bytes()
         filler = day_dir / "filler"
@@ -175,13 +145,13 @@ def test_an_earlier_day_that_cannot_be_gzipped_for_want_of_space_stays_plain_and
                 fh.write(b"\0" * 64 * 1024)
             except OSError:
                 pass
-        store(tmp_path, DAY2, "b1")
+        store(tmp_path, DAY2, 1)
         assert plain.read_bytes() == whole and not (day_dir / "items.jsonl.gz").exists()
         assert not list(day_dir.glob(".*.tmp"))
         assert "day files of earlier days not gzipped" in caplog.text and "disk full" in caplog.text
         filler.unlink()
         remount(day_dir, "64k")
-        assert store(tmp_path, DAY2, "b2").gzipped == [DAY1]  # once there is room
+        assert store(tmp_path, DAY2, 2).gzipped == [DAY1]  # once there is room
         assert not plain.exists()
         assert gzip.decompress((day_dir / "items.jsonl.gz").read_bytes()) == whole
     finally:

@@ -26,6 +26,7 @@ import pytest
 
 from crawler.config import load_config
 from crawler.localsite import SiteServer
+from crawler.store import dayfiles
 from crawler.watch.matcher import Matcher
 from crawler.watch.settings import watches_of
 from tests.crawlsite import EXPECTED, serve_all, site_config
@@ -34,7 +35,6 @@ from tests.storekit import (
     db_count,
     db_items,
     env_for,
-    file_bytes,
     kill_in_state,
     kill_when,
     make_item,
@@ -117,7 +117,7 @@ def quick_view(out: Path) -> dict[str, list[str]]:
     newline, opens as an item object, closes as one)."""
     view = {}
     for path in day_files(out):
-        data = file_bytes(path)
+        data = dayfiles.read_day_file(path)
         assert not data or data.endswith(b"\n"), f"{path}: torn last line"
         ids = []
         for raw in data.splitlines():
