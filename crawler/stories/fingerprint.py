@@ -16,8 +16,11 @@ Two schemes, because a copy in the same language and a translation differ in dif
   recorded Kremlin article in machine-translation style scores 0.18 against it, its first half 0.11;
   different Kremlin articles at most 0.013.
 
-Hashing is seeded and stable across processes and machines (BLAKE2b of the shingle, then a fixed family of
-mixing functions), never Python's ``hash()``.
+Shingles are never built as strings: the text becomes an array of code points, its words are spans of it, and
+each shingle is a hash of its words' (or characters') hashes, all in numpy (``original_hashes``,
+``english_hashes``). A word's hash is a polynomial of its code points, so a shingle's value depends only on its
+text. Hashing is seeded and stable across processes and machines, never Python's ``hash()``; its definition, in
+plain Python, is tests/test_stories.py's reference.
 """
 
 from __future__ import annotations
@@ -25,19 +28,18 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from functools import cache, partial
-from hashlib import blake2b as _blake2b
-from itertools import chain
+from functools import cache
 
 import numpy as np
 
 # Fewer shingles than this (a line or two of text) says too little to call anything a copy of it.
 MIN_SHINGLES = 8
 
-_WORD = re.compile(r"\w+")
-_LETTERS = re.compile(r"[^\W\d_]+|\d+(?:[.,]\d+)?")
+_WORD = re.compile(r"\w+")  # the original scheme's words (CJK: its characters)
+_LETTERS = re.compile(r"[^\W\d_]+")  # the English scheme's words: letters, and numbers (_numbers)
+_DIGITS = re.compile(r"\d+")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 STOP_WORDS = frozenset(
     """
@@ -85,20 +87,135 @@ def is_cjk(text: str) -> bool:
     return letters > 0 and len(_CJK.findall(head)) / letters >= 0.3
 
 
-def original_shingles(text: str) -> set[str]:
-    """Character 4-grams of CJK text (letters and digits only), word 3-grams of any other text."""
+def original_hashes(text: str) -> np.ndarray:
+    """The original scheme's shingles, hashed (distinct, sorted uint64): character 4-grams of CJK text (letters
+    and digits only), word 3-grams of any other text."""
     text = normalize(text)
+    points = _code_points(text)
+    words = (_classes(points) & _IS_WORD) != 0
     if is_cjk(text):
-        chars = "".join(_WORD.findall(text))
-        return {chars[i : i + 4] for i in range(len(chars) - 3)}
-    words = _WORD.findall(text)
-    return {f"{a} {b} {c}" for a, b, c in zip(words, words[1:], words[2:])}
+        chars = points[words]
+        if len(chars) < 4:
+            return _NONE
+        return np.unique(_mix(chars[:-3] * _K1 + chars[1:-2] * _K2 + chars[2:-1] * _K3 + chars[3:]))
+    starts, ends = _runs(words)
+    hashes = _span_hashes(points, starts, ends - starts)
+    if len(hashes) < 3:
+        return _NONE
+    return np.unique(_mix(hashes[:-2] * _K1 + hashes[1:-1] * _K2 + hashes[2:]))
 
 
-def english_shingles(text: str) -> set[str]:
-    """Order-free pairs of content-word stems within a window of three (see the module docstring)."""
-    stems = [w[:5] for w in _LETTERS.findall(normalize(text)) if len(w) > 1 and w not in STOP_WORDS]
-    return {f"{a} {b}" if a <= b else f"{b} {a}" for a, b in chain(zip(stems, stems[1:]), zip(stems, stems[2:]))}
+def english_hashes(text: str) -> np.ndarray:
+    """The English scheme's shingles, hashed (distinct, sorted uint64): each content-word stem paired with each of
+    the next two, order-free (see the module docstring). Words are runs of letters, and numbers (``12``,
+    ``3.5``, ``1,200``); a stop word or a one-character word is left out; a stem is a word's first 5 characters."""
+    points = _code_points(normalize(text))
+    classes = _classes(points)
+    letters = _runs((classes & _IS_LETTER) != 0)
+    numbers = _numbers(points, *_runs((classes & _IS_DIGIT) != 0))
+    starts, ends = (np.concatenate(pair) for pair in zip(letters, numbers))
+    order = np.argsort(starts, kind="stable")
+    starts, lengths = starts[order], (ends - starts)[order]
+    kept = lengths > 1
+    starts, lengths = starts[kept], lengths[kept]
+    content = ~np.isin(_span_hashes(points, starts, lengths), _stop_hashes())
+    stems = _span_hashes(points, starts[content], np.minimum(lengths[content], 5))
+    if len(stems) < 2:
+        return _NONE
+    left = np.concatenate((stems[:-1], stems[:-2]))
+    right = np.concatenate((stems[1:], stems[2:]))
+    return np.unique(_mix(np.minimum(left, right) * _K1 + np.maximum(left, right)))
+
+
+def _numbers(points: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Digit runs as numbers: a run, a "." or "," and the next run are one number, read left to right as a
+    regular expression ``\\d+(?:[.,]\\d+)?`` would ("1.2.3" is "1.2" and "3")."""
+    joined = (ends[:-1] + 1 == starts[1:]) & np.isin(points[np.minimum(ends[:-1], len(points) - 1)], _SEPARATORS)
+    if not joined.any():
+        return starts, ends
+    keep = np.ones(len(starts), dtype=bool)
+    ends = ends.copy()
+    taken = -1
+    for run in np.flatnonzero(joined).tolist():  # a few per text: numbers with a decimal or thousands mark
+        if run == taken:  # this run ended the number before it
+            continue
+        ends[run] = ends[run + 1]
+        keep[run + 1] = False
+        taken = run + 1
+    return starts[keep], ends[keep]
+
+
+_SEPARATORS = np.array([ord("."), ord(",")], dtype=np.uint64)
+_NONE = np.empty(0, dtype=np.uint64)
+# Odd constants: a word's polynomial base, and the weights of a shingle's positions (64-bit, from xxHash).
+_BASE = np.uint64(0x100000001B3)  # FNV's 64-bit prime
+_K1, _K2, _K3 = np.uint64(0xC2B2AE3D27D4EB4F), np.uint64(0x165667B19E3779F9), np.uint64(0x27D4EB2F165667C5)
+_IS_WORD, _IS_LETTER, _IS_DIGIT = 1, 2, 4
+
+
+def _code_points(text: str) -> np.ndarray:
+    """The text's code points as uint64 (a lone surrogate, which JSON can carry, is kept as its number)."""
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4").astype(np.uint64)
+
+
+def _classes(points: np.ndarray) -> np.ndarray:
+    """Each code point's classes (``_IS_*`` bits) as Python's ``re`` has them: ``\\w``, ``[^\\W\\d_]``, ``\\d``."""
+    out = _bmp_classes()[np.minimum(points, 0xFFFF).astype(np.intp)]
+    astral = points > 0xFFFF
+    if astral.any():  # outside the Basic Multilingual Plane: rare in news text, classified one by one
+        for point in np.unique(points[astral]).tolist():
+            out[points == point] = _class_of(chr(point))
+    return out
+
+
+@cache
+def _bmp_classes() -> np.ndarray:
+    every = "".join(map(chr, range(0x10000)))
+    table = np.zeros(0x10000, dtype=np.uint8)
+    for bit, pattern in ((_IS_WORD, _WORD), (_IS_LETTER, _LETTERS), (_IS_DIGIT, _DIGITS)):
+        for match in pattern.finditer(every):
+            table[match.start() : match.end()] |= bit
+    return table
+
+
+def _class_of(char: str) -> int:
+    pattern_bits = ((_IS_WORD, _WORD), (_IS_LETTER, _LETTERS), (_IS_DIGIT, _DIGITS))
+    return sum(bit for bit, pattern in pattern_bits if pattern.fullmatch(char))
+
+
+def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(starts, ends) of the runs of True in ``mask``."""
+    edges = np.diff(np.concatenate(([0], mask.view(np.int8), [0])))
+    return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+
+
+def _span_hashes(points: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The hash of each span of ``points``: mix(Σ point_j · BASE^j), j counted from the span's start."""
+    if not len(starts):
+        return _NONE
+    offsets = np.cumsum(lengths) - lengths
+    within = np.arange(int(lengths.sum())) - np.repeat(offsets, lengths)
+    terms = points[np.repeat(starts, lengths) + within] * _powers(int(lengths.max()))[within]
+    return _mix(np.add.reduceat(terms, offsets))
+
+
+def _powers(n: int) -> np.ndarray:
+    """BASE^0 … BASE^(n-1), at least (uint64: mod 2^64)."""
+    global _POWERS
+    if len(_POWERS) < n:
+        _POWERS = np.cumprod(np.concatenate(([np.uint64(1)], np.full(2 * n, _BASE, dtype=np.uint64))), dtype=np.uint64)
+    return _POWERS
+
+
+_POWERS = np.ones(1, dtype=np.uint64)
+
+
+@cache
+def _stop_hashes() -> np.ndarray:
+    words = sorted(STOP_WORDS)
+    points = _code_points("".join(words))
+    lengths = np.array([len(w) for w in words])
+    return _span_hashes(points, np.cumsum(lengths) - lengths, lengths)
 
 
 @cache
@@ -115,49 +232,40 @@ def _mix(z: np.ndarray) -> np.ndarray:
     return z ^ (z >> np.uint64(31))
 
 
-def shingle_hashes(shingles: Iterable[str]) -> np.ndarray:
-    """BLAKE2b-64 (little-endian) of each shingle's UTF-8, in the order given."""
-    # map() over C callables: no Python frame per shingle.
-    digests = map(_blake2b.digest, map(_blake2b_64, map(str.encode, shingles)))
-    return np.frombuffer(b"".join(digests), dtype="<u8").astype(np.uint64)
-
-
-_blake2b_64 = partial(_blake2b, digest_size=8)
-
-
-def minhash(shingles: set[str], scheme: Scheme) -> np.ndarray | None:
-    """The signature (``scheme.size`` uint32), or None when there are fewer than MIN_SHINGLES shingles.
+def minhash(hashes: np.ndarray, scheme: Scheme) -> np.ndarray | None:
+    """The signature (``scheme.size`` uint32) of an item's distinct shingle hashes, or None when there are fewer
+    than MIN_SHINGLES.
 
     Hash function i is mix(h(shingle) XOR seed_i), its top 32 bits kept. Not the textbook (a·x + b) mod p:
     with x and a below 2^32 that family barely wraps, so each row's minimum tends to be the shingle with the
     smallest x, rows agree together, and both the estimate (8% low at J = 0.18) and the band collision rate
     were off."""
-    return minhash_many([shingles], scheme)[0]
+    return minhash_many([hashes], scheme)[0]
 
 
-def minhash_many(shingle_sets: Sequence[Collection[str]], scheme: Scheme) -> list[np.ndarray | None]:
-    """``minhash`` of each set, computed for all of them together.
+def minhash_many(hash_sets: Sequence[np.ndarray], scheme: Scheme) -> list[np.ndarray | None]:
+    """``minhash`` of each item's distinct shingle hashes, computed for all of them together.
 
-    The shingles of a group of items are hashed in one pass, deduplicated by hash value (``np.unique``;
-    equal hashes mix alike, so the minima cannot change), and each distinct hash is mixed once with every
-    seed. A batch's items share many shingles — a story's copies; the English scheme's stem pairs: 2,000
-    synthetic items have 394,000 English shingles but 65,000 distinct ones — so that does a fraction of the
-    mixing. An item's signature is then the minimum over its rows. The min of the top 32 bits is the top 32
-    bits of the min, so only those are kept (half the memory). Groups hold at most ``_OCCURRENCES``
-    shingles, which bounds the memory; a longer item is a group alone, its minimum taken chunk by chunk."""
-    out: list[np.ndarray | None] = [None] * len(shingle_sets)
+    The hashes of a group of items are deduplicated across the group (``np.unique``; equal hashes mix alike,
+    so the minima cannot change), and each distinct hash is mixed once with every seed. A batch's items share
+    many shingles — a story's copies; the English scheme's stem pairs: 2,000 synthetic items have 394,000
+    English shingles but 65,000 distinct ones — so that does a fraction of the mixing. An item's signature is
+    then the minimum over its rows. The min of the top 32 bits is the top 32 bits of the min, so only those
+    are kept (half the memory). Groups hold at most ``_OCCURRENCES`` shingles, which bounds the memory; a
+    longer item is a group alone, its minimum taken chunk by chunk."""
+    out: list[np.ndarray | None] = [None] * len(hash_sets)
     group: list[int] = []
     total = 0
-    for i, shingles in enumerate(shingle_sets):
-        if len(shingles) < MIN_SHINGLES:
+    for i, hashes in enumerate(hash_sets):
+        if len(hashes) < MIN_SHINGLES:
             continue
-        if group and total + len(shingles) > _OCCURRENCES:
-            _minhash_group(shingle_sets, group, scheme, out)
+        if group and total + len(hashes) > _OCCURRENCES:
+            _minhash_group(hash_sets, group, scheme, out)
             group, total = [], 0
         group.append(i)
-        total += len(shingles)
+        total += len(hashes)
     if group:
-        _minhash_group(shingle_sets, group, scheme, out)
+        _minhash_group(hash_sets, group, scheme, out)
     return out
 
 
@@ -168,9 +276,9 @@ _MIXED_BYTES = 64 << 20  # a group whose distinct hashes would take more mixed i
 _ROWS = 256  # hashes mixed at once: the working arrays (≤ 0.8 MB) stay in the CPU cache
 
 
-def _minhash_group(shingle_sets: Sequence[Collection[str]], group: list[int], scheme: Scheme, out: list) -> None:
-    hashes = shingle_hashes(chain.from_iterable(shingle_sets[i] for i in group))
-    _signatures(hashes, group, [len(shingle_sets[i]) for i in group], scheme, out)
+def _minhash_group(hash_sets: Sequence[np.ndarray], group: list[int], scheme: Scheme, out: list) -> None:
+    hashes = np.concatenate([hash_sets[i] for i in group])
+    _signatures(hashes, group, [len(hash_sets[i]) for i in group], scheme, out)
 
 
 def _signatures(hashes: np.ndarray, group: list[int], lengths: list[int], scheme: Scheme, out: list) -> None:

@@ -134,9 +134,7 @@ def entries_of(work: list[tuple[str, dict]], now: float) -> tuple[list[Entry], l
     return with_keys(entries), failed
 
 
-# Items whose shingles are held at once (their strings take ~60 KB an item): 100, 200 or 500 at a time cost
-# the same CPU on bench_stories' corpus; 200 instead of 500 take the stage's peak from 79 to 49 MB (Python
-# allocations, 1,000 of bench_archive's items).
+# Items whose shingle hashes are held at once (8 bytes a shingle) and mixed together.
 FINGERPRINT_CHUNK = 200
 
 
@@ -157,14 +155,14 @@ def _fingerprint(work: list[tuple[str, dict]], now: float) -> tuple[list[Entry],
                 signature=None,
                 signature_en=None,
             )
-            original = fp.original_shingles(item_text(item))
-            shingles_en = fp.english_shingles(english) if english else ()
+            original = fp.original_hashes(item_text(item))
+            hashes_en = fp.english_hashes(english) if english else fp.original_hashes("")
         except (ValueError, TypeError, AttributeError, KeyError) as exc:
             failed.append((day, item, exc))
             continue
         entries.append(entry)
         originals.append(original)
-        englishes.append(shingles_en)
+        englishes.append(hashes_en)
     for entry, signature, signature_en in zip(
         entries, fp.minhash_many(originals, fp.ORIGINAL), fp.minhash_many(englishes, fp.ENGLISH)
     ):

@@ -2,7 +2,9 @@
 
 Which items it takes: those the item change feed (consumer ``stories``) shows changed in their text, title or
 translation since the last stage, and of those the ones never fingerprinted, whose content changed (an edit, a
-re-extraction), or that have English text now but had none when fingerprinted. So a zh/ru item translated later — by
+re-extraction), or that have English text now but had none when fingerprinted; and any item fetched within
+``[stories] index_days`` that is not in the LSH index (a longer ``index_days`` than before, or signatures a
+migration cleared). So a zh/ru item translated later — by
 ``newsmon translate --pending`` between cycles, a ``--failed`` retry, a re-translation after an edit — is compared
 across languages by the next cycle, without the translation feature knowing about stories, and under the cycle lock
 that rewriting ``items.jsonl`` needs.
@@ -77,7 +79,7 @@ def update_stories(
     horizon = now - settings.index_days * 86400
     summary = {"items": 0, "copies": 0, "failed": 0, "pruned": index.prune(int(horizon))}
     since_day = date.fromtimestamp(horizon).isoformat()
-    work, up_to = pending(conn, since_day, now)
+    work, up_to = pending(conn, since_day, now, int(horizon))
     for start in range(0, len(work), BATCH):
         entries, failed = entries_of(work[start : start + BATCH], now)
         for day, item, exc in failed:  # one bad item never stops the others
@@ -100,11 +102,14 @@ def update_stories(
     return summary
 
 
-def pending(conn: sqlite3.Connection, since_day: str, now: float) -> tuple[list[tuple[str, dict]], int]:
+def pending(conn: sqlite3.Connection, since_day: str, now: float, horizon: int) -> tuple[list[tuple[str, dict]], int]:
     """``((day, item)…, up_to)``: what to fingerprint, first fetched first (the first of a story gives it
     its id), and the feed position to advance to once done."""
     changed, up_to = item_store.changed_since(conn, CONSUMER, FINGERPRINTED)
     recent = [item_id for item_id, day in changed if day >= since_day]
+    # In the window but not in the index: a longer index_days than before, or signatures a migration cleared.
+    outside = {r[0] for r in conn.execute("SELECT item_id FROM story_items WHERE at >= ? AND indexed = 0", (horizon,))}
+    recent += sorted(outside.difference(recent))
     if not item_store.started(conn, CONSUMER):  # a DB from before the feed: its recent items, once
         seen = set(recent)
         recent += [
@@ -122,7 +127,7 @@ def pending(conn: sqlite3.Connection, since_day: str, now: float) -> tuple[list[
         if item is None:
             log.warning("stories: items row %s holds no valid JSON; left out", item_id)
             continue
-        if _needs_fingerprint(item, known.get(item_id)):
+        if item_id in outside or _needs_fingerprint(item, known.get(item_id)):
             item.setdefault("id", item_id)
             out.append((day, item))
     return sorted(out, key=lambda pair: (epoch(pair[1].get("fetched_at"), now), pair[1]["id"])), up_to
