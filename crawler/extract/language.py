@@ -7,7 +7,7 @@ Russian likewise: Cyrillic text with ы or э and none of the letters only other
 cannot be anything else — Bulgarian, the one look-alike, has neither ы nor э — so it skips langdetect
 (a third of a Russian page's analysis time).
 English too: Latin-script text without the accented letters of the other Latin-script languages, in which at
-least one word in ENGLISH_WORD_SHARE is one of a dozen English function words ("the", "of", "which", …: none
+least one word in ENGLISH_WORD_SHARE is one of 28 English function words ("the", "of", "which", …: none
 of them a word of French, German, Spanish, Italian, Dutch or Portuguese) is English; langdetect, which costs
 about 5 ms a page in pure Python, gives the same answer on every recorded text (tests/test_language.py).
 Per-paragraph languages are computed only when the paragraphs are written in different scripts
@@ -44,8 +44,12 @@ SCRIPTS = {
 }
 LETTER = re.compile(r"[^\W\d_]")
 RUSSIAN_ONLY = re.compile(r"[ыЫэЭ]")
-# English words that are not words of the other major Latin-script languages (so "in", "on", "a" and "die" are not).
-ENGLISH_WORDS = frozenset("the of and to that with from this which was were have has been their would".split())
+# English words that are not words of the other major Latin-script languages (so "in", "on", "a" and "die" are not,
+# nor "is" and "we", Dutch, "will", German, or "for", Portuguese).
+ENGLISH_WORDS = frozenset(
+    "the of and to that with from this which was were have has been their would it be are not you our they there "
+    "what who these by".split()
+)
 WORD = re.compile(r"[^\W\d_]+")
 ACCENTED_LATIN = re.compile(r"[\u00c0-\u024f]")
 OTHER_CYRILLIC = re.compile(r"[іїєґўђјљњћџѓќѕәғқңөұүһҗҙҡҫІЇЄҐЎЂЈЉЊЋЏЃЌЅӘҒҚҢӨҰҮҺҖҘҠҪ]")
@@ -53,7 +57,7 @@ CJK_SHORTCUT = 0.3  # share of Han among letters that makes text Chinese…
 OTHER_CJK = 0.05  # …unless this share of kana or hangul says Japanese or Korean
 SCRIPT_SHORTCUT = 0.5  # share of Cyrillic letters for the Russian shortcut
 LATIN_SHORTCUT = 0.95  # share of Latin letters for the English shortcut…
-ENGLISH_WORD_SHARE = 6  # …and one word in this many an English function word…
+ENGLISH_WORD_SHARE = 8  # …and one word in this many an English function word…
 MIN_ENGLISH_WORDS = 4  # …and at least this many of them
 MAX_ACCENTED = 0.01  # share of accented Latin letters (é, ü, ñ, ã…) above which it is left to langdetect
 MIN_PARAGRAPH_LETTERS = 20  # shorter paragraphs are too short to judge alone
