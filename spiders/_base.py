@@ -31,6 +31,7 @@ from crawler.crawl.charset import best_response
 from crawler.crawl.fetcherrors import PageFetchFailed, describe
 from crawler.crawl.report import SKIPS_NAMED, SectionReport, short
 from crawler.exceptions import ConfigError
+from crawler.extract import analysis
 from crawler.items import canonicalize_url, utc_now
 from crawler.lifecycle.machine import RULE_ERROR
 
@@ -231,6 +232,7 @@ class SectionSpider(scrapy.Spider):
         self.beyond_max_links += fresh[room:]  # named in one line when the crawl ends; a later run takes them
         fresh = fresh[:room]
         self.requested += len(fresh)
+        analysis.expect(len(fresh))
         self.claimed.update(canonical[u] for u in fresh)
         for url in fresh:
             yield scrapy.Request(

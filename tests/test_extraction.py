@@ -269,11 +269,12 @@ def test_shared_pool_is_one_per_process_and_can_run_in_line():
     close_shared_pool()
 
 
-def test_auto_pool_starts_after_its_first_pages_and_analyses_in_line_until_a_worker_is_ready():
+def test_auto_pool_starts_after_its_first_pages_and_analyses_in_line_until_a_worker_is_ready(monkeypatch):
     import asyncio
 
     from crawler.extract import analysis
 
+    monkeypatch.setattr(analysis, "_expected", 0)
     html = recorded("kommersant/doc-7715044.html").read_text(encoding="utf-8")
     url = "https://www.kommersant.ru/doc/7715044"
     here = analysis.analyse_page(html, url)
@@ -295,6 +296,34 @@ def test_auto_pool_starts_after_its_first_pages_and_analyses_in_line_until_a_wor
         assert pool.inline == analysis.AUTO_AFTER_PAGES
     finally:
         pool.close()
+
+
+def test_auto_pool_starts_with_the_first_page_of_a_crawl_that_requested_enough_pages(monkeypatch):
+    from crawler.extract import analysis
+
+    monkeypatch.setattr(analysis, "_expected", 0)
+    monkeypatch.setattr(analysis, "auto_workers", lambda: 2)  # as on 2 cores, whatever this machine has
+    pool = analysis.AnalysisPool("auto")
+    try:
+        analysis.expect(analysis.AUTO_AFTER_PAGES - 1)
+        assert pool.in_line() and pool._executor is None  # too few to pay for a worker
+        analysis.expect(1)
+        assert pool.in_line() and pool._executor is not None  # started; this page is analysed here
+        assert pool.inline == 0
+        pool._ready.result(timeout=60)
+        assert not pool.in_line()
+    finally:
+        pool.close()
+    analysis.close_shared_pool()
+    assert analysis._expected == 0  # the next crawl counts anew
+
+
+def test_auto_workers_are_one_per_core_and_none_on_one_core(monkeypatch):
+    from crawler.extract import analysis
+
+    for cores, workers in ((1, 0), (2, 2), (3, 3), (8, analysis.AUTO_MAX_WORKERS)):
+        monkeypatch.setattr(analysis.os, "sched_getaffinity", lambda _pid, n=cores: set(range(n)))
+        assert analysis.auto_workers() == workers
 
 
 def test_extraction_workers_is_a_number_or_auto(tmp_path):

@@ -115,8 +115,8 @@ NEWSMON_OUTPUT_DIR = None  # None: the config's [crawler] output_dir
 NEWSMON_RUN_ID = None  # None: the spider opens and closes a run of its own
 NEWSMON_DAY = None
 NEWSMON_REFETCH = False
-# Extraction + language in worker processes, off the reactor: a number (0: in-line), or "auto" (one per core beyond
-# the first, at most 4, started once the crawl has analysed AUTO_AFTER_PAGES pages: crawler.extract.analysis).
+# Extraction + language in worker processes, off the reactor: a number (0: in-line), or "auto" (one per core, at
+# most 4, none on one core, started once the crawl has AUTO_AFTER_PAGES pages to analyse: crawler.extract.analysis).
 NEWSMON_EXTRACTION_WORKERS: int | str = "auto"
 NEWSMON_MAX_FURTHER_PAGES = 10  # further pages (…-2.html) fetched per article (crawler.extract.continuation)
 NEWSMON_FURTHER_PAGE_RETRIES = 3  # re-checks that retry an incomplete article's missing pages (lifecycle.completion)

@@ -12,12 +12,13 @@ process that runs a Twisted/asyncio reactor and threads is unsafe; the main modu
 ``if __name__ == "__main__"`` or be a package's ``__main__``, as ``python -m crawler`` and the
 ``newsmon`` script are) and load trafilatura and langdetect's profiles once, before their first page.
 
-``[crawler] extraction_workers = "auto"`` (the default) is one worker per core beyond the first (at most
-AUTO_MAX_WORKERS; none on one core), started once the crawl has analysed AUTO_AFTER_PAGES pages in-line — a
-run of a few pages never pays a worker's start-up (about a second of CPU) — and pages are analysed in-line
-until a worker is ready, so the start-up delays none. A number starts that many workers at the first page.
-On cores busy with other work the hand-offs (the page and the result pickled) can cost more than the worker
-wins; figures (benchmarks/bench_crawl.py, in-line against "auto" and one worker): docs/operations.md.
+``[crawler] extraction_workers = "auto"`` (the default) is one worker per core (at most AUTO_MAX_WORKERS; none
+on one core), started once the crawl has AUTO_AFTER_PAGES pages to analyse — the pages analysed in-line so far
+and the article links the spiders have requested (``expect``) — so a run of a few pages never pays a worker's
+start-up (about a second of CPU), and a large one starts them with its first page; pages are analysed in-line
+until a worker is ready, so the start-up delays none. As many workers as cores, not one fewer: the crawl's own
+process waits on the network, the disk and its threads' turns at the GIL more than it computes, and on 2 idle
+cores 2 workers beat 1 on every mix (docs/operations.md). A number starts that many workers at the first page.
 """
 
 from __future__ import annotations
@@ -61,9 +62,18 @@ AUTO_MAX_WORKERS = 4
 
 
 def auto_workers() -> int:
-    """``"auto"``: one worker per core this process may run on, beyond the first, at most AUTO_MAX_WORKERS."""
+    """``"auto"``: one worker per core this process may run on, at most AUTO_MAX_WORKERS; none on one core."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(0, min(cores - 1, AUTO_MAX_WORKERS))
+    return 0 if cores < 2 else min(cores, AUTO_MAX_WORKERS)
+
+
+_expected = 0  # article pages the spiders of this process have requested (``expect``)
+
+
+def expect(pages: int) -> None:
+    """Article pages requested: the analysis to come, which starts the "auto" workers early (module docstring)."""
+    global _expected
+    _expected += pages
 
 
 class AnalysisPool:
@@ -94,7 +104,7 @@ class AnalysisPool:
             return True
         if not self.auto:
             return False
-        if self._executor is None and self.inline >= AUTO_AFTER_PAGES:
+        if self._executor is None and self.inline + _expected >= AUTO_AFTER_PAGES:
             self._start()
         return self._ready is None or not self._ready.done()
 
@@ -136,7 +146,9 @@ def shared_pool(workers: int | str | None = None) -> AnalysisPool:
 
 
 def close_shared_pool() -> None:
-    global _shared
+    """Stop the workers; the crawl that follows (a cycle's next) counts its expected pages anew."""
+    global _shared, _expected
+    _expected = 0
     if _shared is not None:
         _shared.close()
         _shared = None
