@@ -40,7 +40,8 @@ MIN_SHINGLES = 8
 _WORD = re.compile(r"\w+")  # the original scheme's words (CJK: its characters)
 _LETTERS = re.compile(r"[^\W\d_]+")  # the English scheme's words: letters, and numbers (_numbers)
 _DIGITS = re.compile(r"\d+")
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+# Kana, CJK ideographs (extension A, unified, compatibility), hangul syllables.
+_CJK_RANGES = ((0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xAC00, 0xD7AF), (0xF900, 0xFAFF))
 STOP_WORDS = frozenset(
     """
 a about above after again against all also am an and any are as at be because been before being below between
@@ -77,32 +78,46 @@ ENGLISH = Scheme("english", bands=192, rows=2, seed=20200827)
 
 def normalize(text: str) -> str:
     """NFKC (full-width letters and digits as ASCII), case folded, ё as е (Russian copies differ in it)."""
-    return unicodedata.normalize("NFKC", text or "").casefold().replace("ё", "е")
+    text = text or ""
+    if not unicodedata.is_normalized("NFKC", text):  # the check is 20 times faster than normalizing
+        text = unicodedata.normalize("NFKC", text)
+    return text.casefold().replace("ё", "е")
 
 
 def is_cjk(text: str) -> bool:
     """Mostly Han/kana/hangul: shingle by characters, as Chinese has no spaces between words."""
-    head = text[:4000]
-    letters = sum(map(str.isalpha, head))
-    return letters > 0 and len(_CJK.findall(head)) / letters >= 0.3
+    points = _code_points(text[:_CJK_HEAD])
+    return _is_cjk(points, _classes(points))
+
+
+_CJK_HEAD = 4000  # characters the script is judged on
+
+
+def _is_cjk(points: np.ndarray, classes: np.ndarray) -> bool:
+    """``is_cjk`` of the text whose code points and classes these are: at least 30% of the letters of its head
+    are Han, kana or hangul."""
+    head = points[:_CJK_HEAD]
+    letters = np.count_nonzero(classes[:_CJK_HEAD] & _IS_LETTER)
+    cjk = sum(np.count_nonzero((head >= first) & (head <= last)) for first, last in _CJK_RANGES)
+    return letters > 0 and cjk / letters >= 0.3
 
 
 def original_hashes(text: str) -> np.ndarray:
     """The original scheme's shingles, hashed (distinct, sorted uint64): character 4-grams of CJK text (letters
     and digits only), word 3-grams of any other text."""
-    text = normalize(text)
-    points = _code_points(text)
-    words = (_classes(points) & _IS_WORD) != 0
-    if is_cjk(text):
+    points = _code_points(normalize(text))
+    classes = _classes(points)
+    words = (classes & _IS_WORD) != 0
+    if _is_cjk(points, classes):
         chars = points[words]
         if len(chars) < 4:
-            return _NONE
-        return np.unique(_mix(chars[:-3] * _K1 + chars[1:-2] * _K2 + chars[2:-1] * _K3 + chars[3:]))
+            return NO_SHINGLES
+        return _distinct(_mix(chars[:-3] * _K1 + chars[1:-2] * _K2 + chars[2:-1] * _K3 + chars[3:]))
     starts, ends = _runs(words)
     hashes = _span_hashes(points, starts, ends - starts)
     if len(hashes) < 3:
-        return _NONE
-    return np.unique(_mix(hashes[:-2] * _K1 + hashes[1:-1] * _K2 + hashes[2:]))
+        return NO_SHINGLES
+    return _distinct(_mix(hashes[:-2] * _K1 + hashes[1:-1] * _K2 + hashes[2:]))
 
 
 def english_hashes(text: str) -> np.ndarray:
@@ -121,10 +136,17 @@ def english_hashes(text: str) -> np.ndarray:
     content = ~np.isin(_span_hashes(points, starts, lengths), _stop_hashes())
     stems = _span_hashes(points, starts[content], np.minimum(lengths[content], 5))
     if len(stems) < 2:
-        return _NONE
+        return NO_SHINGLES
     left = np.concatenate((stems[:-1], stems[:-2]))
     right = np.concatenate((stems[1:], stems[2:]))
-    return np.unique(_mix(np.minimum(left, right) * _K1 + np.maximum(left, right)))
+    return _distinct(_mix(np.minimum(left, right) * _K1 + np.maximum(left, right)))
+
+
+def _distinct(hashes: np.ndarray) -> np.ndarray:
+    """The distinct values, sorted: ``np.unique``'s answer, 10 times faster on a few thousand uint64 (numpy 2's
+    ``np.unique`` hashes them first)."""
+    hashes = np.sort(hashes)
+    return hashes[np.concatenate(([True], hashes[1:] != hashes[:-1]))]
 
 
 def _numbers(points: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -146,7 +168,7 @@ def _numbers(points: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[
 
 
 _SEPARATORS = np.array([ord("."), ord(",")], dtype=np.uint64)
-_NONE = np.empty(0, dtype=np.uint64)
+NO_SHINGLES = np.empty(0, dtype=np.uint64)
 # Odd constants: a word's polynomial base, and the weights of a shingle's positions (64-bit, from xxHash).
 _BASE = np.uint64(0x100000001B3)  # FNV's 64-bit prime
 _K1, _K2, _K3 = np.uint64(0xC2B2AE3D27D4EB4F), np.uint64(0x165667B19E3779F9), np.uint64(0x27D4EB2F165667C5)
@@ -192,7 +214,7 @@ def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _span_hashes(points: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """The hash of each span of ``points``: mix(Σ point_j · BASE^j), j counted from the span's start."""
     if not len(starts):
-        return _NONE
+        return NO_SHINGLES
     offsets = np.cumsum(lengths) - lengths
     within = np.arange(int(lengths.sum())) - np.repeat(offsets, lengths)
     terms = points[np.repeat(starts, lengths) + within] * _powers(int(lengths.max()))[within]

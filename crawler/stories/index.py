@@ -156,7 +156,7 @@ def _fingerprint(work: list[tuple[str, dict]], now: float) -> tuple[list[Entry],
                 signature_en=None,
             )
             original = fp.original_hashes(item_text(item))
-            hashes_en = fp.english_hashes(english) if english else fp.original_hashes("")
+            hashes_en = fp.english_hashes(english) if english else fp.NO_SHINGLES
         except (ValueError, TypeError, AttributeError, KeyError) as exc:
             failed.append((day, item, exc))
             continue
