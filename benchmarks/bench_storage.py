@@ -23,6 +23,11 @@ translation, deterministic per sentence) — no model weights are needed, and th
 ``*_en`` fields, the index and the stories see English as they would. ``--no-translation`` leaves them pending.
 The day of each run is set the same way (``crawler.runner.today``).
 
+Then the same archive later on: one more run, the next day, with no new page and ``[stories] index_days = 0``
+— what the days after the newest do to the archive (its day file and digest gzipped) and what ``index_days``
+(14) later does (every item out of the stories' LSH index, its signatures and band keys dropped) — measured
+again: what each 1,000 items of a long-running archive cost.
+
 Measured (apparent sizes; the disk use ``du`` reports, in 4 KiB blocks, is printed beside the total):
 the state DB by table through SQLite's ``dbstat`` (indexes counted with their table; FTS5 shadow tables with
 theirs), the day files, the raw pages, the digests, the translation memory, everything else. Printed per
@@ -285,7 +290,7 @@ def serve_day(server: SiteServer, pages: list[dict], day_no: int) -> None:
         server.routes[f"/{source}/"] = Route(body=f"<html><body><ul>{links}</ul></body></html>".encode())
 
 
-def write_config(path: Path, server: SiteServer, packages: Path | None) -> Path:
+def write_config(path: Path, server: SiteServer, packages: Path | None, aged: bool = False) -> Path:
     sources = [
         {
             "id": source,
@@ -305,6 +310,8 @@ def write_config(path: Path, server: SiteServer, packages: Path | None) -> Path:
     tables = {"translation": {"packages_dir": str(packages)}} if packages else {}
     if not packages:
         tables = {"translation": {"enabled": False}}
+    if aged:  # what [stories] index_days (14) later does: every item out of the LSH index, its signatures dropped
+        tables["stories"] = {"index_days": 0, "window_days": 0}
     return write_loopback_config(path, sources, crawler=crawler, **tables)
 
 
@@ -316,7 +323,7 @@ def run_round(
     chain_file: Path | None,
     packages: Path | None,
     keep: Path | None,
-) -> tuple[dict, float]:
+) -> tuple[dict, dict, float]:
     out = keep or work / "output"
     shutil.rmtree(out, ignore_errors=True)
     server = SiteServer().start()
@@ -327,32 +334,44 @@ def run_round(
         for day_no in range(days):
             chunk = pages[day_no * per_day : (day_no + 1) * per_day]
             serve_day(server, chunk, day_no)
-            env = dict(
-                os.environ,
-                PYTHONPATH=str(site),
-                PYTHONWARNINGS="ignore",
-                BENCH_STORAGE_ROOT=str(ROOT),
-                BENCH_STORAGE_DAY=(date.today() - timedelta(days=days - 1 - day_no)).isoformat(),
-            )
-            if chain_file:
-                env["BENCH_STORAGE_ENGLISH"] = str(chain_file)
-            started = time.monotonic()
-            done = subprocess.run(
-                [sys.executable, "-m", "crawler", "run", "--config", str(config), "--output", str(out)],
-                cwd=ROOT,
-                capture_output=True,
-                text=True,
-                env=env,
-            )
-            wall += time.monotonic() - started
-            if not re.search(rf"\b{len(chunk)} new item", done.stdout):
-                sys.exit(
-                    f"day {day_no}: expected {len(chunk)} new items (exit {done.returncode}):\n"
-                    f"{done.stdout}\n{done.stderr[-3000:]}"
-                )
+            wall += run_day(config, out, site, chain_file, day_no - days + 1, len(chunk))
+        fresh = measure(out)
+        # The archive later on: a run the next day (no new page) gzips the days before it, and with index_days
+        # passed (index_days = 0 here) takes every item out of the stories' LSH index.
+        serve_day(server, [], days)
+        run_day(write_config(work / "aged.toml", server, packages, aged=True), out, site, chain_file, 1, 0)
     finally:
         server.stop()
-    return measure(out), wall
+    return fresh, measure(out), wall
+
+
+def run_day(config: Path, out: Path, site: Path, chain_file: Path | None, offset: int, expected: int) -> float:
+    """``newsmon run`` as on the day ``offset`` days from today; its wall time. Exits unless it stored
+    ``expected`` new items."""
+    env = dict(
+        os.environ,
+        PYTHONPATH=str(site),
+        PYTHONWARNINGS="ignore",
+        BENCH_STORAGE_ROOT=str(ROOT),
+        BENCH_STORAGE_DAY=(date.today() + timedelta(days=offset)).isoformat(),
+    )
+    if chain_file:
+        env["BENCH_STORAGE_ENGLISH"] = str(chain_file)
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "crawler", "run", "--config", str(config), "--output", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    wall = time.monotonic() - started
+    if not re.search(rf"\b{expected} new item", done.stdout):
+        sys.exit(
+            f"day {offset}: expected {expected} new items (exit {done.returncode}):\n"
+            f"{done.stdout}\n{done.stderr[-3000:]}"
+        )
+    return wall
 
 
 # ---------------------------------------------------------------- measuring
@@ -402,7 +421,7 @@ def measure(out: Path) -> dict:
         rel = path.relative_to(out).as_posix()
         if rel.startswith("raw/"):
             sizes["raw pages"] += st.st_size
-        elif re.match(r"^\d{4}-\d{2}-\d{2}/items\.jsonl$", rel):
+        elif re.match(r"^\d{4}-\d{2}-\d{2}/items\.jsonl(\.gz)?$", rel):
             sizes["day files (items.jsonl)"] += st.st_size
         elif re.match(r"^\d{4}-\d{2}-\d{2}/digest\.", rel):
             sizes["digests"] += st.st_size
@@ -411,6 +430,20 @@ def measure(out: Path) -> dict:
         else:
             sizes["other files"] += st.st_size
     return {"sizes": dict(sizes), "items": items, "text": text_bytes, "du": du}
+
+
+def table(results: list[dict], title: str) -> None:
+    components = sorted(
+        {c for r in results for c in r["sizes"]}, key=lambda c: -median(r["sizes"].get(c, 0) for r in results)
+    )
+    print(f"\n{title}")
+    for component in components:
+        values = [per_thousand(r["sizes"].get(component, 0), r["items"]) for r in results]
+        print(f"  {component:<28} {stats(values)}")
+    totals = [per_thousand(sum(r["sizes"].values()), r["items"]) for r in results]
+    dus = [per_thousand(r["du"], r["items"]) for r in results]
+    print(f"  {'total (apparent size)':<28} {stats(totals)}")
+    print(f"  {'total (du: disk blocks)':<28} {stats(dus)}")
 
 
 def per_thousand(value: int, items: int) -> float:
@@ -431,6 +464,7 @@ def main() -> int:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-storage-"))
     results: list[dict] = []
+    aged: list[dict] = []
     walls: list[float] = []
     try:
         english = chains(templates())["en"]
@@ -440,8 +474,9 @@ def main() -> int:
         for round_no in range(args.rounds):
             pages = corpus(args.items, seed=round_no)
             keep = args.keep if args.keep and round_no == args.rounds - 1 else None
-            result, wall = run_round(work, pages, args.days, site, chain_file, packages, keep)
+            result, later, wall = run_round(work, pages, args.days, site, chain_file, packages, keep)
             results.append(result)
+            aged.append(later)
             walls.append(wall)
             print(
                 f"round {round_no + 1}/{args.rounds}: {result['items']} items, "
@@ -451,20 +486,9 @@ def main() -> int:
             )
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    components = sorted(
-        {c for r in results for c in r["sizes"]}, key=lambda c: -median(r["sizes"].get(c, 0) for r in results)
-    )
-    print(
-        f"\nMB per 1,000 items (10^6 bytes; min / median / max over {args.rounds} rounds of {args.items} items, "
-        f"{args.days} days)"
-    )
-    for component in components:
-        values = [per_thousand(r["sizes"].get(component, 0), r["items"]) for r in results]
-        print(f"  {component:<28} {stats(values)}")
-    totals = [per_thousand(sum(r["sizes"].values()), r["items"]) for r in results]
-    dus = [per_thousand(r["du"], r["items"]) for r in results]
-    print(f"  {'total (apparent size)':<28} {stats(totals)}")
-    print(f"  {'total (du: disk blocks)':<28} {stats(dus)}")
+    scope = f"min / median / max over {args.rounds} rounds of {args.items} items"
+    table(results, f"MB per 1,000 items (10^6 bytes; {scope}, {args.days} days, the last one today)")
+    table(aged, f"the same archive later: a run the next day, past [stories] index_days ({scope})")
     text = [r["text"] / r["items"] / 1000 for r in results]
     print(f"article text, KB per item:     {stats(text)}")
     print(f"newsmon run, seconds per round: {stats(walls)}")

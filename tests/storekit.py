@@ -17,6 +17,7 @@ from pathlib import Path
 
 from crawler.items import canonicalize_url, content_hash, empty_translation, item_id
 from crawler.store import dayfiles
+from crawler.store import items as item_store
 from tests.conftest import ROOT
 
 # Sentences in the words of the tiny model's training corpus (tests/tinymodel.py): its vocabulary covers them.
@@ -230,9 +231,10 @@ def read_day_files(out: Path) -> dict[str, list[dict]]:
 
 
 def db_items(db: Path) -> dict[str, dict]:
-    """Item id → parsed JSON of its ``items`` row, read with plain sqlite3 (read-only)."""
+    """Item id → the item of its ``items`` row (read with plain sqlite3, read-only; whole, through the store's
+    reader: a row leaves out the text its paragraphs rebuild)."""
     with closing(ro(db)) as conn:
-        return {ident: json.loads(text) for ident, text in conn.execute("SELECT id, json FROM items")}
+        return {ident: item_store.loads(text) for ident, text in conn.execute("SELECT id, json FROM items")}
 
 
 def db_count(db: Path, sql: str) -> int:

@@ -24,7 +24,9 @@ pytestmark = pytest.mark.usefixtures("state_backend")  # every test on SQLite an
 
 def flags_now(output) -> dict[str, list[str]]:
     with closing(state.connect(output)) as conn:
-        return {r["id"]: json.loads(r["json"]).get("flags", []) for r in conn.execute("SELECT id, json FROM items")}
+        return {
+            r["id"]: item_store.loads(r["json"]).get("flags", []) for r in conn.execute("SELECT id, json FROM items")
+        }
 
 
 def held_events(output) -> list[dict]:

@@ -17,6 +17,7 @@ import pytest
 from lxml import etree
 
 from crawler.localsite import Route, page, write_loopback_config
+from crawler.store import items as item_store
 from tests.alerting import rows
 from tests.crawlsite import REC, SYN
 
@@ -85,7 +86,12 @@ def crawled(tmp_path_factory):
 
 def items_by_path(out) -> dict[str, dict]:
     got = rows(out, "SELECT json FROM items")
-    return {path: item for item in (json.loads(r["json"]) for r in got) for path in PAGES if item["url"].endswith(path)}
+    return {
+        path: item
+        for item in (item_store.loads(r["json"]) for r in got)
+        for path in PAGES
+        if item["url"].endswith(path)
+    }
 
 
 def test_the_run_lands_every_page_and_no_stage_fails(crawled):

@@ -9,7 +9,6 @@ path; a page 2 that 404s and a page 4 robots.txt forbids.
 
 from __future__ import annotations
 
-import json
 import shutil
 import sqlite3
 from contextlib import closing
@@ -332,7 +331,7 @@ def test_reextract_rebuilds_the_merged_text_from_the_raw_pages(site, tmp_path):
     )
     assert "2 items, 1 changed, 0 failed" in proc.stderr
     conn = sqlite3.connect(out / "state.sqlite")
-    row = json.loads(conn.execute("SELECT json FROM items WHERE id = ?", (good["id"],)).fetchone()[0])
+    row = item_store.loads(conn.execute("SELECT json FROM items WHERE id = ?", (good["id"],)).fetchone()[0])
     conn.close()
     assert row["paragraphs"] == good["paragraphs"] and row["content_hash"] == good["content_hash"]
     assert row["extras"]["pages"] == good["extras"]["pages"]

@@ -272,9 +272,9 @@ def test_reextract_updates_items_in_place_from_raw_pages(tmp_path, newsmon):
     conn = state.connect(tmp_path)
     row = conn.execute("SELECT json FROM items WHERE id = ?", (stale["id"],)).fetchone()
     hash_ = conn.execute("SELECT content_hash FROM articles WHERE id = ?", (stale["id"],)).fetchone()[0]
-    latest = jsonl.json.loads(conn.execute("SELECT json FROM items WHERE id = ?", (gbk["id"],)).fetchone()[0])
+    latest = item_store.loads(conn.execute("SELECT json FROM items WHERE id = ?", (gbk["id"],)).fetchone()[0])
     conn.close()
-    assert jsonl.json.loads(row[0]) == stored[stale["id"]] and hash_ == good["content_hash"]
+    assert item_store.loads(row[0]) == stored[stale["id"]] and hash_ == good["content_hash"]
     assert stored[gbk["id"]] == latest and latest["url"] == gbk_url  # the line is the latest version, re-extracted
     assert latest["title"] == "女儿出嫁，郑板桥画了几笔兰花当嫁妆" and latest["version"] == 2  # GBK decoded
     assert latest["paragraphs"][0].startswith("父亲的教诲像一盏灯")

@@ -141,7 +141,7 @@ def outcome_of(out, ident: str) -> str:
 
 
 def item_row(out, ident: str) -> dict:
-    return json.loads(rows(out, "SELECT json FROM items WHERE id = ?", ident)[0]["json"])
+    return item_store.loads(rows(out, "SELECT json FROM items WHERE id = ?", ident)[0]["json"])
 
 
 def test_new_items_record_the_extractor_that_read_them(site):

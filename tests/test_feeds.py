@@ -5,7 +5,6 @@ feedparser (as feed readers read them) and validated against RFC 4287's RELAX NG
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import feedparser
@@ -13,6 +12,7 @@ import pytest
 from lxml import etree
 
 from crawler.localsite import write_loopback_config
+from crawler.store import items as item_store
 from tests.alerting import article_page, listing_page, rows
 from tests.sitesrv import Route, SiteServer
 
@@ -181,7 +181,7 @@ def test_a_one_comma_edit_keeps_its_version_without_an_alert(nights):
     )
     assert [r["url"].rsplit("/", 1)[1] for r in edited] == ["1.html"] and edited[0]["n"] >= 10
     third = rows(out, "SELECT json FROM items i JOIN articles a ON a.id = i.id WHERE a.url LIKE '%/3.html'")
-    assert json.loads(third[0]["json"])["version"] == 2 and "this year following" in third[0]["json"]
+    assert item_store.loads(third[0]["json"])["version"] == 2 and "this year following" in third[0]["json"]
 
 
 def test_the_digest_shows_the_edit_and_links_its_diff_page(nights):

@@ -20,6 +20,7 @@ import re
 import statistics
 
 from crawler.demo_site import demo_files
+from crawler.store import items as item_store
 from tests.alerting import WebhookReceiver, kremlin_nights_config, rows, serve_kremlin_night
 from tests.recorded import RECORDED
 
@@ -139,4 +140,4 @@ def median_text(out, section: str, run_id: int) -> int:
         section,
         run_id,
     )
-    return round(statistics.median(len(json.loads(r["json"])["text"]) for r in items))
+    return round(statistics.median(len(item_store.loads(r["json"])["text"]) for r in items))

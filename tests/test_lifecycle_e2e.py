@@ -1,11 +1,10 @@
 """End to end: four real `newsmon run` cycles against a loopback site that changes between runs, with a real
 SMTP server and a webhook receiver that is down for the first two runs."""
 
-import json
-
 import pytest
 
 from crawler import jsonl
+from crawler.store import items as item_store
 from tests.alerting import WebhookReceiver, article_page, listing_page, rows, write_config
 from tests.sitesrv import Route
 
@@ -101,4 +100,4 @@ def test_four_nights_of_a_changing_site(tmp_path, site_server, smtp, newsmon):
     states = {r["section"]: r["state"] for r in rows(out, "SELECT section, state FROM section_states")}
     assert states == {"site/politics": "active", "site/russia": "active", "site/world": "broken"}
     edited = rows(out, "SELECT json FROM items i JOIN articles a ON a.id = i.id WHERE a.url LIKE '%/politics/1.html'")
-    assert json.loads(edited[0]["json"])["version"] == 2
+    assert item_store.loads(edited[0]["json"])["version"] == 2

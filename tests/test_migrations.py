@@ -10,7 +10,6 @@ port, since its items' ids are hashes of URLs that name that port.
 from __future__ import annotations
 
 import gzip
-import json
 import sqlite3
 import time
 from contextlib import closing
@@ -23,6 +22,7 @@ import pytest
 from crawler import state
 from crawler.features import schema_packages
 from crawler.localsite import SiteServer
+from crawler.store import items as item_store
 from crawler.store import migrate
 from crawler.store.published import normalised
 from tests.crawlsite import serve_all, site_config
@@ -60,7 +60,7 @@ def snapshot(db: Path) -> dict:
     """What must survive an upgrade, read with plain sqlite3: every item's JSON (parsed) and row counts."""
     with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
         return {
-            "items": {i: json.loads(j) for i, j in conn.execute("SELECT id, json FROM items")},
+            "items": {i: item_store.loads(j) for i, j in conn.execute("SELECT id, json FROM items")},
             "counts": {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in COUNTED},
             "version": conn.execute("PRAGMA user_version").fetchone()[0],
         }

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from crawler import state
 from crawler.items import TRANSLATION_FIELDS
+from crawler.store import items as item_store
 from crawler.store.dayfiles import export_now
 from crawler.translation import store as translation_store
 from tests import digestkit
@@ -45,7 +46,7 @@ def stored_items(out: Path) -> dict[str, dict]:
     conn = state.connect(out)
     try:
         return {
-            json.loads(r["json"])["url"].split("/", 3)[3]: json.loads(r["json"])
+            item_store.loads(r["json"])["url"].split("/", 3)[3]: item_store.loads(r["json"])
             for r in conn.execute("SELECT json FROM items")
         }
     finally:

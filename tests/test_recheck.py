@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from crawler import jsonl, state
 from crawler.extract.extraction import extract_article
 from crawler.lifecycle import stage as sections
+from crawler.store import items as item_store
 from tests.alerting import article_page as article
 from tests.alerting import context, db_before_migrations, free_port, new_run, rows, store_article
 from tests.sitesrv import Route, SiteServer
@@ -119,7 +120,7 @@ def test_edits_deletions_and_noise(tmp_path, site_server):
         out, "SELECT version, paragraphs FROM article_versions WHERE article_id = ? ORDER BY version", ids["edited"]
     )
     assert [v["version"] for v in versions] == [1, 2] and edited[3] in json.loads(versions[1]["paragraphs"])
-    item = json.loads(rows(out, "SELECT json FROM items WHERE id = ?", ids["edited"])[0]["json"])
+    item = item_store.loads(rows(out, "SELECT json FROM items WHERE id = ?", ids["edited"])[0]["json"])
     assert item["version"] == 2 and item["paragraphs"][-1] == edited[3]
     assert (out / item["raw_path"]).exists()
     assert rows(out, "SELECT id FROM articles WHERE status = 'deleted'") == []

@@ -19,6 +19,7 @@ from crawler.crawl.store import read_raw
 from crawler.lifecycle import stage
 from crawler.lifecycle.recheck import host_delays
 from crawler.localsite import Route, SiteServer
+from crawler.store import items as item_store
 from tests.alerting import article_page, context, new_run, rows, store_article
 from tests.conftest import run_newsmon
 from tests.test_continuation import PAGE_PATHS, by_path, config, expected_paragraphs, items_of, page_file, serve
@@ -39,7 +40,7 @@ def night(server: SiteServer, work, out, name: str, crawler_keys: str = ""):
 def culture(server: SiteServer, out) -> dict:
     """The culture article's current ``items`` row."""
     ident = by_path(server, items_of(out))[PAGE_PATHS[0]]["id"]
-    return json.loads(rows(out, "SELECT json FROM items WHERE id = ?", ident)[0]["json"])
+    return item_store.loads(rows(out, "SELECT json FROM items WHERE id = ?", ident)[0]["json"])
 
 
 def missing(server: SiteServer, item: dict) -> list[tuple[str, str]]:

@@ -12,6 +12,7 @@ import pytest
 
 from crawler import state
 from crawler.localsite import SiteServer
+from crawler.store import items as item_store
 from tests.conftest import run_newsmon
 from tests.crawlsite import EXPECTED, serve_all, site_config
 
@@ -48,7 +49,7 @@ def test_a_run_lands_every_article_once_in_postgresql_and_the_day_files(crawled)
     assert sorted(i["url"].removeprefix(server.url) for i in items) == sorted(EXPECTED)
     assert not (out / state.DB_NAME).exists()
     with closing(state.connect(out, url)) as conn:
-        stored = {r["id"]: json.loads(r["json"]) for r in conn.execute("SELECT id, json FROM items")}
+        stored = {r["id"]: item_store.loads(r["json"]) for r in conn.execute("SELECT id, json FROM items")}
         assert conn.execute("SELECT status FROM runs ORDER BY id").fetchall()[0][0] in ("ok", "errors")
     assert stored == {i["id"]: i for i in items}  # the day files are the database's rows
     assert [p.parent for p in out.glob("*/digest.txt")] == [p.parent for p in out.glob("*/items.jsonl")]

@@ -9,7 +9,6 @@ its English (in the style of a machine translation) are ours, written for the te
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import re
@@ -168,7 +167,7 @@ def group(out: Path, items: list[dict], settings: StorySettings = DEFAULTS, now:
         update_stories(conn, out, settings, now=now)
         dayfiles.export_changed(conn, out)
         rows = conn.execute("SELECT id, json FROM items WHERE json_valid(json)").fetchall()
-    return {r["id"]: json.loads(r["json"]).get("story") for r in rows}
+    return {r["id"]: item_store.loads(r["json"]).get("story") for r in rows}
 
 
 def lines(out: Path, day: str = DAY) -> list[dict]:

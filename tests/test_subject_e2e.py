@@ -17,6 +17,7 @@ executive order on law enforcement, Zhirinovsky, Patrushev).
 import json
 
 from crawler.demo_site import demo_files
+from crawler.store import items as item_store
 from tests.alerting import WebhookReceiver, kremlin_nights_config, rows, serve_kremlin_night
 
 SUBJECT = ["region*", "governor*", "Crimea*", "Sevastopol*"]
@@ -133,7 +134,7 @@ def test_sources_check_names_a_bad_subject_at_its_line(tmp_path, site_server, ne
 
 def title_of(out, path: str) -> str:
     items = rows(out, "SELECT i.json FROM items i JOIN articles a ON a.id = i.id WHERE a.url LIKE ?", f"%{path}")
-    return json.loads(items[0]["json"])["title"]
+    return item_store.loads(items[0]["json"])["title"]
 
 
 def checked_at(out, run_id: int) -> str:

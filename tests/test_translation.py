@@ -100,7 +100,7 @@ def store_items(output: Path, day: str, items: list[dict]) -> None:
 def rows(output: Path) -> dict[str, dict]:
     conn = state.connect(output)
     try:
-        return {r["id"]: json.loads(r["json"]) for r in conn.execute("SELECT id, json FROM items")}
+        return {r["id"]: item_store.loads(r["json"]) for r in conn.execute("SELECT id, json FROM items")}
     finally:
         conn.close()
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from crawler.localsite import write_loopback_config
+from crawler.store import items as item_store
 from tests.alerting import rows
 from tests.sitesrv import Route
 from tests.tinymodel import build_package
@@ -158,7 +159,7 @@ def translations(out: Path) -> dict[str, dict]:
     """lang → the item's translation fields (``translated_at`` left out: a time)."""
     got = {}
     for row in rows(out, "SELECT json FROM items"):
-        item = json.loads(row["json"])
+        item = item_store.loads(row["json"])
         translation = {k: v for k, v in item["translation"].items() if k != "translated_at"}
         got[item["lang"]] = {
             "title_en": item.get("title_en"),

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import pytest
 from crawler import jsonl, state
 from crawler.items import TRANSLATION_FIELDS
 from crawler.store import dayfiles
+from crawler.store import items as item_store
 from crawler.store.dayfiles import export_now
 from crawler.translation import store as translation_store
 from tests import digestkit
@@ -63,7 +63,7 @@ def items_by_id(out: Path) -> tuple[dict[str, dict], dict[str, dict]]:
     """(DB rows, items.jsonl lines of every day) by item id; a second line of an id fails the test."""
     conn = state.connect(out)
     try:
-        rows = {r["id"]: json.loads(r["json"]) for r in conn.execute("SELECT id, json FROM items")}
+        rows = {r["id"]: item_store.loads(r["json"]) for r in conn.execute("SELECT id, json FROM items")}
     finally:
         conn.close()
     lines = [obj for day in sorted(dayfiles.file_days(out)) for obj in dayfiles.read_items(out, day)]

@@ -13,7 +13,6 @@ This stage
 from __future__ import annotations
 
 import fnmatch
-import json
 import logging
 import os
 import sqlite3
@@ -29,6 +28,7 @@ from crawler.exceptions import ConfigError
 from crawler.items import utc_now
 from crawler.lifecycle import events
 from crawler.lifecycle.events import EVENT_TYPES
+from crawler.store import items as item_store
 from crawler.tables import check_value, config_table
 
 log = logging.getLogger(__name__)
@@ -197,8 +197,8 @@ def _titles(conn: sqlite3.Connection, pending: list[dict]) -> dict[str, dict]:
     out = {}
     for ident in ids:
         row = conn.execute("SELECT json FROM items WHERE id = ?", (ident,)).fetchone()
-        if row:
-            item = json.loads(row["json"])
+        item = item_store.loads(row["json"]) if row else None
+        if item is not None:
             out[ident] = {
                 "title": item.get("title"),
                 "title_en": item.get("title_en"),

@@ -111,27 +111,25 @@ def print_subjects(output_dir) -> None:
 
 
 def all_items(output_dir) -> list[dict]:
-    import json
-
     from crawler import state
+    from crawler.store import items as item_store
 
     conn = state.connect(output_dir)
     try:
-        return [json.loads(r["json"]) for r in conn.execute("SELECT json FROM items ORDER BY seq")]
+        return [item_store.loads(r["json"]) for r in conn.execute("SELECT json FROM items ORDER BY seq")]
     finally:
         conn.close()
 
 
 def items_of_run(output_dir, run_id: int) -> list[dict]:
-    import json
-
     from crawler import state
+    from crawler.store import items as item_store
 
     conn = state.connect(output_dir)
     try:
         rows = conn.execute(
             "SELECT i.json FROM articles a JOIN items i ON i.id = a.id WHERE a.run_id = ? ORDER BY a.rowid", (run_id,)
         ).fetchall()
-        return [json.loads(r["json"]) for r in rows]
+        return [item_store.loads(r["json"]) for r in rows]
     finally:
         conn.close()

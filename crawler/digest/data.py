@@ -22,6 +22,7 @@ from crawler.items import section_key
 from crawler.lifecycle.sectionstate import TURNS, HeldState, section_states
 from crawler.lifecycle.versiondiff import VersionDiff, event_diff, patterns_of
 from crawler.store import dayfiles
+from crawler.store import items as item_store
 from crawler.stories.view import day_copies
 from crawler.wording import plural
 
@@ -188,10 +189,11 @@ def items_of_day(conn: sqlite3.Connection, output_dir: Path, day: str, problems:
     problems = problems if problems is not None else []
     items: dict[str, dict] = {}
     for row in conn.execute("SELECT id, json FROM items WHERE day = ?", (day,)):
-        try:
-            items[row["id"]] = json.loads(row["json"])
-        except ValueError as exc:
-            problems.append(f"item {row['id']}: unreadable row in the items table ({exc})")
+        item = item_store.loads(row["json"])
+        if item is None:
+            problems.append(f"item {row['id']}: unreadable row in the items table (not a JSON object)")
+        else:
+            items[row["id"]] = item
     for path in dayfiles.day_files(Path(output_dir), day):
         for number, obj in _jsonl_lines(path, problems):
             if not isinstance(obj, dict) or not obj.get("id"):

@@ -16,7 +16,6 @@ yields an article is left as it is and reported.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,10 +102,9 @@ def reextract_day(output_dir: str | Path, day: str, config: Config | None, *, pr
         report.items = len(rows)
         bar = Progress("reextract", len(rows)) if progress else None
         for row in rows:
-            try:
-                item = json.loads(row["json"])
-            except ValueError as exc:
-                report.failed.append(f"{row['id']}: unreadable row in the items table ({exc})")
+            item = item_store.loads(row["json"])
+            if item is None:
+                report.failed.append(f"{row['id']}: unreadable row in the items table (not a JSON object)")
             else:
                 _one(output_dir, item, sections, updates, report)
             if bar:

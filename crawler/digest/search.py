@@ -257,7 +257,10 @@ def _index_batch(conn: sqlite3.Connection, batch: list[str]) -> int:
         if row is None:
             continue
         try:
-            doc = doc_of(json.loads(row["json"]), row["day"])
+            item = item_store.loads(row["json"])
+            if item is None:
+                raise ValueError("not a JSON object")
+            doc = doc_of(item, row["day"])
         except (ValueError, KeyError, TypeError) as exc:
             log.warning("item %s: unreadable stored JSON, not indexed: %s", item_id, exc)
             continue

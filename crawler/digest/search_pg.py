@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from crawler.phrases import fold, parse
+from crawler.store import items as item_store
 
 TRIGRAM = 3
 BODY_FIELDS = ("title", "title_en", "text", "text_en")
@@ -122,9 +123,8 @@ def ranked_ids(
     terms_json = json.dumps(terms, ensure_ascii=False)
     found = []
     for row in candidates(conn, terms, filters):
-        try:
-            item = json.loads(row["json"])
-        except ValueError:
+        item = item_store.loads(row["json"])
+        if item is None:
             continue
         if filters.flag and filters.flag not in (item.get("flags") or []):
             continue

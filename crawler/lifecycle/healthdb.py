@@ -13,6 +13,7 @@ from dataclasses import asdict, fields
 from crawler import state
 from crawler.lifecycle import events, judged
 from crawler.lifecycle.health import HealthSettings, HealthState, RunHealth, Verdict, judge, measure, step
+from crawler.store import items as item_store
 
 log = logging.getLogger(__name__)
 
@@ -48,18 +49,17 @@ def measure_run(
 ) -> RunHealth:
     """The items ``run_id`` stored in ``section`` and its crawl report's pages that yielded no article."""
     rows = conn.execute(
-        "SELECT length(json_extract(i.json, '$.text')) AS chars, "
-        "json_extract(i.json, '$.published_at') IS NOT NULL AS dated "
-        "FROM articles a JOIN items i ON i.id = a.id WHERE a.section = ? AND a.run_id = ?",
+        "SELECT i.json FROM articles a JOIN items i ON i.id = a.id WHERE a.section = ? AND a.run_id = ?",
         (section, run_id),
     ).fetchall()
+    items = [item_store.loads(r["json"]) or {} for r in rows]
     failed = int(report.get("unextracted") or 0)
     pages = int(report.get("fetched") or 0) + failed
     return measure(
         section,
         run_id,
         at,
-        [(r["chars"] or 0, bool(r["dated"])) for r in rows],
+        [(len(item.get("text") or ""), item.get("published_at") is not None) for item in items],
         pages,
         failed,
         report.get("unextracted_error"),

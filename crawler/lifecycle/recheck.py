@@ -29,7 +29,6 @@ Each host waits the largest ``download_delay`` of the sections whose articles ar
 
 from __future__ import annotations
 
-import json
 import logging
 import sqlite3
 from dataclasses import dataclass
@@ -148,10 +147,7 @@ def page_retry_of(config: Config) -> PageRetry:
 def _item_or_none(conn: sqlite3.Connection, row: sqlite3.Row) -> dict | None:
     """The stored item when readable (a bad one is reported once, when its answer is judged)."""
     found = conn.execute("SELECT json FROM items WHERE id = ?", (row["id"],)).fetchone()
-    try:
-        return json.loads(found["json"]) if found else None
-    except ValueError:
-        return None
+    return item_store.loads(found["json"]) if found else None
 
 
 def due_articles(conn: sqlite3.Connection, run_id: int, table: dict) -> list[sqlite3.Row]:
@@ -248,11 +244,10 @@ def stored_item(conn, row) -> dict | None:
     item_row = conn.execute("SELECT json FROM items WHERE id = ?", (row["id"],)).fetchone()
     if item_row is None:
         return {"id": row["id"], "title": row["title"], "paragraphs": []}
-    try:
-        return json.loads(item_row["json"])
-    except ValueError as exc:
-        log.error("re-check of %s skipped: its stored item is not valid JSON (%s)", row["url"], exc)
-        return None
+    item = item_store.loads(item_row["json"])
+    if item is None:
+        log.error("re-check of %s skipped: its stored item is not valid JSON", row["url"])
+    return item
 
 
 def seen_gone(conn, row, item: dict, cause: str, got: Fetched, now: str, run: RecheckRun) -> tuple[str, Event | None]:

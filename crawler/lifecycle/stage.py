@@ -29,6 +29,7 @@ from crawler.lifecycle.health import HealthSettings
 from crawler.lifecycle.machine import SectionState, Settings
 from crawler.lifecycle.settings import lifecycle_table
 from crawler.lifecycle.subject import SubjectSettings
+from crawler.store import items as item_store
 
 log = logging.getLogger(__name__)
 
@@ -167,7 +168,7 @@ def new_items(
         before = listed.get(without_volatile(row["url"], patterns)) if patterns else None
         if before and row["url"] not in before:  # listed before under another counter/timestamp
             continue
-        item = json.loads(row["json"]) if row["json"] else {}
+        item = (item_store.loads(row["json"]) or {}) if row["json"] else {}
         out.append(
             {
                 "id": row["id"],

@@ -15,6 +15,7 @@ from crawler import state
 from crawler.config import Config
 from crawler.lifecycle import events, judged
 from crawler.lifecycle.subject import RunSubject, SubjectSettings, SubjectState, Verdict, judge, measure, step
+from crawler.store import items as item_store
 
 log = logging.getLogger(__name__)
 
@@ -60,10 +61,8 @@ def new_items(conn: sqlite3.Connection, section: str, run_id: int, listing: list
     position = {url: n for n, url in enumerate(listing)}
     out = []
     for row in sorted(rows, key=lambda r: position.get(r["url"], len(position))):
-        try:
-            item = json.loads(row["json"] or "{}")
-        except ValueError:  # an unreadable row costs its item, not the section's judgement
-            item = {}
+        # an unreadable row costs its item, not the section's judgement
+        item = item_store.loads(row["json"] or "{}") or {}
         out.append(
             {
                 "title": item.get("title") or row["title"],

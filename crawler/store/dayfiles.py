@@ -100,7 +100,7 @@ def gzipped(day: str, latest: str | None) -> bool:
 
 def render_day(conn: sqlite3.Connection, day: str) -> bytes:
     """The day file as the DB says it should be."""
-    return "".join(row["json"] + "\n" for row in item_store.day_rows(conn, day)).encode("utf-8")
+    return "".join(item_store.line(row["json"]) + "\n" for row in item_store.day_rows(conn, day)).encode("utf-8")
 
 
 def export_day(conn: sqlite3.Connection, output_dir: Path, day: str, latest: str | None = None) -> bool:

@@ -1,8 +1,12 @@
 """The item store: the only writer of the ``items`` table, and the change feed every reader of new items follows.
 
-An item is the JSON object of ``crawler.items.Item``; its row keeps it whole (``json``, compact UTF-8: the
-day file's line is exactly this text) with the columns that are queried: ``day`` (the day file holding its
-line), ``seq`` (insertion order = line order) and ``translation_status`` (the translation queue, indexed).
+An item is the JSON object of ``crawler.items.Item``; its row keeps it (``json``, compact UTF-8) with the
+columns that are queried: ``day`` (the day file holding its line), ``seq`` (insertion order = line order)
+and ``translation_status`` (the translation queue, indexed). The row leaves out what it can rebuild exactly —
+``text`` when it is ``paragraphs`` joined by blank lines, ``text_en`` likewise of ``paragraphs_en``: each
+article's text once, not twice, about half of a row — and names it in ``DERIVED``; ``loads`` puts it back
+where it was, so every reader, and the day file's line (``line``), sees the whole item. Read rows through
+``loads``, never with ``json.loads``; SQL that needs an item's text joins its paragraphs.
 
 Every write also appends one row to ``item_changes`` — the item, its day, which fields changed — in the
 same transaction. Features read the feed from their own cursor (``changed_since`` … ``advance``): the
@@ -28,17 +32,62 @@ REMOVE = object()  # ``update(…, field=REMOVE)`` deletes the field from the it
 
 
 def dumps(item: dict) -> str:
-    """The stored and exported form: one line of compact JSON, UTF-8 without ``\\u`` escapes."""
+    """The exported form, the day file's line: compact JSON, UTF-8 without ``\\u`` escapes."""
     return json.dumps(item, ensure_ascii=False, separators=(",", ":"))
 
 
+# (field, the list it joins): a field left out of the row when it is that list joined by a blank line and
+# comes right before it (so that putting it back restores the item's key order, and its line, exactly).
+JOINED = (("text", "paragraphs"), ("text_en", "paragraphs_en"))
+DERIVED = "_derived"  # the row's first key when it left some out: their names
+
+
+def row_json(item: dict) -> str:
+    """The stored form: ``dumps`` of the item without the fields ``JOINED`` rebuilds."""
+    keys = list(item)
+    derived = [
+        field
+        for field, joined in JOINED
+        if field in item
+        and joined in item
+        and keys.index(field) + 1 == keys.index(joined)
+        and _joins(item, field, joined)
+    ]
+    kept = {k: v for k, v in item.items() if k not in derived and k != DERIVED}  # DERIVED is no item field
+    return dumps({DERIVED: derived, **kept} if derived else kept)
+
+
+def _joins(item: dict, field: str, joined: str) -> bool:
+    parts = item[joined]
+    return isinstance(parts, list) and all(isinstance(p, str) for p in parts) and item[field] == "\n\n".join(parts)
+
+
 def loads(text: str) -> dict | None:
-    """An item from its row (None when the row holds no JSON object: named by the caller, never fatal)."""
+    """An item from its row, whole (None when the row holds no JSON object: named by the caller, never fatal)."""
     try:
         item = json.loads(text)
     except ValueError:
         return None
-    return item if isinstance(item, dict) else None
+    if not isinstance(item, dict):
+        return None
+    derived = item.pop(DERIVED, None)
+    if not derived:
+        return item
+    whole = {}
+    for key, value in item.items():
+        for field, joined in JOINED:
+            if key == joined and field in derived:
+                whole[field] = "\n\n".join(value)
+        whole[key] = value
+    return whole
+
+
+def line(row: str) -> str:
+    """The day file's line of a stored row (without its newline)."""
+    if not row.startswith('{"' + DERIVED + '"'):
+        return row
+    item = loads(row)
+    return dumps(item) if item is not None else row
 
 
 def _status(item: dict) -> str | None:
@@ -55,7 +104,7 @@ def insert(conn: sqlite3.Connection, item: Item | dict, day: str) -> bool:
     item = normalised(item)
     cur = conn.execute(
         "INSERT INTO items(id, day, lang, translation_status, json) VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
-        (item["id"], day, item.get("lang"), _status(item), dumps(item)),
+        (item["id"], day, item.get("lang"), _status(item), row_json(item)),
     )
     if cur.rowcount == 0:
         return False
@@ -167,7 +216,7 @@ def replace(conn: sqlite3.Connection, item: Item | dict) -> None:
 def _write(conn: sqlite3.Connection, item_id: str, day: str, item: dict, fields: list[str]) -> None:
     conn.execute(
         "UPDATE items SET json = ?, lang = ?, translation_status = ? WHERE id = ?",
-        (dumps(item), item.get("lang"), _status(item), item_id),
+        (row_json(item), item.get("lang"), _status(item), item_id),
     )
     # The articles row mirrors these for the crawl's and the re-checks' lookups.
     if ALL_FIELDS in fields or {"title", "content_hash", "published_at"} & set(fields):

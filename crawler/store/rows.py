@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import IO
 
 from crawler.exceptions import NewsmonError
+from crawler.store import items as item_store
 
 FORMATS = ("csv", "jsonl", "parquet")
 BATCH = 2000
@@ -120,11 +121,8 @@ def rows(
             return
         last = batch[-1][0]
         for _seq, day, text, deleted in batch:
-            try:
-                item = json.loads(text)
-            except ValueError:
-                continue  # a damaged row (newsmon verify names it)
-            if isinstance(item, dict):
+            item = item_store.loads(text)
+            if item is not None:  # else a damaged row (newsmon verify names it)
                 yield row_of(item, day, bool(deleted))
 
 

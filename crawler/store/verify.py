@@ -47,7 +47,7 @@ def verify(conn: sqlite3.Connection, output_dir: Path) -> Findings:
 
 
 def _check_day(conn: sqlite3.Connection, output_dir: Path, day: str, found: Findings) -> None:
-    rows = {r["id"]: r["json"] for r in item_store.day_rows(conn, day)}
+    rows = {r["id"]: item_store.line(r["json"]) for r in item_store.day_rows(conn, day)}
     found.items += len(rows)
     files = dayfiles.day_files(output_dir, day)
     if not files:

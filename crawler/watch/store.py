@@ -77,11 +77,7 @@ def ids_since(conn: sqlite3.Connection, since: str | None) -> list[str]:
 
 
 def _stored(row: sqlite3.Row) -> Stored:
-    try:
-        item = json.loads(row["json"])
-    except ValueError:
-        item = None
-    return Stored(row["id"], row["day"], item if isinstance(item, dict) else None)
+    return Stored(row["id"], row["day"], item_store.loads(row["json"]))
 
 
 def hit_names(conn: sqlite3.Connection, item_id: str) -> dict[str, dict]:
@@ -171,10 +167,7 @@ def hits(conn: sqlite3.Connection, since: str | None = None, names: list[str] | 
     )
     out = []
     for row in rows:
-        try:
-            item = json.loads(row["item"]) if row["item"] else {}
-        except ValueError:
-            item = {}
+        item = (item_store.loads(row["item"]) or {}) if row["item"] else {}
         out.append(
             {
                 "watch": row["watch"],
