@@ -116,7 +116,8 @@ def all_items(output_dir) -> list[dict]:
 
     conn = state.connect(output_dir)
     try:
-        return [item_store.loads(r["json"]) for r in conn.execute("SELECT json FROM items ORDER BY seq")]
+        rows = conn.execute("SELECT json FROM items ORDER BY seq").fetchall()
+        return [item for item in (item_store.loads(r["json"]) for r in rows) if item is not None]
     finally:
         conn.close()
 
@@ -130,6 +131,6 @@ def items_of_run(output_dir, run_id: int) -> list[dict]:
         rows = conn.execute(
             "SELECT i.json FROM articles a JOIN items i ON i.id = a.id WHERE a.run_id = ? ORDER BY a.rowid", (run_id,)
         ).fetchall()
-        return [item_store.loads(r["json"]) for r in rows]
+        return [item for item in (item_store.loads(r["json"]) for r in rows) if item is not None]
     finally:
         conn.close()

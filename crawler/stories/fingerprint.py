@@ -99,7 +99,7 @@ def _is_cjk(points: np.ndarray, classes: np.ndarray) -> bool:
     head = points[:_CJK_HEAD]
     letters = np.count_nonzero(classes[:_CJK_HEAD] & _IS_LETTER)
     cjk = sum(np.count_nonzero((head >= first) & (head <= last)) for first, last in _CJK_RANGES)
-    return letters > 0 and cjk / letters >= 0.3
+    return bool(letters > 0 and cjk / letters >= 0.3)
 
 
 def original_hashes(text: str) -> np.ndarray:
