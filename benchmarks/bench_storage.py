@@ -60,6 +60,7 @@ import lxml.html  # noqa: E402
 from scrapy.http import HtmlResponse  # noqa: E402
 
 from crawler.localsite import Route, SiteServer, write_loopback_config  # noqa: E402
+from crawler.store import items as item_store  # noqa: E402
 from tests.recorded import recorded  # noqa: E402
 
 RESOURCES = ROOT / "tests" / "resources"
@@ -402,8 +403,8 @@ def measure(out: Path) -> dict:
         sizes["db: free pages"] += conn.execute("PRAGMA freelist_count").fetchone()[0] * page_size
         items = conn.execute("SELECT count(*) FROM items").fetchone()[0]
         text_bytes = 0
-        for (text,) in conn.execute("SELECT json FROM items"):
-            item = json.loads(text)
+        for (row,) in conn.execute("SELECT json FROM items"):
+            item = item_store.loads(row) or {}
             text_bytes += len((item.get("text") or "").encode("utf-8"))
     finally:
         conn.close()

@@ -12,6 +12,7 @@ import hashlib
 import logging
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 from contextlib import closing
@@ -29,7 +30,7 @@ from crawler.digest import stage as digest
 from crawler.exceptions import ConfigError
 from crawler.extract.extraction import extract_article
 from crawler.lifecycle.versions import next_version
-from crawler.store import dayfiles
+from crawler.store import dayfiles, migrate
 from crawler.store import items as item_store
 from crawler.stories import fingerprint as fp
 from crawler.stories.index import StoryIndex, StorySettings, entries_of, epoch
@@ -386,26 +387,47 @@ def test_a_second_run_changes_nothing_and_a_new_version_is_fingerprinted_again_a
     assert len(lines(tmp_path)) == 2
 
 
-def test_items_the_rehashing_migration_took_out_of_the_index_are_fingerprinted_again_and_found(tmp_path):
-    """The step that cleared every stored signature when the shingle hashing changed: the next stage
-    fingerprints again the items within index_days, each keeps its story, and a later copy still finds it."""
+def test_the_rehashing_upgrade_fingerprints_the_indexed_items_again_and_they_keep_their_stories(tmp_path):
+    """A DB of schema 28 (signatures hashed the old way, in story_items) upgraded: its signatures and bands
+    go, the next stage fingerprints again the items within index_days, each keeps its story, and a later
+    copy still finds them."""
     name = "kremlin-en/news-63953.html"
     text = extracted(name)[1]
     items = [item_of(name), item_of(name, source="tass-en", url="https://tass.com/a", paragraphs=syndicated_copy(text))]
-    story = group(tmp_path, items)[items[0]["id"]]
-    step = ROOT / "crawler" / "stories" / "schema" / "0029_fingerprints_rehashed.sql"
-    with closing(state.connect(tmp_path)) as conn:
-        bands = conn.execute("SELECT count(*) FROM story_bands").fetchone()[0]
-        conn.executescript(step.read_text())
+    conn = sqlite3.connect(state.db_path(tmp_path), isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    for step in migrate.steps():
+        if step.number <= 28:
+            step.run(conn)
+    conn.execute("PRAGMA user_version = 28")
+    for item in items:
+        item_store.insert(conn, item, DAY)
+    old = b"\x01" * 4 * fp.ORIGINAL.size
+    conn.executemany(
+        "INSERT INTO story_items(no, item_id, day, at, source, section, lang, content_hash, english, signature, "
+        "story_id) VALUES (?, ?, ?, ?, ?, ?, 'en', ?, 0, ?, ?)",
+        [
+            (n, i["id"], DAY, NOW, i["source"], i["section_key"], i["content_hash"], old, items[0]["id"])
+            for n, i in enumerate(items, 1)
+        ],
+    )
+    conn.executemany("INSERT INTO story_bands(key, item) VALUES (?, ?)", [(7, 1), (7, 2)])
+    conn.close()
+
+    with closing(state.connect(tmp_path)) as conn:  # upgraded
+        columns = {r["name"] for r in conn.execute("PRAGMA table_info(story_items)")}
+        assert "signature" not in columns and "signature_en" not in columns
         assert conn.execute("SELECT count(*) FROM story_bands").fetchone()[0] == 0
+        assert conn.execute("SELECT count(*) FROM story_items WHERE indexed = 1").fetchone()[0] == 0
         summary = update_stories(conn, tmp_path, DEFAULTS, now=NOW)
         assert summary["items"] == 2
-        assert conn.execute("SELECT count(*) FROM story_bands").fetchone()[0] == bands
-        assert conn.execute("SELECT count(*) FROM story_items WHERE indexed = 1").fetchone()[0] == 2
+        assert conn.execute("SELECT count(*) FROM story_signatures").fetchone()[0] == 2
+        assert conn.execute("SELECT count(*) FROM story_bands").fetchone()[0] > 0
+        assert {r[0] for r in conn.execute("SELECT story_id FROM story_items")} == {items[0]["id"]}
         assert update_stories(conn, tmp_path, DEFAULTS, now=NOW)["items"] == 0  # once
     late = item_of(name, source="rt", url="https://rt.example/b", paragraphs=list(text) + ["Reprinted."])
     stories = group(tmp_path, [late])
-    assert stories[late["id"]]["id"] == story["id"] and stories[late["id"]]["size"] == 3
+    assert stories[late["id"]]["id"] == items[0]["id"] and stories[late["id"]]["size"] == 3
 
 
 def test_items_older_than_index_days_leave_the_index_and_keep_their_story(tmp_path):
@@ -421,12 +443,7 @@ def test_items_older_than_index_days_leave_the_index_and_keep_their_story(tmp_pa
         assert update_stories(conn, tmp_path, DEFAULTS, now=later)["pruned"] == 2
         assert conn.execute("SELECT count(*) FROM story_bands").fetchone()[0] == 0
         # out of the index, an item keeps no signature: only its story
-        assert (
-            conn.execute(
-                "SELECT count(*) FROM story_items WHERE signature IS NOT NULL OR signature_en IS NOT NULL"
-            ).fetchone()[0]
-            == 0
-        )
+        assert conn.execute("SELECT count(*) FROM story_signatures").fetchone()[0] == 0
         assert update_stories(conn, tmp_path, DEFAULTS, now=later)["pruned"] == 0
     assert group(tmp_path, [])[items[0]["id"]]["size"] == 2
 

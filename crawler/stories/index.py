@@ -171,6 +171,12 @@ def _fingerprint(work: list[tuple[str, dict]], now: float) -> tuple[list[Entry],
     return entries, failed
 
 
+# A story_items row with its signatures (NULL when it has none: out of the index, or too short).
+_WITH_SIGNATURES = (
+    "SELECT s.*, g.signature, g.signature_en FROM story_items s LEFT JOIN story_signatures g ON g.no = s.no"
+)
+
+
 class StoryIndex:
     """Adds entries to the index and to their stories, a batch at a time."""
 
@@ -219,7 +225,7 @@ class StoryIndex:
         stored = {
             r["item_id"]: r
             for r in self.conn.execute(
-                "SELECT * FROM story_items WHERE item_id IN (SELECT value FROM json_each(?))",
+                f"{_WITH_SIGNATURES} WHERE s.item_id IN (SELECT value FROM json_each(?))",
                 (_json([e.item_id for e in entries]),),
             )
         }
@@ -242,7 +248,7 @@ class StoryIndex:
         stored = {
             r["item_id"]: r
             for r in self.conn.execute(
-                "SELECT * FROM story_items WHERE item_id IN (SELECT value FROM json_each(?))",
+                f"{_WITH_SIGNATURES} WHERE s.item_id IN (SELECT value FROM json_each(?))",
                 (_json([e.item_id for e in entries]),),
             )
         }
@@ -259,8 +265,9 @@ class StoryIndex:
         if not len(nos):
             return _Found.none()
         rows = self.conn.execute(
-            "SELECT no, item_id, story_id, lang, at, signature IS NOT NULL, signature_en IS NOT NULL "
-            "FROM story_items WHERE no IN (SELECT value FROM json_each(?)) AND at BETWEEN ? AND ? ORDER BY no",
+            "SELECT s.no, s.item_id, s.story_id, s.lang, s.at, g.signature IS NOT NULL, g.signature_en IS NOT NULL "
+            "FROM story_items s LEFT JOIN story_signatures g ON g.no = s.no "
+            "WHERE s.no IN (SELECT value FROM json_each(?)) AND s.at BETWEEN ? AND ? ORDER BY s.no",
             (_json(np.unique(nos)), int(batch.centre.min()) - self.window, int(batch.centre.max()) + self.window),
         ).fetchall()
         if not rows:
@@ -304,7 +311,7 @@ class StoryIndex:
             wanted = np.unique(slot)
             blobs = dict(
                 self.conn.execute(
-                    f"SELECT no, {column} FROM story_items WHERE no IN (SELECT value FROM json_each(?))",
+                    f"SELECT no, {column} FROM story_signatures WHERE no IN (SELECT value FROM json_each(?))",
                     (_json(found.nos[wanted]),),
                 )
             )
@@ -340,14 +347,14 @@ class StoryIndex:
         gone = with_keys(_row_entries([stored[e.item_id] for e in again if stored[e.item_id]["indexed"]]))
         self._delete_bands(gone, [stored[e.item_id]["no"] for e in again if stored[e.item_id]["indexed"]])
         self.conn.executemany(
-            "UPDATE story_items SET day=?, source=?, section=?, lang=?, content_hash=?, english=?, signature=?, "
-            "signature_en=?, indexed=1 WHERE no=?",
+            "UPDATE story_items SET day=?, source=?, section=?, lang=?, content_hash=?, english=?, indexed=1 "
+            "WHERE no=?",
             [(*_values(e), stored[e.item_id]["no"]) for e in again],
         )
         new = [(p, e) for p, e in enumerate(entries) if e.item_id not in stored]
         self.conn.executemany(
-            "INSERT INTO story_items(day, source, section, lang, content_hash, english, signature, signature_en, "
-            "item_id, at, story_id) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO story_items(day, source, section, lang, content_hash, english, item_id, at, story_id) "
+            "VALUES (?,?,?,?,?,?,?,?,?)",
             [(*_values(e), e.item_id, e.at, stories.final(stories.of[p])) for p, e in new],
         )
         # Merged stories: their stored members move to the story they merged into (at the end of the batch).
@@ -374,7 +381,19 @@ class StoryIndex:
                 (_json([e.item_id for e in entries]),),
             ).fetchall()
         )
+        self._write_signatures(entries, [numbers[e.item_id] for e in entries])
         self._insert_bands(entries, [numbers[e.item_id] for e in entries])
+
+    def _write_signatures(self, entries: list[Entry], numbers: list[int]) -> None:
+        self.conn.executemany("DELETE FROM story_signatures WHERE no = ?", [(n,) for n in numbers])
+        self.conn.executemany(
+            "INSERT INTO story_signatures(no, signature, signature_en) VALUES (?, ?, ?)",
+            [
+                (n, fp.to_blob(e.signature), fp.to_blob(e.signature_en))
+                for e, n in zip(entries, numbers)
+                if e.signature is not None or e.signature_en is not None
+            ],
+        )
 
     def _insert_bands(self, entries: list[Entry], numbers: list[int]) -> None:
         # Sorted by key: consecutive inserts land on neighbouring pages of the index (about twice as fast).
@@ -390,14 +409,13 @@ class StoryIndex:
         """Take items fetched before ``before`` out of the LSH index, and drop their signatures: only an indexed
         item is ever a candidate, and an item that old is not fingerprinted again (``stage.pending`` looks at
         the index's days only). What stays of it is its story. Returns how many."""
-        rows = self.conn.execute("SELECT * FROM story_items WHERE indexed = 1 AND at < ?", (before,)).fetchall()
+        rows = self.conn.execute(f"{_WITH_SIGNATURES} WHERE s.indexed = 1 AND s.at < ?", (before,)).fetchall()
         if rows:
             with state.transaction(self.conn):
                 self._delete_bands(with_keys(_row_entries(rows)), [r["no"] for r in rows])
-                self.conn.executemany(
-                    "UPDATE story_items SET indexed = 0, signature = NULL, signature_en = NULL WHERE no = ?",
-                    [(r["no"],) for r in rows],
-                )
+                numbers = [(r["no"],) for r in rows]
+                self.conn.executemany("DELETE FROM story_signatures WHERE no = ?", numbers)
+                self.conn.executemany("UPDATE story_items SET indexed = 0 WHERE no = ?", numbers)
         return len(rows)
 
 
@@ -607,8 +625,6 @@ def _values(entry: Entry) -> tuple:
         entry.lang,
         entry.content_hash,
         int(entry.english),
-        fp.to_blob(entry.signature),
-        fp.to_blob(entry.signature_en),
     )
 
 
