@@ -33,6 +33,7 @@ from crawler.lifecycle.versions import next_version
 from crawler.store import dayfiles, migrate
 from crawler.store import items as item_store
 from crawler.stories import fingerprint as fp
+from crawler.stories import shingles
 from crawler.stories.index import StoryIndex, StorySettings, entries_of, epoch
 from crawler.stories.stage import settings_of, update_stories
 from crawler.translation import store as translation_store
@@ -189,8 +190,8 @@ def test_a_copy_with_other_boilerplate_and_edited_sentences_is_one_story(tmp_pat
         fetched_at="2026-11-28T12:30:00+00:00",
     )
     estimate = fp.similarity(
-        fp.minhash(fp.original_hashes(original["text"]), fp.ORIGINAL),
-        fp.minhash(fp.original_hashes(copy["text"]), fp.ORIGINAL),
+        fp.minhash(shingles.original_hashes(original["text"]), fp.ORIGINAL),
+        fp.minhash(shingles.original_hashes(copy["text"]), fp.ORIGINAL),
     )
     assert DEFAULTS.threshold <= estimate < 1
 
@@ -206,8 +207,8 @@ def test_different_articles_are_never_grouped(tmp_path):
     """Eleven Kremlin articles, four People's Daily / Xinhua pages and a Kommersant one: no pair is a copy,
     neither in the original nor (English pages) through the cross-language fingerprint."""
     items = [item_of(name) for name in RECORDED]
-    english = [fp.minhash(fp.english_hashes(i["text"]), fp.ENGLISH) for i in items if i["lang"] == "en"]
-    originals = [(i["lang"], fp.minhash(fp.original_hashes(i["text"]), fp.ORIGINAL)) for i in items]
+    english = [fp.minhash(shingles.english_hashes(i["text"]), fp.ENGLISH) for i in items if i["lang"] == "en"]
+    originals = [(i["lang"], fp.minhash(shingles.original_hashes(i["text"]), fp.ORIGINAL)) for i in items]
     same_language = [
         fp.similarity(a, b) for n, (la, a) in enumerate(originals) for lb, b in originals[n + 1 :] if la == lb
     ]
@@ -226,7 +227,7 @@ def test_chinese_copies_are_grouped_on_character_shingles(tmp_path):
     credit added, one sentence shortened."""
     name = "peoples-daily/politics-2024-0424-c1001-40223222.html"
     paragraphs = list(extracted(name)[1])
-    assert fp.is_cjk(paragraphs[2]) and fp.original_hashes(paragraphs[2]).tolist() == sorted(
+    assert shingles.is_cjk(paragraphs[2]) and shingles.original_hashes(paragraphs[2]).tolist() == sorted(
         reference_original(paragraphs[2])
     )
     copy = [paragraphs[0].replace("新华社北京4月24日电", "本报北京4月24日电（新华社记者）")] + paragraphs[2:]
@@ -451,8 +452,8 @@ def test_items_older_than_index_days_leave_the_index_and_keep_their_story(tmp_pa
 def test_signatures_do_not_depend_on_the_process():
     """Seeded hashing: the same band keys in processes with different Python hash seeds."""
     code = (
-        "from crawler.stories import fingerprint as fp; import sys; "
-        "print(fp.band_keys(fp.minhash(fp.original_hashes(sys.argv[1]), fp.ORIGINAL), fp.ORIGINAL, 'en')[:5])"
+        "from crawler.stories import fingerprint as fp, shingles; import sys; "
+        "print(fp.band_keys(fp.minhash(shingles.original_hashes(sys.argv[1]), fp.ORIGINAL), fp.ORIGINAL, 'en')[:5])"
     )
     text = " ".join(RU_ENGLISH)
     runs = {
@@ -468,7 +469,7 @@ def test_signatures_do_not_depend_on_the_process():
     }
     assert len(runs) == 1
     assert runs.pop().strip() == str(
-        fp.band_keys(fp.minhash(fp.original_hashes(text), fp.ORIGINAL), fp.ORIGINAL, "en")[:5]
+        fp.band_keys(fp.minhash(shingles.original_hashes(text), fp.ORIGINAL), fp.ORIGINAL, "en")[:5]
     )
 
 
@@ -513,7 +514,7 @@ def fingerprint_digest(signature, scheme: fp.Scheme, space: str) -> str:
 # ---- the definition, in plain Python: which shingles a text has, each one's hash, and the MinHash over them
 
 MASK = (1 << 64) - 1
-BASE, K1, K2, K3 = (int(k) for k in (fp._BASE, fp._K1, fp._K2, fp._K3))
+BASE, K1, K2, K3 = (int(k) for k in (shingles._BASE, shingles._K1, shingles._K2, shingles._K3))
 
 
 def reference_mix(z: int) -> int:
@@ -530,8 +531,8 @@ def reference_word(word: str) -> int:
 
 def reference_original(text: str) -> set[int]:
     """CJK: character 4-grams of the letters and digits; other text: word 3-grams."""
-    text = fp.normalize(text)
-    if fp.is_cjk(text):
+    text = shingles.normalize(text)
+    if shingles.is_cjk(text):
         chars = [ord(ch) for ch in "".join(re.findall(r"\w+", text))]
         return {
             reference_mix((a * K1 + b * K2 + c * K3 + d) & MASK) for a, b, c, d in zip(*(chars[i:] for i in range(4)))
@@ -542,8 +543,8 @@ def reference_original(text: str) -> set[int]:
 
 def reference_english(text: str) -> set[int]:
     """Content-word stems (5 characters; stop words and one-character words out), each paired with the next two."""
-    words = re.findall(r"[^\W\d_]+|\d+(?:[.,]\d+)?", fp.normalize(text))
-    stems = [reference_word(w[:5]) for w in words if len(w) > 1 and w not in fp.STOP_WORDS]
+    words = re.findall(r"[^\W\d_]+|\d+(?:[.,]\d+)?", shingles.normalize(text))
+    stems = [reference_word(w[:5]) for w in words if len(w) > 1 and w not in shingles.STOP_WORDS]
     pairs = list(zip(stems, stems[1:])) + list(zip(stems, stems[2:]))
     return {reference_mix((min(a, b) * K1 + max(a, b)) & MASK) for a, b in pairs}
 
@@ -572,13 +573,13 @@ def test_shingle_hashes_are_the_definition_s():
     texts = [text for text, _scheme in pinned_texts().values()] + EDGE_TEXTS
     texts += ["\n\n".join(extracted(name)[1]) for name in RECORDED]
     for text in texts:
-        assert fp.original_hashes(text).tolist() == sorted(reference_original(text)), text[:40]
-        assert fp.english_hashes(text).tolist() == sorted(reference_english(text)), text[:40]
+        assert shingles.original_hashes(text).tolist() == sorted(reference_original(text)), text[:40]
+        assert shingles.english_hashes(text).tolist() == sorted(reference_english(text)), text[:40]
 
 
 def test_signatures_and_band_keys_are_the_pinned_ones_and_the_definition():
     for (lang, scheme_name), (text, scheme) in pinned_texts().items():
-        hashes = fp.original_hashes(text) if scheme is fp.ORIGINAL else fp.english_hashes(text)
+        hashes = shingles.original_hashes(text) if scheme is fp.ORIGINAL else shingles.english_hashes(text)
         signature = fp.minhash(hashes, scheme)
         assert signature.tolist() == reference_minhash(set(hashes.tolist()), scheme), (lang, scheme_name)
         assert fingerprint_digest(signature, scheme, lang) == PINNED[lang, scheme_name], (lang, scheme_name)
@@ -590,11 +591,11 @@ def test_a_batch_of_signatures_is_each_item_s_own(monkeypatch):
     sets = {scheme.name: [] for scheme in (fp.ORIGINAL, fp.ENGLISH)}
     for name in RECORDED:
         text = "\n\n".join(extracted(name)[1])
-        sets["original"].append(fp.original_hashes(text))
-        sets["english"].append(fp.english_hashes(text))
-        sets["original"].append(fp.original_hashes(extracted(name)[1][0]))  # a paragraph: short
+        sets["original"].append(shingles.original_hashes(text))
+        sets["english"].append(shingles.english_hashes(text))
+        sets["original"].append(shingles.original_hashes(extracted(name)[1][0]))  # a paragraph: short
     for scheme in (fp.ORIGINAL, fp.ENGLISH):
-        items = sets[scheme.name] + [fp.original_hashes(""), fp.original_hashes("too few words")]
+        items = sets[scheme.name] + [shingles.original_hashes(""), shingles.original_hashes("too few words")]
         alone = [fp.minhash(shingles, scheme) for shingles in items]
         assert alone[-2:] == [None, None] and sum(s is None for s in alone) < len(alone) // 2
         for occurrences, mixed_bytes in ((10**9, 1 << 40), (2000, 1 << 40), (10**9, 600 * scheme.size * 4)):

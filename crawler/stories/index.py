@@ -23,6 +23,7 @@ import numpy as np
 
 from crawler import state
 from crawler.stories import fingerprint as fp
+from crawler.stories import shingles
 from crawler.tables import Spec, defaults
 
 log = logging.getLogger(__name__)
@@ -155,8 +156,8 @@ def _fingerprint(work: list[tuple[str, dict]], now: float) -> tuple[list[Entry],
                 signature=None,
                 signature_en=None,
             )
-            original = fp.original_hashes(item_text(item))
-            hashes_en = fp.english_hashes(english) if english else fp.NO_SHINGLES
+            original = shingles.original_hashes(item_text(item))
+            hashes_en = shingles.english_hashes(english) if english else shingles.NO_SHINGLES
         except (ValueError, TypeError, AttributeError, KeyError) as exc:
             failed.append((day, item, exc))
             continue
