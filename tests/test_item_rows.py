@@ -47,6 +47,12 @@ def test_a_text_its_paragraphs_do_not_rebuild_is_kept():
     assert json.loads(item_store.row_json(untranslated))[item_store.DERIVED] == ["text"]
 
 
+def test_a_damaged_short_row_reads_as_unreadable_not_as_a_crash():
+    row = json.loads(item_store.row_json(make_item(3, "zh", DAY)))
+    for damage in ({"paragraphs": "not a list"}, {"paragraphs": [1, 2]}, {item_store.DERIVED: "text"}):
+        assert item_store.loads(json.dumps({**row, **damage})) is None
+
+
 def test_stored_items_export_and_verify_as_whole_lines(tmp_path):
     items = [translated(make_item(n, lang, DAY)) for n, lang in enumerate(("zh", "ru", "en"))]
     with closing(state.connect(tmp_path)) as conn:

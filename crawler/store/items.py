@@ -4,7 +4,7 @@ An item is the JSON object of ``crawler.items.Item``; its row keeps it (``json``
 columns that are queried: ``day`` (the day file holding its line), ``seq`` (insertion order = line order)
 and ``translation_status`` (the translation queue, indexed). The row leaves out what it can rebuild exactly —
 ``text`` when it is ``paragraphs`` joined by blank lines, ``text_en`` likewise of ``paragraphs_en``: each
-article's text once, not twice, about half of a row — and names it in ``DERIVED``; ``loads`` puts it back
+article's text once, not twice, two fifths of a row — and names it in ``DERIVED``; ``loads`` puts it back
 where it was, so every reader, and the day file's line (``line``), sees the whole item. Read rows through
 ``loads``, never with ``json.loads``; SQL that needs an item's text joins its paragraphs.
 
@@ -73,10 +73,14 @@ def loads(text: str) -> dict | None:
     derived = item.pop(DERIVED, None)
     if not derived:
         return item
+    if not isinstance(derived, list):
+        return None
     whole = {}
     for key, value in item.items():
         for field, joined in JOINED:
             if key == joined and field in derived:
+                if not isinstance(value, list) or not all(isinstance(p, str) for p in value):
+                    return None  # a damaged row: what it left out cannot be rebuilt
                 whole[field] = "\n\n".join(value)
         whole[key] = value
     return whole
