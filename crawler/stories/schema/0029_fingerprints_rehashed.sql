@@ -4,8 +4,8 @@
 --
 -- Signatures move to a table of their own, one row per item in the index, deleted when the item leaves it:
 -- set to NULL in story_items they left each row's page (two signatures took most of a page) allocated and
--- nearly empty for good, about 4 KB per item the index ever held. story_items is made again without them,
--- compactly (copied, not ALTER TABLE … DROP COLUMN, which SQLite before 3.35 lacks).
+-- nearly empty for good, about 4 KB per item the index ever held. story_items is copied into a table without
+-- them, which packs its rows.
 DELETE FROM story_bands;
 CREATE TABLE story_items_compact (
     no           INTEGER PRIMARY KEY,          -- what story_bands and story_signatures refer to
