@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -206,7 +207,7 @@ def main() -> int:
                 shutil.rmtree(out, ignore_errors=True)
                 shutil.copytree(work / f"archive-{size}", out)
                 wall, rss, done = run_measured(["run", "--config", str(config), "--output", str(out)])
-                assert f"{args.new} new item(s)" in done.stdout, done.stdout + done.stderr
+                assert re.search(rf"\b{args.new} new items?\b", done.stdout), done.stdout + done.stderr
                 status_wall, _rss, _ = run_measured(["status", "--output", str(out)])
                 r = results[size]
                 for key, value in {

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -122,7 +123,7 @@ def main() -> int:
                 times.append(wall)
                 seen[label].append(requests_seen(server))
                 if label == "first":
-                    assert f"{args.articles} new item(s)" in done.stdout, done.stdout + done.stderr
+                    assert re.search(rf"\b{args.articles} new items?\b", done.stdout), done.stdout + done.stderr
                 else:
                     for step, seconds in last_run_seconds(out).items():
                         steps.setdefault(step, []).append(seconds)
