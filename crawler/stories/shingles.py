@@ -140,6 +140,7 @@ NO_SHINGLES = np.empty(0, dtype=np.uint64)
 _BASE = np.uint64(0x100000001B3)  # FNV's 64-bit prime
 _K1, _K2, _K3 = np.uint64(0xC2B2AE3D27D4EB4F), np.uint64(0x165667B19E3779F9), np.uint64(0x27D4EB2F165667C5)
 _IS_WORD, _IS_LETTER, _IS_DIGIT = 1, 2, 4
+_CLASS_PATTERNS = ((_IS_WORD, _WORD), (_IS_LETTER, _LETTERS), (_IS_DIGIT, _DIGITS))
 
 
 def _code_points(text: str) -> np.ndarray:
@@ -159,17 +160,18 @@ def _classes(points: np.ndarray) -> np.ndarray:
 
 @cache
 def _bmp_classes() -> np.ndarray:
+    """The classes of every code point of the Basic Multilingual Plane, once per process (the patterns run over
+    all 65,536 characters at once)."""
     every = "".join(map(chr, range(0x10000)))
     table = np.zeros(0x10000, dtype=np.uint8)
-    for bit, pattern in ((_IS_WORD, _WORD), (_IS_LETTER, _LETTERS), (_IS_DIGIT, _DIGITS)):
+    for bit, pattern in _CLASS_PATTERNS:
         for match in pattern.finditer(every):
             table[match.start() : match.end()] |= bit
     return table
 
 
 def _class_of(char: str) -> int:
-    pattern_bits = ((_IS_WORD, _WORD), (_IS_LETTER, _LETTERS), (_IS_DIGIT, _DIGITS))
-    return sum(bit for bit, pattern in pattern_bits if pattern.fullmatch(char))
+    return sum(bit for bit, pattern in _CLASS_PATTERNS if pattern.fullmatch(char))
 
 
 def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
