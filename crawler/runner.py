@@ -176,14 +176,19 @@ def run_cycle(config: Config, source_ids: list[str] | None = None, refetch: bool
     config = config.select(source_ids)
     scrapy_settings.crawler_table(config)  # a bad [crawler] table fails before a run is opened
     output_dir, day = config.output_dir, today()
+    held: list[int] = []  # a SIGTERM while the run opens waits until it can be recorded as interrupted
+    previous = _hold_sigterm(held)
     try:
         run_id = start_run(output_dir)
     except (OSError, sqlite3.Error) as exc:
+        _restore_sigterm(previous)
         raise NewsmonError(f"{output_dir}: cannot open the state database: {exc}") from None
     ctx = CycleContext(config, output_dir, run_id, day)
     status, storage_error = "failed", None
-    previous = _raise_on_sigterm()
+    _raise_on_sigterm()
     try:
+        if held:
+            raise CycleInterrupted(signal.Signals(held[0]).name)
         started = time.monotonic()
         restore(output_dir, run_id)
         ctx.timed("restore", started)
@@ -223,6 +228,14 @@ class CycleInterrupted(KeyboardInterrupt):
 
 def _raise_interrupted(signum, _frame):
     raise CycleInterrupted(signal.Signals(signum).name)
+
+
+def _hold_sigterm(held: list[int]):
+    """Note SIGTERM in ``held`` instead of dying of it (while the run's row is written: the row would stay
+    'running'); returns the previous handler (None off the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, lambda signum, _frame: held.append(signum))
 
 
 def _raise_on_sigterm():

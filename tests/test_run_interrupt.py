@@ -13,6 +13,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from crawler.localsite import Route, write_loopback_config
 from tests.conftest import ROOT
 
@@ -59,3 +61,25 @@ def test_sigterm_as_soon_as_the_run_opens_records_it_as_interrupted(site_server,
     assert proc.returncode != 0, stdout + stderr
     assert "Traceback" not in stderr, stderr
     assert run_rows(out / "state.sqlite") == [(1, "interrupted")]
+
+
+def test_sigterm_while_the_run_row_is_written_is_held_and_recorded_as_interrupted(monkeypatch, tmp_path):
+    """The instant between the run's row being committed and the handler that records an interruption:
+    a SIGTERM then (sent here by the row's writer itself, deterministically) is held, not fatal."""
+    from crawler import runner
+    from crawler.config import load_config
+
+    cfg = write_loopback_config(tmp_path / "c.toml", [], crawler={"output_dir": str(tmp_path / "out")})
+    opened = runner.start_run
+
+    def start_run_then_sigterm(output_dir):
+        run_id = opened(output_dir)
+        os.kill(os.getpid(), signal.SIGTERM)
+        return run_id
+
+    monkeypatch.setattr(runner, "start_run", start_run_then_sigterm)
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(runner.CycleInterrupted):
+        runner.run_cycle(load_config(cfg))
+    assert run_rows(tmp_path / "out" / "state.sqlite") == [(1, "interrupted")]
+    assert signal.getsignal(signal.SIGTERM) == before
