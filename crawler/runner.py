@@ -176,8 +176,10 @@ def run_cycle(config: Config, source_ids: list[str] | None = None, refetch: bool
     config = config.select(source_ids)
     scrapy_settings.crawler_table(config)  # a bad [crawler] table fails before a run is opened
     output_dir, day = config.output_dir, today()
-    held: list[int] = []  # a SIGTERM while the run opens waits until it can be recorded as interrupted
-    previous = _hold_sigterm(held)
+    # A SIGTERM while the run's row is written is held (dying of it would leave the row 'running') and raised
+    # once the run can be recorded as interrupted.
+    held: list[int] = []
+    previous = _on_sigterm(lambda signum, _frame: held.append(signum))
     try:
         run_id = start_run(output_dir)
     except (OSError, sqlite3.Error) as exc:
@@ -185,7 +187,7 @@ def run_cycle(config: Config, source_ids: list[str] | None = None, refetch: bool
         raise NewsmonError(f"{output_dir}: cannot open the state database: {exc}") from None
     ctx = CycleContext(config, output_dir, run_id, day)
     status, storage_error = "failed", None
-    _raise_on_sigterm()
+    _on_sigterm(_raise_interrupted)
     try:
         if held:
             raise CycleInterrupted(signal.Signals(held[0]).name)
@@ -198,7 +200,7 @@ def run_cycle(config: Config, source_ids: list[str] | None = None, refetch: bool
         started = time.monotonic()
         ctx.crawl, interrupted = crawl(config.sections, settings)
         ctx.timed("crawl", started)
-        _raise_on_sigterm()  # Scrapy's own handlers served the crawl; ours cover the stages again
+        _on_sigterm(_raise_interrupted)  # Scrapy's own handlers served the crawl; ours cover the stages again
         if storage_failure() is not None:
             raise storage_failure()
         if interrupted:
@@ -230,24 +232,17 @@ def _raise_interrupted(signum, _frame):
     raise CycleInterrupted(signal.Signals(signum).name)
 
 
-def _hold_sigterm(held: list[int]):
-    """Note SIGTERM in ``held`` instead of dying of it (while the run's row is written: the row would stay
-    'running'); returns the previous handler (None off the main thread)."""
+def _on_sigterm(handler):
+    """Handle SIGTERM with ``handler``; returns the previous handler (None off the main thread, where Python
+    cannot set one)."""
     if threading.current_thread() is not threading.main_thread():
         return None
-    return signal.signal(signal.SIGTERM, lambda signum, _frame: held.append(signum))
-
-
-def _raise_on_sigterm():
-    """Turn SIGTERM into CycleInterrupted; returns the previous handler (None off the main thread)."""
-    if threading.current_thread() is not threading.main_thread():
-        return None
-    return signal.signal(signal.SIGTERM, _raise_interrupted)
+    return signal.signal(signal.SIGTERM, handler)
 
 
 def _restore_sigterm(previous) -> None:
-    if previous is not None and threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, previous)
+    if previous is not None:
+        _on_sigterm(previous)
 
 
 def crawl_status(crawl: dict[str, dict], urls: dict[str, str] | None = None) -> str:

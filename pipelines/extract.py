@@ -31,9 +31,8 @@ log = logging.getLogger(__name__)
 class ExtractPipeline:
     def __init__(self, crawler):
         self.crawler = crawler
-        workers = crawler.settings.get(
-            "NEWSMON_EXTRACTION_WORKERS", 0
-        )  # a number (maybe from the environment) or "auto"
+        # A number (a string when it comes from the environment) or "auto"; its default: crawler.crawl.settings.
+        workers = crawler.settings.get("NEWSMON_EXTRACTION_WORKERS")
         self.workers = workers if workers == "auto" else int(workers)
         self.max_further = crawler.settings.getint("NEWSMON_MAX_FURTHER_PAGES", DEFAULT_MAX_FURTHER_PAGES)
 

@@ -58,8 +58,12 @@ def row_json(item: dict) -> str:
 
 
 def _joins(item: dict, field: str, joined: str) -> bool:
-    parts = item[joined]
-    return isinstance(parts, list) and all(isinstance(p, str) for p in parts) and item[field] == "\n\n".join(parts)
+    return _texts(item[joined]) and item[field] == "\n\n".join(item[joined])
+
+
+def _texts(value) -> bool:
+    """A list of strings: what a JOINED field can be rebuilt from."""
+    return isinstance(value, list) and all(isinstance(p, str) for p in value)
 
 
 def loads(text: str) -> dict | None:
@@ -79,7 +83,7 @@ def loads(text: str) -> dict | None:
     for key, value in item.items():
         for field, joined in JOINED:
             if key == joined and field in derived:
-                if not isinstance(value, list) or not all(isinstance(p, str) for p in value):
+                if not _texts(value):
                     return None  # a damaged row: what it left out cannot be rebuilt
                 whole[field] = "\n\n".join(value)
         whole[key] = value

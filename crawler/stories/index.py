@@ -172,10 +172,9 @@ def _fingerprint(work: list[tuple[str, dict]], now: float) -> tuple[list[Entry],
     return entries, failed
 
 
-# A story_items row with its signatures (NULL when it has none: out of the index, or too short).
-_WITH_SIGNATURES = (
-    "SELECT s.*, g.signature, g.signature_en FROM story_items s LEFT JOIN story_signatures g ON g.no = s.no"
-)
+# story_items rows (s) with their signatures (g; NULL when it has none: out of the index, or too short).
+_SIGNED = "story_items s LEFT JOIN story_signatures g ON g.no = s.no"
+_WITH_SIGNATURES = f"SELECT s.*, g.signature, g.signature_en FROM {_SIGNED}"
 
 
 class StoryIndex:
@@ -267,8 +266,7 @@ class StoryIndex:
             return _Found.none()
         rows = self.conn.execute(
             "SELECT s.no, s.item_id, s.story_id, s.lang, s.at, g.signature IS NOT NULL, g.signature_en IS NOT NULL "
-            "FROM story_items s LEFT JOIN story_signatures g ON g.no = s.no "
-            "WHERE s.no IN (SELECT value FROM json_each(?)) AND s.at BETWEEN ? AND ? ORDER BY s.no",
+            f"FROM {_SIGNED} WHERE s.no IN (SELECT value FROM json_each(?)) AND s.at BETWEEN ? AND ? ORDER BY s.no",
             (_json(np.unique(nos)), int(batch.centre.min()) - self.window, int(batch.centre.max()) + self.window),
         ).fetchall()
         if not rows:
@@ -382,8 +380,9 @@ class StoryIndex:
                 (_json([e.item_id for e in entries]),),
             ).fetchall()
         )
-        self._write_signatures(entries, [numbers[e.item_id] for e in entries])
-        self._insert_bands(entries, [numbers[e.item_id] for e in entries])
+        item_nos = [numbers[e.item_id] for e in entries]
+        self._write_signatures(entries, item_nos)
+        self._insert_bands(entries, item_nos)
 
     def _write_signatures(self, entries: list[Entry], numbers: list[int]) -> None:
         self.conn.executemany("DELETE FROM story_signatures WHERE no = ?", [(n,) for n in numbers])
