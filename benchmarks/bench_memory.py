@@ -39,7 +39,6 @@ at once", printed beside it, with no target.
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import shutil
 import subprocess
@@ -197,11 +196,7 @@ def translated_count(out: Path) -> int:
 
     conn = sqlite3.connect(out / "state.sqlite")
     try:
-        return sum(
-            1
-            for (j,) in conn.execute("SELECT json FROM items")
-            if json.loads(j).get("translation", {}).get("status") == "done"
-        )
+        return sum(1 for (status,) in conn.execute("SELECT translation_status FROM items") if status == "done")
     finally:
         conn.close()
 

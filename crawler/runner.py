@@ -34,7 +34,7 @@ from crawler.exceptions import NewsmonError
 from crawler.features import post_crawl_stages
 from crawler.items import utc_now
 from crawler.store import dayfiles
-from crawler.store.diskspace import StorageError
+from crawler.store.diskspace import StorageError, is_disk_full
 
 log = logging.getLogger(__name__)
 
@@ -123,11 +123,12 @@ def run_stages(ctx: CycleContext, stages: list[str] = POST_CRAWL_STAGES) -> None
         started = time.monotonic()
         try:
             ctx.stages[module_name] = load_object(dotted)(ctx) or {}
-        except StorageError as exc:  # a full disk: said in one line, the export at the end says it again
-            log.error("stage %s failed: %s", module_name, exc)
-            ctx.stages[module_name] = {"error": f"{type(exc).__name__}: {exc}"}
         except Exception as exc:  # one failing stage never stops the others
-            log.error("stage %s failed: %s: %s", module_name, type(exc).__name__, exc, exc_info=True)
+            # A full disk (the stage's files or the state DB) in one line, which the export at the end says
+            # again; anything else with its traceback, for a bug report.
+            full = isinstance(exc, StorageError) or is_disk_full(exc)
+            why = str(exc) if full else f"{type(exc).__name__}: {exc}"
+            log.error("stage %s failed: %s", module_name, why, exc_info=not full)
             ctx.stages[module_name] = {"error": f"{type(exc).__name__}: {exc}"}
         ctx.timed(module_name, started)
         log.info("stage %s took %.1f s", module_name, ctx.seconds[module_name])

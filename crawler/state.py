@@ -8,6 +8,13 @@ and stages use one API and one SQL text for both (the few dialect differences ar
 Each feature owns its tables, created and changed by its numbered migration steps
 (``crawler/<feature>/schema/``, applied by ``crawler.store.migrate`` when a connection opens a DB of an
 older schema). WAL mode lets ``newsmon status``/``search`` read while a cycle writes.
+
+Free pages: SQLite keeps the pages of deleted rows and reuses them for new ones, so a file never shrinks by
+itself — and the stories' index drops the band keys and signatures of every item that ages out of it. A new
+file is made with ``auto_vacuum = INCREMENTAL``, and ``release_free_pages`` (run with each export) gives the
+free pages back to the file system once they are more than FREE_SHARE_KEPT of the file. A file made before
+keeps SQLite's default (its free pages are reused, not given back) until ``compact`` (``newsmon state
+compact``) rewrites it with ``auto_vacuum = INCREMENTAL``.
 """
 
 from __future__ import annotations
@@ -19,7 +26,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
 
-from crawler.exceptions import ConfigError
+from crawler.exceptions import ConfigError, NewsmonError
+from crawler.store import items as item_store
 from crawler.store.migrate import migrate, refuse_newer
 from crawler.tables import Spec, config_table
 
@@ -107,16 +115,58 @@ def connect_sqlite(output_dir: str | Path) -> sqlite3.Connection:
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path, timeout=30, isolation_level=None)  # autocommit; use transaction()
     conn.row_factory = sqlite3.Row
+    item_store.register(conn)
     try:
         refuse_newer(conn, path)  # before anything writes to it: a newer DB is left as it was
+        if conn.execute("PRAGMA page_count").fetchone()[0] == 0:  # a new file: before WAL writes its header
+            conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
-        migrate(conn, path)
+        if migrate(conn, path):  # each step rewrote its pages into the WAL: about 1 MB for a new file
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     except BaseException:
         conn.close()
         raise
     return conn
+
+
+# Free pages kept for the next rows: more than this share of the file, and they are given back.
+FREE_SHARE_KEPT = 0.1
+_INCREMENTAL = 2  # PRAGMA auto_vacuum's value for INCREMENTAL
+
+
+def release_free_pages(conn: sqlite3.Connection) -> int:
+    """Give a SQLite file's free pages back to the file system when they are more than FREE_SHARE_KEPT of it
+    (module docstring: Free pages). Returns the pages given back (0 on PostgreSQL, which tends its own)."""
+    if is_postgresql(conn) or conn.execute("PRAGMA auto_vacuum").fetchone()[0] != _INCREMENTAL:
+        return 0
+    free = conn.execute("PRAGMA freelist_count").fetchone()[0]
+    if free <= conn.execute("PRAGMA page_count").fetchone()[0] * FREE_SHARE_KEPT:
+        return 0
+    conn.executescript("PRAGMA incremental_vacuum")  # a script: each step of the pragma frees one page
+    return free - conn.execute("PRAGMA freelist_count").fetchone()[0]
+
+
+def compact(output_dir: str | Path) -> tuple[int, int]:
+    """Rewrite the SQLite file without its free pages (``VACUUM``), giving them back from then on (module
+    docstring: Free pages). Returns its size in bytes before and after. Needs free space for a copy of it."""
+    path = db_path(output_dir)
+    if not path.exists():
+        raise NewsmonError(f"{path}: no state DB to compact")
+    conn = connect_sqlite(output_dir)
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        before = path.stat().st_size
+        conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
+        try:
+            conn.execute("VACUUM")
+        except sqlite3.OperationalError as exc:  # a full disk: the file is left as it was
+            raise NewsmonError(f"{path}: not compacted: {exc} (it needs free space for a copy of the file)") from None
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
+    return before, path.stat().st_size
 
 
 def _connect_postgresql(url: str) -> sqlite3.Connection:

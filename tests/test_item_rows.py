@@ -1,6 +1,7 @@
 """The items row keeps each article's text once: ``text`` (and ``text_en``) left out when the paragraphs joined
 rebuild it exactly, put back where it was by the store's reader, so the day file's line and every reader see
-the item whole. Real SQLite state DBs, the real export and ``verify``; the upgrade step on rows written whole."""
+the item whole; on SQLite the row is compressed. Real SQLite state DBs, the real export and ``verify``; the
+upgrade steps on rows written whole and on rows written as text."""
 
 from __future__ import annotations
 
@@ -60,7 +61,7 @@ def test_stored_items_export_and_verify_as_whole_lines(tmp_path):
             for item in items:
                 assert item_store.insert(conn, item, DAY)
         rows = dict(conn.execute("SELECT id, json FROM items").fetchall())
-        assert all(item_store.DERIVED in json.loads(row) for row in rows.values())
+        assert all(item_store.DERIVED in json.loads(item_store.row_text(row)) for row in rows.values())
         dayfiles.export_changed(conn, tmp_path)
         assert not verify.verify(conn, tmp_path).problems
         assert item_store.get(conn, items[0]["id"]) == items[0]
@@ -94,3 +95,59 @@ def test_the_upgrade_step_stores_rows_written_whole_in_the_short_form_and_export
         assert conn.execute("SELECT json FROM items WHERE id = ?", (items[2]["id"],)).fetchone()[0] == "{not json"
         assert conn.execute("SELECT count(*) FROM item_changes").fetchone()[0] == feed  # nothing to export again
         assert dayfiles.render_day(conn, DAY).split(b"\n")[:2] == day_file.split(b"\n")[:2]
+
+
+def test_a_sqlite_row_is_compressed_and_sql_reads_it_through_nm_item(tmp_path):
+    item = translated(make_item(4, "ru", DAY))
+    with closing(state.connect(tmp_path)) as conn:
+        with state.transaction(conn):
+            item_store.insert(conn, item, DAY)
+        row = conn.execute("SELECT json FROM items").fetchone()[0]
+        assert isinstance(row, bytes) and len(row) < len(item_store.row_json(item).encode()) / 1.5
+        assert item_store.loads(row) == item and item_store.line(row) == item_store.dumps(item)
+        title = conn.execute(f"SELECT {item_store.sql_json()} ->> '$.title' FROM items").fetchone()[0]
+        assert title == item["title"]
+
+
+def test_a_compressed_row_that_cannot_be_read_back_is_named_and_the_others_export(tmp_path):
+    items = [translated(make_item(n, lang, DAY)) for n, lang in enumerate(("zh", "ru", "en"))]
+    with closing(state.connect(tmp_path)) as conn:
+        with state.transaction(conn):
+            for item in items:
+                item_store.insert(conn, item, DAY)
+            conn.execute("UPDATE items SET json = ? WHERE id = ?", (b"\x28\xb5\x2f\xfd damaged", items[1]["id"]))
+        assert item_store.get(conn, items[1]["id"]) is None
+        dayfiles.export_changed(conn, tmp_path)
+        problems = verify.verify(conn, tmp_path).problems
+    assert any(f"item {items[1]['id']}: its state DB row holds no valid JSON" in p for p in problems)
+    lines = dayfiles.items_path(tmp_path, DAY).read_text(encoding="utf-8").splitlines()
+    assert lines == [item_store.dumps(items[0]), item_store.dumps(items[2])]
+
+
+def test_the_compression_step_compresses_text_rows_keeps_a_damaged_one_and_exports_nothing_new(tmp_path):
+    items = [translated(make_item(n, lang, DAY)) for n, lang in enumerate(("zh", "ru", "en"))]
+    with closing(state.connect(tmp_path)) as conn:
+        with state.transaction(conn):
+            for item in items:
+                item_store.insert(conn, item, DAY)
+            # as a newsmon before compression wrote them: the stored form as text
+            conn.executemany(
+                "UPDATE items SET json = ? WHERE id = ?", [(item_store.row_json(i), i["id"]) for i in items]
+            )
+            conn.execute("UPDATE items SET json = '{not json' WHERE id = ?", (items[2]["id"],))
+        dayfiles.export_changed(conn, tmp_path)
+        day_file = dayfiles.items_path(tmp_path, DAY).read_bytes()
+        size = conn.execute("SELECT sum(length(CAST(json AS BLOB))) FROM items").fetchone()[0]
+        feed = conn.execute("SELECT count(*) FROM item_changes").fetchone()[0]
+
+        step = importlib.import_module("crawler.store.schema.0031_items_compressed")
+        with state.transaction(conn):
+            step.migrate(conn)
+
+        assert {r[0] for r in conn.execute("SELECT typeof(json) FROM items")} == {"blob"}
+        assert conn.execute("SELECT sum(length(json)) FROM items").fetchone()[0] < size / 1.5
+        assert [item_store.get(conn, i["id"]) for i in items] == [items[0], items[1], None]
+        damaged = conn.execute("SELECT json FROM items WHERE id = ?", (items[2]["id"],)).fetchone()[0]
+        assert item_store.row_text(damaged) == "{not json"  # kept as it was, for whoever repairs it
+        assert conn.execute("SELECT count(*) FROM item_changes").fetchone()[0] == feed  # nothing to export again
+        assert dayfiles.render_day(conn, DAY) == day_file

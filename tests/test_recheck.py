@@ -317,7 +317,10 @@ def two_hosts_and_a_dead_one(tmp_path, servers, dead, delay):
         del server.routes["/world/russia/gone.html"]
     second.routes["/world/russia/flaky.html"] = Route(b"busy", status=503)
     conn = state.connect(out)
-    conn.execute("UPDATE items SET json = '{not json' WHERE json LIKE ?", (f"%{first.port}/world/russia/corrupt%",))
+    conn.execute(
+        f"UPDATE items SET json = '{{not json' WHERE {item_store.sql_json()} LIKE ?",
+        (f"%{first.port}/world/russia/corrupt%",),
+    )
     conn.close()
     return cfg, out
 

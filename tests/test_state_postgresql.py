@@ -16,6 +16,7 @@ from crawler.config import load_config
 from crawler.digest import search
 from crawler.digest.search import Filters
 from crawler.exceptions import ConfigError
+from crawler.store import items as item_store
 from crawler.store import migrate
 from crawler.store.dialect import on_conflict_replace, translate, translated
 from tests import digestkit
@@ -41,6 +42,7 @@ RULES = [
         "SELECT ((i.json)::jsonb ->> 'title') FROM items i",
     ),
     ("->> path", "SELECT i.json ->> '$.text' FROM items i", "SELECT ((i.json)::jsonb ->> 'text') FROM items i"),
+    ("nm_item", "SELECT nm_item(i.json) ->> '$.text' FROM items i", "SELECT ((i.json)::jsonb ->> 'text') FROM items i"),
     (
         "in json_each(?)",
         "SELECT * FROM t WHERE no IN (SELECT value FROM json_each(?)) AND a = ?",
@@ -301,7 +303,10 @@ def test_the_translation_memory_is_in_the_postgresql_database(tmp_path, monkeypa
 
 
 def _table_rows(conn, table: str, columns: list[str]) -> list[tuple]:
-    return sorted((tuple(r) for r in conn.execute(f"SELECT {', '.join(columns)} FROM {table}")), key=repr)
+    """The rows, sorted; an items row's JSON as its text (SQLite stores it compressed)."""
+    rows = conn.execute(f"SELECT {', '.join(columns)} FROM {table}")
+    text = [n for n, c in enumerate(columns) if (table, c) == ("items", "json")]
+    return sorted((tuple(item_store.row_text(v) if n in text else v for n, v in enumerate(r)) for r in rows), key=repr)
 
 
 def test_state_copy_moves_the_sqlite_archive_into_postgresql(tmp_path, monkeypatch, pg_url, newsmon):

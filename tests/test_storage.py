@@ -1,6 +1,7 @@
 """What the output directory keeps, and keeps once: the search index without a copy of the text (same
 results as a substring scan of every item), raw pages in zstd with a per-source dictionary (byte-exact,
-readable by re-extraction and `newsmon verify`, old gzip pages too), earlier days' digests gzipped."""
+readable by re-extraction and `newsmon verify`, old gzip pages too), earlier days' digests gzipped, and the
+state DB's free pages given back to the file system (a new file) or kept for reuse (a file made before)."""
 
 from __future__ import annotations
 
@@ -367,3 +368,57 @@ def test_a_digest_built_again_is_plain_and_its_gzipped_copy_goes(tmp_path):
     digest_stage.build(out, digestkit.DAY)
     assert sorted(p.name for p in (out / digestkit.DAY).glob("digest.*")) == ["digest.html", "digest.txt"]
     assert os.path.getsize(out / digestkit.DAY / "digest.txt") > 0
+
+
+def test_the_pages_an_aged_out_stories_index_held_go_back_to_the_file_system(tmp_path):
+    from crawler.store import dayfiles
+    from crawler.stories.index import StorySettings
+    from crawler.stories.stage import update_stories
+    from tests.storekit import make_item
+
+    day, now = "2026-11-28", 1795867200.0  # 2026-11-28T12:00Z: the items' day
+    items = [make_item(n, ("zh", "ru", "en")[n % 3], day) for n in range(600)]
+    settings = StorySettings()  # index_days = 14
+    with closing(state.connect(tmp_path)) as conn:
+        assert conn.execute("PRAGMA auto_vacuum").fetchone()[0] == 2  # INCREMENTAL: a new file
+        with state.transaction(conn):
+            for item in items:
+                item_store.insert(conn, item, day)
+        update_stories(conn, tmp_path, settings, now=now)
+        indexed = conn.execute("SELECT count(*) FROM story_bands").fetchone()[0]
+        update_stories(conn, tmp_path, settings, now=now + 15 * 86400)  # index_days (14) later: all age out
+        assert indexed > 0 and conn.execute("SELECT count(*) FROM story_bands").fetchone()[0] == 0
+        free, pages = (conn.execute(f"PRAGMA {p}").fetchone()[0] for p in ("freelist_count", "page_count"))
+        assert free > pages * state.FREE_SHARE_KEPT
+        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+    dayfiles.export_now(tmp_path)  # what a run ends with
+    assert state.db_path(tmp_path).stat().st_size < (pages - 0.9 * free) * page_size  # the file itself shrank
+    with closing(state.connect(tmp_path)) as conn:
+        assert conn.execute("PRAGMA freelist_count").fetchone()[0] == 0
+        loaded = item_store.load(conn, [i["id"] for i in items])
+        assert [loaded[i["id"]][1]["text"] for i in items] == [i["text"] for i in items]  # every item still whole
+
+
+def test_a_file_made_before_keeps_its_free_pages_until_newsmon_state_compact(tmp_path, newsmon):
+    db = state.db_path(tmp_path)
+    db.write_bytes(gzip.decompress((LEGACY / "state.sqlite.gz").read_bytes()))
+    with closing(state.connect(tmp_path)) as conn:
+        assert conn.execute("PRAGMA auto_vacuum").fetchone()[0] == 0  # SQLite's default, as made then
+        stored = {ident: item_store.loads(row) for ident, row in conn.execute("SELECT id, json FROM items")}
+        with state.transaction(conn):
+            conn.execute("DELETE FROM item_changes")
+            conn.execute("DELETE FROM search_docs")
+        pages, free, page_size = (
+            conn.execute(f"PRAGMA {p}").fetchone()[0] for p in ("page_count", "freelist_count", "page_size")
+        )
+        assert free > pages * state.FREE_SHARE_KEPT
+        assert state.release_free_pages(conn) == 0  # kept for reuse: giving them back takes a VACUUM
+        assert conn.execute("PRAGMA page_count").fetchone()[0] == pages
+
+    done = newsmon("state", "compact", "--output", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert f"{db}: " in done.stdout and " MB → " in done.stdout
+    assert db.stat().st_size <= (pages - free) * page_size
+    with closing(state.connect(tmp_path)) as conn:
+        assert conn.execute("PRAGMA auto_vacuum").fetchone()[0] == 2  # given back after each run from now on
+        assert {ident: item_store.loads(row) for ident, row in conn.execute("SELECT id, json FROM items")} == stored

@@ -27,6 +27,7 @@ import pytest
 from crawler.config import load_config
 from crawler.localsite import SiteServer
 from crawler.store import dayfiles
+from crawler.store import items as item_store
 from crawler.watch.matcher import Matcher
 from crawler.watch.settings import watches_of
 from tests.crawlsite import EXPECTED, serve_all, site_config
@@ -336,7 +337,7 @@ def _assert_hits_agree(db: Path) -> None:
         fields = {
             (ident, hit["name"])
             for ident, text in conn.execute("SELECT id, json FROM items")
-            for hit in json.loads(text).get("watch", [])
+            for hit in item_store.loads(text).get("watch", [])
         }
     assert rows == fields
 

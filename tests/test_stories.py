@@ -168,8 +168,8 @@ def group(out: Path, items: list[dict], settings: StorySettings = DEFAULTS, now:
     with closing(state.connect(out)) as conn:
         update_stories(conn, out, settings, now=now)
         dayfiles.export_changed(conn, out)
-        rows = conn.execute("SELECT id, json FROM items WHERE json_valid(json)").fetchall()
-    return {r["id"]: item_store.loads(r["json"]).get("story") for r in rows}
+        stored = {r["id"]: item_store.loads(r["json"]) for r in conn.execute("SELECT id, json FROM items")}
+    return {ident: item.get("story") for ident, item in stored.items() if item is not None}
 
 
 def lines(out: Path, day: str = DAY) -> list[dict]:

@@ -79,8 +79,8 @@ def catch_up(conn: sqlite3.Connection, subjects: dict[str, tuple[str, ...]]) -> 
     keys = list(subjects)
     # One-key JSON paths and LIKE only: the same SQL on SQLite and PostgreSQL (crawler/store/dialect.py).
     rows = conn.execute(
-        f"SELECT id FROM items WHERE json ->> '$.section_key' IN ({','.join('?' * len(keys))}) "
-        """OR json ->> '$.extras' LIKE '%"dateline"%' ORDER BY seq""",
+        f"SELECT id FROM items WHERE {item_store.sql_json()} ->> '$.section_key' IN ({','.join('?' * len(keys))}) "
+        f"""OR {item_store.sql_json()} ->> '$.extras' LIKE '%"dateline"%' ORDER BY seq""",
         keys,
     )
     return [r[0] for r in rows], up_to

@@ -15,13 +15,13 @@ from datetime import date, timedelta
 from crawler.exceptions import NewsmonError
 from crawler.items import section_key
 from crawler.phrases import Phrase, PhraseError, fold, parse
-from crawler.store.items import loads
+from crawler.store.items import loads, row_text, sql_json
 from crawler.wording import plural
 
 BY = ("day", "week", "month")
 FIELDS = ("title", "text", "title_en", "text_en")
 # A day column: the publication date when known, else the crawl day.
-ITEM_DATE = "coalesce(substr(json ->> '$.published_at', 1, 10), day)"
+ITEM_DATE = f"coalesce(substr({sql_json()} ->> '$.published_at', 1, 10), day)"
 
 
 class TrendError(NewsmonError):
@@ -116,9 +116,10 @@ def count(
     needles = [p.needle for p in phrases]
     uses = []
     for row in _rows(conn, since, until):
-        if not any(n in fold(row["json"]).lower() for n in needles):  # cheap before parsing the JSON
+        text = row_text(row["json"]) or ""
+        if not any(n in fold(text).lower() for n in needles):  # cheap before parsing the JSON
             continue
-        item = loads(row["json"])
+        item = loads(text)
         if item is None or not _wanted(item, sources) or not matches(item, phrases):
             continue
         uses.append(

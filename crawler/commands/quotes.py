@@ -59,13 +59,14 @@ def run(args: argparse.Namespace) -> int:
 def find(conn, phrases: list[str], speakers: list[str], since: str | None) -> list:
     """The quotes of every stored transcript dated ``since`` or later, oldest transcript first."""
     from crawler.extract.quotes import item_day, quotes_in
+    from crawler.store import items as item_store
 
     found = []
     # Only transcripts have turns: the LIKE spares parsing every other item's JSON.
-    for (raw,) in conn.execute("""SELECT json FROM items WHERE json LIKE '%"turns":%' ORDER BY seq"""):
-        try:
-            item = json.loads(raw)
-        except ValueError:
+    rows = conn.execute(f"""SELECT json FROM items WHERE {item_store.sql_json()} LIKE '%"turns":%' ORDER BY seq""")
+    for (raw,) in rows:
+        item = item_store.loads(raw)
+        if item is None:
             continue  # a damaged row: `newsmon verify` names it
         if since and item_day(item) < since:
             continue

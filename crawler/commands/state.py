@@ -1,4 +1,5 @@
-"""newsmon state copy --to URL — move the archive's state from its SQLite file into PostgreSQL."""
+"""newsmon state copy --to URL — move the archive's state from its SQLite file into PostgreSQL;
+newsmon state compact — rewrite the SQLite file without its free pages."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import argparse
 
 from crawler.commands._options import add_config, add_output, load
 
-HELP = "copy the state DB (items, sections, search, translation memory) from state.sqlite into PostgreSQL"
+HELP = "copy the state DB from state.sqlite into PostgreSQL, or compact state.sqlite"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -15,9 +16,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "  newsmon state copy --to postgresql://newsmon@db.example/newsmon\n"
         "  newsmon state copy --to 'postgresql:///newsmon?host=/run/postgresql' --output /srv/newsmon/output\n\n"
         "The database must be empty of items and runs; state.sqlite is only read. Then set [state] url (or\n"
-        "NEWSMON_DATABASE_URL) to the same URL. The day files and raw pages stay where they are."
+        "NEWSMON_DATABASE_URL) to the same URL. The day files and raw pages stay where they are.\n\n"
+        "  newsmon state compact --output /srv/newsmon/output\n\n"
+        "compact rewrites state.sqlite without its free pages (those of deleted rows, which SQLite keeps for\n"
+        "reuse) and from then on gives them back after each run, as a file newsmon creates does. It needs\n"
+        "free space for a copy of the file and waits for a running cycle to end."
     )
-    parser.add_argument("action", choices=["copy"], help="copy: the SQLite state into the database at --to")
+    parser.add_argument(
+        "action",
+        choices=["copy", "compact"],
+        help="copy: the SQLite state into the database at --to; compact: state.sqlite without its free pages",
+    )
     parser.add_argument(
         "--to", metavar="URL", help="the PostgreSQL database (default: NEWSMON_DATABASE_URL, else [state] url)"
     )
@@ -34,6 +43,11 @@ def run(args: argparse.Namespace) -> int:
     from crawler.translation.settings import settings_of as translation_settings
 
     config = load(args)
+    if args.action == "compact":
+        with CycleLock(config.output_dir, wait=True, what="cycle"):  # no run writes the file meanwhile
+            before, after = state.compact(config.output_dir)
+        print(f"{state.db_path(config.output_dir)}: {before / 1e6:.1f} MB → {after / 1e6:.1f} MB")
+        return 0
     url = args.to or state.database_url()
     if not url:
         raise NewsmonError("state copy: give --to postgresql://… (or set NEWSMON_DATABASE_URL or [state] url)")

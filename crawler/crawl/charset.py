@@ -116,6 +116,8 @@ def best_response(response: TextResponse) -> tuple[TextResponse, str | None]:
             f"{response.encoding} decoding reads as capitals only; decoded as {twin}",
         )
     if used == "utf-8":
+        if "\ufffd" not in response.text:  # no byte needed replacing: the bytes are valid UTF-8 (the common case)
+            return response, None
         bad, non_ascii = utf8_damage(body)
         if not bad:
             return response, None

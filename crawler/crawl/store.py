@@ -56,16 +56,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-try:
-    from compression import zstd  # Python 3.14+
-except ImportError:  # pragma: no cover - depends on the Python version
-    from backports import zstd  # the same module, a dependency of Scrapy on Python < 3.14
-
 from crawler import state
 from crawler.config import Section
 from crawler.extract.continuation import INCOMPLETE, PAGES
 from crawler.items import canonicalize_url, content_hash, empty_translation, item_id, utc_now
 from crawler.store import items as item_store
+from crawler.store import zstd
 from crawler.store.dayfiles import Appender, items_path
 from crawler.store.diskspace import StorageError, is_disk_full, storage_error, write_atomic
 from crawler.store.published import normalised

@@ -433,7 +433,7 @@ def _where(terms: list[str], filters: Filters) -> tuple[str, list, str]:
         clauses.append("(d.source = ? OR d.section = ?)")
         params.extend([filters.source, filters.source])
     if filters.flag:  # the flags array's JSON text holds the flag, quoted (SQLite and PostgreSQL)
-        clauses.append("i.json ->> '$.flags' LIKE ?")
+        clauses.append(f"{_ITEM} ->> '$.flags' LIKE ?")
         params.append(f'%"{filters.flag}"%')
     if checked:  # last: Python, on the rows every other condition leaves
         clause, values = _checked(checked)
@@ -444,13 +444,14 @@ def _where(terms: list[str], filters: Filters) -> tuple[str, list, str]:
 
 # The searched fields: the titles from search_docs, the text and English text from the items row — as
 # ``doc_of`` makes them (an item without ``text`` is searched in its paragraphs, joined).
+_ITEM = item_store.sql_json("i.json")
 TEXT_COLUMNS = (
     "d.title",
     "d.title_en",
-    "coalesce(nullif(i.json ->> '$.text', ''), (SELECT group_concat(value, char(10, 10)) "
-    "FROM json_each(i.json, '$.paragraphs')))",
-    "coalesce(nullif(i.json ->> '$.text_en', ''), (SELECT group_concat(value, char(10, 10)) "
-    "FROM json_each(i.json, '$.paragraphs_en')))",
+    f"coalesce(nullif({_ITEM} ->> '$.text', ''), (SELECT group_concat(value, char(10, 10)) "
+    f"FROM json_each({_ITEM}, '$.paragraphs')))",
+    f"coalesce(nullif({_ITEM} ->> '$.text_en', ''), (SELECT group_concat(value, char(10, 10)) "
+    f"FROM json_each({_ITEM}, '$.paragraphs_en')))",
 )
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from crawler.exceptions import NewsmonError
+from crawler.store import items as item_store
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,8 @@ SKIPPED = ("sqlite_", "search_fts", "search_docs", "newsmon_schema")
 # Tables whose rows the migrations write (one-row tables): the copy replaces them with the archive's.
 BATCH = 2000
 MEMORY_TABLES = {"models": "translation_models", "sentences": "translation_sentences"}
+# Columns SQLite holds in a form of its own: (table, column) → the value PostgreSQL is given.
+CONVERTED = {("items", "json"): item_store.row_text}
 
 
 class CopyError(NewsmonError):
@@ -110,8 +113,13 @@ def _copy_order(raw: Any, tables: list[str]) -> list[str]:
 
 def _rows(source: sqlite3.Connection, table: str, columns: list[str]) -> Iterator[list[Any]]:
     cursor = source.execute(f"SELECT {', '.join(columns)} FROM {table}")
+    converted = [(n, CONVERTED[table, c]) for n, c in enumerate(columns) if (table, c) in CONVERTED]
     while batch := cursor.fetchmany(BATCH):
-        yield from (list(r) for r in batch)
+        for r in batch:
+            row = list(r)
+            for n, convert in converted:
+                row[n] = convert(row[n])
+            yield row
 
 
 def _copy_table(source: sqlite3.Connection, raw: Any, table: str, into: str) -> int:

@@ -99,8 +99,9 @@ def gzipped(day: str, latest: str | None) -> bool:
 
 
 def render_day(conn: sqlite3.Connection, day: str) -> bytes:
-    """The day file as the DB says it should be."""
-    return "".join(item_store.line(row["json"]) + "\n" for row in item_store.day_rows(conn, day)).encode("utf-8")
+    """The day file as the DB says it should be (a row that cannot be read back has no line: ``verify`` names it)."""
+    lines = (item_store.line(row["json"]) for row in item_store.day_rows(conn, day))
+    return "".join(line + "\n" for line in lines if line is not None).encode("utf-8")
 
 
 def export_day(conn: sqlite3.Connection, output_dir: Path, day: str, latest: str | None = None) -> bool:
@@ -189,7 +190,8 @@ def export_changed(conn: sqlite3.Connection, output_dir: Path) -> ExportReport:
 def export_now(output_dir: Path, *, sweep_first: bool = True) -> ExportReport:
     """What a command that changed items ends with: remove the temp files killed processes left (a command
     killed while writing a day file leaves one, as a killed run does), export the changed days, drop the
-    feed rows every reader has read. ``sweep_first=False``: the caller swept already (a run, at its start)."""
+    feed rows every reader has read, give the state DB's free pages back (``crawler.state``). ``sweep_first=False``:
+    the caller swept already (a run, at its start)."""
     from crawler import state
     from crawler.features import feed_consumers
 
@@ -199,6 +201,7 @@ def export_now(output_dir: Path, *, sweep_first: bool = True) -> ExportReport:
     try:
         report = export_changed(conn, output_dir)
         item_store.prune(conn, feed_consumers())
+        state.release_free_pages(conn)
         return report
     finally:
         conn.close()

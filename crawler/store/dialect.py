@@ -66,6 +66,9 @@ def _scalar_min_max(sql: str) -> str:
 
 # Applied in this order to the statement's text outside string literals and quoted names.
 RULES: tuple[Rule, ...] = (
+    # nm_item(x): an items row's JSON text, which SQLite stores compressed (crawler.store.items); on
+    # PostgreSQL the column holds the text itself. Run with the rules that see literals, before "->> path".
+    _rule("nm_item", r"\bnm_item\((?P<column>[\w.]+)\)", r"\g<column>", literals=True),
     # Write locks are taken by PostgreSQL row by row; BEGIN IMMEDIATE's early lock has no counterpart.
     _rule("begin immediate", r"\bBEGIN\s+IMMEDIATE\b", "BEGIN"),
     # "INSERT OR IGNORE": skip a row that breaks a uniqueness constraint.

@@ -10,6 +10,7 @@ Opening a DB:
 * ``user_version`` equal to the newest step: nothing to do (one PRAGMA read per connect);
 * lower: a backup copy is written beside it (``state.sqlite.v<N>.bak``), then every newer step runs, each in
   its own transaction together with the ``user_version`` it reaches, so a kill leaves the DB at a step;
+* a new DB (no tables): every step in one transaction, which writes each page once;
 * higher: written by a newer newsmon, refused (``SchemaTooNew``) rather than misread.
 
 On PostgreSQL (``crawler.store.dialect``) the same steps run through the dialect adapter; a step whose SQL
@@ -169,24 +170,30 @@ def migrate(conn: sqlite3.Connection, path: Path | None) -> int:
     upgrading = current > 0 or _has_tables(conn)
     if upgrading:
         backup(conn, path, current)
-    for step in pending:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            if _is_postgresql(conn):
-                conn.execute(f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK})")
-            if version_of(conn) >= step.number:  # another process migrated meanwhile
-                conn.execute("ROLLBACK")
-                continue
-            step.run(conn)
-            _set_version(conn, step.number)
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-        log.debug("state DB: migration %04d %s (%s) applied", step.number, step.name, step.feature)
-    if upgrading:
+        for step in pending:
+            _apply(conn, [step])
         log.warning("state DB %s upgraded from schema %d to %d", path, current, _LATEST)
+    else:  # a new DB: nothing to keep between steps, and one transaction writes each page once
+        _apply(conn, pending)
     return len(pending)
+
+
+def _apply(conn: sqlite3.Connection, pending: list[Step]) -> None:
+    """Apply ``pending`` in one transaction, with the schema version each sets."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if _is_postgresql(conn):
+            conn.execute(f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK})")
+        done = version_of(conn)  # another process may have migrated meanwhile
+        for step in pending:
+            if step.number > done:
+                step.run(conn)
+                _set_version(conn, step.number)
+                log.debug("state DB: migration %04d %s (%s) applied", step.number, step.name, step.feature)
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 def _has_tables(conn: sqlite3.Connection) -> bool:

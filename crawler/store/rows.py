@@ -100,7 +100,8 @@ def rows(
     """Export rows, oldest crawl day first (in storage order), filtered by publication day (else crawl day)
     and by source id or section key."""
     where, args = ["1 = 1"], []
-    date_of = "coalesce(substr(i.json ->> '$.published_at', 1, 10), i.day)"
+    doc = item_store.sql_json("i.json")
+    date_of = f"coalesce(substr({doc} ->> '$.published_at', 1, 10), i.day)"
     if since:
         where.append(f"{date_of} >= ?")
         args.append(since)
@@ -108,7 +109,7 @@ def rows(
         where.append(f"{date_of} <= ?")
         args.append(until)
     if source:
-        where.append("(i.json ->> '$.source' = ? OR i.json ->> '$.section_key' = ?)")
+        where.append(f"({doc} ->> '$.source' = ? OR {doc} ->> '$.section_key' = ?)")
         args += [source, source]
     sql = (
         f"SELECT i.seq, i.day, i.json, a.status = 'deleted' AS deleted FROM items i "

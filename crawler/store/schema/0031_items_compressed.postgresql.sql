@@ -1,0 +1,1 @@
+-- PostgreSQL compresses large values itself (TOAST): its items rows stay JSON text.
