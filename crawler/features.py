@@ -4,7 +4,8 @@ A feature is a package under ``crawler/`` that may own tables (its ``schema/`` m
 ``crawler.store.migrate``), a config table with its settings spec (each key's type, default and minimum: the
 one place a default is stated; ``crawler/defaults.toml`` repeats the values for the reader and a test holds the
 two equal) and its validator (run by ``newsmon sources check``), a post-crawl stage (run by ``crawler.runner``
-in this order), consumers of the item change feed (``crawler.store.items``) and CLI commands (modules of
+in this order) and the part of it that may run while the crawl lands items (``crawler.crawl.beside``),
+consumers of the item change feed (``crawler.store.items``) and CLI commands (modules of
 ``crawler/commands/``, next to the core commands of ``crawler.cli``). The runner, the migrator,
 ``sources check``, the CLI, ``newsmon run``'s help and the change-feed pruning read this list; nothing else
 keeps a list of features.
@@ -28,6 +29,9 @@ class Feature:
     validator: str | None = None  # "module.function" taking the Config; raises ConfigError
     stage: str | None = None  # "module.function" taking the CycleContext, run after the crawl
     stage_words: str | None = None  # the stage in words, for `newsmon run --help`
+    # "module.function(output_dir, config)": the stage's work on the items landed so far, run in an extraction
+    # worker during the crawl (crawler.crawl.beside); the stage after the crawl does what is left
+    beside_crawl: str | None = None
     feed_consumers: tuple[str, ...] = ()  # names under which it reads the item change feed
     commands: tuple[str, ...] = ()  # its modules in crawler/commands/ ("import_" is `newsmon import`)
 
@@ -75,6 +79,7 @@ FEATURES: list[Feature] = [
         validator="crawler.stories.stage.settings_of",
         stage="crawler.stories.stage.run_stage",
         stage_words="stories",
+        beside_crawl="crawler.stories.stage.run_beside_crawl",
         feed_consumers=("stories",),
     ),
     Feature(
@@ -128,6 +133,7 @@ FEATURES: list[Feature] = [
         validator="crawler.digest.stage.settings",
         stage="crawler.digest.stage.run_stage",
         stage_words="digest",
+        beside_crawl="crawler.digest.stage.index_beside_crawl",
         feed_consumers=("search",),
         commands=("digest", "search"),
     ),
@@ -165,6 +171,11 @@ def schema_packages() -> list[str]:
 
 def post_crawl_stages() -> list[str]:
     return [f.stage for f in FEATURES if f.stage]
+
+
+def beside_crawl() -> list[str]:
+    """The stages' work that may run while the crawl lands items, in stage order."""
+    return [f.beside_crawl for f in FEATURES if f.beside_crawl]
 
 
 def stage_words() -> list[str]:

@@ -30,6 +30,8 @@ from scrapy.utils.misc import load_object
 
 from crawler import state
 from crawler.config import Config, Section
+from crawler.crawl import beside as beside_crawl
+from crawler.crawl.beside import BesideCrawl
 from crawler.exceptions import NewsmonError
 from crawler.features import post_crawl_stages
 from crawler.items import utc_now
@@ -199,7 +201,9 @@ def run_cycle(config: Config, source_ids: list[str] | None = None, refetch: bool
             config, output_dir=str(output_dir), run_id=run_id, day=day, **({"refetch": True} if refetch else {})
         )
         started = time.monotonic()
-        ctx.crawl, interrupted = crawl(config.sections, settings)
+        beside = BesideCrawl(output_dir, config)
+        ctx.crawl, interrupted = crawl(config.sections, settings, beside)
+        ctx.stages["beside_crawl"] = beside.finish()
         ctx.timed("crawl", started)
         _on_sigterm(_raise_interrupted)  # Scrapy's own handlers served the crawl; ours cover the stages again
         if storage_failure() is not None:
@@ -283,8 +287,9 @@ def host_groups(sections: list[Section]) -> list[list[Section]]:
     return [g for g in groups if g]
 
 
-def crawl(sections: list[Section], settings: dict) -> tuple[dict[str, dict], bool]:
-    """Crawl ``sections`` with one CrawlerProcess; returns (per-section reports, interrupted?)."""
+def crawl(sections: list[Section], settings: dict, beside: BesideCrawl | None = None) -> tuple[dict[str, dict], bool]:
+    """Crawl ``sections`` with one CrawlerProcess, ``beside`` handing stage work to the extraction workers
+    meanwhile; returns (per-section reports, interrupted?)."""
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.crawl.settings")
     from scrapy.crawler import CrawlerProcess
     from twisted.internet import defer
@@ -333,12 +338,17 @@ def crawl(sections: list[Section], settings: dict) -> tuple[dict[str, dict], boo
 
         # Start the crawls once the reactor runs, so that even crawls failing at once stop it.
         reactor.callWhenRunning(start_groups)
+        if beside is not None:
+            from twisted.internet.task import LoopingCall
+
+            ticks = LoopingCall(beside.tick)
+            reactor.callWhenRunning(ticks.start, beside_crawl.INTERVAL_SECONDS, now=False)
         try:
             process.start(stop_after_crawl=False)
         finally:
             from crawler.extract.analysis import close_shared_pool
 
-            close_shared_pool()  # extraction workers, if [crawler] extraction_workers started any
+            close_shared_pool()  # extraction workers (and a beside-crawl task in flight: it ends first)
     return {k: r.as_dict() for k, r in reports.items()}, Process.stopping
 
 

@@ -92,6 +92,12 @@ def build(
     return {**summary_counts(data), "paths": [str(p) for p in paths]}
 
 
+def index_beside_crawl(conn: sqlite3.Connection, _output_dir: Path, config: Config) -> dict:
+    """The search index brought up to date with the items landed so far, while the crawl goes on
+    (``crawler.crawl.beside``); the digest itself waits for the stage."""
+    return {"indexed": search.update_index(conn)} if settings(config).search_index else {}
+
+
 def run_stage(ctx) -> dict:
     """Post-crawl stage: write the day's digest, bring the search index up to date, then send the digest to
     the channels that want it (``crawler.digest.mail``; a failed send never fails the stage).

@@ -27,6 +27,7 @@ import asyncio
 import atexit
 import multiprocessing
 import os
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING
@@ -121,6 +122,12 @@ class AnalysisPool:
             self._restart()
             raise ExtractionError(f"the extraction worker process died while {url} was being read") from None
 
+    def beside(self, fn: Callable[..., object], *args: object) -> Future | None:
+        """Run ``fn(*args)`` in a worker, beside the pages (``crawler.crawl.beside``); None while no worker is up."""
+        if self._executor is None or self._ready is None or not self._ready.done():
+            return None
+        return self._executor.submit(fn, *args)
+
     def _restart(self) -> None:
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
@@ -142,6 +149,11 @@ def shared_pool(workers: int | str | None = None) -> AnalysisPool:
     if _shared is None:
         _shared = AnalysisPool(workers)
         atexit.register(close_shared_pool)
+    return _shared
+
+
+def current_pool() -> AnalysisPool | None:
+    """The process-wide pool if the crawl has made one (never makes it)."""
     return _shared
 
 

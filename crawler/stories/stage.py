@@ -69,6 +69,12 @@ def run_stage(ctx) -> dict:
         conn.close()
 
 
+def run_beside_crawl(conn: sqlite3.Connection, output_dir: Path, config: Config) -> dict:
+    """The stage on the items landed so far, while the crawl goes on (``crawler.crawl.beside``)."""
+    settings = settings_of(config)
+    return update_stories(conn, output_dir, settings) if settings.enabled else {}
+
+
 def update_stories(
     conn: sqlite3.Connection, output_dir: str | Path, settings: StorySettings, now: float | None = None
 ) -> dict:

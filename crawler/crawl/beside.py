@@ -1,0 +1,108 @@
+"""Stage work beside the crawl: while the crawl lands items, an extraction worker brings what follows the item
+change feed — stories, the search index (``Feature.beside_crawl``) — up to date with what has landed, so the
+stages after the crawl have only the last items left.
+
+Why: the post-crawl stages run one after another, on one core, once the crawl is over; during the crawl the
+extraction workers are often idle (the site parsers' pages cost them little). Each task is a stage's own
+incremental work on the change feed, what it would do after the crawl done earlier and in pieces, so a task
+that fails or is cut short costs nothing: the stage after the crawl does what is left. One task at a time,
+every ``INTERVAL_SECONDS`` when items have landed since the last; none while no worker is up (in-line
+extraction: no spare core to use). The crawl waits for the task in flight before the stages run (``finish``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sqlite3
+from concurrent.futures import Future, wait
+from pathlib import Path
+from typing import Any
+
+from crawler import state
+from crawler.extract import analysis
+from crawler.features import beside_crawl
+
+log = logging.getLogger(__name__)
+
+INTERVAL_SECONDS = 1.0
+
+
+def run_beside_crawl(output_dir: Path, config: Any, url: str | None) -> list[tuple[str, int, str]]:
+    """In a worker: every feature's beside-crawl work, in stage order, on the state DB at ``url`` (the main
+    process's choice: a worker has no config of its own loaded). Returns the warnings it logged, as
+    (logger, level, message), for the run's own log."""
+    said = _Said()
+    logging.getLogger("crawler").addHandler(said)
+    conn = state.connect(output_dir, url)
+    try:
+        for dotted in beside_crawl():
+            module, name = dotted.rsplit(".", 1)
+            getattr(importlib.import_module(module), name)(conn, output_dir, config)
+    finally:
+        conn.close()
+        logging.getLogger("crawler").removeHandler(said)
+    return said.records
+
+
+class _Said(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[tuple[str, int, str]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append((record.name, record.levelno, record.getMessage()))
+
+
+class BesideCrawl:
+    """Hands ``run_beside_crawl`` to a worker (``tick``, from the reactor) and waits for it (``finish``)."""
+
+    def __init__(self, output_dir: Path, config: Any):
+        self.output_dir, self.config = output_dir, config
+        self.url = state.database_url()
+        self.tasks = self.failed = 0
+        self._in_flight: Future | None = None
+        self._conn = state.connect(output_dir, self.url)  # the reactor's, to see what has landed
+        self._landed = self._last_change()  # the feed position the last task started from
+
+    def tick(self) -> None:
+        if self._in_flight is not None:
+            if not self._in_flight.done():
+                return
+            self._settle(self._in_flight)
+        pool = analysis.current_pool()
+        try:
+            landed = self._last_change()
+        except sqlite3.Error as exc:  # the DB busy or full: the stages after the crawl do the work
+            log.debug("beside the crawl: what has landed is not known (%s)", exc)
+            return
+        if pool is None or landed == self._landed:
+            return
+        self._in_flight = pool.beside(run_beside_crawl, self.output_dir, self.config, self.url)
+        if self._in_flight is not None:
+            self._landed = landed
+            self.tasks += 1
+
+    def finish(self) -> dict:
+        """Wait for the task in flight (the stages must not run beside it); what was done, for the summary."""
+        self._conn.close()
+        if self._in_flight is not None:
+            wait([self._in_flight])
+            self._settle(self._in_flight)
+        return {"tasks": self.tasks, "failed": self.failed}
+
+    def _settle(self, future: Future) -> None:
+        """A task's end, said here (in the reactor's thread, in order): its warnings, or why it failed."""
+        self._in_flight = None
+        if future.cancelled():  # still queued when the workers stopped
+            return
+        exc = future.exception()
+        if exc is not None:
+            self.failed += 1
+            log.warning("stage work beside the crawl failed (the stages do it): %s: %s", type(exc).__name__, exc)
+            return
+        for name, level, message in future.result():
+            logging.getLogger(name).log(level, "%s", message)
+
+    def _last_change(self) -> int:
+        return self._conn.execute("SELECT coalesce(max(seq), 0) FROM item_changes").fetchone()[0]
