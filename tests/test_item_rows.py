@@ -69,23 +69,30 @@ def test_stored_items_export_and_verify_as_whole_lines(tmp_path):
     assert lines == [item_store.dumps(item) for item in items]
 
 
+def as_written_before(conn, out, items: list[dict], form) -> tuple[bytes, int, int]:
+    """Store ``items`` with their rows as an older newsmon wrote them (``form(item)``, text), the third one
+    damaged, and export their day: (the day file, the rows' bytes, the change feed's length)."""
+    with state.transaction(conn):
+        for item in items:
+            item_store.insert(conn, item, DAY)
+        conn.executemany("UPDATE items SET json = ? WHERE id = ?", [(form(i), i["id"]) for i in items])
+        conn.execute("UPDATE items SET json = '{not json' WHERE id = ?", (items[2]["id"],))
+    dayfiles.export_changed(conn, out)
+    size = conn.execute("SELECT sum(length(CAST(json AS BLOB))) FROM items").fetchone()[0]
+    feed = conn.execute("SELECT count(*) FROM item_changes").fetchone()[0]
+    return dayfiles.items_path(out, DAY).read_bytes(), size, feed
+
+
+def upgrade(conn, step: str) -> None:
+    with state.transaction(conn):
+        importlib.import_module(f"crawler.store.schema.{step}").migrate(conn)
+
+
 def test_the_upgrade_step_stores_rows_written_whole_in_the_short_form_and_exports_nothing_new(tmp_path):
     items = [translated(make_item(n, lang, DAY)) for n, lang in enumerate(("zh", "ru", "en"))]
     with closing(state.connect(tmp_path)) as conn:
-        with state.transaction(conn):
-            for item in items:
-                item_store.insert(conn, item, DAY)
-            # as a newsmon before this form wrote them: the whole item, its text twice
-            conn.executemany("UPDATE items SET json = ? WHERE id = ?", [(item_store.dumps(i), i["id"]) for i in items])
-            conn.execute("UPDATE items SET json = '{not json' WHERE id = ?", (items[2]["id"],))
-        dayfiles.export_changed(conn, tmp_path)
-        day_file = dayfiles.items_path(tmp_path, DAY).read_bytes()
-        size = conn.execute("SELECT sum(length(json)) FROM items").fetchone()[0]
-        feed = conn.execute("SELECT count(*) FROM item_changes").fetchone()[0]
-
-        step = importlib.import_module("crawler.store.schema.0030_items_text_once")
-        with state.transaction(conn):
-            step.migrate(conn)
+        day_file, size, feed = as_written_before(conn, tmp_path, items, item_store.dumps)  # its text twice
+        upgrade(conn, "0030_items_text_once")
 
         assert conn.execute("SELECT sum(length(json)) FROM items").fetchone()[0] < size
         for item in items[:2]:
@@ -127,22 +134,8 @@ def test_a_compressed_row_that_cannot_be_read_back_is_named_and_the_others_expor
 def test_the_compression_step_compresses_text_rows_keeps_a_damaged_one_and_exports_nothing_new(tmp_path):
     items = [translated(make_item(n, lang, DAY)) for n, lang in enumerate(("zh", "ru", "en"))]
     with closing(state.connect(tmp_path)) as conn:
-        with state.transaction(conn):
-            for item in items:
-                item_store.insert(conn, item, DAY)
-            # as a newsmon before compression wrote them: the stored form as text
-            conn.executemany(
-                "UPDATE items SET json = ? WHERE id = ?", [(item_store.row_json(i), i["id"]) for i in items]
-            )
-            conn.execute("UPDATE items SET json = '{not json' WHERE id = ?", (items[2]["id"],))
-        dayfiles.export_changed(conn, tmp_path)
-        day_file = dayfiles.items_path(tmp_path, DAY).read_bytes()
-        size = conn.execute("SELECT sum(length(CAST(json AS BLOB))) FROM items").fetchone()[0]
-        feed = conn.execute("SELECT count(*) FROM item_changes").fetchone()[0]
-
-        step = importlib.import_module("crawler.store.schema.0031_items_compressed")
-        with state.transaction(conn):
-            step.migrate(conn)
+        day_file, size, feed = as_written_before(conn, tmp_path, items, item_store.row_json)  # as text
+        upgrade(conn, "0031_items_compressed")
 
         assert {r[0] for r in conn.execute("SELECT typeof(json) FROM items")} == {"blob"}
         assert conn.execute("SELECT sum(length(json)) FROM items").fetchone()[0] < size / 1.5
