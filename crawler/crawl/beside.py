@@ -19,7 +19,7 @@ from concurrent.futures import Future, wait
 from pathlib import Path
 from typing import Any
 
-from crawler import state
+from crawler import heap, state
 from crawler.extract import analysis
 from crawler.features import beside_crawl
 
@@ -42,6 +42,7 @@ def run_beside_crawl(output_dir: Path, config: Any, url: str | None) -> list[tup
     finally:
         conn.close()
         logging.getLogger("crawler").removeHandler(said)
+        heap.give_back()  # the task's items and arrays: the worker goes back to reading pages
     return said.records
 
 

@@ -68,6 +68,7 @@ DOC_FIELDS = (
 )
 TEXT_FIELDS = ("title", "title_en", "text", "text_en")  # what search_fts indexes
 ROW_FIELDS = tuple(f for f in DOC_FIELDS if f not in ("text", "text_en"))  # what search_docs keeps
+_ITEM = item_store.sql_json("i.json")  # SQL: the JSON of the items row joined as i
 # A long term is looked up by at most this many of its trigrams (spread over it): more only narrow the
 # candidates that the text check has to read, at the cost of one more doclist each.
 MAX_TRIGRAMS = 24
@@ -444,7 +445,6 @@ def _where(terms: list[str], filters: Filters) -> tuple[str, list, str]:
 
 # The searched fields: the titles from search_docs, the text and English text from the items row — as
 # ``doc_of`` makes them (an item without ``text`` is searched in its paragraphs, joined).
-_ITEM = item_store.sql_json("i.json")
 TEXT_COLUMNS = (
     "d.title",
     "d.title_en",

@@ -8,15 +8,13 @@ really reached the model, so the cache can be shown to spare it.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
-import gc
 import logging
 import os
 import time
 from collections.abc import Callable
 from typing import Any
 
+from crawler import heap
 from crawler.exceptions import ConfigError
 from crawler.translation.models import ModelPackage
 from crawler.translation.settings import TranslationSettings
@@ -124,12 +122,7 @@ def release_memory() -> None:
     """Hand the memory a freed model leaves in the C heap back to the system. glibc keeps freed blocks for
     reuse (CTranslate2's decoding buffers land there, in the arena of each of its threads), so without a trim
     the next model would be loaded on top of the last one's leftovers. Elsewhere than glibc: nothing to do."""
-    gc.collect()
-    try:
-        trim = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
-    except (OSError, AttributeError):
-        return
-    trim(0)
+    heap.give_back()
 
 
 def translate_options(settings: TranslationSettings) -> dict:

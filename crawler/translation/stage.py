@@ -22,9 +22,6 @@ and translates in it.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
-import gc
 import json
 import logging
 import os
@@ -36,7 +33,7 @@ import traceback
 from dataclasses import asdict
 from pathlib import Path
 
-from crawler import state
+from crawler import heap, state
 from crawler.progress import Progress
 from crawler.translation import models, store
 from crawler.translation.glossary import load_glossary
@@ -135,11 +132,7 @@ def give_back_freed_memory() -> None:
     from crawler.extract.language import unload_profiles
 
     unload_profiles()
-    gc.collect()
-    libc = ctypes.util.find_library("c")
-    trim = getattr(ctypes.CDLL(libc), "malloc_trim", None) if libc else None
-    if trim is not None:
-        trim(0)
+    heap.give_back()
 
 
 def _emit(fields: dict) -> None:
