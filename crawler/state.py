@@ -19,6 +19,7 @@ compact``) rewrites it with ``auto_vacuum = INCREMENTAL``.
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 from collections.abc import Iterator
@@ -30,6 +31,8 @@ from crawler.exceptions import ConfigError, NewsmonError
 from crawler.store import items as item_store
 from crawler.store.migrate import migrate, refuse_newer
 from crawler.tables import Spec, config_table
+
+log = logging.getLogger(__name__)
 
 DB_NAME = "state.sqlite"
 ENV_URL = "NEWSMON_DATABASE_URL"
@@ -144,7 +147,11 @@ def release_free_pages(conn: sqlite3.Connection) -> int:
     free = conn.execute("PRAGMA freelist_count").fetchone()[0]
     if free <= conn.execute("PRAGMA page_count").fetchone()[0] * FREE_SHARE_KEPT:
         return 0
-    conn.executescript("PRAGMA incremental_vacuum")  # a script: each step of the pragma frees one page
+    try:
+        conn.executescript("PRAGMA incremental_vacuum")  # a script: each step of the pragma frees one page
+    except sqlite3.OperationalError as exc:  # busy (a long reader): the next run gives them back
+        log.info("state DB: free pages not given back this time: %s", exc)
+        return 0
     return free - conn.execute("PRAGMA freelist_count").fetchone()[0]
 
 

@@ -422,3 +422,19 @@ def test_a_file_made_before_keeps_its_free_pages_until_newsmon_state_compact(tmp
     with closing(state.connect(tmp_path)) as conn:
         assert conn.execute("PRAGMA auto_vacuum").fetchone()[0] == 2  # given back after each run from now on
         assert {ident: item_store.loads(row) for ident, row in conn.execute("SELECT id, json FROM items")} == stored
+
+
+def test_free_pages_wait_for_the_next_run_while_another_process_writes(tmp_path):
+    with closing(state.connect(tmp_path)) as conn:
+        with state.transaction(conn):
+            conn.executemany(
+                "INSERT INTO item_changes(item_id, day, fields) VALUES (?, '', '*')", [("x" * 900,)] * 3000
+            )
+        conn.execute("DELETE FROM item_changes")
+        conn.execute("PRAGMA busy_timeout = 100")  # instead of 30 s
+        with closing(sqlite3.connect(state.db_path(tmp_path), isolation_level=None)) as other:
+            other.execute("BEGIN IMMEDIATE")  # a writer holding the lock
+            assert state.release_free_pages(conn) == 0
+            other.execute("ROLLBACK")
+        assert state.release_free_pages(conn) > 0
+        assert conn.execute("PRAGMA freelist_count").fetchone()[0] == 0
