@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 import time
 from contextlib import closing
 from pathlib import Path
@@ -129,7 +128,7 @@ def test_a_run_hands_stage_work_to_its_worker_while_it_crawls(tmp_path, site_ser
     assert run.returncode == 0, run.stdout + run.stderr
     assert time.monotonic() - started > 4  # long enough for a worker to be up while pages still land
 
-    with closing(sqlite3.connect(state.db_path(out))) as conn:
+    with closing(state.connect(out)) as conn:
         summary = json.loads(conn.execute("SELECT summary FROM runs").fetchone()[0])
     assert summary["stages"]["beside_crawl"]["tasks"] >= 1 and summary["stages"]["beside_crawl"]["failed"] == 0
     assert summary["stages"]["crawler.stories.stage"]["items"] < pages  # some were grouped beside the crawl
