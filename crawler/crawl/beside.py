@@ -42,7 +42,7 @@ def run_beside_crawl(output_dir: Path, config: Any, url: str | None) -> list[tup
     finally:
         conn.close()
         logging.getLogger("crawler").removeHandler(said)
-        heap.give_back()  # the task's items and arrays: the worker goes back to reading pages
+        heap.trim()  # the task's items and arrays (freed, no cycles): the worker goes back to reading pages
     return said.records
 
 
