@@ -30,7 +30,7 @@ from scrapy.utils.misc import load_object
 
 from crawler import state
 from crawler.config import Config, Section
-from crawler.crawl import beside as beside_crawl
+from crawler.crawl.beside import INTERVAL_SECONDS as BESIDE_SECONDS
 from crawler.crawl.beside import BesideCrawl
 from crawler.exceptions import NewsmonError
 from crawler.features import post_crawl_stages
@@ -342,7 +342,7 @@ def crawl(sections: list[Section], settings: dict, beside: BesideCrawl | None = 
             from twisted.internet.task import LoopingCall
 
             ticks = LoopingCall(beside.tick)
-            reactor.callWhenRunning(ticks.start, beside_crawl.INTERVAL_SECONDS, now=False)
+            reactor.callWhenRunning(ticks.start, BESIDE_SECONDS, now=False)
         try:
             process.start(stop_after_crawl=False)
         finally:
