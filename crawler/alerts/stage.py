@@ -196,8 +196,7 @@ def _titles(conn: sqlite3.Connection, pending: list[dict]) -> dict[str, dict]:
     ids |= {i.get("id") for e in pending for i in e["details"].get("items", []) if i.get("id")}
     out = {}
     for ident in ids:
-        row = conn.execute("SELECT json FROM items WHERE id = ?", (ident,)).fetchone()
-        item = item_store.loads(row["json"]) if row else None
+        item = item_store.get(conn, ident)
         if item is not None:
             out[ident] = {
                 "title": item.get("title"),

@@ -75,12 +75,13 @@ def update_flags(
 
 def catch_up(conn: sqlite3.Connection, subjects: dict[str, tuple[str, ...]]) -> tuple[list[str], int]:
     """The items flags may concern, and the feed position they stand for."""
-    up_to = conn.execute("SELECT coalesce(max(seq), 0) FROM item_changes").fetchone()[0]
+    up_to = item_store.feed_end(conn)
     keys = list(subjects)
+    doc = item_store.sql_json()
     # One-key JSON paths and LIKE only: the same SQL on SQLite and PostgreSQL (crawler/store/dialect.py).
     rows = conn.execute(
-        f"SELECT id FROM items WHERE {item_store.sql_json()} ->> '$.section_key' IN ({','.join('?' * len(keys))}) "
-        f"""OR {item_store.sql_json()} ->> '$.extras' LIKE '%"dateline"%' ORDER BY seq""",
+        f"SELECT id FROM items WHERE {doc} ->> '$.section_key' IN ({','.join('?' * len(keys))}) "
+        f"""OR {doc} ->> '$.extras' LIKE '%"dateline"%' ORDER BY seq""",
         keys,
     )
     return [r[0] for r in rows], up_to

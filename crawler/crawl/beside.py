@@ -22,6 +22,7 @@ from typing import Any
 from crawler import heap, state
 from crawler.extract import analysis
 from crawler.features import beside_crawl
+from crawler.store import items as item_store
 
 log = logging.getLogger(__name__)
 
@@ -106,4 +107,4 @@ class BesideCrawl:
             logging.getLogger(name).log(level, "%s", message)
 
     def _last_change(self) -> int:
-        return self._conn.execute("SELECT coalesce(max(seq), 0) FROM item_changes").fetchone()[0]
+        return item_store.feed_end(self._conn)

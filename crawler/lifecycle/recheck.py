@@ -92,7 +92,7 @@ def recheck_recent(conn: sqlite3.Connection, config: Config, run_id: int, output
             row["etag"],
             row["last_modified"],
             tag=row,
-            further=missing_pages(_item_or_none(conn, row), bounds),
+            further=missing_pages(item_store.get(conn, row["id"]), bounds),  # unreadable: reported when judged
             proxy=getattr(run.sections.get(row["section"]), "proxy", None),
         )
         for row in due
@@ -142,12 +142,6 @@ def page_retry_of(config: Config) -> PageRetry:
 
     settings = for_config(config)
     return PageRetry(settings["NEWSMON_MAX_FURTHER_PAGES"], settings["NEWSMON_FURTHER_PAGE_RETRIES"])
-
-
-def _item_or_none(conn: sqlite3.Connection, row: sqlite3.Row) -> dict | None:
-    """The stored item when readable (a bad one is reported once, when its answer is judged)."""
-    found = conn.execute("SELECT json FROM items WHERE id = ?", (row["id"],)).fetchone()
-    return item_store.loads(found["json"]) if found else None
 
 
 def due_articles(conn: sqlite3.Connection, run_id: int, table: dict) -> list[sqlite3.Row]:

@@ -168,7 +168,7 @@ def new_items(
         before = listed.get(without_volatile(row["url"], patterns)) if patterns else None
         if before and row["url"] not in before:  # listed before under another counter/timestamp
             continue
-        item = (item_store.loads(row["json"]) or {}) if row["json"] else {}
+        item = item_store.loads(row["json"]) or {}
         out.append(
             {
                 "id": row["id"],

@@ -62,7 +62,7 @@ def new_items(conn: sqlite3.Connection, section: str, run_id: int, listing: list
     out = []
     for row in sorted(rows, key=lambda r: position.get(r["url"], len(position))):
         # an unreadable row costs its item, not the section's judgement
-        item = item_store.loads(row["json"] or "{}") or {}
+        item = item_store.loads(row["json"]) or {}
         out.append(
             {
                 "title": item.get("title") or row["title"],

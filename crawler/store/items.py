@@ -77,8 +77,12 @@ ROW_LEVEL = 3  # zstd level of a row: levels 6-9 save another 3% at two to three
 def stored(conn: sqlite3.Connection, item: dict) -> str | bytes:
     """The ``json`` column's value of ``item`` on ``conn``: ``row_json``, compressed on SQLite."""
     text = row_json(item)
-    if getattr(conn, "dialect", "sqlite") == "postgresql":
-        return text
+    # crawler.state.is_postgresql's test, which this module, imported by crawler.state, cannot call
+    return text if getattr(conn, "dialect", "sqlite") == "postgresql" else compressed(text)
+
+
+def compressed(text: str) -> bytes:
+    """A row's JSON text as SQLite stores it."""
     return zstd.compress(text.encode("utf-8"), ROW_LEVEL)
 
 
@@ -389,6 +393,11 @@ def changed_days(conn: sqlite3.Connection, consumer: str) -> tuple[list[str], in
 def started(conn: sqlite3.Connection, consumer: str) -> bool:
     """Has ``consumer`` ever read the feed? (Not yet: a new DB, or one upgraded from before the feed.)"""
     return conn.execute("SELECT 1 FROM feed_cursors WHERE consumer = ?", (consumer,)).fetchone() is not None
+
+
+def feed_end(conn: sqlite3.Connection) -> int:
+    """The feed's last position (0 while empty): what a reader that has read everything advances to."""
+    return conn.execute("SELECT coalesce(max(seq), 0) FROM item_changes").fetchone()[0]
 
 
 def position(conn: sqlite3.Connection, consumer: str) -> int:

@@ -221,7 +221,8 @@ class StoryIndex:
         self.conn.execute("RELEASE story_batch")
         return results
 
-    def _add_batch(self, entries: list[Entry]) -> list[tuple[str, list[str]]]:
+    def _batch(self, entries: list[Entry]) -> _Batch:
+        """``entries`` with the story_items rows (and signatures) of those already stored."""
         stored = {
             r["item_id"]: r
             for r in self.conn.execute(
@@ -229,7 +230,10 @@ class StoryIndex:
                 (_json([e.item_id for e in entries]),),
             )
         }
-        batch = _Batch(entries, stored)
+        return _Batch(entries, stored)
+
+    def _add_batch(self, entries: list[Entry]) -> list[tuple[str, list[str]]]:
+        batch = self._batch(entries)
         found = self._stored_candidates(batch, superseded=True)
         same, other = _batch_candidates(batch, self.window)
         copies: list[list[tuple[str, str | None]]] = [[] for _ in entries]  # (item id, stored story)
@@ -245,14 +249,7 @@ class StoryIndex:
 
     def candidate_counts(self, entries: list[Entry]) -> list[int]:
         """How many stored items are each (stored) entry's candidates: shared band, window, language."""
-        stored = {
-            r["item_id"]: r
-            for r in self.conn.execute(
-                f"{_WITH_SIGNATURES} WHERE s.item_id IN (SELECT value FROM json_each(?))",
-                (_json([e.item_id for e in entries]),),
-            )
-        }
-        batch = _Batch(entries, stored)
+        batch = self._batch(entries)
         found = self._stored_candidates(batch, superseded=False)
         return np.bincount(found.pos, minlength=len(entries)).tolist()
 

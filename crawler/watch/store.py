@@ -167,7 +167,7 @@ def hits(conn: sqlite3.Connection, since: str | None = None, names: list[str] | 
     )
     out = []
     for row in rows:
-        item = (item_store.loads(row["item"]) or {}) if row["item"] else {}
+        item = item_store.loads(row["item"]) or {}
         out.append(
             {
                 "watch": row["watch"],

@@ -1,12 +1,11 @@
 """Items rows compressed: rows written before hold their JSON as text; they are stored as the item store
-stores them now (``crawler.store.items.stored``: the same JSON, Zstandard-compressed). The items and their
+stores them now (``crawler.store.items.compressed``: the same JSON, Zstandard-compressed). The items and their
 day-file lines are unchanged, so nothing is exported again and no change-feed row is written. SQLite reuses
 the freed pages for new rows; ``VACUUM`` returns them."""
 
 from __future__ import annotations
 
 from crawler.store import items as item_store
-from crawler.store import zstd
 
 BATCH = 2000
 
@@ -23,5 +22,5 @@ def migrate(conn) -> None:
         last = rows[-1][0]
         conn.executemany(
             "UPDATE items SET json = ? WHERE id = ?",
-            [(zstd.compress(text.encode("utf-8"), item_store.ROW_LEVEL), item_id) for _seq, item_id, text in rows],
+            [(item_store.compressed(text), item_id) for _seq, item_id, text in rows],
         )
