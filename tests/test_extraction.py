@@ -8,6 +8,7 @@ evaluation snippets, the speaker-turn counts in ``pages.json``); one parametrise
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -252,6 +253,36 @@ def test_analysis_pool_runs_extraction_in_a_worker_process():
     assert lang.lang == "zh" and extracted.title == "法国全国大罢工再次严重影响交通"
 
 
+class _SaysWhenFreed:
+    def __init__(self, marker: str):
+        self.marker = marker
+
+    def __del__(self):
+        Path(self.marker).write_text("freed")
+
+
+_held = []
+
+
+def _hold_until_exit(marker: str) -> int:
+    _held.append(_SaysWhenFreed(marker))  # freed by the interpreter's teardown, if it ran
+    return os.getpid()
+
+
+def test_a_stopped_worker_exits_without_the_interpreters_teardown(tmp_path):
+    from crawler.extract.analysis import AnalysisPool
+
+    marker = tmp_path / "freed"
+    pool = AnalysisPool(workers=1)
+    try:
+        pid = pool._executor.submit(_hold_until_exit, str(marker)).result(timeout=120)
+        (process,) = pool._executor._processes.values()
+    finally:
+        pool.close()
+    assert process.pid == pid and process.exitcode == 0
+    assert not marker.exists()  # its heap was left to the OS, not freed object by object
+
+
 def test_shared_pool_is_one_per_process_and_can_run_in_line():
     import asyncio
 
@@ -269,7 +300,7 @@ def test_shared_pool_is_one_per_process_and_can_run_in_line():
     close_shared_pool()
 
 
-def test_auto_pool_starts_after_its_first_pages_and_analyses_in_line_until_a_worker_is_ready(monkeypatch):
+def test_auto_pool_starts_after_its_first_pages_then_queues_every_page_for_its_workers(monkeypatch):
     import asyncio
 
     from crawler.extract import analysis
@@ -288,11 +319,9 @@ def test_auto_pool_starts_after_its_first_pages_and_analyses_in_line_until_a_wor
             assert pool.in_line() and pool._executor is None
             return
         assert pool._executor is None  # no worker before the first AUTO_AFTER_PAGES pages
-        assert pool.in_line()  # the page after them starts one, and is analysed here while it loads
-        assert pool._executor is not None and pool._ready is not None
-        pool._ready.result(timeout=60)
-        assert not pool.in_line()
-        assert asyncio.run(pool.analyse(html, url)) == here  # in the worker now
+        assert not pool.in_line()  # the page after them starts the workers and waits for them
+        assert len(pool._executor._processes) == pool.workers  # all of them at once
+        assert asyncio.run(pool.analyse(html, url)) == here  # in a worker
         assert pool.inline == analysis.AUTO_AFTER_PAGES
     finally:
         pool.close()
@@ -308,10 +337,8 @@ def test_auto_pool_starts_with_the_first_page_of_a_crawl_that_requested_enough_p
         analysis.expect(analysis.AUTO_AFTER_PAGES - 1)
         assert pool.in_line() and pool._executor is None  # too few to pay for a worker
         analysis.expect(1)
-        assert pool.in_line() and pool._executor is not None  # started; this page is analysed here
+        assert not pool.in_line() and pool._executor is not None  # started; this page is queued for the workers
         assert pool.inline == 0
-        pool._ready.result(timeout=60)
-        assert not pool.in_line()
     finally:
         pool.close()
     analysis.close_shared_pool()

@@ -15,8 +15,10 @@ process that runs a Twisted/asyncio reactor and threads is unsafe; the main modu
 ``[crawler] extraction_workers = "auto"`` (the default) is one worker per core (at most AUTO_MAX_WORKERS; none
 on one core), started once the crawl has AUTO_AFTER_PAGES pages to analyse — the pages analysed in-line so far
 and the article links the spiders have requested (``expect``) — so a run of a few pages never pays a worker's
-start-up (about a second of CPU), and a large one starts them with its first page; pages are analysed in-line
-until a worker is ready, so the start-up delays none. As many workers as cores, not one fewer: the crawl's own
+start-up (about half a second of CPU each), and a large one starts them with its first page. The workers start
+together, and from then on every page goes to them, queued while they load: analysing pages here meanwhile cost
+this process a second copy of the language profiles and took a core from the workers' start-up (on 2 cores the
+whole run was slower). As many workers as cores, not one fewer: the crawl's own
 process waits on the network, the disk and its threads' turns at the GIL more than it computes, and on 2 idle
 cores 2 workers beat 1 on every mix (docs/operations.md). A number starts that many workers at the first page.
 """
@@ -27,6 +29,7 @@ import asyncio
 import atexit
 import multiprocessing
 import os
+import sys
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -51,6 +54,16 @@ def analyse_page(html: str, url: str, section: Section | None = None) -> tuple[E
 
 def _warm_up() -> None:
     detect_language(["Loading the language profiles once per worker, before the first page."])
+    atexit.register(_exit_at_once)
+
+
+def _exit_at_once() -> None:
+    """A worker's last step, once the pool has stopped it: out without the interpreter's teardown, which freed
+    the heap of hundreds of pages object by object — ~0.2 s a worker that the crawl's end waited for. A worker
+    holds nothing to close by then: each task commits and closes its own DB connection."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def _ready() -> bool:
@@ -97,17 +110,18 @@ class AnalysisPool:
         self._executor = ProcessPoolExecutor(
             max_workers=self.workers, initializer=_warm_up, mp_context=multiprocessing.get_context("spawn")
         )
-        self._ready = self._executor.submit(_ready)
+        # One task per worker: the pool starts a process per task that finds none idle, so all start at once.
+        self._ready = [self._executor.submit(_ready) for _ in range(self.workers)][0]
 
     def in_line(self) -> bool:
-        """Whether the next page is analysed here: no worker wanted, or (auto) none started or ready yet."""
+        """Whether the next page is analysed here: no worker wanted, or (auto) none started yet."""
         if self.workers == 0:
             return True
         if not self.auto:
             return False
         if self._executor is None and self.inline + _expected >= AUTO_AFTER_PAGES:
             self._start()
-        return self._ready is None or not self._ready.done()
+        return self._executor is None
 
     async def analyse(self, html: str, url: str, section: Section | None = None):
         if self.in_line():
