@@ -86,7 +86,8 @@ def item_id(canonical_url: str) -> str:
 
 
 def normalize_text(text: str) -> str:
-    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", text or "")).strip()
+    """NFC, whitespace runs made one space, the ends stripped (``str.split`` splits where ``\\s`` matches)."""
+    return " ".join(unicodedata.normalize("NFC", text or "").split())
 
 
 def content_hash(title: str | None, paragraphs: list[str]) -> str:

@@ -176,6 +176,20 @@ def test_parser_chosen_by_section_then_host_then_template():
     assert known_parsers() == sorted(PARSERS) and {"kremlin", "peoples_daily", "xinhua"} <= set(PARSERS)
 
 
+def test_template_signatures_are_looked_for_only_where_their_names_occur():
+    from crawler.extract.extraction import parse_html
+    from crawler.extract.parsers.base import may_match
+
+    kremlin = recorded("kremlin-en/news-52988.html").read_text(encoding="utf-8")
+    served_locally = "http://127.0.0.1:8000/events/president/news/52988"
+    assert parser_for(served_locally, None, parse_html(kremlin, served_locally), kremlin).name == "kremlin"
+    # the source decides what is looked for: without the signature's class names, not even the tree is asked
+    assert parser_for(served_locally, None, parse_html(kremlin, served_locally), "<html></html>") is None
+    assert may_match("div.box_con#rwb_zw, div.rm_txt_con", '<div class="rm_txt_con">')
+    assert not may_match("div.box_con#rwb_zw, div.rm_txt_con", '<div class="box_con">')  # no rwb_zw either
+    assert may_match("div:not(.ad)", "<div>") and may_match("a[href]", "") and may_match("#x", None)
+
+
 def test_page_of_an_older_template_falls_back_to_generic_and_says_so():
     url = "http://www.he.xinhuanet.com/news/2012-06/04/content_25340717.htm"
     html = decoded(recorded("xinhua/he-2012-06-04-content_25340717.gb2312.html"), url, "text/html")

@@ -8,7 +8,7 @@ import pytest
 
 from crawler.exceptions import ExtractionError
 from crawler.extract.extraction import extract_article, parse_html
-from crawler.extract.walls import CAUSE, find_wall
+from crawler.extract.walls import CAUSE, WALL_MAX_CHARS, could_be_wall, find_wall
 from tests.recorded import RECORDED, recorded
 
 SYN = RECORDED.parent / "synthetic"
@@ -87,6 +87,17 @@ def test_article_wording_on_a_short_page_needs_less_text_than_vendor_markup():
     assert find_wall(noticed, tree_of(noticed)) is None
     walled = f"<html><body>{text}<div class='cf-browser-verification'></div></body></html>"
     assert "Cloudflare" in find_wall(walled, tree_of(walled))
+
+
+def test_only_a_page_with_no_more_text_than_a_wall_may_have_is_judged():
+    assert could_be_wall(WALL_MAX_CHARS) and not could_be_wall(WALL_MAX_CHARS + 1)
+    text = "<p>" + "A short report of three hundred characters or so. " * 12 + "</p>"  # ~600 characters
+    walled = f"<html><body>{text}<div class='cf-browser-verification'></div></body></html>"
+    with pytest.raises(ExtractionError, match="Cloudflare challenge"):
+        extract_article(walled, "http://news.test/a/2")
+    more = "<p>" + "Another paragraph, of the talks held in the capital this week. " * 10 + "</p>"
+    longer = walled.replace(text, text + more)  # past what vendor markup allows: an article, whatever its markers
+    assert not could_be_wall(extract_article(longer, "http://news.test/a/3").text_chars)
 
 
 def recorded_pages() -> list[tuple[str, str]]:

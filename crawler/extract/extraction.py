@@ -40,7 +40,7 @@ from crawler.extract.textutil import (
     split_authors,
     without_invisible,
 )
-from crawler.extract.walls import suspected_wall
+from crawler.extract.walls import could_be_wall, suspected_wall
 
 if TYPE_CHECKING:
     from crawler.config import Section
@@ -117,26 +117,28 @@ class Extracted:
 
 def extract_article(html: str, url: str, section: Section | None = None) -> Extracted:
     """Extract one article; raise ``ExtractionError`` naming the reason when there is none."""
-    tree = parse_html(html, url)
-    # Markers and little visible text make a suspect; the article text extraction finds decides (walls.py).
-    wall = suspected_wall(html, tree)
-    result, used = read_article(tree, url, section)
-    if wall is not None and wall.holds(result.text_chars):
-        # a challenge or a JavaScript shell would land as an item of junk text
-        raise ExtractionError(f"{wall.cause(result.text_chars)} at {url}")
+    result, used = read_article(parse_html(html, url), url, section, html)
+    if could_be_wall(result.text_chars):
+        # Markers and little visible text make a suspect, the article text found decides (walls.py); the page is
+        # parsed again for it, as extraction consumed the first tree (only for the few pages with so little text).
+        wall = suspected_wall(html, parse_html(html, url))
+        if wall is not None and wall.holds(result.text_chars):
+            # a challenge or a JavaScript shell would land as an item of junk text
+            raise ExtractionError(f"{wall.cause(result.text_chars)} at {url}")
     if result.text_chars < MIN_BODY_CHARS:
         raise ExtractionError(f"no article body found at {url}")
     result.extractor = extractor_of(used)
     return result
 
 
-def read_article(tree: lxml.html.HtmlElement, url: str, section: Section | None = None):
+def read_article(tree: lxml.html.HtmlElement, url: str, section: Section | None = None, html: str | None = None):
     """``(Extracted, the site parser that read it or None)`` from a parsed page, which it consumes: the
-    section's, host's or template's parser, else the generic path. No check of what came out."""
+    section's, host's or template's parser, else the generic path. No check of what came out. ``html``, the
+    page's source, lets the templates' signatures be skipped where their names do not occur."""
     from crawler.extract.dateline import find_dateline
     from crawler.extract.parsers import parser_for
 
-    parser = parser_for(url, section.parser if section else None, tree)
+    parser = parser_for(url, section.parser if section else None, tree, html)
     result = parser.parse(tree, url) if parser is not None else None
     used = parser if result is not None else None
     if result is None:

@@ -1,17 +1,17 @@
 """Bot walls and JavaScript-only pages: an article URL answering 200 with a challenge, a captcha or an
 "enable JavaScript" shell instead of the article.
 
-Such a page must not land as an item whose text is "Checking your browser…": ``extract_article`` asks
-``suspected_wall`` before extracting, confirms the suspicion with the text it extracted (``Wall.holds``)
-and raises ``ExtractionError`` with the cause, so the crawl reports a failed page and an article re-check
-sees an inconclusive answer, not an edit.
+Such a page must not land as an item whose text is "Checking your browser…": when extraction found no more
+article text than a wall may have (``could_be_wall``), ``extract_article`` asks ``suspected_wall`` and confirms
+the suspicion with that text (``Wall.holds``), and raises ``ExtractionError`` with the cause, so the crawl
+reports a failed page and an article re-check sees an inconclusive answer, not an edit.
 
 A marker alone proves nothing — real articles carry reCAPTCHA comment forms, Cloudflare's injected scripts
 and "enable JavaScript to see the comments" notices — so a page is a wall only when it also has little
-text. Two measures, both of which must be small: the visible text (outside scripts, styles and
-``<noscript>``; an article page, with its menus and footer, says more than ``MARKUP_MAX_CHARS``
-characters), which is cheap and clears almost every page before extraction; and the article text that
-extraction finds on the page, which decides (``Wall.holds``). The visible measure alone misses text a
+text. Two measures, both of which must be small: the article text that extraction finds on the page, which
+decides (``Wall.holds``) and clears almost every page before anything else is looked at; and the visible text
+(outside scripts, styles and ``<noscript>``; an article page, with its menus and footer, says more than
+``MARKUP_MAX_CHARS`` characters). The visible measure alone misses text a
 browser would hide but extraction reads — a ``<noscript>`` left unclosed swallows the whole article into
 itself — and such a page is an article, not a wall.
 """
@@ -31,6 +31,7 @@ from lxml import etree
 MARKUP_MAX_CHARS = 1000
 WORDING_MAX_CHARS = 500
 SHELL_MAX_CHARS = 200
+WALL_MAX_CHARS = max(MARKUP_MAX_CHARS, WORDING_MAX_CHARS, SHELL_MAX_CHARS)  # no wall has more article text
 HIDDEN = {"script", "style", "noscript", "template"}
 CAUSE = "bot wall or JavaScript-only page"
 
@@ -84,6 +85,11 @@ class Wall:
         if self.found:
             return f'{CAUSE} ({self.what}: "{self.found}"; {text_chars} characters of text)'
         return f"{CAUSE} ({self.what}, {text_chars} characters of text)"
+
+
+def could_be_wall(text_chars: int) -> bool:
+    """Whether a page with this much article text may be a wall at all (more: an article, whatever its markers)."""
+    return text_chars <= WALL_MAX_CHARS
 
 
 def suspected_wall(html: str, tree) -> Wall | None:

@@ -13,7 +13,7 @@ import pkgutil
 from urllib.parse import urlsplit
 
 from crawler.exceptions import ExtractionError
-from crawler.extract.parsers.base import SiteParser, select
+from crawler.extract.parsers.base import SiteParser, may_match, select
 
 PARSERS: dict[str, SiteParser] = {}
 
@@ -29,8 +29,9 @@ def known_parsers() -> list[str]:
     return sorted(PARSERS)
 
 
-def parser_for(url: str, name: str | None = None, tree=None) -> SiteParser | None:
-    """The parser named by the section, else the one owning the URL's host or the page's template."""
+def parser_for(url: str, name: str | None = None, tree=None, html: str | None = None) -> SiteParser | None:
+    """The parser named by the section, else the one owning the URL's host or the page's template (``tree``;
+    ``html``, its source, skips the signatures whose class and id names it does not contain)."""
     _load_all()
     if name:
         if name not in PARSERS:
@@ -42,7 +43,7 @@ def parser_for(url: str, name: str | None = None, tree=None) -> SiteParser | Non
             return parser
     if tree is not None:
         for parser in PARSERS.values():
-            if parser.signature and select(tree, parser.signature):
+            if parser.signature and may_match(parser.signature, html) and select(tree, parser.signature):
                 return parser
     return None
 
