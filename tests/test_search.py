@@ -155,6 +155,48 @@ def test_items_are_indexed_in_batches_each_row_as_the_item_makes_it(tmp_path, mo
         assert found(conn, "两国人民") == chinese != set()
 
 
+def index_pages(conn) -> int:
+    return conn.execute("SELECT sum(pgsize) FROM dbstat WHERE name LIKE 'search_fts%'").fetchone()[0] // 4096
+
+
+def indexed_in_updates(output_dir: Path, updates: int) -> sqlite3.Connection:
+    """The recorded pages' items stored and indexed again and again, one update each time (a run, a task beside
+    the crawl): every update's batch a segment of its own."""
+    conn = state.connect(output_dir)
+    for n in range(updates):
+        items = [digestkit.recorded_item(key) for key in digestkit.PAGES]
+        for item in items:  # the same texts under new URLs, each with a line of its own
+            item = digestkit.base_item(
+                item["source"],
+                item["section"],
+                f"{item['url']}?copy={n}",
+                item["lang"],
+                item["title"],
+                [*item["paragraphs"], f"Copy {n} of the page, number {n * 7919}."],
+                item["published_at"],
+            )
+            digestkit.store(output_dir, [item])
+        assert search.update_index(conn) == len(items)
+    return conn
+
+
+def test_each_update_merges_some_of_the_index_segments(tmp_path, monkeypatch):
+    merged = indexed_in_updates(tmp_path / "merged", 12)
+    monkeypatch.setattr(search, "_merge_some", lambda conn: None)
+    unmerged = indexed_in_updates(tmp_path / "unmerged", 12)
+    try:
+        apart = index_pages(unmerged)
+        unmerged.execute("INSERT INTO search_fts(search_fts) VALUES ('optimize')")
+        whole = index_pages(unmerged)
+        assert index_pages(merged) < apart and index_pages(merged) <= 1.1 * whole
+        copy = '"Copy 3 of the page"'
+        assert found(merged, copy) == found(unmerged, copy) and len(found(merged, copy)) == len(digestkit.PAGES)
+        merged.execute("INSERT INTO search_fts(search_fts) VALUES ('integrity-check')")
+    finally:
+        merged.close()
+        unmerged.close()
+
+
 def test_items_stored_before_the_index_existed_are_caught_up(tmp_path):
     """A state DB of an older newsmon (tests/resources/legacy-db, schema before migrations) whose items were
     stored before the search index existed: none indexed, none queued. Upgraded on connect, the first index

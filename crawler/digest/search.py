@@ -192,6 +192,20 @@ def _compact_if_needed(conn: sqlite3.Connection, progress: bool) -> None:
         _optimize(conn)
 
 
+# FTS5 pages (about 4 KB each) of segments merged after each update. Each update's batch is a segment of its own,
+# every term of it listed again; FTS5 merges only four of a level at a time, which left an archive's index about a
+# third larger than merged (bench_storage: 4.0 MB against 3.0 per 1,000 items). A merge across levels, this much
+# of it per update (whatever the archive's size), brings it to within a tenth, for ~15 ms an update.
+MERGE_PAGES = 200
+
+
+def _merge_some(conn: sqlite3.Connection) -> None:
+    """Go on merging FTS5's segments, across levels, up to MERGE_PAGES pages (a negative budget: FTS5's own rule)."""
+    if not state.is_postgresql(conn):
+        with state.transaction(conn):
+            conn.execute("INSERT INTO search_fts(search_fts, rank) VALUES ('merge', ?)", (-MERGE_PAGES,))
+
+
 def _optimize(conn: sqlite3.Connection) -> None:
     """Merge FTS5's segments (PostgreSQL's GIN index needs nothing: autovacuum tends it)."""
     if not state.is_postgresql(conn):
@@ -279,6 +293,7 @@ def update_index(conn: sqlite3.Connection, *, progress: bool = False) -> int:
     item_store.advance(conn, CONSUMER, up_to)
     if touched:
         _compact_if_needed(conn, progress)
+        _merge_some(conn)
     return touched
 
 
