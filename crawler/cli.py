@@ -13,6 +13,7 @@ file. Module-level imports in command modules stay light (heavy imports go insid
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import logging
 import os
@@ -74,6 +75,7 @@ def setup_logging(verbosity: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The process's entry (the ``newsmon`` script, ``python -m crawler``): its exit status."""
     # Every command's stdout and stderr (summaries, listings, errors, tracebacks) mask the secrets of the
     # URLs registered with crawler.alerts.redact.protect.
     try:
@@ -86,6 +88,11 @@ def main(argv: list[str] | None = None) -> int:
             return reader_gone()
         print(f"newsmon: error: {exc}", file=sys.stderr)  # another pipe or socket: a real error
         return 2
+    finally:
+        # The command is done and the process exits. Python's last collection at exit traverses every object
+        # left (0.2 s after a crawl of 1,000 pages) to find cycles the exit frees anyway; frozen, it skips them.
+        # Teardown is otherwise as before: the atexit handlers (logging's flush) run, and modules are cleared.
+        gc.freeze()
 
 
 def stdout_closed() -> bool:
