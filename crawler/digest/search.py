@@ -200,10 +200,10 @@ MERGE_PAGES = 200
 
 
 def _merge_some(conn: sqlite3.Connection) -> None:
-    """Go on merging FTS5's segments, across levels, up to MERGE_PAGES pages (a negative budget: FTS5's own rule)."""
+    """Go on merging FTS5's segments, across levels, up to MERGE_PAGES pages (a negative budget: FTS5's own rule);
+    on PostgreSQL nothing, as for ``_optimize``."""
     if not state.is_postgresql(conn):
-        with state.transaction(conn):
-            conn.execute("INSERT INTO search_fts(search_fts, rank) VALUES ('merge', ?)", (-MERGE_PAGES,))
+        conn.execute("INSERT INTO search_fts(search_fts, rank) VALUES ('merge', ?)", (-MERGE_PAGES,))
 
 
 def _optimize(conn: sqlite3.Connection) -> None:

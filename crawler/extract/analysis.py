@@ -17,7 +17,7 @@ on one core), started once the crawl has AUTO_AFTER_PAGES pages to analyse — t
 and the article links the spiders have requested (``expect``) — so a run of a few pages never pays a worker's
 start-up (about half a second of CPU each), and a large one starts them with its first page. The workers start
 together, and from then on every page goes to them, queued while they load: analysing pages here meanwhile cost
-this process a second copy of the language profiles and took a core from the workers' start-up (on 2 cores the
+this process a copy of the language profiles of its own and took a core from the workers' start-up (on 2 cores the
 whole run was slower). As many workers as cores, not one fewer: the crawl's own
 process waits on the network, the disk and its threads' turns at the GIL more than it computes, and on 2 idle
 cores 2 workers beat 1 on every mix (docs/operations.md). A number starts that many workers at the first page.
