@@ -11,7 +11,12 @@ $(VENV)/.installed: pyproject.toml Makefile
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
 
+# The project's own modules are compiled here, as pip compiles an installed package's: an editable install
+# leaves that to the first import, which skips it where PYTHONDONTWRITEBYTECODE is set, and then every newsmon
+# process (the crawl's and each extraction worker's) compiles the modules it imports anew. Incremental: only
+# changed files are compiled again.
 venv: $(VENV)/.installed
+	$(PY) -m compileall -q crawler spiders pipelines
 
 run: venv
 	$(VENV)/bin/newsmon run
@@ -51,3 +56,4 @@ docs: venv
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+	find crawler spiders pipelines -name __pycache__ -prune -exec rm -rf {} +

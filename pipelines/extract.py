@@ -23,7 +23,6 @@ from crawler.crawl.fetcherrors import PageFetchFailed
 from crawler.exceptions import ExtractionError
 from crawler.extract.analysis import shared_pool
 from crawler.extract.continuation import DEFAULT_MAX_FURTHER_PAGES, PageWalk, first_page_of, further_pages
-from crawler.extract.extraction import extract_article
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +69,8 @@ class ExtractPipeline:
     async def analyse(self, page):
         """``(Extracted, LangResult | None)``: the language comes with it from the analysis pool only."""
         if self.workers == 0:
+            from crawler.extract.extraction import extract_article  # only here: workers read pages elsewhere
+
             return extract_article(page.text, page.url, page.section), None
         return await shared_pool(self.workers).analyse(page.text, page.url, page.section)
 

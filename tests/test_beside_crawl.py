@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import logging
+import subprocess
+import sys
 import time
 from contextlib import closing
 from pathlib import Path
@@ -25,6 +27,7 @@ from tests.conftest import run_newsmon
 from tests.storekit import make_item
 
 DAY = "2026-11-28"
+ROOT = Path(__file__).resolve().parent.parent
 WORDS = "minister delegation summit treaty pipeline harvest railway archive festival satellite".split()
 
 
@@ -140,3 +143,17 @@ def test_a_run_hands_stage_work_to_its_worker_while_it_crawls(tmp_path, site_ser
         for n in (0, pages - 1):
             hits = search.search(conn, f"K{n:03d}Q", limit=5).hits
             assert [h.doc["title"] for h in hits] == [f"Report {n} on the talks"]
+
+
+def test_the_work_beside_the_crawl_loads_no_digest_renderer():
+    """It runs in the extraction workers: each would otherwise import the digest's HTML and text renderers
+    (a quarter of a second) for nothing."""
+    script = (
+        "import sys\nfrom scrapy.utils.misc import load_object\nfrom crawler.features import beside_crawl\n"
+        "for dotted in beside_crawl():\n    load_object(dotted)\n"
+        "print(len(beside_crawl()), sorted(m for m in sys.modules if m.startswith(('crawler.digest.html', "
+        "'crawler.digest.text', 'crawler.digest.stage'))))"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "2 []"

@@ -20,7 +20,8 @@ from crawler.config import load_config
 from crawler.crawl.links import matches_pattern
 from crawler.crawl.store import read_raw
 from crawler.extract.continuation import PageWalk, merge, with_stored_further_pages
-from crawler.extract.extraction import Extracted, extract_article
+from crawler.extract.extracted import Extracted
+from crawler.extract.extraction import extract_article
 from crawler.items import content_hash
 from crawler.localsite import Route, SiteServer, page
 from crawler.store import dayfiles

@@ -26,7 +26,7 @@ from crawler.crawl.links import (
 )
 from crawler.crawl.snapshots import Snapshot, previous_links, write_snapshot
 from crawler.crawl.store import FetchedPage, Store, read_raw
-from crawler.extract.extraction import Extracted
+from crawler.extract.extracted import Extracted
 from crawler.extract.language import LangResult
 from crawler.jsonl import read
 from crawler.localsite import undo_wget_links

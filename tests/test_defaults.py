@@ -54,8 +54,8 @@ def test_every_shipped_table_belongs_to_a_feature():
 
 def test_the_settings_dataclasses_take_the_spec_defaults():
     """A settings object built without a config (the pure modules, the tests) is what the shipped file gives."""
-    from crawler.digest.stage import DigestSettings
-    from crawler.digest.stage import settings as digest_settings
+    from crawler.digest.settings import DigestSettings
+    from crawler.digest.settings import settings as digest_settings
     from crawler.lifecycle.health import HealthSettings
     from crawler.lifecycle.machine import Settings
     from crawler.lifecycle.stage import health_settings_of, settings_of, subject_settings_of

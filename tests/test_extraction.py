@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,7 +18,8 @@ from scrapy.http import HtmlResponse
 
 from crawler.config import Section
 from crawler.exceptions import ConfigError, ExtractionError
-from crawler.extract.extraction import Extracted, extract_article
+from crawler.extract.extracted import Extracted
+from crawler.extract.extraction import extract_article
 from crawler.extract.language import detect_language
 from crawler.extract.parsers import PARSERS, known_parsers, parser_for
 from crawler.extract.parsers.kremlin import speaker_turns
@@ -402,3 +405,37 @@ def test_a_dead_worker_fails_its_page_by_name_and_the_next_pages_go_to_a_new_one
         assert asyncio.run(pool.analyse(html, url)) == here  # a new worker
     finally:
         pool.close()
+
+
+CRAWL_PROCESS_WITH_A_WORKER = """
+import asyncio, sys
+from scrapy.utils.misc import load_object
+import crawler.runner
+from crawler.crawl import settings
+from crawler.extract.analysis import AnalysisPool
+
+for dotted in [*settings.ITEM_PIPELINES, *crawler.runner.SPIDER_CLASSES.values()]:
+    load_object(dotted)
+pool = AnalysisPool(workers=1)
+try:
+    extracted, lang = asyncio.run(pool.analyse(open(sys.argv[1], encoding="utf-8").read(), sys.argv[2]))
+finally:
+    pool.close()
+print(lang.lang, extracted.title, sorted(m for m in ("trafilatura", "htmldate", "justext") if m in sys.modules))
+"""
+
+
+def test_the_crawls_process_never_loads_trafilatura_when_a_worker_reads_its_pages():
+    """The crawl's own process receives each page's ``Extracted`` from a worker: it must not load the extractor
+    for that (importing trafilatura is a tenth of a second or more of its start-up, before the workers start)."""
+    page = recorded("xinhua/world-2019-12-10-c_1125327450.html")
+    url = "http://www.xinhuanet.com/world/2019-12/10/c_1125327450.htm"
+    proc = subprocess.run(
+        [sys.executable, "-c", CRAWL_PROCESS_WITH_A_WORKER, str(page), url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "zh 法国全国大罢工再次严重影响交通 []"

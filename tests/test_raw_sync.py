@@ -12,7 +12,7 @@ import pytest
 from crawler.config import Section
 from crawler.crawl import store as store_module
 from crawler.crawl.store import RAW_SYNC_PAGES, FetchedPage, Store, read_raw, save_raw, sync_file_system
-from crawler.extract.extraction import Extracted
+from crawler.extract.extracted import Extracted
 from crawler.extract.language import LangResult
 from crawler.runner import start_run
 

@@ -35,10 +35,13 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import zip_longest
+from pathlib import Path
 
 from crawler import state
 from crawler.commands._options import parse_day
+from crawler.config import Config
 from crawler.digest import search_pg
+from crawler.digest.settings import settings
 from crawler.exceptions import NewsmonError
 from crawler.phrases import PhraseError, fold, parse, split_query
 from crawler.progress import Progress
@@ -295,6 +298,13 @@ def update_index(conn: sqlite3.Connection, *, progress: bool = False) -> int:
         _compact_if_needed(conn, progress)
         _merge_some(conn)
     return touched
+
+
+def index_beside_crawl(conn: sqlite3.Connection, _output_dir: Path, config: Config) -> dict:
+    """The index brought up to date with the items landed so far, while the crawl goes on
+    (``crawler.crawl.beside``). It lives here, not in the digest stage, so that the extraction workers that
+    run it do not load the digest's renderers."""
+    return {"indexed": update_index(conn)} if settings(config).search_index else {}
 
 
 def rebuild_index(conn: sqlite3.Connection, *, progress: bool = True) -> int:

@@ -18,7 +18,6 @@ import gzip
 import logging
 import re
 import sqlite3
-from dataclasses import dataclass
 from pathlib import Path
 
 from crawler import state
@@ -27,28 +26,12 @@ from crawler.digest import html as digest_html
 from crawler.digest import mail, search
 from crawler.digest import text as digest_text
 from crawler.digest.data import load_day, summary_counts
+from crawler.digest.settings import settings
 from crawler.items import utc_now
 from crawler.lifecycle import diffview
 from crawler.store.diskspace import StorageError, write_atomic
-from crawler.tables import config_table, defaults
 
 log = logging.getLogger(__name__)
-
-# The [digest] table: key → (types, default, minimum); DigestSettings takes its defaults from here.
-SPEC = {"paragraphs": ((int,), 3, 1), "html": ((bool,), True, None), "search_index": ((bool,), True, None)}
-DEFAULTS = defaults(SPEC)
-
-
-@dataclass(frozen=True)
-class DigestSettings:
-    paragraphs: int = DEFAULTS["paragraphs"]  # first paragraphs shown per item (the HTML folds the rest away)
-    html: bool = DEFAULTS["html"]  # also write digest.html
-    search_index: bool = DEFAULTS["search_index"]  # keep the archive search index up to date after each run
-
-
-def settings(config: Config | None) -> DigestSettings:
-    """The ``[digest]`` table, validated (a bad key or type is a ConfigError naming its line)."""
-    return DigestSettings(**config_table(config, "digest", SPEC)) if config else DigestSettings()
 
 
 def build(
@@ -90,12 +73,6 @@ def build(
         len(data.trouble),
     )
     return {**summary_counts(data), "paths": [str(p) for p in paths]}
-
-
-def index_beside_crawl(conn: sqlite3.Connection, _output_dir: Path, config: Config) -> dict:
-    """The search index brought up to date with the items landed so far, while the crawl goes on
-    (``crawler.crawl.beside``); the digest itself waits for the stage."""
-    return {"indexed": search.update_index(conn)} if settings(config).search_index else {}
 
 
 def run_stage(ctx) -> dict:

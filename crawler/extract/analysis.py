@@ -36,7 +36,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING
 
 from crawler.exceptions import ExtractionError
-from crawler.extract.extraction import Extracted, extract_article
+from crawler.extract.extracted import Extracted
 from crawler.extract.language import LangResult, detect_language
 
 if TYPE_CHECKING:
@@ -45,6 +45,9 @@ if TYPE_CHECKING:
 
 def analyse_page(html: str, url: str, section: Section | None = None) -> tuple[Extracted, LangResult | None]:
     """Extract the article and detect its language; raises ``ExtractionError`` as extract_article does."""
+    # Imported here: a crawl whose workers read every page never loads trafilatura in its own process.
+    from crawler.extract.extraction import extract_article
+
     extracted = extract_article(html, url, section)
     try:
         return extracted, detect_language(extracted.paragraphs, extracted.title)
@@ -53,6 +56,8 @@ def analyse_page(html: str, url: str, section: Section | None = None) -> tuple[E
 
 
 def _warm_up() -> None:
+    import crawler.extract.extraction  # noqa: F401  (trafilatura and the parsers, before the first page)
+
     detect_language(["Loading the language profiles once per worker, before the first page."])
     atexit.register(_exit_at_once)
 

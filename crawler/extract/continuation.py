@@ -20,13 +20,9 @@ lists the declared pages that are not in the text, ``{url, error}``. Neither key
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from crawler.crawl.settings import NEWSMON_MAX_FURTHER_PAGES
+from crawler.extract.extracted import Extracted
 from crawler.items import canonicalize_url
-
-if TYPE_CHECKING:  # extraction imports trafilatura: the store and the spider need only the keys here
-    from crawler.extract.extraction import Extracted
 
 CONTINUED_AT = "continued_at"
 CONTINUES = "continues"
@@ -110,8 +106,6 @@ def merge(pages: list[tuple[dict, Extracted]], missing: list[dict] = ()) -> Extr
     paragraphs of all; the extractor recorded is the first page's (a site's pages share their parser).
     ``pages`` pairs each page's record (``extras["pages"]`` entry: at least ``url``)
     with its extraction; the records are copied with their paragraph counts."""
-    from crawler.extract.extraction import Extracted
-
     first = pages[0][1]
     if len(pages) == 1 and not missing:
         return first
@@ -134,8 +128,6 @@ def with_stored_further_pages(item: dict, first: Extracted) -> Extracted:
     """``first`` (a fresh extraction of a stored item's first page) followed by the item's stored text of
     its further pages: what re-checking the first page alone can compare with the whole stored article.
     The further pages' share is counted from the end: an edit of the first page changes its own count."""
-    from crawler.extract.extraction import Extracted
-
     pages = (item.get("extras") or {}).get(PAGES) or []
     further = sum(int(p.get("paragraphs") or 0) for p in pages[1:])
     if not further:

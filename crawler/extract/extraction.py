@@ -21,7 +21,6 @@ import json
 import logging
 import re
 import threading
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import lxml.html
@@ -31,6 +30,7 @@ from lxml import etree
 from trafilatura.settings import set_date_params
 
 from crawler.exceptions import ExtractionError
+from crawler.extract.extracted import Extracted
 from crawler.extract.parsers.base import select
 from crawler.extract.textutil import (
     block_paragraphs,
@@ -94,25 +94,6 @@ NOT_TEXT_XPATH = etree.XPath("//figure | //figcaption")
 # CPU per page): this rule 0.964 and 10.0 ms, the fallback on every page 0.962 and 13.5 ms, for table layouts
 # only 0.946 and 9.9 ms; bare ``trafilatura.extract`` 0.953 and 11.2 ms. 250 chars gave 0.958, 1,000 0.962.
 FALLBACK_BELOW_CHARS = 500
-
-
-@dataclass
-class Extracted:
-    title: str | None
-    paragraphs: list[str]
-    published_at: str | None  # ISO-8601: a date, or a datetime with its UTC offset
-    authors: list[str] = field(default_factory=list)
-    extras: dict = field(default_factory=dict)  # place, tags, lead, turns (transcripts), parser
-    extractor: dict | None = None  # ``extractor_of`` the code that read the page (set by extract_article)
-
-    @property
-    def text(self) -> str:
-        return "\n\n".join(self.paragraphs)
-
-    @property
-    def text_chars(self) -> int:
-        """Characters of article text (the paragraphs, without the blank lines between them)."""
-        return sum(len(p) for p in self.paragraphs)
 
 
 def extract_article(html: str, url: str, section: Section | None = None) -> Extracted:

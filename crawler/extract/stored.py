@@ -18,7 +18,7 @@ from crawler.exceptions import ExtractionError
 
 if TYPE_CHECKING:
     from crawler.config import Section
-    from crawler.extract.extraction import Extracted
+    from crawler.extract.extracted import Extracted
 
 
 def load_page(output_dir: Path, item: dict) -> str:

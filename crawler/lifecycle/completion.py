@@ -114,7 +114,7 @@ def _extracted_pages(item: dict, further: list[Fetched], section: Section | None
 def _merged(item: dict, arrived: dict, still: list[dict], output_dir: Path):
     """The stored pages (their stored paragraphs) and the arrived ones, in the order page 1 declared them."""
     from crawler.crawl.store import raw_relpath, save_raw
-    from crawler.extract.extraction import Extracted
+    from crawler.extract.extracted import Extracted
 
     extras = item.get("extras") or {}
     paragraphs = list(item.get("paragraphs") or [])

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from crawler.extract.extraction import Extracted
+from crawler.extract.extracted import Extracted
 from crawler.extract.parsers import register
 from crawler.extract.parsers.base import SiteParser, drop, first, local_datetime, meta_content, select, text_of
 from crawler.extract.speakers import name_turns

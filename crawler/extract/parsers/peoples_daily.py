@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urljoin
 
-from crawler.extract.extraction import Extracted
+from crawler.extract.extracted import Extracted
 from crawler.extract.parsers import register
 from crawler.extract.parsers.base import SiteParser, drop, first, first_of, local_datetime, meta_content, select
 from crawler.extract.textutil import block_paragraphs, clean_text, element_text

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from crawler.extract.extraction import Extracted
+from crawler.extract.extracted import Extracted
 from crawler.extract.parsers import register
 from crawler.extract.parsers.base import SiteParser, drop, first, local_datetime, text_of
 from crawler.extract.textutil import block_paragraphs
