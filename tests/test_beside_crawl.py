@@ -75,7 +75,8 @@ def test_a_worker_groups_and_indexes_what_has_landed_and_the_stages_have_nothing
             item_store.insert(conn, item, DAY)
     beside.tick()
     beside.tick()  # the first task still runs, or has seen everything: no second
-    assert beside.finish() == {"tasks": 1, "failed": 0}
+    # a stage's module loaded on each tick once the worker took a task
+    assert beside.finish() == {"tasks": 1, "failed": 0, "stages_loaded": 2}
 
     with closing(state.connect(out)) as conn:
         assert conn.execute("SELECT count(*) FROM story_items").fetchone()[0] == len(items)
@@ -92,7 +93,7 @@ def test_a_failed_task_is_said_once_and_leaves_the_work_to_the_stages(tmp_path, 
     beside.url = "postgresql://newsmon@127.0.0.1:9/nowhere"  # the worker cannot reach the state DB
     with caplog.at_level(logging.WARNING, logger="crawler"):
         beside.tick()
-        assert beside.finish() == {"tasks": 1, "failed": 1}
+        assert beside.finish() == {"tasks": 1, "failed": 1, "stages_loaded": 1}
     said = [r.getMessage() for r in caplog.records if "beside the crawl failed" in r.getMessage()]
     assert len(said) == 1 and "the stages do it" in said[0]
     with closing(state.connect(out)) as conn:
@@ -108,8 +109,22 @@ def test_a_warning_logged_in_the_worker_reaches_the_runs_log(tmp_path, worker, c
         conn.execute("UPDATE items SET json = '{not json' WHERE id = ?", (broken["id"],))
     with caplog.at_level(logging.WARNING, logger="crawler"):
         beside.tick()
-        assert beside.finish() == {"tasks": 1, "failed": 0}
+        assert beside.finish() == {"tasks": 1, "failed": 0, "stages_loaded": 1}
     assert any(f"stories: items row {broken['id']} holds no valid JSON" in r.getMessage() for r in caplog.records)
+
+
+def test_the_stages_modules_are_loaded_one_a_tick_once_the_workers_are_up(tmp_path, worker):
+    out, config = tmp_path / "out", config_of(tmp_path)
+    beside = BesideCrawl(out, config)
+    beside.stages_to_load = ["tests.beside_stage_probe.run_stage", "tests.no_such_stage.run_stage"]
+    beside.tick()  # nothing landed, no task: the workers may not be up, nothing is loaded
+    assert beside.stages_loaded == 0 and len(beside.stages_to_load) == 2
+    with closing(state.connect(out)) as conn, state.transaction(conn):
+        item_store.insert(conn, make_item(3, "en", DAY), DAY)
+    beside.tick()
+    assert "tests.beside_stage_probe" in sys.modules
+    beside.tick()  # a module that cannot be imported is left to the stage runner, which reports it
+    assert beside.finish() == {"tasks": 1, "failed": 0, "stages_loaded": 1} and beside.stages_to_load == []
 
 
 @pytest.mark.e2e
@@ -134,6 +149,7 @@ def test_a_run_hands_stage_work_to_its_worker_while_it_crawls(tmp_path, site_ser
     with closing(state.connect(out)) as conn:
         summary = json.loads(conn.execute("SELECT summary FROM runs").fetchone()[0])
     assert summary["stages"]["beside_crawl"]["tasks"] >= 1 and summary["stages"]["beside_crawl"]["failed"] == 0
+    assert summary["stages"]["beside_crawl"]["stages_loaded"] >= 1
     assert summary["stages"]["crawler.stories.stage"]["items"] < pages  # some were grouped beside the crawl
     with closing(state.connect(out)) as conn:
         stored = [

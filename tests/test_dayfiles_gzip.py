@@ -10,6 +10,8 @@ import subprocess
 from contextlib import closing
 from pathlib import Path
 
+import pytest
+
 from crawler import state
 from crawler.digest.data import items_of_day
 from crawler.store import dayfiles
@@ -156,3 +158,17 @@ def test_an_earlier_day_that_cannot_be_gzipped_for_want_of_space_stays_plain_and
         assert gzip.decompress((day_dir / "items.jsonl.gz").read_bytes()) == whole
     finally:
         umount(day_dir)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (b'{"id":"3f2a9c","url":"https://example.org/a"}\n', "3f2a9c"),
+        (b'{"id":"a\\"b","url":"x"}\n', None),  # an escape in the id: only a parse reads it right
+        (b'{"url":"x","id":"3f2a9c"}\n', None),  # the id not first: the line is parsed
+        (b'{"id":"3f2a9c', None),  # torn before the id ends
+        (b"not json\n", None),
+    ],
+)
+def test_a_lines_id_is_read_off_its_start_only_when_plain(raw, expected):
+    assert dayfiles.line_id(raw) == expected

@@ -8,6 +8,11 @@ incremental work on the change feed, what it would do after the crawl done earli
 that fails or is cut short costs nothing: the stage after the crawl does what is left. One task at a time,
 every ``INTERVAL_SECONDS`` when items have landed since the last; none while no worker is up (in-line
 extraction: no spare core to use). The crawl waits for the task in flight before the stages run (``finish``).
+
+The crawl's own process meanwhile imports the post-crawl stages' modules, one per tick once the workers are up
+(``load_stages``): a quarter of a second of imports on the one core the stages have after the crawl, moved to
+the crawl, where the workers read the pages queued for them while the reactor imports. In the reactor's own
+thread, not another: an import from a second thread could meet one of the crawl's halfway.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from typing import Any
 
 from crawler import heap, state
 from crawler.extract import analysis
-from crawler.features import beside_crawl
+from crawler.features import beside_crawl, post_crawl_stages
 from crawler.store import items as item_store
 
 log = logging.getLogger(__name__)
@@ -57,7 +62,8 @@ class _Said(logging.Handler):
 
 
 class BesideCrawl:
-    """Hands ``run_beside_crawl`` to a worker (``tick``, from the reactor) and waits for it (``finish``)."""
+    """Hands ``run_beside_crawl`` to a worker (``tick``, from the reactor) and waits for it (``finish``); loads
+    the post-crawl stages' modules meanwhile."""
 
     def __init__(self, output_dir: Path, config: Any):
         self.output_dir, self.config = output_dir, config
@@ -66,8 +72,16 @@ class BesideCrawl:
         self._in_flight: Future | None = None
         self._conn = state.connect(output_dir, self.url)  # the reactor's, to see what has landed
         self._landed = self._last_change()  # the feed position the last task started from
+        self.stages_to_load = post_crawl_stages()
+        self.stages_loaded = 0
 
     def tick(self) -> None:
+        self._hand_over()
+        if self.tasks and self.stages_to_load:  # the workers are up: they have taken a task
+            self._load_next_stage()
+
+    def _hand_over(self) -> None:
+        """The next task to a worker, once the one in flight is done and items have landed since it started."""
         if self._in_flight is not None:
             if not self._in_flight.done():
                 return
@@ -85,13 +99,24 @@ class BesideCrawl:
             self._landed = landed
             self.tasks += 1
 
+    def _load_next_stage(self) -> None:
+        """Import one post-crawl stage's module. One that fails to import is left to the stage runner, which
+        reports it as that stage's failure."""
+        dotted = self.stages_to_load.pop(0)
+        try:
+            importlib.import_module(dotted.rsplit(".", 1)[0])
+        except Exception as exc:
+            log.debug("stage module of %s not loaded beside the crawl: %s", dotted, exc)
+        else:
+            self.stages_loaded += 1
+
     def finish(self) -> dict:
         """Wait for the task in flight (the stages must not run beside it); what was done, for the summary."""
         self._conn.close()
         if self._in_flight is not None:
             wait([self._in_flight])
             self._settle(self._in_flight)
-        return {"tasks": self.tasks, "failed": self.failed}
+        return {"tasks": self.tasks, "failed": self.failed, "stages_loaded": self.stages_loaded}
 
     def _settle(self, future: Future) -> None:
         """A task's end, said here (in the reactor's thread, in order): its warnings, or why it failed."""

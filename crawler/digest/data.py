@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -184,8 +185,8 @@ def runs_of_day(conn: sqlite3.Connection, day: str, run_id: int | None = None) -
 
 def items_of_day(conn: sqlite3.Connection, output_dir: Path, day: str, problems: list[str] | None = None) -> list[dict]:
     """The latest version of every item of the day: the items table, plus any line only in its day file
-    (items.jsonl, or items.jsonl.gz for an earlier day). What cannot be read is named in ``problems`` (and left
-    where it is)."""
+    (items.jsonl, or items.jsonl.gz for an earlier day; the lines of items the table holds are not parsed). What
+    cannot be read is named in ``problems`` (and left where it is)."""
     problems = problems if problems is not None else []
     items: dict[str, dict] = {}
     for row in conn.execute("SELECT id, json FROM items WHERE day = ?", (day,)):
@@ -195,7 +196,7 @@ def items_of_day(conn: sqlite3.Connection, output_dir: Path, day: str, problems:
         else:
             items[row["id"]] = item
     for path in dayfiles.day_files(Path(output_dir), day):
-        for number, obj in _jsonl_lines(path, problems):
+        for number, obj in _jsonl_lines(path, problems, skip=items.keys()):
             if not isinstance(obj, dict) or not obj.get("id"):
                 problems.append(f"{day}/{path.name} line {number}: not an item (no id)")
             elif obj["id"] not in items:
@@ -205,8 +206,9 @@ def items_of_day(conn: sqlite3.Connection, output_dir: Path, day: str, problems:
     return list(items.values())
 
 
-def _jsonl_lines(path: Path, problems: list[str]):
-    """(line number, object) of every complete line; a line that is not JSON is named, not fatal."""
+def _jsonl_lines(path: Path, problems: list[str], skip: Collection[str] = ()):
+    """(line number, object) of every complete line but those of the ids in ``skip``; a line that is not JSON is
+    named, not fatal."""
     try:
         data = dayfiles.read_day_file(path)
     except FileNotFoundError:
@@ -215,7 +217,7 @@ def _jsonl_lines(path: Path, problems: list[str]):
         problems.append(f"{path.parent.name}/{path.name}: unreadable ({exc})")
         return
     for number, raw in enumerate(data.splitlines(keepends=True), 1):
-        if not raw.endswith(b"\n") or not raw.strip():
+        if not raw.endswith(b"\n") or not raw.strip() or dayfiles.line_id(raw) in skip:
             continue
         try:
             yield number, json.loads(raw)

@@ -84,6 +84,21 @@ def read_items(output_dir: Path, day: str) -> list[dict]:
     return [json.loads(raw) for raw in read_day_file(files[0]).splitlines(keepends=True) if raw.endswith(b"\n")]
 
 
+ID_PREFIX = b'{"id":"'  # how a line starts: an item's id is its first key
+
+
+def line_id(raw: bytes) -> str | None:
+    """The id of a day file's line, read off its start without parsing it (None when it does not start with
+    a plain id: such a line is parsed)."""
+    if not raw.startswith(ID_PREFIX):
+        return None
+    end = raw.find(b'"', len(ID_PREFIX))
+    value = raw[len(ID_PREFIX) : end]
+    if end < 0 or b"\\" in value:  # an escape: only a parse reads it right
+        return None
+    return value.decode("utf-8", "replace")
+
+
 class DamagedDayFile(ValueError):
     """A gzipped day file that cannot be decompressed (the export writes it again from the DB)."""
 
@@ -241,8 +256,8 @@ class Appender:
                         log.info(
                             "%s ends with a torn line; written whole from the state DB at the end of the run", self.path
                         )
-                    elif raw.startswith(b'{"id":"'):
-                        ids.add(raw[7 : raw.index(b'"', 7)].decode("ascii", "replace"))
+                    elif (known := line_id(raw)) is not None:
+                        ids.add(known)
         except FileNotFoundError:
             pass
         return ids
