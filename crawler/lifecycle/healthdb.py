@@ -13,15 +13,19 @@ from dataclasses import asdict, fields
 from crawler import state
 from crawler.lifecycle import events, judged
 from crawler.lifecycle.health import HealthSettings, HealthState, RunHealth, Verdict, judge, measure, step
-from crawler.store import items as item_store
+from crawler.lifecycle.runitems import RunItems
 
 log = logging.getLogger(__name__)
 
 RUN_FIELDS = [f.name for f in fields(RunHealth)]
 
 
-def update_health(conn: sqlite3.Connection, run_id: int, crawl: dict[str, dict], cfg: HealthSettings) -> dict:
-    """Measure and judge every section the run looked at (its ``section_snapshots``). Idempotent for a run."""
+def update_health(
+    conn: sqlite3.Connection, run_id: int, crawl: dict[str, dict], cfg: HealthSettings, items: RunItems | None = None
+) -> dict:
+    """Measure and judge every section the run looked at (its ``section_snapshots``). Idempotent for a run.
+    ``items``: the run's items as the stage has read them already."""
+    items = items or RunItems(conn)
     rows = conn.execute(
         "SELECT section, checked_at FROM section_snapshots WHERE run_id = ? ORDER BY section", (run_id,)
     ).fetchall()
@@ -31,7 +35,7 @@ def update_health(conn: sqlite3.Connection, run_id: int, crawl: dict[str, dict],
         if old.last_run_id is not None and old.last_run_id >= run_id:
             states[row["section"]] = old.state  # already judged (a stage rerun)
             continue
-        run = measure_run(conn, row["section"], run_id, row["checked_at"], crawl.get(row["section"]) or {}, cfg)
+        run = measure_run(items, row["section"], run_id, row["checked_at"], crawl.get(row["section"]) or {}, cfg)
         verdict = judge(run, history(conn, row["section"], run_id, cfg.health_runs), cfg)
         new, evs = step(old, run, verdict, cfg)
         with state.transaction(conn):
@@ -44,22 +48,15 @@ def update_health(conn: sqlite3.Connection, run_id: int, crawl: dict[str, dict],
     return {"sections": states, "events": emitted}
 
 
-def measure_run(
-    conn: sqlite3.Connection, section: str, run_id: int, at: str, report: dict, cfg: HealthSettings
-) -> RunHealth:
+def measure_run(items: RunItems, section: str, run_id: int, at: str, report: dict, cfg: HealthSettings) -> RunHealth:
     """The items ``run_id`` stored in ``section`` and its crawl report's pages that yielded no article."""
-    rows = conn.execute(
-        "SELECT i.json FROM articles a JOIN items i ON i.id = a.id WHERE a.section = ? AND a.run_id = ?",
-        (section, run_id),
-    ).fetchall()
-    items = [item_store.loads(r["json"]) or {} for r in rows]
     failed = int(report.get("unextracted") or 0)
     pages = int(report.get("fetched") or 0) + failed
     return measure(
         section,
         run_id,
         at,
-        [(len(item.get("text") or ""), item.get("published_at") is not None) for item in items],
+        [(item.text_chars, item.dated) for item in items.of(section, run_id) if item.stored],
         pages,
         failed,
         report.get("unextracted_error"),

@@ -27,9 +27,9 @@ from crawler.lifecycle import events, healthdb, offline, subjectdb
 from crawler.lifecycle import machine as lifecycle
 from crawler.lifecycle.health import HealthSettings
 from crawler.lifecycle.machine import SectionState, Settings
+from crawler.lifecycle.runitems import RunItems
 from crawler.lifecycle.settings import lifecycle_table
 from crawler.lifecycle.subject import SubjectSettings
-from crawler.store import items as item_store
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +63,11 @@ def run_stage(ctx) -> dict:
         found, emitted = update_connectivity(conn, ctx.config, ctx.run_id, ctx.crawl, settings_of(ctx.config))
         if found is not None:
             return {"offline": found.cause, "sections": {}, "events": emitted}
-        summary = update_sections(conn, ctx.config, ctx.run_id, settings_of(ctx.config))
-        summary["extraction"] = healthdb.update_health(conn, ctx.run_id, ctx.crawl, health_settings_of(ctx.config))
+        items = RunItems(conn)  # read once for the snapshots and the extraction health
+        summary = update_sections(conn, ctx.config, ctx.run_id, settings_of(ctx.config), items)
+        summary["extraction"] = healthdb.update_health(
+            conn, ctx.run_id, ctx.crawl, health_settings_of(ctx.config), items
+        )
         summary["subject"] = subjectdb.update_subject(conn, ctx.config, ctx.run_id, subject_settings_of(ctx.config))
         summary["rechecks"] = recheck.recheck_recent(conn, ctx.config, ctx.run_id, ctx.output_dir, table)
         return summary
@@ -99,8 +102,12 @@ def update_connectivity(
     return found, [e.type for e in evs]
 
 
-def update_sections(conn: sqlite3.Connection, config: Config, run_id: int, cfg: Settings) -> dict:
-    """Fold every snapshot of ``run_id`` into its section's state. Idempotent for a given run."""
+def update_sections(
+    conn: sqlite3.Connection, config: Config, run_id: int, cfg: Settings, items: RunItems | None = None
+) -> dict:
+    """Fold every snapshot of ``run_id`` into its section's state. Idempotent for a given run. ``items``: the
+    run's items as the stage has read them already."""
+    items = items or RunItems(conn)
     by_key = {s.key: s for s in config.sections}
     homepages = {s.key: src.homepage for src in config.sources for s in src.sections}
     rows = conn.execute("SELECT * FROM section_snapshots WHERE run_id = ? ORDER BY section", (run_id,)).fetchall()
@@ -111,7 +118,7 @@ def update_sections(conn: sqlite3.Connection, config: Config, run_id: int, cfg: 
         if old.last_run_id is not None and old.last_run_id >= run_id:
             states[row["section"]] = old.state  # already folded (a stage rerun)
             continue
-        snap = snapshot_of(conn, row, section, homepages.get(row["section"]))
+        snap = snapshot_of(conn, row, section, homepages.get(row["section"]), items)
         new, evs = lifecycle.step(old, snap, cfg)
         with state.transaction(conn):
             save_state(conn, new)
@@ -122,7 +129,7 @@ def update_sections(conn: sqlite3.Connection, config: Config, run_id: int, cfg: 
 
 
 def snapshot_of(
-    conn: sqlite3.Connection, row: sqlite3.Row, section: Section | None, homepage: str | None
+    conn: sqlite3.Connection, row: sqlite3.Row, section: Section | None, homepage: str | None, items: RunItems
 ) -> lifecycle.Snapshot:
     patterns = section.ignore_patterns if section else ()
     return lifecycle.Snapshot(
@@ -139,7 +146,7 @@ def snapshot_of(
         link_rule=row["link_rule"] or (section.link_rule() if section else "all links"),
         homepage=homepage or lifecycle.site_root(row["url"]),
         new_items=tuple(
-            new_items(conn, row["section"], row["run_id"], patterns, json.loads(row["article_urls"] or "[]"))
+            new_items(conn, items, row["section"], row["run_id"], patterns, json.loads(row["article_urls"] or "[]"))
         ),
         cadence_hours=section.cadence_hours if section else None,
     )
@@ -153,30 +160,22 @@ def without_volatile(text: str, patterns: tuple[str, ...]) -> str:
 
 
 def new_items(
-    conn: sqlite3.Connection, section: str, run_id: int, patterns: tuple[str, ...], listing: list[str] = ()
+    conn: sqlite3.Connection,
+    items: RunItems,
+    section: str,
+    run_id: int,
+    patterns: tuple[str, ...],
+    listing: list[str] = (),
 ) -> list[dict]:
     """Items first stored by ``run_id`` in ``section`` in listing order, minus those whose URL, volatile
     parts removed, the section's earlier snapshots already listed (a link that only changed a counter)."""
-    rows = conn.execute(
-        "SELECT a.id, a.url, a.title, i.json FROM articles a LEFT JOIN items i ON i.id = a.id "
-        "WHERE a.section = ? AND a.run_id = ? ORDER BY a.first_seen, a.id",
-        (section, run_id),
-    )
     listed = earlier_urls(conn, section, run_id, patterns) if patterns else {}
     out = []
-    for row in rows:
-        before = listed.get(without_volatile(row["url"], patterns)) if patterns else None
-        if before and row["url"] not in before:  # listed before under another counter/timestamp
+    for item in items.of(section, run_id):
+        before = listed.get(without_volatile(item.url, patterns)) if patterns else None
+        if before and item.url not in before:  # listed before under another counter/timestamp
             continue
-        item = item_store.loads(row["json"]) or {}
-        out.append(
-            {
-                "id": row["id"],
-                "url": row["url"],
-                "title": item.get("title", row["title"]),
-                "title_en": item.get("title_en"),
-            }
-        )
+        out.append({"id": item.id, "url": item.url, "title": item.title, "title_en": item.title_en})
     position = {url: n for n, url in enumerate(listing)}
     return sorted(out, key=lambda i: position.get(i["url"], len(position)))
 
