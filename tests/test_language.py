@@ -128,3 +128,35 @@ def test_english_shortcut_answers_as_langdetect_on_every_recorded_text():
                 decided += 1
                 assert language.detect_langs(text)[0].lang == "en", (name, text)
     assert decided >= 450, "the shortcut decides the English texts of any length (499 of them)"
+
+
+def test_the_profiles_load_into_the_same_table_langdetect_builds():
+    """crawler.extract.profiles builds langdetect's n-gram probabilities with numpy: every n-gram, every
+    language, in the same order, to the last bit."""
+    from langdetect import detector_factory
+
+    from crawler.extract import profiles
+
+    theirs = detector_factory.DetectorFactory()
+    theirs.load_profile(detector_factory.PROFILES_DIRECTORY)
+    ours = profiles.load_factory()
+    assert ours.langlist == theirs.langlist and len(ours.langlist) == 55
+    assert len(ours.word_lang_prob_map) == len(theirs.word_lang_prob_map)
+    languages = len(theirs.langlist)
+    differing = [
+        word
+        for word, probabilities in theirs.word_lang_prob_map.items()
+        if word not in ours.word_lang_prob_map or ours.word_lang_prob_map[word] != probabilities[:languages]
+    ]
+    assert differing == []
+
+
+def test_detection_reads_the_profiles_this_module_loads():
+    """langdetect, asked after the profiles were dropped, finds the table loaded here (not its own lists)."""
+    from langdetect import detector_factory
+
+    from crawler.extract.profiles import WordProbabilities
+
+    language.unload_profiles()
+    assert detect_text(OTHER_LATIN["de"])[0] == "de"
+    assert isinstance(detector_factory._factory.word_lang_prob_map, WordProbabilities)

@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from langdetect import DetectorFactory, detect_langs
 from langdetect.lang_detect_exception import LangDetectException
 
+from crawler.extract import profiles
+
 DetectorFactory.seed = 0  # langdetect is random by default: the seed makes results repeatable
 
 SCRIPTS = {
@@ -100,6 +102,7 @@ def detect_text(text: str) -> tuple[str | None, float]:
         return "ru", round(cyrillic, 4)
     if _is_english(text, letters):
         return "en", round(_share(text, "latin", letters), 4)
+    profiles.ensure_loaded()
     try:
         best = detect_langs(text)[0]
     except LangDetectException:
