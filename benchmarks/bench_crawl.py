@@ -26,6 +26,9 @@ Only what loopback needs differs from the defaults: no politeness delay, no retr
 crawl); ``[translation] packages_dir`` is an empty directory (items land "pending", as on a machine without
 models: translation has its own benchmark, bench_translate.py); the section may link all N pages.
 
+The command runs as ``make venv`` leaves the checkout, the project's modules compiled; the report says so
+when some are not (a run then compiles them in every process, as it would for a user who skipped it).
+
 The pages: N DISTINCT article pages built from the recorded real pages (``tests/resources/recorded``:
 Kremlin, People's Daily, Xinhua, Kommersant). Each keeps a recorded page's whole markup — head, scripts,
 menus, sidebars, footer: what makes extraction cost what it costs — and gets new text: its article
@@ -468,6 +471,9 @@ def report(args, pages: list[Page], pairs: list[tuple[dict, dict]], pooled: list
         f"{size:.0f} KiB on average) on loopback; {os.cpu_count()} CPUs, load average "
         f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}; {len(pairs)} pairs (baseline, run)"
     )
+    stale = uncompiled_modules()
+    if stale:
+        print(f"{len(stale)} of the project's modules are not compiled (e.g. {stale[0]}): run `make venv` first")
     print(f"{'measurement':<52} {'pages/s: each pair':<28} {'× baseline min / median / max'}")
     _line("trafilatura.extract() (baseline)", [b["rate"] for b, _ in pairs], None)
     _line("newsmon run, whole command (wall)", [r["rate"] for _, r in pairs], [r["rate"] / b["rate"] for b, r in pairs])
@@ -496,6 +502,35 @@ def report(args, pages: list[Page], pairs: list[tuple[dict, dict]], pooled: list
     print(
         f"whole command / baseline, median = {ratio:.2f}: {'meets' if ratio >= target else 'MISSES'} "
         f"the target of {target} for the {args.mix} mix"
+    )
+
+
+def uncompiled_modules() -> list[str]:
+    """The project's modules with no up-to-date bytecode: each run would compile them anew (the Makefile's
+    ``venv`` compiles them, as a user's setup does)."""
+    import importlib.util
+
+    stale = []
+    for package in ("crawler", "spiders", "pipelines"):
+        for source in sorted((ROOT / package).rglob("*.py")):
+            if not _compiled(source, Path(importlib.util.cache_from_source(str(source)))):
+                stale.append(str(source.relative_to(ROOT)))
+    return stale
+
+
+def _compiled(source: Path, cached: Path) -> bool:
+    """Whether Python would load ``cached`` for ``source``: its header's source mtime and size (PEP 552's
+    timestamp-based form, what compileall writes) are the source's."""
+    try:
+        header = cached.read_bytes()[:16]
+    except OSError:
+        return False
+    stat = source.stat()
+    return (
+        len(header) == 16
+        and int.from_bytes(header[4:8], "little") == 0
+        and int.from_bytes(header[8:12], "little") == int(stat.st_mtime) & 0xFFFFFFFF
+        and int.from_bytes(header[12:16], "little") == stat.st_size & 0xFFFFFFFF
     )
 
 
