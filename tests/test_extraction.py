@@ -421,13 +421,15 @@ try:
     extracted, lang = asyncio.run(pool.analyse(open(sys.argv[1], encoding="utf-8").read(), sys.argv[2]))
 finally:
     pool.close()
-print(lang.lang, extracted.title, sorted(m for m in ("trafilatura", "htmldate", "justext") if m in sys.modules))
+loaded = sorted(m for m in ("trafilatura", "htmldate", "justext", "numpy") if m in sys.modules)
+print(lang.lang, extracted.title, loaded)
 """
 
 
 def test_the_crawls_process_never_loads_trafilatura_when_a_worker_reads_its_pages():
-    """The crawl's own process receives each page's ``Extracted`` from a worker: it must not load the extractor
-    for that (importing trafilatura is a tenth of a second or more of its start-up, before the workers start)."""
+    """The crawl's own process receives each page's ``Extracted`` and language from a worker: it must not load
+    the extractor or the language profiles' numpy for that (a tenth of a second or more each of its start-up,
+    before the workers start)."""
     page = recorded("xinhua/world-2019-12-10-c_1125327450.html")
     url = "http://www.xinhuanet.com/world/2019-12/10/c_1125327450.htm"
     proc = subprocess.run(

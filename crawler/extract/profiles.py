@@ -15,9 +15,12 @@ import itertools
 import json
 import os
 from os import path
+from typing import TYPE_CHECKING
 
-import numpy as np
 from langdetect import detector_factory
+
+if TYPE_CHECKING:
+    import numpy as np
 
 N_GRAM = 3  # langdetect's n-grams are 1 to 3 characters; its loader gives longer keys no probability
 
@@ -47,6 +50,8 @@ class WordProbabilities:
 
 def load_factory(directory: str = detector_factory.PROFILES_DIRECTORY) -> detector_factory.DetectorFactory:
     """A detector factory holding the profiles of ``directory``, as ``DetectorFactory.load_profile`` makes it."""
+    import numpy as np  # here: the crawl's own process imports this module, and needs no table once workers read
+
     files = [path.join(directory, name) for name in os.listdir(directory) if not name.startswith(".")]
     profiles = [_read(filename) for filename in files if path.isfile(filename)]
     words = dict.fromkeys(itertools.chain.from_iterable(p["freq"] for p in profiles))
