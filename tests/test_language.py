@@ -155,8 +155,8 @@ def test_detection_reads_the_profiles_this_module_loads():
     """langdetect, asked after the profiles were dropped, finds the table loaded here (not its own lists)."""
     from langdetect import detector_factory
 
-    from crawler.extract.profiles import WordProbabilities
+    from crawler.extract import profiles
 
-    language.unload_profiles()
+    profiles.unload()
     assert detect_text(OTHER_LATIN["de"])[0] == "de"
-    assert isinstance(detector_factory._factory.word_lang_prob_map, WordProbabilities)
+    assert isinstance(detector_factory._factory.word_lang_prob_map, profiles.WordProbabilities)

@@ -110,14 +110,6 @@ def detect_text(text: str) -> tuple[str | None, float]:
     return NORMALISE.get(best.lang, best.lang), round(best.prob, 4)
 
 
-def unload_profiles() -> None:
-    """Drop langdetect's language profiles (about 60 MB of Python objects in a process); the next detection
-    loads them again. For a process done detecting that is about to wait beside a larger one."""
-    from langdetect import detector_factory
-
-    detector_factory._factory = None
-
-
 def _is_english(text: str, letters: int) -> bool:
     latin = _share(text, "latin", letters)
     if latin < LATIN_SHORTCUT or len(ACCENTED_LATIN.findall(text)) > MAX_ACCENTED * letters:

@@ -45,9 +45,6 @@ class WordProbabilities:
     def __len__(self) -> int:
         return len(self._rows)
 
-    def __iter__(self):
-        return iter(self._rows)
-
 
 def load_factory(directory: str = detector_factory.PROFILES_DIRECTORY) -> detector_factory.DetectorFactory:
     """A detector factory holding the profiles of ``directory``, as ``DetectorFactory.load_profile`` makes it."""
@@ -81,3 +78,9 @@ def ensure_loaded() -> None:
     """Load the profiles into langdetect's own factory, unless loaded: ``detect_langs`` then finds them there."""
     if detector_factory._factory is None:
         detector_factory._factory = load_factory()
+
+
+def unload() -> None:
+    """Drop the profiles (the 39 MB table and the lists made from it); the next detection loads them
+    again. For a process done detecting that is about to wait beside a larger one."""
+    detector_factory._factory = None

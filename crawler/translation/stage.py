@@ -129,9 +129,9 @@ def give_back_freed_memory() -> None:
     """Return to the system what the crawl no longer needs, before the model process starts beside this one:
     langdetect's profiles (reloaded if a later stage detects a language), the crawl's last cycles (Python's
     collector), then the free pages of the heaps (glibc's ``malloc_trim``; a no-op elsewhere)."""
-    from crawler.extract.language import unload_profiles
+    from crawler.extract import profiles
 
-    unload_profiles()
+    profiles.unload()
     heap.give_back()
 
 
